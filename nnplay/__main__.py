@@ -1,0 +1,3 @@
+from nnplay.cli import main
+
+raise SystemExit(main())
