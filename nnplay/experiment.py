@@ -453,7 +453,14 @@ def apply_override(exp: Experiment, path: str, value: Any, where: str | None = N
     by_name = {f.name: f for f in fields(cls)}
     if name not in by_name:
         raise ExperimentError(f"{where}: unknown field; {section} has: {', '.join(by_name)}")
-    setattr(obj, name, _checked(where, by_name[name].metadata["rule"], value))
+    new = _checked(where, by_name[name].metadata["rule"], value)
+    if cls is ModelSpec and name in obj.layer_defaults():
+        # A model-wide default also changes the layers that followed the old default.
+        old = getattr(obj, name)
+        for layer in obj.hidden:
+            if getattr(layer, name) == old:
+                setattr(layer, name, new)
+    setattr(obj, name, new)
 
 
 def with_overrides(exp: Experiment, overrides: dict[str, Any] | list[tuple[str, Any]]) -> Experiment:
