@@ -6,6 +6,7 @@ The format follows the suffix:
 - .safetensors  tensors, with the Experiment (TOML) in the metadata
 - .onnx         the network for onnxruntime, with the Experiment (TOML) in metadata_props
 - .npz          one array per state_dict entry, plus the Experiment as JSON
+- .py           not weights: a plain PyTorch script (and its data) that reproduces the run
 Every write is atomic.
 """
 
@@ -23,22 +24,27 @@ from nnplay.files import write_atomic
 from nnplay.model import build_model, output_head, probabilities
 from nnplay.tasks import expand_features, task_shape
 
-FORMATS = (".pt", ".safetensors", ".onnx", ".npz")
+FORMATS = (".pt", ".safetensors", ".onnx", ".npz")  # weights that load back for prediction
+EXPORT_SUFFIXES = (*FORMATS, ".py")
 METADATA_KEY = "nnplay.experiment"
 NPZ_KEY = "__nnplay_experiment__"
 
 
 def check_export_path(path: str | Path) -> Path:
     path = Path(path)
-    if path.suffix not in FORMATS:
+    if path.suffix not in EXPORT_SUFFIXES:
         raise ExperimentError(f"{path}: unknown export format {path.suffix or '(none)'!r}; "
-                              f"allowed suffixes: {', '.join(FORMATS)}")
+                              f"allowed suffixes: {', '.join(EXPORT_SUFFIXES)}")
     return path
 
 
 def export(model, exp: Experiment, path: str | Path) -> list[Path]:
     """Write `model` (with `exp`) to `path` in the format its suffix names; returns the files."""
     path = check_export_path(path)
+    if path.suffix == ".py":
+        from nnplay.script_export import write_script
+
+        return write_script(exp, path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if path.suffix == ".pt":
         import torch
@@ -118,7 +124,8 @@ def load_predictor(path: str | Path) -> Predictor:
     path = Path(path)
     if not path.is_file():
         raise ExperimentError(f"{path}: no such file")
-    check_export_path(path)
+    if path.suffix not in FORMATS:
+        raise _foreign(path, f"{path.suffix or 'no suffix'} is not a weights format")
     if path.suffix == ".onnx":
         return _onnx_predictor(path)
     exp, state = _read_state(path)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, load_file
-
-WEIGHT_SUFFIXES = (".pt", ".safetensors", ".onnx", ".npz")
+from nnplay.export import FORMATS, read_experiment
 
 
 def presets_dir() -> Path:
@@ -31,9 +30,7 @@ def load_preset(name: str) -> Experiment:
 def load_experiment(name_or_path: str) -> Experiment:
     """A preset name, a preset/experiment TOML path, or an exported weights file's experiment."""
     path = Path(name_or_path)
-    if path.suffix in WEIGHT_SUFFIXES:
-        from nnplay.export import read_experiment
-
+    if path.suffix in FORMATS:
         return read_experiment(path)
     if path.suffix == ".toml" or path.is_file():
         if not path.is_file():
