@@ -25,8 +25,21 @@ from nnplay.tasks import FEATURE_MODES, TASKS, task_shape
 # Field rules
 
 
+class Rule:
+    """What a field allows: `check` returns the problem (or None), `describe` the allowed values."""
+
+    def check(self, value: Any) -> str | None:
+        raise NotImplementedError
+
+    def coerce(self, value: Any) -> Any:
+        return value
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class Number:
+class Number(Rule):
     low: float
     high: float
     integer: bool = False
@@ -57,7 +70,7 @@ class Number:
 
 
 @dataclass(frozen=True)
-class Choice:
+class Choice(Rule):
     options: tuple[str, ...]
 
     def check(self, value: Any) -> str | None:
@@ -65,27 +78,21 @@ class Choice:
             return f"must be one of: {', '.join(self.options)}"
         return None
 
-    def coerce(self, value: Any) -> Any:
-        return value
-
     def describe(self) -> str:
         return "one of: " + ", ".join(self.options)
 
 
 @dataclass(frozen=True)
-class Flag:
+class Flag(Rule):
     def check(self, value: Any) -> str | None:
         return None if isinstance(value, bool) else "must be true or false"
-
-    def coerce(self, value: Any) -> Any:
-        return value
 
     def describe(self) -> str:
         return "true or false"
 
 
 @dataclass(frozen=True)
-class Text:
+class Text(Rule):
     max_length: int = 2000
 
     def check(self, value: Any) -> str | None:
@@ -93,22 +100,16 @@ class Text:
             return f"must be text of at most {self.max_length} characters"
         return None
 
-    def coerce(self, value: Any) -> Any:
-        return value
-
     def describe(self) -> str:
         return "text"
 
 
 @dataclass(frozen=True)
-class TextList:
+class TextList(Rule):
     def check(self, value: Any) -> str | None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "must be a list of text lines"
         return None
-
-    def coerce(self, value: Any) -> Any:
-        return value
 
     def describe(self) -> str:
         return "a list of text lines"
