@@ -45,24 +45,26 @@ class History:
 class GoalResult:
     description: str
     met: bool
-    reached_at_epoch: int | None
-    best: float | None  # the best value of the metric within the budget
+    epoch: int | None  # the epoch judged: the final weights' epoch, capped at the budget
+    value: float | None  # the metric at that epoch
+    reached_at_epoch: int | None  # the first epoch within the budget that met the threshold
 
     def to_dict(self) -> dict:
-        return {"description": self.description, "met": self.met,
-                "reached_at_epoch": self.reached_at_epoch, "best": self.best}
+        return {"description": self.description, "met": self.met, "epoch": self.epoch,
+                "value": self.value, "reached_at_epoch": self.reached_at_epoch}
 
 
-def goal_result(goal, history: History) -> GoalResult | None:
-    """Met when the metric reaches the threshold at any epoch within the budget."""
+def goal_result(goal, history: History, weights_epoch: int | None = None) -> GoalResult | None:
+    """Judge the model the run ends with (or had at the budget's end), not its best moment:
+    an overfitting run that was good at epoch 5 and bad at epoch 50 does not meet its goal.
+    `weights_epoch` is the epoch the final weights come from (early stopping restores one)."""
     if not goal.enabled:
         return None
     values = getattr(history, goal.metric)[: goal.epochs]
-    finite = [v for v in values if v is not None]
-    lower_is_better = goal.metric.endswith("loss")
-    best = (min(finite) if lower_is_better else max(finite)) if finite else None
     reached = next((i + 1 for i, v in enumerate(values) if goal.is_met_by(v)), None)
-    return GoalResult(goal.describe(), reached is not None, reached, best)
+    epoch = min(weights_epoch if weights_epoch is not None else len(history), goal.epochs)
+    value = values[epoch - 1] if epoch >= 1 else None
+    return GoalResult(goal.describe(), goal.is_met_by(value), epoch or None, value, reached)
 
 
 def thin(values: list, most: int) -> list:

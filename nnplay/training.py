@@ -67,6 +67,7 @@ class Trainer:
         self._last_good = self._checkpoint()
         self._best = (math.inf, None)  # early stopping: (val loss, checkpoint)
         self._bad_epochs = 0
+        self.weights_epoch = 0  # the epoch the current weights come from
 
     def _targets(self, y: np.ndarray):
         y = torch.from_numpy(y)
@@ -195,6 +196,7 @@ class Trainer:
         if self.scheduler is not None:
             self.scheduler.step()
         self._last_good = self._checkpoint()
+        self.weights_epoch = self.epoch
         if self._early_stop(val_loss):
             return
         if self.epoch >= self.exp.training.epochs:
@@ -239,6 +241,7 @@ class Trainer:
         """Back to a checkpoint's weights; a rollback also forgets the epochs after it."""
         self.model.load_state_dict(checkpoint["model"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.weights_epoch = checkpoint["epoch"]
         self._batch = 0
         if not keep_history:
             self.epoch, self.steps = checkpoint["epoch"], checkpoint["steps"]
@@ -261,7 +264,7 @@ class Trainer:
         return self.steps / self.seconds if self.seconds > 0 else 0.0
 
     def goal(self):
-        return goal_result(self.exp.goal, self.history)
+        return goal_result(self.exp.goal, self.history, self.weights_epoch)
 
     def snapshot(self, most_points: int = 400) -> Snapshot:
         h = copy.copy(self.history)
