@@ -356,6 +356,10 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     if t.validation == "split" and t.val_samples >= t.samples:
         found.append(("task.val_samples", f"{t.val_samples} is not allowed; with validation = "
                       f"split it must be less than task.samples ({t.samples})"))
+    train_samples = t.samples - (t.val_samples if t.validation == "split" else 0)
+    if train_samples < 2 and any(layer.batch_norm for layer in exp.model.hidden):
+        found.append(("task.samples", f"{t.samples} is not allowed with batch norm; it needs at "
+                      "least 2 training samples"))
     if tr.nesterov and (tr.optimizer != "sgd" or tr.momentum <= 0):
         found.append(("training.nesterov", "true is not allowed; Nesterov needs optimizer = sgd "
                       "and training.momentum > 0"))

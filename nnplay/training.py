@@ -60,7 +60,8 @@ class Trainer:
         self.message = ""
         self.epoch = 0  # finished epochs
         self.steps = 0
-        self.steps_per_epoch = math.ceil(len(self.X_train) / t.batch_size)
+        self._batch_starts = self._plan_batches(len(self.X_train), t.batch_size)
+        self.steps_per_epoch = len(self._batch_starts)
         self.seconds = 0.0  # time spent training and evaluating (not setup)
         self._batch = 0  # next batch within the current epoch
         self._batches = None
@@ -68,6 +69,13 @@ class Trainer:
         self._best = (math.inf, None)  # early stopping: (val loss, checkpoint)
         self._bad_epochs = 0
         self.weights_epoch = 0  # the epoch the current weights come from
+
+    def _plan_batches(self, n: int, size: int) -> list[int]:
+        """Where each mini-batch starts; the last may be smaller (as in the seeds' loop)."""
+        starts = list(range(0, n, size))
+        if len(starts) > 1 and n - starts[-1] == 1 and any(l.batch_norm for l in self.exp.model.hidden):
+            starts.pop()  # batch norm cannot train on one sample: fold it into the batch before
+        return starts
 
     def _targets(self, y: np.ndarray):
         y = torch.from_numpy(y)
@@ -144,8 +152,8 @@ class Trainer:
     def _start_epoch(self) -> None:
         order = torch.randperm(len(self.X_train), generator=self._shuffle)
         x, y = self.X_train.index_select(0, order), self.y_train.index_select(0, order)
-        size = self.exp.training.batch_size
-        self._batches = [(x[i:i + size], y[i:i + size]) for i in range(0, len(x), size)]
+        ends = self._batch_starts[1:] + [len(x)]
+        self._batches = [(x[a:b], y[a:b]) for a, b in zip(self._batch_starts, ends)]
 
     # The torch-specific part of a step: a second engine would replace these two methods.
     def _train_batch(self, xb, yb) -> float:
