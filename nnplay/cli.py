@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     if not argv or (argv[0] not in _command_names(parser) and not argv[0].startswith("-")):
-        return launch_app(argv[0] if argv else None)
+        return launch_app(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -79,14 +79,31 @@ def _command_names(parser) -> set[str]:
     return set(next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices)
 
 
-def launch_app(target: str | None) -> int:
+DEFAULT_PRESET = "first-gt-fifth"
+
+
+def launch_app(argv: list[str]) -> int:
+    """`nnplay [PRESET_OR_PATH]`: check the target before the app starts, so a bad name is one
+    line on stderr rather than a broken screen."""
+    from nnplay.presets import load_experiment
+
+    if len(argv) > 1:
+        print(f"nnplay: unexpected {' '.join(argv[1:])!r}; open the app with nnplay "
+              "[PRESET_OR_PATH], or run a command (nnplay --help)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    target = argv[0] if argv else DEFAULT_PRESET
+    try:
+        exp = load_experiment(target)
+    except ExperimentError as e:
+        print(f"nnplay: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         from nnplay.tui.app import run_app
     except ImportError:
         print("nnplay: the playground app is not built yet; use a subcommand: "
               f"{', '.join(sorted(_command_names(build_parser())))} (nnplay --help)")
         return 0
-    return run_app(target)
+    return run_app(exp, target)
 
 
 # ---------------------------------------------------------------------------------------------

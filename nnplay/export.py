@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -74,10 +75,13 @@ def _onnx_bytes(model, exp: Experiment) -> bytes:
     example = torch.zeros(2, task_shape(exp.task).inputs)
     buffer = io.BytesIO()
     try:
-        # The TorchScript exporter: the dynamo one cannot trace these Sequentials on torch 2.13.
-        torch.onnx.export(model, (example,), buffer, dynamo=False, input_names=["input"],
-                          output_names=["output"],
-                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        with warnings.catch_warnings():
+            # The TorchScript exporter (deprecated, hence the warning): the dynamo one cannot
+            # trace these Sequentials on torch 2.13.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(model, (example,), buffer, dynamo=False, input_names=["input"],
+                              output_names=["output"],
+                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
     finally:
         model.train(was_training)
     proto = onnx.load_from_string(buffer.getvalue())

@@ -16,7 +16,7 @@ import numpy as np
 from nnplay.experiment import Experiment
 from nnplay.files import write_atomic
 from nnplay.model import output_head
-from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, LOSSES
+from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, LOSSES, OPTIMIZERS
 from nnplay.tasks import make_datasets, task_shape
 
 _INIT_LINES = {
@@ -66,7 +66,7 @@ def _module_lines(exp: Experiment) -> list[str]:
 
 def _optimizer_line(exp: Experiment) -> str:
     t = exp.training
-    common = f"groups, lr={t.lr!r}"
+    common = f"model.parameters(), lr={t.lr!r}"
     return {
         "sgd": f"torch.optim.SGD({common}, momentum={t.momentum!r}, nesterov={t.nesterov!r})",
         "adagrad": f"torch.optim.Adagrad({common}, eps={t.eps!r})",
@@ -86,6 +86,20 @@ def _scheduler_line(exp: Experiment) -> str:
         "exponential": f"torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={t.gamma!r})",
         "cosine": f"torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max={t.epochs})",
     }[t.schedule]
+
+
+def _l2_lines(exp: Experiment) -> str:
+    """L2 on the weights only (not biases or batch norm), written out as the Trainer does it."""
+    t = exp.training
+    if not t.l2:
+        return ""
+    indent = " " * 8
+    if OPTIMIZERS[t.optimizer].decoupled_decay:  # AdamW shrinks the weights directly
+        body = [f"for w in weights:", f"    w.mul_(1 - optimizer.param_groups[0]['lr'] * {t.l2!r})"]
+    else:  # L2 adds l2·w to each weight's gradient
+        body = ["for w in weights:", f"    w.grad.add_(w, alpha={t.l2!r})"]
+    lines = ["with torch.no_grad():  # L2 regularization on the weights", *("    " + b for b in body)]
+    return "".join(f"{indent}{line}\n" for line in lines)
 
 
 def _early_stopping_note(exp: Experiment) -> str:
@@ -137,10 +151,7 @@ model = nn.Sequential(OrderedDict([
 {modules}
 ]))
 {init_block}
-# L2 (weight decay) acts on the weights only, not on biases or batch-norm parameters.
 weights = [m.weight for m in model if isinstance(m, nn.Linear)]
-others = [p for p in model.parameters() if all(p is not w for w in weights)]
-groups = [{{"params": weights, "weight_decay": {t.l2!r}}}, {{"params": others, "weight_decay": 0.0}}]
 optimizer = {_optimizer_line(exp)}
 scheduler = {_scheduler_line(exp)}
 loss_fn = nn.{LOSSES[t.loss].torch_class}()
@@ -163,7 +174,7 @@ for epoch in range(1, {t.epochs} + 1):
         loss = loss_fn(model(x[i:i + {t.batch_size}]), y[i:i + {t.batch_size}])
         optimizer.zero_grad(set_to_none=True)
         (loss{l1}).backward()
-        optimizer.step()
+{_l2_lines(exp)}        optimizer.step()
     train_loss, train_accuracy = evaluate(x_train, y_train)
     val_loss, val_accuracy = evaluate(x_val, y_val)
     print(f"epoch {{epoch}} train_loss {{train_loss!r}} val_loss {{val_loss!r}} "

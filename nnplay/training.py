@@ -45,14 +45,11 @@ class Trainer:
         self.model = build_model(exp)
         self.loss_fn = LOSSES[t.loss].build()
         self._weights = [m.weight for _, m in linear_layers(self.model)]
-        weight_ids = {id(w) for w in self._weights}
-        others = [p for p in self.model.parameters() if id(p) not in weight_ids]
-        # L2 acts on the weights only; biases and batch-norm parameters are not decayed.
-        groups = [{"params": self._weights, "weight_decay": t.l2},
-                  {"params": others, "weight_decay": 0.0}]
-        self.optimizer = OPTIMIZERS[t.optimizer].build(groups, t)
+        # One parameter group: the fused optimizer step costs per group (~9 us on tiny nets).
+        self.optimizer = OPTIMIZERS[t.optimizer].build(self.model.parameters(), t)
+        self._decoupled_decay = OPTIMIZERS[t.optimizer].decoupled_decay
         self.scheduler = SCHEDULES[t.schedule](self.optimizer, t)
-        self.l1 = t.l1
+        self.l1, self.l2 = t.l1, t.l2
         self._shuffle = torch.Generator().manual_seed(t.seed)
 
         self.history = History()
@@ -73,7 +70,8 @@ class Trainer:
     def _plan_batches(self, n: int, size: int) -> list[int]:
         """Where each mini-batch starts; the last may be smaller (as in the seeds' loop)."""
         starts = list(range(0, n, size))
-        if len(starts) > 1 and n - starts[-1] == 1 and any(l.batch_norm for l in self.exp.model.hidden):
+        if len(starts) > 1 and n - starts[-1] == 1 and any(
+                layer.batch_norm for layer in self.exp.model.hidden):
             starts.pop()  # batch norm cannot train on one sample: fold it into the batch before
         return starts
 
@@ -94,7 +92,7 @@ class Trainer:
             self.scheduler.base_lrs = [lr] * len(self.scheduler.base_lrs)
 
     def set_l2(self, l2: float) -> None:
-        self.optimizer.param_groups[0]["weight_decay"] = l2
+        self.l2 = l2
 
     def set_l1(self, l1: float) -> None:
         self.l1 = l1
@@ -161,8 +159,19 @@ class Trainer:
         total = loss + self.l1 * sum(w.abs().sum() for w in self._weights) if self.l1 else loss
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
+        if self.l2:
+            self._weight_decay()
         self.optimizer.step()
         return loss.item()
+
+    def _weight_decay(self) -> None:
+        """L2 on the weights only (not biases or batch norm), as torch's weight_decay computes
+        it: coupled (grad += l2·w) for most optimizers, decoupled (w *= 1 - lr·l2) for AdamW."""
+        with torch.no_grad():
+            if self._decoupled_decay:
+                torch._foreach_mul_(self._weights, 1 - self.lr * self.l2)
+            else:
+                torch._foreach_add_([w.grad for w in self._weights], self._weights, alpha=self.l2)
 
     def evaluate(self, x, y) -> tuple[float, float | None]:
         """(data loss, accuracy or None) in eval mode (dropout off, batch norm running stats)."""
