@@ -76,6 +76,15 @@ def thin(values: list, most: int) -> list:
     return picked + [values[-1]]
 
 
+def bucket_means(values: list[float], most: int) -> list[float]:
+    """At most `most` values, each the mean of a run of neighbours: a noisy per-step curve
+    becomes a readable one. Short lists come back unchanged."""
+    if len(values) <= most:
+        return list(values)
+    edges = [round(i * len(values) / most) for i in range(most + 1)]
+    return [sum(values[a:b]) / (b - a) for a, b in zip(edges, edges[1:])]
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A compact, immutable picture of a run for the UI (sent ~10-20 times a second)."""
@@ -88,5 +97,5 @@ class Snapshot:
     steps_per_epoch: int
     lr: float
     steps_per_second: float
-    history: History  # a copy, with step_loss thinned
+    history: History  # a copy, with step_loss averaged down to a few hundred points
     grad_norms: dict[str, float]

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from nnplay.experiment import Experiment, check
-from nnplay.history import History, Snapshot, goal_result, thin
+from nnplay.history import History, Snapshot, bucket_means, goal_result
 from nnplay.model import build_model, linear_layers, output_head
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import make_datasets, task_shape
@@ -288,7 +288,7 @@ class Trainer:
         for name in ("epoch", "step", "train_loss", "val_loss", "train_accuracy", "val_accuracy",
                      "lr", "l1_penalty", "grad_norms"):
             setattr(h, name, list(getattr(h, name)))
-        h.step_loss = thin(self.history.step_loss, most_points)
+        h.step_loss = bucket_means(self.history.step_loss, most_points)
         return Snapshot(self.status, self.message, self.epoch, self.exp.training.epochs,
                         self.steps, self.steps_per_epoch, self.lr, self.steps_per_second(), h,
                         self.grad_norms())

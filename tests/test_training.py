@@ -136,7 +136,7 @@ def test_regression_has_no_accuracy_and_snapshots_are_thinned():
     assert t.history.val_accuracy == [None] * 8
     snap = t.snapshot(most_points=50)
     assert len(t.history.step_loss) == 1000 and len(snap.history.step_loss) == 50
-    assert snap.history.step_loss[-1] == t.history.step_loss[-1]
+    assert snap.history.step_loss[-1] == pytest.approx(sum(t.history.step_loss[-20:]) / 20)
     assert snap.status == "finished" and snap.epoch == 8
 
 

@@ -1,0 +1,1 @@
+"""Teaching instruments: pure functions over core objects (no UI)."""
