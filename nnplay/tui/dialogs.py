@@ -31,6 +31,7 @@ class PresetPicker(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0
+        self.query_one(OptionList).focus()  # the app itself starts with nothing focused
 
     @on(OptionList.OptionHighlighted)
     def _describe(self, event: OptionList.OptionHighlighted) -> None:
@@ -59,6 +60,9 @@ class PathPrompt(ModalScreen[str | None]):
             yield Label(self.question)
             yield Input(self.default, id="path")
             yield Label("[dim]enter to confirm, escape to cancel[/dim]")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:

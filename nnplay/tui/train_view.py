@@ -151,7 +151,10 @@ class TrainView(Vertical):
             yield NetworkView(id="network")
             yield DecisionMap(id="map")
 
+    last_view: View | None = None
+
     def draw(self, view: View) -> None:
+        self.last_view = view
         s = view.snapshot
         rate = f"{s.steps_per_second:,.0f} steps/s" if s.steps_per_second else "-"
         self.query_one("#status", Static).update(
