@@ -40,17 +40,15 @@ class FieldRow(VerticalGroup):
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
             yield Label(self.field.label, classes="field-label")
+            common = {"compact": True, "classes": "field-input", "tooltip": self.field.help}
             if self.field.is_flag:
-                yield Checkbox(value=bool(self.value), compact=True, classes="field-input")
+                yield Checkbox(value=bool(self.value), **common)
             elif self.field.is_choice:
                 yield Select(choice_options(self.field.path), value=self.value, allow_blank=False,
-                             compact=True, classes="field-input")
+                             **common)
             else:
-                yield Input(form_model.text_of(self.value), compact=True, classes="field-input")
+                yield Input(form_model.text_of(self.value), **common)
         yield Static("", classes="error")
-
-    def on_mount(self) -> None:
-        self.query_one(".field-input").tooltip = self.field.help
 
     def raw(self):
         widget = self.query_one(".field-input")
@@ -109,21 +107,32 @@ class BuildPanel(VerticalScroll):
         self.base = experiment
         self.experiment = experiment
         self.errors: dict[str, str] = {}
+        self.filled = False  # the form widgets are mounted after the first frame
 
     def compose(self) -> ComposeResult:
-        for title, fields in form_model.SECTIONS.items():
-            with VerticalGroup(classes="section") as group:
-                group.border_title = title
-                for field in fields:
-                    yield FieldRow(field, form_model.value_of(self.base, field.path))
-                if title == "Network":
-                    yield Label("layer units activation   drop  BN", classes="hint")
-                    yield VerticalGroup(id="layers")
-                    yield Button("+ add layer", id="add-layer", compact=True)
-                    yield Static("", id="architecture")
-                    yield Static("", id="layer-error", classes="error")
+        # Only the frames: the ~150 form widgets are mounted after the first frame, which
+        # would otherwise take half a second longer to appear.
+        for title in form_model.SECTIONS:
+            section = VerticalGroup(classes="section", id=f"section-{title.lower()}")
+            section.border_title = title
+            yield section
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._fill)
+
+    async def _fill(self) -> None:
+        for title, fields in form_model.SECTIONS.items():
+            section = self.query_one(f"#section-{title.lower()}")
+            rows = [FieldRow(field, form_model.value_of(self.base, field.path))
+                    for field in fields]
+            if title == "Network":
+                rows += [Label("layer units activation   drop  BN", classes="hint"),
+                         VerticalGroup(id="layers"), Button("+ add layer", id="add-layer",
+                                                            compact=True),
+                         Static("", id="architecture"),
+                         Static("", id="layer-error", classes="error")]
+            await section.mount_all(rows)
+        self.filled = True
         self.load(self.base)
 
     # -- loading and reading ----------------------------------------------------------------------
@@ -186,7 +195,8 @@ class BuildPanel(VerticalScroll):
     @on(Select.Changed)
     @on(Checkbox.Changed)
     def _changed(self) -> None:
-        self.revalidate()
+        if self.filled:
+            self.revalidate()
 
     @on(Button.Pressed, "#add-layer")
     def add_layer(self) -> None:

@@ -104,7 +104,7 @@ class Session:
 
     def view(self) -> View:
         t = self.trainer
-        view = View(t.snapshot(most_points=300), self._layer_stats(), t.goal())
+        view = View(t.snapshot(most_points=120), self._layer_stats(), t.goal())
         if t.shape.is_2d:
             view = self._with_map(view)
         if t.shape.kind == "regression":

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
@@ -37,6 +38,23 @@ BINARY_STYLES = [Style(bgcolor=_blend(LOW if i < LEVELS else HIGH, abs(i - LEVEL
 CLASS_STYLES = [[Style(bgcolor=_blend(c, (k + 1) / LEVELS)) for k in range(LEVELS)]
                 for c in CLASS_COLOURS]
 POINT_STYLES = [Style(color=f"rgb{c}", bold=True) for c in CLASS_COLOURS]
+
+
+class LiveText(Widget):
+    """Text redrawn many times a second in a box of fixed size: a repaint, never a relayout
+    (Static.update relayouts the screen, which cost ~20 ms a frame while training)."""
+
+    def __init__(self, text="", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._text = text
+
+    def render(self) -> RenderResult:
+        return self._text
+
+    def show(self, text) -> None:
+        if text != self._text:
+            self._text = text
+            self.refresh()
 
 
 class LossChart(PlotextPlot):
@@ -87,7 +105,7 @@ class SecondChart(PlotextPlot):
         self.refresh()
 
 
-class NetworkView(Static):
+class NetworkView(LiveText):
     """Each layer with its shape, weight statistics and last gradient norm."""
 
     def draw(self, view: View) -> None:
@@ -96,10 +114,10 @@ class NetworkView(Static):
             lines.append(f"{s.name:<7} {s.detail:<7} {s.mean:+.2f}±{s.std:<4.2f} {s.grad_norm:.0e}")
             extra = f"{s.activation}  " if s.activation else ""
             lines.append(f"[dim]  └ {extra}w in [{s.low:+.2f}, {s.high:+.2f}][/dim]")
-        self.update("\n".join(lines))
+        self.show(Text.from_markup("\n".join(lines)))
 
 
-class DecisionMap(Static):
+class DecisionMap(LiveText):
     """The model's answer over the plane, with the training points on top."""
 
     def on_resize(self) -> None:
@@ -108,7 +126,7 @@ class DecisionMap(Static):
     def draw(self, view: View) -> None:
         if view.grid is None:
             return
-        self.update(render_map(view.grid, view.points, view.point_labels))
+        self.show(render_map(view.grid, view.points, view.point_labels))
 
 
 def render_map(grid: BoundaryGrid, points, labels) -> Text:
@@ -143,7 +161,7 @@ def _cell_style(grid: BoundaryGrid, i: int, j: int) -> Style:
 class TrainView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="banner")
-        yield Static("loading PyTorch…", id="status")
+        yield LiveText("loading PyTorch…", id="status")
         with Horizontal(id="charts"):
             yield LossChart(id="loss-chart")
             yield SecondChart(id="second-chart")
@@ -157,16 +175,23 @@ class TrainView(Vertical):
         self.last_view = view
         s = view.snapshot
         rate = f"{s.steps_per_second:,.0f} steps/s" if s.steps_per_second else "-"
-        self.query_one("#status", Static).update(
+        self.query_one("#status", LiveText).show(Text.from_markup(
             f"[b]{s.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
-            f"lr {s.lr:.3g}  " + _metrics(s.history))
+            f"lr {s.lr:.3g}  " + _metrics(s.history)))
         self.query_one(LossChart).draw(view)
         self.query_one(SecondChart).draw(view)
         self.query_one(NetworkView).draw(view)
-        self.query_one(DecisionMap).display = view.grid is not None
-        self.query_one(DecisionMap).draw(view)
+        decision_map = self.query_one(DecisionMap)
+        if decision_map.display != (view.grid is not None):
+            decision_map.display = view.grid is not None
+        decision_map.draw(view)
+
+    _banner = None
 
     def banner(self, text: str, kind: str = "") -> None:
+        if self._banner == (text, kind):  # an update relayouts the screen: only on change
+            return
+        self._banner = (text, kind)
         banner = self.query_one("#banner", Static)
         banner.update(text)
         banner.set_classes(kind)

@@ -24,7 +24,10 @@ async def until(pilot, condition, seconds: float = 20.0):
 
 
 async def ready(pilot):
-    await until(pilot, lambda: pilot.app.session is not None)
+    """The session is built and the form is filled in."""
+    await until(pilot, lambda: pilot.app.session is not None
+                and pilot.app.query_one("#build").filled)
+    await pilot.pause()
 
 
 def idle(app) -> bool:
