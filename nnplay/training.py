@@ -222,10 +222,10 @@ class Trainer:
 
     def _diverge(self, value: float) -> None:
         good = self._last_good
+        lower = self.lr / 10  # the rate that blew up; restoring brings back the good epoch's
         self._restore(good)
         self.status = "diverged"
-        self.message = DIVERGED_ADVICE.format(value=value, lower=self.lr / 10,
-                                              epoch=good["epoch"])
+        self.message = DIVERGED_ADVICE.format(value=value, lower=lower, epoch=good["epoch"])
 
     def _weights_finite(self) -> bool:
         return all(torch.isfinite(p).all() for p in self.model.parameters())
