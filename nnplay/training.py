@@ -6,7 +6,8 @@ or stopped. Drivers (CLI, TUI worker, tests) call `step()` / `run_epoch()` / `ru
 `history` or `snapshot()`; live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
 
 Speed (FIELD-NOTES): tensors preloaded, one `index_select` shuffle per epoch, slices as views,
-no DataLoader, fused Adam, one torch thread.
+no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
+wraps a profiler record_function: ~9% of a tiny net's step).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Trainer:
         groups = [{"params": self._weights, "weight_decay": t.l2},
                   {"params": others, "weight_decay": 0.0}]
         self.optimizer = OPTIMIZERS[t.optimizer].build(groups, t)
+        self._params = list(self.model.parameters())
         self.scheduler = SCHEDULES[t.schedule](self.optimizer, t)
         self.l1 = t.l1
         self._shuffle = torch.Generator().manual_seed(t.seed)
@@ -150,7 +152,8 @@ class Trainer:
     def _train_batch(self, xb, yb) -> float:
         loss = self.loss_fn(self.model(xb), yb)
         total = loss + self.l1 * sum(w.abs().sum() for w in self._weights) if self.l1 else loss
-        self.optimizer.zero_grad(set_to_none=True)
+        for p in self._params:  # = zero_grad(set_to_none=True) without its profiler hooks
+            p.grad = None
         total.backward()
         self.optimizer.step()
         return loss.item()
