@@ -352,3 +352,35 @@ def test_grad_norms_per_linear_layer():
     assert all(v > 0 for v in norms.values())
     trainer.run_epoch()
     assert trainer.history.grad_norms[0] == trainer.grad_norms()
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+def test_l2_is_torchs_weight_decay_on_the_weights_only(optimizer):
+    """Twin of the Trainer's first steps in plain torch: decay on weights, none on biases/bn."""
+    from nnplay.model import build_model
+    from nnplay.registry import OPTIMIZERS
+
+    exp = make(**{"task.samples": 100, "training.optimizer": optimizer, "training.lr": 0.05,
+                  "training.momentum": 0.5 if optimizer in ("sgd", "rmsprop") else 0.0,
+                  "model.hidden": [{"units": 4, "batch_norm": True}]})
+    trainer = Trainer(exp)
+    torch.manual_seed(exp.training.seed)
+    model = build_model(exp)
+    weights_ = [model.hidden1.weight, model.output.weight]
+    others = [p for p in model.parameters() if all(p is not w for w in weights_)]
+    opt = OPTIMIZERS[optimizer].build([{"params": weights_, "weight_decay": 0.0},
+                                       {"params": others, "weight_decay": 0.0}], exp.training)
+    loss_fn = trainer.loss_fn
+    for i in range(4):
+        if i == 2:  # live change between steps, in both
+            trainer.set_l2(0.3)
+            opt.param_groups[0]["weight_decay"] = 0.3
+        trainer.step()
+        xb, yb = trainer._batches[i]
+        loss = loss_fn(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    for (name, ours), theirs in zip(trainer.model.state_dict().items(),
+                                    model.state_dict().values()):
+        assert torch.allclose(ours, theirs, atol=1e-6), name
