@@ -53,6 +53,10 @@ class Trainer:
                   {"params": others, "weight_decay": 0.0}]
         self.optimizer = OPTIMIZERS[t.optimizer].build(groups, t)
         self._params = list(self.model.parameters())
+        # Dropout draws from torch's global RNG: keep this run's own stream, so another Trainer
+        # or model built meanwhile cannot change it (None: no dropout, nothing to keep).
+        has_dropout = any(isinstance(m, torch.nn.Dropout) for m in self.model.modules())
+        self._rng_state = torch.get_rng_state() if has_dropout else None
         self.scheduler = SCHEDULES[t.schedule](self.optimizer, t)
         self.l1 = t.l1
         self._shuffle = torch.Generator().manual_seed(t.seed)
@@ -107,7 +111,14 @@ class Trainer:
         started = time.perf_counter()
         if self._batch == 0:
             self._start_epoch()
-        loss = self._train_batch(*self._batches[self._batch])
+        if self._rng_state is None:
+            loss = self._train_batch(*self._batches[self._batch])
+        else:
+            outer = torch.get_rng_state()
+            torch.set_rng_state(self._rng_state)
+            loss = self._train_batch(*self._batches[self._batch])
+            self._rng_state = torch.get_rng_state()
+            torch.set_rng_state(outer)
         self._batch += 1
         self.steps += 1
         if not math.isfinite(loss):
