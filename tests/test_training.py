@@ -73,6 +73,20 @@ def test_same_seed_same_history_other_seed_differs():
     assert not torch.equal(other_data.X_train, first.X_train)
 
 
+def test_interleaved_trainers_with_dropout_stay_deterministic():
+    alone = Trainer(small())
+    alone.run()
+    first, second = Trainer(small()), Trainer(small())
+    torch.rand(100)  # someone else uses torch's global RNG meanwhile
+    for _ in range(30):  # step both in turn, as a UI comparing two runs would
+        first.step()
+        second.step()
+    first.run()
+    second.run()
+    assert first.history.to_dict() == alone.history.to_dict()
+    assert second.history.to_dict() == alone.history.to_dict()
+
+
 def test_regression_has_no_accuracy():
     trainer = Trainer(quadratic(**{"training.epochs": 3, "training.lr": 0.1}))
     trainer.run()
