@@ -148,11 +148,12 @@ def experiment_from_args(args):
 
 def cmd_train(args) -> int:
     from nnplay.export import check_export_path, export
-    from nnplay.training import Trainer
 
     exp = experiment_from_args(args)
     for path in args.export:  # refuse a bad path before training, not after
         check_export_path(path)
+    from nnplay.training import Trainer  # torch: ~1.5 s, so only once the input is good
+
     trainer = Trainer(exp)
     progress = Progress(trainer) if sys.stderr.isatty() and not args.json else None
     interrupted = False

@@ -126,8 +126,9 @@ def _adam_family(cls_name: str):
         from torch import optim
 
         # fused: one kernel for all parameters, ~1.2x steps/s on tiny nets (FIELD-NOTES).
+        # weight_decay=0: the Trainer applies L2 itself (AdamW's default would be 0.01).
         return getattr(optim, cls_name)(params, lr=t.lr, betas=(t.beta1, t.beta2), eps=t.eps,
-                                        fused=True)
+                                        weight_decay=0.0, fused=True)
     return build
 
 

@@ -74,7 +74,7 @@ def _optimizer_line(exp: Experiment) -> str:
                     f"momentum={t.momentum!r})"),
         "adam": f"torch.optim.Adam({common}, betas=({t.beta1!r}, {t.beta2!r}), eps={t.eps!r}, fused=True)",
         "adamw": (f"torch.optim.AdamW({common}, betas=({t.beta1!r}, {t.beta2!r}), eps={t.eps!r}, "
-                  "fused=True)"),
+                  "weight_decay=0.0, fused=True)"),  # L2 is applied by hand below
     }[t.optimizer]
 
 
