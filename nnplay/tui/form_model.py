@@ -67,7 +67,6 @@ SECTIONS: dict[str, list[FormField]] = {
         FormField("training.min_delta", "stop min delta"),
     ],
 }
-ALL_FIELDS = [f for fields in SECTIONS.values() for f in fields]
 OPTIMIZER_FIELDS = ("momentum", "nesterov", "beta1", "beta2", "eps", "alpha")
 
 
