@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.message import Message
@@ -47,6 +47,22 @@ class SessionReady(Message):
     def __init__(self, session: Session | None, error: str = "", start: bool = False) -> None:
         super().__init__()
         self.session, self.error, self.start = session, error, start
+
+
+# The command palette (ctrl+p) offers every action, with a line on what it does.
+PALETTE = [
+    ("Start / pause training", "train continuously, or pause (space)", "toggle_training"),
+    ("Step", "train on one mini-batch (n)", "step"),
+    ("Reset", "new weights from the form; structural changes apply here (r)", "reset"),
+    ("Presets", "load an exercise (p)", "pick_preset"),
+    ("Export", "weights as .pt, .safetensors, .onnx, .npz, or a PyTorch script .py (e)",
+     "export"),
+    ("Save as preset", "the current setup as a TOML file (s)", "save_preset"),
+    ("Next hint", "reveal the exercise's next hint (h)", "hint"),
+    ("Show solution", "apply the exercise's solution, after asking (S)", "solution"),
+    ("Toggle build panel", "more room for the charts (b)", "toggle_build"),
+    ("Help", "keys and what they do (?)", "help"),
+]
 
 
 class PlaygroundApp(App):
@@ -359,6 +375,11 @@ class PlaygroundApp(App):
             self.notify(f"{path}: could not write ({e.strerror or e})", severity="error")
         else:
             self.notify(f"Saved {path}; open it with: nnplay {path}")
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in PALETTE:
+            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
 
     def resize_map(self, width: int, height: int) -> None:
         """Fit the decision map to its space, square: a cell is about twice as tall as wide."""

@@ -223,3 +223,16 @@ async def test_small_terminal(make_app):
         assert app.session.trainer.steps == 1
         await pilot.press("b")  # hide the build panel to give the charts room
         assert not app.query_one("#build").display
+
+
+async def test_every_action_is_in_the_command_palette(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for title in ("Start / pause training", "Step", "Reset", "Presets", "Export",
+                      "Save as preset", "Next hint", "Show solution", "Help"):
+            assert title in titles
+        step = next(c for c in app.get_system_commands(app.screen) if c.title == "Step")
+        step.callback()
+        assert app.session.trainer.steps == 1
