@@ -236,3 +236,20 @@ async def test_every_action_is_in_the_command_palette(make_app):
         step = next(c for c in app.get_system_commands(app.screen) if c.title == "Step")
         step.callback()
         assert app.session.trainer.steps == 1
+
+
+async def test_save_the_edited_setup_as_a_preset_and_open_it(make_app, tmp_path):
+    from nnplay.presets import load_experiment
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await type_into(pilot, "training.lr", "0.02")
+        await pilot.press("s")
+        path = tmp_path / "mine.toml"
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await until(pilot, lambda: path.is_file())
+    saved = load_experiment(str(path))
+    assert saved.training.lr == 0.02
+    assert saved.meta.title == app.experiment.meta.title  # the exercise travels with it
