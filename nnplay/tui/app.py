@@ -61,6 +61,12 @@ PALETTE = [
     ("Next hint", "reveal the exercise's next hint (h)", "hint"),
     ("Show solution", "apply the exercise's solution, after asking (S)", "solution"),
     ("Toggle build panel", "more room for the charts (b)", "toggle_build"),
+    ("Lab: backpropagation", "every value and gradient of a 2-2-2 network, step by step (B)",
+     "backprop"),
+    ("Lab: optimizer paths", "SGD, momentum, AdaGrad, RMSprop, Adam on 2-D functions (o)",
+     "optimizer_paths"),
+    ("Lab: gradient check", "numerical gradients vs backprop for this model (g)",
+     "gradient_check"),
     ("Help", "keys and what they do (?)", "help"),
 ]
 
@@ -79,6 +85,9 @@ class PlaygroundApp(App):
         Binding("h", "hint", "Hint"),
         Binding("S", "solution", "Solution", show=False),
         Binding("b", "toggle_build", "Build panel", show=False),
+        Binding("B", "backprop", "Backprop lab", show=False),
+        Binding("o", "optimizer_paths", "Optimizer paths", show=False),
+        Binding("g", "gradient_check", "Gradient check", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "unfocus", "Leave field", show=False),
         Binding("q", "quit", "Quit"),
@@ -391,6 +400,25 @@ class PlaygroundApp(App):
     def action_toggle_build(self) -> None:
         panel = self.query_one(BuildPanel)
         panel.display = not panel.display
+
+    def action_backprop(self) -> None:
+        from nnplay.tui.lab_screens import BackpropScreen
+
+        self.push_screen(BackpropScreen())
+
+    def action_optimizer_paths(self) -> None:
+        from nnplay.tui.lab_screens import OptPathsScreen
+
+        self.push_screen(OptPathsScreen())
+
+    async def action_gradient_check(self) -> None:
+        if self.session is None:
+            self.notify("Still loading PyTorch…")
+            return
+        from nnplay.tui.lab_screens import GradCheckScreen
+
+        await self._pause()
+        self.push_screen(GradCheckScreen(self.session.trainer))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -8,7 +8,7 @@ Torch is imported when the first Trainer is built, after the app has drawn its f
 from __future__ import annotations
 
 import queue
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -43,6 +43,7 @@ class View:
     points: np.ndarray | None = None  # training points drawn on the map
     point_labels: np.ndarray | None = None
     fit: tuple[np.ndarray, np.ndarray] | None = None  # regression: (targets, predictions)
+    flags: list = field(default_factory=list)  # diagnostics: vanishing gradients, dead ReLUs…
 
 
 class Session:
@@ -103,8 +104,11 @@ class Session:
         return not self.trainer.done
 
     def view(self) -> View:
+        from nnplay.lab.diagnostics import diagnose_trainer
+
         t = self.trainer
-        view = View(t.snapshot(most_points=120), self._layer_stats(), t.goal())
+        flags = diagnose_trainer(t) if t.steps else []
+        view = View(t.snapshot(most_points=120), self._layer_stats(), t.goal(), flags=flags)
         if t.shape.is_2d:
             view = self._with_map(view)
         if t.shape.kind == "regression":

@@ -162,6 +162,7 @@ class TrainView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="banner")
         yield LiveText("loading PyTorch…", id="status")
+        yield Static("", id="diagnostics")
         with Horizontal(id="charts"):
             yield LossChart(id="loss-chart")
             yield SecondChart(id="second-chart")
@@ -178,6 +179,7 @@ class TrainView(Vertical):
         self.query_one("#status", LiveText).show(Text.from_markup(
             f"[b]{s.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
             f"lr {s.lr:.3g}  " + _metrics(s.history)))
+        self._diagnose(view)
         self.query_one(LossChart).draw(view)
         self.query_one(SecondChart).draw(view)
         self.query_one(NetworkView).draw(view)
@@ -187,6 +189,13 @@ class TrainView(Vertical):
         decision_map.draw(view)
 
     _banner = None
+    _flags = None
+
+    def _diagnose(self, view: View) -> None:
+        text = "\n".join(f"⚠ {f.cause} → {f.fix}" for f in view.flags)
+        if text != self._flags:  # an update relayouts the screen: only on change
+            self._flags = text
+            self.query_one("#diagnostics", Static).update(text)
 
     def banner(self, text: str, kind: str = "") -> None:
         if self._banner == (text, kind):  # an update relayouts the screen: only on change

@@ -253,3 +253,43 @@ async def test_save_the_edited_setup_as_a_preset_and_open_it(make_app, tmp_path)
     saved = load_experiment(str(path))
     assert saved.training.lr == 0.02
     assert saved.meta.title == app.experiment.meta.title  # the exercise travels with it
+
+
+async def test_lab_screens_open_and_respond(make_app):
+    from nnplay.tui.lab_screens import BackpropScreen, GradCheckScreen, OptPathsScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("B")
+        assert isinstance(app.screen, BackpropScreen)
+        result = str(app.screen.query_one("#bp-result").render())
+        assert "0.751365" in result and "0.298371" in result
+        app.screen.query_one("#bp-lr", Input).value = "1"
+        await pilot.press("n")  # step again with lr 1: new weights, a lower loss
+        await pilot.pause()
+        assert app.screen.query_one("#bp-w2", Input).value.startswith("0.317833")
+        await pilot.press("escape")
+        await pilot.press("o")
+        assert isinstance(app.screen, OptPathsScreen)
+        app.screen.query_one("#op-optimizers", Input).value = "sgd"
+        app.screen.query_one("#op-lr", Input).value = "1.1"
+        app.screen.query_one("#op-lr", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "diverged" in str(app.screen.query_one("#op-table").render())
+        await pilot.press("escape")
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, GradCheckScreen))
+        await pilot.pause()
+        assert "passed" in str(app.screen.query_one("#gc-report").render())
+
+
+async def test_diagnostics_flag_vanishing_gradients_live(make_app):
+    app = make_app("vanishing-gradients", **{"training.epochs": 3, "goal.epochs": 3})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("space")
+        await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 3)
+        await pilot.pause()
+        assert "first layer's gradient" in str(app.query_one("#diagnostics").render())
