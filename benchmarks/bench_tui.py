@@ -49,11 +49,11 @@ async def in_app(exp, presses: int = 0):
             await pilot.pause(0.05)
         started = time.perf_counter()
         app.action_toggle_training()  # not pilot.press: it waits for the app to go idle
-        while app.session.trainer.status != "finished":
-            if len(sent) < presses:
-                sent.append(time.perf_counter())
-                app.post_message(events.Key("b", "b"))
-            await asyncio.sleep(0.1 if presses else 0.01)
+        while len(sent) < presses and app.session.running:
+            sent.append(time.perf_counter())
+            app.post_message(events.Key("b", "b"))
+            await asyncio.sleep(0.1)
+        await app.workers.wait_for_complete()  # no polling: it would steal the GIL
         rate = app.session.trainer.steps / (time.perf_counter() - started)
         await pilot.press("q")
     return rate, latencies
