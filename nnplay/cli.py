@@ -50,12 +50,9 @@ def build_parser() -> Parser:
     predict.add_argument("--json", action="store_true", help="one JSON object on stdout")
     predict.set_defaults(func=cmd_predict)
 
-    try:
-        from nnplay.lab.commands import add_lab_commands
-    except ImportError:  # the lab is optional while it is being built
-        pass
-    else:
-        add_lab_commands(commands)
+    from nnplay.lab.commands import add_lab_commands
+
+    add_lab_commands(commands)
     return parser
 
 
@@ -97,12 +94,8 @@ def launch_app(argv: list[str]) -> int:
     except ExperimentError as e:
         print(f"nnplay: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
-        from nnplay.tui.app import run_app
-    except ImportError:
-        print("nnplay: the playground app is not built yet; use a subcommand: "
-              f"{', '.join(sorted(_command_names(build_parser())))} (nnplay --help)")
-        return 0
+    from nnplay.tui.app import run_app
+
     return run_app(exp, target)
 
 

@@ -62,7 +62,7 @@ def _v(array) -> str:
 
 
 def cmd_optpaths(args) -> int:
-    from nnplay.lab.optpaths import FUNCTIONS, OPTIMIZERS, mark_of, render, run_path
+    from nnplay.lab.optpaths import FUNCTIONS, OPTIMIZERS, render, run_path, table
 
     if args.function not in FUNCTIONS:
         raise ExperimentError(f"--function: {args.function!r} is not allowed; allowed: "
@@ -82,18 +82,12 @@ def cmd_optpaths(args) -> int:
                           "paths": [p.to_dict(function) for p in paths]}))
         return 0
     print(f"{function.title}: start {function.start}, X = start, o = minimum")
-    print("\n".join(render(args.function, paths)))
-    print(f"{'':3}{'optimizer':<20}{'lr':>8}  {'converged at':>12}  final point")
-    for p in paths:
-        state = "diverged" if p.diverged else (f"step {p.converged_at}" if p.converged_at
-                                                else "not yet")
-        print(f"{mark_of(p.optimizer):<3}{OPTIMIZERS[p.optimizer].title:<20}{p.lr:>8g}  "
-              f"{state:>12}  ({p.final[0]:.4g}, {p.final[1]:.4g})")
+    print("\n".join(render(args.function, paths) + table(paths)))
     return 0
 
 
 def cmd_gradcheck(args) -> int:
-    from nnplay.lab.gradcheck import PASS_BELOW, check_trainer
+    from nnplay.lab.gradcheck import check_trainer, report_lines
     from nnplay.presets import load_experiment
     from nnplay.training import Trainer
 
@@ -101,13 +95,5 @@ def cmd_gradcheck(args) -> int:
     if args.json:
         print(json.dumps(report.to_dict()))
         return 0
-    verdict = "passed" if report.passed else "FAILED"
-    print(f"gradient check {verdict}: largest relative error {report.max_error:.2e} "
-          f"(threshold {PASS_BELOW:g}); {report.checked} of {report.total} parameters checked")
-    for name, error in report.per_tensor.items():
-        print(f"  {name:<16} {error:.2e}")
-    print("worst entries:")
-    for e in report.worst:
-        print(f"  {e.name}{list(e.index)}: numeric {e.numeric:.8g}  backprop {e.analytic:.8g}  "
-              f"error {e.error:.1e}")
+    print("\n".join(report_lines(report)))
     return 0

@@ -49,6 +49,17 @@ class GradCheckReport:
                 "worst": [e.__dict__ | {"index": list(e.index)} for e in self.worst]}
 
 
+def report_lines(report: GradCheckReport) -> list[str]:
+    verdict = "passed" if report.passed else "FAILED"
+    lines = [f"gradient check {verdict}: largest relative error {report.max_error:.2e} "
+             f"(threshold {PASS_BELOW:g}); {report.checked} of {report.total} parameters checked"]
+    lines += [f"  {name:<16} {error:.2e}" for name, error in report.per_tensor.items()]
+    lines += ["worst entries:"]
+    lines += [f"  {e.name}{list(e.index)}: numeric {e.numeric:.8g}  backprop {e.analytic:.8g}  "
+              f"error {e.error:.1e}" for e in report.worst]
+    return lines
+
+
 def relative_error(analytic: float, numeric: float) -> float:
     return abs(analytic - numeric) / max(abs(analytic) + abs(numeric), TINY)
 

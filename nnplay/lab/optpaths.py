@@ -169,3 +169,14 @@ def render(function: str, paths: list[Path], cols: int = 60, rows: int = 24) -> 
         put(*path.points[0], "X")
         put(*path.final, mark_of(path.optimizer))
     return ["".join(row) for row in grid]
+
+
+def table(paths: list[Path]) -> list[str]:
+    """One line per path: its letter, optimizer, lr, when it converged, where it ended."""
+    rows = [f"{'':3}{'optimizer':<20}{'lr':>8}  {'converged':>12}  final point"]
+    for p in paths:
+        state = "diverged" if p.diverged else (f"step {p.converged_at}" if p.converged_at
+                                                else "not yet")
+        rows.append(f"{mark_of(p.optimizer):<3}{OPTIMIZERS[p.optimizer].title:<20}{p.lr:>8g}  "
+                    f"{state:>12}  ({p.final[0]:.4g}, {p.final[1]:.4g})")
+    return rows

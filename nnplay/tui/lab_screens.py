@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from nnplay.lab.backprop import NAMES, BackpropSetup, worked_example
-from nnplay.lab.optpaths import FUNCTIONS, OPTIMIZERS, mark_of, render, run_path
+from nnplay.lab.optpaths import FUNCTIONS, OPTIMIZERS, render, run_path, table
 
 
 def _numbers(text: str) -> list:
@@ -166,13 +166,7 @@ class OptPathsScreen(LabScreen):
         error.update("")
         self.paths = [run_path(function, name, lr, steps) for name in names]
         self.query_one("#op-map", Static).update("\n".join(render(function, self.paths, 60, 20)))
-        rows = [f"{'':3}{'optimizer':<20}{'lr':>8}  {'converged':>10}  final point"]
-        for p in self.paths:
-            state = "diverged" if p.diverged else (f"step {p.converged_at}" if p.converged_at
-                                                    else "not yet")
-            rows.append(f"{mark_of(p.optimizer):<3}{OPTIMIZERS[p.optimizer].title:<20}"
-                        f"{p.lr:>8g}  {state:>10}  ({p.final[0]:.4g}, {p.final[1]:.4g})")
-        self.query_one("#op-table", Static).update("\n".join(rows))
+        self.query_one("#op-table", Static).update("\n".join(table(self.paths)))
 
 
 class GradCheckScreen(LabScreen):
@@ -190,14 +184,7 @@ class GradCheckScreen(LabScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        from nnplay.lab.gradcheck import PASS_BELOW, check_trainer
+        from nnplay.lab.gradcheck import check_trainer, report_lines
 
-        report = check_trainer(self.trainer)
-        verdict = "[green]passed[/green]" if report.passed else "[red]FAILED[/red]"
-        lines = [f"{verdict}: largest relative error {report.max_error:.2e} (threshold "
-                 f"{PASS_BELOW:g}); {report.checked} of {report.total} parameters checked", ""]
-        lines += [f"  {name:<16} {error:.2e}" for name, error in report.per_tensor.items()]
-        lines += ["", "worst entries:"]
-        lines += [f"  {e.name}{list(e.index)}: numeric {e.numeric:.8g}  backprop "
-                  f"{e.analytic:.8g}  error {e.error:.1e}" for e in report.worst]
-        self.query_one("#gc-report", Static).update("\n".join(lines))
+        self.query_one("#gc-report", Static).update("\n".join(report_lines(
+            check_trainer(self.trainer))))
