@@ -24,7 +24,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="nnplay", description="A terminal neural-network playground on PyTorch.")
+    parser = Parser(prog="nnplay", description="A terminal neural-network playground on PyTorch. "
+                    "Run `nnplay [PRESET_OR_PATH]` to open the app (default: first-gt-fifth).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     listing = commands.add_parser("presets", help="list the preset exercises")

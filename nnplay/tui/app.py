@@ -29,6 +29,7 @@ from nnplay.tui.train_view import TrainView
 # more: drawing holds the GIL, so it is kept to about 8% of the time to leave the rest to
 # training (charts at ~25 ms a frame come out at ~3 frames a second).
 FASTEST_FRAME = 1 / 15
+NARROW = 100  # columns below which the build panel starts hidden
 UI_SHARE = 0.05
 
 
@@ -125,6 +126,9 @@ class PlaygroundApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.size.width < NARROW:  # the charts need the room; b brings the forms back
+            self.query_one(BuildPanel).display = False
+            self.notify("Narrow terminal: the build panel is hidden; press b to show it.")
         self.sub_title = self.source
         self.query_one(TrainView).banner("")
         self._show_exercise()

@@ -221,8 +221,9 @@ async def test_small_terminal(make_app):
         await ready(pilot)
         await pilot.press("n")
         assert app.session.trainer.steps == 1
-        await pilot.press("b")  # hide the build panel to give the charts room
-        assert not app.query_one("#build").display
+        assert not app.query_one("#build").display  # hidden: the charts need the room
+        await pilot.press("b")
+        assert app.query_one("#build").display
 
 
 async def test_every_action_is_in_the_command_palette(make_app):
