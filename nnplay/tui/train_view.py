@@ -63,9 +63,8 @@ class LossChart(PlotextPlot):
         plt.clear_data()
         plt.title("loss")
         if h.step_loss:
-            s = view.snapshot  # thinned step losses spread evenly over the steps done
-            x = np.linspace(1, len(view.snapshot.history.step_loss) and s.step,
-                            len(h.step_loss)) / s.steps_per_epoch
+            s = view.snapshot  # averaged step losses spread evenly over the steps done
+            x = np.linspace(1, s.step, len(h.step_loss)) / s.steps_per_epoch
             plt.plot(list(x), h.step_loss, label="batch (avg)", color="gray", marker="braille")
         if h.epoch:
             plt.plot(thin(h.epoch, CHART_POINTS), thin(h.train_loss, CHART_POINTS), label="train",
