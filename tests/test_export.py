@@ -288,3 +288,10 @@ def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["exp.toml"]
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    import stat
+
+    path = files.write_atomic(tmp_path / "w.bin", b"data")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
