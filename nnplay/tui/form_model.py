@@ -46,7 +46,8 @@ SECTIONS: dict[str, list[FormField]] = {
         FormField("task.name", "task"), FormField("task.samples", "samples"),
         FormField("task.val_samples", "validation samples"),
         FormField("task.validation", "validation set"), FormField("task.noise", "noise"),
-        FormField("task.features", "features"), FormField("task.seed", "data seed"),
+        FormField("task.features", "features"), FormField("task.dim", "inputs (0: default)"),
+        FormField("task.classes", "classes (0: default)"), FormField("task.seed", "data seed"),
     ],
     "Network": [
         FormField("model.init", "init"), FormField("model.init_scale", "init scale (a)"),
@@ -73,8 +74,14 @@ OPTIMIZER_FIELDS = ("momentum", "nesterov", "beta1", "beta2", "eps", "alpha")
 def visible(path: str, exp: Experiment) -> bool:
     """Only the settings that matter for the current choices are shown."""
     from nnplay.registry import OPTIMIZERS
+    from nnplay.tasks import TASKS
 
     section, _, name = path.partition(".")
+    task = TASKS[exp.task.name]
+    if path == "task.dim":
+        return task.min_dim != task.max_dim
+    if path == "task.classes":
+        return task.class_range is not None
     t = exp.training
     if section == "training" and name in OPTIMIZER_FIELDS:
         return name in OPTIMIZERS[t.optimizer].uses

@@ -294,3 +294,16 @@ async def test_diagnostics_flag_vanishing_gradients_live(make_app):
         await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 3)
         await pilot.pause()
         assert "first layer's gradient" in str(app.query_one("#diagnostics").render())
+
+
+async def test_task_size_fields_follow_the_task(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert field(app, "task.dim").display and not field(app, "task.classes").display
+        field(app, "task.name").set_raw("spiral_multi")
+        field(app, "training.loss").set_raw("cross_entropy")
+        await pilot.pause()
+        assert field(app, "task.classes").display and not field(app, "task.dim").display
+        await type_into(pilot, "task.classes", "5")
+        assert "→ 5" in architecture(app).split("output")[1]  # five output logits
