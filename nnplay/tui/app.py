@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -199,7 +200,7 @@ class PlaygroundApp(App):
 
     def _show_exercise(self, view: View | None = None) -> None:
         meta, goal = self.experiment.meta, self.experiment.goal
-        lines = [f"[b]{meta.title or self.source}[/b]"]
+        lines = [f"[b]{escape(meta.title or self.source)}[/b]"]
         if goal.enabled:
             result = view.goal if view is not None else None
             state = ""
@@ -207,7 +208,7 @@ class PlaygroundApp(App):
                 state = "  [green]✔ met[/green]" if result.met else f"  (now {result.value:.4g})"
             lines.append(f"goal: {goal.describe()}{state}")
         hints = meta.hints[: self.hints_shown]
-        lines += [f"[yellow]hint {i + 1}:[/yellow] {h}" for i, h in enumerate(hints)]
+        lines += [f"[yellow]hint {i + 1}:[/yellow] {escape(h)}" for i, h in enumerate(hints)]
         if self.hints_shown < len(meta.hints):
             lines.append(f"[dim]{len(meta.hints) - self.hints_shown} more hints (h); "
                          "the description is in the preset list (p)[/dim]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,7 +26,7 @@ class PresetPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker", classes="dialog"):
             yield Label("[b]Load a preset exercise[/b]  (enter to load, escape to close)")
-            yield OptionList(*[Option(f"{name}  [dim]{exp.meta.title}[/dim]", id=name)
+            yield OptionList(*[Option(f"{name}  [dim]{escape(exp.meta.title)}[/dim]", id=name)
                                for name, exp in self.presets.items()], id="preset-list")
             yield Static("", id="preset-info")
 
@@ -39,7 +40,8 @@ class PresetPicker(ModalScreen[str | None]):
         goal = exp.goal.describe() if exp.goal.enabled else "free play"
         solved = "challenge: fix it" if exp.solution else "meets its goal as shipped"
         self.query_one("#preset-info", Static).update(
-            f"[b]{exp.meta.title}[/b]\n{exp.meta.description}\n\n[b]Goal:[/b] {goal} ({solved})")
+            f"[b]{escape(exp.meta.title)}[/b]\n{escape(exp.meta.description)}\n\n"
+            f"[b]Goal:[/b] {goal} ({solved})")
 
     @on(OptionList.OptionSelected)
     def _pick(self, event: OptionList.OptionSelected) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -105,16 +106,16 @@ def describe(result) -> str:
     by_hand, auto = result.numpy[0], result.autograd[0]
 
     def row(label, a, b):
-        return f"{label:<10} {_text(a.tolist()):<36} {_text(b.tolist())}"
+        return f"{label:<10} {_text(a.tolist()):<50} {_text(b.tolist())}"
 
-    lines = [f"[b]{'':<10} {'NumPy layers (by hand)':<36} autograd[/b]",
+    lines = [f"[b]{'':<10} {'NumPy layers (by hand)':<50} autograd[/b]",
              row("hidden net", by_hand.net1, auto.net1), row("hidden out", by_hand.hidden,
                                                                  auto.hidden),
              row("output net", by_hand.net2, auto.net2), row("output", by_hand.out, auto.out),
-             f"{'loss':<10} {by_hand.loss:<36.6f} {auto.loss:.6f}", ""]
+             f"{'loss':<10} {by_hand.loss:<50.6f} {auto.loss:.6f}", ""]
     lines += [row(f"dL/d{k}", by_hand.grads[k], auto.grads[k]) for k in NAMES]
     lines += [""] + [row(f"new {k}", by_hand.after[k], auto.after[k]) for k in NAMES]
-    lines += ["", *result.chain_rule(),
+    lines += ["", *map(escape, result.chain_rule()),
               f"\nlargest difference NumPy vs autograd: {result.max_difference:.1e}"]
     return "\n".join(lines)
 
