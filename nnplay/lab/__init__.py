@@ -1,0 +1,1 @@
+"""Teaching instruments: UI-free functions over torch and NumPy objects."""
