@@ -171,7 +171,10 @@ class ChainRule:
         return f"dL/d{self.weight} = {labels} = {values} = {self.gradient:.6f}"
 
     def to_dict(self) -> dict:
-        return {"weight": self.weight, "factors": self.factors, "paths": self.paths,
+        def plain(pairs):
+            return [[label, float(value)] for label, value in pairs]
+
+        return {"weight": self.weight, "factors": plain(self.factors), "paths": plain(self.paths),
                 "gradient": self.gradient, "text": self.text()}
 
 
