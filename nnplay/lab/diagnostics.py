@@ -1,0 +1,153 @@
+"""Training diagnostics: read gradient norms, activation statistics and the loss history, name the
+likely problem (vanishing or exploding gradients, dead ReLUs, saturated units, a plateau) and a fix."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+# Gradients: compare the first layer's gradient norm with the last layer's (layers ordered input → output).
+VANISHING_RATIO = 1e-3  # first / last below this: the early layers barely learn
+EXPLODING_RATIO = 1e3  # first / last above this: gradients grow on the way back
+EXPLODING_NORM = 1e3  # any layer's norm above this (or not finite)
+# Activations, measured on one batch.
+DEAD_FRACTION = 0.5  # ReLU units that never fire on the batch
+SATURATED_FRACTION = 0.5  # sigmoid/tanh outputs stuck near their bounds
+SATURATION_MARGIN = 0.02  # "near" = within this of a bound, on the 0..1 scale of the output range
+# Loss history, one value per epoch.
+PLATEAU_EPOCHS = 5
+PLATEAU_CHANGE = 1e-3  # relative change over the last PLATEAU_EPOCHS epochs
+SMALL_LOSS = 1e-3  # a flat loss this low is a finished run, not a plateau
+
+RELU_FAMILY = (nn.ReLU, nn.LeakyReLU, nn.GELU)
+SQUASHING = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0)}  # output bounds
+
+
+@dataclass
+class Flag:
+    code: str
+    cause: str
+    fix: str
+    layer: str | None = None
+    value: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ActivationStats:
+    layer: str  # the module's name in the model
+    kind: str  # ReLU, Sigmoid, …
+    units: int
+    mean: float
+    std: float
+    never_active: float | None  # ReLU family: fraction of units whose input is never positive
+    saturated: float | None  # sigmoid/tanh: fraction of outputs within the margin of a bound
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def layer_grad_norms(model: nn.Module) -> dict[str, float]:
+    """Gradient norm of each Linear layer's weights, named layer1, layer2, … from input to output."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear) and m.weight.grad is not None]
+    return {f"layer{i}": m.weight.grad.norm().item() for i, m in enumerate(linears, start=1)}
+
+
+def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor) -> ActivationStats:
+    pre, out = pre.detach().flatten(1), out.detach().flatten(1)  # samples × units
+    never_active = saturated = None
+    if isinstance(module, RELU_FAMILY):
+        never_active = (pre <= 0).all(dim=0).float().mean().item()
+    for kind, (low, high) in SQUASHING.items():
+        if isinstance(module, kind):
+            scaled = (out - low) / (high - low)
+            near = (scaled < SATURATION_MARGIN) | (scaled > 1 - SATURATION_MARGIN)
+            saturated = near.float().mean().item()
+    return ActivationStats(name, type(module).__name__, out.shape[1], out.mean().item(),
+                           out.std().item() if out.numel() > 1 else 0.0, never_active, saturated)
+
+
+def activation_stats(model: nn.Module, X: torch.Tensor) -> list[ActivationStats]:
+    """Run X through the model once (eval mode, no gradients) and describe every activation layer."""
+    watched = RELU_FAMILY + tuple(SQUASHING)
+    stats, hooks = [], []
+    for name, module in model.named_modules():
+        if isinstance(module, watched):
+            def record(module, inputs, output, name=name):
+                stats.append(_stats(name, module, inputs[0], output))
+            hooks.append(module.register_forward_hook(record))
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(X)
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return stats
+
+
+def gradient_flags(grad_norms: dict[str, float]) -> list[Flag]:
+    flags = []
+    for layer, norm in grad_norms.items():
+        if not math.isfinite(norm) or norm > EXPLODING_NORM:
+            flags.append(Flag("exploding", f"{layer}'s gradient norm is {norm:.3g}: the gradients explode",
+                              "lower the learning rate, clip gradients, or add batch norm", layer, norm))
+            return flags
+    if len(grad_norms) < 2:
+        return flags
+    (first_name, first), (last_name, last) = list(grad_norms.items())[0], list(grad_norms.items())[-1]
+    if last == 0:  # nothing reaches even the last layer: a flat loss, not a depth problem
+        return flags
+    ratio = first / last
+    if ratio < VANISHING_RATIO:
+        flags.append(Flag("vanishing", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
+                          "early layers barely learn",
+                          "use ReLU in hidden layers, add batch norm, or use fewer layers", first_name, ratio))
+    elif ratio > EXPLODING_RATIO:
+        flags.append(Flag("exploding", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
+                          "gradients grow on the way back",
+                          "lower the learning rate, clip gradients, or use smaller initial weights",
+                          first_name, ratio))
+    return flags
+
+
+def activation_flags(activations: list[ActivationStats]) -> list[Flag]:
+    flags = []
+    for a in activations:
+        # Only plain ReLU dies: LeakyReLU and GELU still pass a gradient for negative inputs.
+        if a.kind == "ReLU" and a.never_active is not None and a.never_active > DEAD_FRACTION:
+            flags.append(Flag("dead_relu", f"{a.never_active:.0%} of the ReLU units in layer {a.layer} "
+                              "never fire: they get no gradient",
+                              "lower the learning rate, use LeakyReLU, or add batch norm", a.layer, a.never_active))
+        if a.saturated is not None and a.saturated > SATURATED_FRACTION:
+            flags.append(Flag("saturated", f"{a.saturated:.0%} of the {a.kind} outputs in layer {a.layer} "
+                              "sit at their bounds, where the slope is near zero",
+                              "normalize the inputs, use smaller initial weights, or switch to ReLU",
+                              a.layer, a.saturated))
+    return flags
+
+
+def plateau_flags(losses: list[float]) -> list[Flag]:
+    if len(losses) <= PLATEAU_EPOCHS:
+        return []
+    before, now = losses[-PLATEAU_EPOCHS - 1], losses[-1]
+    change = abs(now - before) / max(abs(before), 1e-12)
+    if change < PLATEAU_CHANGE and now > SMALL_LOSS:
+        return [Flag("plateau", f"the loss moved {change:.1e} (relative) over the last {PLATEAU_EPOCHS} "
+                     f"epochs and is still {now:.3g}",
+                     "raise the learning rate, use momentum or Adam, or check for vanishing gradients",
+                     None, change)]
+    return []
+
+
+def diagnose(grad_norms: dict[str, float], activations: list[ActivationStats] | None = None,
+             losses: list[float] | None = None) -> list[Flag]:
+    """All flags that apply, gradients first."""
+    return gradient_flags(grad_norms) + activation_flags(activations or []) + plateau_flags(losses or [])
