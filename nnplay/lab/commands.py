@@ -1,0 +1,134 @@
+"""The lab's subcommands: backprop, optpaths, gradcheck.
+
+Each prints a readable report, or with --json one JSON object as the last line of stdout.
+Bad input exits 2 with one line on stderr that names the argument, the value and what is allowed.
+`gradcheck` exits 1 when the check fails, so scripts can rely on it like a test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
+MAX_STEPS = 10_000
+GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps wide nets fast
+GRADCHECK_MAX_PARAMS = 50  # per tensor
+
+
+class LabInputError(ValueError):
+    """A bad argument; the message is the whole explanation, on one line."""
+
+
+def add_lab_commands(subparsers) -> None:
+    backprop = subparsers.add_parser("backprop", help="the 2-2-2 backpropagation worked example")
+    backprop.add_argument("--steps", type=int, default=1, help=f"SGD steps, 1..{MAX_STEPS} (default 1)")
+    backprop.add_argument("--lr", type=float, default=0.5, help="learning rate > 0 (default 0.5)")
+    backprop.add_argument("--json", action="store_true", help="end with one JSON object")
+    backprop.set_defaults(func=reporting_bad_input(cmd_backprop))
+
+    from nnplay.lab.optpaths import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS
+
+    paths = subparsers.add_parser("optpaths", help="optimizers walking a 2-D function")
+    paths.add_argument("--function", default="bowl", help=f"one of {', '.join(FUNCTIONS)} (default bowl)")
+    paths.add_argument("--optimizers", default=",".join(OPTIMIZERS),
+                       help=f"comma-separated, from {', '.join(OPTIMIZERS)} (default all)")
+    paths.add_argument("--lr", type=float, help="learning rate > 0 for all (default: each its own)")
+    paths.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                       help=f"1..{MAX_STEPS} (default {DEFAULT_STEPS})")
+    paths.add_argument("--json", action="store_true", help="end with one JSON object")
+    paths.set_defaults(func=reporting_bad_input(cmd_optpaths))
+
+    check = subparsers.add_parser("gradcheck", help="numerical gradients against autograd for a model")
+    check.add_argument("target", metavar="PRESET_OR_PATH")
+    check.add_argument("--samples", type=int, default=GRADCHECK_SAMPLES,
+                       help=f"training samples in the batch, 1..{MAX_STEPS} (default {GRADCHECK_SAMPLES})")
+    check.add_argument("--max-params", type=int, default=GRADCHECK_MAX_PARAMS,
+                       help=f"parameters sampled per tensor, 1..{MAX_STEPS} (default {GRADCHECK_MAX_PARAMS})")
+    check.add_argument("--json", action="store_true", help="end with one JSON object")
+    check.set_defaults(func=reporting_bad_input(cmd_gradcheck))
+
+
+def reporting_bad_input(command):
+    """Turn a LabInputError into one line on stderr and exit code 2."""
+
+    def run(args) -> int:
+        try:
+            return command(args)
+        except LabInputError as e:
+            print(f"nnplay {args.command}: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+
+    return run
+
+
+def checked_count(value: int, flag: str = "--steps") -> int:
+    if not 1 <= value <= MAX_STEPS:
+        raise LabInputError(f"{flag} {value} is out of range; allowed: 1..{MAX_STEPS}")
+    return value
+
+
+def checked_lr(value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise LabInputError(f"--lr {value:g} is not allowed; the learning rate must be a number > 0")
+    return value
+
+
+def checked_names(text: str, flag: str, known) -> list[str]:
+    names = [n.strip() for n in text.split(",")]
+    for name in names:
+        if name not in known:
+            raise LabInputError(f"{flag} {name!r} is not known; choose from {', '.join(known)}")
+    return names
+
+
+def cmd_backprop(args) -> int:
+    from nnplay.lab.backprop import BackpropConfig, worked_example
+    from nnplay.lab.text import backprop_lines
+
+    config = BackpropConfig(lr=checked_lr(args.lr), steps=checked_count(args.steps))
+    result = worked_example(config)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        print("\n".join(backprop_lines(result)))
+    return 0
+
+
+def cmd_optpaths(args) -> int:
+    from nnplay.lab.optpaths import FUNCTIONS, OPTIMIZERS, compare, render_map
+    from nnplay.lab.text import optpaths_caption, optpaths_table
+
+    (function,) = checked_names(args.function, "--function", FUNCTIONS)
+    optimizers = checked_names(args.optimizers, "--optimizers", OPTIMIZERS)
+    steps = checked_count(args.steps)
+    paths = compare(function, optimizers, checked_lr(args.lr), steps)
+    if args.json:
+        print(json.dumps({"function": function, "steps": steps, "paths": [p.to_dict() for p in paths]}))
+    else:
+        print("\n".join([optpaths_caption(function, steps), *render_map(function, paths), "",
+                         *optpaths_table(paths)]))
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    from nnplay.errors import ExperimentError
+    from nnplay.lab.gradcheck import gradient_check
+    from nnplay.lab.text import gradcheck_lines
+    from nnplay.presets import load_experiment
+    from nnplay.training import Trainer
+
+    samples = checked_count(args.samples, "--samples")
+    max_params = checked_count(args.max_params, "--max-params")
+    try:
+        trainer = Trainer(load_experiment(args.target))
+    except ExperimentError as e:
+        raise LabInputError(str(e)) from None
+    report = gradient_check(trainer.model, trainer.loss_fn, trainer.X_train[:samples],
+                            trainer.y_train[:samples], max_params=max_params)
+    if args.json:
+        print(json.dumps({"target": args.target, **report.to_dict()}))
+    else:
+        print(f"{args.target}: " + "\n".join(gradcheck_lines(report)))
+    return 0 if report.passed else EXIT_FAILED
