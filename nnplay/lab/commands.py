@@ -8,17 +8,14 @@ Bad input exits 2 with one line on stderr that names the argument, the value and
 from __future__ import annotations
 
 import json
-import math
 import sys
+
+from nnplay.lab.checks import LabInputError, checked_count, checked_lr, checked_name, checked_names
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 MAX_STEPS = 10_000
 GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps wide nets fast
 GRADCHECK_MAX_PARAMS = 50  # per tensor
-
-
-class LabInputError(ValueError):
-    """A bad argument; the message is the whole explanation, on one line."""
 
 
 def add_lab_commands(subparsers) -> None:
@@ -63,31 +60,11 @@ def reporting_bad_input(command):
     return run
 
 
-def checked_count(value: int, flag: str = "--steps") -> int:
-    if not 1 <= value <= MAX_STEPS:
-        raise LabInputError(f"{flag} {value} is out of range; allowed: 1..{MAX_STEPS}")
-    return value
-
-
-def checked_lr(value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise LabInputError(f"--lr {value:g} is not allowed; the learning rate must be a number > 0")
-    return value
-
-
-def checked_names(text: str, flag: str, known) -> list[str]:
-    names = [n.strip() for n in text.split(",")]
-    for name in names:
-        if name not in known:
-            raise LabInputError(f"{flag} {name!r} is not known; choose from {', '.join(known)}")
-    return names
-
-
 def cmd_backprop(args) -> int:
     from nnplay.lab.backprop import BackpropConfig, worked_example
     from nnplay.lab.text import backprop_lines
 
-    config = BackpropConfig(lr=checked_lr(args.lr), steps=checked_count(args.steps))
+    config = BackpropConfig(lr=checked_lr(args.lr), steps=checked_count(args.steps, "--steps", MAX_STEPS))
     result = worked_example(config)
     if args.json:
         print(json.dumps(result.to_dict()))
@@ -100,9 +77,9 @@ def cmd_optpaths(args) -> int:
     from nnplay.lab.optpaths import FUNCTIONS, OPTIMIZERS, compare, render_map
     from nnplay.lab.text import optpaths_caption, optpaths_table
 
-    (function,) = checked_names(args.function, "--function", FUNCTIONS)
+    function = checked_name(args.function, "--function", FUNCTIONS)
     optimizers = checked_names(args.optimizers, "--optimizers", OPTIMIZERS)
-    steps = checked_count(args.steps)
+    steps = checked_count(args.steps, "--steps", MAX_STEPS)
     paths = compare(function, optimizers, checked_lr(args.lr), steps)
     if args.json:
         print(json.dumps({"function": function, "steps": steps, "paths": [p.to_dict() for p in paths]}))
@@ -119,8 +96,8 @@ def cmd_gradcheck(args) -> int:
     from nnplay.presets import load_experiment
     from nnplay.training import Trainer
 
-    samples = checked_count(args.samples, "--samples")
-    max_params = checked_count(args.max_params, "--max-params")
+    samples = checked_count(args.samples, "--samples", MAX_STEPS)
+    max_params = checked_count(args.max_params, "--max-params", MAX_STEPS)
     try:
         trainer = Trainer(load_experiment(args.target))
     except ExperimentError as e:

@@ -21,6 +21,7 @@ SATURATION_MARGIN = 0.02  # "near" = within this of a bound, on the 0..1 scale o
 PLATEAU_EPOCHS = 5
 PLATEAU_CHANGE = 1e-3  # relative change over the last PLATEAU_EPOCHS epochs
 SMALL_LOSS = 1e-3  # a flat loss this low is a finished run, not a plateau
+TRAINER_SAMPLES = 256  # training samples whose activations diagnose_trainer measures
 
 RELU_FAMILY = (nn.ReLU, nn.LeakyReLU, nn.GELU)
 SQUASHING = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0)}  # output bounds
@@ -47,6 +48,7 @@ class ActivationStats:
     std: float
     never_active: float | None  # ReLU family: fraction of units whose input is never positive
     saturated: float | None  # sigmoid/tanh: fraction of outputs within the margin of a bound
+    hidden: bool = True  # False for the output activation, which may rightly sit at its bounds
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,7 +60,8 @@ def layer_grad_norms(model: nn.Module) -> dict[str, float]:
     return {f"layer{i}": m.weight.grad.norm().item() for i, m in enumerate(linears, start=1)}
 
 
-def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor) -> ActivationStats:
+def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor,
+           hidden: bool) -> ActivationStats:
     pre, out = pre.detach().flatten(1), out.detach().flatten(1)  # samples × units
     never_active = saturated = None
     if isinstance(module, RELU_FAMILY):
@@ -69,17 +72,20 @@ def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor) -
             near = (scaled < SATURATION_MARGIN) | (scaled > 1 - SATURATION_MARGIN)
             saturated = near.float().mean().item()
     return ActivationStats(name, type(module).__name__, out.shape[1], out.mean().item(),
-                           out.std().item() if out.numel() > 1 else 0.0, never_active, saturated)
+                           out.std().item() if out.numel() > 1 else 0.0, never_active, saturated, hidden)
 
 
 def activation_stats(model: nn.Module, X: torch.Tensor) -> list[ActivationStats]:
     """Run X through the model once (eval mode, no gradients) and describe every activation layer."""
     watched = RELU_FAMILY + tuple(SQUASHING)
     stats, hooks = [], []
-    for name, module in model.named_modules():
+    modules = list(model.named_modules())
+    last_linear = max((i for i, (_, m) in enumerate(modules) if isinstance(m, nn.Linear)), default=-1)
+    output_activation = next((m for _, m in modules[last_linear + 1:] if isinstance(m, watched)), None)
+    for name, module in modules:
         if isinstance(module, watched):
             def record(module, inputs, output, name=name):
-                stats.append(_stats(name, module, inputs[0], output))
+                stats.append(_stats(name, module, inputs[0], output, module is not output_activation))
             hooks.append(module.register_forward_hook(record))
     was_training = model.training
     try:
@@ -120,7 +126,7 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Flag]:
 
 def activation_flags(activations: list[ActivationStats]) -> list[Flag]:
     flags = []
-    for a in activations:
+    for a in (a for a in activations if a.hidden):
         # Only plain ReLU dies: LeakyReLU and GELU still pass a gradient for negative inputs.
         if a.kind == "ReLU" and a.never_active is not None and a.never_active > DEAD_FRACTION:
             flags.append(Flag("dead_relu", f"{a.never_active:.0%} of the ReLU units in layer {a.layer} "
@@ -151,3 +157,10 @@ def diagnose(grad_norms: dict[str, float], activations: list[ActivationStats] | 
              losses: list[float] | None = None) -> list[Flag]:
     """All flags that apply, gradients first."""
     return gradient_flags(grad_norms) + activation_flags(activations or []) + plateau_flags(losses or [])
+
+
+def diagnose_trainer(trainer) -> list[Flag]:
+    """Diagnose an nnplay Trainer: its last step's gradients, its activations on the first training
+    samples, and its per-epoch training loss."""
+    activations = activation_stats(trainer.model, trainer.X_train[:TRAINER_SAMPLES])
+    return diagnose(trainer.grad_norms(), activations, trainer.history.train_loss)

@@ -114,3 +114,26 @@ def test_plateau_needs_a_flat_history_and_a_loss_that_is_not_small():
     assert plateau_flags(falling) == []
     assert plateau_flags([1e-5] * 12) == []  # finished, not stuck
     assert plateau_flags([0.7] * PLATEAU_EPOCHS) == []  # too short to tell
+
+
+def test_a_confident_output_sigmoid_is_not_called_saturated():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1), nn.Sigmoid())
+    with torch.no_grad():
+        model[2].weight.fill_(50.0)
+    stats = activation_stats(model, torch.randn(64, 2))
+    assert [s.hidden for s in stats] == [True, False]
+    assert stats[1].saturated > 0.9
+    assert diagnose({}, stats) == []
+
+
+def test_diagnose_trainer_reads_a_trainer_shaped_object():
+    from types import SimpleNamespace
+
+    from nnplay.lab.diagnostics import diagnose_trainer
+
+    model = deep_stack(nn.Sigmoid)
+    norms = train_a_few_steps(model)
+    trainer = SimpleNamespace(model=model, X_train=quadrant_task()[0], grad_norms=lambda: norms,
+                              history=SimpleNamespace(train_loss=[0.7] * 8))
+    assert codes(diagnose_trainer(trainer)) == ["vanishing", "plateau"]

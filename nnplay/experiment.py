@@ -1,0 +1,491 @@
+"""The Experiment: one validated description of a run.
+
+Preset files, the TUI forms and `--set` overrides all produce an Experiment; the Trainer runs it.
+Every field carries a rule (allowed values or range), so validation, the forms and the error
+messages all read from the same place.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from nnplay.errors import ExperimentError
+from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
+from nnplay.tasks import FEATURE_MODES, TASKS, task_shape
+
+
+# ---------------------------------------------------------------------------------------------
+# Field rules
+
+
+class Rule:
+    """What a field allows: `check` returns the problem (or None), `describe` the allowed values."""
+
+    def check(self, value: Any) -> str | None:
+        raise NotImplementedError
+
+    def coerce(self, value: Any) -> Any:
+        return value
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Number(Rule):
+    low: float
+    high: float
+    integer: bool = False
+    low_open: bool = False  # True: the value must be strictly greater than `low`
+
+    def check(self, value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"must be {self.describe()}"
+        if self.integer and not float(value).is_integer():
+            return f"must be {self.describe()}"
+        if not math.isfinite(value):
+            return f"must be {self.describe()}"
+        too_low = value <= self.low if self.low_open else value < self.low
+        if too_low or value > self.high:
+            return f"must be {self.describe()}"
+        return None
+
+    def coerce(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        return int(value) if self.integer and float(value).is_integer() else (
+            value if self.integer else float(value))
+
+    def describe(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        low = f"> {_fmt(self.low)}" if self.low_open else f">= {_fmt(self.low)}"
+        return f"{kind} {low} and <= {_fmt(self.high)}"
+
+
+@dataclass(frozen=True)
+class Choice(Rule):
+    options: tuple[str, ...]
+
+    def check(self, value: Any) -> str | None:
+        if value not in self.options:
+            return f"must be one of: {', '.join(self.options)}"
+        return None
+
+    def describe(self) -> str:
+        return "one of: " + ", ".join(self.options)
+
+
+@dataclass(frozen=True)
+class Flag(Rule):
+    def check(self, value: Any) -> str | None:
+        return None if isinstance(value, bool) else "must be true or false"
+
+    def describe(self) -> str:
+        return "true or false"
+
+
+@dataclass(frozen=True)
+class Text(Rule):
+    max_length: int = 2000
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, str) or len(value) > self.max_length:
+            return f"must be text of at most {self.max_length} characters"
+        return None
+
+    def describe(self) -> str:
+        return "text"
+
+
+@dataclass(frozen=True)
+class TextList(Rule):
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "must be a list of text lines"
+        return None
+
+    def describe(self) -> str:
+        return "a list of text lines"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def rule(r, default, doc: str = ""):
+    """A dataclass field with its validation rule and a one-line help text."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"rule": r, "doc": doc})
+    return field(default=default, metadata={"rule": r, "doc": doc})
+
+
+# ---------------------------------------------------------------------------------------------
+# The schema
+
+METRICS = ("val_accuracy", "train_accuracy", "val_loss", "train_loss")
+VALIDATION_MODES = ("fresh", "split")
+MAX_SAMPLES = 200_000
+
+
+@dataclass
+class TaskSpec:
+    name: str = rule(Choice(tuple(TASKS)), "first_gt_fifth", "the synthetic data set")
+    samples: int = rule(Number(1, MAX_SAMPLES, integer=True), 5000, "training samples")
+    val_samples: int = rule(Number(1, MAX_SAMPLES, integer=True), 100, "validation samples")
+    validation: str = rule(Choice(VALIDATION_MODES), "fresh",
+                           "fresh: a newly generated set; split: held out of the samples")
+    noise: float = rule(Number(0, 10), 0.0, "std of gaussian noise on the inputs or targets")
+    features: str = rule(Choice(FEATURE_MODES), "raw",
+                         "raw inputs, or poly2: also their squares (and x·y on 2-D tasks)")
+    dim: int = rule(Number(0, 4096, integer=True), 0, "input size (0: the task's default)")
+    classes: int = rule(Number(0, 10, integer=True), 0, "classes (0: the task's default)")
+    seed: int = rule(Number(0, 2**31 - 1, integer=True), 0, "seed of the data")
+
+
+@dataclass
+class LayerSpec:
+    units: int = rule(Number(1, 4096, integer=True), 8, "units in the layer")
+    activation: str = rule(Choice(tuple(ACTIVATIONS)), "relu", "activation after the layer")
+    dropout: float = rule(Number(0, 0.95), 0.0, "dropout rate after the activation")
+    batch_norm: bool = rule(Flag(), False, "batch norm before the activation")
+
+
+@dataclass
+class ModelSpec:
+    hidden: list[LayerSpec] = field(default_factory=list)
+    # Defaults for layers given as a bare width, e.g. hidden = [16, 16].
+    activation: str = rule(Choice(tuple(ACTIVATIONS)), "relu", "activation of bare-width layers")
+    dropout: float = rule(Number(0, 0.95), 0.0, "dropout of bare-width layers")
+    batch_norm: bool = rule(Flag(), False, "batch norm in bare-width layers")
+    init: str = rule(Choice(tuple(INITS)), "default", "weight initialization")
+    init_scale: float = rule(Number(0, 100, low_open=True), 0.1, "a in uniform(-a, a) init")
+
+    def layer_defaults(self) -> dict:
+        return {"activation": self.activation, "dropout": self.dropout,
+                "batch_norm": self.batch_norm}
+
+
+@dataclass
+class TrainingSpec:
+    loss: str = rule(Choice(tuple(LOSSES)), "mse", "loss function")
+    optimizer: str = rule(Choice(tuple(OPTIMIZERS)), "adam", "optimizer")
+    lr: float = rule(Number(0, 100, low_open=True), 0.001, "learning rate")
+    momentum: float = rule(Number(0, 0.999), 0.0, "momentum (sgd, rmsprop)")
+    nesterov: bool = rule(Flag(), False, "Nesterov momentum (sgd; needs momentum > 0)")
+    beta1: float = rule(Number(0, 0.9999), 0.9, "Adam's first-moment decay")
+    beta2: float = rule(Number(0, 0.99999), 0.999, "Adam's second-moment decay")
+    eps: float = rule(Number(0, 1, low_open=True), 1e-8, "term added for numerical stability")
+    alpha: float = rule(Number(0, 0.9999), 0.99, "RMSprop's smoothing constant")
+    batch_size: int = rule(Number(1, MAX_SAMPLES, integer=True), 20, "samples per step")
+    epochs: int = rule(Number(1, 100_000, integer=True), 20, "passes over the training set")
+    schedule: str = rule(Choice(tuple(SCHEDULES)), "constant", "learning-rate schedule")
+    step_size: int = rule(Number(1, 100_000, integer=True), 10, "epochs between step decays")
+    gamma: float = rule(Number(0, 1, low_open=True), 0.5, "decay factor (step, exponential)")
+    l1: float = rule(Number(0, 10), 0.0, "L1 penalty: lambda * sum|w| added to the loss")
+    l2: float = rule(Number(0, 10), 0.0, "L2 penalty (weight decay) on the weights")
+    patience: int = rule(Number(0, 100_000, integer=True), 0,
+                         "early stopping: epochs without improvement (0: off)")
+    min_delta: float = rule(Number(0, 1e6), 0.0, "early stopping: the least that counts")
+    seed: int = rule(Number(0, 2**31 - 1, integer=True), 0, "seed of init, shuffling, dropout")
+
+
+@dataclass
+class GoalSpec:
+    metric: str = rule(Choice(METRICS), "val_accuracy", "what the goal measures")
+    threshold: float = rule(Number(-1e9, 1e9), 0.0, "the value to reach")
+    epochs: int = rule(Number(0, 100_000, integer=True), 0, "epoch budget (0: no goal)")
+
+    @property
+    def enabled(self) -> bool:
+        return self.epochs > 0
+
+    def describe(self) -> str:
+        sign = "<=" if self.metric.endswith("loss") else ">="
+        label = self.metric.replace("_", " ")
+        return f"{label} {sign} {self.threshold:g} within {self.epochs} epochs"
+
+    def is_met_by(self, value: float | None) -> bool:
+        if value is None or not math.isfinite(value):
+            return False
+        return value <= self.threshold if self.metric.endswith("loss") else value >= self.threshold
+
+
+@dataclass
+class MetaSpec:
+    title: str = rule(Text(200), "", "the exercise's title")
+    description: str = rule(Text(), "", "what the exercise is about")
+    hints: list[str] = rule(TextList(), [], "hints, revealed one at a time")
+
+
+SECTIONS = {"task": TaskSpec, "model": ModelSpec, "training": TrainingSpec, "goal": GoalSpec,
+            "meta": MetaSpec}
+
+
+@dataclass
+class Experiment:
+    task: TaskSpec = field(default_factory=TaskSpec)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    training: TrainingSpec = field(default_factory=TrainingSpec)
+    goal: GoalSpec = field(default_factory=GoalSpec)
+    meta: MetaSpec = field(default_factory=MetaSpec)
+    # Overrides ("training.lr" -> 0.01) that make the exercise meet its goal.
+    solution: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> Experiment:
+        return copy.deepcopy(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building from plain data (TOML tables), with messages that name the field
+
+
+def from_dict(data: dict) -> Experiment:
+    """Build and validate an Experiment from nested plain data (as read from TOML)."""
+    if not isinstance(data, dict):
+        raise ExperimentError("experiment: expected a table of sections")
+    unknown = set(data) - set(SECTIONS) - {"solution"}
+    if unknown:
+        raise ExperimentError(f"{sorted(unknown)[0]}: unknown section; allowed: "
+                              f"{', '.join([*SECTIONS, 'solution'])}")
+    exp = Experiment()
+    for section, cls in SECTIONS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise ExperimentError(f"{section}: must be a table")
+        setattr(exp, section, _section_from_dict(section, cls, table))
+    solution = data.get("solution", {})
+    if not isinstance(solution, dict):
+        raise ExperimentError("solution: must be a table of field = value overrides")
+    exp.solution = dict(solution)
+    check(exp)
+    for path, value in exp.solution.items():  # a solution must itself be applicable
+        apply_override(exp.copy(), path, value, where=f"solution.{path}")
+    return exp
+
+
+def _section_from_dict(section: str, cls, table: dict):
+    known = {f.name for f in fields(cls)}
+    for key in table:
+        if key not in known:
+            raise ExperimentError(f"{section}.{key}: unknown field; allowed: {', '.join(known)}")
+    obj = cls()
+    for f in fields(cls):
+        if f.name not in table or f.name == "hidden":
+            continue
+        setattr(obj, f.name, _checked(f"{section}.{f.name}", f.metadata["rule"], table[f.name]))
+    if cls is ModelSpec:
+        obj.hidden = parse_hidden(table.get("hidden", []), obj.layer_defaults())
+    return obj
+
+
+def _checked(path: str, r, value):
+    problem = r.check(value)
+    if problem:
+        raise ExperimentError(f"{path}: {_show(value)} is not allowed; {problem}")
+    return r.coerce(value)
+
+
+def _show(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def parse_hidden(value, defaults: dict) -> list[LayerSpec]:
+    """Hidden layers: a list of widths and/or tables {units, activation, dropout, batch_norm}."""
+    if not isinstance(value, list):
+        raise ExperimentError(f"model.hidden: {_show(value)} is not allowed; must be a list of "
+                              "layer widths, e.g. [16, 16], or of layer tables")
+    if len(value) > 32:
+        raise ExperimentError(f"model.hidden: {len(value)} layers is too many; at most 32")
+    layers = []
+    for i, item in enumerate(value):
+        table = {"units": item, **defaults} if not isinstance(item, dict) else {**defaults, **item}
+        layers.append(_section_from_dict(f"model.hidden[{i}]", LayerSpec, table))
+    return layers
+
+
+def check(exp: Experiment) -> None:
+    """Raise ExperimentError for the first problem `problems` finds."""
+    found = problems(exp)
+    if found:
+        path, message = found[0]
+        raise ExperimentError(f"{path}: {message}")
+
+
+def problems(exp: Experiment) -> list[tuple[str, str]]:
+    """Every problem as (field path, message): field rules first, then how fields combine."""
+    found = []
+    for section, cls in SECTIONS.items():
+        obj = getattr(exp, section)
+        for f in fields(cls):
+            if f.name != "hidden":
+                found += _field_problem(f"{section}.{f.name}", f, getattr(obj, f.name))
+    for i, layer in enumerate(exp.model.hidden):
+        for f in fields(LayerSpec):
+            found += _field_problem(f"model.hidden[{i}].{f.name}", f, getattr(layer, f.name))
+    if found:
+        return found
+    return _combination_problems(exp)
+
+
+def _field_problem(path, f, value) -> list[tuple[str, str]]:
+    problem = f.metadata["rule"].check(value)
+    return [(path, f"{_show(value)} is not allowed; {problem}")] if problem else []
+
+
+def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
+    found = []
+    t, tr = exp.task, exp.training
+    try:
+        shape = task_shape(t)
+    except ExperimentError as e:
+        return [("task", str(e))]
+    advice = LOSSES[tr.loss].refuses(shape.kind)
+    if advice:
+        found.append(("training.loss", advice))
+    if t.validation == "split" and t.val_samples >= t.samples:
+        found.append(("task.val_samples", f"{t.val_samples} is not allowed; with validation = "
+                      f"split it must be less than task.samples ({t.samples})"))
+    train_samples = t.samples - (t.val_samples if t.validation == "split" else 0)
+    if train_samples < 2 and any(layer.batch_norm for layer in exp.model.hidden):
+        found.append(("task.samples", f"{t.samples} is not allowed with batch norm; it needs at "
+                      "least 2 training samples"))
+    if tr.nesterov and (tr.optimizer != "sgd" or tr.momentum <= 0):
+        found.append(("training.nesterov", "true is not allowed; Nesterov needs optimizer = sgd "
+                      "and training.momentum > 0"))
+    if exp.goal.enabled and exp.goal.metric.endswith("accuracy") and shape.kind == "regression":
+        found.append(("goal.metric", f"{exp.goal.metric!r} is not allowed on a regression task; "
+                      "use val_loss or train_loss"))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Back to plain data and TOML
+
+
+def to_dict(exp: Experiment) -> dict:
+    out: dict[str, Any] = {}
+    for section, cls in SECTIONS.items():
+        obj = getattr(exp, section)
+        table = {f.name: getattr(obj, f.name) for f in fields(cls) if f.name != "hidden"}
+        if cls is ModelSpec:
+            table = {"hidden": _hidden_to_data(exp.model), **table}
+        out[section] = copy.deepcopy(table)
+    if exp.solution:
+        out["solution"] = dict(exp.solution)
+    return out
+
+
+def _hidden_to_data(model: ModelSpec) -> list:
+    """A layer that only uses the model's defaults is written as its bare width."""
+    data = []
+    for layer in model.hidden:
+        table = {f.name: getattr(layer, f.name) for f in fields(LayerSpec)}
+        extra = {k: v for k, v in table.items() if k != "units" and model.layer_defaults()[k] != v}
+        data.append({"units": layer.units, **extra} if extra else layer.units)
+    return data
+
+
+def dumps(exp: Experiment) -> str:
+    return tomli_w.dumps(to_dict(exp))
+
+
+def loads(text: str, source: str = "experiment") -> Experiment:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ExperimentError(f"{source}: not valid TOML ({e})") from None
+    return from_dict(data)
+
+
+def save(exp: Experiment, path: str | Path) -> Path:
+    from nnplay.files import write_atomic
+
+    return write_atomic(Path(path), dumps(exp).encode())
+
+
+def load_file(path: str | Path) -> Experiment:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ExperimentError(f"{path}: cannot read ({e.__class__.__name__})") from None
+    return loads(text, source=str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Overrides: --set section.field=value, and solutions
+
+
+def parse_value(text: str) -> Any:
+    """A --set value as TOML (numbers, true/false, [lists], "strings"); bare words are text."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    path, sep, value = text.partition("=")
+    if not sep or not path.strip():
+        raise ExperimentError(f"--set {text}: expected section.field=value, "
+                              "e.g. training.lr=0.01")
+    return path.strip(), parse_value(value.strip())
+
+
+def apply_override(exp: Experiment, path: str, value: Any, where: str | None = None) -> None:
+    """Set one field by its dotted path, validating the value (in place)."""
+    where = where or path
+    section, _, name = path.partition(".")
+    cls = SECTIONS.get(section)
+    if cls is None or not name:
+        raise ExperimentError(f"{where}: unknown field; fields look like section.field with "
+                              f"section one of {', '.join(SECTIONS)}")
+    obj = getattr(exp, section)
+    if cls is ModelSpec and name == "hidden":
+        obj.hidden = parse_hidden(value, obj.layer_defaults())
+        return
+    by_name = {f.name: f for f in fields(cls)}
+    if name not in by_name:
+        raise ExperimentError(f"{where}: unknown field; {section} has: {', '.join(by_name)}")
+    new = _checked(where, by_name[name].metadata["rule"], value)
+    if cls is ModelSpec and name in obj.layer_defaults():
+        # A model-wide default also changes the layers that followed the old default.
+        old = getattr(obj, name)
+        for layer in obj.hidden:
+            if getattr(layer, name) == old:
+                setattr(layer, name, new)
+    setattr(obj, name, new)
+
+
+def with_overrides(exp: Experiment, overrides: dict[str, Any] | list[tuple[str, Any]]) -> Experiment:
+    """A validated copy of `exp` with the overrides applied."""
+    out = exp.copy()
+    items = overrides.items() if isinstance(overrides, dict) else overrides
+    for path, value in items:
+        apply_override(out, path, value)
+    check(out)
+    return out
+
+
+def with_solution(exp: Experiment) -> Experiment:
+    return with_overrides(exp, exp.solution)
+
+
+def field_rule(path: str):
+    """The rule and help text of a dotted field path (for forms): (rule, doc)."""
+    section, _, name = path.partition(".")
+    cls = LayerSpec if section == "layer" else SECTIONS[section]
+    f = {f.name: f for f in fields(cls)}[name]
+    return f.metadata["rule"], f.metadata["doc"]
+

@@ -1,0 +1,50 @@
+"""The decision-boundary grid of a 2-D task: the model's answer at every point of a view box."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EXTENT = 1.2  # the view box is [-EXTENT, EXTENT]²; the 2-D tasks' data lies within [-1, 1]²
+
+
+@dataclass(frozen=True)
+class BoundaryGrid:
+    kind: str  # binary, multiclass or regression
+    values: np.ndarray  # (rows, cols), top row = largest y: P(class 1), a class index, or a value
+    confidence: np.ndarray  # (rows, cols) in [0, 1]: how sure the model is (1 for regression)
+    value_range: tuple[float, float]  # for regression colouring
+
+
+def grid_points(cols: int, rows: int) -> np.ndarray:
+    """Cell centres, row by row from the top (largest y) down, as (rows*cols, 2)."""
+    xs = np.linspace(-EXTENT, EXTENT, cols)
+    ys = np.linspace(EXTENT, -EXTENT, rows)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def decision_grid(trainer, cols: int, rows: int) -> BoundaryGrid:
+    """Evaluate `trainer`'s model on a cols × rows grid (no_grad, eval mode)."""
+    from nnplay.model import probabilities
+
+    outputs = trainer.predict(grid_points(cols, rows))
+    kind = trainer.shape.kind
+    if kind == "regression":
+        values = outputs[:, 0].reshape(rows, cols)
+        low, high = float(values.min()), float(values.max())
+        return BoundaryGrid(kind, values, np.ones_like(values), (low, high))
+    probs = probabilities(trainer.head, outputs)
+    if kind == "binary":
+        p1 = probs[:, 1].reshape(rows, cols)
+        return BoundaryGrid(kind, p1, np.abs(2 * p1 - 1), (0.0, 1.0))
+    classes = probs.argmax(axis=1).reshape(rows, cols)
+    return BoundaryGrid(kind, classes, probs.max(axis=1).reshape(rows, cols), (0.0, 1.0))
+
+
+def cell_of(points: np.ndarray, cols: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, col) of each 2-D point in the grid (points outside are clipped to the edge)."""
+    col = np.rint((points[:, 0] + EXTENT) / (2 * EXTENT) * (cols - 1)).astype(int)
+    row = np.rint((EXTENT - points[:, 1]) / (2 * EXTENT) * (rows - 1)).astype(int)
+    return np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1)

@@ -1,0 +1,104 @@
+"""The network: an nn.Sequential built from the model spec, and a description of its layers.
+
+Hidden layer i is `hidden{i}` (Linear), then `bn{i}` (BatchNorm1d), `act{i}`, `drop{i}` when
+asked; the output layer is `output`, followed by `head` when the loss needs one (sigmoid for a
+probability, log-softmax for NLL). The names are the state_dict keys that exports carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnplay.registry import HEAD_ACTIVATIONS, LOSSES, Head
+from nnplay.tasks import task_shape
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    name: str
+    kind: str  # "linear", "batch_norm", "activation", "dropout"
+    detail: str  # e.g. "5 → 8", "relu", "p=0.2"
+    out_features: int
+    params: int
+
+
+def output_head(exp) -> Head:
+    shape = task_shape(exp.task)
+    return LOSSES[exp.training.loss].head(shape.kind, shape.classes)
+
+
+def describe(exp) -> list[LayerInfo]:
+    """Every module with its output width and parameter count, without building it (no torch)."""
+    rows = []
+    width = task_shape(exp.task).inputs
+    for i, layer in enumerate(exp.model.hidden, start=1):
+        rows.append(LayerInfo(f"hidden{i}", "linear", f"{width} → {layer.units}", layer.units,
+                              width * layer.units + layer.units))
+        width = layer.units
+        if layer.batch_norm:
+            rows.append(LayerInfo(f"bn{i}", "batch_norm", "batch norm", width, 2 * width))
+        if layer.activation != "linear":
+            rows.append(LayerInfo(f"act{i}", "activation", layer.activation, width, 0))
+        if layer.dropout:
+            rows.append(LayerInfo(f"drop{i}", "dropout", f"p={layer.dropout:g}", width, 0))
+    head = output_head(exp)
+    rows.append(LayerInfo("output", "linear", f"{width} → {head.units}", head.units,
+                          width * head.units + head.units))
+    if head.activation:
+        rows.append(LayerInfo("head", "activation", head.activation, head.units, 0))
+    return rows
+
+
+def parameter_count(exp) -> int:
+    return sum(row.params for row in describe(exp))
+
+
+def build_model(exp):
+    """The nn.Sequential for `exp`, initialized from the global torch RNG (seed it first)."""
+    from collections import OrderedDict
+
+    from torch import nn
+
+    from nnplay.registry import ACTIVATIONS, INITS
+
+    modules = OrderedDict()
+    width = task_shape(exp.task).inputs
+    for i, layer in enumerate(exp.model.hidden, start=1):
+        modules[f"hidden{i}"] = nn.Linear(width, layer.units)
+        width = layer.units
+        if layer.batch_norm:
+            modules[f"bn{i}"] = nn.BatchNorm1d(width)
+        if layer.activation != "linear":
+            modules[f"act{i}"] = ACTIVATIONS[layer.activation].build()
+        if layer.dropout:
+            modules[f"drop{i}"] = nn.Dropout(layer.dropout)
+    head = output_head(exp)
+    modules["output"] = nn.Linear(width, head.units)
+    if head.activation:
+        modules["head"] = HEAD_ACTIVATIONS[head.activation].build()
+    model = nn.Sequential(modules)
+    init = INITS[exp.model.init]
+    for module in model:
+        if isinstance(module, nn.Linear):
+            init(module, exp.model.init_scale)
+    return model
+
+
+def linear_layers(model) -> list[tuple[str, object]]:
+    """(name, module) of every Linear layer, input to output."""
+    from torch import nn
+
+    return [(name, m) for name, m in model.named_children() if isinstance(m, nn.Linear)]
+
+
+def probabilities(head: Head, outputs):
+    """Class probabilities (n, classes) from raw outputs (NumPy), whatever the head."""
+    import numpy as np
+
+    if head.activation == "sigmoid":
+        p1 = outputs.reshape(-1, 1)
+        return np.concatenate([1 - p1, p1], axis=1)
+    if head.activation == "log_softmax":
+        return np.exp(outputs)
+    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))  # softmax of logits
+    return shifted / shifted.sum(axis=1, keepdims=True)

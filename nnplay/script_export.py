@@ -1,0 +1,184 @@
+"""A standalone PyTorch script that reproduces a run, step for step, without nnplay.
+
+`write_script(exp, "run.py")` writes `run.py` and its data, `run.data.npz`. The script builds the
+same network with the same seed, shuffles with the same generator and trains with the same
+optimizer, so it prints the same losses the Trainer records: the learner can read a plain
+PyTorch training loop that does exactly what nnplay did.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from nnplay.experiment import Experiment
+from nnplay.files import write_atomic
+from nnplay.model import output_head
+from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, LOSSES, OPTIMIZERS
+from nnplay.tasks import make_datasets, task_shape
+
+_INIT_LINES = {
+    "default": None,
+    "xavier": ["nn.init.xavier_uniform_(layer.weight)", "nn.init.zeros_(layer.bias)"],
+    "he": ["nn.init.kaiming_normal_(layer.weight, nonlinearity='relu')",
+           "nn.init.zeros_(layer.bias)"],
+    "uniform": ["nn.init.uniform_(layer.weight, -{a}, {a})", "nn.init.uniform_(layer.bias, -{a}, {a})"],
+}
+
+
+def data_path(script: Path) -> Path:
+    return script.with_name(script.stem + ".data.npz")
+
+
+def write_script(exp: Experiment, path: str | Path) -> list[Path]:
+    path = Path(path)
+    x, y, xv, yv = make_datasets(exp.task)
+    buffer = io.BytesIO()
+    np.savez(buffer, x_train=x, y_train=y, x_val=xv, y_val=yv)
+    data = write_atomic(data_path(path), buffer.getvalue())
+    return [write_atomic(path, script_text(exp, data.name).encode()), data]
+
+
+def _module_lines(exp: Experiment) -> list[str]:
+    def module(activation: str, registry) -> str:
+        entry = registry[activation]
+        args = ", ".join(f"{k}={v!r}" for k, v in entry.kwargs)
+        return f"nn.{entry.torch_class}({args})"
+
+    lines, width = [], task_shape(exp.task).inputs
+    for i, layer in enumerate(exp.model.hidden, start=1):
+        lines.append(f'("hidden{i}", nn.Linear({width}, {layer.units})),')
+        width = layer.units
+        if layer.batch_norm:
+            lines.append(f'("bn{i}", nn.BatchNorm1d({width})),')
+        if layer.activation != "linear":
+            lines.append(f'("act{i}", {module(layer.activation, ACTIVATIONS)}),')
+        if layer.dropout:
+            lines.append(f'("drop{i}", nn.Dropout({layer.dropout!r})),')
+    head = output_head(exp)
+    lines.append(f'("output", nn.Linear({width}, {head.units})),')
+    if head.activation:
+        lines.append(f'("head", {module(head.activation, HEAD_ACTIVATIONS)}),')
+    return lines
+
+
+def _optimizer_line(exp: Experiment) -> str:
+    t = exp.training
+    common = f"model.parameters(), lr={t.lr!r}"
+    return {
+        "sgd": f"torch.optim.SGD({common}, momentum={t.momentum!r}, nesterov={t.nesterov!r})",
+        "adagrad": f"torch.optim.Adagrad({common}, eps={t.eps!r})",
+        "rmsprop": (f"torch.optim.RMSprop({common}, alpha={t.alpha!r}, eps={t.eps!r}, "
+                    f"momentum={t.momentum!r})"),
+        "adam": f"torch.optim.Adam({common}, betas=({t.beta1!r}, {t.beta2!r}), eps={t.eps!r}, fused=True)",
+        "adamw": (f"torch.optim.AdamW({common}, betas=({t.beta1!r}, {t.beta2!r}), eps={t.eps!r}, "
+                  "weight_decay=0.0, fused=True)"),  # L2 is applied by hand below
+    }[t.optimizer]
+
+
+def _scheduler_line(exp: Experiment) -> str:
+    t = exp.training
+    return {
+        "constant": "None",
+        "step": f"torch.optim.lr_scheduler.StepLR(optimizer, step_size={t.step_size}, gamma={t.gamma!r})",
+        "exponential": f"torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={t.gamma!r})",
+        "cosine": f"torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max={t.epochs})",
+    }[t.schedule]
+
+
+def _l2_lines(exp: Experiment) -> str:
+    """L2 on the weights only (not biases or batch norm), written out as the Trainer does it."""
+    t = exp.training
+    if not t.l2:
+        return ""
+    indent = " " * 8
+    if OPTIMIZERS[t.optimizer].decoupled_decay:  # AdamW shrinks the weights directly
+        body = [f"for w in weights:", f"    w.mul_(1 - optimizer.param_groups[0]['lr'] * {t.l2!r})"]
+    else:  # L2 adds l2·w to each weight's gradient
+        body = ["for w in weights:", f"    w.grad.add_(w, alpha={t.l2!r})"]
+    lines = ["with torch.no_grad():  # L2 regularization on the weights", *("    " + b for b in body)]
+    return "".join(f"{indent}{line}\n" for line in lines)
+
+
+def _early_stopping_note(exp: Experiment) -> str:
+    if not exp.training.patience:
+        return ""
+    return (f"\nnnplay also stops early (patience {exp.training.patience}); this script trains "
+            "every epoch.")
+
+
+def script_text(exp: Experiment, data_name: str) -> str:
+    t = exp.training
+    head = output_head(exp)
+    kind = task_shape(exp.task).kind
+    targets = (".long()" if head.target == "index" else ".float().reshape(-1, 1)")
+    if kind == "regression":
+        accuracy = "None"
+    elif head.target == "index":
+        accuracy = "(out.argmax(dim=1) == y).double().mean().item()"
+    else:
+        accuracy = "((out >= 0.5).long() == y.long()).double().mean().item()"
+    init = _INIT_LINES[exp.model.init]
+    init_block = "" if init is None else (
+        "for layer in model:\n    if isinstance(layer, nn.Linear):\n"
+        + "".join(f"        {line.format(a=exp.model.init_scale)}\n" for line in init))
+    l1 = f" + {t.l1!r} * sum(w.abs().sum() for w in weights)" if t.l1 else ""
+    modules = "\n".join(f"    {line}" for line in _module_lines(exp))
+    title = exp.meta.title or exp.task.name
+    return f'''"""{title}: a plain PyTorch script that reproduces an nnplay run.
+
+Written by nnplay. Data: {data_name} (beside this file). Task: {exp.task.name} ({kind}).
+Run it with `python {{this file}}`; it prints one line per epoch.{_early_stopping_note(exp)}
+"""
+
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+torch.set_num_threads(1)
+data = np.load(Path(__file__).with_name("{data_name}"))
+x_train, x_val = torch.from_numpy(data["x_train"]), torch.from_numpy(data["x_val"])
+y_train = torch.from_numpy(data["y_train"]){targets}
+y_val = torch.from_numpy(data["y_val"]){targets}
+
+torch.manual_seed({t.seed})
+model = nn.Sequential(OrderedDict([
+{modules}
+]))
+{init_block}
+weights = [m.weight for m in model if isinstance(m, nn.Linear)]
+optimizer = {_optimizer_line(exp)}
+scheduler = {_scheduler_line(exp)}
+loss_fn = nn.{LOSSES[t.loss].torch_class}()
+shuffle = torch.Generator().manual_seed({t.seed})
+
+
+def evaluate(x, y):
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+        loss, accuracy = loss_fn(out, y).item(), {accuracy}
+    model.train()
+    return loss, accuracy
+
+
+for epoch in range(1, {t.epochs} + 1):
+    order = torch.randperm(len(x_train), generator=shuffle)
+    x, y = x_train.index_select(0, order), y_train.index_select(0, order)
+    for i in range(0, len(x), {t.batch_size}):
+        loss = loss_fn(model(x[i:i + {t.batch_size}]), y[i:i + {t.batch_size}])
+        optimizer.zero_grad(set_to_none=True)
+        (loss{l1}).backward()
+{_l2_lines(exp)}        optimizer.step()
+    train_loss, train_accuracy = evaluate(x_train, y_train)
+    val_loss, val_accuracy = evaluate(x_val, y_val)
+    print(f"epoch {{epoch}} train_loss {{train_loss!r}} val_loss {{val_loss!r}} "
+          f"train_accuracy {{train_accuracy!r}} val_accuracy {{val_accuracy!r}}")
+    if scheduler is not None:
+        scheduler.step()
+'''

@@ -1,0 +1,213 @@
+"""Synthetic tasks: a registry of seeded data generators.
+
+Each task says its kind, its input size and classes, whether it is 2-D (so a decision map can be
+drawn), and generates `(X, y)` as NumPy arrays: X float32 of shape (n, inputs); y int64 class
+labels (classification) or float32 targets (regression), shape (n,).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from nnplay.errors import ExperimentError
+from nnplay.registry import BINARY, MULTICLASS, REGRESSION
+
+# CURRICULUM §8: the class of a feature-sum sample is the bin of sum(x) between these edges.
+FEATURE_SUM_EDGES = np.array([-10, -5, 0, 5, 10, 15, 20, 25, 30], dtype=np.float64)
+FEATURE_MODES = ("raw", "poly2")
+
+
+@dataclass(frozen=True)
+class Task:
+    title: str
+    kind: str
+    default_dim: int
+    make: Callable  # (n, rng, dim, classes, training) -> (X, y) before noise
+    description: str
+    default_classes: int = 0  # classification: classes; 0 for regression
+    min_dim: int = 1
+    max_dim: int = 4096
+    class_range: tuple[int, int] | None = None  # the classes a learner may choose
+    noise_on: str = "inputs"  # "inputs" or "targets"
+
+    @property
+    def is_2d(self) -> bool:
+        return self.default_dim == 2 and self.max_dim == 2
+
+
+@dataclass(frozen=True)
+class TaskShape:
+    kind: str
+    raw_inputs: int  # the task's own inputs
+    inputs: int  # after feature expansion: what the network sees
+    classes: int  # classification: number of classes; regression: 0
+    is_2d: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# Generators
+
+
+def _first_gt_fifth(n, rng, dim, classes, training):
+    x = rng.random((n, dim))
+    return x, (x[:, 0] > x[:, 4]).astype(np.int64)
+
+
+def _feature_sum(n, rng, dim, classes, training):
+    x = rng.standard_normal((n, dim))
+    return x, np.digitize(x.sum(axis=1), FEATURE_SUM_EDGES).astype(np.int64)
+
+
+def _quadratic(n, rng, dim, classes, training):
+    # The seeds fit on the grid 0.00, 0.01, ..., 0.99; fresh validation points are random.
+    x = (np.arange(n) / n if training else rng.random(n)).reshape(n, 1)
+    return x, 2 * x[:, 0] ** 2 + 3 * x[:, 0] + 4
+
+
+def _square(n, rng):
+    return rng.uniform(-1, 1, (n, 2))
+
+
+def _circle(n, rng, dim, classes, training):
+    radius = np.sqrt(rng.random(n))  # uniform over the unit disk
+    angle = rng.uniform(0, 2 * np.pi, n)
+    x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    return x, (radius < 0.5).astype(np.int64)
+
+
+def _xor(n, rng, dim, classes, training):
+    x = _square(n, rng)
+    return x, (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+
+
+def _blob_centres(k):
+    angle = 2 * np.pi * np.arange(k) / k + np.pi / 4
+    return 0.55 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+
+
+def _gaussians(n, rng, dim, classes, training):
+    k = classes or 2
+    y = rng.integers(0, k, n)
+    centres = _blob_centres(k) if k > 2 else np.array([[-0.45, -0.45], [0.45, 0.45]])
+    return centres[y] + 0.22 * rng.standard_normal((n, 2)), y.astype(np.int64)
+
+
+def _spiral(n, rng, dim, classes, training):
+    k = classes or 2
+    y = rng.integers(0, k, n)
+    t = np.sqrt(rng.random(n))  # radius 0..1, denser at the rim like the drawn arms
+    angle = 1.75 * 2 * np.pi * t + 2 * np.pi * y / k
+    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
+    return x, y.astype(np.int64)
+
+
+def _plane(n, rng, dim, classes, training):
+    x = _square(n, rng)
+    return x, 0.6 * x[:, 0] - 0.4 * x[:, 1]
+
+
+def _multi_gaussian(n, rng, dim, classes, training):
+    x = _square(n, rng)
+    bump = lambda cx, cy: np.exp(-((x[:, 0] - cx) ** 2 + (x[:, 1] - cy) ** 2) / 0.08)  # noqa: E731
+    return x, bump(-0.4, 0.4) + bump(0.4, -0.4) - bump(0.4, 0.4) - bump(-0.4, -0.4)
+
+
+def _two_d(title, kind, make, description, classes=0, class_range=None, noise_on="inputs"):
+    return Task(title, kind, 2, make, description, default_classes=classes, min_dim=2, max_dim=2,
+                class_range=class_range, noise_on=noise_on)
+
+
+TASKS: dict[str, Task] = {
+    "first_gt_fifth": Task(
+        "first element > fifth", BINARY, 5, _first_gt_fifth,
+        "uniform random vectors; label 1 when x[0] > x[4]", default_classes=2, min_dim=5),
+    "feature_sum": Task(
+        "feature-sum classes", MULTICLASS, 784, _feature_sum,
+        "standard-normal vectors; class = bin of their sum (edges -10, -5, ..., 30)",
+        default_classes=10),
+    "quadratic": Task(
+        "quadratic y = 2x² + 3x + 4", REGRESSION, 1, _quadratic,
+        "fit y = 2x² + 3x + 4 on x in [0, 1)", max_dim=1, noise_on="targets"),
+    "circle": _two_d("circle", BINARY, _circle, "inside or outside a circle of radius 0.5", 2),
+    "xor": _two_d("xor", BINARY, _xor, "class 1 in the quadrants where x·y > 0", 2),
+    "gaussians": _two_d("two gaussians", BINARY, _gaussians, "two overlapping gaussian blobs", 2),
+    "spiral": _two_d("spiral", BINARY, _spiral, "two interleaved spiral arms", 2),
+    "spiral_multi": _two_d("spiral (multi-class)", MULTICLASS, _spiral,
+                           "several interleaved spiral arms, one class each", 3, (3, 10)),
+    "blobs": _two_d("gaussian blobs", MULTICLASS, _gaussians,
+                    "several gaussian blobs, one class each", 4, (3, 10)),
+    "plane": _two_d("plane", REGRESSION, _plane, "regression on the plane 0.6·x - 0.4·y",
+                    noise_on="targets"),
+    "multi_gaussian": _two_d("multi gaussian", REGRESSION, _multi_gaussian,
+                             "regression on four gaussian bumps, two up, two down",
+                             noise_on="targets"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes and data for a TaskSpec
+
+
+def task_shape(spec) -> TaskShape:
+    """The shape of `spec`'s data; ExperimentError if its dim or classes do not fit the task."""
+    task = TASKS[spec.name]
+    dim = spec.dim or task.default_dim
+    if not task.min_dim <= dim <= task.max_dim:
+        allowed = (f"{task.min_dim}" if task.min_dim == task.max_dim
+                   else f"{task.min_dim} to {task.max_dim}")
+        raise ExperimentError(f"task.dim: {dim} is not allowed for {spec.name}; allowed: 0 "
+                              f"(default {task.default_dim}) or {allowed}")
+    classes = spec.classes or task.default_classes
+    if spec.classes and classes != task.default_classes and task.class_range is None:
+        raise ExperimentError(f"task.classes: {spec.classes} is not allowed for {spec.name}; "
+                              f"it has {task.default_classes or 'no'} classes (use 0)")
+    if task.class_range and not task.class_range[0] <= classes <= task.class_range[1]:
+        low, high = task.class_range
+        raise ExperimentError(f"task.classes: {classes} is not allowed for {spec.name}; "
+                              f"allowed: {low} to {high}")
+    inputs = dim + (_poly2_extra(dim) if spec.features == "poly2" else 0)
+    return TaskShape(task.kind, dim, inputs, classes, task.is_2d)
+
+
+def _poly2_extra(dim: int) -> int:
+    return dim + (1 if dim == 2 else 0)
+
+
+def expand_features(x: np.ndarray, mode: str) -> np.ndarray:
+    """poly2 appends each input squared (and x·y on 2-D tasks), as TF Playground's features."""
+    if mode == "raw":
+        return x
+    extra = [x**2] + ([x[:, :1] * x[:, 1:2]] if x.shape[1] == 2 else [])
+    return np.concatenate([x, *extra], axis=1)
+
+
+def generate(spec, n: int, seed_stream: int, training: bool = True):
+    """n samples of `spec`'s task from the seeded stream; noise and features applied."""
+    task = TASKS[spec.name]
+    shape = task_shape(spec)
+    rng = np.random.default_rng([spec.seed, seed_stream])
+    x, y = task.make(n, rng, shape.raw_inputs, shape.classes, training)
+    if spec.noise:
+        noise = spec.noise * rng.standard_normal(y.shape if task.noise_on == "targets" else x.shape)
+        if task.noise_on == "targets":
+            y = y + noise
+        else:
+            x = x + noise
+    x = expand_features(np.asarray(x, dtype=np.float64), spec.features)
+    y = y.astype(np.float32) if task.kind == REGRESSION else y.astype(np.int64)
+    return x.astype(np.float32), y
+
+
+def make_datasets(spec):
+    """(X_train, y_train, X_val, y_val) as the TaskSpec asks: fresh or split validation."""
+    if spec.validation == "fresh":
+        x, y = generate(spec, spec.samples, 0)
+        xv, yv = generate(spec, spec.val_samples, 1, training=False)
+        return x, y, xv, yv
+    x, y = generate(spec, spec.samples, 0)
+    order = np.random.default_rng([spec.seed, 2]).permutation(spec.samples)
+    train, val = order[spec.val_samples:], order[:spec.val_samples]
+    return x[train], y[train], x[val], y[val]

@@ -1,0 +1,1 @@
+"""The Textual playground: the only package that imports Textual."""

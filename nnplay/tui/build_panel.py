@@ -1,0 +1,225 @@
+"""The build panel: forms for data, layers, training and regularization.
+
+It edits a working copy of the Experiment. Every change rebuilds the candidate through
+`form_model.build`, marks bad fields inline with the schema's message, updates the layer
+shapes and parameter count, and tells the app (`BuildPanel.Edited`).
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import HorizontalGroup, VerticalGroup, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from nnplay.experiment import Experiment, field_rule
+from nnplay.model import describe, parameter_count
+from nnplay.tui import form_model
+from nnplay.tui.form_model import FormField
+
+MAX_LAYERS = 12
+
+
+def field_id(path: str) -> str:
+    return "f-" + path.replace(".", "--").replace("[", "-").replace("]", "")
+
+
+def choice_options(path: str) -> list[tuple[str, str]]:
+    return [(option, option) for option in field_rule(path)[0].options]
+
+
+class FieldRow(VerticalGroup):
+    """One labelled setting with its inline error line."""
+
+    def __init__(self, field: FormField, value) -> None:
+        super().__init__(id=field_id(field.path), classes="field")
+        self.field = field
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with HorizontalGroup():
+            yield Label(self.field.label, classes="field-label")
+            common = {"compact": True, "classes": "field-input", "tooltip": self.field.help}
+            if self.field.is_flag:
+                yield Checkbox(value=bool(self.value), **common)
+            elif self.field.is_choice:
+                yield Select(choice_options(self.field.path), value=self.value, allow_blank=False,
+                             **common)
+            else:
+                yield Input(form_model.text_of(self.value), **common)
+        yield Static("", classes="error")
+
+    def raw(self):
+        widget = self.query_one(".field-input")
+        return widget.value
+
+    def set_raw(self, value) -> None:
+        widget = self.query_one(".field-input")
+        widget.value = value if not isinstance(widget, Input) else form_model.text_of(value)
+
+    def show_error(self, message: str | None) -> None:
+        error = self.query_one(".error", Static)
+        error.update(message or "")
+        error.display = bool(message)
+        self.set_class(bool(message), "invalid")
+
+
+class LayerRow(HorizontalGroup):
+    """One hidden layer: units, activation, dropout, batch norm, and move/remove buttons."""
+
+    def __init__(self, values: dict) -> None:
+        super().__init__(classes="layer")
+        self.values = values
+
+    def compose(self) -> ComposeResult:
+        yield Label("", classes="layer-index")
+        yield Input(str(self.values["units"]), compact=True, classes="units",
+                    tooltip="units: " + field_rule("layer.units")[0].describe())
+        yield Select(choice_options("layer.activation"), value=self.values["activation"],
+                     allow_blank=False, compact=True, classes="activation")
+        yield Input(form_model.text_of(self.values["dropout"]), compact=True, classes="dropout",
+                    tooltip="dropout rate: " + field_rule("layer.dropout")[0].describe())
+        yield Checkbox(value=self.values["batch_norm"], compact=True, classes="bn",
+                       tooltip="batch norm before the activation")
+        yield Button("↑", compact=True, classes="up", tooltip="move up")
+        yield Button("↓", compact=True, classes="down", tooltip="move down")
+        yield Button("✕", compact=True, classes="remove", tooltip="remove this layer")
+
+    def raw(self) -> dict:
+        return {"units": self.query_one(".units", Input).value,
+                "activation": self.query_one(".activation", Select).value,
+                "dropout": self.query_one(".dropout", Input).value,
+                "batch_norm": self.query_one(".bn", Checkbox).value}
+
+
+class BuildPanel(VerticalScroll):
+    """All the forms; posts `Edited` with the candidate experiment after every change."""
+
+    class Edited(Message):
+        def __init__(self, experiment: Experiment, errors: dict[str, str]) -> None:
+            super().__init__()
+            self.experiment = experiment
+            self.errors = errors
+
+    def __init__(self, experiment: Experiment, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.base = experiment
+        self.experiment = experiment
+        self.errors: dict[str, str] = {}
+        self.filled = False  # the form widgets are mounted after the first frame
+
+    def compose(self) -> ComposeResult:
+        # Only the frames: the ~150 form widgets are mounted after the first frame, which
+        # would otherwise take half a second longer to appear.
+        for title in form_model.SECTIONS:
+            section = VerticalGroup(classes="section", id=f"section-{title.lower()}")
+            section.border_title = title
+            yield section
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._fill)
+
+    async def _fill(self) -> None:
+        for title, fields in form_model.SECTIONS.items():
+            section = self.query_one(f"#section-{title.lower()}")
+            rows = [FieldRow(field, form_model.value_of(self.base, field.path))
+                    for field in fields]
+            if title == "Network":
+                rows += [Label("layer units activation   drop  BN", classes="hint"),
+                         VerticalGroup(id="layers"), Button("+ add layer", id="add-layer",
+                                                            compact=True),
+                         Static("", id="architecture"),
+                         Static("", id="layer-error", classes="error")]
+            await section.mount_all(rows)
+        self.filled = True
+        self.load(self.base)
+
+    # -- loading and reading ----------------------------------------------------------------------
+
+    def load(self, experiment: Experiment) -> None:
+        """Show `experiment` in the forms (a preset, a reset, a solution)."""
+        self.base = experiment
+        for row in self.query(FieldRow):
+            with row.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+                row.set_raw(form_model.value_of(experiment, row.field.path))
+        layers = self.query_one("#layers")
+        layers.remove_children()
+        layers.mount_all(LayerRow(form_model.layer_values(layer)) for layer in experiment.model.hidden)
+        self.call_after_refresh(self.revalidate)
+
+    def layer_rows(self) -> list[LayerRow]:
+        return list(self.query(LayerRow))
+
+    def revalidate(self) -> None:
+        values = {row.field.path: row.raw() for row in self.query(FieldRow)}
+        layers = [row.raw() for row in self.layer_rows()]
+        experiment, errors = form_model.build(self.base, values, layers)
+        self.experiment, self.errors = experiment, errors
+        self._show(errors)
+        self.post_message(self.Edited(experiment, errors))
+
+    def _show(self, errors: dict[str, str]) -> None:
+        shown = set()
+        for row in self.query(FieldRow):
+            row.display = form_model.visible(row.field.path, self.experiment)
+            row.show_error(errors.get(row.field.path))
+            shown.add(row.field.path)
+        layer_errors = []
+        for i, row in enumerate(self.layer_rows()):
+            row.query_one(".layer-index", Label).update(f"{i + 1:>2}")
+            bad = {k for k in errors if k.startswith(f"model.hidden[{i}].")}
+            row.set_class(bool(bad), "invalid")
+            layer_errors += [f"layer {i + 1} {k.rsplit('.', 1)[1]}: {errors[k]}" for k in sorted(bad)]
+        other = [f"{k}: {v}" for k, v in errors.items()
+                 if k not in shown and not k.startswith("model.hidden[")]
+        self.query_one("#layer-error", Static).update("\n".join(layer_errors + other))
+        self.query_one("#add-layer", Button).disabled = len(self.layer_rows()) >= MAX_LAYERS
+        self.query_one("#architecture", Static).update(self._architecture())
+
+    def _architecture(self) -> str:
+        if any(k.startswith("model.") or k.startswith("task.") for k in self.errors):
+            return "(fix the fields marked in red to see the shapes)"
+        try:
+            rows = describe(self.experiment)
+            total = parameter_count(self.experiment)
+        except Exception:  # the loss may not fit the task yet; the error line says why
+            return ""
+        lines = [f"{r.name:<8} {r.detail:<12} {r.params:>7,} params" if r.params
+                 else f"{r.name:<8} {r.detail}" for r in rows]
+        return "\n".join(lines) + f"\n[b]{total:,} parameters[/b]"
+
+    # -- events ---------------------------------------------------------------------------------
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        if self.filled:
+            self.revalidate()
+
+    @on(Button.Pressed, "#add-layer")
+    def add_layer(self) -> None:
+        rows = self.layer_rows()
+        values = rows[-1].raw() if rows else {"units": "8", "activation": "relu",
+                                              "dropout": "0", "batch_norm": False}
+        self.query_one("#layers").mount(LayerRow(values))
+        self.call_after_refresh(self.revalidate)
+
+    @on(Button.Pressed, ".layer .remove")
+    def remove_layer(self, event: Button.Pressed) -> None:
+        event.button.parent.remove()
+        self.call_after_refresh(self.revalidate)
+
+    @on(Button.Pressed, ".layer .up, .layer .down")
+    def move_layer(self, event: Button.Pressed) -> None:
+        row = event.button.parent
+        rows = self.layer_rows()
+        index = rows.index(row) + (-1 if event.button.has_class("up") else 1)
+        if 0 <= index < len(rows):
+            values = [r.raw() for r in rows]
+            values[rows.index(row)], values[index] = values[index], values[rows.index(row)]
+            layers = self.query_one("#layers")
+            layers.remove_children()
+            layers.mount_all(LayerRow(v) for v in values)
+            self.call_after_refresh(self.revalidate)

@@ -1,0 +1,156 @@
+"""What the build form holds, and how its text becomes a validated Experiment.
+
+No Textual here: the form widgets hand in raw values (text from inputs, choices, booleans) and
+get back the Experiment, or the problems keyed by field path for inline display. Every message
+comes from the one schema in `nnplay.experiment`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnplay.errors import ExperimentError
+from nnplay.experiment import (
+    Choice, Experiment, Flag, LayerSpec, apply_override, field_rule, parse_value, problems)
+
+# Fields that take effect while training runs; everything else needs a reset.
+LIVE_FIELDS = ("training.lr", "training.l1", "training.l2", "training.epochs")
+LAYER_FIELDS = ("units", "activation", "dropout", "batch_norm")
+
+
+@dataclass(frozen=True)
+class FormField:
+    path: str
+    label: str
+
+    @property
+    def rule(self):
+        return field_rule(self.path)[0]
+
+    @property
+    def help(self) -> str:
+        rule, doc = field_rule(self.path)
+        return f"{doc} ({rule.describe()})"
+
+    @property
+    def is_choice(self) -> bool:
+        return isinstance(self.rule, Choice)
+
+    @property
+    def is_flag(self) -> bool:
+        return isinstance(self.rule, Flag)
+
+
+SECTIONS: dict[str, list[FormField]] = {
+    "Data": [
+        FormField("task.name", "task"), FormField("task.samples", "samples"),
+        FormField("task.val_samples", "validation samples"),
+        FormField("task.validation", "validation set"), FormField("task.noise", "noise"),
+        FormField("task.features", "features"), FormField("task.seed", "data seed"),
+    ],
+    "Network": [
+        FormField("model.init", "init"), FormField("model.init_scale", "init scale (a)"),
+    ],
+    "Training": [
+        FormField("training.loss", "loss"), FormField("training.optimizer", "optimizer"),
+        FormField("training.lr", "learning rate"), FormField("training.momentum", "momentum"),
+        FormField("training.nesterov", "nesterov"), FormField("training.beta1", "beta1"),
+        FormField("training.beta2", "beta2"), FormField("training.eps", "eps"),
+        FormField("training.alpha", "alpha"), FormField("training.schedule", "lr schedule"),
+        FormField("training.step_size", "step size (epochs)"),
+        FormField("training.gamma", "decay gamma"), FormField("training.batch_size", "batch size"),
+        FormField("training.epochs", "epochs"), FormField("training.seed", "seed"),
+    ],
+    "Regularization": [
+        FormField("training.l1", "L1"), FormField("training.l2", "L2 (weight decay)"),
+        FormField("training.patience", "stop patience"),
+        FormField("training.min_delta", "stop min delta"),
+    ],
+}
+OPTIMIZER_FIELDS = ("momentum", "nesterov", "beta1", "beta2", "eps", "alpha")
+
+
+def visible(path: str, exp: Experiment) -> bool:
+    """Only the settings that matter for the current choices are shown."""
+    from nnplay.registry import OPTIMIZERS
+
+    section, _, name = path.partition(".")
+    t = exp.training
+    if section == "training" and name in OPTIMIZER_FIELDS:
+        return name in OPTIMIZERS[t.optimizer].uses
+    if path == "training.step_size":
+        return t.schedule == "step"
+    if path == "training.gamma":
+        return t.schedule in ("step", "exponential")
+    if path == "training.min_delta":
+        return t.patience > 0
+    if path == "model.init_scale":
+        return exp.model.init == "uniform"
+    return True
+
+
+def value_of(exp: Experiment, path: str):
+    section, _, name = path.partition(".")
+    return getattr(getattr(exp, section), name)
+
+
+def text_of(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def layer_values(layer: LayerSpec) -> dict:
+    return {name: getattr(layer, name) for name in LAYER_FIELDS}
+
+
+def _typed(raw):
+    """Text from an input becomes a number or bool where it reads as one."""
+    if not isinstance(raw, str):
+        return raw
+    if not raw.strip():
+        return raw
+    return parse_value(raw.strip())
+
+
+def build(base: Experiment, values: dict[str, object],
+          layers: list[dict[str, object]]) -> tuple[Experiment, dict[str, str]]:
+    """Apply the form's values to a copy of `base`: (experiment, problems by field path).
+
+    The experiment is usable only when there are no problems; a field that failed keeps the
+    base's value in it.
+    """
+    exp = base.copy()
+    errors: dict[str, str] = {}
+    for path, raw in values.items():
+        _apply(exp, path, raw, errors)
+    exp.model.hidden = []
+    for i, layer in enumerate(layers):
+        spec = LayerSpec()
+        for name, raw in layer.items():
+            path = f"model.hidden[{i}].{name}"
+            value = _typed(raw)
+            problem = field_rule(f"layer.{name}")[0].check(value)
+            if problem:
+                errors[path] = f"{text_of(value) or 'empty'} is not allowed; {problem}"
+            else:
+                setattr(spec, name, field_rule(f"layer.{name}")[0].coerce(value))
+        exp.model.hidden.append(spec)
+    if not errors:
+        for path, message in problems(exp):
+            errors[path] = message
+    return exp, errors
+
+
+def _apply(exp: Experiment, path: str, raw, errors: dict[str, str]) -> None:
+    try:
+        apply_override(exp, path, _typed(raw))
+    except ExperimentError as e:
+        errors[path] = str(e).removeprefix(f"{path}: ")
+
+
+def needs_reset(running: Experiment, edited: Experiment) -> bool:
+    """True when `edited` differs from the running experiment in more than live fields."""
+    a, b = running.copy(), edited.copy()
+    for path in LIVE_FIELDS:
+        apply_override(b, path, value_of(a, path))
+    a.meta = b.meta  # titles and hints never need a reset
+    return a != b

@@ -1,0 +1,213 @@
+"""The lab's screens: the backprop worked example, optimizer paths, and a gradient check.
+
+Each is a Screen the app pushes; `escape` pops it. The numbers come from nnplay.lab, the text
+from nnplay.lab.text, so the screens and the command line always agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import HorizontalGroup, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+from nnplay.lab.backprop import PARAMETER_NAMES, BackpropConfig, worked_example
+from nnplay.lab.checks import LabInputError, checked_lr, checked_names, parse_count, parse_numbers
+from nnplay.lab.commands import GRADCHECK_MAX_PARAMS, GRADCHECK_SAMPLES, MAX_STEPS
+from nnplay.lab.gradcheck import gradient_check
+from nnplay.lab.optpaths import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS, compare, render_map
+from nnplay.lab.text import (backprop_lines, gradcheck_lines, numbers, optpaths_caption,
+                             optpaths_table)
+
+MAP_SIZE = (60, 22)  # columns, rows of the contour map
+
+
+def field(label: str, input_id: str, value: str = "", placeholder: str = "") -> HorizontalGroup:
+    return HorizontalGroup(Label(label), Input(value, placeholder=placeholder, id=input_id),
+                           classes="lab-field")
+
+
+def flat(values) -> str:
+    """The text an Input shows for a vector or matrix: its numbers, row after row, comma-separated."""
+    return numbers(np.ravel(values))[1:-1]
+
+
+class LabScreen(Screen):
+    CSS_PATH = "lab.tcss"
+    AUTO_FOCUS = None  # keys act at once; click a field (or tab) to type into it
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def show_error(self, message: str) -> None:
+        self.query_one(".lab-error", Static).update(message)
+
+
+class BackpropScreen(LabScreen):
+    """The 2-2-2 network: the form holds the network now; the panel shows what one SGD step does
+    to it, computed by autograd and by NumPy layers; Step applies that step to the form."""
+
+    BINDINGS = [Binding("n", "step", "Step"), Binding("r", "reset", "Reset")]
+    SHAPES = {"x": 2, "target": 2, "W1": 4, "b1": 2, "W2": 4, "b2": 2}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps_taken = 0
+        self.exact: dict[str, list[float]] = {}  # full-precision values behind the shown text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="lab"):
+            yield Static("Backpropagation, step by step: 2 inputs → 2 sigmoid → 2 sigmoid, "
+                         "loss Σ(out − target)²/2", classes="lab-title")
+            yield field("lr", "bp-lr")
+            for name in self.SHAPES:
+                yield field(name, f"bp-{name.lower()}")
+            with HorizontalGroup(classes="lab-buttons"):
+                yield Button("Step (n)", id="bp-step", variant="primary")
+                yield Button("Reset (r)", id="bp-reset")
+            yield Static("", classes="lab-error")
+            yield Static("", id="bp-status")
+            yield Static("", id="bp-result", classes="lab-report")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reset()
+
+    def fill(self, config: BackpropConfig) -> None:
+        self.query_one("#bp-lr", Input).value = f"{config.lr:g}"
+        for name in self.SHAPES:
+            self.exact[name] = np.ravel(getattr(config, name)).tolist()
+            self.query_one(f"#bp-{name.lower()}", Input).value = flat(self.exact[name])
+
+    def read(self) -> BackpropConfig:
+        values = {}
+        for name, count in self.SHAPES.items():
+            text = self.query_one(f"#bp-{name.lower()}", Input).value
+            # Unedited fields keep their full precision; the Input shows six decimals.
+            values[name] = self.exact[name] if text == flat(self.exact[name]) else parse_numbers(text, name, count)
+        for name in ("W1", "W2"):
+            values[name] = np.reshape(values[name], (2, 2)).tolist()
+        lr = parse_numbers(self.query_one("#bp-lr", Input).value, "lr", 1)[0]
+        return BackpropConfig(lr=checked_lr(lr, "lr"), steps=1, **values)
+
+    def show(self) -> BackpropConfig | None:
+        """Recompute from the form; None (and the reason on screen) when the form is not valid."""
+        try:
+            config = self.read()
+        except LabInputError as e:
+            self.show_error(str(e))
+            return None
+        self.show_error("")
+        self.result = worked_example(config)
+        self.query_one("#bp-result", Static).update("\n".join(backprop_lines(self.result)))
+        self.query_one("#bp-status", Static).update(f"steps applied so far: {self.steps_taken}")
+        return config
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.show()
+
+    def action_step(self) -> None:
+        config = self.show()
+        if config is None:
+            return
+        after = self.result.autograd[-1].after
+        self.steps_taken += 1
+        self.fill(BackpropConfig(x=config.x, target=config.target, lr=config.lr,
+                                 **{n: after[n].tolist() for n in PARAMETER_NAMES}))
+        self.show()
+
+    def action_reset(self) -> None:
+        self.steps_taken = 0
+        self.fill(BackpropConfig())
+        self.show()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        {"bp-step": self.action_step, "bp-reset": self.action_reset}[event.button.id]()
+
+
+class OptPathsScreen(LabScreen):
+    """Several optimizers from the same start on a 2-D function: the map and a table."""
+
+    BINDINGS = [Binding("ctrl+r", "run", "Run")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="lab"):
+            yield Static("Optimizer paths on 2-D functions", classes="lab-title")
+            with HorizontalGroup(classes="lab-field"):
+                yield Label("function")
+                yield Select([(f"{n}: {s.formula}", n) for n, s in FUNCTIONS.items()],
+                             value="bowl", allow_blank=False, id="op-function")
+            yield field("optimizers", "op-optimizers", ",".join(OPTIMIZERS), ", ".join(OPTIMIZERS))
+            yield field("lr", "op-lr", placeholder="blank: each optimizer's default")
+            yield field("steps", "op-steps", str(DEFAULT_STEPS))
+            with HorizontalGroup(classes="lab-buttons"):
+                yield Button("Run (enter)", id="op-run", variant="primary")
+            yield Static("", classes="lab-error")
+            yield Static("", id="op-map")
+            yield Static("", id="op-table", classes="lab-report")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_run()
+
+    def action_run(self) -> None:
+        try:
+            function = self.query_one("#op-function", Select).value
+            optimizers = checked_names(self.query_one("#op-optimizers", Input).value, "optimizers", OPTIMIZERS)
+            lr_text = self.query_one("#op-lr", Input).value.strip()
+            lr = checked_lr(parse_numbers(lr_text, "lr", 1)[0], "lr") if lr_text else None
+            steps = parse_count(self.query_one("#op-steps", Input).value, "steps", MAX_STEPS)
+        except LabInputError as e:
+            self.show_error(str(e))
+            return
+        self.show_error("")
+        self.paths = compare(function, optimizers, lr, steps)
+        self.query_one("#op-map", Static).update(self.coloured_map(function, steps))
+        self.query_one("#op-table", Static).update("\n".join(optpaths_table(self.paths)))
+
+    def coloured_map(self, function: str, steps: int) -> Text:
+        colours = {kind.mark: kind.colour for kind in OPTIMIZERS.values()}
+        text = Text(optpaths_caption(function, steps) + "\n")
+        for row in render_map(function, self.paths, *MAP_SIZE):
+            for char in row:
+                text.append(char, style=f"bold {colours[char]}" if char in colours else "dim")
+            text.append("\n")
+        return text
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_run()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.action_run()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_run()
+
+
+class GradCheckScreen(LabScreen):
+    """Numerical against analytic gradients for a model on a batch; computed when it opens."""
+
+    def __init__(self, model, loss_fn, X, y, max_params: int | None = GRADCHECK_MAX_PARAMS) -> None:
+        super().__init__()
+        self.check_args = (model, loss_fn, X, y)
+        self.max_params = max_params
+
+    @classmethod
+    def for_trainer(cls, trainer, samples: int = GRADCHECK_SAMPLES) -> GradCheckScreen:
+        """The trainer's model and loss on its first training samples."""
+        return cls(trainer.model, trainer.loss_fn, trainer.X_train[:samples], trainer.y_train[:samples])
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="lab"):
+            yield Static("Gradient check: central differences (float64) against backprop",
+                         classes="lab-title")
+            yield Static("", id="gc-report", classes="lab-report")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.report = gradient_check(*self.check_args, max_params=self.max_params)
+        verdict = "lab-pass" if self.report.passed else "lab-fail"
+        report = self.query_one("#gc-report", Static)
+        report.update("\n".join(gradcheck_lines(self.report)))
+        report.add_class(verdict)

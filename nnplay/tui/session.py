@@ -1,0 +1,158 @@
+"""The training session behind the app: one Trainer, commands in, Views out.
+
+UI-free (no Textual): the app's thread worker calls `advance()` in a loop and posts the Views
+`view()` builds; the UI thread only queues commands, which the Trainer applies between steps.
+Torch is imported when the first Trainer is built, after the app has drawn its first frame.
+"""
+
+from __future__ import annotations
+
+import queue
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from nnplay.experiment import Experiment
+from nnplay.history import GoalResult, Snapshot
+from nnplay.lab.boundary import BoundaryGrid
+
+MAP_POINTS = 150
+FIT_POINTS = 200
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    name: str
+    detail: str  # "5 → 8"
+    activation: str  # what follows the layer, "" for none
+    mean: float
+    std: float
+    low: float
+    high: float
+    grad_norm: float
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything the train view draws, computed in the worker thread."""
+
+    snapshot: Snapshot
+    layers: list[LayerStats]
+    goal: GoalResult | None
+    grid: BoundaryGrid | None = None  # 2-D tasks
+    points: np.ndarray | None = None  # training points drawn on the map
+    point_labels: np.ndarray | None = None
+    fit: tuple[np.ndarray, np.ndarray] | None = None  # regression: (targets, predictions)
+    flags: list = field(default_factory=list)  # diagnostics: vanishing gradients, dead ReLUs…
+
+
+class Session:
+    def __init__(self, experiment: Experiment):
+        from nnplay.training import Trainer
+
+        self.trainer = Trainer(experiment)
+        self.commands: queue.SimpleQueue = queue.SimpleQueue()
+        self.running = False
+        self.map_size = (40, 20)  # (cols, rows) of the decision map, set from the screen
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.trainer.exp
+
+    def send(self, method: str, *args) -> None:
+        """Queue a Trainer call (set_lr, set_l1, set_l2, ...) for the next gap between steps."""
+        self.commands.put((method, args))
+        if not self.running:
+            self.apply_commands()
+
+    def apply_commands(self) -> None:
+        while not self.commands.empty():
+            method, args = self.commands.get()
+            getattr(self, method)(*args)
+
+    # Live edits also update the running experiment, so an export records what was used.
+    def set_lr(self, lr: float) -> None:
+        self.trainer.set_lr(lr)
+        self.trainer.exp.training.lr = lr
+
+    def set_l1(self, l1: float) -> None:
+        self.trainer.set_l1(l1)
+        self.trainer.exp.training.l1 = l1
+
+    def set_l2(self, l2: float) -> None:
+        self.trainer.set_l2(l2)
+        self.trainer.exp.training.l2 = l2
+
+    def set_epochs(self, epochs: int) -> None:
+        """More (or fewer) epochs for a run in progress; a finished run can go on."""
+        t = self.trainer
+        t.exp.training.epochs = epochs
+        if t.status == "finished" and t.epoch < epochs:
+            t.status = "stopped"
+        elif t.epoch >= epochs and t.status in ("running", "stopped", "ready") and t.epoch:
+            t.status = "finished"
+
+    def advance(self) -> bool:
+        """One step; False when the run cannot go on (finished, early-stopped, diverged)."""
+        if not self.commands.empty():
+            self.apply_commands()
+        self.trainer.step()
+        return not (self.trainer.done or self.trainer.status == "diverged")
+
+    @property
+    def can_step(self) -> bool:
+        return not self.trainer.done
+
+    def view(self) -> View:
+        from nnplay.lab.diagnostics import diagnose_trainer
+
+        t = self.trainer
+        flags = diagnose_trainer(t) if t.steps else []
+        view = View(t.snapshot(most_points=120), self._layer_stats(), t.goal(), flags=flags)
+        if t.shape.is_2d:
+            view = self._with_map(view)
+        if t.shape.kind == "regression":
+            count = min(FIT_POINTS, len(t.X_val))
+            predictions = t.predict(t.X_val[:count, : t.shape.raw_inputs].numpy())[:, 0]
+            targets = t.y_val[:count].numpy().reshape(-1)
+            view = replace(view, fit=(targets, predictions))
+        return view
+
+    def _with_map(self, view: View) -> View:
+        from nnplay.lab.boundary import decision_grid
+
+        t = self.trainer
+        count = min(MAP_POINTS, len(t.X_train))
+        points = t.X_train[:count, :2].numpy()
+        labels = t.y_train[:count].numpy().reshape(-1)
+        if t.shape.kind == "regression":
+            labels = (labels > np.median(labels)).astype(int)
+        return replace(view, grid=decision_grid(t, *self.map_size), points=points,
+                        point_labels=labels.astype(int))
+
+    def _layer_stats(self) -> list[LayerStats]:
+        from nnplay.model import describe, linear_layers
+
+        t = self.trainer
+        grads = t.grad_norms()
+        rows = {row.name: row for row in describe(t.exp)}
+        following = _activations_after(rows)
+        stats = []
+        for name, module in linear_layers(t.model):
+            w = module.weight.detach()
+            stats.append(LayerStats(name, rows[name].detail, following.get(name, ""),
+                                    w.mean().item(), w.std().item() if w.numel() > 1 else 0.0,
+                                    w.min().item(), w.max().item(), grads.get(name, 0.0)))
+        return stats
+
+
+def _activations_after(rows: dict) -> dict[str, str]:
+    """For each linear layer, the batch norm / activation / dropout that follow it."""
+    result, current = {}, None
+    for name, row in rows.items():
+        if row.kind == "linear":
+            current = name
+        else:
+            result[current] = (result.get(current, "") + " " + row.detail).strip()
+    return result
+

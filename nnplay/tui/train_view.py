@@ -1,0 +1,216 @@
+"""The train view: status line, live charts, the network and the decision map.
+
+It only draws `View`s that the training worker sends; it never touches torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from nnplay.history import thin
+from nnplay.lab.boundary import BoundaryGrid, cell_of
+from nnplay.tui.session import View
+
+CHART_POINTS = 200
+# TF Playground's palette: orange for class 0 / low values, blue for class 1 / high values.
+LOW, HIGH = (245, 147, 34), (8, 119, 189)
+CLASS_COLOURS = [(245, 147, 34), (8, 119, 189), (80, 170, 90), (200, 70, 90), (150, 110, 200),
+                 (230, 200, 60), (90, 200, 200), (200, 120, 170), (140, 140, 140), (110, 80, 40)]
+LEVELS = 16
+
+
+def _blend(colour, strength: float) -> str:
+    """The colour faded toward dark grey; strength 0..1."""
+    r, g, b = (int(40 + (c - 40) * strength) for c in colour)
+    return f"rgb({r},{g},{b})"
+
+
+# Precomputed styles: building a colour string per cell is 10x slower (FIELD-NOTES).
+BINARY_STYLES = [Style(bgcolor=_blend(LOW if i < LEVELS else HIGH, abs(i - LEVELS) / LEVELS))
+                 for i in range(2 * LEVELS + 1)]
+CLASS_STYLES = [[Style(bgcolor=_blend(c, (k + 1) / LEVELS)) for k in range(LEVELS)]
+                for c in CLASS_COLOURS]
+POINT_STYLES = [Style(color=f"rgb{c}", bold=True) for c in CLASS_COLOURS]
+
+
+class LiveText(Widget):
+    """Text redrawn many times a second in a box of fixed size: a repaint, never a relayout
+    (Static.update relayouts the screen, which cost ~20 ms a frame while training)."""
+
+    def __init__(self, text="", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._text = text
+
+    def render(self) -> RenderResult:
+        return self._text
+
+    def show(self, text) -> None:
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+
+class LossChart(PlotextPlot):
+    def draw(self, view: View) -> None:
+        h, plt = view.snapshot.history, self.plt
+        plt.clear_data()
+        plt.title("loss")
+        if h.step_loss:
+            s = view.snapshot  # thinned step losses spread evenly over the steps done
+            x = np.linspace(1, len(view.snapshot.history.step_loss) and s.step,
+                            len(h.step_loss)) / s.steps_per_epoch
+            plt.plot(list(x), h.step_loss, label="batch (avg)", color="gray", marker="braille")
+        if h.epoch:
+            plt.plot(thin(h.epoch, CHART_POINTS), thin(h.train_loss, CHART_POINTS), label="train",
+                     color="orange", marker="braille")
+            plt.plot(thin(h.epoch, CHART_POINTS), thin(h.val_loss, CHART_POINTS),
+                     label="validation", color="blue", marker="braille")
+        plt.xlabel("epoch")
+        if h.step_loss and min(h.step_loss) > 0 and max(h.step_loss) / min(h.step_loss) > 100:
+            plt.yscale("log")
+        else:
+            plt.yscale("linear")
+        self.refresh()
+
+
+class SecondChart(PlotextPlot):
+    """Accuracy for classification; predictions against targets for regression."""
+
+    def draw(self, view: View) -> None:
+        h, plt = view.snapshot.history, self.plt
+        plt.clear_data()
+        if view.fit is not None:
+            targets, predictions = view.fit
+            plt.title("validation: prediction vs target")
+            plt.scatter(list(targets), list(predictions), color="blue", marker="dot")
+            low, high = float(min(targets)), float(max(targets))
+            plt.plot([low, high], [low, high], color="gray")
+            plt.xlabel("target")
+        else:
+            plt.title("accuracy")
+            if h.epoch:
+                plt.plot(thin(h.epoch, CHART_POINTS), thin(h.train_accuracy, CHART_POINTS),
+                         label="train", color="orange", marker="braille")
+                plt.plot(thin(h.epoch, CHART_POINTS), thin(h.val_accuracy, CHART_POINTS),
+                         label="validation", color="blue", marker="braille")
+            plt.ylim(0, 1)
+            plt.xlabel("epoch")
+        self.refresh()
+
+
+class NetworkView(LiveText):
+    """Each layer with its shape, weight statistics and last gradient norm."""
+
+    def draw(self, view: View) -> None:
+        lines = ["[b]layer   shape   w mean±std |grad|[/b]"]
+        for s in view.layers:
+            lines.append(f"{s.name:<7} {s.detail:<7} {s.mean:+.2f}±{s.std:<4.2f} {s.grad_norm:.0e}")
+            extra = f"{s.activation}  " if s.activation else ""
+            lines.append(f"[dim]  └ {extra}w in [{s.low:+.2f}, {s.high:+.2f}][/dim]")
+        self.show(Text.from_markup("\n".join(lines)))
+
+
+class DecisionMap(LiveText):
+    """The model's answer over the plane, with the training points on top."""
+
+    def on_resize(self) -> None:
+        self.app.resize_map(self.size.width, self.size.height)
+
+    def draw(self, view: View) -> None:
+        if view.grid is None:
+            return
+        self.show(render_map(view.grid, view.points, view.point_labels))
+
+
+def render_map(grid: BoundaryGrid, points, labels) -> Text:
+    rows, cols = grid.values.shape
+    overlay = {}
+    if points is not None:
+        r, c = cell_of(points, cols, rows)
+        overlay = {(int(a), int(b)): int(label) for a, b, label in zip(r, c, labels)}
+    text = Text()
+    for i in range(rows):
+        for j in range(cols):
+            style = _cell_style(grid, i, j)
+            if (i, j) in overlay:
+                text.append("●", style + POINT_STYLES[overlay[(i, j)] % len(POINT_STYLES)])
+            else:
+                text.append(" ", style)
+        if i < rows - 1:
+            text.append("\n")
+    return text
+
+
+def _cell_style(grid: BoundaryGrid, i: int, j: int) -> Style:
+    value = grid.values[i, j]
+    if grid.kind == "multiclass":
+        level = min(int(grid.confidence[i, j] * LEVELS), LEVELS - 1)
+        return CLASS_STYLES[int(value) % len(CLASS_STYLES)][level]
+    low, high = grid.value_range
+    share = 0.5 if high <= low else (value - low) / (high - low)
+    return BINARY_STYLES[int(round(share * 2 * LEVELS))]
+
+
+class TrainView(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static("", id="banner")
+        yield LiveText("loading PyTorch…", id="status")
+        yield Static("", id="diagnostics")
+        with Horizontal(id="charts"):
+            yield LossChart(id="loss-chart")
+            yield SecondChart(id="second-chart")
+        with Horizontal(id="lower"):
+            yield NetworkView(id="network")
+            yield DecisionMap(id="map")
+
+    last_view: View | None = None
+
+    def draw(self, view: View) -> None:
+        self.last_view = view
+        s = view.snapshot
+        rate = f"{s.steps_per_second:,.0f} steps/s" if s.steps_per_second else "-"
+        self.query_one("#status", LiveText).show(Text.from_markup(
+            f"[b]{s.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
+            f"lr {s.lr:.3g}  " + _metrics(s.history)))
+        self._diagnose(view)
+        self.query_one(LossChart).draw(view)
+        self.query_one(SecondChart).draw(view)
+        self.query_one(NetworkView).draw(view)
+        decision_map = self.query_one(DecisionMap)
+        if decision_map.display != (view.grid is not None):
+            decision_map.display = view.grid is not None
+        decision_map.draw(view)
+
+    _banner = None
+    _flags = None
+
+    def _diagnose(self, view: View) -> None:
+        text = "\n".join(f"⚠ {f.cause} → {f.fix}" for f in view.flags)
+        if text != self._flags:  # an update relayouts the screen: only on change
+            self._flags = text
+            self.query_one("#diagnostics", Static).update(text)
+
+    def banner(self, text: str, kind: str = "") -> None:
+        if self._banner == (text, kind):  # an update relayouts the screen: only on change
+            return
+        self._banner = (text, kind)
+        banner = self.query_one("#banner", Static)
+        banner.update(text)
+        banner.set_classes(kind)
+        banner.display = bool(text)
+
+
+def _metrics(h) -> str:
+    if not h.epoch:
+        return ""
+    parts = [f"loss {h.train_loss[-1]:.4g} / val {h.val_loss[-1]:.4g}"]
+    if h.val_accuracy[-1] is not None:
+        parts.append(f"acc {h.train_accuracy[-1]:.3f} / val {h.val_accuracy[-1]:.3f}")
+    return "  ".join(parts)

@@ -1,0 +1,42 @@
+import asyncio
+
+import pytest
+
+from nnplay.experiment import with_overrides
+from nnplay.presets import load_preset
+from nnplay.tui.app import PlaygroundApp
+
+SIZE = (120, 40)
+
+
+def small(name: str, **overrides):
+    """A preset made quick to train in tests."""
+    return with_overrides(load_preset(name), overrides)
+
+
+async def until(pilot, condition, seconds: float = 20.0):
+    """Let the app run until `condition()` holds (the worker runs in its own thread)."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out waiting for the app")
+
+
+async def ready(pilot):
+    """The session is built and the form is filled in."""
+    await until(pilot, lambda: pilot.app.session is not None
+                and pilot.app.query_one("#build").filled)
+    await pilot.pause()
+
+
+def idle(app) -> bool:
+    return app.session is not None and not app.session.running
+
+
+@pytest.fixture
+def make_app():
+    def make(name="first-gt-fifth", **overrides):
+        exp = small(name, **overrides)
+        return PlaygroundApp(exp, name)
+    return make
