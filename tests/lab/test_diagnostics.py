@@ -73,7 +73,7 @@ def test_dead_relus_are_counted_per_unit_and_flagged():
         layer.bias[:7] = -100.0  # seven units can never fire on this data
         layer.bias[7:] = 0.0
     model = nn.Sequential(layer, nn.ReLU(), nn.Linear(10, 1))
-    X = torch.rand(32, 2)
+    X = torch.randn(32, 2, generator=torch.Generator().manual_seed(0))  # live units fire on some rows
     (stats,) = activation_stats(model, X)
     assert stats.kind == "ReLU" and stats.layer == "1" and stats.units == 10
     assert stats.never_active == pytest.approx(0.7)
