@@ -11,6 +11,10 @@ import json
 import sys
 
 from nnplay.lab.checks import LabInputError, checked_count, checked_lr, checked_name, checked_names
+from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS
+
+# Modules that import torch are imported inside the commands: the parser is built on every start,
+# also before the app's first frame.
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 MAX_STEPS = 10_000
@@ -24,8 +28,6 @@ def add_lab_commands(subparsers) -> None:
     backprop.add_argument("--lr", type=float, default=0.5, help="learning rate > 0 (default 0.5)")
     backprop.add_argument("--json", action="store_true", help="end with one JSON object")
     backprop.set_defaults(func=reporting_bad_input(cmd_backprop))
-
-    from nnplay.lab.optpaths import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS
 
     paths = subparsers.add_parser("optpaths", help="optimizers walking a 2-D function")
     paths.add_argument("--function", default="bowl", help=f"one of {', '.join(FUNCTIONS)} (default bowl)")
@@ -60,32 +62,31 @@ def reporting_bad_input(command):
     return run
 
 
+def report(args, data: dict, lines: list[str]) -> None:
+    """With --json one JSON object on one line, otherwise the readable report."""
+    print(json.dumps(data) if args.json else "\n".join(lines))
+
+
 def cmd_backprop(args) -> int:
     from nnplay.lab.backprop import BackpropConfig, worked_example
     from nnplay.lab.text import backprop_lines
 
     config = BackpropConfig(lr=checked_lr(args.lr), steps=checked_count(args.steps, "--steps", MAX_STEPS))
     result = worked_example(config)
-    if args.json:
-        print(json.dumps(result.to_dict()))
-    else:
-        print("\n".join(backprop_lines(result)))
+    report(args, result.to_dict(), backprop_lines(result))
     return 0
 
 
 def cmd_optpaths(args) -> int:
-    from nnplay.lab.optpaths import FUNCTIONS, OPTIMIZERS, compare, render_map
+    from nnplay.lab.optpaths import compare, render_map
     from nnplay.lab.text import optpaths_caption, optpaths_table
 
     function = checked_name(args.function, "--function", FUNCTIONS)
     optimizers = checked_names(args.optimizers, "--optimizers", OPTIMIZERS)
     steps = checked_count(args.steps, "--steps", MAX_STEPS)
     paths = compare(function, optimizers, checked_lr(args.lr), steps)
-    if args.json:
-        print(json.dumps({"function": function, "steps": steps, "paths": [p.to_dict() for p in paths]}))
-    else:
-        print("\n".join([optpaths_caption(function, steps), *render_map(function, paths), "",
-                         *optpaths_table(paths)]))
+    report(args, {"function": function, "steps": steps, "paths": [p.to_dict() for p in paths]},
+           [optpaths_caption(function, steps), *render_map(function, paths), "", *optpaths_table(paths)])
     return 0
 
 
@@ -102,10 +103,7 @@ def cmd_gradcheck(args) -> int:
         trainer = Trainer(load_experiment(args.target))
     except ExperimentError as e:
         raise LabInputError(str(e)) from None
-    report = gradient_check(trainer.model, trainer.loss_fn, trainer.X_train[:samples],
+    result = gradient_check(trainer.model, trainer.loss_fn, trainer.X_train[:samples],
                             trainer.y_train[:samples], max_params=max_params)
-    if args.json:
-        print(json.dumps({"target": args.target, **report.to_dict()}))
-    else:
-        print(f"{args.target}: " + "\n".join(gradcheck_lines(report)))
-    return 0 if report.passed else EXIT_FAILED
+    report(args, {"target": args.target, **result.to_dict()}, [args.target, *gradcheck_lines(result)])
+    return 0 if result.passed else EXIT_FAILED

@@ -10,67 +10,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
+
+from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS, Surface
 
 CONVERGE_DISTANCE = 1e-3
 DIVERGE_BOUND = 1e6
 SHADES = " .:-=+*#%@"  # low → high log-value; no letters, so optimizer marks stand out
 MINIMUM_MARK = "o"
 START_MARK = "x"
-
-
-@dataclass(frozen=True)
-class Surface:
-    name: str
-    formula: str
-    fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # works on scalars and on grids
-    start: tuple[float, float]
-    box: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
-    minima: tuple[tuple[float, float], ...]
-
-
-FUNCTIONS: dict[str, Surface] = {s.name: s for s in (
-    Surface("bowl", "x² + y²", lambda x, y: x**2 + y**2,
-            (-3.0, 4.0), (-5.0, 5.0, -5.0, 5.0), ((0.0, 0.0),)),
-    # The tutorials' optimizer comparison: 20× steeper across y than along x.
-    Surface("elongated", "x²/20 + y²", lambda x, y: x**2 / 20 + y**2,
-            (-7.0, 2.0), (-10.0, 10.0, -5.0, 5.0), ((0.0, 0.0),)),
-    Surface("rosenbrock", "(1 − x)² + 100(y − x²)²", lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
-            (-1.5, 2.0), (-2.0, 2.0, -1.0, 3.0), ((1.0, 1.0),)),
-    # Starts just off the ridge: the tiny y-gradient grows until the path slides off.
-    Surface("saddle", "x² − y²", lambda x, y: x**2 - y**2,
-            (-4.0, 0.01), (-5.0, 5.0, -5.0, 5.0), ()),
-    Surface("himmelblau", "(x² + y − 11)² + (x + y² − 7)²",
-            lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
-            (0.0, 0.0), (-5.0, 5.0, -5.0, 5.0),
-            ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))),
-)}
-
-
-@dataclass(frozen=True)
-class OptimizerKind:
-    name: str
-    mark: str  # the letter its path is drawn with
-    colour: str
-    default_lr: float
-    build: Callable[[list[torch.Tensor], float], torch.optim.Optimizer]
-
-
-# Default learning rates: each converges on the bowl within DEFAULT_STEPS (sgd 39 steps, momentum 83,
-# adagrad 25, rmsprop 44, adam 148); all but sgd also on the elongated bowl, where plain SGD crawls
-# along the flat x axis. The rosenbrock valley needs smaller rates and thousands of steps.
-OPTIMIZERS: dict[str, OptimizerKind] = {o.name: o for o in (
-    OptimizerKind("sgd", "S", "red", 0.1, lambda p, lr: torch.optim.SGD(p, lr=lr)),
-    OptimizerKind("momentum", "M", "yellow", 0.05,
-                  lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9)),
-    OptimizerKind("adagrad", "G", "green", 1.5, lambda p, lr: torch.optim.Adagrad(p, lr=lr)),
-    OptimizerKind("rmsprop", "R", "cyan", 0.1, lambda p, lr: torch.optim.RMSprop(p, lr=lr, alpha=0.99)),
-    OptimizerKind("adam", "A", "magenta", 0.3, lambda p, lr: torch.optim.Adam(p, lr=lr)),
-)}
-
-DEFAULT_STEPS = 200
 
 
 @dataclass
@@ -117,7 +66,7 @@ def run_path(function: str, optimizer: str, lr: float | None = None,
     surface, kind = FUNCTIONS[function], OPTIMIZERS[optimizer]
     lr = kind.default_lr if lr is None else lr
     point = torch.tensor(start or surface.start, dtype=torch.float64, requires_grad=True)
-    opt = kind.build([point], lr)
+    opt = getattr(torch.optim, kind.torch_class)([point], lr=lr, **kind.options)
     points = [tuple(point.tolist())]
     values = [surface.fn(point[0], point[1]).item()]
     converged_at = 0 if distance_to_minimum(surface, points[0]) < CONVERGE_DISTANCE else None

@@ -18,7 +18,8 @@ from nnplay.lab.backprop import PARAMETER_NAMES, BackpropConfig, worked_example
 from nnplay.lab.checks import LabInputError, checked_lr, checked_names, parse_count, parse_numbers
 from nnplay.lab.commands import GRADCHECK_MAX_PARAMS, GRADCHECK_SAMPLES, MAX_STEPS
 from nnplay.lab.gradcheck import gradient_check
-from nnplay.lab.optpaths import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS, compare, render_map
+from nnplay.lab.optpaths import compare, render_map
+from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS
 from nnplay.lab.text import (backprop_lines, gradcheck_lines, numbers, optpaths_caption,
                              optpaths_table)
 

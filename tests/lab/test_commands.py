@@ -95,3 +95,10 @@ def test_the_command_line_runs_the_lab_in_a_fresh_process():
     assert bad.returncode == 2
     assert bad.stderr.strip() == ("nnplay optpaths: --optimizers 'nope' is not known; "
                                   "choose from sgd, momentum, adagrad, rmsprop, adam")
+
+
+def test_registering_the_lab_commands_does_not_import_torch():
+    # The parser is built before the app's first frame; torch costs about two seconds.
+    code = ("import sys; from nnplay.cli import build_parser; build_parser(); "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60).returncode == 0
