@@ -26,8 +26,9 @@ from nnplay.lab.text import (backprop_lines, gradcheck_lines, numbers, optpaths_
 MAP_SIZE = (60, 22)  # columns, rows of the contour map
 
 
-def field(label: str, input_id: str, value: str = "", placeholder: str = "") -> HorizontalGroup:
-    return HorizontalGroup(Label(label), Input(value, placeholder=placeholder, id=input_id),
+def field(label: str, input_id: str, size: str, value: str = "", placeholder: str = "") -> HorizontalGroup:
+    """A labelled Input; size (number, vector, matrix, names) is its CSS class, for its width."""
+    return HorizontalGroup(Label(label), Input(value, placeholder=placeholder, id=input_id, classes=size),
                            classes="lab-field")
 
 
@@ -51,6 +52,7 @@ class BackpropScreen(LabScreen):
 
     BINDINGS = [Binding("n", "step", "Step"), Binding("r", "reset", "Reset")]
     SHAPES = {"x": 2, "target": 2, "W1": 4, "b1": 2, "W2": 4, "b2": 2}
+    SIZES = {2: "vector", 4: "matrix"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -61,12 +63,14 @@ class BackpropScreen(LabScreen):
         with VerticalScroll(classes="lab"):
             yield Static("Backpropagation, step by step: 2 inputs → 2 sigmoid → 2 sigmoid, "
                          "loss Σ(out − target)²/2", classes="lab-title")
-            yield field("lr", "bp-lr")
-            for name in self.SHAPES:
-                yield field(name, f"bp-{name.lower()}")
-            with HorizontalGroup(classes="lab-buttons"):
+            with HorizontalGroup(classes="lab-row"):
+                yield field("lr", "bp-lr", "number")
                 yield Button("Step (n)", id="bp-step", variant="primary")
                 yield Button("Reset (r)", id="bp-reset")
+            for row in (("x", "target"), ("W1", "b1"), ("W2", "b2")):
+                with HorizontalGroup(classes="lab-row"):
+                    for name in row:
+                        yield field(name, f"bp-{name.lower()}", self.SIZES[self.SHAPES[name]])
             yield Static("", classes="lab-error")
             yield Static("", id="bp-status")
             yield Static("", id="bp-result", classes="lab-report")
@@ -135,15 +139,16 @@ class OptPathsScreen(LabScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
             yield Static("Optimizer paths on 2-D functions", classes="lab-title")
-            with HorizontalGroup(classes="lab-field"):
-                yield Label("function")
-                yield Select([(f"{n}: {s.formula}", n) for n, s in FUNCTIONS.items()],
-                             value="bowl", allow_blank=False, id="op-function")
-            yield field("optimizers", "op-optimizers", ",".join(OPTIMIZERS), ", ".join(OPTIMIZERS))
-            yield field("lr", "op-lr", placeholder="blank: each optimizer's default")
-            yield field("steps", "op-steps", str(DEFAULT_STEPS))
-            with HorizontalGroup(classes="lab-buttons"):
+            with HorizontalGroup(classes="lab-row"):
+                with HorizontalGroup(classes="lab-field"):
+                    yield Label("function")
+                    yield Select([(f"{n}: {s.formula}", n) for n, s in FUNCTIONS.items()],
+                                 value="bowl", allow_blank=False, id="op-function")
                 yield Button("Run (enter)", id="op-run", variant="primary")
+            with HorizontalGroup(classes="lab-row"):
+                yield field("optimizers", "op-optimizers", "names", ",".join(OPTIMIZERS), ", ".join(OPTIMIZERS))
+                yield field("lr", "op-lr", "number", placeholder="default")
+                yield field("steps", "op-steps", "number", str(DEFAULT_STEPS))
             yield Static("", classes="lab-error")
             yield Static("", id="op-map")
             yield Static("", id="op-table", classes="lab-report")
