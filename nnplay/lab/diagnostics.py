@@ -115,7 +115,8 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Flag]:
     if ratio < VANISHING_RATIO:
         flags.append(Flag("vanishing", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
                           "early layers barely learn",
-                          "use ReLU in hidden layers, add batch norm, or use fewer layers", first_name, ratio))
+                          "use ReLU in hidden layers, add batch norm, or use fewer layers",
+                          first_name, ratio))
     elif ratio > EXPLODING_RATIO:
         flags.append(Flag("exploding", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
                           "gradients grow on the way back",
@@ -131,7 +132,8 @@ def activation_flags(activations: list[ActivationStats]) -> list[Flag]:
         if a.kind == "ReLU" and a.never_active is not None and a.never_active > DEAD_FRACTION:
             flags.append(Flag("dead_relu", f"{a.never_active:.0%} of the ReLU units in layer {a.layer} "
                               "never fire: they get no gradient",
-                              "lower the learning rate, use LeakyReLU, or add batch norm", a.layer, a.never_active))
+                              "lower the learning rate, use LeakyReLU, or add batch norm",
+                              a.layer, a.never_active))
         if a.saturated is not None and a.saturated > SATURATED_FRACTION:
             flags.append(Flag("saturated", f"{a.saturated:.0%} of the {a.kind} outputs in layer {a.layer} "
                               "sit at their bounds, where the slope is near zero",

@@ -106,7 +106,9 @@ def gradient_check(model: torch.nn.Module, loss_fn, X: torch.Tensor, y: torch.Te
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        flat, analytic = param.data.view(-1), param.grad.reshape(-1)
+        # A parameter the loss does not use has no .grad: its gradient is zero.
+        grad = param.grad if param.grad is not None else torch.zeros_like(param)
+        flat, analytic = param.data.view(-1), grad.reshape(-1)
         positions = _positions(flat.numel(), max_params, generator)
         tensor_checks = []
         with torch.no_grad():

@@ -110,7 +110,8 @@ def render_map(function: str, paths: list[OptPath], width: int = 60, height: int
     xs = torch.linspace(x_min, x_max, width, dtype=torch.float64)
     ys = torch.linspace(y_max, y_min, height, dtype=torch.float64)  # top row is the largest y
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
-    heights = torch.log1p(surface.fn(grid_x, grid_y) - surface.fn(grid_x, grid_y).min())
+    values = surface.fn(grid_x, grid_y)
+    heights = torch.log1p(values - values.min())
     levels = (heights / heights.max().clamp(min=1e-12) * (len(SHADES) - 1)).round().long()
     rows = [[SHADES[level] for level in row] for row in levels.tolist()]
 

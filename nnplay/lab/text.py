@@ -69,8 +69,8 @@ def backprop_lines(result: BackpropResult) -> list[str]:
 
 
 def optpaths_table(paths: list[OptPath]) -> list[str]:
-    header = f"{'OPTIMIZER':<11}{'LR':>8}  {'STEPS TO CONVERGE':>17}  {'FINAL POINT':<24}{'FINAL VALUE':>12}  STATUS"
-    lines = [header]
+    lines = [f"{'OPTIMIZER':<11}{'LR':>8}  {'STEPS TO CONVERGE':>17}  "
+             f"{'FINAL POINT':<24}{'FINAL VALUE':>12}  STATUS"]
     for p in paths:
         steps = "-" if p.steps_to_converge is None else str(p.steps_to_converge)
         point = f"({p.final_point[0]:.4f}, {p.final_point[1]:.4f})"
@@ -95,5 +95,6 @@ def gradcheck_lines(report: GradCheckReport) -> list[str]:
         lines.append(f"{t.name:<16}{str(t.shape):<14}{f'{t.checked}/{t.total}':>12}  {t.max_rel_error:.2e}")
     lines += ["", f"{'WORST PARAMETER':<24}{'NUMERIC':>14}{'ANALYTIC':>14}  REL ERROR"]
     for p in report.worst:
-        lines.append(f"{p.tensor + str(list(p.index)):<24}{p.numeric:>14.6e}{p.analytic:>14.6e}  {p.rel_error:.2e}")
+        where = p.tensor + str(list(p.index))
+        lines.append(f"{where:<24}{p.numeric:>14.6e}{p.analytic:>14.6e}  {p.rel_error:.2e}")
     return lines

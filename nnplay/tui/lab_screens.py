@@ -90,7 +90,8 @@ class BackpropScreen(LabScreen):
         for name, count in self.SHAPES.items():
             text = self.query_one(f"#bp-{name.lower()}", Input).value
             # Unedited fields keep their full precision; the Input shows six decimals.
-            values[name] = self.exact[name] if text == flat(self.exact[name]) else parse_numbers(text, name, count)
+            unedited = text == flat(self.exact[name])
+            values[name] = self.exact[name] if unedited else parse_numbers(text, name, count)
         for name in ("W1", "W2"):
             values[name] = np.reshape(values[name], (2, 2)).tolist()
         lr = parse_numbers(self.query_one("#bp-lr", Input).value, "lr", 1)[0]
@@ -146,7 +147,8 @@ class OptPathsScreen(LabScreen):
                                  value="bowl", allow_blank=False, id="op-function")
                 yield Button("Run (enter)", id="op-run", variant="primary")
             with HorizontalGroup(classes="lab-row"):
-                yield field("optimizers", "op-optimizers", "names", ",".join(OPTIMIZERS), ", ".join(OPTIMIZERS))
+                yield field("optimizers", "op-optimizers", "names", ",".join(OPTIMIZERS),
+                            ", ".join(OPTIMIZERS))
                 yield field("lr", "op-lr", "number", placeholder="default")
                 yield field("steps", "op-steps", "number", str(DEFAULT_STEPS))
             yield Static("", classes="lab-error")
@@ -160,7 +162,8 @@ class OptPathsScreen(LabScreen):
     def action_run(self) -> None:
         try:
             function = self.query_one("#op-function", Select).value
-            optimizers = checked_names(self.query_one("#op-optimizers", Input).value, "optimizers", OPTIMIZERS)
+            chosen = self.query_one("#op-optimizers", Input).value
+            optimizers = checked_names(chosen, "optimizers", OPTIMIZERS)
             lr_text = self.query_one("#op-lr", Input).value.strip()
             lr = checked_lr(parse_numbers(lr_text, "lr", 1)[0], "lr") if lr_text else None
             steps = parse_count(self.query_one("#op-steps", Input).value, "steps", MAX_STEPS)

@@ -98,6 +98,15 @@ def test_sampling_bounds_the_work_and_is_seeded():
     assert [p.index for p in again.worst] == [p.index for p in report.worst]
 
 
+def test_a_parameter_the_loss_does_not_use_checks_as_zero():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2))
+    model.unused = nn.Linear(2, 2)  # registered, never called
+    X, y = data()
+    report = gradient_check(model, nn.CrossEntropyLoss(), X, y)
+    assert report.passed and report.total == 3 * 2 + 2 + 2 * 2 + 2
+
+
 def test_relative_error_is_robust_near_zero():
     assert relative_error(0.0, 0.0) == 0.0
     assert relative_error(1e-12, 2e-12) < PASS_BELOW  # rounding noise on a vanishing gradient
@@ -108,6 +117,7 @@ def test_report_to_dict_is_json():
     import json
 
     X, y = data()
-    data_out = json.loads(json.dumps(gradient_check(small_net(nn.ReLU()), nn.CrossEntropyLoss(), X, y).to_dict()))
+    report = gradient_check(small_net(nn.ReLU()), nn.CrossEntropyLoss(), X, y)
+    data_out = json.loads(json.dumps(report.to_dict()))
     assert data_out["passed"] is True
     assert data_out["worst"][0]["index"]

@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from nnplay.lab.optpaths import CONVERGE_DISTANCE, MINIMUM_MARK, SHADES, START_MARK, compare, render_map, run_path
+from nnplay.lab.optpaths import (CONVERGE_DISTANCE, MINIMUM_MARK, SHADES, START_MARK, compare,
+                                 render_map, run_path)
 from nnplay.lab.surfaces import FUNCTIONS, OPTIMIZERS
 
 
