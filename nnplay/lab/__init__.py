@@ -1,1 +1,1 @@
-"""Teaching instruments: pure functions over core objects (no UI)."""
+"""Teaching instruments: UI-free functions over torch and NumPy objects."""

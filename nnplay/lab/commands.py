@@ -1,99 +1,109 @@
-"""The lab on the command line: nnplay backprop | optpaths | gradcheck."""
+"""The lab's subcommands: backprop, optpaths, gradcheck.
+
+Each prints a readable report, or with --json one JSON object as the last line of stdout.
+Bad input exits 2 with one line on stderr that names the argument, the value and what is allowed.
+`gradcheck` exits 1 when the check fails, so scripts can rely on it like a test.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 
-from nnplay.errors import ExperimentError
+from nnplay.lab.checks import LabInputError, checked_count, checked_lr, checked_name, checked_names
+from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS
 
+# Modules that import torch are imported inside the commands: the parser is built on every start,
+# also before the app's first frame.
+
+EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 MAX_STEPS = 10_000
+GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps wide nets fast
+GRADCHECK_MAX_PARAMS = 50  # per tensor
 
 
-def add_lab_commands(commands) -> None:
-    backprop = commands.add_parser("backprop", help="the 2-2-2 backpropagation worked example")
-    backprop.add_argument("--steps", type=int, default=1, help="SGD steps (default 1)")
-    backprop.add_argument("--lr", type=float, default=0.5, help="learning rate (default 0.5)")
-    backprop.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    backprop.set_defaults(func=cmd_backprop)
+def add_lab_commands(subparsers) -> None:
+    backprop = subparsers.add_parser("backprop", help="the 2-2-2 backpropagation worked example")
+    backprop.add_argument("--steps", type=int, default=1, help=f"SGD steps, 1..{MAX_STEPS} (default 1)")
+    backprop.add_argument("--lr", type=float, default=0.5, help="learning rate > 0 (default 0.5)")
+    backprop.add_argument("--json", action="store_true", help="end with one JSON object")
+    backprop.set_defaults(func=reporting_bad_input(cmd_backprop))
 
-    paths = commands.add_parser("optpaths", help="optimizers walking a 2-D function")
-    paths.add_argument("--function", default="bowl", help="bowl, elongated, rosenbrock, saddle, "
-                       "himmelblau (default bowl)")
-    paths.add_argument("--optimizers", default="sgd,momentum,adagrad,rmsprop,adam",
-                       help="comma-separated: sgd, momentum, adagrad, rmsprop, adam")
-    paths.add_argument("--lr", type=float, help="one learning rate for all (default: each its own)")
-    paths.add_argument("--steps", type=int, default=200, help="steps (default 200)")
-    paths.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    paths.set_defaults(func=cmd_optpaths)
+    paths = subparsers.add_parser("optpaths", help="optimizers walking a 2-D function")
+    paths.add_argument("--function", default="bowl", help=f"one of {', '.join(FUNCTIONS)} (default bowl)")
+    paths.add_argument("--optimizers", default=",".join(OPTIMIZERS),
+                       help=f"comma-separated, from {', '.join(OPTIMIZERS)} (default all)")
+    paths.add_argument("--lr", type=float, help="learning rate > 0 for all (default: each its own)")
+    paths.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                       help=f"1..{MAX_STEPS} (default {DEFAULT_STEPS})")
+    paths.add_argument("--json", action="store_true", help="end with one JSON object")
+    paths.set_defaults(func=reporting_bad_input(cmd_optpaths))
 
-    check = commands.add_parser("gradcheck", help="numerical gradients vs backprop of a model")
+    check = subparsers.add_parser("gradcheck", help="numerical gradients against autograd for a model")
     check.add_argument("target", metavar="PRESET_OR_PATH")
-    check.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    check.set_defaults(func=cmd_gradcheck)
+    check.add_argument("--samples", type=int, default=GRADCHECK_SAMPLES,
+                       help=f"training samples in the batch, 1..{MAX_STEPS} (default {GRADCHECK_SAMPLES})")
+    check.add_argument("--max-params", type=int, default=GRADCHECK_MAX_PARAMS,
+                       help=f"parameters sampled per tensor, 1..{MAX_STEPS} (default {GRADCHECK_MAX_PARAMS})")
+    check.add_argument("--json", action="store_true", help="end with one JSON object")
+    check.set_defaults(func=reporting_bad_input(cmd_gradcheck))
 
 
-def _check_range(name: str, value, low, high) -> None:
-    if not low <= value <= high:
-        raise ExperimentError(f"{name}: {value} is not allowed; allowed: {low} to {high}")
+def reporting_bad_input(command):
+    """Turn a LabInputError into one line on stderr and exit code 2."""
+
+    def run(args) -> int:
+        try:
+            return command(args)
+        except LabInputError as e:
+            print(f"nnplay {args.command}: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+
+    return run
+
+
+def report(args, data: dict, lines: list[str]) -> None:
+    """With --json one JSON object on one line, otherwise the readable report."""
+    print(json.dumps(data) if args.json else "\n".join(lines))
 
 
 def cmd_backprop(args) -> int:
-    from nnplay.lab.backprop import BackpropSetup, worked_example
+    from nnplay.lab.backprop import BackpropConfig, worked_example
+    from nnplay.lab.text import backprop_lines
 
-    _check_range("--steps", args.steps, 1, 1000)
-    if not args.lr > 0:
-        raise ExperimentError(f"--lr: {args.lr} is not allowed; it must be a number > 0")
-    result = worked_example(BackpropSetup(lr=args.lr), steps=args.steps)
-    if args.json:
-        print(json.dumps(result.to_dict()))
-        return 0
-    for i, p in enumerate(result.numpy, start=1):
-        print(f"step {i}: hidden net {_v(p.net1)} -> out {_v(p.hidden)};  output net {_v(p.net2)}"
-              f" -> out {_v(p.out)};  loss {p.loss:.6f}")
-        for name, grad in p.grads.items():
-            print(f"  dL/d{name} = {_v(grad)}   new {name} = {_v(p.after[name])}")
-    print("\n".join(result.chain_rule()))
-    print(f"NumPy layers vs autograd: largest difference {result.max_difference:.1e}")
+    config = BackpropConfig(lr=checked_lr(args.lr), steps=checked_count(args.steps, "--steps", MAX_STEPS))
+    result = worked_example(config)
+    report(args, result.to_dict(), backprop_lines(result))
     return 0
 
 
-def _v(array) -> str:
-    return str(array.round(6).tolist())
-
-
 def cmd_optpaths(args) -> int:
-    from nnplay.lab.optpaths import FUNCTIONS, OPTIMIZERS, render, run_path, table
+    from nnplay.lab.optpaths import compare, render_map
+    from nnplay.lab.text import optpaths_caption, optpaths_table
 
-    if args.function not in FUNCTIONS:
-        raise ExperimentError(f"--function: {args.function!r} is not allowed; allowed: "
-                              f"{', '.join(FUNCTIONS)}")
-    names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
-    unknown = [n for n in names if n not in OPTIMIZERS]
-    if unknown or not names:
-        raise ExperimentError(f"--optimizers: {','.join(unknown) or 'nothing'} is not allowed; "
-                              f"allowed: {', '.join(OPTIMIZERS)}")
-    _check_range("--steps", args.steps, 1, MAX_STEPS)
-    if args.lr is not None and not 0 < args.lr <= 100:
-        raise ExperimentError(f"--lr: {args.lr} is not allowed; it must be > 0 and <= 100")
-    paths = [run_path(args.function, name, args.lr, args.steps) for name in names]
-    function = FUNCTIONS[args.function]
-    if args.json:
-        print(json.dumps({"function": args.function,
-                          "paths": [p.to_dict(function) for p in paths]}))
-        return 0
-    print(f"{function.title}: start {function.start}, X = start, o = minimum")
-    print("\n".join(render(args.function, paths) + table(paths)))
+    function = checked_name(args.function, "--function", FUNCTIONS)
+    optimizers = checked_names(args.optimizers, "--optimizers", OPTIMIZERS)
+    steps = checked_count(args.steps, "--steps", MAX_STEPS)
+    paths = compare(function, optimizers, checked_lr(args.lr), steps)
+    report(args, {"function": function, "steps": steps, "paths": [p.to_dict() for p in paths]},
+           [optpaths_caption(function, steps), *render_map(function, paths), "", *optpaths_table(paths)])
     return 0
 
 
 def cmd_gradcheck(args) -> int:
-    from nnplay.lab.gradcheck import check_trainer, report_lines
+    from nnplay.errors import ExperimentError
+    from nnplay.lab.gradcheck import gradient_check
+    from nnplay.lab.text import gradcheck_lines
     from nnplay.presets import load_experiment
     from nnplay.training import Trainer
 
-    report = check_trainer(Trainer(load_experiment(args.target)))
-    if args.json:
-        print(json.dumps(report.to_dict()))
-        return 0
-    print("\n".join(report_lines(report)))
-    return 0
+    samples = checked_count(args.samples, "--samples", MAX_STEPS)
+    max_params = checked_count(args.max_params, "--max-params", MAX_STEPS)
+    try:
+        trainer = Trainer(load_experiment(args.target))
+    except ExperimentError as e:
+        raise LabInputError(str(e)) from None
+    result = gradient_check(trainer.model, trainer.loss_fn, trainer.X_train[:samples],
+                            trainer.y_train[:samples], max_params=max_params)
+    report(args, {"target": args.target, **result.to_dict()}, [args.target, *gradcheck_lines(result)])
+    return 0 if result.passed else EXIT_FAILED

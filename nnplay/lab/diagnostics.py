@@ -1,107 +1,168 @@
-"""Training diagnostics: flags with a one-line cause and fix, from what a run shows.
-
-Inputs are plain: per-layer gradient norms (input layer first), activation statistics on a
-batch, and the loss per epoch. Thresholds are named so the lessons can quote them.
-"""
+"""Training diagnostics: read gradient norms, activation statistics and the loss history, name the
+likely problem (vanishing or exploding gradients, dead ReLUs, saturated units, a plateau) and a fix."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import asdict, dataclass
 
-VANISHING_RATIO = 1e-3  # first layer's gradient norm / last layer's
-VANISHING_ABSOLUTE = 1e-7
-EXPLODING_NORM = 1e3
-DEAD_SHARE = 0.5  # share of ReLU units that never fire on the batch
-SATURATED_SHARE = 0.5  # share of sigmoid/tanh outputs pinned near their bounds
-SATURATION_MARGIN = 0.02
+import torch
+from torch import nn
+
+# Gradients: compare the first layer's gradient norm with the last layer's (layers ordered input → output).
+VANISHING_RATIO = 1e-3  # first / last below this: the early layers barely learn
+EXPLODING_RATIO = 1e3  # first / last above this: gradients grow on the way back
+EXPLODING_NORM = 1e3  # any layer's norm above this (or not finite)
+# Activations, measured on one batch.
+DEAD_FRACTION = 0.5  # ReLU units that never fire on the batch
+SATURATED_FRACTION = 0.5  # sigmoid/tanh outputs stuck near their bounds
+SATURATION_MARGIN = 0.02  # "near" = within this of a bound, on the 0..1 scale of the output range
+# Loss history, one value per epoch.
 PLATEAU_EPOCHS = 5
-PLATEAU_CHANGE = 1e-3  # relative loss change over PLATEAU_EPOCHS
-PLATEAU_LOSS_FLOOR = 1e-3  # a loss this small is done, not stuck
+PLATEAU_CHANGE = 1e-3  # relative change over the last PLATEAU_EPOCHS epochs
+SMALL_LOSS = 1e-3  # a flat loss this low is a finished run, not a plateau
+TRAINER_SAMPLES = 256  # training samples whose activations diagnose_trainer measures
+
+RELU_FAMILY = (nn.ReLU, nn.LeakyReLU, nn.GELU)
+SQUASHING = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0)}  # output bounds
 
 
-@dataclass(frozen=True)
+@dataclass
 class Flag:
     code: str
     cause: str
     fix: str
+    layer: str | None = None
+    value: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass
 class ActivationStats:
-    name: str
-    kind: str  # relu, leaky_relu, gelu, sigmoid, tanh
-    dead: float  # share of units never active (relu family); 0 otherwise
-    saturated: float  # share of outputs near the bounds (sigmoid, tanh); 0 otherwise
+    layer: str  # the module's name in the model
+    kind: str  # ReLU, Sigmoid, …
+    units: int
+    mean: float
+    std: float
+    never_active: float | None  # ReLU family: fraction of units whose input is never positive
+    saturated: float | None  # sigmoid/tanh: fraction of outputs within the margin of a bound
+    hidden: bool = True  # False for the output activation, which may rightly sit at its bounds
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
-def activation_stats(model, x) -> list[ActivationStats]:
-    """Statistics of every activation layer of an nn.Sequential on the batch x (eval mode)."""
-    import torch
-    from torch import nn
+def layer_grad_norms(model: nn.Module) -> dict[str, float]:
+    """Gradient norm of each Linear layer's weights, named layer1, layer2, … from input to output."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear) and m.weight.grad is not None]
+    return {f"layer{i}": m.weight.grad.norm().item() for i, m in enumerate(linears, start=1)}
 
-    kinds = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.GELU: "gelu",
-             nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
-    outputs, hooks = {}, []
-    for name, module in model.named_children():
-        kind = kinds.get(type(module))
-        if kind and name != "head":
-            hooks.append(module.register_forward_hook(
-                lambda m, i, out, name=name, kind=kind: outputs.__setitem__(name, (kind, out))))
+
+def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor,
+           hidden: bool) -> ActivationStats:
+    pre, out = pre.detach().flatten(1), out.detach().flatten(1)  # samples × units
+    never_active = saturated = None
+    if isinstance(module, RELU_FAMILY):
+        never_active = (pre <= 0).all(dim=0).float().mean().item()
+    for kind, (low, high) in SQUASHING.items():
+        if isinstance(module, kind):
+            scaled = (out - low) / (high - low)
+            near = (scaled < SATURATION_MARGIN) | (scaled > 1 - SATURATION_MARGIN)
+            saturated = near.float().mean().item()
+    return ActivationStats(name, type(module).__name__, out.shape[1], out.mean().item(),
+                           out.std().item() if out.numel() > 1 else 0.0, never_active, saturated, hidden)
+
+
+def activation_stats(model: nn.Module, X: torch.Tensor) -> list[ActivationStats]:
+    """Run X through the model once (eval mode, no gradients) and describe every activation layer."""
+    watched = RELU_FAMILY + tuple(SQUASHING)
+    stats, hooks = [], []
+    modules = list(model.named_modules())
+    last_linear = max((i for i, (_, m) in enumerate(modules) if isinstance(m, nn.Linear)), default=-1)
+    output_activation = next((m for _, m in modules[last_linear + 1:] if isinstance(m, watched)), None)
+    for name, module in modules:
+        if isinstance(module, watched):
+            def record(module, inputs, output, name=name):
+                stats.append(_stats(name, module, inputs[0], output, module is not output_activation))
+            hooks.append(module.register_forward_hook(record))
     was_training = model.training
-    model.eval()
     try:
+        model.eval()
         with torch.no_grad():
-            model(x)
+            model(X)
     finally:
         model.train(was_training)
         for hook in hooks:
             hook.remove()
-    return [_stats(name, kind, out) for name, (kind, out) in outputs.items()]
+    return stats
 
 
-def _stats(name, kind, out) -> ActivationStats:
-    if kind in ("relu", "leaky_relu", "gelu"):
-        dead = ((out <= 0).all(dim=0)).double().mean().item()
-        return ActivationStats(name, kind, dead, 0.0)
-    low, high = (0.0, 1.0) if kind == "sigmoid" else (-1.0, 1.0)
-    near = (out < low + SATURATION_MARGIN * (high - low)) | (out > high - SATURATION_MARGIN * (high - low))
-    return ActivationStats(name, kind, 0.0, near.double().mean().item())
-
-
-def diagnose(grad_norms: dict[str, float], activations: list[ActivationStats],
-             losses: list[float]) -> list[Flag]:
+def gradient_flags(grad_norms: dict[str, float]) -> list[Flag]:
     flags = []
-    norms = list(grad_norms.values())
-    if len(norms) >= 3 and norms[-1] > 0:
-        first, last = norms[0], norms[-1]
-        if first < VANISHING_ABSOLUTE or first / last < VANISHING_RATIO:
-            flags.append(Flag("vanishing_gradients",
-                              f"the first layer's gradient is {first:.1e}, {first / last:.0e} "
-                              "of the last's: early layers barely learn",
-                              "use relu (or batch norm) in the hidden layers, or fewer layers"))
-    if any(n > EXPLODING_NORM for n in norms):
-        flags.append(Flag("exploding_gradients",
-                          f"a gradient norm reached {max(norms):.1e}",
-                          "lower the learning rate, add batch norm, or use smaller inits"))
-    for a in activations:
-        if a.dead > DEAD_SHARE:
-            flags.append(Flag("dead_relus", f"{a.dead:.0%} of {a.name}'s units never fire",
-                              "lower the learning rate, use leaky_relu, or he init"))
-        if a.saturated > SATURATED_SHARE:
-            flags.append(Flag("saturated_units",
-                              f"{a.saturated:.0%} of {a.name}'s outputs sit at the bounds, "
-                              "where the slope is ~0",
-                              "normalize inputs, use batch norm, or relu"))
-    recent = losses[-PLATEAU_EPOCHS - 1:]
-    if len(recent) > PLATEAU_EPOCHS and recent[-1] > PLATEAU_LOSS_FLOOR:
-        change = abs(recent[0] - recent[-1]) / max(abs(recent[0]), 1e-12)
-        if change < PLATEAU_CHANGE:
-            flags.append(Flag("plateau",
-                              f"the loss moved {change:.1e} over {PLATEAU_EPOCHS} epochs",
-                              "raise the learning rate, try momentum or adam, or a bigger net"))
+    for layer, norm in grad_norms.items():
+        if not math.isfinite(norm) or norm > EXPLODING_NORM:
+            flags.append(Flag("exploding", f"{layer}'s gradient norm is {norm:.3g}: the gradients explode",
+                              "lower the learning rate, clip gradients, or add batch norm", layer, norm))
+            return flags
+    if len(grad_norms) < 2:
+        return flags
+    (first_name, first), (last_name, last) = list(grad_norms.items())[0], list(grad_norms.items())[-1]
+    if last == 0:  # nothing reaches even the last layer: a flat loss, not a depth problem
+        return flags
+    ratio = first / last
+    if ratio < VANISHING_RATIO:
+        flags.append(Flag("vanishing", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
+                          "early layers barely learn",
+                          "use ReLU in hidden layers, add batch norm, or use fewer layers",
+                          first_name, ratio))
+    elif ratio > EXPLODING_RATIO:
+        flags.append(Flag("exploding", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
+                          "gradients grow on the way back",
+                          "lower the learning rate, clip gradients, or use smaller initial weights",
+                          first_name, ratio))
     return flags
 
 
-def diagnose_trainer(trainer, batch: int = 256) -> list[Flag]:
-    return diagnose(trainer.grad_norms(), activation_stats(trainer.model, trainer.X_train[:batch]),
-                    trainer.history.train_loss)
+def activation_flags(activations: list[ActivationStats]) -> list[Flag]:
+    flags = []
+    for a in (a for a in activations if a.hidden):
+        # Only plain ReLU dies: LeakyReLU and GELU still pass a gradient for negative inputs.
+        if a.kind == "ReLU" and a.never_active is not None and a.never_active > DEAD_FRACTION:
+            flags.append(Flag("dead_relu", f"{a.never_active:.0%} of the ReLU units in layer {a.layer} "
+                              "never fire: they get no gradient",
+                              "lower the learning rate, use LeakyReLU, or add batch norm",
+                              a.layer, a.never_active))
+        if a.saturated is not None and a.saturated > SATURATED_FRACTION:
+            flags.append(Flag("saturated", f"{a.saturated:.0%} of the {a.kind} outputs in layer {a.layer} "
+                              "sit at their bounds, where the slope is near zero",
+                              "normalize the inputs, use smaller initial weights, or switch to ReLU",
+                              a.layer, a.saturated))
+    return flags
+
+
+def plateau_flags(losses: list[float]) -> list[Flag]:
+    if len(losses) <= PLATEAU_EPOCHS:
+        return []
+    before, now = losses[-PLATEAU_EPOCHS - 1], losses[-1]
+    change = abs(now - before) / max(abs(before), 1e-12)
+    if change < PLATEAU_CHANGE and now > SMALL_LOSS:
+        return [Flag("plateau", f"the loss moved {change:.1e} (relative) over the last {PLATEAU_EPOCHS} "
+                     f"epochs and is still {now:.3g}",
+                     "raise the learning rate, use momentum or Adam, or check for vanishing gradients",
+                     None, change)]
+    return []
+
+
+def diagnose(grad_norms: dict[str, float], activations: list[ActivationStats] | None = None,
+             losses: list[float] | None = None) -> list[Flag]:
+    """All flags that apply, gradients first."""
+    return gradient_flags(grad_norms) + activation_flags(activations or []) + plateau_flags(losses or [])
+
+
+def diagnose_trainer(trainer) -> list[Flag]:
+    """Diagnose an nnplay Trainer: its last step's gradients, its activations on the first training
+    samples, and its per-epoch training loss."""
+    activations = activation_stats(trainer.model, trainer.X_train[:TRAINER_SAMPLES])
+    return diagnose(trainer.grad_norms(), activations, trainer.history.train_loss)

@@ -423,7 +423,7 @@ class PlaygroundApp(App):
         from nnplay.tui.lab_screens import GradCheckScreen
 
         await self._pause()
-        self.push_screen(GradCheckScreen(self.session.trainer))
+        self.push_screen(GradCheckScreen.for_trainer(self.session.trainer))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -1,191 +1,222 @@
-"""The lab's screens: backprop worked example, optimizer paths, gradient check."""
+"""The lab's screens: the backprop worked example, optimizer paths, and a gradient check.
+
+Each is a Screen the app pushes; `escape` pops it. The numbers come from nnplay.lab, the text
+from nnplay.lab.text, so the screens and the command line always agree.
+"""
 
 from __future__ import annotations
 
-from rich.markup import escape
-from textual import on
+import numpy as np
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from nnplay.lab.backprop import NAMES, BackpropSetup, worked_example
-from nnplay.lab.optpaths import FUNCTIONS, OPTIMIZERS, render, run_path, table
+from nnplay.lab.backprop import PARAMETER_NAMES, BackpropConfig, worked_example
+from nnplay.lab.checks import LabInputError, checked_lr, checked_names, parse_count, parse_numbers
+from nnplay.lab.commands import GRADCHECK_MAX_PARAMS, GRADCHECK_SAMPLES, MAX_STEPS
+from nnplay.lab.gradcheck import gradient_check
+from nnplay.lab.optpaths import compare, render_map
+from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS
+from nnplay.lab.text import (backprop_lines, gradcheck_lines, numbers, optpaths_caption,
+                             optpaths_table)
+
+MAP_SIZE = (60, 22)  # columns, rows of the contour map
 
 
-def _numbers(text: str) -> list:
-    """'0.1, 0.2' -> [0.1, 0.2]; '0.1,0.2; 0.3,0.4' -> [[0.1, 0.2], [0.3, 0.4]]."""
-    rows = [[float(v) for v in row.split(",")] for row in text.split(";")]
-    return rows if ";" in text else rows[0]
+def field(label: str, input_id: str, size: str, value: str = "", placeholder: str = "") -> HorizontalGroup:
+    """A labelled Input; size (number, vector, matrix, names) is its CSS class, for its width."""
+    return HorizontalGroup(Label(label), Input(value, placeholder=placeholder, id=input_id, classes=size),
+                           classes="lab-field")
 
 
-def _text(values) -> str:
-    if isinstance(values[0], list):
-        return "; ".join(_text(row) for row in values)
-    return ", ".join(f"{v:.6g}" for v in values)
+def flat(values) -> str:
+    """The text an Input shows for a vector or matrix: its numbers, row after row, comma-separated."""
+    return numbers(np.ravel(values))[1:-1]
 
 
 class LabScreen(Screen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back to the playground")]
+    CSS_PATH = "lab.tcss"
+    AUTO_FOCUS = None  # keys act at once; click a field (or tab) to type into it
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def show_error(self, message: str) -> None:
+        self.query_one(".lab-error", Static).update(message)
 
 
 class BackpropScreen(LabScreen):
-    """Every value and gradient of the 2-2-2 sigmoid network; edit anything and step again."""
+    """The 2-2-2 network: the form holds the network now; the panel shows what one SGD step does
+    to it, computed by autograd and by NumPy layers; Step applies that step to the form."""
 
-    BINDINGS = [*LabScreen.BINDINGS, Binding("n", "step", "Step again"),
-                Binding("r", "reset", "Reset")]
-    FIELDS = ("lr", "x", "target", *NAMES)
+    BINDINGS = [Binding("n", "step", "Step"), Binding("r", "reset", "Reset")]
+    SHAPES = {"x": 2, "target": 2, "W1": 4, "b1": 2, "W2": 4, "b2": 2}
+    SIZES = {2: "vector", 4: "matrix"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps_taken = 0
+        self.exact: dict[str, list[float]] = {}  # full-precision values behind the shown text
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
-            yield Label("[b]Backpropagation, worked by hand (NumPy layers) and by autograd[/b]  "
-                        "loss = Σ(out - target)² / 2, one SGD step")
-            for name in self.FIELDS:
-                with HorizontalGroup(classes="lab-field"):
-                    yield Label(name, classes="field-label")
-                    yield Input(id=f"bp-{name}", compact=True)
-            yield Static("", id="bp-error", classes="error")
-            with HorizontalGroup(classes="lab-buttons"):
-                yield Button("Step again (n)", id="bp-step", compact=True)
-                yield Button("Reset (r)", id="bp-reset", compact=True)
-            yield Static("", id="bp-result")
+            yield Static("Backpropagation, step by step: 2 inputs → 2 sigmoid → 2 sigmoid, "
+                         "loss Σ(out − target)²/2", classes="lab-title")
+            with HorizontalGroup(classes="lab-row"):
+                yield field("lr", "bp-lr", "number")
+                yield Button("Step (n)", id="bp-step", variant="primary")
+                yield Button("Reset (r)", id="bp-reset")
+            for row in (("x", "target"), ("W1", "b1"), ("W2", "b2")):
+                with HorizontalGroup(classes="lab-row"):
+                    for name in row:
+                        yield field(name, f"bp-{name.lower()}", self.SIZES[self.SHAPES[name]])
+            yield Static("", classes="lab-error")
+            yield Static("", id="bp-status")
+            yield Static("", id="bp-result", classes="lab-report")
         yield Footer()
 
     def on_mount(self) -> None:
         self.action_reset()
 
-    def setup(self) -> BackpropSetup:
-        values = {name: self.query_one(f"#bp-{name}", Input).value for name in self.FIELDS}
-        return BackpropSetup(lr=float(values.pop("lr")),
-                             **{k: _numbers(v) for k, v in values.items()})
+    def fill(self, config: BackpropConfig) -> None:
+        self.query_one("#bp-lr", Input).value = f"{config.lr:g}"
+        for name in self.SHAPES:
+            self.exact[name] = np.ravel(getattr(config, name)).tolist()
+            self.query_one(f"#bp-{name.lower()}", Input).value = flat(self.exact[name])
 
-    def show(self, setup: BackpropSetup) -> None:
-        for name in self.FIELDS:
-            value = getattr(setup, name)
-            self.query_one(f"#bp-{name}", Input).value = (f"{value:g}" if name == "lr"
-                                                          else _text(value))
-        self.recompute()
+    def read(self) -> BackpropConfig:
+        values = {}
+        for name, count in self.SHAPES.items():
+            text = self.query_one(f"#bp-{name.lower()}", Input).value
+            # Unedited fields keep their full precision; the Input shows six decimals.
+            unedited = text == flat(self.exact[name])
+            values[name] = self.exact[name] if unedited else parse_numbers(text, name, count)
+        for name in ("W1", "W2"):
+            values[name] = np.reshape(values[name], (2, 2)).tolist()
+        lr = parse_numbers(self.query_one("#bp-lr", Input).value, "lr", 1)[0]
+        return BackpropConfig(lr=checked_lr(lr, "lr"), steps=1, **values)
 
-    @on(Input.Changed)
-    def recompute(self) -> bool:
-        """Live: every edit recomputes the whole example; False if a field cannot be read."""
-        error = self.query_one("#bp-error", Static)
+    def show(self) -> BackpropConfig | None:
+        """Recompute from the form; None (and the reason on screen) when the form is not valid."""
         try:
-            self.result = worked_example(self.setup())
-        except (ValueError, IndexError, TypeError, RuntimeError) as e:
-            error.update(f"cannot read the numbers ({e}): lr > 0; x, target and biases are 2 "
-                         "numbers; weights are 2 rows of 2 separated by ';'")
-            return False
-        error.update("")
-        self.query_one("#bp-result", Static).update(describe(self.result))
-        return True
+            config = self.read()
+        except LabInputError as e:
+            self.show_error(str(e))
+            return None
+        self.show_error("")
+        self.result = worked_example(config)
+        self.query_one("#bp-result", Static).update("\n".join(backprop_lines(self.result)))
+        self.query_one("#bp-status", Static).update(f"steps applied so far: {self.steps_taken}")
+        return config
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.show()
 
     def action_step(self) -> None:
-        if not self.recompute():
+        config = self.show()
+        if config is None:
             return
-        setup = self.setup()
-        after = self.result.numpy[0].after
-        for name in NAMES:
-            setattr(setup, name, after[name].tolist())
-        self.show(setup)
+        after = self.result.autograd[-1].after
+        self.steps_taken += 1
+        self.fill(BackpropConfig(x=config.x, target=config.target, lr=config.lr,
+                                 **{n: after[n].tolist() for n in PARAMETER_NAMES}))
+        self.show()
 
     def action_reset(self) -> None:
-        self.show(BackpropSetup())
+        self.steps_taken = 0
+        self.fill(BackpropConfig())
+        self.show()
 
-    @on(Button.Pressed, "#bp-step")
-    def _step(self) -> None:
-        self.action_step()
-
-    @on(Button.Pressed, "#bp-reset")
-    def _reset(self) -> None:
-        self.action_reset()
-
-
-def describe(result) -> str:
-    by_hand, auto = result.numpy[0], result.autograd[0]
-
-    def row(label, a, b):
-        return f"{label:<10} {_text(a.tolist()):<50} {_text(b.tolist())}"
-
-    lines = [f"[b]{'':<10} {'NumPy layers (by hand)':<50} autograd[/b]",
-             row("hidden net", by_hand.net1, auto.net1), row("hidden out", by_hand.hidden,
-                                                                 auto.hidden),
-             row("output net", by_hand.net2, auto.net2), row("output", by_hand.out, auto.out),
-             f"{'loss':<10} {by_hand.loss:<50.6f} {auto.loss:.6f}", ""]
-    lines += [row(f"dL/d{k}", by_hand.grads[k], auto.grads[k]) for k in NAMES]
-    lines += [""] + [row(f"new {k}", by_hand.after[k], auto.after[k]) for k in NAMES]
-    lines += ["", *map(escape, result.chain_rule()),
-              f"\nlargest difference NumPy vs autograd: {result.max_difference:.1e}"]
-    return "\n".join(lines)
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        {"bp-step": self.action_step, "bp-reset": self.action_reset}[event.button.id]()
 
 
 class OptPathsScreen(LabScreen):
-    """Optimizers from the same start on a 2-D function, drawn over its contours."""
+    """Several optimizers from the same start on a 2-D function: the map and a table."""
+
+    BINDINGS = [Binding("ctrl+r", "run", "Run")]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
-            with HorizontalGroup(classes="lab-field"):
-                yield Label("function", classes="field-label")
-                yield Select([(f.title, name) for name, f in FUNCTIONS.items()], value="bowl",
-                             allow_blank=False, compact=True, id="op-function")
-            for name, default, help_text in (
-                    ("optimizers", ",".join(OPTIMIZERS), "comma-separated"),
-                    ("lr", "", "empty: each optimizer's own"), ("steps", "200", "1 to 10000")):
+            yield Static("Optimizer paths on 2-D functions", classes="lab-title")
+            with HorizontalGroup(classes="lab-row"):
                 with HorizontalGroup(classes="lab-field"):
-                    yield Label(name, classes="field-label")
-                    yield Input(default, placeholder=help_text, id=f"op-{name}", compact=True)
-            yield Static("", id="op-error", classes="error")
+                    yield Label("function")
+                    yield Select([(f"{n}: {s.formula}", n) for n, s in FUNCTIONS.items()],
+                                 value="bowl", allow_blank=False, id="op-function")
+                yield Button("Run (enter)", id="op-run", variant="primary")
+            with HorizontalGroup(classes="lab-row"):
+                yield field("optimizers", "op-optimizers", "names", ",".join(OPTIMIZERS),
+                            ", ".join(OPTIMIZERS))
+                yield field("lr", "op-lr", "number", placeholder="default")
+                yield field("steps", "op-steps", "number", str(DEFAULT_STEPS))
+            yield Static("", classes="lab-error")
             yield Static("", id="op-map")
-            yield Static("", id="op-table")
+            yield Static("", id="op-table", classes="lab-report")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.recompute()
+        self.action_run()
 
-    @on(Select.Changed)
-    @on(Input.Submitted)
-    def recompute(self) -> None:
-        error = self.query_one("#op-error", Static)
-        function = self.query_one("#op-function", Select).value
+    def action_run(self) -> None:
         try:
-            names = [n.strip() for n in self.query_one("#op-optimizers", Input).value.split(",")]
-            unknown = [n for n in names if n not in OPTIMIZERS]
-            if unknown:
-                raise ValueError(f"optimizers: {', '.join(unknown)} unknown; allowed: "
-                                 f"{', '.join(OPTIMIZERS)}")
+            function = self.query_one("#op-function", Select).value
+            chosen = self.query_one("#op-optimizers", Input).value
+            optimizers = checked_names(chosen, "optimizers", OPTIMIZERS)
             lr_text = self.query_one("#op-lr", Input).value.strip()
-            lr = float(lr_text) if lr_text else None
-            if lr is not None and not 0 < lr <= 100:
-                raise ValueError("lr: must be > 0 and <= 100")
-            steps = int(self.query_one("#op-steps", Input).value)
-            if not 1 <= steps <= 10_000:
-                raise ValueError("steps: allowed 1 to 10000")
-        except ValueError as e:
-            error.update(str(e))
+            lr = checked_lr(parse_numbers(lr_text, "lr", 1)[0], "lr") if lr_text else None
+            steps = parse_count(self.query_one("#op-steps", Input).value, "steps", MAX_STEPS)
+        except LabInputError as e:
+            self.show_error(str(e))
             return
-        error.update("")
-        self.paths = [run_path(function, name, lr, steps) for name in names]
-        self.query_one("#op-map", Static).update("\n".join(render(function, self.paths, 60, 20)))
-        self.query_one("#op-table", Static).update("\n".join(table(self.paths)))
+        self.show_error("")
+        self.paths = compare(function, optimizers, lr, steps)
+        self.query_one("#op-map", Static).update(self.coloured_map(function, steps))
+        self.query_one("#op-table", Static).update("\n".join(optpaths_table(self.paths)))
+
+    def coloured_map(self, function: str, steps: int) -> Text:
+        colours = {kind.mark: kind.colour for kind in OPTIMIZERS.values()}
+        text = Text(optpaths_caption(function, steps) + "\n")
+        for row in render_map(function, self.paths, *MAP_SIZE):
+            for char in row:
+                text.append(char, style=f"bold {colours[char]}" if char in colours else "dim")
+            text.append("\n")
+        return text
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_run()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.action_run()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_run()
 
 
 class GradCheckScreen(LabScreen):
-    """Numerical gradients against backprop for the playground's current model."""
+    """Numerical against analytic gradients for a model on a batch; computed when it opens."""
 
-    def __init__(self, trainer) -> None:
+    def __init__(self, model, loss_fn, X, y, max_params: int | None = GRADCHECK_MAX_PARAMS) -> None:
         super().__init__()
-        self.trainer = trainer
+        self.check_args = (model, loss_fn, X, y)
+        self.max_params = max_params
+
+    @classmethod
+    def for_trainer(cls, trainer, samples: int = GRADCHECK_SAMPLES) -> GradCheckScreen:
+        """The trainer's model and loss on its first training samples."""
+        return cls(trainer.model, trainer.loss_fn, trainer.X_train[:samples], trainer.y_train[:samples])
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
-            yield Label("[b]Gradient check[/b]: (L(w + h) - L(w - h)) / 2h with h = 1e-4, in "
-                        "float64, against backprop, on 64 training samples")
-            yield Static("", id="gc-report")
+            yield Static("Gradient check: central differences (float64) against backprop",
+                         classes="lab-title")
+            yield Static("", id="gc-report", classes="lab-report")
         yield Footer()
 
     def on_mount(self) -> None:
-        from nnplay.lab.gradcheck import check_trainer, report_lines
-
-        self.query_one("#gc-report", Static).update("\n".join(report_lines(
-            check_trainer(self.trainer))))
+        self.report = gradient_check(*self.check_args, max_params=self.max_params)
+        verdict = "lab-pass" if self.report.passed else "lab-fail"
+        report = self.query_one("#gc-report", Static)
+        report.update("\n".join(gradcheck_lines(self.report)))
+        report.add_class(verdict)

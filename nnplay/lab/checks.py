@@ -1,0 +1,54 @@
+"""Checks of user input shared by the lab's command line and screens: each failure is one line
+that names the field, the bad value and what is allowed."""
+
+from __future__ import annotations
+
+import math
+
+
+class LabInputError(ValueError):
+    """A bad value; the message is the whole explanation, on one line."""
+
+
+def checked_count(value: int, field: str, most: int) -> int:
+    if not 1 <= value <= most:
+        raise LabInputError(f"{field} {value} is out of range; allowed: 1..{most}")
+    return value
+
+
+def checked_lr(value: float | None, field: str = "--lr") -> float | None:
+    """None stays None (each optimizer's default); otherwise a finite number > 0."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise LabInputError(f"{field} {value:g} is not allowed; the learning rate must be a number > 0")
+    return value
+
+
+def checked_name(name: str, field: str, known) -> str:
+    if name not in known:
+        raise LabInputError(f"{field} {name!r} is not known; choose from {', '.join(known)}")
+    return name
+
+
+def checked_names(text: str, field: str, known) -> list[str]:
+    """A comma-separated list of known names."""
+    return [checked_name(name.strip(), field, known) for name in text.split(",")]
+
+
+def parse_numbers(text: str, field: str, count: int) -> list[float]:
+    """Exactly `count` comma-separated finite numbers."""
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != count or not all(map(math.isfinite, values)):
+        raise LabInputError(f"{field} {text!r} is not allowed; write {count} numbers separated by commas")
+    return values
+
+
+def parse_count(text: str, field: str, most: int) -> int:
+    """A whole number 1..most, typed as text."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise LabInputError(f"{field} {text!r} is not allowed; write a whole number 1..{most}") from None
+    return checked_count(value, field, most)

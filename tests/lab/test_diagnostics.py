@@ -1,0 +1,139 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from nnplay.lab.diagnostics import (PLATEAU_EPOCHS, activation_stats, diagnose, gradient_flags,
+                                    layer_grad_norms, plateau_flags)
+
+
+def deep_stack(activation, batch_norm=False, depth=8, width=16) -> nn.Sequential:
+    torch.manual_seed(0)
+    layers, inputs = [], 2
+    for _ in range(depth):
+        layers.append(nn.Linear(inputs, width))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(width))
+        layers.append(activation())
+        inputs = width
+    return nn.Sequential(*layers, nn.Linear(inputs, 1))
+
+
+def quadrant_task():
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(128, 2, generator=generator)
+    return X, (X[:, 0] * X[:, 1] > 0).float()[:, None]
+
+
+def train_a_few_steps(model: nn.Sequential) -> dict[str, float]:
+    X, y = quadrant_task()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(5):
+        optimizer.zero_grad()
+        nn.functional.binary_cross_entropy_with_logits(model(X), y).backward()
+        optimizer.step()
+    return layer_grad_norms(model)
+
+
+def codes(flags):
+    return [f.code for f in flags]
+
+
+def test_deep_sigmoid_stack_is_flagged_vanishing():
+    model = deep_stack(nn.Sigmoid)
+    norms = train_a_few_steps(model)
+    assert list(norms) == [f"layer{i}" for i in range(1, 10)]
+    flags = diagnose(norms, activation_stats(model, quadrant_task()[0]))
+    assert "vanishing" in codes(flags)
+    vanishing = flags[codes(flags).index("vanishing")]
+    assert vanishing.layer == "layer1" and vanishing.value < 1e-3
+    assert vanishing.cause and vanishing.fix and "\n" not in vanishing.cause + vanishing.fix
+
+
+@pytest.mark.parametrize("shape", [dict(activation=nn.ReLU),
+                                   dict(activation=nn.Sigmoid, batch_norm=True)])
+def test_same_depth_with_relu_or_batch_norm_is_not_flagged(shape):
+    model = deep_stack(**shape)
+    norms = train_a_few_steps(model)
+    assert "vanishing" not in codes(diagnose(norms, activation_stats(model, quadrant_task()[0])))
+
+
+def test_exploding_gradients_by_norm_or_by_growth_toward_the_input():
+    assert codes(gradient_flags({"layer1": 5e3, "layer2": 1.0})) == ["exploding"]
+    assert codes(gradient_flags({"layer1": math.nan, "layer2": 1.0})) == ["exploding"]
+    assert codes(gradient_flags({"layer1": 50.0, "layer2": 0.01})) == ["exploding"]
+    assert gradient_flags({"layer1": 0.5, "layer2": 1.0}) == []
+
+
+def test_dead_relus_are_counted_per_unit_and_flagged():
+    layer = nn.Linear(2, 10)
+    with torch.no_grad():
+        layer.weight.fill_(0.1)
+        layer.bias[:7] = -100.0  # seven units can never fire on this data
+        layer.bias[7:] = 0.0
+    model = nn.Sequential(layer, nn.ReLU(), nn.Linear(10, 1))
+    X = torch.randn(32, 2, generator=torch.Generator().manual_seed(0))  # live units fire on some rows
+    (stats,) = activation_stats(model, X)
+    assert stats.kind == "ReLU" and stats.layer == "1" and stats.units == 10
+    assert stats.never_active == pytest.approx(0.7)
+    assert stats.saturated is None
+    assert codes(diagnose({}, [stats])) == ["dead_relu"]
+    with torch.no_grad():
+        layer.bias[:7] = 0.0
+    assert diagnose({}, activation_stats(model, X)) == []
+
+
+def test_saturated_sigmoid_and_tanh_outputs_are_flagged():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Sigmoid(), nn.Linear(8, 8), nn.Tanh())
+    X = torch.randn(64, 3)
+    calm = activation_stats(model, X)
+    assert [s.kind for s in calm] == ["Sigmoid", "Tanh"]
+    assert all(s.saturated < 0.5 for s in calm) and diagnose({}, calm) == []
+    loud = activation_stats(model, 1000 * X)  # huge inputs push the first layer to its bounds
+    assert loud[0].saturated > 0.9
+    assert "saturated" in codes(diagnose({}, loud))
+
+
+def test_activation_stats_handles_every_kind_and_restores_the_model():
+    model = nn.Sequential(nn.Linear(2, 4), nn.LeakyReLU(), nn.Linear(4, 4), nn.GELU(),
+                          nn.Dropout(0.5), nn.Linear(4, 1))
+    model.train()
+    stats = activation_stats(model, torch.randn(16, 2))
+    assert [s.kind for s in stats] == ["LeakyReLU", "GELU"]
+    assert all(s.never_active is not None for s in stats)
+    assert model.training
+    assert not model[1]._forward_hooks  # hooks removed
+
+
+def test_plateau_needs_a_flat_history_and_a_loss_that_is_not_small():
+    flat = [1.0, 0.8, 0.7] + [0.6931] * PLATEAU_EPOCHS + [0.69309]
+    assert codes(plateau_flags(flat)) == ["plateau"]
+    falling = [1.0 / (i + 1) for i in range(12)]
+    assert plateau_flags(falling) == []
+    assert plateau_flags([1e-5] * 12) == []  # finished, not stuck
+    assert plateau_flags([0.7] * PLATEAU_EPOCHS) == []  # too short to tell
+
+
+def test_a_confident_output_sigmoid_is_not_called_saturated():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1), nn.Sigmoid())
+    with torch.no_grad():
+        model[2].weight.fill_(50.0)
+    stats = activation_stats(model, torch.randn(64, 2))
+    assert [s.hidden for s in stats] == [True, False]
+    assert stats[1].saturated > 0.9
+    assert diagnose({}, stats) == []
+
+
+def test_diagnose_trainer_reads_a_trainer_shaped_object():
+    from types import SimpleNamespace
+
+    from nnplay.lab.diagnostics import diagnose_trainer
+
+    model = deep_stack(nn.Sigmoid)
+    norms = train_a_few_steps(model)
+    trainer = SimpleNamespace(model=model, X_train=quadrant_task()[0], grad_norms=lambda: norms,
+                              history=SimpleNamespace(train_loss=[0.7] * 8))
+    assert codes(diagnose_trainer(trainer)) == ["vanishing", "plateau"]

@@ -1,0 +1,86 @@
+import torch
+from textual.app import App
+from textual.widgets import Input, Select
+from torch import nn
+
+from nnplay.tui.lab_screens import BackpropScreen, GradCheckScreen, OptPathsScreen
+
+
+class LabApp(App):
+    """Opens one lab screen over an empty app, as the playground would."""
+
+    def __init__(self, screen):
+        super().__init__()
+        self.lab_screen = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.lab_screen)
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+async def test_backprop_screen_shows_the_worked_example_and_steps_with_an_edited_lr():
+    app = LabApp(BackpropScreen())
+    async with app.run_test(size=(120, 50)) as pilot:
+        screen = app.screen
+        result = text_of(screen, "#bp-result")
+        assert "0.751365" in result and "0.298371" in result
+        assert "0.358916" in result  # W2[0][0] after the step, lr 0.5
+        assert "max difference" in result
+        screen.query_one("#bp-lr", Input).value = "1"
+        await pilot.pause()
+        await pilot.press("n")
+        # one step with lr 1 from the worked example: W2[0][0] = 0.40 − 1 · 0.082167
+        assert screen.query_one("#bp-w2", Input).value.startswith("0.317833")
+        assert "steps applied so far: 1" in text_of(screen, "#bp-status")
+        await pilot.press("r")
+        assert screen.query_one("#bp-w2", Input).value.startswith("0.400000")
+        assert screen.query_one("#bp-lr", Input).value == "0.5"
+
+
+async def test_backprop_screen_reports_a_bad_field_and_keeps_the_last_result():
+    app = LabApp(BackpropScreen())
+    async with app.run_test(size=(120, 50)) as pilot:
+        screen = app.screen
+        screen.query_one("#bp-x", Input).value = "0.05, oops"
+        await pilot.pause()
+        assert "x '0.05, oops' is not allowed" in text_of(screen, ".lab-error")
+        assert "0.751365" in text_of(screen, "#bp-result")
+        await pilot.press("n")
+        assert screen.query_one("#bp-w2", Input).value.startswith("0.400000")  # nothing applied
+
+
+async def test_optpaths_screen_updates_the_table_for_a_chosen_optimizer_and_lr():
+    app = LabApp(OptPathsScreen())
+    async with app.run_test(size=(120, 50)) as pilot:
+        screen = app.screen
+        table = text_of(screen, "#op-table")
+        assert all(name in table for name in ("sgd", "momentum", "adagrad", "rmsprop", "adam"))
+        assert "diverged" not in table
+        screen.query_one("#op-optimizers", Input).value = "sgd"
+        screen.query_one("#op-lr", Input).value = "1.1"
+        screen.query_one("#op-lr", Input).focus()
+        await pilot.press("enter")
+        table = text_of(screen, "#op-table")
+        assert "diverged" in table and "adam" not in table
+        assert "S" in text_of(screen, "#op-map")
+        screen.query_one("#op-function", Select).value = "himmelblau"
+        await pilot.pause()
+        assert "himmelblau" in text_of(screen, "#op-map")
+        screen.query_one("#op-optimizers", Input).value = "sgd,lbfgs"
+        await pilot.press("enter")
+        assert "optimizers 'lbfgs' is not known" in text_of(screen, ".lab-error")
+
+
+async def test_gradcheck_screen_reports_a_pass_and_escape_goes_back():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    X, y = torch.randn(8, 2), torch.randn(8, 1)
+    app = LabApp(GradCheckScreen(model, nn.MSELoss(), X, y))
+    async with app.run_test() as pilot:
+        report = text_of(app.screen, "#gc-report")
+        assert "gradient check passed" in report and "0.weight" in report
+        await pilot.press("escape")
+        assert not isinstance(app.screen, GradCheckScreen)
