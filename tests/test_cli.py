@@ -188,3 +188,12 @@ def test_bad_input_exits_2_with_one_line(tmp_path, seeds_run):
         assert result.stdout == "" or args == ("train", "first-gt-fifth", "--export",
                                                str(tmp_path / "w.h5")), (args, result.stdout)
     assert not (tmp_path / "w.h5").exists()
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(f"{sys.executable} -m nnplay backprop | head -1", shell=True,
+                            capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
