@@ -32,6 +32,10 @@ class History:
         values = getattr(self, name)
         return values[-1] if values else None
 
+    def copy(self) -> History:
+        """A copy whose lists the Trainer can go on appending to without touching it."""
+        return History(**{f.name: list(getattr(self, f.name)) for f in fields(self)})
+
     def truncate(self, epochs: int, steps: int) -> None:
         """Forget everything after `epochs` epochs and `steps` steps (a rollback)."""
         for f in fields(self):

@@ -169,7 +169,7 @@ class Trainer:
     # The torch-specific part of a step: a second engine would replace these two methods.
     def _train_batch(self, xb, yb) -> float:
         loss = self.loss_fn(self.model(xb), yb)
-        total = loss + self.l1 * sum(w.abs().sum() for w in self._weights) if self.l1 else loss
+        total = loss + self.l1 * self._weights_abs_sum() if self.l1 else loss
         for p in self._params:  # = zero_grad(set_to_none=True) without its profiler hooks
             p.grad = None
         total.backward()
@@ -285,11 +285,15 @@ class Trainer:
         return {name: (m.weight.grad.norm().item() if m.weight.grad is not None else 0.0)
                 for name, m in linear_layers(self.model)}
 
+    def _weights_abs_sum(self):
+        """Σ|w| over the Linear weights (not biases): what L1 penalizes."""
+        return sum(w.abs().sum() for w in self._weights)
+
     def l1_penalty(self) -> float:
         if not self.l1:
             return 0.0
         with torch.no_grad():
-            return self.l1 * sum(w.abs().sum() for w in self._weights).item()
+            return self.l1 * self._weights_abs_sum().item()
 
     def steps_per_second(self) -> float:
         return self.steps / self.seconds if self.seconds > 0 else 0.0
@@ -298,11 +302,8 @@ class Trainer:
         return goal_result(self.exp.goal, self.history, self.weights_epoch)
 
     def snapshot(self, most_points: int = 400) -> Snapshot:
-        h = copy.copy(self.history)
-        for name in ("epoch", "step", "train_loss", "val_loss", "train_accuracy", "val_accuracy",
-                     "lr", "l1_penalty", "grad_norms"):
-            setattr(h, name, list(getattr(h, name)))
-        h.step_loss = bucket_means(self.history.step_loss, most_points)
+        h = self.history.copy()
+        h.step_loss = bucket_means(h.step_loss, most_points)
         return Snapshot(self.status, self.message, self.epoch, self.exp.training.epochs,
                         self.steps, self.steps_per_epoch, self.lr, self.steps_per_second(), h,
                         self.grad_norms())
