@@ -163,27 +163,22 @@ class PlaygroundApp(App):
 
     @work(thread=True, exclusive=True, group="train")
     def _train(self, session: Session) -> None:
+        """Step until paused or the run ends; a View goes to the UI every frame and at the end."""
         next_frame = 0.0
         try:
-            while session.running:
-                going = session.advance()
-                now = time.monotonic()
-                if not going:
-                    session.running = False
-                if now >= next_frame or not session.running:
+            while session.running and session.advance():
+                if time.monotonic() >= next_frame:
                     self.post_message(Progress(session.view()))
-                    next_frame = now + max(FASTEST_FRAME, self.frame_cost / UI_SHARE)
+                    next_frame = time.monotonic() + max(FASTEST_FRAME, self.frame_cost / UI_SHARE)
+            session.running = False
+            self.post_message(Progress(session.view()))
         except Exception as e:  # a bug must not leave a traceback on the screen
             session.running = False
             self.call_from_thread(self.notify, f"training stopped: {e}", severity="error")
-        finally:
-            session.running = False
-            self.post_message(Progress(session.view()))
 
     def on_progress(self, message: Progress) -> None:
         started = time.perf_counter()
-        if message.view.snapshot.status != "running" or self.session is None or not self.session.running:
-            self._update_start_button()
+        self._update_start_button()
         self._draw(message.view)
         self.call_after_refresh(self._measure_frame, started)
 

@@ -108,7 +108,8 @@ class Session:
 
         t = self.trainer
         flags = diagnose_trainer(t) if t.steps else []
-        view = View(t.snapshot(most_points=120), self._layer_stats(), t.goal(), flags=flags)
+        snapshot = t.snapshot(most_points=120)
+        view = View(snapshot, self._layer_stats(snapshot.grad_norms), t.goal(), flags=flags)
         if t.shape.is_2d:
             view = self._with_map(view)
         if t.shape.kind == "regression":
@@ -130,11 +131,10 @@ class Session:
         return replace(view, grid=decision_grid(t, *self.map_size), points=points,
                         point_labels=labels.astype(int))
 
-    def _layer_stats(self) -> list[LayerStats]:
+    def _layer_stats(self, grads: dict[str, float]) -> list[LayerStats]:
         from nnplay.model import describe, linear_layers
 
         t = self.trainer
-        grads = t.grad_norms()
         rows = {row.name: row for row in describe(t.exp)}
         following = _activations_after(rows)
         stats = []
