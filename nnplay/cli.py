@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from nnplay import __version__
 from nnplay.errors import ExperimentError
 
 EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
@@ -27,6 +28,7 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> Parser:
     parser = Parser(prog="nnplay", description="A terminal neural-network playground on PyTorch. "
                     "Run `nnplay [PRESET_OR_PATH]` to open the app (default: first-gt-fifth).")
+    parser.add_argument("--version", action="version", version=f"nnplay {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     listing = commands.add_parser("presets", help="list the preset exercises")
