@@ -276,7 +276,7 @@ def cmd_predict(args) -> int:
 def describe_predictions(predictor, rows) -> list[dict]:
     if predictor.shape.kind == "regression":
         outputs = predictor.outputs(rows)
-        return [{"input": r, "value": float(o[0])} for r, o in zip(rows, outputs)]
+        return [{"input": r, "value": float(o[0])} for r, o in zip(rows, outputs, strict=True)]
     probs = predictor.probabilities(rows)
     return [{"input": r, "class": int(p.argmax()), "probabilities": [float(v) for v in p]}
-            for r, p in zip(rows, probs)]
+            for r, p in zip(rows, probs, strict=True)]

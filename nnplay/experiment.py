@@ -20,7 +20,6 @@ from nnplay.errors import ExperimentError
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import FEATURE_MODES, TASKS, task_shape
 
-
 # ---------------------------------------------------------------------------------------------
 # Field rules
 

@@ -167,7 +167,7 @@ def _read_state(path: Path):
                 meta = (f.metadata() or {}).get(METADATA_KEY)
                 if meta is None:
                     raise _foreign(path, "no experiment in its metadata")
-                return loads(meta, source=str(path)), {k: f.get_tensor(k) for k in f.keys()}
+                return loads(meta, source=str(path)), {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not a dict)
         with np.load(path, allow_pickle=False) as data:
             if NPZ_KEY not in data:
                 raise _foreign(path, "no experiment inside")

@@ -7,8 +7,8 @@ the app can draw its first frame before paying for `import torch`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 

@@ -7,8 +7,8 @@ labels (classification) or float32 targets (regression), shape (n,).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

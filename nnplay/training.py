@@ -164,7 +164,7 @@ class Trainer:
         order = torch.randperm(len(self.X_train), generator=self._shuffle)
         x, y = self.X_train.index_select(0, order), self.y_train.index_select(0, order)
         ends = self._batch_starts[1:] + [len(x)]
-        self._batches = [(x[a:b], y[a:b]) for a, b in zip(self._batch_starts, ends)]
+        self._batches = [(x[a:b], y[a:b]) for a, b in zip(self._batch_starts, ends, strict=True)]
 
     # The torch-specific part of a step: a second engine would replace these two methods.
     def _train_batch(self, xb, yb) -> float:

@@ -25,7 +25,7 @@ def run_many(commands, timeout=120):
     procs = [subprocess.Popen([sys.executable, "-m", "nnplay", *args], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for args in commands]
     results = []
-    for args, proc in zip(commands, procs):
+    for args, proc in zip(commands, procs, strict=True):
         out, err = proc.communicate(timeout=timeout)
         results.append(subprocess.CompletedProcess(args, proc.returncode, out, err))
     return results
@@ -71,7 +71,7 @@ def test_predict_the_reference_input_with_every_format(seeds_run, nnplay_cli):
     _, paths = seeds_run
     results = run_many([("predict", path, "--input", REFERENCE_INPUT, "--json") for path in paths])
     probabilities = []
-    for path, result in zip(paths, results):
+    for path, result in zip(paths, results, strict=True):
         data = last_json(result)
         assert data["weights"] == path
         (prediction,) = data["predictions"]
@@ -179,7 +179,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, seeds_run):
         ("predict", str(tmp_path / "w.h5"), "--input", "1"): "no such file",
         ("predict", paths[0]): "--input",
     }
-    for args, result in zip(cases, run_many(list(cases))):
+    for args, result in zip(cases, run_many(list(cases)), strict=True):
         stderr = result.stderr
         assert result.returncode == 2, (args, stderr)
         assert stderr.endswith("\n") and stderr.count("\n") == 1, (args, stderr)

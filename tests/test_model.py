@@ -49,7 +49,7 @@ def test_description_matches_the_built_model(name):
     assert [row.name for row in rows] == [n for n, _ in model.named_children()]
     real = sum(p.numel() for p in model.parameters())
     assert parameter_count(exp) == real
-    for row, (module_name, module) in zip(rows, model.named_children()):
+    for row, (module_name, module) in zip(rows, model.named_children(), strict=True):
         assert row.params == sum(p.numel() for p in module.parameters()), module_name
         expected_kind = {nn.Linear: "linear", nn.BatchNorm1d: "batch_norm",
                          nn.Dropout: "dropout"}.get(type(module), "activation")
@@ -59,7 +59,7 @@ def test_description_matches_the_built_model(name):
 
     x = torch.randn(4, task_shape(exp.task).inputs)
     model.eval()
-    for row, module in zip(rows, model):
+    for row, module in zip(rows, model, strict=True):
         x = module(x)
         assert x.shape == (4, row.out_features), row.name
     activation, units = HEADS[name]
@@ -128,7 +128,7 @@ def test_default_init_is_torchs_own():
     torch.manual_seed(3)
     theirs = nn.Sequential(nn.Linear(2, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
                            nn.Linear(128, 1), nn.Sigmoid())
-    for a, b in zip(ours.parameters(), theirs.parameters()):
+    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
         assert torch.equal(a, b)
 
 

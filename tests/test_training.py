@@ -63,7 +63,7 @@ def test_same_seed_same_history_other_seed_differs():
     again.run()
     assert first.history.to_dict() == again.history.to_dict()
     assert all(torch.equal(a, b) for a, b in zip(first.model.parameters(),
-                                                 again.model.parameters()))
+                                                 again.model.parameters(), strict=True))
     other = Trainer(small(**{"training.seed": 1}))
     other.run()
     assert other.history.step_loss != first.history.step_loss
@@ -395,5 +395,5 @@ def test_l2_is_torchs_weight_decay_on_the_weights_only(optimizer):
         loss.backward()
         opt.step()
     for (name, ours), theirs in zip(trainer.model.state_dict().items(),
-                                    model.state_dict().values()):
+                                    model.state_dict().values(), strict=True):
         assert torch.allclose(ours, theirs, atol=1e-6), name

@@ -214,7 +214,7 @@ class BackpropResult:
     def max_difference(self) -> float:
         """Largest absolute gap between the two engines over every value of every step."""
         return max(float(np.max(np.abs(a.numbers() - n.numbers())))
-                   for a, n in zip(self.autograd, self.numpy))
+                   for a, n in zip(self.autograd, self.numpy, strict=True))
 
     @property
     def chain_rules(self) -> list[ChainRule]:

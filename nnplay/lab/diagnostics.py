@@ -108,7 +108,7 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Flag]:
             return flags
     if len(grad_norms) < 2:
         return flags
-    (first_name, first), (last_name, last) = list(grad_norms.items())[0], list(grad_norms.items())[-1]
+    (first_name, first), (_, last) = list(grad_norms.items())[0], list(grad_norms.items())[-1]
     if last == 0:  # nothing reaches even the last layer: a flat loss, not a depth problem
         return flags
     ratio = first / last

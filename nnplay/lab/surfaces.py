@@ -5,8 +5,8 @@ Nothing here imports torch, so the command line can list the names without the t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
-    Choice, Experiment, Flag, LayerSpec, apply_override, field_rule, parse_value, problems)
+    Choice,
+    Experiment,
+    Flag,
+    LayerSpec,
+    apply_override,
+    field_rule,
+    parse_value,
+    problems,
+)
 
 # Fields that take effect while training runs; everything else needs a reset.
 LIVE_FIELDS = ("training.lr", "training.l1", "training.l2", "training.epochs")

@@ -20,8 +20,13 @@ from nnplay.lab.commands import GRADCHECK_MAX_PARAMS, GRADCHECK_SAMPLES, MAX_STE
 from nnplay.lab.gradcheck import gradient_check
 from nnplay.lab.optpaths import compare, render_map
 from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS
-from nnplay.lab.text import (backprop_lines, gradcheck_lines, numbers, optpaths_caption,
-                             optpaths_table)
+from nnplay.lab.text import (
+    backprop_lines,
+    gradcheck_lines,
+    numbers,
+    optpaths_caption,
+    optpaths_table,
+)
 
 MAP_SIZE = (60, 22)  # columns, rows of the contour map
 

@@ -133,7 +133,7 @@ def render_map(grid: BoundaryGrid, points, labels) -> Text:
     overlay = {}
     if points is not None:
         r, c = cell_of(points, cols, rows)
-        overlay = {(int(a), int(b)): int(label) for a, b, label in zip(r, c, labels)}
+        overlay = {(int(a), int(b)): int(label) for a, b, label in zip(r, c, labels, strict=True)}
     text = Text()
     for i in range(rows):
         for j in range(cols):

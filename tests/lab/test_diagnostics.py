@@ -4,8 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-from nnplay.lab.diagnostics import (PLATEAU_EPOCHS, activation_stats, diagnose, gradient_flags,
-                                    layer_grad_norms, plateau_flags)
+from nnplay.lab.diagnostics import (
+    PLATEAU_EPOCHS,
+    activation_stats,
+    diagnose,
+    gradient_flags,
+    layer_grad_norms,
+    plateau_flags,
+)
 
 
 def deep_stack(activation, batch_norm=False, depth=8, width=16) -> nn.Sequential:

@@ -1,9 +1,17 @@
 import math
+from itertools import pairwise
 
 import pytest
 
-from nnplay.lab.optpaths import (CONVERGE_DISTANCE, MINIMUM_MARK, SHADES, START_MARK, compare,
-                                 render_map, run_path)
+from nnplay.lab.optpaths import (
+    CONVERGE_DISTANCE,
+    MINIMUM_MARK,
+    SHADES,
+    START_MARK,
+    compare,
+    render_map,
+    run_path,
+)
 from nnplay.lab.surfaces import FUNCTIONS, OPTIMIZERS
 
 
@@ -27,7 +35,7 @@ def test_plain_sgd_diverges_on_the_bowl_when_lr_exceeds_one():
 def test_sgd_lr_0_9_zig_zags_but_converges():
     path = run_path("bowl", "sgd", lr=0.9, steps=200)
     xs = [x for x, _ in path.points[:6]]
-    assert all(a * b < 0 for a, b in zip(xs, xs[1:]))  # crosses the minimum every step
+    assert all(a * b < 0 for a, b in pairwise(xs))  # crosses the minimum every step
     assert path.status == "converged"
     # each step multiplies the point by (1 − 2·lr) = −0.8
     assert path.points[1] == pytest.approx((-3.0 * -0.8, 4.0 * -0.8))
