@@ -16,6 +16,7 @@ import io
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,8 +62,9 @@ def export(model, exp: Experiment, path: str | Path) -> list[Path]:
     if path.suffix == ".onnx":
         return [write_atomic(path, _onnx_bytes(model, exp))]
     buffer = io.BytesIO()
-    arrays = {k: v.numpy() for k, v in state.items()}
-    np.savez(buffer, **arrays, **{NPZ_KEY: np.array(json.dumps(to_dict(exp)))})
+    arrays: dict[str, Any] = {k: v.numpy() for k, v in state.items()}
+    arrays[NPZ_KEY] = np.array(json.dumps(to_dict(exp)))
+    np.savez(buffer, **arrays)
     return [write_atomic(path, buffer.getvalue())]
 
 
@@ -79,7 +81,8 @@ def _onnx_bytes(model, exp: Experiment) -> bytes:
             # The TorchScript exporter (deprecated, hence the warning): the dynamo one cannot
             # trace these Sequentials on torch 2.13.
             warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(model, (example,), buffer, dynamo=False, input_names=["input"],
+            torch.onnx.export(model, (example,), buffer,  # type: ignore[arg-type]  # a file works
+                              dynamo=False, input_names=["input"],
                               output_names=["output"],
                               dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
     finally:

@@ -8,9 +8,13 @@ probability, log-softmax for NLL). The names are the state_dict keys that export
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nnplay.registry import HEAD_ACTIVATIONS, LOSSES, Head
 from nnplay.tasks import task_shape
+
+if TYPE_CHECKING:  # annotations only: importing torch here would cost ~2 s at startup
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def build_model(exp):
 
     from nnplay.registry import ACTIVATIONS, INITS
 
-    modules = OrderedDict()
+    modules: OrderedDict[str, nn.Module] = OrderedDict()
     width = task_shape(exp.task).inputs
     for i, layer in enumerate(exp.model.hidden, start=1):
         modules[f"hidden{i}"] = nn.Linear(width, layer.units)
@@ -84,7 +88,7 @@ def build_model(exp):
     return model
 
 
-def linear_layers(model) -> list[tuple[str, object]]:
+def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
     """(name, module) of every Linear layer, input to output."""
     from torch import nn
 

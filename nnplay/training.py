@@ -67,9 +67,9 @@ class Trainer:
         self.steps_per_epoch = len(self._batch_starts)
         self.seconds = 0.0  # time spent training and evaluating (not setup)
         self._batch = 0  # next batch within the current epoch
-        self._batches = None
+        self._batches: list[tuple[torch.Tensor, torch.Tensor]] = []  # filled per epoch
         self._last_good = self._checkpoint()
-        self._best = (math.inf, None)  # early stopping: (val loss, checkpoint)
+        self._best = (math.inf, self._last_good)  # early stopping: (val loss, checkpoint)
         self._bad_epochs = 0
         self.weights_epoch = 0  # the epoch the current weights come from
 
@@ -82,8 +82,8 @@ class Trainer:
         return starts
 
     def _targets(self, y: np.ndarray):
-        y = torch.from_numpy(y)
-        return y if self.head.target == "index" else y.float().reshape(-1, 1)
+        t = torch.from_numpy(y)
+        return t if self.head.target == "index" else t.float().reshape(-1, 1)
 
     # -- live edits -----------------------------------------------------------------------------
 
@@ -185,7 +185,8 @@ class Trainer:
             if self._decoupled_decay:
                 torch._foreach_mul_(self._weights, 1 - self.lr * self.l2)
             else:
-                torch._foreach_add_([w.grad for w in self._weights], self._weights, alpha=self.l2)
+                grads = [w.grad for w in self._weights]  # all set: called after backward()
+                torch._foreach_add_(grads, self._weights, alpha=self.l2)  # type: ignore[arg-type]
 
     def evaluate(self, x, y) -> tuple[float, float | None]:
         """(data loss, accuracy or None) in eval mode (dropout off, batch norm running stats)."""

@@ -49,7 +49,7 @@ class StepTrace:
 
     def numbers(self) -> np.ndarray:
         """Every computed value in one flat array, to compare two engines."""
-        parts = [self.hidden_net, self.hidden_out, self.output_net, self.output_out, [self.loss]]
+        parts: list = [self.hidden_net, self.hidden_out, self.output_net, self.output_out, [self.loss]]
         parts += [self.grads[n] for n in PARAMETER_NAMES] + [self.after[n] for n in PARAMETER_NAMES]
         return np.concatenate([np.ravel(p) for p in parts])
 
@@ -82,7 +82,7 @@ def autograd_step(params: dict[str, np.ndarray], x, target, lr: float) -> StepTr
         hidden_net=hidden_net.detach().numpy(), hidden_out=hidden_out.detach().numpy(),
         output_net=output_net.detach().numpy(), output_out=output_out.detach().numpy(),
         loss=loss.item(),
-        grads={n: w.grad.numpy() for n, w in weights.items()},
+        grads={n: w.grad.numpy() for n, w in weights.items()},  # type: ignore[union-attr]  # set by backward()
         before={n: v.copy() for n, v in params.items()},
         after={n: w.detach().numpy() for n, w in weights.items()},
     )

@@ -4,6 +4,7 @@ that names the field, the bad value and what is allowed."""
 from __future__ import annotations
 
 import math
+from typing import overload
 
 
 class LabInputError(ValueError):
@@ -14,6 +15,12 @@ def checked_count(value: int, field: str, most: int) -> int:
     if not 1 <= value <= most:
         raise LabInputError(f"{field} {value} is out of range; allowed: 1..{most}")
     return value
+
+
+@overload
+def checked_lr(value: float, field: str = ...) -> float: ...
+@overload
+def checked_lr(value: None, field: str = ...) -> None: ...
 
 
 def checked_lr(value: float | None, field: str = "--lr") -> float | None:

@@ -6,6 +6,8 @@ from nnplay.lab.text, so the screens and the command line always agree.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
@@ -91,7 +93,7 @@ class BackpropScreen(LabScreen):
             self.query_one(f"#bp-{name.lower()}", Input).value = flat(self.exact[name])
 
     def read(self) -> BackpropConfig:
-        values = {}
+        values: dict[str, Any] = {}
         for name, count in self.SHAPES.items():
             text = self.query_one(f"#bp-{name.lower()}", Input).value
             # Unedited fields keep their full precision; the Input shows six decimals.
@@ -134,7 +136,7 @@ class BackpropScreen(LabScreen):
         self.show()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        {"bp-step": self.action_step, "bp-reset": self.action_reset}[event.button.id]()
+        {"bp-step": self.action_step, "bp-reset": self.action_reset}[str(event.button.id)]()
 
 
 class OptPathsScreen(LabScreen):
@@ -166,7 +168,7 @@ class OptPathsScreen(LabScreen):
 
     def action_run(self) -> None:
         try:
-            function = self.query_one("#op-function", Select).value
+            function = str(self.query_one("#op-function", Select).value)
             chosen = self.query_one("#op-optimizers", Input).value
             optimizers = checked_names(chosen, "optimizers", OPTIMIZERS)
             lr_text = self.query_one("#op-lr", Input).value.strip()

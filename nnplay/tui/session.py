@@ -148,7 +148,8 @@ class Session:
 
 def _activations_after(rows: dict) -> dict[str, str]:
     """For each linear layer, the batch norm / activation / dropout that follow it."""
-    result, current = {}, None
+    result: dict[str, str] = {}
+    current = ""
     for name, row in rows.items():
         if row.kind == "linear":
             current = name

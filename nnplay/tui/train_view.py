@@ -120,7 +120,7 @@ class DecisionMap(LiveText):
     """The model's answer over the plane, with the training points on top."""
 
     def on_resize(self) -> None:
-        self.app.resize_map(self.size.width, self.size.height)
+        self.app.resize_map(self.size.width, self.size.height)  # type: ignore[attr-defined]
 
     def draw(self, view: View) -> None:
         if view.grid is None:
