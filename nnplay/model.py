@@ -95,6 +95,12 @@ def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
     return [(name, m) for name, m in model.named_children() if isinstance(m, nn.Linear)]
 
 
+def weight_grad_norms(model: nn.Module) -> dict[str, float]:
+    """L2 norm of each Linear layer's weight gradient from the last backward pass (0 before any)."""
+    return {name: (m.weight.grad.norm().item() if m.weight.grad is not None else 0.0)
+            for name, m in linear_layers(model)}
+
+
 def probabilities(head: Head, outputs):
     """Class probabilities (n, classes) from raw outputs (NumPy), whatever the head."""
     import numpy as np

@@ -21,7 +21,7 @@ import torch
 
 from nnplay.experiment import Experiment, check
 from nnplay.history import History, Snapshot, bucket_means, goal_result
-from nnplay.model import build_model, linear_layers, output_head
+from nnplay.model import build_model, linear_layers, output_head, weight_grad_norms
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import make_datasets, task_shape
 
@@ -283,8 +283,7 @@ class Trainer:
 
     def grad_norms(self) -> dict[str, float]:
         """L2 norm of each Linear layer's weight gradient from the last step (0 before any)."""
-        return {name: (m.weight.grad.norm().item() if m.weight.grad is not None else 0.0)
-                for name, m in linear_layers(self.model)}
+        return weight_grad_norms(self.model)
 
     def _weights_abs_sum(self):
         """Σ|w| over the Linear weights (not biases): what L1 penalizes."""

@@ -54,12 +54,6 @@ class ActivationStats:
         return asdict(self)
 
 
-def layer_grad_norms(model: nn.Module) -> dict[str, float]:
-    """Gradient norm of each Linear layer's weights, named layer1, layer2, … from input to output."""
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear) and m.weight.grad is not None]
-    return {f"layer{i}": m.weight.grad.norm().item() for i, m in enumerate(linears, start=1)}
-
-
 def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor,
            hidden: bool) -> ActivationStats:
     pre, out = pre.detach().flatten(1), out.detach().flatten(1)  # samples × units

@@ -1,4 +1,5 @@
 import math
+from collections import OrderedDict
 
 import pytest
 import torch
@@ -9,21 +10,24 @@ from nnplay.lab.diagnostics import (
     activation_stats,
     diagnose,
     gradient_flags,
-    layer_grad_norms,
     plateau_flags,
 )
+from nnplay.model import weight_grad_norms
 
 
 def deep_stack(activation, batch_norm=False, depth=8, width=16) -> nn.Sequential:
+    """A deep net named the way nnplay names its models (hidden1, bn1, act1, …, output)."""
     torch.manual_seed(0)
-    layers, inputs = [], 2
-    for _ in range(depth):
-        layers.append(nn.Linear(inputs, width))
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    inputs = 2
+    for i in range(1, depth + 1):
+        layers[f"hidden{i}"] = nn.Linear(inputs, width)
         if batch_norm:
-            layers.append(nn.BatchNorm1d(width))
-        layers.append(activation())
+            layers[f"bn{i}"] = nn.BatchNorm1d(width)
+        layers[f"act{i}"] = activation()
         inputs = width
-    return nn.Sequential(*layers, nn.Linear(inputs, 1))
+    layers["output"] = nn.Linear(inputs, 1)
+    return nn.Sequential(layers)
 
 
 def quadrant_task():
@@ -39,7 +43,7 @@ def train_a_few_steps(model: nn.Sequential) -> dict[str, float]:
         optimizer.zero_grad()
         nn.functional.binary_cross_entropy_with_logits(model(X), y).backward()
         optimizer.step()
-    return layer_grad_norms(model)
+    return weight_grad_norms(model)
 
 
 def codes(flags):
@@ -49,11 +53,11 @@ def codes(flags):
 def test_deep_sigmoid_stack_is_flagged_vanishing():
     model = deep_stack(nn.Sigmoid)
     norms = train_a_few_steps(model)
-    assert list(norms) == [f"layer{i}" for i in range(1, 10)]
+    assert list(norms) == [*(f"hidden{i}" for i in range(1, 9)), "output"]
     flags = diagnose(norms, activation_stats(model, quadrant_task()[0]))
     assert "vanishing" in codes(flags)
     vanishing = flags[codes(flags).index("vanishing")]
-    assert vanishing.layer == "layer1" and vanishing.value < 1e-3
+    assert vanishing.layer == "hidden1" and vanishing.value < 1e-3
     assert vanishing.cause and vanishing.fix and "\n" not in vanishing.cause + vanishing.fix
 
 
