@@ -5,8 +5,8 @@ and always ends in a clear state: finished, early_stopped, diverged (last good w
 or stopped. Drivers (CLI, TUI worker, tests) call `step()` / `run_epoch()` / `run()` and read
 `history` or `snapshot()`; live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
 
-Speed (FIELD-NOTES): tensors preloaded, one `index_select` shuffle per epoch, slices as views,
-no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
+Speed (docs/architecture.md): tensors preloaded, one `index_select` shuffle per epoch, slices as
+views, no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
 wraps a profiler record_function: ~9% of a tiny net's step).
 """
 
@@ -74,7 +74,7 @@ class Trainer:
         self.weights_epoch = 0  # the epoch the current weights come from
 
     def _plan_batches(self, n: int, size: int) -> list[int]:
-        """Where each mini-batch starts; the last may be smaller (as in the seeds' loop)."""
+        """Where each mini-batch starts; the last may be smaller (as in a plain PyTorch loop)."""
         starts = list(range(0, n, size))
         if len(starts) > 1 and n - starts[-1] == 1 and any(
                 layer.batch_norm for layer in self.exp.model.hidden):

@@ -45,9 +45,9 @@ def test_presets_listing(nnplay_cli):
 
 
 @pytest.fixture(scope="module")
-def seeds_run(tmp_path_factory):
-    """The seeds' preset trained as shipped, exported in every format."""
-    out = tmp_path_factory.mktemp("seeds")
+def reference_run(tmp_path_factory):
+    """first-gt-fifth trained as shipped, exported in every format (docs/curriculum.md §8)."""
+    out = tmp_path_factory.mktemp("reference")
     paths = [str(out / f"w{suffix}") for suffix in FORMATS]
     result = subprocess.run([sys.executable, "-m", "nnplay", "train", "first-gt-fifth", "--json",
                              *[a for p in paths for a in ("--export", p)]],
@@ -55,8 +55,8 @@ def seeds_run(tmp_path_factory):
     return result, paths
 
 
-def test_train_json_summary(seeds_run):
-    result, paths = seeds_run
+def test_train_json_summary(reference_run):
+    result, paths = reference_run
     summary = last_json(result)
     assert set(summary) == SUMMARY_KEYS
     assert summary["preset"] == "first-gt-fifth" and summary["status"] == "finished"
@@ -67,8 +67,8 @@ def test_train_json_summary(seeds_run):
     assert result.stderr == ""
 
 
-def test_predict_the_reference_input_with_every_format(seeds_run, nnplay_cli):
-    _, paths = seeds_run
+def test_predict_the_reference_input_with_every_format(reference_run, nnplay_cli):
+    _, paths = reference_run
     results = run_many([("predict", path, "--input", REFERENCE_INPUT, "--json") for path in paths])
     probabilities = []
     for path, result in zip(paths, results, strict=True):
@@ -87,8 +87,8 @@ def test_predict_the_reference_input_with_every_format(seeds_run, nnplay_cli):
     assert len(lines) == 2 and "-> class 1" in lines[0] and "-> class 0" in lines[1]
 
 
-def test_train_again_from_the_toml_beside_an_export(seeds_run):
-    _, paths = seeds_run
+def test_train_again_from_the_toml_beside_an_export(reference_run):
+    _, paths = reference_run
     beside = paths[0][:-3] + ".toml"
     from_toml, from_weights = run_many([
         ("train", beside, "--epochs", "1", *SMALL, "--json"),
@@ -154,8 +154,8 @@ def test_diverging_run_exits_3_and_still_exports(tmp_path, nnplay_cli):
     assert isinstance(predicted["predictions"][0]["value"], float)
 
 
-def test_bad_input_exits_2_with_one_line(tmp_path, seeds_run):
-    _, paths = seeds_run
+def test_bad_input_exits_2_with_one_line(tmp_path, reference_run):
+    _, paths = reference_run
     foreign = tmp_path / "foreign.safetensors"
     foreign.write_bytes(b"not safetensors at all")
     cases = {

@@ -18,7 +18,7 @@ from nnplay.model import (
 )
 
 SPECS = {
-    "seeds-linear": {},
+    "tutorial-linear": {},
     "bce-hidden": {"training.loss": "bce", "model.hidden": [8, 4]},
     "batch-norm-dropout": {"task.name": "circle", "model.hidden": [
         {"units": 6, "batch_norm": True, "dropout": 0.3}, {"units": 3, "activation": "tanh"}]},
@@ -33,7 +33,7 @@ SPECS = {
     "feature-sum": {"task.name": "feature_sum", "model.hidden": [128],
                     "training.loss": "cross_entropy"},
 }
-HEADS = {"seeds-linear": ("sigmoid", 1), "bce-hidden": ("sigmoid", 1),
+HEADS = {"tutorial-linear": ("sigmoid", 1), "bce-hidden": ("sigmoid", 1),
          "batch-norm-dropout": ("sigmoid", 1), "linear-activation": (None, 2),
          "logits-multiclass": (None, 6), "log-softmax": ("log_softmax", 3),
          "identity-regression": (None, 1), "feature-sum": (None, 10)}
@@ -72,7 +72,7 @@ def test_description_matches_the_built_model(name):
         assert isinstance(last, nn.Linear) and last.out_features == units
 
 
-def test_feature_sum_has_the_seeds_parameter_count():
+def test_feature_sum_has_the_curriculum_parameter_count():
     exp = with_overrides(Experiment(), SPECS["feature-sum"])
     assert parameter_count(exp) == 784 * 128 + 128 + 128 * 10 + 10 == 101_770
     assert [r.detail for r in describe(exp) if r.kind == "linear"] == ["784 → 128", "128 → 10"]

@@ -32,7 +32,7 @@ def weights(trainer):
 # Learning and determinism
 
 
-def test_first_gt_fifth_learns_with_the_seeds_setup():
+def test_first_gt_fifth_learns_with_the_curriculum_setup():
     exp = load_preset("first-gt-fifth")
     assert (exp.task.samples, exp.training.batch_size, exp.training.epochs) == (5000, 20, 20)
     trainer = Trainer(exp)
@@ -96,7 +96,7 @@ def test_regression_has_no_accuracy():
 
 
 def test_quadratic_fit_approaches_the_true_coefficients():
-    # CURRICULUM §3 with poly2 features: w1·x² + w2·x + w3 by gradient descent.
+    # docs/curriculum.md §3 with poly2 features: w1·x² + w2·x + w3 by gradient descent.
     exp = quadratic(**{"task.features": "poly2", "training.lr": 0.1, "training.epochs": 300})
     trainer = Trainer(exp)
     trainer.run()

@@ -1,4 +1,4 @@
-"""Backpropagation worked example: the 2-2-2 sigmoid network of CURRICULUM §4.
+"""Backpropagation worked example: the 2-2-2 sigmoid network of docs/curriculum.md §4.
 
 The same SGD steps are computed twice, by PyTorch autograd and by hand-written NumPy layers with
 forward/backward methods, so a learner can compare every intermediate value of the two.

@@ -32,7 +32,7 @@ def _blend(colour, strength: float) -> str:
     return f"rgb({r},{g},{b})"
 
 
-# Precomputed styles: building a colour string per cell is 10x slower (FIELD-NOTES).
+# Precomputed styles: building a colour string per cell is 10x slower (docs/architecture.md).
 BINARY_STYLES = [Style(bgcolor=_blend(LOW if i < LEVELS else HIGH, abs(i - LEVELS) / LEVELS))
                  for i in range(2 * LEVELS + 1)]
 CLASS_STYLES = [[Style(bgcolor=_blend(c, (k + 1) / LEVELS)) for k in range(LEVELS)]
