@@ -13,9 +13,10 @@ import sys
 import time
 
 from nnplay import __version__
-from nnplay.errors import ExperimentError
+from nnplay.cli_lab import add_lab_commands
+from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
 
-EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
+EXIT_DIVERGED, EXIT_INTERRUPTED = 3, 130
 
 
 class Parser(argparse.ArgumentParser):
@@ -53,8 +54,6 @@ def build_parser() -> Parser:
                          metavar="V1,V2,...", help="one sample; repeatable")
     predict.add_argument("--json", action="store_true", help="one JSON object on stdout")
     predict.set_defaults(func=cmd_predict)
-
-    from nnplay.lab.commands import add_lab_commands
 
     add_lab_commands(commands)
     return parser

@@ -1,13 +1,15 @@
 """The real command line in subprocesses: listing, training, exporting, predicting, bad input."""
 
 import json
-import subprocess
+import os
 import sys
 
 import pytest
 
+from nnplay.cli import main
 from nnplay.experiment import Experiment, dumps, load_file, with_overrides
 from nnplay.export import FORMATS
+from tests.command_line import run_many, run_nnplay
 
 SUMMARY_KEYS = {"preset", "status", "epochs", "steps", "seconds", "steps_per_second",
                 "train_loss", "val_loss", "train_accuracy", "val_accuracy", "goal", "exports"}
@@ -18,17 +20,6 @@ SMALL = ["--set", "task.samples=200"]
 def last_json(result):
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def run_many(commands, timeout=120):
-    """Run several `nnplay` commands at once (2 cores): most of their time is importing torch."""
-    procs = [subprocess.Popen([sys.executable, "-m", "nnplay", *args], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for args in commands]
-    results = []
-    for args, proc in zip(commands, procs, strict=True):
-        out, err = proc.communicate(timeout=timeout)
-        results.append(subprocess.CompletedProcess(args, proc.returncode, out, err))
-    return results
 
 
 def test_presets_listing(nnplay_cli):
@@ -49,9 +40,8 @@ def reference_run(tmp_path_factory):
     """first-gt-fifth trained as shipped, exported in every format (docs/curriculum.md §8)."""
     out = tmp_path_factory.mktemp("reference")
     paths = [str(out / f"w{suffix}") for suffix in FORMATS]
-    result = subprocess.run([sys.executable, "-m", "nnplay", "train", "first-gt-fifth", "--json",
-                             *[a for p in paths for a in ("--export", p)]],
-                            capture_output=True, text=True, timeout=120)
+    result = run_nnplay("train", "first-gt-fifth", "--json",
+                        *[a for p in paths for a in ("--export", p)])
     return result, paths
 
 
@@ -191,11 +181,6 @@ def test_bad_input_exits_2_with_one_line(tmp_path, reference_run):
 
 
 def test_a_reader_that_leaves_early_is_not_an_error(monkeypatch):
-    import os
-    import sys
-
-    from nnplay.cli import main
-
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone: every write now fails with EPIPE
     closed = os.fdopen(write_end, "w", buffering=1)

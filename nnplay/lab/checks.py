@@ -6,9 +6,15 @@ from __future__ import annotations
 import math
 from typing import overload
 
+from nnplay.errors import ExperimentError
 
-class LabInputError(ValueError):
-    """A bad value; the message is the whole explanation, on one line."""
+MAX_STEPS = 10_000  # the most steps, samples or parameters a lab input may ask for
+GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps wide nets fast
+GRADCHECK_MAX_PARAMS = 50  # per tensor
+
+
+class LabInputError(ExperimentError):
+    """A bad value typed into a lab instrument; the message is the whole explanation, one line."""
 
 
 def checked_count(value: int, field: str, most: int) -> int:

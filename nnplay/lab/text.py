@@ -7,7 +7,7 @@ import numpy as np
 from nnplay.lab.backprop import PARAMETER_NAMES, BackpropResult, StepTrace
 from nnplay.lab.gradcheck import GradCheckReport
 from nnplay.lab.optpaths import MINIMUM_MARK, START_MARK, OptPath
-from nnplay.lab.surfaces import FUNCTIONS, OPTIMIZERS
+from nnplay.lab.surfaces import FUNCTIONS, PATH_OPTIMIZERS
 
 
 def numbers(values) -> str:
@@ -76,7 +76,7 @@ def optpaths_table(paths: list[OptPath]) -> list[str]:
     for p in paths:
         steps = "-" if p.steps_to_converge is None else str(p.steps_to_converge)
         point = f"({p.final_point[0]:.4f}, {p.final_point[1]:.4f})"
-        name = f"{OPTIMIZERS[p.optimizer].mark} {p.optimizer}"
+        name = f"{PATH_OPTIMIZERS[p.optimizer].mark} {p.optimizer}"
         lines.append(f"{name:<11}{p.lr:>8g}  {steps:>17}  {point:<24}{p.final_value:>12.4g}  {p.status}")
     return lines
 
