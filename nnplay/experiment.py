@@ -17,6 +17,7 @@ from typing import Any
 import tomli_w
 
 from nnplay.errors import ExperimentError
+from nnplay.files import write_atomic
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import FEATURE_MODES, TASKS, task_shape
 
@@ -408,8 +409,6 @@ def loads(text: str, source: str = "experiment") -> Experiment:
 
 
 def save(exp: Experiment, path: str | Path) -> Path:
-    from nnplay.files import write_atomic
-
     return write_atomic(Path(path), dumps(exp).encode())
 
 

@@ -21,10 +21,14 @@ from typing import Any
 import numpy as np
 
 from nnplay.errors import ExperimentError
-from nnplay.experiment import Experiment, dumps, from_dict, loads, to_dict
+from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
 from nnplay.files import write_atomic
 from nnplay.model import build_model, output_head, probabilities
+from nnplay.script_export import write_script
 from nnplay.tasks import expand_features, task_shape
+
+# torch, safetensors, onnx and onnxruntime are imported inside the functions that use them: presets
+# import this module, and the app draws its first frame before torch loads (docs/architecture.md).
 
 FORMATS = (".pt", ".safetensors", ".onnx", ".npz")  # weights that load back for prediction
 EXPORT_SUFFIXES = (*FORMATS, ".py")
@@ -44,8 +48,6 @@ def export(model, exp: Experiment, path: str | Path) -> list[Path]:
     """Write `model` (with `exp`) to `path` in the format its suffix names; returns the files."""
     path = check_export_path(path)
     if path.suffix == ".py":
-        from nnplay.script_export import write_script
-
         return write_script(exp, path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if path.suffix == ".pt":
@@ -160,8 +162,6 @@ def _read_state(path: Path):
             beside = path.with_suffix(".toml")
             if not beside.is_file():
                 raise _foreign(path, f"its experiment {beside.name} is missing beside it")
-            from nnplay.experiment import load_file
-
             return load_file(beside), torch.load(path, weights_only=True)
         if path.suffix == ".safetensors":
             from safetensors import safe_open

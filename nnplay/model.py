@@ -7,13 +7,18 @@ probability, log-softmax for NLL). The names are the state_dict keys that export
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from nnplay.registry import HEAD_ACTIVATIONS, LOSSES, Head
+import numpy as np
+
+from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, INITS, LOSSES, Head
 from nnplay.tasks import task_shape
 
-if TYPE_CHECKING:  # annotations only: importing torch here would cost ~2 s at startup
+# torch is imported inside the functions that build or inspect a network: the forms describe
+# layers before the app has imported torch (~2 s), see docs/architecture.md.
+if TYPE_CHECKING:
     from torch import nn
 
 
@@ -59,11 +64,7 @@ def parameter_count(exp) -> int:
 
 def build_model(exp):
     """The nn.Sequential for `exp`, initialized from the global torch RNG (seed it first)."""
-    from collections import OrderedDict
-
     from torch import nn
-
-    from nnplay.registry import ACTIVATIONS, INITS
 
     modules: OrderedDict[str, nn.Module] = OrderedDict()
     width = task_shape(exp.task).inputs
@@ -103,8 +104,6 @@ def weight_grad_norms(model: nn.Module) -> dict[str, float]:
 
 def probabilities(head: Head, outputs):
     """Class probabilities (n, classes) from raw outputs (NumPy), whatever the head."""
-    import numpy as np
-
     if head.activation == "sigmoid":
         p1 = outputs.reshape(-1, 1)
         return np.concatenate([1 - p1, p1], axis=1)

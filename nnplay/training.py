@@ -23,7 +23,7 @@ from nnplay.experiment import Experiment, check
 from nnplay.history import History, Snapshot, bucket_means, goal_result
 from nnplay.model import build_model, linear_layers, output_head, weight_grad_norms
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
-from nnplay.tasks import make_datasets, task_shape
+from nnplay.tasks import expand_features, make_datasets, task_shape
 
 DIVERGED_ADVICE = ("the loss became {value}: the weights blew up. Lower the learning rate "
                    "(try {lower:g}), add batch norm, or clip the inputs; the weights of the last "
@@ -310,8 +310,6 @@ class Trainer:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The model's outputs for raw task inputs (features expanded as in training)."""
-        from nnplay.tasks import expand_features
-
         x = expand_features(np.asarray(x, dtype=np.float64).reshape(len(x), -1),
                             self.exp.task.features)
         self.model.eval()

@@ -10,7 +10,7 @@ import torch
 
 from nnplay import files
 from nnplay.errors import ExperimentError
-from nnplay.experiment import Experiment, load_file, loads, with_overrides
+from nnplay.experiment import Experiment, from_dict, load_file, loads, with_overrides
 from nnplay.export import FORMATS, METADATA_KEY, NPZ_KEY, check_export_path, export, load_predictor
 from nnplay.model import build_model, describe
 from nnplay.tasks import expand_features
@@ -125,8 +125,6 @@ def test_npz_read_by_numpy_with_a_numpy_forward_pass(trained, tmp_path):
     export(trainer.model, trainer.exp, tmp_path / "w.npz")
     with np.load(tmp_path / "w.npz", allow_pickle=False) as data:
         state = {k: data[k] for k in data.files if k != NPZ_KEY}
-        from nnplay.experiment import from_dict
-
         exp = from_dict(json.loads(str(data[NPZ_KEY])))
     assert exp == trainer.exp
     assert set(state) == set(trainer.model.state_dict())

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-TORCH_FREE = ["registry", "experiment", "tasks", "model", "presets", "history", "cli"]
+# tui.app too: the app's first frame never waits for torch.
+TORCH_FREE = ["registry", "experiment", "tasks", "model", "presets", "history", "cli", "tui.app"]
 
 
 def imports_torch(code: str) -> bool:

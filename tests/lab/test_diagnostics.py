@@ -1,5 +1,6 @@
 import math
 from collections import OrderedDict
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -9,6 +10,7 @@ from nnplay.lab.diagnostics import (
     PLATEAU_EPOCHS,
     activation_stats,
     diagnose,
+    diagnose_trainer,
     gradient_flags,
     plateau_flags,
 )
@@ -138,10 +140,6 @@ def test_a_confident_output_sigmoid_is_not_called_saturated():
 
 
 def test_diagnose_trainer_reads_a_trainer_shaped_object():
-    from types import SimpleNamespace
-
-    from nnplay.lab.diagnostics import diagnose_trainer
-
     model = deep_stack(nn.Sigmoid)
     norms = train_a_few_steps(model)
     trainer = SimpleNamespace(model=model, X_train=quadrant_task()[0], grad_norms=lambda: norms,
