@@ -12,9 +12,11 @@ import os
 import sys
 import time
 
-from nnplay.errors import ExperimentError
+from nnplay import __version__
+from nnplay.cli_lab import add_lab_commands
+from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
 
-EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
+EXIT_DIVERGED, EXIT_INTERRUPTED = 3, 130
 
 
 class Parser(argparse.ArgumentParser):
@@ -27,6 +29,7 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> Parser:
     parser = Parser(prog="nnplay", description="A terminal neural-network playground on PyTorch. "
                     "Run `nnplay [PRESET_OR_PATH]` to open the app (default: first-gt-fifth).")
+    parser.add_argument("--version", action="version", version=f"nnplay {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     listing = commands.add_parser("presets", help="list the preset exercises")
@@ -51,8 +54,6 @@ def build_parser() -> Parser:
                          metavar="V1,V2,...", help="one sample; repeatable")
     predict.add_argument("--json", action="store_true", help="one JSON object on stdout")
     predict.set_defaults(func=cmd_predict)
-
-    from nnplay.lab.commands import add_lab_commands
 
     add_lab_commands(commands)
     return parser
@@ -274,7 +275,7 @@ def cmd_predict(args) -> int:
 def describe_predictions(predictor, rows) -> list[dict]:
     if predictor.shape.kind == "regression":
         outputs = predictor.outputs(rows)
-        return [{"input": r, "value": float(o[0])} for r, o in zip(rows, outputs)]
+        return [{"input": r, "value": float(o[0])} for r, o in zip(rows, outputs, strict=True)]
     probs = predictor.probabilities(rows)
     return [{"input": r, "class": int(p.argmax()), "probabilities": [float(v) for v in p]}
-            for r, p in zip(rows, probs)]
+            for r, p in zip(rows, probs, strict=True)]

@@ -17,9 +17,9 @@ from typing import Any
 import tomli_w
 
 from nnplay.errors import ExperimentError
+from nnplay.files import write_atomic
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import FEATURE_MODES, TASKS, task_shape
-
 
 # ---------------------------------------------------------------------------------------------
 # Field rules
@@ -409,8 +409,6 @@ def loads(text: str, source: str = "experiment") -> Experiment:
 
 
 def save(exp: Experiment, path: str | Path) -> Path:
-    from nnplay.files import write_atomic
-
     return write_atomic(Path(path), dumps(exp).encode())
 
 

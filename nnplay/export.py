@@ -16,14 +16,19 @@ import io
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nnplay.errors import ExperimentError
-from nnplay.experiment import Experiment, dumps, from_dict, loads, to_dict
+from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
 from nnplay.files import write_atomic
 from nnplay.model import build_model, output_head, probabilities
+from nnplay.script_export import write_script
 from nnplay.tasks import expand_features, task_shape
+
+# torch, safetensors, onnx and onnxruntime are imported inside the functions that use them: presets
+# import this module, and the app draws its first frame before torch loads (docs/architecture.md).
 
 FORMATS = (".pt", ".safetensors", ".onnx", ".npz")  # weights that load back for prediction
 EXPORT_SUFFIXES = (*FORMATS, ".py")
@@ -43,8 +48,6 @@ def export(model, exp: Experiment, path: str | Path) -> list[Path]:
     """Write `model` (with `exp`) to `path` in the format its suffix names; returns the files."""
     path = check_export_path(path)
     if path.suffix == ".py":
-        from nnplay.script_export import write_script
-
         return write_script(exp, path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if path.suffix == ".pt":
@@ -61,8 +64,9 @@ def export(model, exp: Experiment, path: str | Path) -> list[Path]:
     if path.suffix == ".onnx":
         return [write_atomic(path, _onnx_bytes(model, exp))]
     buffer = io.BytesIO()
-    arrays = {k: v.numpy() for k, v in state.items()}
-    np.savez(buffer, **arrays, **{NPZ_KEY: np.array(json.dumps(to_dict(exp)))})
+    arrays: dict[str, Any] = {k: v.numpy() for k, v in state.items()}
+    arrays[NPZ_KEY] = np.array(json.dumps(to_dict(exp)))
+    np.savez(buffer, **arrays)
     return [write_atomic(path, buffer.getvalue())]
 
 
@@ -79,7 +83,8 @@ def _onnx_bytes(model, exp: Experiment) -> bytes:
             # The TorchScript exporter (deprecated, hence the warning): the dynamo one cannot
             # trace these Sequentials on torch 2.13.
             warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(model, (example,), buffer, dynamo=False, input_names=["input"],
+            torch.onnx.export(model, (example,), buffer,  # type: ignore[arg-type]  # a file works
+                              dynamo=False, input_names=["input"],
                               output_names=["output"],
                               dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
     finally:
@@ -157,8 +162,6 @@ def _read_state(path: Path):
             beside = path.with_suffix(".toml")
             if not beside.is_file():
                 raise _foreign(path, f"its experiment {beside.name} is missing beside it")
-            from nnplay.experiment import load_file
-
             return load_file(beside), torch.load(path, weights_only=True)
         if path.suffix == ".safetensors":
             from safetensors import safe_open
@@ -167,7 +170,7 @@ def _read_state(path: Path):
                 meta = (f.metadata() or {}).get(METADATA_KEY)
                 if meta is None:
                     raise _foreign(path, "no experiment in its metadata")
-                return loads(meta, source=str(path)), {k: f.get_tensor(k) for k in f.keys()}
+                return loads(meta, source=str(path)), {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not a dict)
         with np.load(path, allow_pickle=False) as data:
             if NPZ_KEY not in data:
                 raise _foreign(path, "no experiment inside")

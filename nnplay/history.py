@@ -6,6 +6,7 @@ Plain data: no torch, so the UI and exporters can hold and copy it freely.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from itertools import pairwise
 
 TERMINAL_STATES = ("finished", "early_stopped", "diverged", "stopped")
 
@@ -86,7 +87,7 @@ def bucket_means(values: list[float], most: int) -> list[float]:
     if len(values) <= most:
         return list(values)
     edges = [round(i * len(values) / most) for i in range(most + 1)]
-    return [sum(values[a:b]) / (b - a) for a, b in zip(edges, edges[1:])]
+    return [sum(values[a:b]) / (b - a) for a, b in pairwise(edges)]
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def _l2_lines(exp: Experiment) -> str:
         return ""
     indent = " " * 8
     if OPTIMIZERS[t.optimizer].decoupled_decay:  # AdamW shrinks the weights directly
-        body = [f"for w in weights:", f"    w.mul_(1 - optimizer.param_groups[0]['lr'] * {t.l2!r})"]
+        body = ["for w in weights:", f"    w.mul_(1 - optimizer.param_groups[0]['lr'] * {t.l2!r})"]
     else:  # L2 adds l2·w to each weight's gradient
         body = ["for w in weights:", f"    w.grad.add_(w, alpha={t.l2!r})"]
     lines = ["with torch.no_grad():  # L2 regularization on the weights", *("    " + b for b in body)]

@@ -5,8 +5,8 @@ and always ends in a clear state: finished, early_stopped, diverged (last good w
 or stopped. Drivers (CLI, TUI worker, tests) call `step()` / `run_epoch()` / `run()` and read
 `history` or `snapshot()`; live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
 
-Speed (FIELD-NOTES): tensors preloaded, one `index_select` shuffle per epoch, slices as views,
-no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
+Speed (docs/architecture.md): tensors preloaded, one `index_select` shuffle per epoch, slices as
+views, no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
 wraps a profiler record_function: ~9% of a tiny net's step).
 """
 
@@ -21,9 +21,9 @@ import torch
 
 from nnplay.experiment import Experiment, check
 from nnplay.history import History, Snapshot, bucket_means, goal_result
-from nnplay.model import build_model, linear_layers, output_head
+from nnplay.model import build_model, linear_layers, output_head, weight_grad_norms
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
-from nnplay.tasks import make_datasets, task_shape
+from nnplay.tasks import expand_features, make_datasets, task_shape
 
 DIVERGED_ADVICE = ("the loss became {value}: the weights blew up. Lower the learning rate "
                    "(try {lower:g}), add batch norm, or clip the inputs; the weights of the last "
@@ -67,14 +67,14 @@ class Trainer:
         self.steps_per_epoch = len(self._batch_starts)
         self.seconds = 0.0  # time spent training and evaluating (not setup)
         self._batch = 0  # next batch within the current epoch
-        self._batches = None
+        self._batches: list[tuple[torch.Tensor, torch.Tensor]] = []  # filled per epoch
         self._last_good = self._checkpoint()
-        self._best = (math.inf, None)  # early stopping: (val loss, checkpoint)
+        self._best = (math.inf, self._last_good)  # early stopping: (val loss, checkpoint)
         self._bad_epochs = 0
         self.weights_epoch = 0  # the epoch the current weights come from
 
     def _plan_batches(self, n: int, size: int) -> list[int]:
-        """Where each mini-batch starts; the last may be smaller (as in the seeds' loop)."""
+        """Where each mini-batch starts; the last may be smaller (as in a plain PyTorch loop)."""
         starts = list(range(0, n, size))
         if len(starts) > 1 and n - starts[-1] == 1 and any(
                 layer.batch_norm for layer in self.exp.model.hidden):
@@ -82,8 +82,8 @@ class Trainer:
         return starts
 
     def _targets(self, y: np.ndarray):
-        y = torch.from_numpy(y)
-        return y if self.head.target == "index" else y.float().reshape(-1, 1)
+        t = torch.from_numpy(y)
+        return t if self.head.target == "index" else t.float().reshape(-1, 1)
 
     # -- live edits -----------------------------------------------------------------------------
 
@@ -164,7 +164,7 @@ class Trainer:
         order = torch.randperm(len(self.X_train), generator=self._shuffle)
         x, y = self.X_train.index_select(0, order), self.y_train.index_select(0, order)
         ends = self._batch_starts[1:] + [len(x)]
-        self._batches = [(x[a:b], y[a:b]) for a, b in zip(self._batch_starts, ends)]
+        self._batches = [(x[a:b], y[a:b]) for a, b in zip(self._batch_starts, ends, strict=True)]
 
     # The torch-specific part of a step: a second engine would replace these two methods.
     def _train_batch(self, xb, yb) -> float:
@@ -185,7 +185,8 @@ class Trainer:
             if self._decoupled_decay:
                 torch._foreach_mul_(self._weights, 1 - self.lr * self.l2)
             else:
-                torch._foreach_add_([w.grad for w in self._weights], self._weights, alpha=self.l2)
+                grads = [w.grad for w in self._weights]  # all set: called after backward()
+                torch._foreach_add_(grads, self._weights, alpha=self.l2)  # type: ignore[arg-type]
 
     def evaluate(self, x, y) -> tuple[float, float | None]:
         """(data loss, accuracy or None) in eval mode (dropout off, batch norm running stats)."""
@@ -282,8 +283,7 @@ class Trainer:
 
     def grad_norms(self) -> dict[str, float]:
         """L2 norm of each Linear layer's weight gradient from the last step (0 before any)."""
-        return {name: (m.weight.grad.norm().item() if m.weight.grad is not None else 0.0)
-                for name, m in linear_layers(self.model)}
+        return weight_grad_norms(self.model)
 
     def _weights_abs_sum(self):
         """Σ|w| over the Linear weights (not biases): what L1 penalizes."""
@@ -310,8 +310,6 @@ class Trainer:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The model's outputs for raw task inputs (features expanded as in training)."""
-        from nnplay.tasks import expand_features
-
         x = expand_features(np.asarray(x, dtype=np.float64).reshape(len(x), -1),
                             self.exp.task.features)
         self.model.eval()

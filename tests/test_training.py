@@ -32,7 +32,7 @@ def weights(trainer):
 # Learning and determinism
 
 
-def test_first_gt_fifth_learns_with_the_seeds_setup():
+def test_first_gt_fifth_learns_with_the_curriculum_setup():
     exp = load_preset("first-gt-fifth")
     assert (exp.task.samples, exp.training.batch_size, exp.training.epochs) == (5000, 20, 20)
     trainer = Trainer(exp)
@@ -63,7 +63,7 @@ def test_same_seed_same_history_other_seed_differs():
     again.run()
     assert first.history.to_dict() == again.history.to_dict()
     assert all(torch.equal(a, b) for a, b in zip(first.model.parameters(),
-                                                 again.model.parameters()))
+                                                 again.model.parameters(), strict=True))
     other = Trainer(small(**{"training.seed": 1}))
     other.run()
     assert other.history.step_loss != first.history.step_loss
@@ -96,7 +96,7 @@ def test_regression_has_no_accuracy():
 
 
 def test_quadratic_fit_approaches_the_true_coefficients():
-    # CURRICULUM §3 with poly2 features: w1·x² + w2·x + w3 by gradient descent.
+    # docs/curriculum.md §3 with poly2 features: w1·x² + w2·x + w3 by gradient descent.
     exp = quadratic(**{"task.features": "poly2", "training.lr": 0.1, "training.epochs": 300})
     trainer = Trainer(exp)
     trainer.run()
@@ -395,5 +395,5 @@ def test_l2_is_torchs_weight_decay_on_the_weights_only(optimizer):
         loss.backward()
         opt.step()
     for (name, ours), theirs in zip(trainer.model.state_dict().items(),
-                                    model.state_dict().values()):
+                                    model.state_dict().values(), strict=True):
         assert torch.allclose(ours, theirs, atol=1e-6), name

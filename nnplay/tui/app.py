@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Static
+from textual.worker import Worker
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, save, with_solution
@@ -103,7 +104,7 @@ class PlaygroundApp(App):
         self.form_valid = True
         self.session: Session | None = None
         self.hints_shown = 0
-        self._train_worker = None
+        self._train_worker: Worker | None = None
         self.map_size = (40, 20)
         self._exercise_text = ""
         self.frame_cost = 0.0  # seconds to draw and paint one View
@@ -338,7 +339,7 @@ class PlaygroundApp(App):
         self.push_screen(Confirm(f"Apply the solution?\n\n{changes}\n\nThe form changes and the "
                                  "network is reset."), self._apply_solution)
 
-    async def _apply_solution(self, yes: bool) -> None:
+    async def _apply_solution(self, yes: bool | None) -> None:
         if yes:
             await self._pause()
             self.load(with_solution(self.experiment), f"{self.source} (solution)")
@@ -435,7 +436,7 @@ class PlaygroundApp(App):
         actions = {"start": "toggle_training", "step": "step", "reset": "reset",
                    "presets": "pick_preset", "export": "export", "save": "save_preset",
                    "hint": "hint", "solution": "solution"}
-        await self.run_action(actions[event.button.id])
+        await self.run_action(actions[str(event.button.id)])
 
 
 def run_app(experiment: Experiment, source: str) -> int:

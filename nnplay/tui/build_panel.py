@@ -7,10 +7,13 @@ shapes and parameter count, and tells the app (`BuildPanel.Edited`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, VerticalGroup, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from nnplay.experiment import Experiment, field_rule
@@ -40,7 +43,7 @@ class FieldRow(VerticalGroup):
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
             yield Label(self.field.label, classes="field-label")
-            common = {"compact": True, "classes": "field-input", "tooltip": self.field.help}
+            common: dict[str, Any] = {"compact": True, "classes": "field-input", "tooltip": self.field.help}
             if self.field.is_flag:
                 yield Checkbox(value=bool(self.value), **common)
             elif self.field.is_choice:
@@ -51,11 +54,11 @@ class FieldRow(VerticalGroup):
         yield Static("", classes="error")
 
     def raw(self):
-        widget = self.query_one(".field-input")
+        widget: Any = self.query_one(".field-input")  # Input, Select or Checkbox
         return widget.value
 
     def set_raw(self, value) -> None:
-        widget = self.query_one(".field-input")
+        widget: Any = self.query_one(".field-input")  # Input, Select or Checkbox
         widget.value = value if not isinstance(widget, Input) else form_model.text_of(value)
 
     def show_error(self, message: str | None) -> None:
@@ -123,7 +126,7 @@ class BuildPanel(VerticalScroll):
     async def _fill(self) -> None:
         for title, fields in form_model.SECTIONS.items():
             section = self.query_one(f"#section-{title.lower()}")
-            rows = [FieldRow(field, form_model.value_of(self.base, field.path))
+            rows: list[Widget] = [FieldRow(field, form_model.value_of(self.base, field.path))
                     for field in fields]
             if title == "Network":
                 rows += [Label("layer units activation   drop  BN", classes="hint"),
@@ -166,10 +169,10 @@ class BuildPanel(VerticalScroll):
             row.show_error(errors.get(row.field.path))
             shown.add(row.field.path)
         layer_errors = []
-        for i, row in enumerate(self.layer_rows()):
-            row.query_one(".layer-index", Label).update(f"{i + 1:>2}")
+        for i, layer in enumerate(self.layer_rows()):
+            layer.query_one(".layer-index", Label).update(f"{i + 1:>2}")
             bad = {k for k in errors if k.startswith(f"model.hidden[{i}].")}
-            row.set_class(bool(bad), "invalid")
+            layer.set_class(bool(bad), "invalid")
             layer_errors += [f"layer {i + 1} {k.rsplit('.', 1)[1]}: {errors[k]}" for k in sorted(bad)]
         other = [f"{k}: {v}" for k, v in errors.items()
                  if k not in shown and not k.startswith("model.hidden[")]
@@ -208,12 +211,12 @@ class BuildPanel(VerticalScroll):
 
     @on(Button.Pressed, ".layer .remove")
     def remove_layer(self, event: Button.Pressed) -> None:
-        event.button.parent.remove()
+        event.button.query_ancestor(LayerRow).remove()
         self.call_after_refresh(self.revalidate)
 
     @on(Button.Pressed, ".layer .up, .layer .down")
     def move_layer(self, event: Button.Pressed) -> None:
-        row = event.button.parent
+        row = event.button.query_ancestor(LayerRow)
         rows = self.layer_rows()
         index = rows.index(row) + (-1 if event.button.has_class("up") else 1)
         if 0 <= index < len(rows):

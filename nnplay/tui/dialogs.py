@@ -36,7 +36,7 @@ class PresetPicker(ModalScreen[str | None]):
 
     @on(OptionList.OptionHighlighted)
     def _describe(self, event: OptionList.OptionHighlighted) -> None:
-        exp = self.presets[event.option.id]
+        exp = self.presets[str(event.option.id)]
         goal = exp.goal.describe() if exp.goal.enabled else "free play"
         solved = "challenge: fix it" if exp.solution else "meets its goal as shipped"
         self.query_one("#preset-info", Static).update(

@@ -11,7 +11,17 @@ from dataclasses import dataclass
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
-    Choice, Experiment, Flag, LayerSpec, apply_override, field_rule, parse_value, problems)
+    Choice,
+    Experiment,
+    Flag,
+    LayerSpec,
+    apply_override,
+    field_rule,
+    parse_value,
+    problems,
+)
+from nnplay.registry import OPTIMIZERS
+from nnplay.tasks import TASKS
 
 # Fields that take effect while training runs; everything else needs a reset.
 LIVE_FIELDS = ("training.lr", "training.l1", "training.l2", "training.epochs")
@@ -73,9 +83,6 @@ OPTIMIZER_FIELDS = ("momentum", "nesterov", "beta1", "beta2", "eps", "alpha")
 
 def visible(path: str, exp: Experiment) -> bool:
     """Only the settings that matter for the current choices are shown."""
-    from nnplay.registry import OPTIMIZERS
-    from nnplay.tasks import TASKS
-
     section, _, name = path.partition(".")
     task = TASKS[exp.task.name]
     if path == "task.dim":

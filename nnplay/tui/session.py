@@ -14,7 +14,8 @@ import numpy as np
 
 from nnplay.experiment import Experiment
 from nnplay.history import GoalResult, Snapshot
-from nnplay.lab.boundary import BoundaryGrid
+from nnplay.lab.boundary import BoundaryGrid, decision_grid
+from nnplay.model import describe, linear_layers
 
 MAP_POINTS = 150
 FIT_POINTS = 200
@@ -48,7 +49,7 @@ class View:
 
 class Session:
     def __init__(self, experiment: Experiment):
-        from nnplay.training import Trainer
+        from nnplay.training import Trainer  # imports torch: not before the app's first frame
 
         self.trainer = Trainer(experiment)
         self.commands: queue.SimpleQueue = queue.SimpleQueue()
@@ -104,7 +105,7 @@ class Session:
         return not self.trainer.done
 
     def view(self) -> View:
-        from nnplay.lab.diagnostics import diagnose_trainer
+        from nnplay.lab.diagnostics import diagnose_trainer  # imports torch, as above
 
         t = self.trainer
         flags = diagnose_trainer(t) if t.steps else []
@@ -120,8 +121,6 @@ class Session:
         return view
 
     def _with_map(self, view: View) -> View:
-        from nnplay.lab.boundary import decision_grid
-
         t = self.trainer
         count = min(MAP_POINTS, len(t.X_train))
         points = t.X_train[:count, :2].numpy()
@@ -132,8 +131,6 @@ class Session:
                         point_labels=labels.astype(int))
 
     def _layer_stats(self, grads: dict[str, float]) -> list[LayerStats]:
-        from nnplay.model import describe, linear_layers
-
         t = self.trainer
         rows = {row.name: row for row in describe(t.exp)}
         following = _activations_after(rows)
@@ -148,7 +145,8 @@ class Session:
 
 def _activations_after(rows: dict) -> dict[str, str]:
     """For each linear layer, the batch norm / activation / dropout that follow it."""
-    result, current = {}, None
+    result: dict[str, str] = {}
+    current = ""
     for name, row in rows.items():
         if row.kind == "linear":
             current = name

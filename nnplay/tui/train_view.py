@@ -32,7 +32,7 @@ def _blend(colour, strength: float) -> str:
     return f"rgb({r},{g},{b})"
 
 
-# Precomputed styles: building a colour string per cell is 10x slower (FIELD-NOTES).
+# Precomputed styles: building a colour string per cell is 10x slower (docs/architecture.md).
 BINARY_STYLES = [Style(bgcolor=_blend(LOW if i < LEVELS else HIGH, abs(i - LEVELS) / LEVELS))
                  for i in range(2 * LEVELS + 1)]
 CLASS_STYLES = [[Style(bgcolor=_blend(c, (k + 1) / LEVELS)) for k in range(LEVELS)]
@@ -120,7 +120,7 @@ class DecisionMap(LiveText):
     """The model's answer over the plane, with the training points on top."""
 
     def on_resize(self) -> None:
-        self.app.resize_map(self.size.width, self.size.height)
+        self.app.resize_map(self.size.width, self.size.height)  # type: ignore[attr-defined]
 
     def draw(self, view: View) -> None:
         if view.grid is None:
@@ -133,7 +133,7 @@ def render_map(grid: BoundaryGrid, points, labels) -> Text:
     overlay = {}
     if points is not None:
         r, c = cell_of(points, cols, rows)
-        overlay = {(int(a), int(b)): int(label) for a, b, label in zip(r, c, labels)}
+        overlay = {(int(a), int(b)): int(label) for a, b, label in zip(r, c, labels, strict=True)}
     text = Text()
     for i in range(rows):
         for j in range(cols):

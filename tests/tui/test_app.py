@@ -85,7 +85,7 @@ async def test_adding_and_removing_layers_changes_the_parameter_count(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        assert "6 parameters" in architecture(app)  # Linear(5 -> 1): the seeds' model
+        assert "6 parameters" in architecture(app)  # Linear(5 -> 1), docs/curriculum.md §8
         await pilot.click("#add-layer")
         await until(pilot, lambda: len(app.query(LayerRow)) == 1)
         await pilot.pause()
