@@ -174,7 +174,9 @@ def cmd_train(args) -> int:
 
 
 def train_summary(target: str, trainer, exports: list[str]) -> dict:
-    h = trainer.history
+    """The run's numbers; losses and accuracies are those of the weights kept (after early
+    stopping or divergence, an earlier epoch's), since those are what exports hold."""
+    kept = trainer.kept_metrics()
     goal = trainer.goal()
 
     def finite(value):
@@ -187,10 +189,11 @@ def train_summary(target: str, trainer, exports: list[str]) -> dict:
         "steps": trainer.steps,
         "seconds": round(trainer.seconds, 4),
         "steps_per_second": round(trainer.steps_per_second(), 1),
-        "train_loss": finite(h.last("train_loss")),
-        "val_loss": finite(h.last("val_loss")),
-        "train_accuracy": h.last("train_accuracy"),
-        "val_accuracy": h.last("val_accuracy"),
+        "weights_epoch": trainer.weights_epoch,
+        "train_loss": finite(kept["train_loss"]),
+        "val_loss": finite(kept["val_loss"]),
+        "train_accuracy": kept["train_accuracy"],
+        "val_accuracy": kept["val_accuracy"],
         "goal": None if goal is None else {"description": goal.description, "met": goal.met},
         "exports": exports,
     }
@@ -202,7 +205,9 @@ def format_summary(s: dict, message: str) -> str:
 
     lines = [f"{s['preset']}: {s['status']} after {s['epochs']} epochs, {s['steps']} steps "
              f"({s['seconds']:.2f} s, {s['steps_per_second']:.0f} steps/s)",
-             f"  loss      train {num(s['train_loss'])}   val {num(s['val_loss'])}"]
+             f"  loss      train {num(s['train_loss'])}   val {num(s['val_loss'])}"
+             + (f"   (weights of epoch {s['weights_epoch']})"
+                if s["weights_epoch"] != s["epochs"] else "")]
     if s["train_accuracy"] is not None:
         lines.append(f"  accuracy  train {num(s['train_accuracy'])}   "
                      f"val {num(s['val_accuracy'])}")
