@@ -371,6 +371,9 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     if train_samples < 2 and any(layer.batch_norm for layer in exp.model.hidden):
         found.append(("task.samples", f"{t.samples} is not allowed with batch norm; it needs at "
                       "least 2 training samples"))
+    if tr.batch_size == 1 and any(layer.batch_norm for layer in exp.model.hidden):
+        found.append(("training.batch_size", "1 is not allowed with batch norm; batch norm "
+                      "normalizes over a batch, so it needs at least 2 samples per batch"))
     if tr.nesterov and (tr.optimizer != "sgd" or tr.momentum <= 0):
         found.append(("training.nesterov", "true is not allowed; Nesterov needs optimizer = sgd "
                       "and training.momentum > 0"))
@@ -413,7 +416,7 @@ def dumps(exp: Experiment) -> str:
 
 def loads(text: str, source: str = "experiment") -> Experiment:
     """An Experiment from untrusted TOML text (bounded in size and nesting before parsing)."""
-    return from_dict(parse_toml(text, shown(source)))
+    return from_dict(parse_toml(text, shown(source, 300)))
 
 
 def save(exp: Experiment, path: str | Path) -> Path:

@@ -20,10 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from nnplay.errors import ExperimentError
-from nnplay.experiment import Experiment, dumps, from_dict, loads, to_dict
+from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
 from nnplay.files import write_atomic
-from nnplay.model import build_model, output_head, probabilities
+from nnplay.memory import check_fits, limit_bytes, model_bytes
+from nnplay.model import build_model, output_head, probabilities, state_shapes
 from nnplay.tasks import expand_features, task_shape
+from nnplay.untrusted import MAX_TEXT_BYTES, parse_json, shown
 
 FORMATS = (".pt", ".safetensors", ".onnx", ".npz")  # weights that load back for prediction
 EXPORT_SUFFIXES = (*FORMATS, ".py")
@@ -91,7 +93,9 @@ def _onnx_bytes(model, exp: Experiment) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading back
+# Reading back: every file is untrusted. The experiment is read first (bounded), then each
+# tensor's name, shape and dtype are checked against it from headers, before anything of the
+# declared size is allocated or a network is built.
 
 
 def read_experiment(path: str | Path) -> Experiment:
@@ -99,8 +103,8 @@ def read_experiment(path: str | Path) -> Experiment:
 
 
 def _foreign(path: Path, why: str) -> ExperimentError:
-    return ExperimentError(f"{path}: not an nnplay export ({why}); nnplay reads {', '.join(FORMATS)} "
-                           "files that it wrote")
+    return ExperimentError(f"{shown(path, 300)}: not an nnplay export ({why}); nnplay reads "
+                           f"{', '.join(FORMATS)} files that it wrote")
 
 
 class Predictor:
@@ -125,19 +129,23 @@ class Predictor:
 
 
 def load_predictor(path: str | Path) -> Predictor:
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.is_file():
-        raise ExperimentError(f"{path}: no such file")
+        raise ExperimentError(f"{shown(path, 300)}: no such file")
     if path.suffix not in FORMATS:
-        raise _foreign(path, f"{path.suffix or 'no suffix'} is not a weights format")
-    if path.suffix == ".onnx":
-        return _onnx_predictor(path)
-    exp, state = _read_state(path)
+        raise _foreign(path, f"{shown(path.suffix) or 'no suffix'} is not a weights format")
     try:
-        model = build_model(exp)
-        model.load_state_dict(state)
-    except (RuntimeError, KeyError) as e:
-        raise _foreign(path, f"weights do not fit its experiment: {str(e).splitlines()[0]}") from None
+        with warnings.catch_warnings():  # only nnplay's one line reaches the terminal
+            warnings.simplefilter("ignore")
+            if path.suffix == ".onnx":
+                return _onnx_predictor(path)
+            exp, state = _read_state(path)
+    except ExperimentError:
+        raise
+    except Exception as e:  # a foreign or damaged file: torch, safetensors, numpy, onnx differ
+        raise _foreign(path, e.__class__.__name__) from None
+    model = build_model(exp)
+    model.load_state_dict(state)
     model.eval()
     return Predictor(exp, lambda x: _torch_run(model, x))
 
@@ -149,47 +157,214 @@ def _torch_run(model, x):
         return model(torch.from_numpy(x)).numpy()
 
 
+def _expected_dtype(name: str) -> str:
+    return "int64" if name.endswith("num_batches_tracked") else "float32"
+
+
+def _check_fits(path: Path, exp: Experiment, found: dict[str, tuple[tuple, str]]) -> None:
+    """`found` (name -> (shape, dtype)) must be exactly the tensors `exp`'s network has."""
+    expected = state_shapes(exp)
+    for name in found:
+        if name not in expected:
+            raise _foreign(path, f"it holds a tensor {shown(name, 40)!r} that its experiment's "
+                                 "network does not have")
+    for name, shape in expected.items():
+        if name not in found:
+            raise _foreign(path, f"{name} is missing")
+        got_shape, dtype = found[name]
+        if tuple(got_shape) != shape:
+            raise _foreign(path, f"{name} has shape {tuple(got_shape)}; its experiment needs "
+                                 f"{shape}")
+        if dtype != _expected_dtype(name):
+            raise _foreign(path, f"{name} is {shown(dtype, 20)}; nnplay writes "
+                                 f"{_expected_dtype(name)}")
+
+
+def _check_size(path: Path, exp: Experiment) -> None:
+    """A weights file is about the size of its network; much larger is not ours."""
+    check_fits(2 * model_bytes(exp), f"{shown(path, 300)}: its network")
+    if path.stat().st_size > 2 * model_bytes(exp) + 2**20:
+        raise _foreign(path, f"{path.stat().st_size} bytes is far more than its experiment's "
+                             "network needs")
+
+
 def _read_state(path: Path):
+    if path.suffix == ".pt":
+        return _read_pt(path)
+    if path.suffix == ".safetensors":
+        return _read_safetensors(path)
+    return _read_npz(path)
+
+
+def _read_pt(path: Path):
     import torch
 
-    try:
-        if path.suffix == ".pt":
-            beside = path.with_suffix(".toml")
-            if not beside.is_file():
-                raise _foreign(path, f"its experiment {beside.name} is missing beside it")
-            from nnplay.experiment import load_file
+    beside = path.with_suffix(".toml")
+    if not beside.is_file():
+        raise _foreign(path, f"its experiment {shown(beside.name)} is missing beside it")
+    exp = load_file(beside)
+    _check_size(path, exp)
+    # mmap: tensors are not read until copied into the model, after their shapes are checked
+    state = torch.load(path, weights_only=True, mmap=True, map_location="cpu")
+    if not (isinstance(state, dict) and all(isinstance(k, str) for k in state)
+            and all(isinstance(v, torch.Tensor) for v in state.values())):
+        raise _foreign(path, f"it holds {type(state).__name__!r}, not a table of named tensors")
+    _check_fits(path, exp, {k: (tuple(v.shape), str(v.dtype).removeprefix("torch."))
+                            for k, v in state.items()})
+    return exp, state
 
-            return load_file(beside), torch.load(path, weights_only=True)
-        if path.suffix == ".safetensors":
-            from safetensors import safe_open
 
-            with safe_open(str(path), framework="pt") as f:
-                meta = (f.metadata() or {}).get(METADATA_KEY)
-                if meta is None:
-                    raise _foreign(path, "no experiment in its metadata")
-                return loads(meta, source=str(path)), {k: f.get_tensor(k) for k in f.keys()}
-        with np.load(path, allow_pickle=False) as data:
-            if NPZ_KEY not in data:
-                raise _foreign(path, "no experiment inside")
-            exp = from_dict(json.loads(str(data[NPZ_KEY])))
-            return exp, {k: torch.from_numpy(data[k]) for k in data.files if k != NPZ_KEY}
-    except ExperimentError:
-        raise
-    except Exception as e:  # a foreign or damaged file: torch, safetensors and numpy differ
-        raise _foreign(path, e.__class__.__name__) from None
+_SAFETENSORS_DTYPES = {"F32": "float32", "I64": "int64"}
+MAX_HEADER_BYTES = 4 * 2**20
+
+
+def _read_safetensors(path: Path):
+    from safetensors import safe_open
+
+    with open(path, "rb") as f:
+        header = int.from_bytes(f.read(8), "little")
+    if header > MAX_HEADER_BYTES:
+        raise _foreign(path, f"a header of {header} bytes")
+    with safe_open(str(path), framework="pt") as f:
+        meta = (f.metadata() or {}).get(METADATA_KEY)
+        if meta is None:
+            raise _foreign(path, "no experiment in its metadata")
+        exp = loads(meta, source=str(path))
+        _check_size(path, exp)
+        found = {}
+        for k in f.keys():
+            part = f.get_slice(k)
+            found[k] = (tuple(part.get_shape()), _SAFETENSORS_DTYPES.get(part.get_dtype(),
+                                                                         part.get_dtype()))
+        _check_fits(path, exp, found)
+        return exp, {k: f.get_tensor(k) for k in f.keys()}
+
+
+MAX_NPZ_MEMBERS = 200
+
+
+def _npy_header(stream):
+    """(shape, fortran_order, dtype) of an .npy stream, its data not read."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream, max_header_size=10_000)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(stream, max_header_size=10_000)
+    raise ValueError("unsupported .npy version")
+
+
+def _npy_read(stream, shape, fortran, dtype) -> np.ndarray:
+    """Exactly the bytes the (already checked) header declares; short data is an error."""
+    count = int(np.prod(shape, dtype=np.int64))
+    data = stream.read(count * dtype.itemsize)
+    if len(data) != count * dtype.itemsize:
+        raise ValueError("truncated array")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+
+
+def _read_npz(path: Path):
+    import zipfile
+
+    import torch
+
+    with zipfile.ZipFile(path) as z:
+        members = [m for m in z.namelist() if m.endswith(".npy")]
+        if len(z.namelist()) > MAX_NPZ_MEMBERS or len(members) != len(z.namelist()):
+            raise _foreign(path, "not an archive of arrays nnplay writes")
+        key = NPZ_KEY + ".npy"
+        if key not in members:
+            raise _foreign(path, "no experiment inside")
+        with z.open(key) as stream:
+            shape, fortran, dtype = _npy_header(stream)
+            if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_TEXT_BYTES:
+                raise _foreign(path, "its experiment is not a text")
+            text = str(_npy_read(stream, shape, fortran, dtype)[()])
+        exp = from_dict(parse_json(text, shown(path, 300)))
+        _check_size(path, exp)
+        headers = {}
+        for member in members:
+            if member != key:
+                with z.open(member) as stream:
+                    headers[member[:-4]] = _npy_header(stream)
+        _check_fits(path, exp, {k: (shape, dtype.name) for k, (shape, _, dtype) in headers.items()})
+        state = {}
+        for name, header in headers.items():
+            with z.open(name + ".npy") as stream:
+                _npy_header(stream)
+                state[name] = torch.from_numpy(_npy_read(stream, *header))
+        return exp, state
+
+
+# What nnplay's ONNX exports contain; any other operator (a shape-building or looping one above
+# all) means a graph nnplay did not write.
+ONNX_OPERATORS = {"Gemm", "BatchNormalization", "Identity", "Relu", "Tanh", "Sigmoid", "Gelu",
+                  "LeakyRelu", "LogSoftmax"}
 
 
 def _onnx_predictor(path: Path) -> Predictor:
     import onnx
-    import onnxruntime
 
-    try:
-        proto = onnx.load(str(path))
-        meta = {p.key: p.value for p in proto.metadata_props}.get(METADATA_KEY)
-        session = onnxruntime.InferenceSession(proto.SerializeToString())
-    except Exception as e:
-        raise _foreign(path, e.__class__.__name__) from None
+    if path.stat().st_size > limit_bytes() // 4:
+        raise _foreign(path, "too large")
+    proto = onnx.load(str(path), load_external_data=False)
+    meta = {p.key: p.value for p in proto.metadata_props}.get(METADATA_KEY)
     if meta is None:
         raise _foreign(path, "no experiment in its metadata")
-    return Predictor(loads(meta, source=str(path)),
-                     lambda x: session.run(None, {"input": x})[0])
+    exp = loads(meta, source=str(path))
+    _check_size(path, exp)
+    _check_onnx_graph(path, proto, exp)
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # errors only: warnings would reach the terminal
+    session = onnxruntime.InferenceSession(proto.SerializeToString(), options)
+    units = output_head(exp).units
+
+    def run(x):
+        out = session.run(["output"], {"input": x})[0]
+        if out.shape != (len(x), units):
+            raise _foreign(path, f"its graph answered shape {out.shape}, not ({len(x)}, {units})")
+        return out
+
+    return Predictor(exp, run)
+
+
+def _onnx_value_shape(value) -> tuple[int, list]:
+    t = value.type.tensor_type
+    return t.elem_type, [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
+
+
+def _check_onnx_graph(path: Path, proto, exp: Experiment) -> None:
+    """Only the structure nnplay exports: one float input `input` (batch, inputs), one float
+    output `output` (batch, units), known operators, weights of the experiment's shapes."""
+    from onnx import TensorProto
+
+    g = proto.graph
+    float32 = TensorProto.FLOAT
+    inputs, units = task_shape(exp.task).inputs, output_head(exp).units
+    real_inputs = [v for v in g.input if v.name not in {i.name for i in g.initializer}]
+    if [v.name for v in real_inputs] != ["input"] or [v.name for v in g.output] != ["output"]:
+        raise _foreign(path, "its graph's inputs or outputs are not nnplay's")
+    if _onnx_value_shape(real_inputs[0]) != (float32, [None, inputs]):
+        raise _foreign(path, f"its input is not {inputs} float numbers per sample")
+    if _onnx_value_shape(g.output[0]) != (float32, [None, units]):
+        raise _foreign(path, f"its output is not {units} float numbers per sample")
+    if proto.functions or len(g.node) > 6 * (len(exp.model.hidden) + 1) + 4:
+        raise _foreign(path, "its graph is not the network its experiment describes")
+    for node in g.node:
+        if node.op_type not in ONNX_OPERATORS or node.domain not in ("", "ai.onnx"):
+            raise _foreign(path, f"its graph uses the operator {shown(node.op_type, 30)!r}")
+        if any(a.type in (a.GRAPH, a.GRAPHS, a.TENSOR, a.TENSORS) for a in node.attribute):
+            raise _foreign(path, "its graph carries subgraphs or tensors in its operators")
+    expected = state_shapes(exp)
+    largest = max(int(np.prod(s, dtype=np.int64)) for s in expected.values())
+    for init in g.initializer:
+        if init.data_location == TensorProto.EXTERNAL or init.external_data:
+            raise _foreign(path, "its weights point to another file")
+        dims = tuple(init.dims)
+        if init.name in expected and dims != expected[init.name]:
+            raise _foreign(path, f"{init.name} has shape {dims}; its experiment needs "
+                                 f"{expected[init.name]}")
+        if int(np.prod(dims, dtype=np.int64)) > largest or init.data_type != float32:
+            raise _foreign(path, f"its tensor {shown(init.name, 40)!r} is not one of its "
+                                 "network's")

@@ -21,6 +21,7 @@ import torch
 
 from nnplay.experiment import Experiment, check
 from nnplay.history import History, Snapshot, bucket_means, goal_result
+from nnplay.memory import check_training_fits
 from nnplay.model import build_model, linear_layers, output_head
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import make_datasets, task_shape
@@ -41,6 +42,7 @@ def kept_weights_note(epoch: int, val_loss: float) -> str:
 class Trainer:
     def __init__(self, exp: Experiment):
         check(exp)
+        check_training_fits(exp)  # before any data or weights are allocated
         torch.set_num_threads(1)  # small nets lose nothing, and the UI keeps a core
         self.exp = exp
         t = exp.training

@@ -39,15 +39,15 @@ def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
         with open(path, "rb") as f:
             data = f.read(limit + 1)
     except OSError as e:
-        raise ExperimentError(f"{shown(path)}: cannot read ({e.strerror or e.__class__.__name__})"
-                              ) from None
+        reason = e.strerror or e.__class__.__name__
+        raise ExperimentError(f"{shown(path, 300)}: cannot read ({reason})") from None
     if len(data) > limit:
-        raise ExperimentError(f"{shown(path)}: too large for an experiment (more than "
+        raise ExperimentError(f"{shown(path, 300)}: too large for an experiment (more than "
                               f"{limit // 1024} kB)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ExperimentError(f"{shown(path)}: not UTF-8 text") from None
+        raise ExperimentError(f"{shown(path, 300)}: not UTF-8 text") from None
 
 
 def _skip_string(text: str, i: int) -> int:
