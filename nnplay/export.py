@@ -2,12 +2,14 @@
 
 The format follows the suffix:
 - .pt           a plain state_dict (torch.load(path, weights_only=True)); the Experiment is
-                written beside it as a preset TOML of the same stem
+                written beside it as a preset TOML of the same stem, and also inside the .pt's
+                zip archive (an extra record torch.load ignores): the .toml is written first, so
+                a crash between the two leaves the previous .pt whole, its experiment with it
 - .safetensors  tensors, with the Experiment (TOML) in the metadata
 - .onnx         the network for onnxruntime, with the Experiment (TOML) in metadata_props
 - .npz          one array per state_dict entry, plus the Experiment as JSON
 - .py           not weights: a plain PyTorch script (and its data) that reproduces the run
-Every write is atomic.
+Every write is atomic, and `~` in a path means the home folder.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
-from nnplay.files import write_atomic
+from nnplay.files import signals_held, write_atomic
 from nnplay.memory import check_fits, limit_bytes, model_bytes
 from nnplay.model import build_model, output_head, probabilities, state_shapes
 from nnplay.tasks import expand_features, task_shape
@@ -33,12 +35,28 @@ METADATA_KEY = "nnplay.experiment"
 NPZ_KEY = "__nnplay_experiment__"
 
 
+PT_EXPERIMENT = "nnplay_experiment.toml"  # the record inside a .pt archive
+
+
 def check_export_path(path: str | Path) -> Path:
-    path = Path(path)
+    path = Path(path).expanduser()
     if path.suffix not in EXPORT_SUFFIXES:
-        raise ExperimentError(f"{path}: unknown export format {path.suffix or '(none)'!r}; "
-                              f"allowed suffixes: {', '.join(EXPORT_SUFFIXES)}")
+        raise ExperimentError(f"{shown(path, 300)}: unknown export format "
+                              f"{shown(path.suffix or '(none)')!r}; allowed suffixes: "
+                              f"{', '.join(EXPORT_SUFFIXES)}")
     return path
+
+
+def export_files(path: str | Path) -> list[Path]:
+    """Every file an export to `path` writes (a .pt's experiment, a script's data)."""
+    path = check_export_path(path)
+    if path.suffix == ".pt":
+        return [path, path.with_suffix(".toml")]
+    if path.suffix == ".py":
+        from nnplay.script_export import data_path
+
+        return [path, data_path(path)]
+    return [path]
 
 
 def export(model, exp: Experiment, path: str | Path) -> list[Path]:
@@ -50,12 +68,9 @@ def export(model, exp: Experiment, path: str | Path) -> list[Path]:
         return write_script(exp, path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if path.suffix == ".pt":
-        import torch
-
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        return [write_atomic(path, buffer.getvalue()),
-                write_atomic(path.with_suffix(".toml"), dumps(exp).encode())]
+        with signals_held():  # the pair as one unit, as far as Ctrl+C and SIGTERM go
+            beside = write_atomic(path.with_suffix(".toml"), dumps(exp).encode())
+            return [write_atomic(path, _pt_bytes(state, exp)), beside]
     if path.suffix == ".safetensors":
         from safetensors.torch import save
 
@@ -66,6 +81,19 @@ def export(model, exp: Experiment, path: str | Path) -> list[Path]:
     arrays = {k: v.numpy() for k, v in state.items()}
     np.savez(buffer, **arrays, **{NPZ_KEY: np.array(json.dumps(to_dict(exp)))})
     return [write_atomic(path, buffer.getvalue())]
+
+
+def _pt_bytes(state: dict, exp: Experiment) -> bytes:
+    import zipfile
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    with zipfile.ZipFile(buffer, "a") as z:
+        folder = z.namelist()[0].split("/")[0]
+        z.writestr(f"{folder}/{PT_EXPERIMENT}", dumps(exp))
+    return buffer.getvalue()
 
 
 def _onnx_bytes(model, exp: Experiment) -> bytes:
@@ -196,13 +224,34 @@ def _read_state(path: Path):
     return _read_npz(path)
 
 
+def _pt_experiment(path: Path) -> Experiment | None:
+    """The experiment recorded inside a .pt archive (None: an older export without one)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        entries = [i for i in z.infolist() if i.filename.endswith("/" + PT_EXPERIMENT)]
+        if not entries:
+            return None
+        if len(entries) > 1 or entries[0].file_size > MAX_TEXT_BYTES:
+            raise _foreign(path, "its experiment record is not nnplay's")
+        with z.open(entries[0]) as f:
+            data = f.read(MAX_TEXT_BYTES + 1)
+    try:
+        text = data[:MAX_TEXT_BYTES].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _foreign(path, "its experiment record is not text") from None
+    return loads(text, source=str(path))
+
+
 def _read_pt(path: Path):
     import torch
 
-    beside = path.with_suffix(".toml")
-    if not beside.is_file():
-        raise _foreign(path, f"its experiment {shown(beside.name)} is missing beside it")
-    exp = load_file(beside)
+    exp = _pt_experiment(path)
+    if exp is None:
+        beside = path.with_suffix(".toml")
+        if not beside.is_file():
+            raise _foreign(path, f"its experiment {shown(beside.name)} is missing beside it")
+        exp = load_file(beside)
     _check_size(path, exp)
     # mmap: tensors are not read until copied into the model, after their shapes are checked
     state = torch.load(path, weights_only=True, mmap=True, map_location="cpu")
