@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -57,6 +59,56 @@ def export_files(path: str | Path) -> list[Path]:
 
         return [path, data_path(path)]
     return [path]
+
+
+def check_export_targets(paths: list[str | Path], read_from: list[Path] = ()) -> list[Path]:
+    """Refuse, before any training, exports that cannot be written: an unknown suffix, two
+    exports writing one file, a file the run was read from, a folder, a parent that is a file,
+    a name too long, a folder nnplay cannot create files in. Returns the paths, `~` expanded."""
+    out, owners = [], {}
+    inputs = {_identity(p) for p in read_from}
+    for raw in paths:
+        path = check_export_path(raw)
+        for target in export_files(path):
+            key = _identity(target)
+            if key in owners:
+                raise ExperimentError(f"--export {shown(raw, 300)}: it writes {shown(target, 300)}"
+                                      f", which --export {shown(owners[key], 300)} writes too")
+            owners[key] = raw
+            if key in inputs:
+                raise ExperimentError(f"--export {shown(raw, 300)}: it would overwrite "
+                                      f"{shown(target, 300)}, which this run was read from; "
+                                      "export under another name")
+            _check_writable(target)
+        out.append(path)
+    return out
+
+
+def _identity(path: Path) -> str:
+    return os.path.normcase(os.path.abspath(Path(path).expanduser()))
+
+
+def _check_writable(path: Path) -> None:
+    def refuse(why: str) -> ExperimentError:
+        return ExperimentError(f"{shown(path, 300)}: cannot write it ({why})")
+
+    if path.is_dir():
+        raise refuse("it is a folder")
+    if len(os.fsencode(path.name)) > 255:
+        raise refuse("the file name is longer than 255 bytes")
+    folder = path.parent
+    while not folder.exists():  # write_atomic creates missing folders
+        if folder.is_symlink() or folder == folder.parent:
+            raise refuse(f"{shown(folder, 300)} cannot be created")
+        folder = folder.parent
+    if not folder.is_dir():
+        raise refuse(f"{shown(folder, 300)} is a file, not a folder")
+    try:  # the one honest test: create (and remove) a file there
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".nnplay-probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise refuse(e.strerror or e.__class__.__name__) from None
 
 
 def export(model, exp: Experiment, path: str | Path) -> list[Path]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nnplay.experiment import Experiment
-from nnplay.files import write_atomic
+from nnplay.files import signals_held, write_atomic
 from nnplay.model import output_head
 from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, LOSSES, OPTIMIZERS
 from nnplay.tasks import make_datasets, task_shape
@@ -46,11 +46,12 @@ def write_script(exp: Experiment, path: str | Path) -> list[Path]:
     np.savez(buffer, x_train=x, y_train=y, x_val=xv, y_val=yv)
     content = buffer.getvalue()
     data = data_path(path)
-    if not (data.is_file() and data.stat().st_size == len(content)
-            and data.read_bytes() == content):  # the same data: keep the file as it is
-        write_atomic(data, content)
     digest = hashlib.sha256(content).hexdigest()
-    return [write_atomic(path, script_text(exp, data.name, digest).encode()), data]
+    with signals_held():  # the pair as one unit, as far as Ctrl+C and SIGTERM go
+        if not (data.is_file() and data.stat().st_size == len(content)
+                and data.read_bytes() == content):  # the same data: keep the file as it is
+            write_atomic(data, content)
+        return [write_atomic(path, script_text(exp, data.name, digest).encode()), data]
 
 
 def _module_lines(exp: Experiment) -> list[str]:
