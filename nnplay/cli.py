@@ -27,16 +27,16 @@ class Interrupted(BaseException):
 
     def __init__(self, signum: int):
         super().__init__(signum)
-        self.exit_code = 128 + signum
+        self.signum, self.exit_code = signum, 128 + signum
 
 
 def _on_signal(signum, frame):
     raise Interrupted(signum)
 
 
-def handle_signals() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _on_signal)
+def handle_signals() -> dict:
+    """Ctrl+C and SIGTERM raise Interrupted; returns the handlers they had."""
+    return {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
 # Options whose value may start with "-" (a negative number): argparse would take it for an option.
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    handle_signals()
+    previous = handle_signals()
     try:
         return args.func(args)
     except ExperimentError as e:
@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader left early (nnplay ... | head): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _command_names(parser) -> set[str]:
@@ -230,7 +233,10 @@ def cmd_train(args) -> int:
     if progress:
         progress.close()
     exports, failed = [], False
-    for path in targets if interrupted is None else []:
+    # Ctrl+C during training keeps what was learned (the summary says stopped); SIGTERM asks
+    # the program to end, so nothing more is written.
+    go_on = interrupted is None or interrupted.signum == signal.SIGINT
+    for path in targets if go_on else []:
         try:
             exports += [str(p) for p in export(trainer.model, exp, path)]
         except OSError as e:  # the disk filled, the folder went away: the others still go

@@ -315,7 +315,9 @@ def _read_pt(path: Path):
     return exp, state
 
 
-_SAFETENSORS_DTYPES = {"F32": "float32", "I64": "int64"}
+_SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16",
+                       "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8",
+                       "U8": "uint8", "BOOL": "bool"}
 MAX_HEADER_BYTES = 4 * 2**20
 
 
