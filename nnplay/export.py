@@ -92,18 +92,19 @@ def _check_writable(path: Path) -> None:
     def refuse(why: str) -> ExperimentError:
         return ExperimentError(f"{shown(path, 300)}: cannot write it ({why})")
 
-    if path.is_dir():
-        raise refuse("it is a folder")
     if len(os.fsencode(path.name)) > 255:
         raise refuse("the file name is longer than 255 bytes")
-    folder = path.parent
-    while not folder.exists():  # write_atomic creates missing folders
-        if folder.is_symlink() or folder == folder.parent:
-            raise refuse(f"{shown(folder, 300)} cannot be created")
-        folder = folder.parent
-    if not folder.is_dir():
-        raise refuse(f"{shown(folder, 300)} is a file, not a folder")
-    try:  # the one honest test: create (and remove) a file there
+    try:
+        if path.is_dir():
+            raise refuse("it is a folder")
+        folder = path.parent
+        while not folder.exists():  # write_atomic creates missing folders
+            if folder.is_symlink() or folder == folder.parent:
+                raise refuse(f"{shown(folder, 300)} cannot be created")
+            folder = folder.parent
+        if not folder.is_dir():
+            raise refuse(f"{shown(folder, 300)} is a file, not a folder")
+        # the one honest test: create (and remove) a file there
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".nnplay-probe.", suffix=".tmp")
         os.close(fd)
         os.unlink(probe)
