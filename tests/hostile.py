@@ -10,14 +10,11 @@ from pathlib import Path
 from nnplay.cli import main
 
 RUNNER = """
-import resource, sys
+import json, resource, sys
 from nnplay.cli import main
-try:
-    code = main(sys.argv[2:])
-finally:
-    with open(sys.argv[1], "w") as f:
-        f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
-sys.exit(code)
+codes = [main(argv) for argv in json.loads(sys.argv[2])]
+with open(sys.argv[1], "w") as f:
+    json.dump([codes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss], f)
 """
 
 
@@ -45,9 +42,12 @@ def assert_json(out: str) -> dict:
                       parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
 
 
-def measured(tmp_path: Path, *argv, timeout: float = 60) -> tuple[subprocess.CompletedProcess, int]:
-    """The CLI in a fresh process: (result, its peak resident memory in bytes)."""
-    rss_file = tmp_path / "maxrss.txt"
-    result = subprocess.run([sys.executable, "-c", RUNNER, str(rss_file), *map(str, argv)],
-                            capture_output=True, text=True, timeout=timeout)
-    return result, int(rss_file.read_text()) * 1024  # ru_maxrss is in kB on Linux
+def measured(tmp_path: Path, runs: list[list], timeout: float = 120):
+    """Several CLI runs in one fresh process: (result, exit codes, peak resident memory in
+    bytes over all of them)."""
+    out = tmp_path / "measured.json"
+    argv = json.dumps([[str(a) for a in run] for run in runs])
+    result = subprocess.run([sys.executable, "-c", RUNNER, str(out), argv], capture_output=True,
+                            text=True, timeout=timeout)
+    codes, maxrss = json.loads(out.read_text())
+    return result, codes, maxrss * 1024  # ru_maxrss is in kB on Linux

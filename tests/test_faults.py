@@ -227,8 +227,7 @@ def test_a_signal_during_training_ends_with_a_summary(tmp_path, signum, code):
     assert good.is_file() == (signum == signal.SIGINT)  # Ctrl+C keeps what was learned
 
 
-@pytest.mark.parametrize("signum, delay", [(signal.SIGTERM, 0.0), (signal.SIGINT, 0.35),
-                                           (signal.SIGTERM, 0.5), (signal.SIGTERM, 0.8)])
+@pytest.mark.parametrize("signum, delay", [(signal.SIGTERM, 0.0), (signal.SIGINT, 0.4)])
 def test_a_signal_at_any_moment_of_an_export_leaves_whole_files(tmp_path, signum, delay):
     """A slow export (a wide network, four formats) interrupted at several moments."""
     good = tmp_path / "w.onnx"
@@ -236,7 +235,7 @@ def test_a_signal_at_any_moment_of_an_export_leaves_whole_files(tmp_path, signum
     targets = [tmp_path / f"w{s}" for s in (".pt", ".onnx", ".safetensors", ".npz")]
     code, out, err = signal_at(
         tmp_path, "export", signum, "train", "first-gt-fifth", "--set", "task.samples=20",
-        "--set", "training.epochs=1", "--set", "model.hidden=[1024, 1024]", "--set",
+        "--set", "training.epochs=1", "--set", "model.hidden=[512, 512]", "--set",
         "goal.epochs=0", *[a for t in targets for a in ("--export", t)], delay=delay)
     if code == -signum:  # it came after the run was over, while Python was shutting down
         assert out.count("exported  ") == len(targets) + 1, out
@@ -278,7 +277,15 @@ HOSTILE_TEXTS = [
 ]
 
 
+RUN_ALL = """
+import runpy, sys
+for script in sys.argv[1:]:
+    runpy.run_path(script, run_name="__main__")
+"""
+
+
 def test_an_exported_script_runs_no_text_from_the_experiment(tmp_path):
+    scripts, expected = [], {}
     for i, text in enumerate(HOSTILE_TEXTS):
         exp = with_overrides(load_preset("first-gt-fifth"), {
             "meta.title": text, "meta.description": text, "meta.hints": [text, text],
@@ -287,8 +294,12 @@ def test_an_exported_script_runs_no_text_from_the_experiment(tmp_path):
         folder.mkdir()
         name = "ru'n\"" + ('"""' if i % 2 else "'''") + ".py"
         written = export(Trainer(exp).model, exp, folder / name)
-        result = subprocess.run([sys.executable, str(written[0])], capture_output=True,
-                                text=True, timeout=120, cwd=folder)
-        assert result.returncode == 0, result.stderr
-        assert not (folder / "PWNED").exists() and not (tmp_path / "PWNED").exists()
-        assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in written)
+        scripts.append(str(written[0]))
+        expected[folder] = sorted(p.name for p in written)
+    result = subprocess.run([sys.executable, "-c", RUN_ALL, *scripts], capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("epoch 1 ") == len(HOSTILE_TEXTS)  # every script trained
+    assert not list(tmp_path.rglob("PWNED"))
+    for folder, names in expected.items():
+        assert sorted(p.name for p in folder.iterdir()) == names

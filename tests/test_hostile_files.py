@@ -314,13 +314,16 @@ def test_nan_weights_answer_strict_json(tmp_path, capsys, good):
         assert assert_json(out)["predictions"][0]["probabilities"] == [None, None]
 
 
-@pytest.mark.parametrize("case", ["huge sidecar", "(1, 2^30) bomb", "ConstantOfShape bomb",
-                                  "huge experiment"])
-def test_the_worst_files_are_refused_with_little_memory(tmp_path, good, case):
-    """Peak memory of the whole process (Python, torch, numpy imported) while refusing."""
-    path = next(p for _, name, p, _ in all_cases(tmp_path, good) if name == case)
-    result, peak = measured(tmp_path, "predict", path, *INPUT)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    print(f"peak memory refusing {case}: {peak / 2**20:.0f} MB")
+WORST = ["huge sidecar", "huge embedded", "(1, 2^30) bomb", "ConstantOfShape bomb",
+         "huge experiment", "lying header length", "huge experiment string"]
+
+
+def test_the_worst_files_are_refused_with_little_memory(tmp_path, good):
+    """Peak memory of one process (Python, torch, numpy, onnx imported) refusing them all."""
+    paths = {name: p for _, name, p, _ in all_cases(tmp_path, good) if name in WORST}
+    assert set(paths) == set(WORST)
+    result, codes, peak = measured(tmp_path, [["predict", p, *INPUT] for p in paths.values()])
+    assert codes == [2] * len(WORST), result.stderr
+    assert result.stderr.count("\n") == len(WORST) and "Traceback" not in result.stderr
+    print(f"peak memory refusing the worst files: {peak / 2**20:.0f} MB")
     assert peak < 600 * 2**20
