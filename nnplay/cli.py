@@ -75,7 +75,7 @@ class Parser(argparse.ArgumentParser):
     """Argparse, but a usage error is one line on stderr (exit 2), like our own errors."""
 
     def error(self, message):
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {shown(message, 300)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> Parser:
@@ -216,7 +216,8 @@ def cmd_train(args) -> int:
     from nnplay.memory import check_training_fits
 
     exp = experiment_from_args(args)
-    read_from = [Path(args.target).expanduser()] if Path(args.target).expanduser().is_file() else []
+    source = Path(args.target).expanduser()
+    read_from = [source, source.with_suffix(".toml")] if source.is_file() else []
     # refuse what cannot be written or run before training, not after
     targets = check_export_targets(args.export, read_from)
     check_training_fits(exp)

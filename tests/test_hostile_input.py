@@ -193,3 +193,10 @@ def test_a_diverging_bce_run_ends_as_diverged(capsys):
     assert code == 3 and err == "", err
     summary = assert_json(out)
     assert summary["status"] == "diverged" and summary["val_loss"] is not None
+
+
+def test_argparse_errors_are_escaped_too(capsys):
+    with pytest.raises(SystemExit) as info:
+        run(capsys, "train", "first-gt-fifth", "\x1b[31mred\nline")
+    assert info.value.code == 2
+    assert_refused(2, capsys.readouterr().err, "\\x1b[31mred\\nline")
