@@ -16,6 +16,7 @@ from textual_plotext import PlotextPlot
 
 from nnplay.history import thin
 from nnplay.lab.boundary import BoundaryGrid, cell_of
+from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
 from nnplay.tui.session import View
 
 CHART_POINTS = 200
@@ -58,24 +59,32 @@ class LiveText(Widget):
 
 
 class LossChart(PlotextPlot):
+    """Step losses (averaged), train and validation loss; logarithmic when they span decades."""
+
     def draw(self, view: View) -> None:
-        h, plt = view.snapshot.history, self.plt
-        plt.clear_data()
-        plt.title("loss")
-        if h.step_loss:
-            s = view.snapshot  # averaged step losses spread evenly over the steps done
-            x = np.linspace(1, s.step, len(h.step_loss)) / s.steps_per_epoch
-            plt.plot(list(x), h.step_loss, label="batch (avg)", color="gray", marker="braille")
+        h, s, plt = view.snapshot.history, view.snapshot, self.plt
+        series = []  # (x, y, label, colour), finite points only
+        if h.step_loss:  # averaged step losses spread evenly over the steps done
+            x = np.linspace(1, max(s.step, 1), len(h.step_loss)) / max(s.steps_per_epoch, 1)
+            series.append((*finite_points(x, h.step_loss), "batch (avg)", "gray"))
         if h.epoch:
-            plt.plot(thin(h.epoch, CHART_POINTS), thin(h.train_loss, CHART_POINTS), label="train",
-                     color="orange", marker="braille")
-            plt.plot(thin(h.epoch, CHART_POINTS), thin(h.val_loss, CHART_POINTS),
-                     label="validation", color="blue", marker="braille")
+            epochs = thin(h.epoch, CHART_POINTS)
+            series.append((*finite_points(epochs, thin(h.train_loss, CHART_POINTS)), "train",
+                           "orange"))
+            series.append((*finite_points(epochs, thin(h.val_loss, CHART_POINTS)), "validation",
+                           "blue"))
+        points = [(xs, ys) for xs, ys, _, _ in series]
+        log = wants_log(points)
+        if log:
+            points = to_log(points)
+        plt.clear_figure()  # also forgets the last draw's ticks; the theme is set per render
+        plt.title("loss (log scale)" if log else "loss")
+        for (xs, ys), (_, _, label, colour) in zip(points, series):
+            if xs:
+                plt.plot(xs, ys, label=label, color=colour, marker="braille")
+        if log:
+            plt.yticks(*log_ticks(points))
         plt.xlabel("epoch")
-        if h.step_loss and min(h.step_loss) > 0 and max(h.step_loss) / min(h.step_loss) > 100:
-            plt.yscale("log")
-        else:
-            plt.yscale("linear")
         self.refresh()
 
 
@@ -84,21 +93,24 @@ class SecondChart(PlotextPlot):
 
     def draw(self, view: View) -> None:
         h, plt = view.snapshot.history, self.plt
-        plt.clear_data()
+        plt.clear_figure()
         if view.fit is not None:
-            targets, predictions = view.fit
+            targets, predictions = finite_points(*view.fit)
             plt.title("validation: prediction vs target")
-            plt.scatter(list(targets), list(predictions), color="blue", marker="dot")
-            low, high = float(min(targets)), float(max(targets))
-            plt.plot([low, high], [low, high], color="gray")
+            if targets:
+                plt.scatter(targets, predictions, color="blue", marker="dot")
+                low, high = min(targets), max(targets)
+                plt.plot([low, high], [low, high], color="gray")
             plt.xlabel("target")
         else:
             plt.title("accuracy")
             if h.epoch:
-                plt.plot(thin(h.epoch, CHART_POINTS), thin(h.train_accuracy, CHART_POINTS),
-                         label="train", color="orange", marker="braille")
-                plt.plot(thin(h.epoch, CHART_POINTS), thin(h.val_accuracy, CHART_POINTS),
-                         label="validation", color="blue", marker="braille")
+                epochs = thin(h.epoch, CHART_POINTS)
+                for values, label, colour in ((h.train_accuracy, "train", "orange"),
+                                              (h.val_accuracy, "validation", "blue")):
+                    xs, ys = finite_points(epochs, thin(values, CHART_POINTS))
+                    if xs:
+                        plt.plot(xs, ys, label=label, color=colour, marker="braille")
             plt.ylim(0, 1)
             plt.xlabel("epoch")
         self.refresh()
