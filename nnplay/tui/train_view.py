@@ -6,6 +6,7 @@ It only draws `View`s that the training worker sends; it never touches torch.
 from __future__ import annotations
 
 import numpy as np
+from rich.markup import escape
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
@@ -187,9 +188,10 @@ class TrainView(Vertical):
         self.last_view = view
         s = view.snapshot
         rate = f"{s.steps_per_second:,.0f} steps/s" if s.steps_per_second else "-"
+        # Two lines, so the numbers fit beside the build panel at 120 columns.
         self.query_one("#status", LiveText).show(Text.from_markup(
-            f"[b]{s.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
-            f"lr {s.lr:.3g}  " + _metrics(s.history)))
+            f"[b]{view.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
+            f"lr {s.lr:.3g}\n" + _metrics(s.history)))
         self._diagnose(view)
         self.query_one(LossChart).draw(view)
         self.query_one(SecondChart).draw(view)
@@ -201,6 +203,15 @@ class TrainView(Vertical):
 
     _banner = None
     _flags = None
+    _note = "loading PyTorch…"
+
+    def waiting(self, note: str | None, queued: list[str]) -> None:
+        """No network yet: the status says why (None: the same as before) and which of the
+        actions pressed meanwhile will run once it is built."""
+        if note is not None:
+            self._note = note
+        waits = f"  [b]queued:[/b] {', '.join(queued)}" if queued else ""
+        self.query_one("#status", LiveText).show(Text.from_markup(escape(self._note) + waits))
 
     def _diagnose(self, view: View) -> None:
         text = "\n".join(f"⚠ {f.cause} → {f.fix}" for f in view.flags)
