@@ -14,3 +14,8 @@ def nnplay_cli():
         return subprocess.run([sys.executable, "-m", "nnplay", *args], capture_output=True,
                               text=True, timeout=timeout)
     return run
+
+
+def pytest_addoption(parser):
+    parser.addoption("--monkey-steps", type=int, default=None,
+                     help="actions per seed for the TUI monkey test (default: a quick run)")
