@@ -9,6 +9,7 @@ and terminal resizes. A failure names the seed and the actions so far, to replay
 import random
 import re
 import string
+import traceback
 
 import pytest
 from textual.command import CommandPalette
@@ -216,10 +217,12 @@ async def run_monkey(make_app, seed: int, steps: int, folder) -> int:
             for _ in range(steps):
                 await monkey.act()
                 monkey.check()
-        except BaseException as e:
+        except Exception as e:
+            cause = app._exception or e
+            trace = "".join(traceback.format_exception(cause)[-12:])
             replay = "\n".join(monkey.log[-60:])
-            raise AssertionError(f"monkey seed {seed} failed after {len(monkey.log)} actions "
-                                 f"({e!r}); the last ones:\n{replay}") from e
+            raise AssertionError(f"monkey seed {seed} failed after {len(monkey.log)} actions:\n"
+                                 f"{trace}\nthe last actions:\n{replay}") from e
         if app.session is not None:
             app.session.running = False
         await app.workers.wait_for_complete()
