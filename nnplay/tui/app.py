@@ -58,6 +58,14 @@ class SessionReady(Message):
 NEEDS_SESSION = ("toggle_training", "step", "export", "gradient_check")
 
 
+class ButtonBar(HorizontalGroup):
+    """The action buttons in a row, or in a grid of rows when the row would be cut."""
+
+    def on_resize(self) -> None:
+        needed = sum(len(str(button.label)) + 3 for button in self.query(Button))
+        self.set_class(self.size.width < needed, "wrapped")
+
+
 class PlaygroundApp(App):
     TITLE = "nnplay"
     CSS_PATH = "app.tcss"
@@ -86,11 +94,11 @@ class PlaygroundApp(App):
             yield BuildPanel(self.experiment, id="build")
             with Vertical(id="right"):
                 yield Static("", id="exercise")
-                with HorizontalGroup(id="controls"):
+                with ButtonBar(id="controls"):
                     for action in buttons():
                         yield Button(action.label, id=action.id, compact=True)
                 yield TrainView(id="train")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         if self.size.width < NARROW:  # the charts need the room; b brings the forms back

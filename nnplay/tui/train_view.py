@@ -21,6 +21,8 @@ from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
 from nnplay.tui.session import View
 
 CHART_POINTS = 200
+LOWER_FROM = 24  # rows the train view needs before it shows the network and the map
+FIT_ROOM = 5  # predictions further than this many target ranges away are drawn at the edge
 # TF Playground's palette: orange for class 0 / low values, blue for class 1 / high values.
 LOW, HIGH = (245, 147, 34), (8, 119, 189)
 CLASS_COLOURS = [(245, 147, 34), (8, 119, 189), (80, 170, 90), (200, 70, 90), (150, 110, 200),
@@ -97,10 +99,17 @@ class SecondChart(PlotextPlot):
         plt.clear_figure()
         if view.fit is not None:
             targets, predictions = finite_points(*view.fit)
-            plt.title("validation: prediction vs target")
+            title = "validation: prediction vs target"
+            if targets:
+                low, high = min(targets), max(targets)
+                room = FIT_ROOM * max(high - low, 1e-6)
+                clipped = [min(max(p, low - room), high + room) for p in predictions]
+                if clipped != predictions:  # a diverged model: keep the chart readable
+                    title += " (clipped)"
+                    predictions = clipped
+            plt.title(title)
             if targets:
                 plt.scatter(targets, predictions, color="blue", marker="dot")
-                low, high = min(targets), max(targets)
                 plt.plot([low, high], [low, high], color="gray")
             plt.xlabel("target")
         else:
@@ -183,6 +192,12 @@ class TrainView(Vertical):
             yield DecisionMap(id="map")
 
     last_view: View | None = None
+
+    def on_resize(self) -> None:
+        # In a short terminal the charts and the status are what the learner watches.
+        lower = self.query_one("#lower")
+        if lower.display != (self.size.height >= LOWER_FROM):
+            lower.display = self.size.height >= LOWER_FROM
 
     def draw(self, view: View) -> None:
         self.last_view = view
