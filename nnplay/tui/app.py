@@ -35,6 +35,7 @@ FASTEST_FRAME = 1 / 15
 NARROW = 100  # columns below which the build panel starts hidden
 UI_SHARE = 0.05
 ENDED = ("finished", "early-stopped")
+MOST_QUEUED = 10  # keys kept while the network is built
 
 
 class Progress(Message):
@@ -62,7 +63,7 @@ class ButtonBar(HorizontalGroup):
     """The action buttons in a row, or in a grid of rows when the row would be cut."""
 
     def on_resize(self) -> None:
-        needed = sum(len(str(button.label)) + 3 for button in self.query(Button))
+        needed = sum(len(str(button.label)) + 3 for button in self.query(Button)) - 1
         self.set_class(self.size.width < needed, "wrapped")
 
 
@@ -155,7 +156,7 @@ class PlaygroundApp(App):
         """True when there is no network yet: `action` then runs as soon as there is one."""
         if self.session is not None:
             return False
-        if action not in self.queued:
+        if len(self.queued) < MOST_QUEUED:  # in order, as pressed: space twice starts and pauses
             self.queued.append(action)
         self.query_one(TrainView).waiting(None, self._queued_labels())
         return True
@@ -450,7 +451,7 @@ def file_error(verb: str, path: str, error: Exception) -> str:
     if isinstance(error, OSError):
         reason = error.strerror or str(error)
         return f"Could not {verb} to {path}: {reason}. Nothing was lost; try another path."
-    return f"Could not {verb} to {path}: {error}"
+    return f"Could not {verb}: {error}"  # the core's messages name the path
 
 
 def run_app(experiment: Experiment, source: str) -> int:

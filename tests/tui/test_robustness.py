@@ -129,7 +129,7 @@ async def test_a_failed_export_or_save_is_one_message_and_the_model_stays(make_a
             await pilot.press("enter")
             await pilot.pause(0.2)
             messages = [n.message for n in app._notifications]
-            assert messages and messages[-1].startswith(f"Could not {'export' if key == 'e' else 'save'}")
+            assert messages[-1].startswith(f"Could not {'export' if key == 'e' else 'save'}")
             assert "\n" not in messages[-1] and "Traceback" not in messages[-1]
             app.clear_notifications()
         assert app.session is session and session.trainer is trainer and trainer.steps == 1
