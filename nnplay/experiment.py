@@ -8,6 +8,7 @@ messages all read from the same place.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -18,7 +19,7 @@ import tomli_w
 
 from nnplay.errors import ExperimentError
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
-from nnplay.tasks import FEATURE_MODES, TASKS, task_shape
+from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,14 +116,66 @@ class TextList(Rule):
         return "a list of text lines"
 
 
+@dataclass(frozen=True)
+class Features(Rule):
+    """task.features: a shorthand ("raw", "poly2") or a non-empty list of feature names, each at
+    most once; a list is kept in the order of FEATURES (toggles, not a sequence)."""
+
+    def check(self, value: Any) -> str | None:
+        if isinstance(value, str) and value in FEATURE_MODES:
+            return None
+        if (isinstance(value, list) and value and len(value) <= len(FEATURES)
+                and all(isinstance(v, str) and v in FEATURES for v in value)
+                and len(set(value)) == len(value)):
+            return None
+        return f"must be {self.describe()}"
+
+    def coerce(self, value: Any) -> Any:
+        return [name for name in FEATURES if name in value] if isinstance(value, list) else value
+
+    def describe(self) -> str:
+        return (f"{' or '.join(FEATURE_MODES)}, or a non-empty list of distinct names from: "
+                f"{', '.join(FEATURES)}")
+
+
+MAX_VARIANTS = 64  # a comparison's grid of variants, whoever declares it
+
+
+@dataclass(frozen=True)
+class Vary(Rule):
+    """compare.vary: field path -> the values to try; the variants are every combination."""
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return f"must be {self.describe()}"
+        for key, values in value.items():
+            if key.partition(".")[0] not in ("task", "model", "training"):
+                return f"{key} cannot be varied; must be {self.describe()}"
+            if not isinstance(values, list) or not values:
+                return f"{key} needs a non-empty list of values; must be {self.describe()}"
+        if math.prod(len(v) for v in value.values()) > MAX_VARIANTS:
+            return f"too many variants; must be {self.describe()}"
+        return None
+
+    def describe(self) -> str:
+        return (f"a table of task, model or training field = [values], at most {MAX_VARIANTS} "
+                "variants in all")
+
+
+def vary_grid(vary: dict[str, list]) -> list[dict[str, Any]]:
+    """Every combination of the varied values, as override dicts ({} when nothing varies)."""
+    keys = list(vary)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*vary.values())]
+
+
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
 def rule(r, default, doc: str = ""):
     """A dataclass field with its validation rule and a one-line help text."""
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"rule": r, "doc": doc})
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.copy(default), metadata={"rule": r, "doc": doc})
     return field(default=default, metadata={"rule": r, "doc": doc})
 
 
@@ -142,8 +195,9 @@ class TaskSpec:
     validation: str = rule(Choice(VALIDATION_MODES), "fresh",
                            "fresh: a newly generated set; split: held out of the samples")
     noise: float = rule(Number(0, 10), 0.0, "std of gaussian noise on the inputs or targets")
-    features: str = rule(Choice(FEATURE_MODES), "raw",
-                         "raw inputs, or poly2: also their squares (and x·y on 2-D tasks)")
+    features: str | list[str] = rule(
+        Features(), "raw", "raw inputs; poly2: also their squares (and x·y on 2-D tasks); or "
+        "a list of inputs for 2-D tasks, e.g. [\"x1^2\", \"x2^2\"]")
     dim: int = rule(Number(0, 4096, integer=True), 0, "input size (0: the task's default)")
     classes: int = rule(Number(0, 10, integer=True), 0, "classes (0: the task's default)")
     seed: int = rule(Number(0, 2**31 - 1, integer=True), 0, "seed of the data")
@@ -224,8 +278,16 @@ class MetaSpec:
     hints: list[str] = rule(TextList(), [], "hints, revealed one at a time")
 
 
+@dataclass
+class CompareSpec:
+    """The comparison a preset teaches: `nnplay compare NAME` runs these variants."""
+
+    vary: dict[str, list] = rule(Vary(), {}, "fields and the values to compare")
+    description: str = rule(Text(), "", "what the comparison shows")
+
+
 SECTIONS = {"task": TaskSpec, "model": ModelSpec, "training": TrainingSpec, "goal": GoalSpec,
-            "meta": MetaSpec}
+            "meta": MetaSpec, "compare": CompareSpec}
 
 
 @dataclass
@@ -235,6 +297,7 @@ class Experiment:
     training: TrainingSpec = field(default_factory=TrainingSpec)
     goal: GoalSpec = field(default_factory=GoalSpec)
     meta: MetaSpec = field(default_factory=MetaSpec)
+    compare: CompareSpec = field(default_factory=CompareSpec)
     # Overrides ("training.lr" -> 0.01) that make the exercise meet its goal.
     solution: dict[str, Any] = field(default_factory=dict)
 
@@ -267,7 +330,21 @@ def from_dict(data: dict) -> Experiment:
     check(exp)
     for path, value in exp.solution.items():  # a solution must itself be applicable
         apply_override(exp.copy(), path, value, where=f"solution.{path}")
+    for overrides in vary_grid(exp.compare.vary):  # and so must every variant compared
+        variant = exp.copy()
+        for path, value in overrides.items():
+            apply_override(variant, path, value, where=f"compare.vary.{path}")
+        check_variant(variant, overrides)
     return exp
+
+
+def check_variant(exp: Experiment, overrides: dict[str, Any]) -> None:
+    """Raise ExperimentError naming the variant when `exp` (base + overrides) does not validate."""
+    found = problems(exp)
+    if found:
+        path, message = found[0]
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in overrides.items())
+        raise ExperimentError(f"compare.vary: the variant {shown} does not work: {path}: {message}")
 
 
 def _section_from_dict(section: str, cls, table: dict):
@@ -377,6 +454,8 @@ def to_dict(exp: Experiment) -> dict:
     out: dict[str, Any] = {}
     for section, cls in SECTIONS.items():
         obj = getattr(exp, section)
+        if obj == cls() and section == "compare":  # most experiments compare nothing
+            continue
         table = {f.name: getattr(obj, f.name) for f in fields(cls) if f.name != "hidden"}
         if cls is ModelSpec:
             table = {"hidden": _hidden_to_data(exp.model), **table}
