@@ -84,27 +84,29 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
     return key.strip(), [parse_value(p) for p in parts]
 
 
-def plan(base: Experiment, vary: list[tuple[str, list[Any]]] | dict[str, list[Any]]) -> list[Variant]:
-    """Every combination of the varied values, each a validated copy of `base`.
+def plan(base: Experiment, vary: list[tuple[str, list[Any]]] | dict[str, list[Any]] = ()) -> list[Variant]:
+    """The variants to run, each a validated copy of `base` with its overrides.
 
-    `vary` is [(field path, values)] (or a dict, such as a preset's compare.vary); empty means
-    the preset's own comparison. Raises ExperimentError naming the field for a bad key or
-    value, or for a combination that does not validate, before anything runs.
+    `vary` is [(field path, values)] or a dict of them (as `--vary` gives): every combination
+    is a variant. Empty means the experiment's own comparison (its [compare] section). Raises
+    ExperimentError naming the field for a bad key or value, or for a variant that does not
+    validate, before anything runs.
     """
-    items = list(vary.items() if isinstance(vary, dict) else vary) or list(base.compare.vary.items())
-    if not items:
-        raise ExperimentError("compare: nothing to vary; give --vary section.field=v1,v2 "
-                              "(this experiment declares no comparison of its own)")
+    items = list(vary.items() if isinstance(vary, dict) else vary)
     keys = [key for key, _ in items]
     if len(set(keys)) != len(keys):
         raise ExperimentError(f"--vary {next(k for k in keys if keys.count(k) > 1)}: given twice; "
                               "list all its values in one --vary")
-    grid = {key: values for key, values in items}
+    grid = dict(items)
     problem = Vary().check(grid)
     if problem:
         raise ExperimentError(f"--vary: {problem}")
+    all_overrides = vary_grid(grid) if grid else base.compare.overrides()
+    if not all_overrides:
+        raise ExperimentError("compare: nothing to vary; give --vary section.field=v1,v2 "
+                              "(this experiment declares no comparison of its own)")
     variants = []
-    for overrides in vary_grid(grid):
+    for overrides in all_overrides:
         exp = base.copy()
         for path, value in overrides.items():
             apply_override(exp, path, value)

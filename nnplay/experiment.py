@@ -138,7 +138,14 @@ class Features(Rule):
                 f"{', '.join(FEATURES)}")
 
 
-MAX_VARIANTS = 64  # a comparison's grid of variants, whoever declares it
+MAX_VARIANTS = 64  # a comparison's variants, whoever declares them
+VARIABLE_SECTIONS = ("task", "model", "training")
+
+
+def _variable_key_problem(key: str) -> str | None:
+    if key.partition(".")[0] not in VARIABLE_SECTIONS:
+        return f"{key} cannot be varied"
+    return None
 
 
 @dataclass(frozen=True)
@@ -149,10 +156,10 @@ class Vary(Rule):
         if not isinstance(value, dict):
             return f"must be {self.describe()}"
         for key, values in value.items():
-            if key.partition(".")[0] not in ("task", "model", "training"):
-                return f"{key} cannot be varied; must be {self.describe()}"
-            if not isinstance(values, list) or not values:
-                return f"{key} needs a non-empty list of values; must be {self.describe()}"
+            problem = _variable_key_problem(key) or (
+                None if isinstance(values, list) and values else f"{key} needs a list of values")
+            if problem:
+                return f"{problem}; must be {self.describe()}"
         if math.prod(len(v) for v in value.values()) > MAX_VARIANTS:
             return f"too many variants; must be {self.describe()}"
         return None
@@ -160,6 +167,25 @@ class Vary(Rule):
     def describe(self) -> str:
         return (f"a table of task, model or training field = [values], at most {MAX_VARIANTS} "
                 "variants in all")
+
+
+@dataclass(frozen=True)
+class VariantList(Rule):
+    """compare.variants: each variant is its own table of field = value overrides."""
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, list) or len(value) > MAX_VARIANTS or not all(
+                isinstance(v, dict) and v for v in value):
+            return f"must be {self.describe()}"
+        for key in (key for variant in value for key in variant):
+            problem = _variable_key_problem(key)
+            if problem:
+                return f"{problem}; must be {self.describe()}"
+        return None
+
+    def describe(self) -> str:
+        return (f"a list of at most {MAX_VARIANTS} tables of task, model or training "
+                "field = value")
 
 
 def vary_grid(vary: dict[str, list]) -> list[dict[str, Any]]:
@@ -282,8 +308,13 @@ class MetaSpec:
 class CompareSpec:
     """The comparison a preset teaches: `nnplay compare NAME` runs these variants."""
 
-    vary: dict[str, list] = rule(Vary(), {}, "fields and the values to compare")
+    vary: dict[str, list] = rule(Vary(), {}, "fields and the values to compare (all combinations)")
+    variants: list[dict] = rule(VariantList(), [], "or: each variant's own field = value table")
     description: str = rule(Text(), "", "what the comparison shows")
+
+    def overrides(self) -> list[dict[str, Any]]:
+        """Each variant's overrides: the grid of `vary`, else `variants` ([] when neither)."""
+        return vary_grid(self.vary) if self.vary else [dict(v) for v in self.variants]
 
 
 SECTIONS = {"task": TaskSpec, "model": ModelSpec, "training": TrainingSpec, "goal": GoalSpec,
@@ -330,10 +361,10 @@ def from_dict(data: dict) -> Experiment:
     check(exp)
     for path, value in exp.solution.items():  # a solution must itself be applicable
         apply_override(exp.copy(), path, value, where=f"solution.{path}")
-    for overrides in vary_grid(exp.compare.vary):  # and so must every variant compared
+    for overrides in exp.compare.overrides():  # and so must every variant compared
         variant = exp.copy()
         for path, value in overrides.items():
-            apply_override(variant, path, value, where=f"compare.vary.{path}")
+            apply_override(variant, path, value, where=f"compare: {path}")
         check_variant(variant, overrides)
     return exp
 
@@ -344,7 +375,7 @@ def check_variant(exp: Experiment, overrides: dict[str, Any]) -> None:
     if found:
         path, message = found[0]
         shown = ", ".join(f"{k}={_show(v)}" for k, v in overrides.items())
-        raise ExperimentError(f"compare.vary: the variant {shown} does not work: {path}: {message}")
+        raise ExperimentError(f"compare: the variant {shown} does not work: {path}: {message}")
 
 
 def _section_from_dict(section: str, cls, table: dict):
@@ -425,8 +456,9 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     t, tr = exp.task, exp.training
     try:
         shape = task_shape(t)
-    except ExperimentError as e:
-        return [("task", str(e))]
+    except ExperimentError as e:  # its message starts with the field it is about
+        path, _, message = str(e).partition(": ")
+        return [(path, message)]
     advice = LOSSES[tr.loss].refuses(shape.kind)
     if advice:
         found.append(("training.loss", advice))
@@ -440,6 +472,9 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     if tr.nesterov and (tr.optimizer != "sgd" or tr.momentum <= 0):
         found.append(("training.nesterov", "true is not allowed; Nesterov needs optimizer = sgd "
                       "and training.momentum > 0"))
+    if exp.compare.vary and exp.compare.variants:
+        found.append(("compare.variants", "is not allowed together with compare.vary; "
+                      "declare the variants one way"))
     if exp.goal.enabled and exp.goal.metric.endswith("accuracy") and shape.kind == "regression":
         found.append(("goal.metric", f"{exp.goal.metric!r} is not allowed on a regression task; "
                       "use val_loss or train_loss"))

@@ -17,6 +17,7 @@ from nnplay.experiment import (
     Number,
     Text,
     TextList,
+    VariantList,
     Vary,
     apply_override,
     check,
@@ -62,6 +63,9 @@ def value_for(rule):
     if isinstance(rule, Vary):
         return st.sampled_from([{}, {"training.lr": [0.1, 0.01]},
                                 {"training.lr": [0.5], "training.epochs": [1, 2, 3]}])
+    if isinstance(rule, VariantList):
+        return st.sampled_from([[], [{"training.lr": 0.1}, {"training.epochs": 2,
+                                                             "training.seed": 3}]])
     raise AssertionError(f"no strategy for {rule!r}")
 
 
@@ -87,6 +91,8 @@ def experiments(draw):
     for section in ("model", "training", "goal", "meta", "compare"):
         for name, value in draw(section_values(SECTIONS[section])).items():
             setattr(getattr(exp, section), name, value)
+    if exp.compare.vary:  # one way of declaring variants at a time
+        exp.compare.variants = []
     layers = draw(st.lists(section_values(LayerSpec), max_size=4))
     exp.model.hidden = [LayerSpec(**values) for values in layers]
     if exp.task.samples < 2:  # batch norm needs two training samples
@@ -172,6 +178,8 @@ def bad_values(rule):
         return ["one line", [1, 2]]
     if isinstance(rule, Features):
         return ["poly3", 3, [], ["x3"], ["x1", "x1"], ["x1", 2]]
+    if isinstance(rule, VariantList):
+        return [{"training.lr": 0.1}, [{}], [{"goal.epochs": 3}], [1]]
     if isinstance(rule, Vary):
         return [[1], {"training.lr": 0.1}, {"training.lr": []}, {"meta.title": ["a"]},
                 {f"training.{n}": [1, 2] for n in ("lr", "epochs", "seed", "l2", "l1", "eps",
@@ -369,7 +377,7 @@ def test_accuracy_goal_on_regression_is_refused():
 
 def test_task_dim_and_classes_problems_are_reported():
     found = combo({"task.name": "circle", "task.dim": 3})
-    assert "task" in found and "task.dim: 3" in found["task"]
+    assert found["task.dim"].startswith("3 is not allowed for circle")  # under its own field
 
 
 def test_invalid_solution_is_refused_at_load():

@@ -6,7 +6,7 @@ import pytest
 from nnplay.errors import ExperimentError
 from nnplay.experiment import TaskSpec, with_overrides, Experiment, problems
 from nnplay.registry import BINARY, MULTICLASS, REGRESSION
-from nnplay.tasks import FEATURE_SUM_EDGES, TASKS, expand_features, make_datasets, task_shape
+from nnplay.tasks import FEATURE_SUM_EDGES, FEATURES, TASKS, expand_features, make_datasets, task_shape
 
 
 def spec(name, **kw):
@@ -109,6 +109,27 @@ def test_poly2_features():
     assert x.shape[1] == 5 and np.allclose(x[:, 2:4], x[:, :2] ** 2, atol=1e-6)
     assert np.allclose(x[:, 4], x[:, 0] * x[:, 1], atol=1e-6)
     assert task_shape(spec("first_gt_fifth", features="poly2")).inputs == 10
+
+
+def test_feature_list_gives_one_column_per_name_in_toggle_order():
+    x = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    every = expand_features(x, list(FEATURES))
+    assert np.allclose(every, [[1, 2, 1, 4, 2, np.sin(1), np.sin(2)],
+                               [-3, 0.5, 9, 0.25, -1.5, np.sin(-3), np.sin(0.5)]])
+    assert np.allclose(expand_features(x, ["x2^2"]), [[4], [0.25]])
+    s = spec("circle", features=["x1^2", "x2^2"])
+    shape = task_shape(s)
+    assert (shape.inputs, shape.raw_inputs) == (2, 2)
+    x, y, xv, _ = make_datasets(s)
+    raw, _, _, _ = make_datasets(spec("circle"))
+    assert np.allclose(x, raw**2, atol=1e-6) and xv.shape == (s.val_samples, 2)
+    assert np.array_equal(y, (raw[:, 0] ** 2 + raw[:, 1] ** 2 < 0.25).astype(np.int64))
+
+
+def test_feature_list_is_for_2d_tasks_only():
+    with pytest.raises(ExperimentError, match=r"^task.features: a list of features is for 2-D "
+                       r"tasks only; first_gt_fifth allows: raw, poly2$"):
+        task_shape(spec("first_gt_fifth", features=["x1"]))
 
 
 def test_split_and_fresh_validation():
