@@ -25,9 +25,10 @@ from nnplay.model import build_model, linear_layers, output_head
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import make_datasets, task_shape
 
-DIVERGED_ADVICE = ("the loss became {value}: the weights blew up. Lower the learning rate "
-                   "(try {lower:g}), add batch norm, or clip the inputs; the weights of the last "
-                   "good epoch ({epoch}) were kept.")
+# No suggested value: finding the rate that converges is the lr-too-high exercise.
+DIVERGED_ADVICE = ("the loss became {value}: the weights blew up. The learning rate is the usual "
+                   "cause: lower it, or add batch norm; the weights of the last good epoch "
+                   "({epoch}) were kept.")
 
 
 class Trainer:
@@ -41,6 +42,7 @@ class Trainer:
         x, y, xv, yv = make_datasets(exp.task)
         self.X_train, self.y_train = torch.from_numpy(x), self._targets(y)
         self.X_val, self.y_val = torch.from_numpy(xv), self._targets(yv)
+        self._raw = None  # raw_inputs(), made when first asked for
 
         torch.manual_seed(t.seed)
         self.model = build_model(exp)
@@ -255,10 +257,9 @@ class Trainer:
 
     def _diverge(self, value: float) -> None:
         good = self._last_good
-        lower = self.lr / 10  # the rate that blew up; restoring brings back the good epoch's
         self._restore(good)
         self.status = "diverged"
-        self.message = DIVERGED_ADVICE.format(value=value, lower=lower, epoch=good["epoch"])
+        self.message = DIVERGED_ADVICE.format(value=value, epoch=good["epoch"])
 
     def _weights_finite(self) -> bool:
         return all(torch.isfinite(p).all() for p in self.model.parameters())
@@ -307,6 +308,17 @@ class Trainer:
         return Snapshot(self.status, self.message, self.epoch, self.exp.training.epochs,
                         self.steps, self.steps_per_epoch, self.lr, self.steps_per_second(), h,
                         self.grad_norms())
+
+    def raw_inputs(self, validation: bool = False) -> np.ndarray:
+        """The task's own inputs of the training (or validation) set, before features: the
+        points a decision map draws. X_train/X_val hold what the network sees, which with
+        task.features = ["x1^2", "x2^2"] is not the plane's coordinates."""
+        from dataclasses import replace
+
+        if self._raw is None:
+            x, _, xv, _ = make_datasets(replace(self.exp.task, features="raw"))
+            self._raw = (x, xv)
+        return self._raw[1 if validation else 0]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The model's outputs for raw task inputs (features expanded as in training)."""
