@@ -223,6 +223,27 @@ def generate(spec, n: int, seed_stream: int, training: bool = True):
     return x.astype(np.float32), y
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """The accuracy of always answering the most common class: what learning nothing scores."""
+
+    label: int
+    accuracy: float
+
+    def explain(self) -> str:
+        return f"it predicts the majority class: {self.accuracy:.1%}"
+
+
+def majority_baseline(y) -> Baseline | None:
+    """The majority-class baseline of class labels `y` (any shape, e.g. the validation targets);
+    None when there are none. A chart draws it as a line; an accuracy flat on it is explained."""
+    labels = np.asarray(y).reshape(-1).astype(np.int64)
+    if labels.size == 0:
+        return None
+    counts = np.bincount(labels - labels.min())
+    return Baseline(int(counts.argmax() + labels.min()), float(counts.max() / labels.size))
+
+
 def make_datasets(spec):
     """(X_train, y_train, X_val, y_val) as the TaskSpec asks: fresh or split validation."""
     if spec.validation == "fresh":

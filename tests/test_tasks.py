@@ -182,3 +182,15 @@ def test_task_kinds():
     assert {n for n, t in TASKS.items() if t.kind == REGRESSION} == {"quadratic", "plane",
                                                                       "multi_gaussian"}
     assert TASKS["first_gt_fifth"].kind == BINARY
+
+
+def test_majority_baseline_of_the_validation_data():
+    from nnplay.tasks import Baseline, majority_baseline
+
+    _, _, _, yv = make_datasets(spec("circle", val_samples=500))
+    baseline = majority_baseline(yv)
+    assert baseline == Baseline(0, float(np.mean(yv == 0))) and 0.7 < baseline.accuracy < 0.8
+    assert baseline.explain() == f"it predicts the majority class: {baseline.accuracy:.1%}"
+    assert majority_baseline(np.array([[1.0], [1.0], [0.0]])) == Baseline(1, 2 / 3)
+    assert majority_baseline(np.array([4, 7, 7, 7])) == Baseline(7, 0.75)
+    assert majority_baseline(np.array([])) is None

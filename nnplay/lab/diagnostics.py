@@ -29,6 +29,7 @@ TRAINER_SAMPLES = 256  # training samples whose activations diagnose_trainer mea
 # Learning rate: a rise by this factor within the last few epochs is a jump (schedules only lower it).
 LR_JUMP_FACTOR = 3.0
 LR_JUMP_EPOCHS = 3
+BASELINE_MARGIN = 0.005  # an accuracy this close to the majority-class baseline sits on it
 # With the goal met, only these still need action: the run can still blow up.
 STILL_URGENT = ("exploding",)
 
@@ -71,6 +72,8 @@ class RunContext:
     momentum: float = 0.0
     lrs: list[float] = field(default_factory=list)  # the lr of each finished epoch, then the current
     goal_met: bool = False
+    val_accuracy: list[float] = field(default_factory=list)  # per epoch (classification)
+    baseline: object = None  # nnplay.tasks.Baseline of the validation data (classification)
 
 
 def layer_grad_norms(model: nn.Module) -> dict[str, float]:
@@ -184,6 +187,19 @@ def plateau_flags(losses: list[float], context: RunContext | None = None) -> lis
     return []
 
 
+def majority_flags(context: RunContext) -> list[Flag]:
+    """Validation accuracy flat on the majority-class baseline: the network answers one class."""
+    recent, baseline = context.val_accuracy[-PLATEAU_EPOCHS:], context.baseline
+    if baseline is None or len(recent) < PLATEAU_EPOCHS or None in recent:
+        return []
+    if all(abs(a - baseline.accuracy) <= BASELINE_MARGIN for a in recent):
+        return [Flag("majority", f"the validation accuracy is flat: {baseline.explain()} "
+                     f"(class {baseline.label})",
+                     "it has learned nothing yet: check the learning rate, the optimizer and the "
+                     "gradients", None, baseline.accuracy)]
+    return []
+
+
 def lr_jump_flag(lrs: list[float], losses: list[float], trouble: bool) -> Flag | None:
     """A learning rate raised in the last few epochs, when something went wrong since (other
     flags, or a loss above the one before the jump): the rate is the likely cause."""
@@ -209,7 +225,7 @@ def diagnose(grad_norms: dict[str, float], activations: list[ActivationStats] | 
     context = context or RunContext()
     losses = losses or []
     flags = (gradient_flags(grad_norms) + activation_flags(activations or [])
-             + plateau_flags(losses, context))
+             + plateau_flags(losses, context) + majority_flags(context))
     if context.goal_met:
         flags = [f for f in flags if f.code in STILL_URGENT]
     jump = lr_jump_flag(context.lrs, losses, bool(flags))
@@ -217,10 +233,14 @@ def diagnose(grad_norms: dict[str, float], activations: list[ActivationStats] | 
 
 
 def run_context(trainer) -> RunContext:
+    from nnplay.tasks import majority_baseline
+
     t = trainer.exp.training
     goal = trainer.goal()
+    classification = trainer.shape.kind != "regression"
     return RunContext(t.optimizer, t.momentum, [*trainer.history.lr, trainer.lr],
-                      goal is not None and goal.met)
+                      goal is not None and goal.met, list(trainer.history.val_accuracy),
+                      majority_baseline(trainer.y_val.numpy()) if classification else None)
 
 
 def diagnose_trainer(trainer) -> list[Flag]:

@@ -7,8 +7,9 @@ from torch import nn
 from nnplay.experiment import with_overrides, with_solution
 from nnplay.lab.diagnostics import (PLATEAU_EPOCHS, RunContext, activation_stats, diagnose,
                                     diagnose_trainer, gradient_flags, layer_grad_norms,
-                                    lr_jump_flag, plateau_flags)
+                                    lr_jump_flag, majority_flags, plateau_flags)
 from nnplay.presets import load_preset
+from nnplay.tasks import Baseline
 from nnplay.training import Trainer
 
 
@@ -139,7 +140,9 @@ def test_diagnose_trainer_reads_a_trainer_shaped_object():
     model = deep_stack(nn.Sigmoid)
     norms = train_a_few_steps(model)
     trainer = SimpleNamespace(model=model, X_train=quadrant_task()[0], grad_norms=lambda: norms,
-                              history=SimpleNamespace(train_loss=[0.7] * 8, lr=[0.1] * 8),
+                              history=SimpleNamespace(train_loss=[0.7] * 8, lr=[0.1] * 8,
+                                                      val_accuracy=[None] * 8),
+                              shape=SimpleNamespace(kind="regression"),
                               exp=SimpleNamespace(training=SimpleNamespace(optimizer="sgd",
                                                                            momentum=0.0)),
                               lr=0.1, goal=lambda: None)
@@ -215,3 +218,14 @@ def test_divergence_advice_does_not_give_away_the_lr_too_high_answer():
     advice = trainer.message.split("blew up.")[1].split("epoch (")[0]  # no value to copy
     assert "lower it" in advice and not any(ch.isdigit() for ch in advice), advice
     assert "0.5" not in trainer.message and "0.05" not in trainer.message
+
+
+def test_accuracy_flat_on_the_majority_baseline_is_explained():
+    trainer = Trainer(with_overrides(load_preset("vanishing-gradients"), {"training.epochs": 6}))
+    trainer.run()
+    assert trainer.history.val_accuracy == [0.736] * 6
+    flags = {f.code: f for f in diagnose_trainer(trainer)}
+    assert flags["majority"].cause == ("the validation accuracy is flat: it predicts the "
+                                       "majority class: 73.6% (class 0)")
+    assert majority_flags(RunContext(val_accuracy=[0.7, 0.8, 0.85, 0.9, 0.95],
+                                     baseline=Baseline(0, 0.736))) == []
