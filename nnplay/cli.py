@@ -253,7 +253,7 @@ class Progress:
 
 
 def cmd_compare(args) -> int:
-    from nnplay.compare import parse_vary, plan, run
+    from nnplay.compare import parse_vary, plan, submit
     from nnplay.experiment import with_overrides
     from nnplay.presets import load_experiment
 
@@ -262,7 +262,13 @@ def cmd_compare(args) -> int:
     fixed = [(path, value) for path, value in (("training.epochs", args.epochs),
                                                ("training.seed", args.seed)) if value is not None]
     variants = plan(with_overrides(base, fixed), vary)  # every variant valid before any runs
-    comparison = run(variants, preset=args.target)
+    running = submit(variants, preset=args.target)
+    try:
+        comparison = running.result()
+    except KeyboardInterrupt:
+        running.cancel()
+        print("nnplay: compare interrupted; the workers were stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if args.json:
         print(json.dumps(comparison.to_dict()))
     else:

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
-    Experiment, Vary, apply_override, check_variant, parse_value, vary_grid, with_overrides)
+    Experiment, Vary, apply_override, check_variant, parse_value, vary_grid)
 from nnplay.history import GoalResult, History, bucket_means, goal_result
 
 STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
@@ -174,12 +174,24 @@ def run_variant(variant: Variant) -> VariantResult:
         h.last("val_accuracy"), trainer.goal(), trainer.seconds, h)
 
 
-def _failed(variant: Variant, error: BaseException) -> VariantResult:
-    """A variant that crashed (or whose worker died) is reported, and the others go on."""
+def _failed(variant: Variant, status: str, message: str) -> VariantResult:
+    """A variant that crashed, lost its worker or was cancelled: reported, and the others go on."""
     goal = goal_result(variant.experiment.goal, History())
-    return VariantResult(variant.overrides, variant.label, "error",
-                         f"{error.__class__.__name__}: {error}", 0, None, None, None, None, goal,
-                         0.0)
+    return VariantResult(variant.overrides, variant.label, status, message, 0, None, None, None,
+                         None, goal, 0.0)
+
+
+def outcome(future: Future, variant: Variant, cancelled: bool = False) -> VariantResult:
+    """The variant's result, waiting for it; a crash becomes an "error" result, and a variant
+    stopped by a cancel a "stopped" one."""
+    if future.cancelled():
+        return _failed(variant, "stopped", "cancelled before it started")
+    error = future.exception()
+    if error is None:
+        return future.result()
+    if cancelled:
+        return _failed(variant, "stopped", "cancelled while it ran")
+    return _failed(variant, "error", f"{error.__class__.__name__}: {error}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,9 +199,12 @@ def _failed(variant: Variant, error: BaseException) -> VariantResult:
 
 
 def _worker_init() -> None:
+    import signal
+
     import torch
 
     torch.set_num_threads(1)  # one process per core: more threads would only fight
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it cancels the run
 
 
 def default_workers(variants: int) -> int:
@@ -212,8 +227,7 @@ class ComparisonRun:
 
     `on_result(result)` (optional) is called once per finished variant, on a background thread
     of the pool (a UI must hand it to its own thread). `done()` polls, `result()` waits for the
-    Comparison, `cancel()` drops the variants not yet started (running ones finish on their
-    own and are ignored).
+    Comparison, `cancel()` stops it (the variants not finished come back "stopped").
     """
 
     def __init__(self, variants: list[Variant], preset: str = "", workers: int | None = None,
@@ -221,35 +235,35 @@ class ComparisonRun:
         self.preset, self.variants = preset, list(variants)
         self.workers = workers or default_workers(len(self.variants))
         self.started = time.perf_counter()
+        self._cancelled = False
         self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(),
                                              initializer=_worker_init)
         self._futures: list[Future] = []
         for variant in self.variants:
             future = self._executor.submit(run_variant, variant)
             if on_result is not None:
-                future.add_done_callback(lambda f, v=variant: on_result(self._outcome(f, v)))
+                future.add_done_callback(
+                    lambda f, v=variant: on_result(outcome(f, v, self._cancelled)))
             self._futures.append(future)
+        # Python < 3.14 has no public way to stop a running worker: keep the processes for
+        # cancel() (shutdown forgets them).
+        self._processes = list(self._executor._processes.values())
         self._executor.shutdown(wait=False)  # the workers exit once the queue is empty
-
-    @staticmethod
-    def _outcome(future: Future, variant: Variant) -> VariantResult:
-        """The variant's result, waiting for it; a crash or a cancel becomes an error result."""
-        if future.cancelled():
-            return _failed(variant, ExperimentError("cancelled"))
-        error = future.exception()
-        return _failed(variant, error) if error is not None else future.result()
 
     def done(self) -> bool:
         return all(f.done() for f in self._futures)
 
     def result(self) -> Comparison:
         """Wait for every variant; results come in the order the variants were planned."""
-        results = [self._outcome(f, v) for f, v in zip(self._futures, self.variants)]
+        results = [outcome(f, v, self._cancelled) for f, v in zip(self._futures, self.variants)]
         return Comparison(self.preset, results, time.perf_counter() - self.started, self.workers)
 
     def cancel(self) -> None:
+        self._cancelled = True
         for future in self._futures:
             future.cancel()
+        for process in self._processes:
+            process.terminate()
 
 
 def submit(variants: list[Variant], preset: str = "", workers: int | None = None,
@@ -268,9 +282,3 @@ def run_in_process(variants: list[Variant], preset: str = "") -> Comparison:
     started = time.perf_counter()
     results = [run_variant(v) for v in variants]
     return Comparison(preset, results, time.perf_counter() - started, 1)
-
-
-def compare(base: Experiment, vary, preset: str = "", base_overrides=(),
-            workers: int | None = None) -> Comparison:
-    """plan + run: `base` with `base_overrides` (e.g. epochs, seed) applied to every variant."""
-    return run(plan(with_overrides(base, list(base_overrides)), vary), preset, workers)

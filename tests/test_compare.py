@@ -7,7 +7,7 @@ from concurrent.futures import Future
 import pytest
 
 from nnplay.compare import (
-    ComparisonRun, Variant, parse_vary, plan, run, run_in_process, split_values, submit)
+    ComparisonRun, Variant, outcome, parse_vary, plan, run, run_in_process, split_values, submit)
 from nnplay.errors import ExperimentError
 from nnplay.experiment import from_dict, with_overrides, with_solution
 from nnplay.presets import load_preset, preset_names
@@ -130,10 +130,21 @@ def test_a_crashed_variant_becomes_an_error_result():
     variant = plan(small(), [("training.lr", [0.1])])[0]
     future = Future()
     future.set_exception(RuntimeError("worker died"))
-    result = ComparisonRun._outcome(future, variant)
+    result = outcome(future, variant)
     assert result.status == "error" and "worker died" in result.message
+    assert outcome(future, variant, cancelled=True).status == "stopped"
     assert result.to_dict()["goal"] == {"description": variant.experiment.goal.describe(),
                                         "met": False}
+
+
+def test_cancel_stops_the_workers_and_reports_every_variant_stopped():
+    variants = plan(small(**{"training.epochs": 200, "task.samples": 2000}),
+                    [("training.lr", [0.01, 0.02, 0.03])])
+    handle = submit(variants, workers=2)
+    handle.cancel()
+    comparison = handle.result()
+    assert [r.status for r in comparison.variants] == ["stopped"] * 3
+    assert comparison.seconds < 60  # not the minutes 3 x 200 epochs would take
 
 
 def test_variant_is_plain_picklable_data():
@@ -254,3 +265,18 @@ def test_cli_bad_vary_is_one_line_before_anything_runs(nnplay_cli, args, message
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_cli_ctrl_c_stops_the_workers_with_one_line():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "nnplay", "compare", "overfitting"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(5)  # past the imports: the workers are training (200 epochs each)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert out == "" and err == "nnplay: compare interrupted; the workers were stopped\n"
