@@ -262,11 +262,13 @@ def cmd_compare(args) -> int:
     fixed = [(path, value) for path, value in (("training.epochs", args.epochs),
                                                ("training.seed", args.seed)) if value is not None]
     variants = plan(with_overrides(base, fixed), vary)  # every variant valid before any runs
-    running = submit(variants, preset=args.target)
+    running = None
     try:
+        running = submit(variants, preset=args.target)
         comparison = running.result()
     except KeyboardInterrupt:
-        running.cancel()
+        if running is not None:
+            running.cancel()
         print("nnplay: compare interrupted; the workers were stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
     if args.json:
