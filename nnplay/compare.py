@@ -222,6 +222,15 @@ def _context():
     return context
 
 
+def start_early() -> None:
+    """Start the forkserver now (it imports torch, ~1.5 s), so the first comparison starts as
+    fast as later ones; an app can call this in a background thread at launch. Idempotent."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 class ComparisonRun:
     """A comparison running in a process pool; `submit` returns one.
 

@@ -7,7 +7,8 @@ from concurrent.futures import Future
 import pytest
 
 from nnplay.compare import (
-    ComparisonRun, Variant, outcome, parse_vary, plan, run, run_in_process, split_values, submit)
+    ComparisonRun, Variant, outcome, parse_vary, plan, run, run_in_process, split_values, start_early,
+    submit)
 from nnplay.errors import ExperimentError
 from nnplay.experiment import from_dict, with_overrides, with_solution
 from nnplay.presets import load_preset, preset_names
@@ -116,6 +117,7 @@ def test_submit_does_not_block_and_reports_each_variant_with_its_curves():
         with lock:
             seen.append(result.overrides["training.lr"])
 
+    start_early()  # what an app calls at launch; harmless when the workers are up already
     handle = submit(plan(small(), [("training.lr", [0.01, 0.1, 0.3])]), workers=2,
                     on_result=on_result)
     assert isinstance(handle, ComparisonRun)
