@@ -84,7 +84,8 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
     return key.strip(), [parse_value(p) for p in parts]
 
 
-def plan(base: Experiment, vary: list[tuple[str, list[Any]]] | dict[str, list[Any]] = ()) -> list[Variant]:
+def plan(base: Experiment,
+         vary: list[tuple[str, list[Any]]] | dict[str, list[Any]] = ()) -> list[Variant]:
     """The variants to run, each a validated copy of `base` with its overrides.
 
     `vary` is [(field path, values)] or a dict of them (as `--vary` gives): every combination

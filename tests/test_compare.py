@@ -7,8 +7,8 @@ from concurrent.futures import Future
 import pytest
 
 from nnplay.compare import (
-    ComparisonRun, Variant, outcome, parse_vary, plan, run, run_in_process, split_values, start_early,
-    submit)
+    ComparisonRun, Variant, outcome, parse_vary, plan, run, run_in_process, split_values,
+    start_early, submit)
 from nnplay.errors import ExperimentError
 from nnplay.experiment import from_dict, with_overrides, with_solution
 from nnplay.presets import load_preset, preset_names
@@ -206,7 +206,8 @@ def test_optimizer_comparison_shows_sgd_crawl_and_adaptive_methods_arrive():
     for label in ("training.optimizer=sgd, training.momentum=0.9", "training.optimizer=rmsprop",
                   "training.optimizer=adam"):
         assert results[label].goal.met, label
-    assert results["training.optimizer=adagrad"].val_loss > results["training.optimizer=adam"].val_loss
+    adagrad, adam = results["training.optimizer=adagrad"], results["training.optimizer=adam"]
+    assert adagrad.val_loss > adam.val_loss
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,7 +258,8 @@ def test_cli_diverging_variant_and_table(nnplay_cli):
 
 @pytest.mark.parametrize("args,message", [
     (["--vary", "training.lr=0.1,-1"], "nnplay: training.lr: -1 is not allowed; must be a number"),
-    (["--vary", "training.optimizr=sgd"], "nnplay: training.optimizr: unknown field; training has:"),
+    (["--vary", "training.optimizr=sgd"],
+     "nnplay: training.optimizr: unknown field; training has:"),
     (["--vary", "training.lr"], "nnplay: --vary training.lr: expected section.field=value1,value2"),
     ([], "nnplay: compare: nothing to vary"),
     (["--vary", "training.lr=0.1", "--epochs", "0"], "nnplay: training.epochs: 0 is not allowed"),
