@@ -40,7 +40,7 @@ class Variant:
     @property
     def label(self) -> str:
         """A short name for a legend or a table row, e.g. "training.optimizer=sgd"."""
-        return ", ".join(f"{k}={format_value(v)}" for k, v in self.overrides.items()) or "as is"
+        return ", ".join(f"{k}={format_value(v)}" for k, v in self.overrides.items())
 
 
 def format_value(value: Any) -> str:

@@ -26,9 +26,13 @@ from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import make_datasets, task_shape
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
-DIVERGED_ADVICE = ("the loss became {value}: the weights blew up. The learning rate is the usual "
-                   "cause: lower it, or add batch norm; the weights of the last good epoch "
-                   "({epoch}) were kept.")
+DIVERGED_ADVICE = ("the loss became {value}: the weights blew up. {cause}, or add batch norm; "
+                   "the weights of the last good epoch ({epoch}) were kept.")
+
+
+def good_lr(checkpoint: dict) -> float:
+    """The learning rate saved with a checkpoint's optimizer state."""
+    return checkpoint["optimizer"]["param_groups"][0]["lr"]
 
 
 class Trainer:
@@ -257,9 +261,16 @@ class Trainer:
 
     def _diverge(self, value: float) -> None:
         good = self._last_good
+        blew_up = self.lr
+        # A rate raised during the run (schedules only lower it) is the likely cause.
+        before = next((lr for lr in reversed([*self.history.lr, good_lr(good)]) if lr < blew_up),
+                      None)
         self._restore(good)
+        cause = (f"Raising the learning rate from {before:g} to {blew_up:g} is the likely "
+                 "cause: lower it again" if before is not None
+                 else "Lower the learning rate (the usual cause)")
         self.status = "diverged"
-        self.message = DIVERGED_ADVICE.format(value=value, epoch=good["epoch"])
+        self.message = DIVERGED_ADVICE.format(value=value, cause=cause, epoch=good["epoch"])
 
     def _weights_finite(self) -> bool:
         return all(torch.isfinite(p).all() for p in self.model.parameters())

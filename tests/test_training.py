@@ -187,9 +187,8 @@ def test_divergence_keeps_the_last_good_weights_and_advises(tmp_path):
         assert trainer.history.to_dict() == good_history  # the blown-up epoch is forgotten
     assert trainer.steps == 5 * trainer.epoch == trainer.history.step[-1]
     assert len(trainer.history.step_loss) == trainer.steps
-    assert "Lower the learning rate" in trainer.message
     assert f"({trainer.epoch})" in trainer.message
-    assert "try 5)" in trainer.message  # a tenth of the rate that blew up
+    assert "Raising the learning rate from 0.1 to 50 is the likely cause" in trainer.message
     # the weights still export and predict
     for suffix in (".pt", ".npz"):
         path = tmp_path / f"diverged{suffix}"
@@ -216,7 +215,8 @@ def test_divergence_in_the_first_epoch_keeps_the_initial_weights():
     assert not math.isfinite(losses[-1])
     assert trainer.epoch == 0 and trainer.steps == 0 and trainer.history.step_loss == []
     assert all(torch.equal(initial[k], v) for k, v in trainer.model.state_dict().items())
-    assert "epoch (0)" in trainer.message and "try 10)" in trainer.message
+    assert "epoch (0)" in trainer.message
+    assert "Lower the learning rate (the usual cause), or add batch norm" in trainer.message
 
 
 def test_divergence_right_after_a_live_lr_change_advises_from_the_rate_that_blew_up():
@@ -226,7 +226,7 @@ def test_divergence_right_after_a_live_lr_change_advises_from_the_rate_that_blew
     trainer.set_lr(100.0)
     assert trainer.run() == "diverged" and trainer.epoch == 2
     assert all(torch.equal(good[k], v) for k, v in trainer.model.state_dict().items())
-    assert "try 10)" in trainer.message, trainer.message
+    assert "Raising the learning rate from 0.01 to 100 is the likely cause" in trainer.message
     assert trainer.lr == 0.01  # the optimizer state of the good epoch came back with its weights
 
 

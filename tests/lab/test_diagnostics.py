@@ -216,7 +216,7 @@ def test_divergence_advice_does_not_give_away_the_lr_too_high_answer():
     trainer.run()
     assert trainer.status == "diverged" and "learning rate" in trainer.message
     advice = trainer.message.split("blew up.")[1].split("epoch (")[0]  # no value to copy
-    assert "lower it" in advice and not any(ch.isdigit() for ch in advice), advice
+    assert "Lower the learning rate" in advice and not any(ch.isdigit() for ch in advice), advice
     assert "0.5" not in trainer.message and "0.05" not in trainer.message
 
 
