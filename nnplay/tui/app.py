@@ -8,6 +8,7 @@ in a worker after the first frame, so the app appears at once.
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 from rich.markup import escape
@@ -16,13 +17,14 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Footer, Header, Static, TabbedContent
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, save, with_solution
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
 from nnplay.tui.form_model import needs_reset
+from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.session import Session, View
 from nnplay.tui.train_view import TrainView
 
@@ -31,6 +33,7 @@ from nnplay.tui.train_view import TrainView
 # training (charts at ~25 ms a frame come out at ~3 frames a second).
 FASTEST_FRAME = 1 / 15
 NARROW = 100  # columns below which the build panel starts hidden
+SHORT = 32  # rows below which the exercise's description starts folded
 UI_SHARE = 0.05
 
 
@@ -69,6 +72,14 @@ PALETTE = [
      "optimizer_paths"),
     ("Lab: gradient check", "numerical gradients vs backprop for this model (g)",
      "gradient_check"),
+    ("Charts", "loss and accuracy, layer statistics and a small map (1)", "show_picture('charts')"),
+    ("Map", "the decision map (or prediction curve) as large as it fits (2)",
+     "show_picture('map')"),
+    ("Neurons", "every unit's output over the plane, its weights and bias (3)",
+     "show_picture('neurons')"),
+    ("Weights", "each weight and bias of the small layers, live (4)", "show_picture('weights')"),
+    ("Fold the description", "show or hide the exercise's description (d)",
+     "toggle_description"),
     ("Help", "keys and what they do (?)", "help"),
 ]
 
@@ -90,6 +101,13 @@ class PlaygroundApp(App):
         Binding("B", "backprop", "Backprop lab", show=False),
         Binding("o", "optimizer_paths", "Optimizer paths", show=False),
         Binding("g", "gradient_check", "Gradient check", show=False),
+        Binding("1", "show_picture('charts')", "Charts", show=False),
+        Binding("2", "show_picture('map')", "Map", show=False),
+        Binding("3", "show_picture('neurons')", "Neurons", show=False),
+        Binding("4", "show_picture('weights')", "Weights", show=False),
+        Binding("left_square_bracket", "select_unit(-1)", "Previous unit", show=False),
+        Binding("right_square_bracket", "select_unit(1)", "Next unit", show=False),
+        Binding("d", "toggle_description", "Description", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "unfocus", "Leave field", show=False),
         Binding("q", "quit", "Quit"),
@@ -106,6 +124,7 @@ class PlaygroundApp(App):
         self._train_worker = None
         self.map_size = (40, 20)
         self._exercise_text = ""
+        self.description_shown = True  # the exercise's description; d folds it
         self.frame_cost = 0.0  # seconds to draw and paint one View
 
     def compose(self) -> ComposeResult:
@@ -130,6 +149,7 @@ class PlaygroundApp(App):
         if self.size.width < NARROW:  # the charts need the room; b brings the forms back
             self.query_one(BuildPanel).display = False
             self.notify("Narrow terminal: the build panel is hidden; press b to show it.")
+        self.description_shown = self.size.height >= SHORT
         self.sub_title = self.source
         self.query_one(TrainView).banner("")
         self._show_exercise()
@@ -196,6 +216,11 @@ class PlaygroundApp(App):
     def _show_exercise(self, view: View | None = None) -> None:
         meta, goal = self.experiment.meta, self.experiment.goal
         lines = [f"[b]{escape(meta.title or self.source)}[/b]"]
+        description = " ".join(meta.description.split())
+        if description and self.description_shown:
+            lines.append(f"{escape(description)} [dim](d folds this)[/dim]")
+        elif description:
+            lines[0] += "  [dim](d: the description)[/dim]"
         if goal.enabled:
             result = view.goal if view is not None else None
             state = ""
@@ -205,8 +230,7 @@ class PlaygroundApp(App):
         hints = meta.hints[: self.hints_shown]
         lines += [f"[yellow]hint {i + 1}:[/yellow] {escape(h)}" for i, h in enumerate(hints)]
         if self.hints_shown < len(meta.hints):
-            lines.append(f"[dim]{len(meta.hints) - self.hints_shown} more hints (h); "
-                         "the description is in the preset list (p)[/dim]")
+            lines.append(f"[dim]{len(meta.hints) - self.hints_shown} more hints (h)[/dim]")
         text = "\n".join(lines)
         if text != self._exercise_text:  # an update relayouts the screen: only on change
             self._exercise_text = text
@@ -388,14 +412,32 @@ class PlaygroundApp(App):
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         for title, help_text, action in PALETTE:
-            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+            yield SystemCommand(title, help_text, partial(self.run_action, action))
 
-    def resize_map(self, width: int, height: int) -> None:
-        """Fit the decision map to its space, square: a cell is about twice as tall as wide."""
-        rows = max(4, min(height, width // 2))
-        self.map_size = (2 * rows, rows)
+    def resize_map(self, cols: int, rows: int) -> None:
+        """The grid size the shown map has room for; redrawn at once when not training."""
+        if (cols, rows) == self.map_size:
+            return
+        self.map_size = (cols, rows)
         if self.session is not None:
             self.session.map_size = self.map_size
+            if self._idle():
+                self._draw(self.session.view())
+
+    def _idle(self) -> bool:
+        """No worker is stepping the session: the UI thread may read the model."""
+        return (self.session is not None and not self.session.running
+                and (self._train_worker is None or self._train_worker.is_finished))
+
+    def action_show_picture(self, name: str) -> None:
+        self.query_one("#pictures", TabbedContent).active = f"{name}-tab"
+
+    def action_select_unit(self, step: int) -> None:
+        self.query_one(NeuronView).select(step)
+
+    def action_toggle_description(self) -> None:
+        self.description_shown = not self.description_shown
+        self._show_exercise()
 
     def action_toggle_build(self) -> None:
         panel = self.query_one(BuildPanel)

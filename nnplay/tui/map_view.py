@@ -1,0 +1,216 @@
+"""The decision map: the model's answer over the plane with a title, axes, a legend and the data.
+
+Two-input tasks get a coloured grid (class, P(class 1) or the predicted value) under the
+training (●) and validation (○) points, misclassified ones as ✕; a one-input regression gets
+its prediction curve over the data. The grid is computed by the worker at the size
+`map_grid_size` asks for; this widget only paints it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+
+from nnplay.lab.boundary import EXTENT, BoundaryGrid, Curve, MapPoints, cell_of
+from nnplay.tui import colours as c
+from nnplay.tui.session import View
+from nnplay.tui.live_text import LiveText
+
+GUTTER = 7  # the y axis labels and their tick: "  +1.2┤"
+MIN_ROWS = 4
+WIDE = 60  # from this width the legend fits on one line
+DIM = Style(dim=True)
+BOLD = Style(bold=True)
+CURVE = Style(color="rgb(8,119,189)", bold=True)
+TRAIN_DOT, VAL_DOT = Style(color="rgb(245,147,34)"), Style(color="rgb(160,160,160)")
+
+
+def legend_rows(width: int) -> int:
+    return 1 if width >= WIDE else 2
+
+
+def map_grid_size(width: int, height: int) -> tuple[int, int]:
+    """(cols, rows) of the grid that fits a widget of this size with its title, x axis and
+    legend; square on screen (a cell is about twice as tall as wide)."""
+    rows = max(MIN_ROWS, min(height - 2 - legend_rows(width), (width - GUTTER) // 2))
+    return 2 * rows, rows
+
+
+class DecisionMap(LiveText):
+    """Sizes the worker's grid to the room it has; shows the map, or why there is none."""
+
+    def on_resize(self) -> None:
+        self._ask_size()
+
+    def on_show(self) -> None:
+        self._ask_size()
+
+    def _ask_size(self) -> None:
+        width, height = self.content_size
+        if width and height and self.display:
+            self.app.resize_map(*map_grid_size(width, height))
+
+    def draw(self, view: View) -> None:
+        width = self.content_size.width or 60
+        if view.grid is not None:
+            self.show(render_map(view.grid, view.points, width))
+        elif view.curve is not None:
+            rows = map_grid_size(width, self.content_size.height or 14)[1]
+            self.show(render_curve(view.curve, view.points, rows, width))
+        else:
+            self.show(Text(f"No map: this task has {len(view.input_names)} inputs, and a map "
+                           "needs 2 (or 1 for a regression curve).\nThe Weights tab (4) shows "
+                           "what each input does.", style=DIM))
+
+
+def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text:
+    rows, cols = grid.values.shape
+    overlay = _overlay(grid, points, cols, rows)
+    text = Text(no_wrap=True, overflow="crop")
+    text.append(_title(grid) + "\n", BOLD)
+    for i in range(rows):
+        label = {0: f"{EXTENT:+.1f}", rows // 2: "x2", rows - 1: f"{-EXTENT:+.1f}"}.get(i, "")
+        text.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "x2" else "│"), DIM)
+        for j in range(cols):
+            style = _cell_style(grid, i, j)
+            mark = overlay.get((i, j))
+            if mark is None:
+                text.append(" ", style)
+            else:
+                text.append(mark[0], style + mark[1])
+        text.append("\n")
+    text.append(_x_axis(f"{-EXTENT:+.1f}", "x1", f"{EXTENT:+.1f}", cols) + "\n", DIM)
+    text.append_text(flow(_scale_items(grid) + _point_items(points), width))
+    return text
+
+
+def _title(grid: BoundaryGrid) -> str:
+    if grid.kind == "binary":
+        return "decision map: colour = P(class 1), paler = less sure"
+    if grid.kind == "multiclass":
+        return "decision map: colour = predicted class, paler = less sure"
+    return "prediction over the plane: colour = predicted value"
+
+
+def _cell_style(grid: BoundaryGrid, i: int, j: int) -> Style:
+    value = grid.values[i, j]
+    if grid.kind == "multiclass":
+        strength = min(int(grid.confidence[i, j] * c.LEVELS), c.LEVELS - 1)
+        return c.CLASS_STYLES[int(value) % len(c.CLASS_STYLES)][strength]
+    low, high = grid.value_range
+    return c.DIVERGING[c.level(0.5 if high <= low else (value - low) / (high - low))]
+
+
+def _overlay(grid: BoundaryGrid, points: MapPoints | None, cols: int, rows: int) -> dict:
+    """(row, col) → (glyph, style): validation first, then training, then the misclassified on
+    top, so that a mistake is never hidden by a neighbour."""
+    if points is None or not len(points.xy):
+        return {}
+    r, col = cell_of(points.xy, cols, rows)
+    order = np.lexsort((points.wrong, ~points.validation))  # val, train; wrong last in each
+    order = np.concatenate([order[~points.wrong[order]], order[points.wrong[order]]])
+    low, high = grid.value_range
+    overlay = {}
+    for k in order:
+        if grid.kind == "regression":
+            share = 0.5 if high <= low else (points.value[k] - low) / (high - low)
+            style = c.POINT_ON_LEVEL[c.level(share)]
+        else:
+            style = c.CLASS_FG[int(points.value[k]) % len(c.CLASS_FG)]
+        glyph = "✕" if points.wrong[k] else ("○" if points.validation[k] else "●")
+        overlay[(int(r[k]), int(col[k]))] = (glyph, style)
+    return overlay
+
+
+def _scale_items(grid: BoundaryGrid) -> list[Text]:
+    if grid.kind == "multiclass":
+        classes = int(grid.values.max()) + 1 if grid.values.size else 2
+        return [Text.assemble(("■", c.CLASS_FG[k % len(c.CLASS_FG)]), f"{k}")
+                for k in range(max(classes, 2))]
+    if grid.kind == "binary":
+        return [Text.assemble(("■", c.CLASS_FG[0]), " class 0"),
+                Text.assemble(("■", c.CLASS_FG[1]), " class 1")]
+    low, high = grid.value_range
+    bar = Text()
+    for i in range(0, 2 * c.LEVELS + 1, 4):
+        bar.append(" ", c.DIVERGING[i])
+    return [Text.assemble(f"{low:.3g} ", bar, f" {high:.3g}")]
+
+
+def _point_items(points: MapPoints | None) -> list[Text]:
+    if points is None:
+        return []
+    items = [Text("● train"), Text("○ validation")]
+    if points.value.dtype.kind == "i":  # classification
+        items.append(Text(f"✕ misclassified ({int(points.wrong.sum())} of {len(points.wrong)})"))
+    return items
+
+
+def flow(items: list[Text], width: int) -> Text:
+    """The items on as many lines as the width needs (two spaces apart)."""
+    legend, line = Text(), 0
+    for item in items:
+        if line and line + 2 + item.cell_len > width:
+            legend.append("\n")
+            line = 0
+        elif line:
+            legend.append("  ")
+            line += 2
+        legend.append_text(item)
+        line += item.cell_len
+    return legend
+
+
+def _x_axis(low: str, name: str, high: str, cols: int) -> str:
+    inner = max(0, cols - len(low) - len(high))
+    return " " * GUTTER + low + name.center(inner) + high
+
+
+def _number(value: float) -> str:
+    text = f"{value:.3g}"
+    return text if len(text) < GUTTER else f"{value:.0e}"
+
+
+def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) -> Text:
+    """The prediction (a line) over the data points, both on the same y scale."""
+    cols = len(curve.xs)
+    values = [curve.predictions] + ([points.value] if points is not None else [])
+    low = float(min(v.min() for v in values))
+    high = float(max(v.max() for v in values))
+    pad = 0.05 * (high - low) or 1.0
+    low, high = low - pad, high + pad
+
+    def row_of(y):
+        return np.clip(np.rint((high - np.asarray(y)) / (high - low) * (rows - 1)), 0,
+                       rows - 1).astype(int)
+
+    cells: dict[tuple[int, int], tuple[str, Style]] = {}
+    if points is not None:
+        x_low, x_high = float(curve.xs[0]), float(curve.xs[-1])
+        span = (x_high - x_low) or 1.0
+        pc = np.clip(np.rint((points.xy[:, 0] - x_low) / span * (cols - 1)), 0, cols - 1)
+        for k in np.argsort(~points.validation):  # validation first, training on top
+            cells[(int(row_of(points.value[k])), int(pc[k]))] = (
+                ("○", VAL_DOT) if points.validation[k] else ("●", TRAIN_DOT))
+    curve_rows = row_of(curve.predictions)
+    for j, r in enumerate(curve_rows):
+        previous = curve_rows[j - 1] if j else r
+        for between in range(min(previous, r) + 1, max(previous, r)):
+            cells[(between, j)] = ("│", CURVE)
+        cells[(int(r), j)] = ("•", CURVE)
+
+    text = Text(no_wrap=True, overflow="crop")
+    text.append("prediction curve: the line is the model, the dots the data\n", BOLD)
+    for i in range(rows):
+        label = {0: _number(high), rows // 2: "y", rows - 1: _number(low)}.get(i, "")
+        text.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "y" else "│"), DIM)
+        for j in range(cols):
+            glyph, style = cells.get((i, j), (" ", DIM))
+            text.append(glyph, style)
+        text.append("\n")
+    text.append(_x_axis(_number(curve.xs[0]), "x", _number(curve.xs[-1]), cols) + "\n", DIM)
+    items = [Text.assemble(("•", CURVE), " prediction"), Text.assemble(("●", TRAIN_DOT), " train"),
+             Text.assemble(("○", VAL_DOT), " validation")]
+    text.append_text(flow(items, width))
+    return text
