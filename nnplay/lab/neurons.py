@@ -100,8 +100,7 @@ def input_names(raw_inputs: int, width: int, features="raw") -> list[str]:
         names = [str(f).replace("^2", "²").replace("*", "·") for f in features]
     else:
         names = [f"x{i + 1}" for i in range(raw_inputs)]
-        names += [f"x{i + 1}²" for i in range(raw_inputs)]
-        if raw_inputs == 2:
-            names.append("x1·x2")
-        names = names[:width]
+        if features == "poly2":
+            names += [f"x{i + 1}²" for i in range(raw_inputs)]
+            names += ["x1·x2"] if raw_inputs == 2 else []
     return names if len(names) == width else [f"in{i + 1}" for i in range(width)]

@@ -72,7 +72,8 @@ PALETTE = [
      "optimizer_paths"),
     ("Lab: gradient check", "numerical gradients vs backprop for this model (g)",
      "gradient_check"),
-    ("Charts", "loss and accuracy, layer statistics and a small map (1)", "show_picture('charts')"),
+    ("Charts", "loss and accuracy, layer statistics and a small map (1)",
+     "show_picture('charts')"),
     ("Map", "the decision map (or prediction curve) as large as it fits (2)",
      "show_picture('map')"),
     ("Neurons", "every unit's output over the plane, its weights and bias (3)",
@@ -412,7 +413,9 @@ class PlaygroundApp(App):
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         for title, help_text, action in PALETTE:
-            yield SystemCommand(title, help_text, partial(self.run_action, action))
+            # an action with arguments, "show_picture('map')", runs through run_action
+            callback = getattr(self, f"action_{action}", None) or partial(self.run_action, action)
+            yield SystemCommand(title, help_text, callback)
 
     def resize_map(self, cols: int, rows: int) -> None:
         """The grid size the shown map has room for; redrawn at once when not training."""

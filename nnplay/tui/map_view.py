@@ -19,7 +19,6 @@ from nnplay.tui.live_text import LiveText
 
 GUTTER = 7  # the y axis labels and their tick: "  +1.2┤"
 MIN_ROWS = 4
-WIDE = 60  # from this width the legend fits on one line
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
 CURVE = Style(color="rgb(8,119,189)", bold=True)
@@ -27,7 +26,9 @@ TRAIN_DOT, VAL_DOT = Style(color="rgb(245,147,34)"), Style(color="rgb(160,160,16
 
 
 def legend_rows(width: int) -> int:
-    return 1 if width >= WIDE else 2
+    """Lines the longest legend (ten classes and the points) takes at this width."""
+    widest = [Text(f"■{k}") for k in range(10)] + _point_items(WORST_POINTS)
+    return len(flow(widest, width).plain.splitlines())
 
 
 def map_grid_size(width: int, height: int) -> tuple[int, int]:
@@ -68,7 +69,7 @@ def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text
     rows, cols = grid.values.shape
     overlay = _overlay(grid, points, cols, rows)
     text = Text(no_wrap=True, overflow="crop")
-    text.append(_title(grid) + "\n", BOLD)
+    text.append(_title(grid, width) + "\n", BOLD)
     for i in range(rows):
         label = {0: f"{EXTENT:+.1f}", rows // 2: "x2", rows - 1: f"{-EXTENT:+.1f}"}.get(i, "")
         text.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "x2" else "│"), DIM)
@@ -85,12 +86,11 @@ def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text
     return text
 
 
-def _title(grid: BoundaryGrid) -> str:
-    if grid.kind == "binary":
-        return "decision map: colour = P(class 1), paler = less sure"
-    if grid.kind == "multiclass":
-        return "decision map: colour = predicted class, paler = less sure"
-    return "prediction over the plane: colour = predicted value"
+def _title(grid: BoundaryGrid, width: int) -> str:
+    title, detail = {"binary": ("decision map", ": colour = P(class 1), paler = less sure"),
+                     "multiclass": ("decision map", ": colour = class, paler = less sure"),
+                     }.get(grid.kind, ("prediction map", ": colour = predicted value"))
+    return title + detail if len(title + detail) <= width else title
 
 
 def _cell_style(grid: BoundaryGrid, i: int, j: int) -> Style:
@@ -143,7 +143,7 @@ def _point_items(points: MapPoints | None) -> list[Text]:
         return []
     items = [Text("● train"), Text("○ validation")]
     if points.value.dtype.kind == "i":  # classification
-        items.append(Text(f"✕ misclassified ({int(points.wrong.sum())} of {len(points.wrong)})"))
+        items.append(Text(f"✕ wrong {int(points.wrong.sum())}/{len(points.wrong)}"))
     return items
 
 
@@ -170,6 +170,10 @@ def _x_axis(low: str, name: str, high: str, cols: int) -> str:
 def _number(value: float) -> str:
     text = f"{value:.3g}"
     return text if len(text) < GUTTER else f"{value:.0e}"
+
+
+WORST_POINTS = MapPoints(np.zeros((999, 2)), np.zeros(999, int), np.zeros(999, bool),
+                         np.ones(999, bool))
 
 
 def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) -> Text:
@@ -201,7 +205,8 @@ def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) 
         cells[(int(r), j)] = ("•", CURVE)
 
     text = Text(no_wrap=True, overflow="crop")
-    text.append("prediction curve: the line is the model, the dots the data\n", BOLD)
+    title = "prediction curve: the line is the model, the dots the data"
+    text.append((title if len(title) <= width else "prediction curve") + "\n", BOLD)
     for i in range(rows):
         label = {0: _number(high), rows // 2: "y", rows - 1: _number(low)}.get(i, "")
         text.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "y" else "│"), DIM)
