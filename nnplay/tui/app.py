@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from rich.markup import escape
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalGroup, Vertical
@@ -151,6 +151,18 @@ class PlaygroundApp(App):
             self.query_one(BuildPanel).display = False
             self.notify("Narrow terminal: the build panel is hidden; press b to show it.")
         self.description_shown = self.size.height >= SHORT
+        self._narrow, self._short = self.size.width < NARROW, self.size.height < SHORT
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Crossing into a narrow (short) terminal hides the build panel (folds the
+        description); crossing back shows it again."""
+        narrow, short = event.size.width < NARROW, event.size.height < SHORT
+        if narrow != getattr(self, "_narrow", narrow):
+            self.query_one(BuildPanel).display = not narrow
+        if short != getattr(self, "_short", short):
+            self.description_shown = not short
+            self._show_exercise()
+        self._narrow, self._short = narrow, short
         self.sub_title = self.source
         self.query_one(TrainView).banner("")
         self._show_exercise()

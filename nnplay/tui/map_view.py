@@ -33,8 +33,9 @@ def legend_rows(width: int) -> int:
 
 def map_grid_size(width: int, height: int) -> tuple[int, int]:
     """(cols, rows) of the grid that fits a widget of this size with its title, x axis and
-    legend; square on screen (a cell is about twice as tall as wide)."""
-    rows = max(MIN_ROWS, min(height - 2 - legend_rows(width), (width - GUTTER) // 2))
+    legend; square on screen (a cell is about twice as tall as wide). Rows below MIN_ROWS
+    mean the box is too small for a map."""
+    rows = min(height - 2 - legend_rows(width), (width - GUTTER) // 2)
     return 2 * rows, rows
 
 
@@ -50,11 +51,15 @@ class DecisionMap(LiveText):
     def _ask_size(self) -> None:
         width, height = self.content_size
         if width and height and self.display:
-            self.app.resize_map(*map_grid_size(width, height))
+            rows = max(MIN_ROWS, map_grid_size(width, height)[1])
+            self.app.resize_map(2 * rows, rows)
 
     def draw(self, view: View) -> None:
         width = self.content_size.width or 60
-        if view.grid is not None:
+        if self.content_size.height and map_grid_size(*self.content_size)[1] < MIN_ROWS:
+            self.show(Text("The map needs more room: hide the build panel (b) or enlarge the "
+                           "terminal.", DIM))
+        elif view.grid is not None:
             self.show(render_map(view.grid, view.points, width))
         elif view.curve is not None:
             rows = map_grid_size(width, self.content_size.height or 14)[1]
