@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 
 from nnplay.lab.neurons import UnitLayer
 from nnplay.tui import colours as c
@@ -58,10 +59,11 @@ def render_units(layers: list[UnitLayer], names: list[str], selected: tuple[int,
     for i, layer in enumerate(layers):
         lines.append(_header(layer, i, names))
         maps, scale = centred(layer)
+        strip = layer.weights is not None  # the inputs have no incoming weights
         for start in range(0, len(maps), per_line):
             chunk = range(start, min(start + per_line, len(maps)))
             top = len(lines)
-            block = [Text() for _ in range(tile_h + 2)]
+            block = [Text() for _ in range(tile_h + 1 + strip)]
             for n, k in enumerate(chunk):
                 if n:
                     for line in block:
@@ -70,12 +72,12 @@ def render_units(layers: list[UnitLayer], names: list[str], selected: tuple[int,
                 block[0].append(label, SELECTED if (i, k) == selected else BOLD)
                 for r in range(tile_h):
                     block[1 + r].append_text(_pixels(maps[k], scale, r))
-                block[-1].append_text(_strip(layer, k, tile_w))
+                if strip:
+                    block[-1].append_text(_strip(layer, k, tile_w))
                 x0 = n * (tile_w + GAP)
-                tiles.append((x0, top, x0 + tile_w, top + tile_h + 2, i, k))
+                tiles.append((x0, top, x0 + tile_w, top + len(block), i, k))
             lines.extend(block)
-    lines.extend(_details(layers, names, selected, width))
-    lines.extend([Text(), flow([Text(part, DIM) for part in KEYS.split(" · ")], width)])
+    lines.append(flow([Text(part, DIM) for part in KEYS.split(" · ")], width))
     return Text("\n").join(lines), tiles
 
 
@@ -115,11 +117,12 @@ def _strip(layer: UnitLayer, unit: int, width: int) -> Text:
     return text
 
 
-def _details(layers: list[UnitLayer], names: list[str], selected: tuple[int, int],
-             width: int) -> list[Text]:
+def unit_details(layers: list[UnitLayer], names: list[str], selected: tuple[int, int],
+                 width: int) -> Text:
+    """The selected unit: what it computes, its bias, its incoming weights."""
     i, k = selected
     if not 0 < i < len(layers) or k >= len(layers[i].maps):
-        return []
+        return Text()
     layer = layers[i]
     label = unit_label(layers, names, i, k)
     values = layer.maps[k]
@@ -135,14 +138,16 @@ def _details(layers: list[UnitLayer], names: list[str], selected: tuple[int, int
         source = unit_label(layers, names, i - 1, j)
         items.append(Text.assemble(f"{source} ", (f"{w:+.3f}", c.POINT_ON_LEVEL[
             c.signed_level(w, scale)] if abs(w) > 0 else DIM)))
-    return [Text(), flow([head], width), flow(items, width)]
+    return Text("\n").join([flow([head], width), flow(items, width)])
 
 
 class NeuronView(GrowingText):
-    """The unit maps; click a tile or press [ / ] to describe a unit."""
+    """The unit maps; click a tile or press [ / ] to describe a unit in `details` (a widget
+    outside the scrolling maps, so that it stays in sight)."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, details: GrowingText, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.details = details
         self.selected = (1, 0)
         self._layers: list[UnitLayer] | None = None
         self._names: list[str] = []
@@ -154,15 +159,17 @@ class NeuronView(GrowingText):
 
     def _render_now(self) -> None:
         if not self._layers:
+            self.details.show(Text())
             self.show(Text("Neuron maps need a task with two inputs (x1, x2): try circle, xor or "
                            "spiral.\nThe Weights tab (4) shows this network's weights.", DIM))
             return
         choices = selectable(self._layers)
         if self.selected not in choices:
             self.selected = choices[0]
-        text, self._tiles = render_units(self._layers, self._names, self.selected,
-                                         self.content_size.width or 60)
+        width = self.content_size.width or 60
+        text, self._tiles = render_units(self._layers, self._names, self.selected, width)
         self.show(text)
+        self.details.show(unit_details(self._layers, self._names, self.selected, width))
 
     def on_resize(self) -> None:
         if self._layers:
@@ -175,6 +182,9 @@ class NeuronView(GrowingText):
         index = choices.index(self.selected) if self.selected in choices else 0
         self.selected = choices[(index + step) % len(choices)]
         self._render_now()
+        tile = next(t for t in self._tiles if t[4:] == self.selected)
+        x0, y0, x1, y1 = tile[:4]
+        self.parent.scroll_to_region(Region(x0, y0, x1 - x0, y1 - y0), animate=False)
 
     def on_click(self, event) -> None:
         offset = event.get_content_offset(self)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import TabbedContent, TabPane
 
+from nnplay.tui.live_text import GrowingText
 from nnplay.tui.map_view import DecisionMap
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.session import View
@@ -18,7 +19,9 @@ TABS = ["charts", "map", "neurons", "weights"]  # keys 1-4
 
 def picture_panes():
     yield TabPane("2 Map", DecisionMap(id="big-map"), id="map-tab")
-    yield TabPane("3 Neurons", VerticalScroll(NeuronView(id="neurons")), id="neurons-tab")
+    details = GrowingText(id="unit-details")
+    yield TabPane("3 Neurons", details, VerticalScroll(NeuronView(details, id="neurons")),
+                  id="neurons-tab")
     yield TabPane("4 Weights", VerticalScroll(WeightsView(id="weights")), id="weights-tab")
 
 

@@ -139,16 +139,19 @@ async def test_neuron_maps_and_selecting_a_unit(make_app, size):
         assert all(f"h1.{k}" in text for k in range(1, 9)) and "out" in text
         assert text.count("▀") >= 11 * 50  # 2 inputs, 8 hidden, 1 output: 10×5 cells each
         model = app.session.trainer.model
-        assert "▶ h1.1" in text and f"bias {model.hidden1.bias[0].item():+.3f}" in text
+        details = shown(app, "#unit-details")
+        assert "▶ h1.1" in details and f"bias {model.hidden1.bias[0].item():+.3f}" in details
         await pilot.press("right_square_bracket")
-        assert "▶ h1.2" in shown(app, "#neurons")
+        assert "▶ h1.2" in shown(app, "#unit-details")
         await pilot.press("left_square_bracket", "left_square_bracket")
-        assert "▶ out" in shown(app, "#neurons")  # wraps around to the last unit
+        assert "▶ out" in shown(app, "#unit-details")  # wraps around to the last unit
         view = app.query_one(NeuronView)
         x0, y0, *_ = next(t for t in view._tiles if t[4:] == (1, 2))
-        view.scroll_visible()
-        await pilot.click(NeuronView, offset=(x0 + 2, y0 + 2))
-        text = shown(app, "#neurons")
+        await pilot.press("right_square_bracket", "right_square_bracket")  # h1.2, in sight
+        assert "▶ h1.2" in shown(app, "#unit-details")
+        await pilot.pause()
+        await pilot.click(NeuronView, offset=(x0 + 2, y0 + 2))  # offsets move with the scroll
+        text = shown(app, "#unit-details")
         w = model.hidden1.weight[2].tolist()
         assert "▶ h1.3" in text and f"x1 {w[0]:+.3f}" in text and f"x2 {w[1]:+.3f}" in text
 
