@@ -29,6 +29,17 @@ POINT_ON_LEVEL = [Style(color=blend(LOW if i < LEVELS else HIGH, 1.0), bold=True
                   for i in range(2 * LEVELS + 1)]
 
 
+def tint(colour) -> str:
+    """The colour mixed halfway with white: a data point stays visible on its own class."""
+    r, g, b = (int(c + (255 - c) * 0.55) for c in colour)
+    return f"rgb({r},{g},{b})"
+
+
+POINT_STYLES = [Style(color=tint(c), bold=True) for c in CLASS_COLOURS]
+TINTED_ON_LEVEL = [Style(color=tint(LOW if i < LEVELS else HIGH), bold=True)
+                   for i in range(2 * LEVELS + 1)]
+
+
 def level(share: float) -> int:
     """The diverging table's index for a share in [0, 1] (0.5 is the middle)."""
     share = 0.5 if share != share else min(max(share, 0.0), 1.0)  # NaN → the middle

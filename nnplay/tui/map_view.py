@@ -120,9 +120,9 @@ def _overlay(grid: BoundaryGrid, points: MapPoints | None, cols: int, rows: int)
     for k in order:
         if grid.kind == "regression":
             share = 0.5 if high <= low else (points.value[k] - low) / (high - low)
-            style = c.POINT_ON_LEVEL[c.level(share)]
+            style = c.TINTED_ON_LEVEL[c.level(share)]
         else:
-            style = c.CLASS_FG[int(points.value[k]) % len(c.CLASS_FG)]
+            style = c.POINT_STYLES[int(points.value[k]) % len(c.POINT_STYLES)]
         glyph = "✕" if points.wrong[k] else ("○" if points.validation[k] else "●")
         overlay[(int(r[k]), int(col[k]))] = (glyph, style)
     return overlay

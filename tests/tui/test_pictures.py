@@ -38,13 +38,18 @@ def map_matches_its_box(app) -> bool:
     return view.grid.values.shape[::-1] == map_grid_size(*app.query_one("#big-map").content_size)
 
 
+async def open_map(pilot):
+    """The session is ready, the Map tab open and its grid sized to its box."""
+    await ready(pilot)
+    await open_tab(pilot, "2", "#big-map")
+    await until(pilot, lambda: map_matches_its_box(pilot.app))
+
+
 @pytest.mark.parametrize("size", [SIZE, SMALL])
 async def test_the_map_has_title_axes_legend_and_points_at_two_sizes(make_app, size):
     app = make_app("circle", **FAST)
     async with app.run_test(size=size) as pilot:
-        await ready(pilot)
-        await open_tab(pilot, "2", "#big-map")
-        await until(pilot, lambda: map_matches_its_box(app))
+        await open_map(pilot)
         text = shown(app, "#big-map")
         for part in ("decision map", "+1.2", "-1.2", "x1", "x2", "■ class 0", "■ class 1",
                      "● train", "○ validation", "✕ wrong"):
@@ -66,9 +71,7 @@ async def test_the_map_has_title_axes_legend_and_points_at_two_sizes(make_app, s
 async def test_the_map_grows_when_the_build_panel_is_hidden_and_survives_resizes(make_app):
     app = make_app("xor", **FAST)
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await open_tab(pilot, "2", "#big-map")
-        await until(pilot, lambda: map_matches_its_box(app))
+        await open_map(pilot)
         with_panel = app.session.map_size
         await pilot.press("b")
         await until(pilot, lambda: app.session.map_size != with_panel)
@@ -92,9 +95,7 @@ async def test_the_small_map_of_the_charts_tab_has_axes_and_legend(make_app):
 async def test_regression_on_the_plane_is_a_heat_map_with_its_scale(make_app):
     app = make_app("plane", **FAST)
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await open_tab(pilot, "2", "#big-map")
-        await until(pilot, lambda: map_matches_its_box(app))
+        await open_map(pilot)
         text = shown(app, "#big-map")
         low, high = app.query_one("#train").last_view.grid.value_range
         assert "prediction map" in text and f"{low:.3g} " in text and f" {high:.3g}" in text
