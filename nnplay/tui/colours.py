@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from rich.style import Style
 
 # TF Playground's palette: orange for class 0 / low / negative, blue for class 1 / high / positive.
@@ -55,3 +56,10 @@ HALF_BLOCK = "▀"
 HALVES = [[Style(color=blend(LOW if t < LEVELS else HIGH, abs(t - LEVELS) / LEVELS),
                  bgcolor=blend(LOW if b < LEVELS else HIGH, abs(b - LEVELS) / LEVELS))
            for b in range(2 * LEVELS + 1)] for t in range(2 * LEVELS + 1)]
+
+
+def finite_scale(values) -> float:
+    """The largest finite |value| (1 when there is none): the scale a picture is coloured on."""
+    values = np.abs(np.asarray(values, dtype=np.float64))
+    values = values[np.isfinite(values)]
+    return float(values.max()) if values.size and values.max() > 0 else 1.0

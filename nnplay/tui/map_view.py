@@ -101,7 +101,8 @@ def _title(grid: BoundaryGrid, width: int) -> str:
 def _cell_style(grid: BoundaryGrid, i: int, j: int) -> Style:
     value = grid.values[i, j]
     if grid.kind == "multiclass":
-        strength = min(int(grid.confidence[i, j] * c.LEVELS), c.LEVELS - 1)
+        confidence = np.nan_to_num(grid.confidence[i, j], nan=0.0, posinf=1.0, neginf=0.0)
+        strength = min(max(int(confidence * c.LEVELS), 0), c.LEVELS - 1)
         return c.CLASS_STYLES[int(value) % len(c.CLASS_STYLES)][strength]
     low, high = grid.value_range
     return c.DIVERGING[c.level(0.5 if high <= low else (value - low) / (high - low))]
@@ -184,15 +185,16 @@ WORST_POINTS = MapPoints(np.zeros((999, 2)), np.zeros(999, int), np.zeros(999, b
 def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) -> Text:
     """The prediction (a line) over the data points, both on the same y scale."""
     cols = len(curve.xs)
-    values = [curve.predictions] + ([points.value] if points is not None else [])
-    low = float(min(v.min() for v in values))
-    high = float(max(v.max() for v in values))
+    values = np.concatenate([curve.predictions] + ([points.value] if points is not None else []))
+    values = values[np.isfinite(values)]
+    low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
     pad = 0.05 * (high - low) or 1.0
     low, high = low - pad, high + pad
 
-    def row_of(y):
-        return np.clip(np.rint((high - np.asarray(y)) / (high - low) * (rows - 1)), 0,
-                       rows - 1).astype(int)
+    def row_of(y):  # a value that is not finite goes to the middle row
+        share = np.nan_to_num((high - np.asarray(y, dtype=np.float64)) / (high - low), nan=0.5,
+                              posinf=1.0, neginf=0.0)
+        return np.clip(np.rint(share * (rows - 1)), 0, rows - 1).astype(int)
 
     cells: dict[tuple[int, int], tuple[str, Style]] = {}
     if points is not None:

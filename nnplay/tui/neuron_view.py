@@ -41,7 +41,7 @@ def centred(layer: UnitLayer) -> tuple[np.ndarray, float]:
         maps = np.exp(maps)
     if "sigmoid" in layer.what or "softmax" in layer.what:
         return maps - 0.5, 0.5
-    return maps, float(np.abs(maps).max()) or 1.0
+    return maps, c.finite_scale(maps)
 
 
 def selectable(layers: list[UnitLayer]) -> list[tuple[int, int]]:
@@ -107,7 +107,7 @@ def _strip(layer: UnitLayer, unit: int, width: int) -> Text:
     if layer.weights is None:
         return Text(" " * width)
     weights = layer.weights[unit]
-    scale = float(np.abs(layer.weights).max()) or 1.0
+    scale = c.finite_scale(layer.weights)
     shown = weights if len(weights) <= width else weights[: width - 1]
     for w in shown:
         text.append("█", c.DIVERGING_FG[c.signed_level(w, scale)])
@@ -132,7 +132,7 @@ def unit_details(layers: list[UnitLayer], names: list[str], selected: tuple[int,
         f"output over the plane {values.min():+.3f} … {values.max():+.3f}")
     if "relu" in layer.what:
         head.append(f" · zero on {np.mean(values <= 0):.0%} of it")
-    scale = float(np.abs(layer.weights).max()) or 1.0
+    scale = c.finite_scale(layer.weights)
     items = [Text("incoming weights:", DIM)]
     for j, w in enumerate(layer.weights[k]):
         source = unit_label(layers, names, i - 1, j)

@@ -64,7 +64,7 @@ def _bars(layers, index, names, width) -> list[Text]:
         ends = [f"{source_names(layers, index, names)[0]} → {u}"
                 for u in unit_names(layers, index)]
     weights = layer.weight.reshape(-1)
-    scale = float(np.abs(np.concatenate([weights, layer.bias])).max()) or 1.0
+    scale = c.finite_scale(np.concatenate([weights, layer.bias]))
     bar_room = max(4, width - LABEL - 14 - max(len(e) for e in ends))
     lines = []
     rows = [(f"w{j + 1}", end, w) for j, (end, w) in enumerate(zip(ends, weights))]
@@ -72,7 +72,7 @@ def _bars(layers, index, names, width) -> list[Text]:
              for k, b in enumerate(layer.bias)]
     pad = max(len(e) for e in ends)
     for name, end, value in rows:
-        length = int(round(abs(value) / scale * bar_room))
+        length = int(round(min(abs(value) / scale, 1.0) * bar_room)) if np.isfinite(value) else 0
         style = c.POINT_ON_LEVEL[c.signed_level(value, scale)] if value else DIM
         lines.append(Text.assemble(f"  {name:<5} {end:<{pad}} ", (f"{value:+8.3f} ", BOLD),
                                    ("█" * length or "▏", style)))
@@ -89,7 +89,7 @@ def _table(layers, index, names) -> list[Text]:
     if len(cols_names) > len(rows_names) + 1:  # more inputs than units: transpose
         matrix, rows_names, cols_names = matrix.T, cols_names, rows_names
         corner = "in\\unit"
-    scale = float(np.abs(matrix).max()) or 1.0
+    scale = c.finite_scale(matrix)
     lines = [Text.assemble((f"  {corner:<{LABEL}}", DIM),
                            *[(f"{name[:CELL - 1]:>{CELL - 1}} ", DIM) for name in cols_names])]
     for name, row in zip(rows_names, matrix):

@@ -203,3 +203,31 @@ async def test_the_description_is_on_the_main_screen_and_folds(make_app):
         assert "d: the description" in shown(app, "#exercise")
         await pilot.press("d")
         assert "Each sample is five random numbers" in shown(app, "#exercise")
+
+
+def test_pictures_of_a_broken_model_draw_without_crashing():
+    """Weights gone to NaN or infinity (mid-divergence) draw as neutral cells, not a crash."""
+    import numpy as np
+
+    from nnplay.lab.boundary import BoundaryGrid, Curve, MapPoints
+    from nnplay.lab.neurons import LayerWeights, UnitLayer
+    from nnplay.tui.map_view import render_curve, render_map
+    from nnplay.tui.neuron_view import render_units, unit_details
+    from nnplay.tui.weights_view import render_weights
+
+    bad = np.array([[np.nan, np.inf], [-np.inf, 0.5]])
+    points = MapPoints(np.array([[0.1, 0.2], [0.5, -0.5]]), np.array([0, 1]),
+                       np.array([False, True]), np.array([True, False]))
+    for kind in ("binary", "multiclass", "regression"):
+        values = np.array([[0, 1], [2, 1]]) if kind == "multiclass" else bad
+        grid = BoundaryGrid(kind, values, bad, (float("nan"), float("nan")))
+        assert "x1" in render_map(grid, points, 40).plain
+    curve = Curve(np.linspace(0, 1, 8), np.array([np.nan, np.inf, -np.inf, 1, 2, 3, 4, 5.0]))
+    assert render_curve(curve, None, 6, 40).plain.count("•") == 8 + 1  # and the legend
+    layers = [UnitLayer("inputs", "", np.zeros((2, 4, 4)), None, None, 2),
+              UnitLayer("output", "", np.full((1, 4, 4), np.nan), bad[:1], bad[0, :1], 1)]
+    text, tiles = render_units(layers, ["x1", "x2"], (1, 0), 40)
+    assert len(tiles) == 3 and "out" in text.plain
+    assert "nan" in unit_details(layers, ["x1", "x2"], (1, 0), 40).plain
+    weights = [LayerWeights("output", bad[:1], bad[0, :1], (1, 2))]
+    assert "w2" in render_weights(weights, ["x1", "x2"], 40).plain
