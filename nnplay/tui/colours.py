@@ -23,8 +23,8 @@ DIVERGING = [Style(bgcolor=blend(LOW if i < LEVELS else HIGH, abs(i - LEVELS) / 
              for i in range(2 * LEVELS + 1)]  # index LEVELS is the middle (0, or p = 0.5)
 DIVERGING_FG = [Style(color=blend(LOW if i < LEVELS else HIGH, abs(i - LEVELS) / LEVELS))
                 for i in range(2 * LEVELS + 1)]
-CLASS_STYLES = [[Style(bgcolor=blend(c, (k + 1) / LEVELS)) for k in range(LEVELS)]
-                for c in CLASS_COLOURS]
+CLASS_STYLES = [Style(bgcolor=blend(c, (k + 1) / LEVELS))
+                for c in CLASS_COLOURS for k in range(LEVELS)]  # [class * LEVELS + strength]
 CLASS_FG = [Style(color=f"rgb{c}", bold=True) for c in CLASS_COLOURS]
 POINT_ON_LEVEL = [Style(color=blend(LOW if i < LEVELS else HIGH, 1.0), bold=True)
                   for i in range(2 * LEVELS + 1)]
@@ -41,21 +41,50 @@ TINTED_ON_LEVEL = [Style(color=tint(LOW if i < LEVELS else HIGH), bold=True)
                    for i in range(2 * LEVELS + 1)]
 
 
+def levels(shares) -> np.ndarray:
+    """The diverging table's indices for shares in [0, 1] (0.5, and NaN, is the middle)."""
+    shares = np.clip(np.nan_to_num(np.asarray(shares, dtype=np.float64), nan=0.5), 0.0, 1.0)
+    return np.rint(shares * 2 * LEVELS).astype(int)
+
+
 def level(share: float) -> int:
-    """The diverging table's index for a share in [0, 1] (0.5 is the middle)."""
-    share = 0.5 if share != share else min(max(share, 0.0), 1.0)  # NaN → the middle
-    return int(round(share * 2 * LEVELS))
+    return int(levels(share))
+
+
+def signed_levels(values, scale: float) -> np.ndarray:
+    """The diverging indices of signed values on a symmetric scale ±scale."""
+    with np.errstate(all="ignore"):
+        return levels(0.5 + 0.5 * np.asarray(values, dtype=np.float64) / scale)
 
 
 def signed_level(value: float, scale: float) -> int:
-    """The diverging index of a signed value on a symmetric scale ±scale."""
-    return level(0.5 + 0.5 * value / scale) if scale > 0 else LEVELS
+    return int(signed_levels(value, scale))
+
+
+def append_runs(text, keys: list[int], table: list, glyph: str = " ",
+                marks: dict | None = None) -> None:
+    """One cell per key in the style table[key]; equal neighbours become one span (a map has
+    large even areas, and spans are what painting costs). marks: {column: (glyph, style)}
+    drawn over their cell."""
+    marks = marks or {}
+    j, count = 0, len(keys)
+    while j < count:
+        if j in marks:
+            mark, style = marks[j]
+            text.append(mark, table[keys[j]] + style)
+            j += 1
+            continue
+        end = j + 1
+        while end < count and keys[end] == keys[j] and end not in marks:
+            end += 1
+        text.append(glyph * (end - j), table[keys[j]])
+        j = end
 
 # Two pixels per cell: "▀" draws the upper pixel in the foreground colour over the lower one.
 HALF_BLOCK = "▀"
-HALVES = [[Style(color=blend(LOW if t < LEVELS else HIGH, abs(t - LEVELS) / LEVELS),
-                 bgcolor=blend(LOW if b < LEVELS else HIGH, abs(b - LEVELS) / LEVELS))
-           for b in range(2 * LEVELS + 1)] for t in range(2 * LEVELS + 1)]
+HALVES = [Style(color=blend(LOW if t < LEVELS else HIGH, abs(t - LEVELS) / LEVELS),
+                bgcolor=blend(LOW if b < LEVELS else HIGH, abs(b - LEVELS) / LEVELS))
+          for t in range(2 * LEVELS + 1) for b in range(2 * LEVELS + 1)]  # [t * 33 + b]
 
 
 def finite_scale(values) -> float:

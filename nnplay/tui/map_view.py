@@ -75,16 +75,11 @@ def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text
     overlay = _overlay(grid, points, cols, rows)
     text = Text(no_wrap=True, overflow="crop")
     text.append(_title(grid, width) + "\n", BOLD)
+    table, keys = _cell_styles(grid)
     for i in range(rows):
         label = {0: f"{EXTENT:+.1f}", rows // 2: "x2", rows - 1: f"{-EXTENT:+.1f}"}.get(i, "")
         text.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "x2" else "│"), DIM)
-        for j in range(cols):
-            style = _cell_style(grid, i, j)
-            mark = overlay.get((i, j))
-            if mark is None:
-                text.append(" ", style)
-            else:
-                text.append(mark[0], style + mark[1])
+        c.append_runs(text, keys[i].tolist(), table, marks=overlay.get(i))
         text.append("\n")
     text.append(_x_axis(f"{-EXTENT:+.1f}", "x1", f"{EXTENT:+.1f}", cols) + "\n", DIM)
     text.append_text(flow(_scale_items(grid) + _point_items(points), width))
@@ -98,19 +93,22 @@ def _title(grid: BoundaryGrid, width: int) -> str:
     return title + detail if len(title + detail) <= width else title
 
 
-def _cell_style(grid: BoundaryGrid, i: int, j: int) -> Style:
-    value = grid.values[i, j]
+def _cell_styles(grid: BoundaryGrid) -> tuple[list, np.ndarray]:
+    """The style table and each cell's index into it."""
     if grid.kind == "multiclass":
-        confidence = np.nan_to_num(grid.confidence[i, j], nan=0.0, posinf=1.0, neginf=0.0)
-        strength = min(max(int(confidence * c.LEVELS), 0), c.LEVELS - 1)
-        return c.CLASS_STYLES[int(value) % len(c.CLASS_STYLES)][strength]
+        confidence = np.nan_to_num(grid.confidence, nan=0.0, posinf=1.0, neginf=0.0)
+        strength = np.clip((confidence * c.LEVELS).astype(int), 0, c.LEVELS - 1)
+        classes = grid.values.astype(int) % len(c.CLASS_COLOURS)
+        return c.CLASS_STYLES, classes * c.LEVELS + strength
     low, high = grid.value_range
-    return c.DIVERGING[c.level(0.5 if high <= low else (value - low) / (high - low))]
+    with np.errstate(all="ignore"):
+        shares = (grid.values - low) / (high - low) if high > low else np.full(grid.values.shape, 0.5)
+    return c.DIVERGING, c.levels(shares)
 
 
 def _overlay(grid: BoundaryGrid, points: MapPoints | None, cols: int, rows: int) -> dict:
-    """(row, col) → (glyph, style): validation first, then training, then the misclassified on
-    top, so that a mistake is never hidden by a neighbour."""
+    """{row: {col: (glyph, style)}}: validation first, then training, then the misclassified
+    on top, so that a mistake is never hidden by a neighbour."""
     if points is None or not len(points.xy):
         return {}
     r, col = cell_of(points.xy, cols, rows)
@@ -125,7 +123,7 @@ def _overlay(grid: BoundaryGrid, points: MapPoints | None, cols: int, rows: int)
         else:
             style = c.POINT_STYLES[int(points.value[k]) % len(c.POINT_STYLES)]
         glyph = "✕" if points.wrong[k] else ("○" if points.validation[k] else "●")
-        overlay[(int(r[k]), int(col[k]))] = (glyph, style)
+        overlay.setdefault(int(r[k]), {})[int(col[k])] = (glyph, style)
     return overlay
 
 

@@ -59,6 +59,7 @@ def render_units(layers: list[UnitLayer], names: list[str], selected: tuple[int,
     for i, layer in enumerate(layers):
         lines.append(_header(layer, i, names))
         maps, scale = centred(layer)
+        pixels = half_block_keys(maps, scale)
         strip = layer.weights is not None  # the inputs have no incoming weights
         for start in range(0, len(maps), per_line):
             chunk = range(start, min(start + per_line, len(maps)))
@@ -71,7 +72,7 @@ def render_units(layers: list[UnitLayer], names: list[str], selected: tuple[int,
                 label = unit_label(layers, names, i, k)[:tile_w].ljust(tile_w)
                 block[0].append(label, SELECTED if (i, k) == selected else BOLD)
                 for r in range(tile_h):
-                    block[1 + r].append_text(_pixels(maps[k], scale, r))
+                    c.append_runs(block[1 + r], pixels[k][r], c.HALVES, c.HALF_BLOCK)
                 if strip:
                     block[-1].append_text(_strip(layer, k, tile_w))
                 x0 = n * (tile_w + GAP)
@@ -91,14 +92,13 @@ def _header(layer: UnitLayer, index: int, names: list[str]) -> Text:
                          (f" · {layer.units} unit{'s' * (layer.units > 1)}{more}{what}", DIM))
 
 
-def _pixels(values: np.ndarray, scale: float, r: int) -> Text:
-    """Row r of a tile: map rows 2r (upper half of each cell) and 2r + 1 (lower half)."""
-    top = values[2 * r]
-    bottom = values[2 * r + 1] if 2 * r + 1 < len(values) else top
-    text = Text()
-    for a, b in zip(top, bottom):
-        text.append(c.HALF_BLOCK, c.HALVES[c.signed_level(a, scale)][c.signed_level(b, scale)])
-    return text
+def half_block_keys(maps: np.ndarray, scale: float) -> list:
+    """[unit][cell row][col] → index into HALVES: map rows 2r (the upper half of each cell)
+    and 2r + 1 (the lower half; an odd last row repeats)."""
+    levels = c.signed_levels(maps, scale)
+    if levels.shape[1] % 2:
+        levels = np.concatenate([levels, levels[:, -1:]], axis=1)
+    return (levels[:, 0::2] * (2 * c.LEVELS + 1) + levels[:, 1::2]).tolist()
 
 
 def _strip(layer: UnitLayer, unit: int, width: int) -> Text:
@@ -109,8 +109,7 @@ def _strip(layer: UnitLayer, unit: int, width: int) -> Text:
     weights = layer.weights[unit]
     scale = c.finite_scale(layer.weights)
     shown = weights if len(weights) <= width else weights[: width - 1]
-    for w in shown:
-        text.append("█", c.DIVERGING_FG[c.signed_level(w, scale)])
+    c.append_runs(text, c.signed_levels(shown, scale).tolist(), c.DIVERGING_FG, "█")
     if len(shown) < len(weights):
         text.append("…", DIM)
     text.append(" " * (width - text.cell_len))
