@@ -73,14 +73,15 @@ class DecisionMap(LiveText):
 def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text:
     rows, cols = grid.values.shape
     overlay = _overlay(grid, points, cols, rows)
-    text = Text(no_wrap=True, overflow="crop")
-    text.append(_title(grid, width) + "\n", BOLD)
+    canvas = c.Canvas()
+    canvas.append(_title(grid, width) + "\n", BOLD)
     table, keys = _cell_styles(grid)
     for i in range(rows):
         label = {0: f"{EXTENT:+.1f}", rows // 2: "x2", rows - 1: f"{-EXTENT:+.1f}"}.get(i, "")
-        text.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "x2" else "│"), DIM)
-        c.append_runs(text, keys[i].tolist(), table, marks=overlay.get(i))
-        text.append("\n")
+        canvas.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "x2" else "│"), DIM)
+        c.append_runs(canvas, keys[i].tolist(), table, marks=overlay.get(i))
+        canvas.append("\n")
+    text = canvas.text()
     text.append(_x_axis(f"{-EXTENT:+.1f}", "x1", f"{EXTENT:+.1f}", cols) + "\n", DIM)
     text.append_text(flow(_scale_items(grid) + _point_items(points), width))
     return text
@@ -209,16 +210,16 @@ def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) 
             cells[(between, j)] = ("│", CURVE)
         cells[(int(r), j)] = ("•", CURVE)
 
-    text = Text(no_wrap=True, overflow="crop")
+    canvas = c.Canvas()
     title = "prediction curve: the line is the model, the dots the data"
-    text.append((title if len(title) <= width else "prediction curve") + "\n", BOLD)
+    canvas.append((title if len(title) <= width else "prediction curve") + "\n", BOLD)
     for i in range(rows):
         label = {0: _number(high), rows // 2: "y", rows - 1: _number(low)}.get(i, "")
-        text.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "y" else "│"), DIM)
+        canvas.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "y" else "│"), DIM)
         for j in range(cols):
-            glyph, style = cells.get((i, j), (" ", DIM))
-            text.append(glyph, style)
-        text.append("\n")
+            canvas.append(*cells.get((i, j), (" ", None)))
+        canvas.append("\n")
+    text = canvas.text()
     text.append(_x_axis(_number(curve.xs[0]), "x", _number(curve.xs[-1]), cols) + "\n", DIM)
     items = [Text.assemble(("•", CURVE), " prediction"), Text.assemble(("●", TRAIN_DOT), " train"),
              Text.assemble(("○", VAL_DOT), " validation")]
