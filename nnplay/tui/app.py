@@ -8,7 +8,6 @@ in a worker after the first frame, so the app appears at once.
 from __future__ import annotations
 
 import time
-from functools import partial
 from pathlib import Path
 
 from rich.markup import escape
@@ -72,13 +71,13 @@ PALETTE = [
      "optimizer_paths"),
     ("Lab: gradient check", "numerical gradients vs backprop for this model (g)",
      "gradient_check"),
-    ("Charts", "loss and accuracy, layer statistics and a small map (1)",
-     "show_picture('charts')"),
-    ("Map", "the decision map (or prediction curve) as large as it fits (2)",
-     "show_picture('map')"),
+    ("Charts", "loss and accuracy, layer statistics and a small map (1)", "show_charts"),
+    ("Map", "the decision map (or prediction curve) as large as it fits (2)", "show_map"),
     ("Neurons", "every unit's output over the plane, its weights and bias (3)",
-     "show_picture('neurons')"),
-    ("Weights", "each weight and bias of the small layers, live (4)", "show_picture('weights')"),
+     "show_neurons"),
+    ("Weights", "each weight and bias of the small layers, live (4)", "show_weights"),
+    ("Previous unit", "select the previous unit in the Neurons tab ([)", "previous_unit"),
+    ("Next unit", "select the next unit in the Neurons tab (])", "next_unit"),
     ("Fold the description", "show or hide the exercise's description (d)",
      "toggle_description"),
     ("Help", "keys and what they do (?)", "help"),
@@ -102,12 +101,12 @@ class PlaygroundApp(App):
         Binding("B", "backprop", "Backprop lab", show=False),
         Binding("o", "optimizer_paths", "Optimizer paths", show=False),
         Binding("g", "gradient_check", "Gradient check", show=False),
-        Binding("1", "show_picture('charts')", "Charts", show=False),
-        Binding("2", "show_picture('map')", "Map", show=False),
-        Binding("3", "show_picture('neurons')", "Neurons", show=False),
-        Binding("4", "show_picture('weights')", "Weights", show=False),
-        Binding("left_square_bracket", "select_unit(-1)", "Previous unit", show=False),
-        Binding("right_square_bracket", "select_unit(1)", "Next unit", show=False),
+        Binding("1", "show_charts", "Charts", show=False),
+        Binding("2", "show_map", "Map", show=False),
+        Binding("3", "show_neurons", "Neurons", show=False),
+        Binding("4", "show_weights", "Weights", show=False),
+        Binding("left_square_bracket", "previous_unit", "Previous unit", show=False),
+        Binding("right_square_bracket", "next_unit", "Next unit", show=False),
         Binding("d", "toggle_description", "Description", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "unfocus", "Leave field", show=False),
@@ -425,9 +424,7 @@ class PlaygroundApp(App):
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         for title, help_text, action in PALETTE:
-            # an action with arguments, "show_picture('map')", runs through run_action
-            callback = getattr(self, f"action_{action}", None) or partial(self.run_action, action)
-            yield SystemCommand(title, help_text, callback)
+            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
 
     def resize_map(self, cols: int, rows: int) -> None:
         """The grid size the shown map has room for; redrawn at once when not training."""
@@ -444,11 +441,26 @@ class PlaygroundApp(App):
         return (self.session is not None and not self.session.running
                 and (self._train_worker is None or self._train_worker.is_finished))
 
-    def action_show_picture(self, name: str) -> None:
+    def _show_tab(self, name: str) -> None:
         self.query_one("#pictures", TabbedContent).active = f"{name}-tab"
 
-    def action_select_unit(self, step: int) -> None:
-        self.query_one(NeuronView).select(step)
+    def action_show_charts(self) -> None:
+        self._show_tab("charts")
+
+    def action_show_map(self) -> None:
+        self._show_tab("map")
+
+    def action_show_neurons(self) -> None:
+        self._show_tab("neurons")
+
+    def action_show_weights(self) -> None:
+        self._show_tab("weights")
+
+    def action_previous_unit(self) -> None:
+        self.query_one(NeuronView).select(-1)
+
+    def action_next_unit(self) -> None:
+        self.query_one(NeuronView).select(1)
 
     def action_toggle_description(self) -> None:
         self.description_shown = not self.description_shown

@@ -42,8 +42,12 @@ def map_grid_size(width: int, height: int) -> tuple[int, int]:
 class DecisionMap(LiveText):
     """Sizes the worker's grid to the room it has; shows the map, or why there is none."""
 
+    _view: View | None = None
+
     def on_resize(self) -> None:
         self._ask_size()
+        if self._view is not None:  # the legend and the titles follow the width at once
+            self.draw(self._view)
 
     def on_show(self) -> None:
         self._ask_size()
@@ -55,6 +59,7 @@ class DecisionMap(LiveText):
             self.app.resize_map(2 * rows, rows)
 
     def draw(self, view: View) -> None:
+        self._view = view
         width = self.content_size.width or 60
         if self.content_size.height and map_grid_size(*self.content_size)[1] < MIN_ROWS:
             self.show(Text("The map needs more room: hide the build panel (b) or enlarge the "

@@ -152,8 +152,12 @@ class NeuronView(GrowingText):
         self._names: list[str] = []
         self._tiles: list = []
 
-    def draw(self, view: View) -> None:
+    def keep(self, view: View) -> None:
+        """The units to draw next, without drawing them."""
         self._layers, self._names = view.units, view.input_names
+
+    def draw(self, view: View) -> None:
+        self.keep(view)
         self._render_now()
 
     def _render_now(self) -> None:
@@ -181,7 +185,9 @@ class NeuronView(GrowingText):
         index = choices.index(self.selected) if self.selected in choices else 0
         self.selected = choices[(index + step) % len(choices)]
         self._render_now()
-        tile = next(t for t in self._tiles if t[4:] == self.selected)
+        tile = next((t for t in self._tiles if t[4:] == self.selected), None)
+        if tile is None:
+            return
         x0, y0, x1, y1 = tile[:4]
         self.parent.scroll_to_region(Region(x0, y0, x1 - x0, y1 - y0), animate=False)
 

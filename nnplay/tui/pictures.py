@@ -28,6 +28,7 @@ def picture_panes():
 def draw_pictures(root, view: View) -> None:
     """Draw what the active tab shows (the small map of the charts tab, or a picture tab)."""
     active = root.query_one("#pictures", TabbedContent).active
+    root.query_one(NeuronView).keep(view)  # [ and ] work before the tab is first shown
     if active == "charts-tab":
         small = root.query_one("#map", DecisionMap)
         has_map = view.grid is not None or view.curve is not None

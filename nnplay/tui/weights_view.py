@@ -40,8 +40,9 @@ def render_weights(layers: list[LayerWeights], names: list[str], width: int) -> 
     parts = []
     for index, layer in enumerate(layers):
         outputs, inputs = layer.shape
+        biases = f"{outputs} bias{'es' * (outputs > 1)}"
         head = Text.assemble((layer.name, BOLD), f" · {inputs} → {outputs}",
-                             (f" · {outputs * inputs} weights + {outputs} biases", DIM))
+                             (f" · {outputs * inputs} weights + {biases}", DIM))
         if layer.weight is None:
             head.append(f" · more than {MAX_WEIGHTS}: not listed (mean ± std in Charts)", DIM)
             parts.append(head)
@@ -102,7 +103,14 @@ def _table(layers, index, names) -> list[Text]:
 
 
 class WeightsView(GrowingText):
+    _view: View | None = None
+
     def draw(self, view: View) -> None:
+        self._view = view
         if view.weights:
             self.show(render_weights(view.weights, view.input_names,
                                      self.content_size.width or 60))
+
+    def on_resize(self) -> None:  # the bars follow the width
+        if self._view is not None:
+            self.draw(self._view)

@@ -167,7 +167,8 @@ async def test_weights_table_shows_w1_positive_and_w5_negative_after_training(ma
         await open_tab(pilot, "4", "#weights")
         await until(pilot, lambda: "w5" in shown(app, "#weights"))
         text = shown(app, "#weights")
-        values = {m[1]: float(m[2]) for m in re.finditer(r"(w\d|bias)\s.*?([+-]\d+\.\d+)", text)}
+        rows = re.finditer(r"^ *(w\d|bias) .*?([+-]\d+\.\d+)", text, re.MULTILINE)
+        values = {m[1]: float(m[2]) for m in rows}
         weights = app.session.trainer.model.output.weight[0].tolist()
         assert values["w1"] == pytest.approx(weights[0], abs=1e-3) and values["w1"] > 1
         assert values["w5"] == pytest.approx(weights[4], abs=1e-3) and values["w5"] < -1
