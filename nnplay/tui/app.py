@@ -151,6 +151,10 @@ class PlaygroundApp(App):
             self.notify("Narrow terminal: the build panel is hidden; press b to show it.")
         self.description_shown = self.size.height >= SHORT
         self._narrow, self._short = self.size.width < NARROW, self.size.height < SHORT
+        self.sub_title = self.source
+        self.query_one(TrainView).banner("")
+        self._show_exercise()
+        self.call_after_refresh(self._prepare, self.experiment)
 
     def on_resize(self, event: events.Resize) -> None:
         """Crossing into a narrow (short) terminal hides the build panel (folds the
@@ -162,10 +166,6 @@ class PlaygroundApp(App):
             self.description_shown = not short
             self._show_exercise()
         self._narrow, self._short = narrow, short
-        self.sub_title = self.source
-        self.query_one(TrainView).banner("")
-        self._show_exercise()
-        self.call_after_refresh(self._prepare, self.experiment)
 
     # -- the session and its worker ---------------------------------------------------------------
 

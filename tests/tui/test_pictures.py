@@ -72,7 +72,9 @@ async def test_the_map_grows_when_the_build_panel_is_hidden_and_survives_resizes
     app = make_app("xor", **FAST)
     async with app.run_test(size=SIZE) as pilot:
         await open_map(pilot)
-        with_panel = app.session.map_size
+        await pilot.press("n", "n")
+        session = app.session
+        with_panel = session.map_size
         await pilot.press("b")
         await until(pilot, lambda: app.session.map_size != with_panel)
         assert app.session.map_size[0] > with_panel[0]
@@ -80,6 +82,8 @@ async def test_the_map_grows_when_the_build_panel_is_hidden_and_survives_resizes
             await pilot.resize_terminal(*size)
             await until(pilot, lambda: map_matches_its_box(app))
             assert fits(app, "#big-map")
+        await pilot.pause(0.3)
+        assert app.session is session and session.trainer.steps == 2  # nothing was lost
 
 
 async def test_the_small_map_of_the_charts_tab_has_axes_and_legend(make_app):
