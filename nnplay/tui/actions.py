@@ -12,7 +12,8 @@ from functools import partial
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-KEY_NAMES = {"space": "space", "question_mark": "?", "escape": "escape"}
+KEY_NAMES = {"space": "space", "question_mark": "?", "escape": "escape",
+             "left_square_bracket": "[", "right_square_bracket": "]"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,20 @@ ACTIONS = [
            "SGD, momentum, AdaGrad, RMSprop and Adam on 2-D functions", footer=False),
     Action("gradient_check", "g", "Gradient check", "Lab: gradient check",
            "numerical gradients against backprop for this model", footer=False),
+    Action("show_charts", "1", "Charts", "Charts",
+           "loss and accuracy, layer statistics and a small map", footer=False),
+    Action("show_map", "2", "Map", "Map",
+           "the decision map (or prediction curve) as large as it fits", footer=False),
+    Action("show_neurons", "3", "Neurons", "Neurons",
+           "every unit's output over the plane, its weights and bias", footer=False),
+    Action("show_weights", "4", "Weights", "Weights",
+           "each weight and bias of the small layers, live", footer=False),
+    Action("previous_unit", "left_square_bracket", "Previous unit", "Previous unit",
+           "select the previous unit in the Neurons tab", footer=False),
+    Action("next_unit", "right_square_bracket", "Next unit", "Next unit",
+           "select the next unit in the Neurons tab", footer=False),
+    Action("toggle_description", "d", "Description", "Fold the description",
+           "show or hide the exercise's description", footer=False),
     Action("help", "question_mark", "Help", "Help", "keys and what they do"),
     Action("unfocus", "escape", "Keys back", "Leave the field",
            "leave a form field: the keys act on the playground again"),
