@@ -63,8 +63,11 @@ class ButtonBar(HorizontalGroup):
     """The action buttons in a row, or in a grid of rows when the row would be cut."""
 
     def on_resize(self) -> None:
-        needed = sum(len(str(button.label)) + 3 for button in self.query(Button)) - 1
-        self.set_class(self.size.width < needed, "wrapped")
+        labels = [len(str(button.label)) + 3 for button in self.query(Button)]
+        wrapped = self.size.width < sum(labels) - 1
+        self.set_class(wrapped, "wrapped")
+        if wrapped:  # as many columns as the longest label allows
+            self.styles.grid_size_columns = max(1, self.size.width // max(labels))
 
 
 class PlaygroundApp(App):
