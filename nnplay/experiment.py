@@ -20,7 +20,6 @@ from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import FEATURE_MODES, TASKS, task_shape
 from nnplay.untrusted import NotToml, parse_toml, read_text, shown
 
-
 # ---------------------------------------------------------------------------------------------
 # Field rules
 

@@ -2,8 +2,9 @@
 
 It owns data, model, optimizer, schedule, regularization and early stopping; records History;
 and always ends in a clear state: finished, early_stopped, diverged (the weights with the lowest
-validation loss seen restored, which may be the initial ones) or stopped. Drivers (CLI, TUI worker, tests) call `step()` / `run_epoch()` / `run()` and read
-`history` or `snapshot()`; live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
+validation loss seen restored, which may be the initial ones) or stopped. Drivers (CLI, TUI
+worker, tests) call `step()` / `run_epoch()` / `run()` and read `history` or `snapshot()`;
+live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
 
 Speed (FIELD-NOTES): tensors preloaded, one `index_select` shuffle per epoch, slices as views,
 no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
@@ -15,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from typing import Any
 
 import numpy as np
 import torch
@@ -300,13 +302,13 @@ class Trainer:
         self.weights_epoch = checkpoint["epoch"]
         self._batch = 0
 
-    def _metrics(self) -> dict[str, float | None]:
+    def _metrics(self) -> dict[str, Any]:
         train_loss, train_acc = self.evaluate(self.X_train, self.y_train)
         val_loss, val_acc = self.evaluate(self.X_val, self.y_val)
         return {"train_loss": train_loss, "val_loss": val_loss, "train_accuracy": train_acc,
                 "val_accuracy": val_acc}
 
-    def kept_metrics(self) -> dict[str, float | None]:
+    def kept_metrics(self) -> dict[str, Any]:
         """Loss and accuracy of the weights the model holds now (after early stopping or
         divergence, those of `weights_epoch`, not of the last epoch run)."""
         if self.weights_epoch == 0:
