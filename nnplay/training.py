@@ -6,8 +6,8 @@ validation loss seen restored, which may be the initial ones) or stopped. Driver
 worker, tests) call `step()` / `run_epoch()` / `run()` and read `history` or `snapshot()`;
 live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
 
-Speed (FIELD-NOTES): tensors preloaded, one `index_select` shuffle per epoch, slices as views,
-no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
+Speed (docs/architecture.md): tensors preloaded, one `index_select` shuffle per epoch, slices as
+views, no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
 wraps a profiler record_function: ~9% of a tiny net's step).
 """
 
