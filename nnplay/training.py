@@ -3,8 +3,7 @@
 It owns data, model, optimizer, schedule, regularization and early stopping; records History;
 and always ends in a clear state: finished, early_stopped, diverged (the weights with the lowest
 validation loss seen restored, which may be the initial ones) or stopped. Drivers (CLI, TUI
-worker, tests) call `step()` / `run_epoch()` / `run()` and read `history` or `snapshot()`;
-live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
+worker, tests) call `step()` / `run_epoch()` / `run()` and read `history` or `snapshot()`; live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
 
 Speed (docs/architecture.md): tensors preloaded, one `index_select` shuffle per epoch, slices as
 views, no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
