@@ -43,7 +43,7 @@ def handle_signals() -> dict:
 
 # Options whose value may start with "-" (a negative number): argparse would take it for an option.
 _VALUE_OPTIONS = {"--input", "--set", "--epochs", "--seed"}
-_NEGATIVE = re.compile(r"-[\d.]")
+_NEGATIVE = re.compile(r"-[^-]")  # -4,4  -.5  -inf, never --option
 
 
 def join_negative_values(argv: list[str]) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from typing import Any
 
 import numpy as np
 import torch
@@ -313,13 +314,13 @@ class Trainer:
         self.weights_epoch = checkpoint["epoch"]
         self._batch = 0
 
-    def _metrics(self) -> dict[str, float | None]:
+    def _metrics(self) -> dict[str, Any]:
         train_loss, train_acc = self.evaluate(self.X_train, self.y_train)
         val_loss, val_acc = self.evaluate(self.X_val, self.y_val)
         return {"train_loss": train_loss, "val_loss": val_loss, "train_accuracy": train_acc,
                 "val_accuracy": val_acc}
 
-    def kept_metrics(self) -> dict[str, float | None]:
+    def kept_metrics(self) -> dict[str, Any]:
         """Loss and accuracy of the weights the model holds now (after early stopping or
         divergence, those of `weights_epoch`, not of the last epoch run)."""
         if self.weights_epoch == 0:
