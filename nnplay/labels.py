@@ -60,6 +60,6 @@ def describe_change(path: str, value: Any) -> str:
 
 
 def describe_changes(overrides: dict[str, Any]) -> str:
-    """Several changes as one sentence fragment: "set momentum to 0.9 and batch size to 20"."""
+    """Several changes as one phrase: "set momentum to 0.9 and set batch size to 20"."""
     parts = [describe_change(path, value) for path, value in overrides.items()]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
