@@ -202,21 +202,20 @@ class BuildPanel(VerticalScroll):
             self.revalidate()
 
     @on(Button.Pressed, "#add-layer")
-    async def add_layer(self) -> None:
+    def add_layer(self) -> None:
         rows = self.layer_rows()
         values = rows[-1].raw() if rows else {"units": "8", "activation": "relu",
                                               "dropout": "0", "batch_norm": False}
-        # Awaited: revalidating reads every row's inputs, so no row may be half built or removed.
-        await self.query_one("#layers").mount(LayerRow(values))
-        self.revalidate()
+        self.query_one("#layers").mount(LayerRow(values))
+        self.call_after_refresh(self.revalidate)
 
     @on(Button.Pressed, ".layer .remove")
-    async def remove_layer(self, event: Button.Pressed) -> None:
-        await event.button.query_ancestor(LayerRow).remove()
-        self.revalidate()
+    def remove_layer(self, event: Button.Pressed) -> None:
+        event.button.query_ancestor(LayerRow).remove()
+        self.call_after_refresh(self.revalidate)
 
     @on(Button.Pressed, ".layer .up, .layer .down")
-    async def move_layer(self, event: Button.Pressed) -> None:
+    def move_layer(self, event: Button.Pressed) -> None:
         row = event.button.query_ancestor(LayerRow)
         rows = self.layer_rows()
         index = rows.index(row) + (-1 if event.button.has_class("up") else 1)
@@ -224,6 +223,6 @@ class BuildPanel(VerticalScroll):
             values = [r.raw() for r in rows]
             values[rows.index(row)], values[index] = values[index], values[rows.index(row)]
             layers = self.query_one("#layers")
-            await layers.remove_children()
-            await layers.mount_all(LayerRow(v) for v in values)
-            self.revalidate()
+            layers.remove_children()
+            layers.mount_all(LayerRow(v) for v in values)
+            self.call_after_refresh(self.revalidate)

@@ -103,22 +103,6 @@ async def test_adding_and_removing_layers_changes_the_parameter_count(make_app):
         assert "reset (r)" not in banner(app)  # back to what is running
 
 
-async def test_moving_a_layer_keeps_every_layer_and_reorders_them(make_app):
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        for _ in range(2):
-            await pilot.click("#add-layer")
-        await until(pilot, lambda: len(app.query(LayerRow)) == 2)
-        app.query(LayerRow)[1].query_one(".units", Input).value = "3"
-        await pilot.pause()
-        assert "5 → 8" in architecture(app) and "8 → 3" in architecture(app)
-        await pilot.click(".layer:last-of-type .up")
-        await until(pilot, lambda: "5 → 3" in architecture(app))
-        assert [row.raw()["units"] for row in app.query(LayerRow)] == ["3", "8"]
-        assert "3 → 8" in architecture(app) and "8 → 1" in architecture(app)
-
-
 async def test_invalid_learning_rate_is_marked_and_blocks_training(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
