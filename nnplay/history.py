@@ -37,11 +37,6 @@ class History:
         """A copy whose lists the Trainer can go on appending to without touching it."""
         return History(**{f.name: list(getattr(self, f.name)) for f in fields(self)})
 
-    def truncate(self, epochs: int, steps: int) -> None:
-        """Forget everything after `epochs` epochs and `steps` steps (a rollback)."""
-        for f in fields(self):
-            del getattr(self, f.name)[steps if f.name == "step_loss" else epochs:]
-
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -58,6 +58,21 @@ def describe(exp) -> list[LayerInfo]:
     return rows
 
 
+def state_shapes(exp) -> dict[str, tuple[int, ...]]:
+    """The state_dict's entries and their shapes, from the spec alone (nothing allocated): what
+    a weights file must hold, checked before a model is built."""
+    shapes, width = {}, task_shape(exp.task).inputs
+    for i, layer in enumerate(exp.model.hidden, start=1):
+        shapes |= {f"hidden{i}.weight": (layer.units, width), f"hidden{i}.bias": (layer.units,)}
+        width = layer.units
+        if layer.batch_norm:
+            shapes |= {f"bn{i}.{k}": (width,)
+                       for k in ("weight", "bias", "running_mean", "running_var")}
+            shapes[f"bn{i}.num_batches_tracked"] = ()
+    units = output_head(exp).units
+    return shapes | {"output.weight": (units, width), "output.bias": (units,)}
+
+
 def parameter_count(exp) -> int:
     return sum(row.params for row in describe(exp))
 

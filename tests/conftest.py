@@ -10,3 +10,8 @@ torch.set_num_threads(1)  # two cores: one thread is faster for nets this small
 def nnplay_cli():
     """Run the real `nnplay` command line in a subprocess (tests/command_line.py)."""
     return run_nnplay
+
+
+def pytest_addoption(parser):
+    parser.addoption("--monkey-steps", type=int, default=None,
+                     help="actions per seed for the TUI monkey test (default: a quick run)")

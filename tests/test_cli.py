@@ -12,7 +12,8 @@ from nnplay.export import FORMATS
 from tests.command_line import run_many, run_nnplay
 
 SUMMARY_KEYS = {"preset", "status", "epochs", "steps", "seconds", "steps_per_second",
-                "train_loss", "val_loss", "train_accuracy", "val_accuracy", "goal", "exports"}
+                "train_loss", "val_loss", "train_accuracy", "val_accuracy", "goal", "exports",
+                "weights_epoch"}
 REFERENCE_INPUT = "0.97889086,0.15229675,0.31082123,0.03504317,0.88920843"
 SMALL = ["--set", "task.samples=200"]
 

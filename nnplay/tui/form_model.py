@@ -22,9 +22,8 @@ from nnplay.experiment import (
 )
 from nnplay.registry import OPTIMIZERS
 from nnplay.tasks import TASKS
+from nnplay.tui.session import LIVE_SETTINGS
 
-# Fields that take effect while training runs; everything else needs a reset.
-LIVE_FIELDS = ("training.lr", "training.l1", "training.l2", "training.epochs")
 LAYER_FIELDS = ("units", "activation", "dropout", "batch_norm")
 
 
@@ -112,6 +111,13 @@ def text_of(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def shown(value) -> str:
+    """A value as the learner typed or chose it; nothing internal (like Select.NULL)."""
+    if isinstance(value, (bool, int, float, str)):
+        return text_of(value) or "empty"
+    return "nothing chosen"
+
+
 def layer_values(layer: LayerSpec) -> dict:
     return {name: getattr(layer, name) for name in LAYER_FIELDS}
 
@@ -144,7 +150,7 @@ def build(base: Experiment, values: dict[str, object],
             value = _typed(raw)
             problem = field_rule(f"layer.{name}")[0].check(value)
             if problem:
-                errors[path] = f"{text_of(value) or 'empty'} is not allowed; {problem}"
+                errors[path] = f"{shown(value)} is not allowed; {problem}"
             else:
                 setattr(spec, name, field_rule(f"layer.{name}")[0].coerce(value))
         exp.model.hidden.append(spec)
@@ -164,7 +170,7 @@ def _apply(exp: Experiment, path: str, raw, errors: dict[str, str]) -> None:
 def needs_reset(running: Experiment, edited: Experiment) -> bool:
     """True when `edited` differs from the running experiment in more than live fields."""
     a, b = running.copy(), edited.copy()
-    for path in LIVE_FIELDS:
+    for path in LIVE_SETTINGS:
         apply_override(b, path, value_of(a, path))
     a.meta = b.meta  # titles and hints never need a reset
     return a != b

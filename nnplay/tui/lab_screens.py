@@ -54,8 +54,17 @@ def flat(values) -> str:
 
 class LabScreen(Screen):
     CSS_PATH = "lab.tcss"
-    AUTO_FOCUS = None  # keys act at once; click a field (or tab) to type into it
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    # The scrolling column has the keys at first: arrows, page up/down, home and end scroll,
+    # the screen's letters act; click a field (or tab) to type into it.
+    AUTO_FOCUS = ".lab"
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    def action_back(self) -> None:
+        """escape leaves a field first, then the screen."""
+        if isinstance(self.focused, (Input, Select)):
+            self.query_one(".lab").focus()
+        else:
+            self.dismiss()
 
     def show_error(self, message: str) -> None:
         self.query_one(".lab-error", Static).update(message)
@@ -121,8 +130,13 @@ class BackpropScreen(LabScreen):
             return None
         self.show_error("")
         self.result = worked_example(config)
-        self.query_one("#bp-result", Static).update("\n".join(backprop_lines(self.result)))
-        self.query_one("#bp-status", Static).update(f"steps applied so far: {self.steps_taken}")
+        # The shared report's first line counts steps of its own run (always one here).
+        report = backprop_lines(self.result)[1:]
+        self.query_one("#bp-result", Static).update("\n".join(report))
+        self.query_one("#bp-status", Static).update(
+            f"The form holds the weights after {self.steps_taken} step(s). Below: step "
+            f"{self.steps_taken + 1}, SGD with lr {config.lr:g} from those weights; "
+            "Step (n) applies it.")
         return config
 
     def on_input_changed(self, event: Input.Changed) -> None:
