@@ -55,6 +55,10 @@ def build_parser() -> Parser:
     from nnplay.lab.commands import add_lab_commands
 
     add_lab_commands(commands)
+
+    from nnplay.serve import add_serve_command
+
+    add_serve_command(commands)
     return parser
 
 
