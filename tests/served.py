@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -31,7 +32,7 @@ def served(log_path, *args):
     port = free_port()
     with open(log_path, "w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "nnplay", "serve", *args, "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not accepts(port):
@@ -41,15 +42,23 @@ def served(log_path, *args):
         yield proc, port
     finally:
         stop(proc)
+        end_group(proc)
 
 
 def stop(proc: subprocess.Popen, timeout: float = 15) -> int:
-    """Ctrl+C, as a learner would; kill only if that does not end it in time."""
+    """Ctrl+C, as a learner would; the process group is killed only if that does not work."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
+            end_group(proc)
     return proc.returncode
+
+
+def end_group(proc: subprocess.Popen) -> None:
+    """Kill the server's process group (it runs in a session of its own): no app it started may
+    outlive a failed test."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
