@@ -16,12 +16,13 @@ from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+DEFAULT_MAX_TABS, MAX_TABS = 8, 64
 # Letters, digits, dots, dashes, and colons for IPv6: anything else is refused before DNS sees it.
 HOST_NAME = re.compile(r"[A-Za-z0-9.\-:]{1,253}")
 
 
-class AddressError(ValueError):
-    """The server cannot listen where it was asked to."""
+class OptionError(ValueError):
+    """A serve option that cannot work: a bad host, a busy port, a number out of range."""
 
 
 def add_serve_command(subparsers) -> None:
@@ -32,6 +33,9 @@ def add_serve_command(subparsers) -> None:
                        help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT,
                        help=f"port, 1..65535 (default {DEFAULT_PORT})")
+    serve.add_argument("--max-tabs", type=int, default=DEFAULT_MAX_TABS,
+                       help=f"playgrounds open at once, 1..{MAX_TABS} (default {DEFAULT_MAX_TABS}); "
+                       "each is a process with its own PyTorch")
     serve.set_defaults(func=cmd_serve)
 
 
@@ -42,15 +46,18 @@ def cmd_serve(args) -> int:
     target = args.target or DEFAULT_PRESET
     load_experiment(target)  # a bad name or file: ExperimentError, one line from cli.main
     try:
+        if not 1 <= args.max_tabs <= MAX_TABS:
+            raise OptionError(f"--max-tabs {args.max_tabs}: must be 1..{MAX_TABS}")
         loopback = check_address(args.host, args.port)
-    except AddressError as e:
+    except OptionError as e:
         print(f"nnplay serve: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not loopback:
         print(exposure_warning(args.host, args.port), file=sys.stderr)
     from nnplay.web_server import PlaygroundServer
 
-    server = PlaygroundServer(app_command(target), args.host, args.port, loopback_only=loopback)
+    server = PlaygroundServer(app_command(target), args.host, args.port, loopback_only=loopback,
+                              max_tabs=args.max_tabs)
     try:
         server.serve()
     except OSError as e:  # the port was taken between our check and the server's own bind
@@ -70,22 +77,22 @@ def app_command(target: str) -> str:
 
 def check_address(host: str, port: int) -> bool:
     """Try to bind every address `host` names; True when all of them are loopback addresses.
-    Raises AddressError with one readable sentence otherwise."""
+    Raises OptionError with one readable sentence otherwise."""
     if not 1 <= port <= 65535:
-        raise AddressError(f"--port {port}: must be 1..65535")
+        raise OptionError(f"--port {port}: must be 1..65535")
     if not HOST_NAME.fullmatch(host):
-        raise AddressError(f"--host {host!r}: not a host name or IP address")
+        raise OptionError(f"--host {host!r}: not a host name or IP address")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError):
-        raise AddressError(f"--host {host!r}: not a known host name or IP address") from None
+        raise OptionError(f"--host {host!r}: not a known host name or IP address") from None
     for family, kind, proto, _, address in infos:
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
             try:
                 probe.bind(address)
             except OSError as e:
-                raise AddressError(bind_problem(host, port, e)) from None
+                raise OptionError(bind_problem(host, port, e)) from None
     return all(is_loopback(address[0]) for *_, address in infos)
 
 

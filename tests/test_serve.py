@@ -44,9 +44,31 @@ def test_bad_host_is_one_line(nnplay_cli, host, says):
     one_line_error(nnplay_cli("serve", "--host", host, "--port", str(free_port())), says)
 
 
-@pytest.mark.parametrize("port", ["0", "65536", "http"])
-def test_bad_port_is_one_line(nnplay_cli, port):
-    one_line_error(nnplay_cli("serve", "--port", port), "--port")
+@pytest.mark.parametrize("option, value", [("--port", "0"), ("--port", "65536"), ("--port", "http"),
+                                           ("--max-tabs", "0"), ("--max-tabs", "65")])
+def test_bad_numbers_are_one_line(nnplay_cli, option, value):
+    one_line_error(nnplay_cli("serve", option, value), option)
+
+
+@pytest.mark.parametrize("header, loopback", [
+    ("localhost:8000", True), ("127.0.0.1:8000", True), ("127.0.0.2", True), ("[::1]:8000", True),
+    ("[::1]", True), ("evil.example:8000", False), ("192.168.1.20:8000", False), ("[::]:80", False),
+])
+def test_host_names_the_loopback_server_answers(header, loopback):
+    from nnplay.web_server import is_loopback_name
+
+    assert is_loopback_name(header) is loopback
+
+
+@pytest.mark.parametrize("width, height, size", [
+    (80, 24, (80, 24)), ("120", "40", (120, 40)), (1000, 500, (1000, 500)), (0, 24, None),
+    (1001, 24, None), (80, 501, None), (10**12, 10**12, None), ("wide", 24, None),
+    (None, 24, None), (float("inf"), 24, None), (-5, 24, None),
+])
+def test_screen_sizes_from_the_browser_are_checked(width, height, size):
+    from nnplay.web_server import screen_size
+
+    assert screen_size(width, height) == size
 
 
 @pytest.mark.parametrize("ip, loopback", [
@@ -99,7 +121,7 @@ def alive(pid: int) -> bool:
 
 
 async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
-    with served(tmp_path / "serve.log", "circle") as (proc, port):
+    with served(tmp_path / "serve.log", "circle", "--max-tabs", "1") as (proc, port):
         base = f"http://127.0.0.1:{port}"
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -113,12 +135,20 @@ async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await http.ws_connect(f"{base}/ws", headers={"Origin": "http://evil.example"})
             assert refused.value.status == 403
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(f"{base}/ws?width=100000&height=100000",
+                                      headers={"Origin": base})
+            assert refused.value.status == 400
             async with http.ws_connect(f"{base}/ws?width=100&height=30",
                                        headers={"Origin": base}) as ws:
                 first = await asyncio.wait_for(ws.receive(), 30)  # the app's first output
                 assert first.type == aiohttp.WSMsgType.BINARY and first.data.startswith(b"\x1b[")
                 apps = children(proc.pid)
                 assert apps and all(alive(pid) for pid in apps)
+                async with http.ws_connect(f"{base}/ws", headers={"Origin": base}) as second:
+                    told = await asyncio.wait_for(second.receive(), 30)
+                    assert b"as many playgrounds as allowed (1, see --max-tabs)" in told.data
+                assert children(proc.pid) == apps  # no second app was started
                 assert stop(proc) == 0
         assert "Traceback" not in (tmp_path / "serve.log").read_text()
         for _ in range(100):  # the apps end with the server (bounded: 10 s)
