@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import re
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from textual_serve.server import Server
 
 # What a browser may send as Host: a name or an IP (IPv6 in brackets), and a port.
@@ -73,16 +74,26 @@ class PlaygroundServer(Server):
             pass
         return socket
 
-    async def _process_messages(self, websocket, app_service) -> None:
-        """textual-serve's message loop, with every resize checked before the app sees it."""
-        resize = app_service.set_terminal_size
-
-        async def checked_resize(width, height) -> None:
-            if size := screen_size(width, height):
-                await resize(*size)
-
-        app_service.set_terminal_size = checked_resize
-        await super()._process_messages(websocket, app_service)
+    async def _process_messages(self, websocket: web.WebSocketResponse, app_service) -> None:
+        """The browser's messages to the app (textual-serve's protocol), each one checked: a
+        malformed message is ignored, never a traceback, and a screen size must be in range."""
+        async for message in websocket:
+            try:
+                kind, *rest = json.loads(message.data) if message.type == WSMsgType.TEXT else [None]
+            except (ValueError, TypeError):  # not JSON, or not a non-empty list
+                continue
+            data = rest[0] if rest else None
+            if kind == "stdin" and isinstance(data, str):
+                await app_service.send_bytes(data.encode("utf-8", "replace"))
+            elif kind == "resize" and isinstance(data, dict):
+                if size := screen_size(data.get("width"), data.get("height")):
+                    await app_service.set_terminal_size(*size)
+            elif kind == "ping" and isinstance(data, str):
+                await websocket.send_json(["pong", data])
+            elif kind == "blur":
+                await app_service.blur()
+            elif kind == "focus":
+                await app_service.focus()
 
     async def on_shutdown(self, app: web.Application) -> None:
         """Ctrl+C: end every tab's connection now (which quits its app) rather than wait for

@@ -145,12 +145,22 @@ async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
                 assert first.type == aiohttp.WSMsgType.BINARY and first.data.startswith(b"\x1b[")
                 apps = children(proc.pid)
                 assert apps and all(alive(pid) for pid in apps)
+                for hostile in ["not json", "[]", "{}", '"stdin"', '["stdin", 5]', '["resize", 3]',
+                                '["resize", {"width": 1e12, "height": 5}]', '["stdin", "\\ud800"]']:
+                    await ws.send_str(hostile)
+                await ws.send_str('["ping", "still here"]')
+                for _ in range(1000):  # app output first, then the answer (bounded)
+                    answer = await asyncio.wait_for(ws.receive(), 30)
+                    if answer.type == aiohttp.WSMsgType.TEXT:
+                        break
+                assert answer.json() == ["pong", "still here"]
                 async with http.ws_connect(f"{base}/ws", headers={"Origin": base}) as second:
                     told = await asyncio.wait_for(second.receive(), 30)
                     assert b"as many playgrounds as allowed (1, see --max-tabs)" in told.data
                 assert children(proc.pid) == apps  # no second app was started
                 assert stop(proc) == 0
-        assert "Traceback" not in (tmp_path / "serve.log").read_text()
+        log = (tmp_path / "serve.log").read_text()
+        assert "Traceback" not in log and "Error" not in log, log
         for _ in range(100):  # the apps end with the server (bounded: 10 s)
             if not any(alive(pid) for pid in apps):
                 break
