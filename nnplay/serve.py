@@ -7,6 +7,7 @@ preset, a bad host or a busy port is one line on stderr (exit 2), never a traceb
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import re
 import shlex
@@ -70,7 +71,7 @@ def cmd_serve(args) -> int:
 def app_command(target: str) -> str:
     """The shell command textual-serve runs for each tab: this Python, this nnplay, this target.
     A file is passed by absolute path; everything is quoted, so no name becomes shell code."""
-    if Path(target).exists():
+    if Path(target).is_file():  # as load_experiment decides: a directory is no experiment
         target = str(Path(target).absolute())
     return shlex.join([sys.executable, "-m", "nnplay", target])
 
@@ -102,8 +103,6 @@ def is_loopback(ip: str) -> bool:
 
 
 def bind_problem(host: str, port: int, error: OSError) -> str:
-    import errno
-
     if error.errno == errno.EADDRINUSE:
         return f"port {port} is in use on {host}; choose another with --port"
     if error.errno == errno.EADDRNOTAVAIL:
