@@ -120,6 +120,10 @@ def build_parser() -> Parser:
     compare.set_defaults(func=cmd_compare)
 
     add_lab_commands(commands)
+
+    from nnplay.serve import add_serve_command
+
+    add_serve_command(commands)
     return parser
 
 
