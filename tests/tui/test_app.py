@@ -47,8 +47,10 @@ async def test_pick_a_preset_and_train_until_the_charts_hold_data(make_app):
         assert app.sub_title == "xor"
         assert field(app, "task.name").raw() == "xor"
         await pilot.press("space")
-        await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 40, 60)
-        view = app.query_one(TrainView).last_view
+        # The worker's last frame arrives just after it stops: wait for that frame.
+        train_view = app.query_one(TrainView)
+        await until(pilot, lambda: idle(app) and train_view.last_view.snapshot.epoch == 40, 60)
+        view = train_view.last_view
         assert view.snapshot.status == "finished" and len(view.snapshot.history.epoch) == 40
         assert view.grid is not None  # xor is 2-D: the decision map is drawn
         for chart in (LossChart, SecondChart):
