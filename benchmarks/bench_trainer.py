@@ -1,14 +1,15 @@
-"""Trainer steps/second against the tutorial-style training loop of the seeds' scripts.
+"""Trainer steps/second against a tutorial-style PyTorch training loop.
 
     python benchmarks/bench_trainer.py [--repeats 5] [--epochs N] [--json]
 
 Both loops train a fresh model of the same architecture on the same tensors (the Trainer's own
 data), with the same batch size, loss, optimizer settings and one torch thread. The tutorial loop
-is the seeds' script shape: batches by slicing `x[i:i+bs]`, default `torch.optim.Adam`,
-`loss.item()` every step. What is counted, in both: every training step plus, after each epoch,
-an evaluation under `no_grad` of the loss and accuracy on the whole training set and on the
-validation set (what the Trainer records in its History). Setup (data, model, optimizer) is not
-counted. Runs are interleaved (alternating which goes first), and the median of each is reported.
+has the shape of the scripts in docs/curriculum.md §8: batches by slicing `x[i:i+bs]`, default
+`torch.optim.Adam`, `loss.item()` every step. What is counted, in both: every training step
+plus, after each epoch, an evaluation under `no_grad` of the loss and accuracy on the whole
+training set and on the validation set (what the Trainer records in its History). Setup (data,
+model, optimizer) is not counted. Runs are interleaved (alternating which goes first), and the
+median of each is reported.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def first_gt_fifth(epochs: int | None) -> Experiment:
 
 
 def feature_sum(epochs: int | None) -> Experiment:
-    """CURRICULUM §8: Linear 784→128 + ReLU + Linear 128→10, cross-entropy, Adam 0.001, batch 64."""
+    """docs/curriculum.md §8: Linear 784→128 + ReLU + Linear 128→10, cross-entropy, Adam 0.001, batch 64."""
     settings = {"task.name": "feature_sum", "task.samples": 1000, "task.val_samples": 100,
                 "model.hidden": [128], "model.activation": "relu",
                 "training.loss": "cross_entropy", "training.optimizer": "adam",
@@ -55,7 +56,7 @@ def tutorial_model(exp: Experiment) -> nn.Sequential:
 
 
 def run_tutorial(exp: Experiment, data) -> tuple[int, float, float]:
-    """(steps, seconds, last val accuracy) of the seeds' loop."""
+    """(steps, seconds, last val accuracy) of the tutorial-style loop."""
     x, y, xv, yv = data
     torch.manual_seed(exp.training.seed)
     model = tutorial_model(exp)

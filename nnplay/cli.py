@@ -1,6 +1,8 @@
 """The command line: `nnplay [PRESET]` opens the app; subcommands train, predict and list headless.
 
-Exit codes: 0 done; 2 bad input (one line on stderr, never a traceback); 3 diverged.
+Exit codes: 0 done; 2 bad input or a file that cannot be written (one line on stderr, never a
+traceback); 3 diverged; 130 / 143 interrupted by Ctrl+C / SIGTERM (after a summary of what was done).
+JSON output is strict JSON: a number that is not finite (NaN, infinity) is written as null.
 """
 
 from __future__ import annotations
@@ -9,24 +11,79 @@ import argparse
 import json
 import math
 import os
+import re
+import signal
 import sys
 import time
 
-from nnplay.errors import ExperimentError
+from nnplay import __version__
+from nnplay.cli_lab import add_lab_commands
+from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
+from nnplay.untrusted import shown
 
-EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
+EXIT_DIVERGED = 3
+
+
+class Interrupted(BaseException):
+    """Ctrl+C or SIGTERM: the run winds down with a summary; exit 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum, self.exit_code = signum, 128 + signum
+
+
+def _on_signal(signum, frame):
+    raise Interrupted(signum)
+
+
+def handle_signals() -> dict:
+    """Ctrl+C and SIGTERM raise Interrupted; returns the handlers they had."""
+    return {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+
+# Options whose value may start with "-" (a negative number): argparse would take it for an option.
+_VALUE_OPTIONS = {"--input", "--set", "--epochs", "--seed"}
+_NEGATIVE = re.compile(r"-[\d.]")
+
+
+def join_negative_values(argv: list[str]) -> list[str]:
+    """`--input -4,4` becomes `--input=-4,4`."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] in _VALUE_OPTIONS and i + 1 < len(argv) and _NEGATIVE.match(argv[i + 1]):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
+def json_line(data) -> str:
+    """Strict JSON (no NaN or Infinity tokens): a non-finite number becomes null."""
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    return json.dumps(clean(data), allow_nan=False)
 
 
 class Parser(argparse.ArgumentParser):
     """Argparse, but a usage error is one line on stderr (exit 2), like our own errors."""
 
     def error(self, message):
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {shown(message, 300)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> Parser:
     parser = Parser(prog="nnplay", description="A terminal neural-network playground on PyTorch. "
                     "Run `nnplay [PRESET_OR_PATH]` to open the app (default: first-gt-fifth).")
+    parser.add_argument("--version", action="version", version=f"nnplay {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     listing = commands.add_parser("presets", help="list the preset exercises")
@@ -52,8 +109,6 @@ def build_parser() -> Parser:
     predict.add_argument("--json", action="store_true", help="one JSON object on stdout")
     predict.set_defaults(func=cmd_predict)
 
-    from nnplay.lab.commands import add_lab_commands
-
     add_lab_commands(commands)
     return parser
 
@@ -63,18 +118,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     if not argv or (argv[0] not in _command_names(parser) and not argv[0].startswith("-")):
         return launch_app(argv)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_negative_values(argv))
     if args.command is None:
         parser.print_help()
         return 0
+    previous = handle_signals()
     try:
         return args.func(args)
     except ExperimentError as e:
-        print(f"nnplay: {e}", file=sys.stderr)
+        print(f"nnplay: {shown(e, 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Interrupted as e:
+        print("nnplay: interrupted", file=sys.stderr)
+        return e.exit_code
     except BrokenPipeError:  # the reader left early (nnplay ... | head): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _command_names(parser) -> set[str]:
@@ -93,11 +155,15 @@ def launch_app(argv: list[str]) -> int:
         print(f"nnplay: unexpected {' '.join(argv[1:])!r}; open the app with nnplay "
               "[PRESET_OR_PATH], or run a command (nnplay --help)", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("nnplay: the app needs a terminal (stdin or stdout is not one); to train without "
+              "one, use nnplay train PRESET (see nnplay train --help)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     target = argv[0] if argv else DEFAULT_PRESET
     try:
         exp = load_experiment(target)
     except ExperimentError as e:
-        print(f"nnplay: {e}", file=sys.stderr)
+        print(f"nnplay: {shown(e, 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     from nnplay.tui.app import run_app
 
@@ -116,7 +182,7 @@ def cmd_presets(args) -> int:
         goal = exp.goal.describe() if exp.goal.enabled else "-"
         rows.append({"name": name, "title": exp.meta.title, "task": exp.task.name, "goal": goal})
     if args.json:
-        print(json.dumps({"presets": rows}))
+        print(json_line({"presets": rows}))
         return 0
     widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in ("name", "title", "task")}
     print("  ".join(k.upper().ljust(widths[k]) for k in widths) + "  GOAL")
@@ -145,36 +211,60 @@ def experiment_from_args(args):
 
 
 def cmd_train(args) -> int:
-    from nnplay.export import check_export_path, export
+    from pathlib import Path
+
+    from nnplay.export import check_export_targets, export
+    from nnplay.memory import check_training_fits
 
     exp = experiment_from_args(args)
-    for path in args.export:  # refuse a bad path before training, not after
-        check_export_path(path)
+    source = Path(args.target).expanduser()
+    read_from = [source, source.with_suffix(".toml")] if source.is_file() else []
+    # refuse what cannot be written or run before training, not after
+    targets = check_export_targets(args.export, read_from)
+    check_training_fits(exp)
     from nnplay.training import Trainer  # torch: ~1.5 s, so only once the input is good
 
     trainer = Trainer(exp)
     progress = Progress(trainer) if sys.stderr.isatty() and not args.json else None
-    interrupted = False
+    interrupted = None
     try:
         trainer.run(on_epoch=progress.update if progress else None)
-    except KeyboardInterrupt:
+    except Interrupted as e:
         trainer.stop()
-        interrupted = True
+        interrupted = e
     if progress:
         progress.close()
-    exports = [str(p) for path in args.export for p in export(trainer.model, exp, path)]
+    exports, failed = [], False
+    # Ctrl+C during training keeps what was learned (the summary says stopped); SIGTERM asks
+    # the program to end, so nothing more is written.
+    go_on = interrupted is None or interrupted.signum == signal.SIGINT
+    for path in targets if go_on else []:
+        try:
+            exports += [str(p) for p in export(trainer.model, exp, path)]
+        except OSError as e:  # the disk filled, the folder went away: the others still go
+            where = e.filename or path
+            print(f"nnplay: {shown(where, 300)}: cannot write it "
+                  f"({e.strerror or e.__class__.__name__})", file=sys.stderr)
+            failed = True
+        except Interrupted as e:  # the file being written is whole or untouched
+            interrupted = e
+            break
     summary = train_summary(args.target, trainer, exports)
     if args.json:
-        print(json.dumps(summary))
+        print(json_line(summary))
     else:
         print(format_summary(summary, trainer.message))
-    if trainer.status == "diverged":
-        return EXIT_DIVERGED
-    return EXIT_INTERRUPTED if interrupted else 0
+    if interrupted is not None:
+        return interrupted.exit_code
+    if failed:
+        return EXIT_BAD_INPUT
+    return EXIT_DIVERGED if trainer.status == "diverged" else 0
 
 
 def train_summary(target: str, trainer, exports: list[str]) -> dict:
-    h = trainer.history
+    """The run's numbers; losses and accuracies are those of the weights kept (after early
+    stopping or divergence, an earlier epoch's), since those are what exports hold."""
+    kept = trainer.kept_metrics()
     goal = trainer.goal()
 
     def finite(value):
@@ -187,10 +277,11 @@ def train_summary(target: str, trainer, exports: list[str]) -> dict:
         "steps": trainer.steps,
         "seconds": round(trainer.seconds, 4),
         "steps_per_second": round(trainer.steps_per_second(), 1),
-        "train_loss": finite(h.last("train_loss")),
-        "val_loss": finite(h.last("val_loss")),
-        "train_accuracy": h.last("train_accuracy"),
-        "val_accuracy": h.last("val_accuracy"),
+        "weights_epoch": trainer.weights_epoch,
+        "train_loss": finite(kept["train_loss"]),
+        "val_loss": finite(kept["val_loss"]),
+        "train_accuracy": kept["train_accuracy"],
+        "val_accuracy": kept["val_accuracy"],
         "goal": None if goal is None else {"description": goal.description, "met": goal.met},
         "exports": exports,
     }
@@ -200,9 +291,10 @@ def format_summary(s: dict, message: str) -> str:
     def num(v):
         return "-" if v is None else f"{v:.4f}"
 
-    lines = [f"{s['preset']}: {s['status']} after {s['epochs']} epochs, {s['steps']} steps "
+    lines = [f"{shown(s['preset'], 300)}: {s['status']} after {s['epochs']} epochs, {s['steps']} steps "
              f"({s['seconds']:.2f} s, {s['steps_per_second']:.0f} steps/s)",
-             f"  loss      train {num(s['train_loss'])}   val {num(s['val_loss'])}"]
+             f"  loss      train {num(s['train_loss'])}   val {num(s['val_loss'])}"
+             + _kept_note(s)]
     if s["train_accuracy"] is not None:
         lines.append(f"  accuracy  train {num(s['train_accuracy'])}   "
                      f"val {num(s['val_accuracy'])}")
@@ -211,8 +303,16 @@ def format_summary(s: dict, message: str) -> str:
         lines.append(f"  goal      {s['goal']['description']}: {mark}")
     if message and s["status"] != "finished":
         lines.append(f"  note      {message}")
-    lines += [f"  exported  {p}" for p in s["exports"]]
+    lines += [f"  exported  {shown(p, 300)}" for p in s["exports"]]
     return "\n".join(lines)
+
+
+def _kept_note(s: dict) -> str:
+    """Which weights the numbers (and exports) are of, when not the last epoch's."""
+    if s["weights_epoch"] == s["epochs"]:
+        return ""
+    return ("   (the initial weights)" if s["weights_epoch"] == 0
+            else f"   (the weights of epoch {s['weights_epoch']})")
 
 
 class Progress:
@@ -238,14 +338,18 @@ class Progress:
 # nnplay predict
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+
+
 def parse_input(text: str) -> list[float]:
     try:
         values = [float(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
-        raise ExperimentError(f"--input {text!r}: expected comma-separated numbers, "
+        raise ExperimentError(f"--input {shown(text)!r}: expected comma-separated numbers, "
                               "e.g. 0.1,0.5,0.2") from None
-    if not values or not all(math.isfinite(v) for v in values):
-        raise ExperimentError(f"--input {text!r}: expected finite comma-separated numbers")
+    if not values or not all(abs(v) <= FLOAT32_MAX for v in values):  # NaN fails too
+        raise ExperimentError(f"--input {shown(text)!r}: expected comma-separated numbers "
+                              f"between -{FLOAT32_MAX:.4g} and {FLOAT32_MAX:.4g} (float32)")
     return values
 
 
@@ -259,7 +363,7 @@ def cmd_predict(args) -> int:
         raise ExperimentError(f"--input: every sample needs {predictor.shape.raw_inputs} values")
     results = describe_predictions(predictor, rows)
     if args.json:
-        print(json.dumps({"weights": args.weights, "predictions": results}))
+        print(json_line({"weights": args.weights, "predictions": results}))
         return 0
     for r in results:
         values = ", ".join(f"{v:g}" for v in r["input"])
@@ -274,7 +378,7 @@ def cmd_predict(args) -> int:
 def describe_predictions(predictor, rows) -> list[dict]:
     if predictor.shape.kind == "regression":
         outputs = predictor.outputs(rows)
-        return [{"input": r, "value": float(o[0])} for r, o in zip(rows, outputs)]
+        return [{"input": r, "value": float(o[0])} for r, o in zip(rows, outputs, strict=True)]
     probs = predictor.probabilities(rows)
     return [{"input": r, "class": int(p.argmax()), "probabilities": [float(v) for v in p]}
-            for r, p in zip(rows, probs)]
+            for r, p in zip(rows, probs, strict=True)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,10 @@ from typing import Any
 import tomli_w
 
 from nnplay.errors import ExperimentError
+from nnplay.files import write_atomic
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import FEATURE_MODES, TASKS, task_shape
-
+from nnplay.untrusted import NotToml, parse_toml, read_text, shown
 
 # ---------------------------------------------------------------------------------------------
 # Field rules
@@ -47,6 +47,8 @@ class Number(Rule):
 
     def check(self, value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"must be {self.describe()}"
+        if isinstance(value, int) and not -2**63 < value < 2**63:  # also: too large for a float
             return f"must be {self.describe()}"
         if self.integer and not float(value).is_integer():
             return f"must be {self.describe()}"
@@ -106,13 +108,18 @@ class Text(Rule):
 
 @dataclass(frozen=True)
 class TextList(Rule):
+    max_items: int = 50
+    max_length: int = 2000
+
     def check(self, value: Any) -> str | None:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return "must be a list of text lines"
+        if not isinstance(value, list) or len(value) > self.max_items or not all(
+                isinstance(v, str) and len(v) <= self.max_length for v in value):
+            return f"must be {self.describe()}"
         return None
 
     def describe(self) -> str:
-        return "a list of text lines"
+        return (f"a list of at most {self.max_items} text lines of at most "
+                f"{self.max_length} characters")
 
 
 def _fmt(x: float) -> str:
@@ -252,7 +259,7 @@ def from_dict(data: dict) -> Experiment:
         raise ExperimentError("experiment: expected a table of sections")
     unknown = set(data) - set(SECTIONS) - {"solution"}
     if unknown:
-        raise ExperimentError(f"{sorted(unknown)[0]}: unknown section; allowed: "
+        raise ExperimentError(f"{shown(sorted(unknown)[0])}: unknown section; allowed: "
                               f"{', '.join([*SECTIONS, 'solution'])}")
     exp = Experiment()
     for section, cls in SECTIONS.items():
@@ -261,12 +268,12 @@ def from_dict(data: dict) -> Experiment:
             raise ExperimentError(f"{section}: must be a table")
         setattr(exp, section, _section_from_dict(section, cls, table))
     solution = data.get("solution", {})
-    if not isinstance(solution, dict):
-        raise ExperimentError("solution: must be a table of field = value overrides")
+    if not isinstance(solution, dict) or len(solution) > 50:
+        raise ExperimentError("solution: must be a table of at most 50 field = value overrides")
     exp.solution = dict(solution)
     check(exp)
     for path, value in exp.solution.items():  # a solution must itself be applicable
-        apply_override(exp.copy(), path, value, where=f"solution.{path}")
+        apply_override(exp.copy(), path, value, where=f"solution.{shown(path)}")
     return exp
 
 
@@ -274,7 +281,8 @@ def _section_from_dict(section: str, cls, table: dict):
     known = {f.name for f in fields(cls)}
     for key in table:
         if key not in known:
-            raise ExperimentError(f"{section}.{key}: unknown field; allowed: {', '.join(known)}")
+            raise ExperimentError(f"{section}.{shown(key)}: unknown field; allowed: "
+                                  f"{', '.join(known)}")
     obj = cls()
     for f in fields(cls):
         if f.name not in table or f.name == "hidden":
@@ -293,11 +301,14 @@ def _checked(path: str, r, value):
 
 
 def _show(value) -> str:
+    """A value as an error message quotes it: escaped, and short."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
-    return str(value)
+        return repr(shown(value, 60))
+    if isinstance(value, int) and not -10**20 < value < 10**20:
+        return f"a {len(str(abs(value)))}-digit number"
+    return shown(value, 60)
 
 
 def parse_hidden(value, defaults: dict) -> list[LayerSpec]:
@@ -360,6 +371,9 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     if train_samples < 2 and any(layer.batch_norm for layer in exp.model.hidden):
         found.append(("task.samples", f"{t.samples} is not allowed with batch norm; it needs at "
                       "least 2 training samples"))
+    if tr.batch_size == 1 and any(layer.batch_norm for layer in exp.model.hidden):
+        found.append(("training.batch_size", "1 is not allowed with batch norm; batch norm "
+                      "normalizes over a batch, so it needs at least 2 samples per batch"))
     if tr.nesterov and (tr.optimizer != "sgd" or tr.momentum <= 0):
         found.append(("training.nesterov", "true is not allowed; Nesterov needs optimizer = sgd "
                       "and training.momentum > 0"))
@@ -401,26 +415,17 @@ def dumps(exp: Experiment) -> str:
 
 
 def loads(text: str, source: str = "experiment") -> Experiment:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ExperimentError(f"{source}: not valid TOML ({e})") from None
-    return from_dict(data)
+    """An Experiment from untrusted TOML text (bounded in size and nesting before parsing)."""
+    return from_dict(parse_toml(text, shown(source, 300)))
 
 
 def save(exp: Experiment, path: str | Path) -> Path:
-    from nnplay.files import write_atomic
-
     return write_atomic(Path(path), dumps(exp).encode())
 
 
 def load_file(path: str | Path) -> Experiment:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ExperimentError(f"{path}: cannot read ({e.__class__.__name__})") from None
-    return loads(text, source=str(path))
+    path = Path(path).expanduser()
+    return loads(read_text(path), source=str(path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,15 +435,15 @@ def load_file(path: str | Path) -> Experiment:
 def parse_value(text: str) -> Any:
     """A --set value as TOML (numbers, true/false, [lists], "strings"); bare words are text."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
+        return parse_toml(f"v = {text}", "--set")["v"]
+    except NotToml:
+        return text  # a bare word
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
     path, sep, value = text.partition("=")
     if not sep or not path.strip():
-        raise ExperimentError(f"--set {text}: expected section.field=value, "
+        raise ExperimentError(f"--set {shown(text)}: expected section.field=value, "
                               "e.g. training.lr=0.01")
     return path.strip(), parse_value(value.strip())
 
@@ -449,7 +454,7 @@ def apply_override(exp: Experiment, path: str, value: Any, where: str | None = N
     section, _, name = path.partition(".")
     cls = SECTIONS.get(section)
     if cls is None or not name:
-        raise ExperimentError(f"{where}: unknown field; fields look like section.field with "
+        raise ExperimentError(f"{shown(where)}: unknown field; fields look like section.field with "
                               f"section one of {', '.join(SECTIONS)}")
     obj = getattr(exp, section)
     if cls is ModelSpec and name == "hidden":
@@ -457,7 +462,8 @@ def apply_override(exp: Experiment, path: str, value: Any, where: str | None = N
         return
     by_name = {f.name: f for f in fields(cls)}
     if name not in by_name:
-        raise ExperimentError(f"{where}: unknown field; {section} has: {', '.join(by_name)}")
+        raise ExperimentError(f"{shown(where)}: unknown field; {section} has: "
+                              f"{', '.join(by_name)}")
     new = _checked(where, by_name[name].metadata["rule"], value)
     if cls is ModelSpec and name in obj.layer_defaults():
         # A model-wide default also changes the layers that followed the old default.

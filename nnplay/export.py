@@ -2,28 +2,39 @@
 
 The format follows the suffix:
 - .pt           a plain state_dict (torch.load(path, weights_only=True)); the Experiment is
-                written beside it as a preset TOML of the same stem
+                written beside it as a preset TOML of the same stem, and also inside the .pt's
+                zip archive (an extra record torch.load ignores): the .toml is written first, so
+                a crash between the two leaves the previous .pt whole, its experiment with it
 - .safetensors  tensors, with the Experiment (TOML) in the metadata
 - .onnx         the network for onnxruntime, with the Experiment (TOML) in metadata_props
 - .npz          one array per state_dict entry, plus the Experiment as JSON
 - .py           not weights: a plain PyTorch script (and its data) that reproduces the run
-Every write is atomic.
+Every write is atomic, and `~` in a path means the home folder.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nnplay.errors import ExperimentError
-from nnplay.experiment import Experiment, dumps, from_dict, loads, to_dict
-from nnplay.files import write_atomic
-from nnplay.model import build_model, output_head, probabilities
+from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
+from nnplay.files import signals_held, write_atomic
+from nnplay.memory import check_fits, limit_bytes, model_bytes
+from nnplay.model import build_model, output_head, probabilities, state_shapes
+from nnplay.script_export import data_path, write_script
 from nnplay.tasks import expand_features, task_shape
+from nnplay.untrusted import MAX_TEXT_BYTES, parse_json, shown
+
+# torch, safetensors, onnx and onnxruntime are imported inside the functions that use them: presets
+# import this module, and the app draws its first frame before torch loads (docs/architecture.md).
 
 FORMATS = (".pt", ".safetensors", ".onnx", ".npz")  # weights that load back for prediction
 EXPORT_SUFFIXES = (*FORMATS, ".py")
@@ -31,29 +42,89 @@ METADATA_KEY = "nnplay.experiment"
 NPZ_KEY = "__nnplay_experiment__"
 
 
+PT_EXPERIMENT = "nnplay_experiment.toml"  # the record inside a .pt archive
+
+
 def check_export_path(path: str | Path) -> Path:
-    path = Path(path)
+    path = Path(path).expanduser()
     if path.suffix not in EXPORT_SUFFIXES:
-        raise ExperimentError(f"{path}: unknown export format {path.suffix or '(none)'!r}; "
-                              f"allowed suffixes: {', '.join(EXPORT_SUFFIXES)}")
+        raise ExperimentError(f"{shown(path, 300)}: unknown export format "
+                              f"{shown(path.suffix or '(none)')!r}; allowed suffixes: "
+                              f"{', '.join(EXPORT_SUFFIXES)}")
     return path
+
+
+def export_files(path: str | Path) -> list[Path]:
+    """Every file an export to `path` writes (a .pt's experiment, a script's data)."""
+    path = check_export_path(path)
+    if path.suffix == ".pt":
+        return [path, path.with_suffix(".toml")]
+    if path.suffix == ".py":
+        return [path, data_path(path)]
+    return [path]
+
+
+def check_export_targets(paths: list[str | Path], read_from: list[Path] = ()) -> list[Path]:
+    """Refuse, before any training, exports that cannot be written: an unknown suffix, two
+    exports writing one file, a file the run was read from, a folder, a parent that is a file,
+    a name too long, a folder nnplay cannot create files in. Returns the paths, `~` expanded."""
+    out, owners = [], {}
+    inputs = {_identity(p) for p in read_from}
+    for raw in paths:
+        path = check_export_path(raw)
+        for target in export_files(path):
+            key = _identity(target)
+            if key in owners:
+                raise ExperimentError(f"--export {shown(raw, 300)}: it writes {shown(target, 300)}"
+                                      f", which --export {shown(owners[key], 300)} writes too")
+            owners[key] = raw
+            if key in inputs:
+                raise ExperimentError(f"--export {shown(raw, 300)}: it would overwrite "
+                                      f"{shown(target, 300)}, which this run was read from; "
+                                      "export under another name")
+            _check_writable(target)
+        out.append(path)
+    return out
+
+
+def _identity(path: Path) -> str:
+    return os.path.normcase(os.path.abspath(Path(path).expanduser()))
+
+
+def _check_writable(path: Path) -> None:
+    def refuse(why: str) -> ExperimentError:
+        return ExperimentError(f"{shown(path, 300)}: cannot write it ({why})")
+
+    if len(os.fsencode(path.name)) > 255:
+        raise refuse("the file name is longer than 255 bytes")
+    try:
+        if path.is_dir():
+            raise refuse("it is a folder")
+        folder = path.parent
+        while not folder.exists():  # write_atomic creates missing folders
+            if folder.is_symlink() or folder == folder.parent:
+                raise refuse(f"{shown(folder, 300)} cannot be created")
+            folder = folder.parent
+        if not folder.is_dir():
+            raise refuse(f"{shown(folder, 300)} is a file, not a folder")
+        # the one honest test: create (and remove) a file there
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".nnplay-probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise refuse(e.strerror or e.__class__.__name__) from None
 
 
 def export(model, exp: Experiment, path: str | Path) -> list[Path]:
     """Write `model` (with `exp`) to `path` in the format its suffix names; returns the files."""
     path = check_export_path(path)
     if path.suffix == ".py":
-        from nnplay.script_export import write_script
-
         return write_script(exp, path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if path.suffix == ".pt":
-        import torch
-
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        return [write_atomic(path, buffer.getvalue()),
-                write_atomic(path.with_suffix(".toml"), dumps(exp).encode())]
+        with signals_held():  # the pair as one unit, as far as Ctrl+C and SIGTERM go
+            beside = write_atomic(path.with_suffix(".toml"), dumps(exp).encode())
+            return [write_atomic(path, _pt_bytes(state, exp)), beside]
     if path.suffix == ".safetensors":
         from safetensors.torch import save
 
@@ -61,9 +132,23 @@ def export(model, exp: Experiment, path: str | Path) -> list[Path]:
     if path.suffix == ".onnx":
         return [write_atomic(path, _onnx_bytes(model, exp))]
     buffer = io.BytesIO()
-    arrays = {k: v.numpy() for k, v in state.items()}
-    np.savez(buffer, **arrays, **{NPZ_KEY: np.array(json.dumps(to_dict(exp)))})
+    arrays: dict[str, Any] = {k: v.numpy() for k, v in state.items()}
+    arrays[NPZ_KEY] = np.array(json.dumps(to_dict(exp)))
+    np.savez(buffer, **arrays)
     return [write_atomic(path, buffer.getvalue())]
+
+
+def _pt_bytes(state: dict, exp: Experiment) -> bytes:
+    import zipfile
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    with zipfile.ZipFile(buffer, "a") as z:
+        folder = z.namelist()[0].split("/")[0]
+        z.writestr(f"{folder}/{PT_EXPERIMENT}", dumps(exp))
+    return buffer.getvalue()
 
 
 def _onnx_bytes(model, exp: Experiment) -> bytes:
@@ -79,7 +164,8 @@ def _onnx_bytes(model, exp: Experiment) -> bytes:
             # The TorchScript exporter (deprecated, hence the warning): the dynamo one cannot
             # trace these Sequentials on torch 2.13.
             warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(model, (example,), buffer, dynamo=False, input_names=["input"],
+            torch.onnx.export(model, (example,), buffer,  # type: ignore[arg-type]  # a file works
+                              dynamo=False, input_names=["input"],
                               output_names=["output"],
                               dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
     finally:
@@ -91,7 +177,9 @@ def _onnx_bytes(model, exp: Experiment) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading back
+# Reading back: every file is untrusted. The experiment is read first (bounded), then each
+# tensor's name, shape and dtype are checked against it from headers, before anything of the
+# declared size is allocated or a network is built.
 
 
 def read_experiment(path: str | Path) -> Experiment:
@@ -99,8 +187,8 @@ def read_experiment(path: str | Path) -> Experiment:
 
 
 def _foreign(path: Path, why: str) -> ExperimentError:
-    return ExperimentError(f"{path}: not an nnplay export ({why}); nnplay reads {', '.join(FORMATS)} "
-                           "files that it wrote")
+    return ExperimentError(f"{shown(path, 300)}: not an nnplay export ({why}); nnplay reads "
+                           f"{', '.join(FORMATS)} files that it wrote")
 
 
 class Predictor:
@@ -125,19 +213,23 @@ class Predictor:
 
 
 def load_predictor(path: str | Path) -> Predictor:
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.is_file():
-        raise ExperimentError(f"{path}: no such file")
+        raise ExperimentError(f"{shown(path, 300)}: no such file")
     if path.suffix not in FORMATS:
-        raise _foreign(path, f"{path.suffix or 'no suffix'} is not a weights format")
-    if path.suffix == ".onnx":
-        return _onnx_predictor(path)
-    exp, state = _read_state(path)
+        raise _foreign(path, f"{shown(path.suffix) or 'no suffix'} is not a weights format")
     try:
-        model = build_model(exp)
-        model.load_state_dict(state)
-    except (RuntimeError, KeyError) as e:
-        raise _foreign(path, f"weights do not fit its experiment: {str(e).splitlines()[0]}") from None
+        with warnings.catch_warnings():  # only nnplay's one line reaches the terminal
+            warnings.simplefilter("ignore")
+            if path.suffix == ".onnx":
+                return _onnx_predictor(path)
+            exp, state = _read_state(path)
+    except ExperimentError:
+        raise
+    except Exception as e:  # a foreign or damaged file: torch, safetensors, numpy, onnx differ
+        raise _foreign(path, e.__class__.__name__) from None
+    model = build_model(exp)
+    model.load_state_dict(state)
     model.eval()
     return Predictor(exp, lambda x: _torch_run(model, x))
 
@@ -149,47 +241,237 @@ def _torch_run(model, x):
         return model(torch.from_numpy(x)).numpy()
 
 
+def _expected_dtype(name: str) -> str:
+    return "int64" if name.endswith("num_batches_tracked") else "float32"
+
+
+def _check_fits(path: Path, exp: Experiment, found: dict[str, tuple[tuple, str]]) -> None:
+    """`found` (name -> (shape, dtype)) must be exactly the tensors `exp`'s network has."""
+    expected = state_shapes(exp)
+    for name in found:
+        if name not in expected:
+            raise _foreign(path, f"it holds a tensor {shown(name, 40)!r} that its experiment's "
+                                 "network does not have")
+    for name, shape in expected.items():
+        if name not in found:
+            raise _foreign(path, f"{name} is missing")
+        got_shape, dtype = found[name]
+        if tuple(got_shape) != shape:
+            raise _foreign(path, f"{name} has shape {tuple(got_shape)}; its experiment needs "
+                                 f"{shape}")
+        if dtype != _expected_dtype(name):
+            raise _foreign(path, f"{name} is {shown(dtype, 20)}; nnplay writes "
+                                 f"{_expected_dtype(name)}")
+
+
+def _check_size(path: Path, exp: Experiment) -> None:
+    """A weights file is about the size of its network; much larger is not ours."""
+    check_fits(2 * model_bytes(exp), f"{shown(path, 300)}: its network")
+    if path.stat().st_size > 2 * model_bytes(exp) + 2**20:
+        raise _foreign(path, f"{path.stat().st_size} bytes is far more than its experiment's "
+                             "network needs")
+
+
 def _read_state(path: Path):
+    if path.suffix == ".pt":
+        return _read_pt(path)
+    if path.suffix == ".safetensors":
+        return _read_safetensors(path)
+    return _read_npz(path)
+
+
+def _pt_experiment(path: Path) -> Experiment | None:
+    """The experiment recorded inside a .pt archive (None: an older export without one)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        entries = [i for i in z.infolist() if i.filename.endswith("/" + PT_EXPERIMENT)]
+        if not entries:
+            return None
+        if len(entries) > 1 or entries[0].file_size > MAX_TEXT_BYTES:
+            raise _foreign(path, "its experiment record is not nnplay's")
+        with z.open(entries[0]) as f:
+            data = f.read(MAX_TEXT_BYTES + 1)
+    try:
+        text = data[:MAX_TEXT_BYTES].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _foreign(path, "its experiment record is not text") from None
+    return loads(text, source=str(path))
+
+
+def _read_pt(path: Path):
     import torch
 
-    try:
-        if path.suffix == ".pt":
-            beside = path.with_suffix(".toml")
-            if not beside.is_file():
-                raise _foreign(path, f"its experiment {beside.name} is missing beside it")
-            from nnplay.experiment import load_file
+    exp = _pt_experiment(path)
+    if exp is None:
+        beside = path.with_suffix(".toml")
+        if not beside.is_file():
+            raise _foreign(path, f"its experiment {shown(beside.name)} is missing beside it")
+        exp = load_file(beside)
+    _check_size(path, exp)
+    # mmap: tensors are not read until copied into the model, after their shapes are checked
+    state = torch.load(path, weights_only=True, mmap=True, map_location="cpu")
+    if not (isinstance(state, dict) and all(isinstance(k, str) for k in state)
+            and all(isinstance(v, torch.Tensor) for v in state.values())):
+        raise _foreign(path, f"it holds {type(state).__name__!r}, not a table of named tensors")
+    _check_fits(path, exp, {k: (tuple(v.shape), str(v.dtype).removeprefix("torch."))
+                            for k, v in state.items()})
+    return exp, state
 
-            return load_file(beside), torch.load(path, weights_only=True)
-        if path.suffix == ".safetensors":
-            from safetensors import safe_open
 
-            with safe_open(str(path), framework="pt") as f:
-                meta = (f.metadata() or {}).get(METADATA_KEY)
-                if meta is None:
-                    raise _foreign(path, "no experiment in its metadata")
-                return loads(meta, source=str(path)), {k: f.get_tensor(k) for k in f.keys()}
-        with np.load(path, allow_pickle=False) as data:
-            if NPZ_KEY not in data:
-                raise _foreign(path, "no experiment inside")
-            exp = from_dict(json.loads(str(data[NPZ_KEY])))
-            return exp, {k: torch.from_numpy(data[k]) for k in data.files if k != NPZ_KEY}
-    except ExperimentError:
-        raise
-    except Exception as e:  # a foreign or damaged file: torch, safetensors and numpy differ
-        raise _foreign(path, e.__class__.__name__) from None
+_SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16",
+                       "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8",
+                       "U8": "uint8", "BOOL": "bool"}
+MAX_HEADER_BYTES = 4 * 2**20
+
+
+def _read_safetensors(path: Path):
+    from safetensors import safe_open
+
+    with open(path, "rb") as f:
+        header = int.from_bytes(f.read(8), "little")
+    if header > MAX_HEADER_BYTES:
+        raise _foreign(path, f"a header of {header} bytes")
+    with safe_open(str(path), framework="pt") as f:
+        meta = (f.metadata() or {}).get(METADATA_KEY)
+        if meta is None:
+            raise _foreign(path, "no experiment in its metadata")
+        exp = loads(meta, source=str(path))
+        _check_size(path, exp)
+        found = {}
+        for k in f.keys():
+            part = f.get_slice(k)
+            found[k] = (tuple(part.get_shape()), _SAFETENSORS_DTYPES.get(part.get_dtype(),
+                                                                         part.get_dtype()))
+        _check_fits(path, exp, found)
+        return exp, {k: f.get_tensor(k) for k in f.keys()}
+
+
+MAX_NPZ_MEMBERS = 200
+
+
+def _npy_header(stream):
+    """(shape, fortran_order, dtype) of an .npy stream, its data not read."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream, max_header_size=10_000)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(stream, max_header_size=10_000)
+    raise ValueError("unsupported .npy version")
+
+
+def _npy_read(stream, shape, fortran, dtype) -> np.ndarray:
+    """Exactly the bytes the (already checked) header declares; short data is an error."""
+    count = int(np.prod(shape, dtype=np.int64))
+    data = stream.read(count * dtype.itemsize)
+    if len(data) != count * dtype.itemsize:
+        raise ValueError("truncated array")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+
+
+def _read_npz(path: Path):
+    import zipfile
+
+    import torch
+
+    with zipfile.ZipFile(path) as z:
+        members = [m for m in z.namelist() if m.endswith(".npy")]
+        if len(z.namelist()) > MAX_NPZ_MEMBERS or len(members) != len(z.namelist()):
+            raise _foreign(path, "not an archive of arrays nnplay writes")
+        key = NPZ_KEY + ".npy"
+        if key not in members:
+            raise _foreign(path, "no experiment inside")
+        with z.open(key) as stream:
+            shape, fortran, dtype = _npy_header(stream)
+            if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_TEXT_BYTES:
+                raise _foreign(path, "its experiment is not a text")
+            text = str(_npy_read(stream, shape, fortran, dtype)[()])
+        exp = from_dict(parse_json(text, shown(path, 300)))
+        _check_size(path, exp)
+        headers = {}
+        for member in members:
+            if member != key:
+                with z.open(member) as stream:
+                    headers[member[:-4]] = _npy_header(stream)
+        _check_fits(path, exp, {k: (shape, dtype.name) for k, (shape, _, dtype) in headers.items()})
+        state = {}
+        for name, header in headers.items():
+            with z.open(name + ".npy") as stream:
+                _npy_header(stream)
+                state[name] = torch.from_numpy(_npy_read(stream, *header))
+        return exp, state
+
+
+# What nnplay's ONNX exports contain; any other operator (a shape-building or looping one above
+# all) means a graph nnplay did not write.
+ONNX_OPERATORS = {"Gemm", "BatchNormalization", "Identity", "Relu", "Tanh", "Sigmoid", "Gelu",
+                  "LeakyRelu", "LogSoftmax"}
 
 
 def _onnx_predictor(path: Path) -> Predictor:
     import onnx
-    import onnxruntime
 
-    try:
-        proto = onnx.load(str(path))
-        meta = {p.key: p.value for p in proto.metadata_props}.get(METADATA_KEY)
-        session = onnxruntime.InferenceSession(proto.SerializeToString())
-    except Exception as e:
-        raise _foreign(path, e.__class__.__name__) from None
+    if path.stat().st_size > limit_bytes() // 4:
+        raise _foreign(path, "too large")
+    proto = onnx.load(str(path), load_external_data=False)
+    meta = {p.key: p.value for p in proto.metadata_props}.get(METADATA_KEY)
     if meta is None:
         raise _foreign(path, "no experiment in its metadata")
-    return Predictor(loads(meta, source=str(path)),
-                     lambda x: session.run(None, {"input": x})[0])
+    exp = loads(meta, source=str(path))
+    _check_size(path, exp)
+    _check_onnx_graph(path, proto, exp)
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # errors only: warnings would reach the terminal
+    session = onnxruntime.InferenceSession(proto.SerializeToString(), options)
+    units = output_head(exp).units
+
+    def run(x):
+        out = session.run(["output"], {"input": x})[0]
+        if out.shape != (len(x), units):
+            raise _foreign(path, f"its graph answered shape {out.shape}, not ({len(x)}, {units})")
+        return out
+
+    return Predictor(exp, run)
+
+
+def _onnx_value_shape(value) -> tuple[int, list]:
+    t = value.type.tensor_type
+    return t.elem_type, [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
+
+
+def _check_onnx_graph(path: Path, proto, exp: Experiment) -> None:
+    """Only the structure nnplay exports: one float input `input` (batch, inputs), one float
+    output `output` (batch, units), known operators, weights of the experiment's shapes."""
+    from onnx import TensorProto
+
+    g = proto.graph
+    float32 = TensorProto.FLOAT
+    inputs, units = task_shape(exp.task).inputs, output_head(exp).units
+    real_inputs = [v for v in g.input if v.name not in {i.name for i in g.initializer}]
+    if [v.name for v in real_inputs] != ["input"] or [v.name for v in g.output] != ["output"]:
+        raise _foreign(path, "its graph's inputs or outputs are not nnplay's")
+    if _onnx_value_shape(real_inputs[0]) != (float32, [None, inputs]):
+        raise _foreign(path, f"its input is not {inputs} float numbers per sample")
+    if _onnx_value_shape(g.output[0]) != (float32, [None, units]):
+        raise _foreign(path, f"its output is not {units} float numbers per sample")
+    if proto.functions or len(g.node) > 6 * (len(exp.model.hidden) + 1) + 4:
+        raise _foreign(path, "its graph is not the network its experiment describes")
+    for node in g.node:
+        if node.op_type not in ONNX_OPERATORS or node.domain not in ("", "ai.onnx"):
+            raise _foreign(path, f"its graph uses the operator {shown(node.op_type, 30)!r}")
+        if any(a.type in (a.GRAPH, a.GRAPHS, a.TENSOR, a.TENSORS) for a in node.attribute):
+            raise _foreign(path, "its graph carries subgraphs or tensors in its operators")
+    expected = state_shapes(exp)
+    largest = max(int(np.prod(s, dtype=np.int64)) for s in expected.values())
+    for init in g.initializer:
+        if init.data_location == TensorProto.EXTERNAL or init.external_data:
+            raise _foreign(path, "its weights point to another file")
+        dims = tuple(init.dims)
+        if init.name in expected and dims != expected[init.name]:
+            raise _foreign(path, f"{init.name} has shape {dims}; its experiment needs "
+                                 f"{expected[init.name]}")
+        if int(np.prod(dims, dtype=np.int64)) > largest or init.data_type != float32:
+            raise _foreign(path, f"its tensor {shown(init.name, 40)!r} is not one of its "
+                                 "network's")

@@ -6,6 +6,7 @@ Plain data: no torch, so the UI and exporters can hold and copy it freely.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from itertools import pairwise
 
 TERMINAL_STATES = ("finished", "early_stopped", "diverged", "stopped")
 
@@ -35,11 +36,6 @@ class History:
     def copy(self) -> History:
         """A copy whose lists the Trainer can go on appending to without touching it."""
         return History(**{f.name: list(getattr(self, f.name)) for f in fields(self)})
-
-    def truncate(self, epochs: int, steps: int) -> None:
-        """Forget everything after `epochs` epochs and `steps` steps (a rollback)."""
-        for f in fields(self):
-            del getattr(self, f.name)[steps if f.name == "step_loss" else epochs:]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,7 +82,7 @@ def bucket_means(values: list[float], most: int) -> list[float]:
     if len(values) <= most:
         return list(values)
     edges = [round(i * len(values) / most) for i in range(most + 1)]
-    return [sum(values[a:b]) / (b - a) for a, b in zip(edges, edges[1:])]
+    return [sum(values[a:b]) / (b - a) for a, b in pairwise(edges)]
 
 
 @dataclass(frozen=True)

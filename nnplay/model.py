@@ -7,10 +7,19 @@ probability, log-softmax for NLL). The names are the state_dict keys that export
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from nnplay.registry import HEAD_ACTIVATIONS, LOSSES, Head
+import numpy as np
+
+from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, INITS, LOSSES, Head
 from nnplay.tasks import task_shape
+
+# torch is imported inside the functions that build or inspect a network: the forms describe
+# layers before the app has imported torch (~2 s), see docs/architecture.md.
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -49,19 +58,30 @@ def describe(exp) -> list[LayerInfo]:
     return rows
 
 
+def state_shapes(exp) -> dict[str, tuple[int, ...]]:
+    """The state_dict's entries and their shapes, from the spec alone (nothing allocated): what
+    a weights file must hold, checked before a model is built."""
+    shapes, width = {}, task_shape(exp.task).inputs
+    for i, layer in enumerate(exp.model.hidden, start=1):
+        shapes |= {f"hidden{i}.weight": (layer.units, width), f"hidden{i}.bias": (layer.units,)}
+        width = layer.units
+        if layer.batch_norm:
+            shapes |= {f"bn{i}.{k}": (width,)
+                       for k in ("weight", "bias", "running_mean", "running_var")}
+            shapes[f"bn{i}.num_batches_tracked"] = ()
+    units = output_head(exp).units
+    return shapes | {"output.weight": (units, width), "output.bias": (units,)}
+
+
 def parameter_count(exp) -> int:
     return sum(row.params for row in describe(exp))
 
 
 def build_model(exp):
     """The nn.Sequential for `exp`, initialized from the global torch RNG (seed it first)."""
-    from collections import OrderedDict
-
     from torch import nn
 
-    from nnplay.registry import ACTIVATIONS, INITS
-
-    modules = OrderedDict()
+    modules: OrderedDict[str, nn.Module] = OrderedDict()
     width = task_shape(exp.task).inputs
     for i, layer in enumerate(exp.model.hidden, start=1):
         modules[f"hidden{i}"] = nn.Linear(width, layer.units)
@@ -84,17 +104,21 @@ def build_model(exp):
     return model
 
 
-def linear_layers(model) -> list[tuple[str, object]]:
+def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
     """(name, module) of every Linear layer, input to output."""
     from torch import nn
 
     return [(name, m) for name, m in model.named_children() if isinstance(m, nn.Linear)]
 
 
+def weight_grad_norms(model: nn.Module) -> dict[str, float]:
+    """L2 norm of each Linear layer's weight gradient from the last backward pass (0 before any)."""
+    return {name: (m.weight.grad.norm().item() if m.weight.grad is not None else 0.0)
+            for name, m in linear_layers(model)}
+
+
 def probabilities(head: Head, outputs):
     """Class probabilities (n, classes) from raw outputs (NumPy), whatever the head."""
-    import numpy as np
-
     if head.activation == "sigmoid":
         p1 = outputs.reshape(-1, 1)
         return np.concatenate([1 - p1, p1], axis=1)

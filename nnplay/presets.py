@@ -7,6 +7,7 @@ from pathlib import Path
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, load_file
 from nnplay.export import FORMATS, read_experiment
+from nnplay.untrusted import shown
 
 
 def presets_dir() -> Path:
@@ -23,18 +24,19 @@ def preset_names() -> list[str]:
 def load_preset(name: str) -> Experiment:
     path = presets_dir() / f"{name}.toml"
     if not path.is_file():
-        raise ExperimentError(f"unknown preset {name!r}; available: {', '.join(preset_names())}")
+        raise ExperimentError(f"unknown preset {shown(name)!r}; available: "
+                              f"{', '.join(preset_names())}")
     return load_file(path)
 
 
 def load_experiment(name_or_path: str) -> Experiment:
     """A preset name, a preset/experiment TOML path, or an exported weights file's experiment."""
-    path = Path(name_or_path)
+    path = Path(name_or_path).expanduser()
     if path.suffix in FORMATS:
         return read_experiment(path)
     if path.suffix == ".toml" or path.is_file():
         if not path.is_file():
-            raise ExperimentError(f"{path}: no such file")
+            raise ExperimentError(f"{shown(path, 300)}: no such file")
         return load_file(path)
     return load_preset(name_or_path)
 

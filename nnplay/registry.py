@@ -7,8 +7,8 @@ the app can draw its first frame before paying for `import torch`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 
@@ -46,7 +46,7 @@ class Loss:
             return Head(max(classes, 2), None, "index")
         if self.torch_class == "NLLLoss":
             return Head(classes, "log_softmax", "index")
-        if kind == BINARY:  # MSE/MAE/BCE on a probability, as the seeds' script does
+        if kind == BINARY:  # MSE/MAE/BCE on a probability (docs/curriculum.md §8)
             return Head(1, "sigmoid", "float")
         return Head(1, None, "float")
 
@@ -125,7 +125,7 @@ def _adam_family(cls_name: str):
     def build(params, t):
         from torch import optim
 
-        # fused: one kernel for all parameters, ~1.2x steps/s on tiny nets (FIELD-NOTES).
+        # fused: one kernel for all parameters, ~1.2x steps/s on tiny nets (docs/architecture.md).
         # weight_decay=0: the Trainer applies L2 itself (AdamW's default would be 0.01).
         return getattr(optim, cls_name)(params, lr=t.lr, betas=(t.beta1, t.beta2), eps=t.eps,
                                         weight_decay=0.0, fused=True)

@@ -4,17 +4,22 @@
 same network with the same seed, shuffles with the same generator and trains with the same
 optimizer, so it prints the same losses the Trainer records: the learner can read a plain
 PyTorch training loop that does exactly what nnplay did.
+
+Nothing from the experiment or the path becomes code: every text (title, file name) enters the
+script as a repr() literal, and the numbers were validated as numbers. The data is written first
+and the script checks its SHA-256, so a script never trains on another run's data.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
 import numpy as np
 
 from nnplay.experiment import Experiment
-from nnplay.files import write_atomic
+from nnplay.files import signals_held, write_atomic
 from nnplay.model import output_head
 from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, LOSSES, OPTIMIZERS
 from nnplay.tasks import make_datasets, task_shape
@@ -33,12 +38,20 @@ def data_path(script: Path) -> Path:
 
 
 def write_script(exp: Experiment, path: str | Path) -> list[Path]:
-    path = Path(path)
+    """The data first, then the script that names its checksum: a crash between the two
+    leaves a script that refuses the other data, never one that trains on it."""
+    path = Path(path).expanduser()
     x, y, xv, yv = make_datasets(exp.task)
     buffer = io.BytesIO()
     np.savez(buffer, x_train=x, y_train=y, x_val=xv, y_val=yv)
-    data = write_atomic(data_path(path), buffer.getvalue())
-    return [write_atomic(path, script_text(exp, data.name).encode()), data]
+    content = buffer.getvalue()
+    data = data_path(path)
+    digest = hashlib.sha256(content).hexdigest()
+    with signals_held():  # the pair as one unit, as far as Ctrl+C and SIGTERM go
+        if not (data.is_file() and data.stat().st_size == len(content)
+                and data.read_bytes() == content):  # the same data: keep the file as it is
+            write_atomic(data, content)
+        return [write_atomic(path, script_text(exp, data.name, digest).encode()), data]
 
 
 def _module_lines(exp: Experiment) -> list[str]:
@@ -95,7 +108,7 @@ def _l2_lines(exp: Experiment) -> str:
         return ""
     indent = " " * 8
     if OPTIMIZERS[t.optimizer].decoupled_decay:  # AdamW shrinks the weights directly
-        body = [f"for w in weights:", f"    w.mul_(1 - optimizer.param_groups[0]['lr'] * {t.l2!r})"]
+        body = ["for w in weights:", f"    w.mul_(1 - optimizer.param_groups[0]['lr'] * {t.l2!r})"]
     else:  # L2 adds l2·w to each weight's gradient
         body = ["for w in weights:", f"    w.grad.add_(w, alpha={t.l2!r})"]
     lines = ["with torch.no_grad():  # L2 regularization on the weights", *("    " + b for b in body)]
@@ -109,7 +122,7 @@ def _early_stopping_note(exp: Experiment) -> str:
             "every epoch.")
 
 
-def script_text(exp: Experiment, data_name: str) -> str:
+def script_text(exp: Experiment, data_name: str, data_sha256: str) -> str:
     t = exp.training
     head = output_head(exp)
     kind = task_shape(exp.task).kind
@@ -127,12 +140,19 @@ def script_text(exp: Experiment, data_name: str) -> str:
     l1 = f" + {t.l1!r} * sum(w.abs().sum() for w in weights)" if t.l1 else ""
     modules = "\n".join(f"    {line}" for line in _module_lines(exp))
     title = exp.meta.title or exp.task.name
-    return f'''"""{title}: a plain PyTorch script that reproduces an nnplay run.
+    return f'''"""A plain PyTorch script that reproduces an nnplay run (TITLE below).
 
-Written by nnplay. Data: {data_name} (beside this file). Task: {exp.task.name} ({kind}).
+Written by nnplay. Data: the file DATA_FILE names, beside this one.
+Task: {exp.task.name} ({kind}).
 Run it with `python {{this file}}`; it prints one line per epoch.{_early_stopping_note(exp)}
 """
 
+TITLE = {title!r}
+DATA_FILE = {data_name!r}
+DATA_SHA256 = {data_sha256!r}
+
+import hashlib
+import sys
 from collections import OrderedDict
 from pathlib import Path
 
@@ -140,8 +160,11 @@ import numpy as np
 import torch
 from torch import nn
 
+data_file = Path(__file__).with_name(DATA_FILE)
+if hashlib.sha256(data_file.read_bytes()).hexdigest() != DATA_SHA256:
+    sys.exit(f"{{data_file}} is not the data this script was written with; export it again")
 torch.set_num_threads(1)
-data = np.load(Path(__file__).with_name("{data_name}"))
+data = np.load(data_file)
 x_train, x_val = torch.from_numpy(data["x_train"]), torch.from_numpy(data["x_val"])
 y_train = torch.from_numpy(data["y_train"]){targets}
 y_val = torch.from_numpy(data["y_val"]){targets}

@@ -7,15 +7,15 @@ labels (classification) or float32 targets (regression), shape (n,).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from nnplay.errors import ExperimentError
 from nnplay.registry import BINARY, MULTICLASS, REGRESSION
 
-# CURRICULUM §8: the class of a feature-sum sample is the bin of sum(x) between these edges.
+# docs/curriculum.md §8: the class of a feature-sum sample is the bin of sum(x) between these edges.
 FEATURE_SUM_EDGES = np.array([-10, -5, 0, 5, 10, 15, 20, 25, 30], dtype=np.float64)
 FEATURE_MODES = ("raw", "poly2")
 
@@ -62,7 +62,8 @@ def _feature_sum(n, rng, dim, classes, training):
 
 
 def _quadratic(n, rng, dim, classes, training):
-    # The seeds fit on the grid 0.00, 0.01, ..., 0.99; fresh validation points are random.
+    # The course fits on the grid 0.00, 0.01, ..., 0.99 (docs/curriculum.md §3); fresh
+    # validation points are random.
     x = (np.arange(n) / n if training else rng.random(n)).reshape(n, 1)
     return x, 2 * x[:, 0] ** 2 + 3 * x[:, 0] + 4
 

@@ -1,12 +1,12 @@
 """The Trainer: runs an Experiment on torch, one mini-batch at a time.
 
 It owns data, model, optimizer, schedule, regularization and early stopping; records History;
-and always ends in a clear state: finished, early_stopped, diverged (last good weights restored)
-or stopped. Drivers (CLI, TUI worker, tests) call `step()` / `run_epoch()` / `run()` and read
-`history` or `snapshot()`; live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
+and always ends in a clear state: finished, early_stopped, diverged (the weights with the lowest
+validation loss seen restored, which may be the initial ones) or stopped. Drivers (CLI, TUI
+worker, tests) call `step()` / `run_epoch()` / `run()` and read `history` or `snapshot()`; live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
 
-Speed (FIELD-NOTES): tensors preloaded, one `index_select` shuffle per epoch, slices as views,
-no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
+Speed (docs/architecture.md): tensors preloaded, one `index_select` shuffle per epoch, slices as
+views, no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
 wraps a profiler record_function: ~9% of a tiny net's step).
 """
 
@@ -21,18 +21,28 @@ import torch
 
 from nnplay.experiment import Experiment, check
 from nnplay.history import History, Snapshot, bucket_means, goal_result
-from nnplay.model import build_model, linear_layers, output_head
+from nnplay.memory import check_training_fits
+from nnplay.model import build_model, linear_layers, output_head, weight_grad_norms
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
-from nnplay.tasks import make_datasets, task_shape
+from nnplay.tasks import expand_features, make_datasets, task_shape
 
 DIVERGED_ADVICE = ("the loss became {value}: the weights blew up. Lower the learning rate "
-                   "(try {lower:g}), add batch norm, or clip the inputs; the weights of the last "
-                   "good epoch ({epoch}) were kept.")
+                   "(try {lower:g}), add batch norm, or clip the inputs; {kept}.")
+
+
+def kept_weights_note(epoch: int, val_loss: float) -> str:
+    """Which weights a diverged run keeps: the epoch with the lowest validation loss."""
+    if epoch == 0:
+        return (f"the initial weights were kept (validation loss {val_loss:.4g}): no epoch "
+                "improved on them")
+    return (f"the weights of epoch {epoch} were kept (the lowest validation loss, "
+            f"{val_loss:.4g})")
 
 
 class Trainer:
     def __init__(self, exp: Experiment):
         check(exp)
+        check_training_fits(exp)  # before any data or weights are allocated
         torch.set_num_threads(1)  # small nets lose nothing, and the UI keeps a core
         self.exp = exp
         t = exp.training
@@ -67,14 +77,19 @@ class Trainer:
         self.steps_per_epoch = len(self._batch_starts)
         self.seconds = 0.0  # time spent training and evaluating (not setup)
         self._batch = 0  # next batch within the current epoch
-        self._batches = None
-        self._last_good = self._checkpoint()
-        self._best = (math.inf, None)  # early stopping: (val loss, checkpoint)
-        self._bad_epochs = 0
+        self._batches: list[tuple[torch.Tensor, torch.Tensor]] = []  # filled per epoch
+        # Bounded losses (BCE) raise on a non-finite input: such outputs count as divergence.
+        self._check_outputs = t.loss == "bce"
         self.weights_epoch = 0  # the epoch the current weights come from
+        # The weights with the lowest validation loss so far (the initial ones to begin with):
+        # what a diverged run keeps, and early stopping restores.
+        self._initial_metrics = self._metrics()
+        self._best = self._checkpoint(self._initial_metrics["val_loss"])
+        self._stop_reference = math.inf  # early stopping: the val loss to improve on
+        self._bad_epochs = 0
 
     def _plan_batches(self, n: int, size: int) -> list[int]:
-        """Where each mini-batch starts; the last may be smaller (as in the seeds' loop)."""
+        """Where each mini-batch starts; the last may be smaller (as in a plain PyTorch loop)."""
         starts = list(range(0, n, size))
         if len(starts) > 1 and n - starts[-1] == 1 and any(
                 layer.batch_norm for layer in self.exp.model.hidden):
@@ -82,8 +97,8 @@ class Trainer:
         return starts
 
     def _targets(self, y: np.ndarray):
-        y = torch.from_numpy(y)
-        return y if self.head.target == "index" else y.float().reshape(-1, 1)
+        t = torch.from_numpy(y)
+        return t if self.head.target == "index" else t.float().reshape(-1, 1)
 
     # -- live edits -----------------------------------------------------------------------------
 
@@ -107,8 +122,8 @@ class Trainer:
 
     @property
     def done(self) -> bool:
-        """No more steps: finished or early-stopped (a stopped or diverged run may go on)."""
-        return self.status in ("finished", "early_stopped")
+        """No more steps: finished, early-stopped or diverged (a stopped run may go on)."""
+        return self.status in ("finished", "early_stopped", "diverged")
 
     def step(self) -> float | None:
         """Train on one mini-batch; returns its data loss (None when there is nothing to do)."""
@@ -156,7 +171,7 @@ class Trainer:
         return self.status
 
     def stop(self) -> None:
-        if not self.done and self.status != "diverged":
+        if not self.done:
             self.status = "stopped"
             self.message = "stopped by the user"
 
@@ -164,11 +179,14 @@ class Trainer:
         order = torch.randperm(len(self.X_train), generator=self._shuffle)
         x, y = self.X_train.index_select(0, order), self.y_train.index_select(0, order)
         ends = self._batch_starts[1:] + [len(x)]
-        self._batches = [(x[a:b], y[a:b]) for a, b in zip(self._batch_starts, ends)]
+        self._batches = [(x[a:b], y[a:b]) for a, b in zip(self._batch_starts, ends, strict=True)]
 
     # The torch-specific part of a step: a second engine would replace these two methods.
     def _train_batch(self, xb, yb) -> float:
-        loss = self.loss_fn(self.model(xb), yb)
+        out = self.model(xb)
+        if self._check_outputs and not torch.isfinite(out).all():
+            return math.nan
+        loss = self.loss_fn(out, yb)
         total = loss + self.l1 * self._weights_abs_sum() if self.l1 else loss
         for p in self._params:  # = zero_grad(set_to_none=True) without its profiler hooks
             p.grad = None
@@ -185,13 +203,17 @@ class Trainer:
             if self._decoupled_decay:
                 torch._foreach_mul_(self._weights, 1 - self.lr * self.l2)
             else:
-                torch._foreach_add_([w.grad for w in self._weights], self._weights, alpha=self.l2)
+                grads = [w.grad for w in self._weights]  # all set: called after backward()
+                torch._foreach_add_(grads, self._weights, alpha=self.l2)  # type: ignore[arg-type]
 
     def evaluate(self, x, y) -> tuple[float, float | None]:
         """(data loss, accuracy or None) in eval mode (dropout off, batch norm running stats)."""
         self.model.eval()
         with torch.no_grad():
             out = self.model(x)
+            if self._check_outputs and not torch.isfinite(out).all():
+                self.model.train()
+                return math.nan, None
             loss = self.loss_fn(out, y).item()
             accuracy = None if self.shape.kind == "regression" else self._accuracy(out, y)
         self.model.train()
@@ -226,8 +248,9 @@ class Trainer:
         h.grad_norms.append(self.grad_norms())
         if self.scheduler is not None:
             self.scheduler.step()
-        self._last_good = self._checkpoint()
         self.weights_epoch = self.epoch
+        if math.isfinite(val_loss) and not val_loss >= self._best["val_loss"]:  # NaN: replace
+            self._best = self._checkpoint(val_loss)
         if self._early_stop(val_loss):
             return
         if self.epoch >= self.exp.training.epochs:
@@ -238,52 +261,67 @@ class Trainer:
         t = self.exp.training
         if not t.patience:
             return False
-        if val_loss < self._best[0] - t.min_delta:
-            self._best = (val_loss, self._last_good)
+        if val_loss < self._stop_reference - t.min_delta:
+            self._stop_reference = val_loss
             self._bad_epochs = 0
             return False
         self._bad_epochs += 1
         if self._bad_epochs < t.patience:
             return False
-        best_epoch = self._best[1]["epoch"]
-        self._restore(self._best[1], keep_history=True)
+        best = self._best
+        self._restore(best)
         self.status = "early_stopped"
         self.message = (f"early stopping: validation loss did not improve for {t.patience} "
-                        f"epochs; restored the best weights (epoch {best_epoch}, val loss "
-                        f"{self._best[0]:.4g})")
+                        f"epochs; restored the best weights (epoch {best['epoch']}, val loss "
+                        f"{best['val_loss']:.4g})")
         return True
 
     def _diverge(self, value: float) -> None:
-        good = self._last_good
-        lower = self.lr / 10  # the rate that blew up; restoring brings back the good epoch's
-        self._restore(good)
+        """Stop for good and bring back the best weights seen; History keeps what happened
+        (the exploding step losses included), so the chart shows the blow-up."""
+        best = self._best
+        lower = self.lr / 10  # the rate that blew up; restoring brings back the best epoch's
+        self._restore(best)
         self.status = "diverged"
-        self.message = DIVERGED_ADVICE.format(value=value, lower=lower, epoch=good["epoch"])
+        self.message = DIVERGED_ADVICE.format(
+            value=value, lower=lower, kept=kept_weights_note(best["epoch"], best["val_loss"]))
 
     def _weights_finite(self) -> bool:
         return all(torch.isfinite(p).all() for p in self.model.parameters())
 
-    def _checkpoint(self) -> dict:
+    def _checkpoint(self, val_loss: float) -> dict:
         return {"model": copy.deepcopy(self.model.state_dict()),
                 "optimizer": copy.deepcopy(self.optimizer.state_dict()),
-                "epoch": self.epoch, "steps": self.steps}
+                "epoch": self.epoch, "val_loss": val_loss}
 
-    def _restore(self, checkpoint: dict, keep_history: bool = False) -> None:
-        """Back to a checkpoint's weights; a rollback also forgets the epochs after it."""
+    def _restore(self, checkpoint: dict) -> None:
+        """Back to a checkpoint's weights (and optimizer state); History keeps every epoch."""
         self.model.load_state_dict(checkpoint["model"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.weights_epoch = checkpoint["epoch"]
         self._batch = 0
-        if not keep_history:
-            self.epoch, self.steps = checkpoint["epoch"], checkpoint["steps"]
-            self.history.truncate(self.epoch, self.steps)
+
+    def _metrics(self) -> dict[str, float | None]:
+        train_loss, train_acc = self.evaluate(self.X_train, self.y_train)
+        val_loss, val_acc = self.evaluate(self.X_val, self.y_val)
+        return {"train_loss": train_loss, "val_loss": val_loss, "train_accuracy": train_acc,
+                "val_accuracy": val_acc}
+
+    def kept_metrics(self) -> dict[str, float | None]:
+        """Loss and accuracy of the weights the model holds now (after early stopping or
+        divergence, those of `weights_epoch`, not of the last epoch run)."""
+        if self.weights_epoch == 0:
+            return dict(self._initial_metrics)
+        i = self.weights_epoch - 1
+        h = self.history
+        return {"train_loss": h.train_loss[i], "val_loss": h.val_loss[i],
+                "train_accuracy": h.train_accuracy[i], "val_accuracy": h.val_accuracy[i]}
 
     # -- what drivers read ----------------------------------------------------------------------
 
     def grad_norms(self) -> dict[str, float]:
         """L2 norm of each Linear layer's weight gradient from the last step (0 before any)."""
-        return {name: (m.weight.grad.norm().item() if m.weight.grad is not None else 0.0)
-                for name, m in linear_layers(self.model)}
+        return weight_grad_norms(self.model)
 
     def _weights_abs_sum(self):
         """Σ|w| over the Linear weights (not biases): what L1 penalizes."""
@@ -310,8 +348,6 @@ class Trainer:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The model's outputs for raw task inputs (features expanded as in training)."""
-        from nnplay.tasks import expand_features
-
         x = expand_features(np.asarray(x, dtype=np.float64).reshape(len(x), -1),
                             self.exp.task.features)
         self.model.eval()

@@ -1,16 +1,19 @@
 """The real command line in subprocesses: listing, training, exporting, predicting, bad input."""
 
 import json
-import subprocess
+import os
 import sys
 
 import pytest
 
+from nnplay.cli import main
 from nnplay.experiment import Experiment, dumps, load_file, with_overrides
 from nnplay.export import FORMATS
+from tests.command_line import run_many, run_nnplay
 
 SUMMARY_KEYS = {"preset", "status", "epochs", "steps", "seconds", "steps_per_second",
-                "train_loss", "val_loss", "train_accuracy", "val_accuracy", "goal", "exports"}
+                "train_loss", "val_loss", "train_accuracy", "val_accuracy", "goal", "exports",
+                "weights_epoch"}
 REFERENCE_INPUT = "0.97889086,0.15229675,0.31082123,0.03504317,0.88920843"
 SMALL = ["--set", "task.samples=200"]
 
@@ -18,17 +21,6 @@ SMALL = ["--set", "task.samples=200"]
 def last_json(result):
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def run_many(commands, timeout=120):
-    """Run several `nnplay` commands at once (2 cores): most of their time is importing torch."""
-    procs = [subprocess.Popen([sys.executable, "-m", "nnplay", *args], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for args in commands]
-    results = []
-    for args, proc in zip(commands, procs):
-        out, err = proc.communicate(timeout=timeout)
-        results.append(subprocess.CompletedProcess(args, proc.returncode, out, err))
-    return results
 
 
 def test_presets_listing(nnplay_cli):
@@ -45,18 +37,17 @@ def test_presets_listing(nnplay_cli):
 
 
 @pytest.fixture(scope="module")
-def seeds_run(tmp_path_factory):
-    """The seeds' preset trained as shipped, exported in every format."""
-    out = tmp_path_factory.mktemp("seeds")
+def reference_run(tmp_path_factory):
+    """first-gt-fifth trained as shipped, exported in every format (docs/curriculum.md §8)."""
+    out = tmp_path_factory.mktemp("reference")
     paths = [str(out / f"w{suffix}") for suffix in FORMATS]
-    result = subprocess.run([sys.executable, "-m", "nnplay", "train", "first-gt-fifth", "--json",
-                             *[a for p in paths for a in ("--export", p)]],
-                            capture_output=True, text=True, timeout=120)
+    result = run_nnplay("train", "first-gt-fifth", "--json",
+                        *[a for p in paths for a in ("--export", p)])
     return result, paths
 
 
-def test_train_json_summary(seeds_run):
-    result, paths = seeds_run
+def test_train_json_summary(reference_run):
+    result, paths = reference_run
     summary = last_json(result)
     assert set(summary) == SUMMARY_KEYS
     assert summary["preset"] == "first-gt-fifth" and summary["status"] == "finished"
@@ -67,11 +58,11 @@ def test_train_json_summary(seeds_run):
     assert result.stderr == ""
 
 
-def test_predict_the_reference_input_with_every_format(seeds_run, nnplay_cli):
-    _, paths = seeds_run
+def test_predict_the_reference_input_with_every_format(reference_run, nnplay_cli):
+    _, paths = reference_run
     results = run_many([("predict", path, "--input", REFERENCE_INPUT, "--json") for path in paths])
     probabilities = []
-    for path, result in zip(paths, results):
+    for path, result in zip(paths, results, strict=True):
         data = last_json(result)
         assert data["weights"] == path
         (prediction,) = data["predictions"]
@@ -87,8 +78,8 @@ def test_predict_the_reference_input_with_every_format(seeds_run, nnplay_cli):
     assert len(lines) == 2 and "-> class 1" in lines[0] and "-> class 0" in lines[1]
 
 
-def test_train_again_from_the_toml_beside_an_export(seeds_run):
-    _, paths = seeds_run
+def test_train_again_from_the_toml_beside_an_export(reference_run):
+    _, paths = reference_run
     beside = paths[0][:-3] + ".toml"
     from_toml, from_weights = run_many([
         ("train", beside, "--epochs", "1", *SMALL, "--json"),
@@ -154,8 +145,8 @@ def test_diverging_run_exits_3_and_still_exports(tmp_path, nnplay_cli):
     assert isinstance(predicted["predictions"][0]["value"], float)
 
 
-def test_bad_input_exits_2_with_one_line(tmp_path, seeds_run):
-    _, paths = seeds_run
+def test_bad_input_exits_2_with_one_line(tmp_path, reference_run):
+    _, paths = reference_run
     foreign = tmp_path / "foreign.safetensors"
     foreign.write_bytes(b"not safetensors at all")
     cases = {
@@ -179,7 +170,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, seeds_run):
         ("predict", str(tmp_path / "w.h5"), "--input", "1"): "no such file",
         ("predict", paths[0]): "--input",
     }
-    for args, result in zip(cases, run_many(list(cases))):
+    for args, result in zip(cases, run_many(list(cases)), strict=True):
         stderr = result.stderr
         assert result.returncode == 2, (args, stderr)
         assert stderr.endswith("\n") and stderr.count("\n") == 1, (args, stderr)
@@ -191,11 +182,6 @@ def test_bad_input_exits_2_with_one_line(tmp_path, seeds_run):
 
 
 def test_a_reader_that_leaves_early_is_not_an_error(monkeypatch):
-    import os
-    import sys
-
-    from nnplay.cli import main
-
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone: every write now fails with EPIPE
     closed = os.fdopen(write_end, "w", buffering=1)

@@ -10,14 +10,14 @@ import torch
 
 from nnplay import files
 from nnplay.errors import ExperimentError
-from nnplay.experiment import Experiment, load_file, loads, with_overrides
+from nnplay.experiment import Experiment, from_dict, load_file, loads, with_overrides
 from nnplay.export import FORMATS, METADATA_KEY, NPZ_KEY, check_export_path, export, load_predictor
 from nnplay.model import build_model, describe
 from nnplay.tasks import expand_features
 from nnplay.training import Trainer
 
 MODELS = {
-    "seeds": {"task.samples": 200, "training.epochs": 2},
+    "tutorial": {"task.samples": 200, "training.epochs": 2},
     "bn-dropout-poly2": {"task.name": "circle", "task.samples": 200, "task.features": "poly2",
                          "training.epochs": 3, "training.lr": 0.01, "model.hidden": [
                              {"units": 8, "batch_norm": True, "dropout": 0.3},
@@ -125,8 +125,6 @@ def test_npz_read_by_numpy_with_a_numpy_forward_pass(trained, tmp_path):
     export(trainer.model, trainer.exp, tmp_path / "w.npz")
     with np.load(tmp_path / "w.npz", allow_pickle=False) as data:
         state = {k: data[k] for k in data.files if k != NPZ_KEY}
-        from nnplay.experiment import from_dict
-
         exp = from_dict(json.loads(str(data[NPZ_KEY])))
     assert exp == trainer.exp
     assert set(state) == set(trainer.model.state_dict())
@@ -140,7 +138,7 @@ def test_npz_read_by_numpy_with_a_numpy_forward_pass(trained, tmp_path):
 
 
 def test_predictor_refuses_wrong_input_length(tmp_path):
-    exp = with_overrides(Experiment(), MODELS["seeds"])
+    exp = with_overrides(Experiment(), MODELS["tutorial"])
     export(build_model(exp), exp, tmp_path / "w.npz")
     predictor = load_predictor(tmp_path / "w.npz")
     with pytest.raises(ExperimentError, match="input: 3 values is not allowed; this model takes 5"):
@@ -164,7 +162,7 @@ def foreign_files(tmp_path):
     """(path, why) pairs: files nnplay did not write, or damaged ones."""
     from safetensors.torch import save_file
 
-    exp = with_overrides(Experiment(), MODELS["seeds"])
+    exp = with_overrides(Experiment(), MODELS["tutorial"])
     model = build_model(exp)
     cases = []
     garbage = b"\x00\x01 this is not a weights file \xff" * 10
@@ -235,7 +233,7 @@ def test_npz_with_a_pickled_object_is_refused(tmp_path):
 
 def test_atomic_write_replaces_and_leaves_no_temp_file(tmp_path):
     target = tmp_path / "w.npz"
-    exp = with_overrides(Experiment(), MODELS["seeds"])
+    exp = with_overrides(Experiment(), MODELS["tutorial"])
     export(build_model(exp), exp, target)
     export(build_model(exp), exp, target)
     assert [p.name for p in tmp_path.iterdir()] == ["w.npz"]
@@ -245,7 +243,7 @@ def test_atomic_write_replaces_and_leaves_no_temp_file(tmp_path):
 @pytest.mark.parametrize("fail_in", ["fsync", "replace"])
 def test_failed_write_keeps_the_old_file_intact(tmp_path, monkeypatch, fail_in):
     target = tmp_path / "w.safetensors"
-    exp = with_overrides(Experiment(), MODELS["seeds"])
+    exp = with_overrides(Experiment(), MODELS["tutorial"])
     torch.manual_seed(0)
     export(build_model(exp), exp, target)
     old = target.read_bytes()

@@ -1,4 +1,4 @@
-"""CURRICULUM §1: the reference examples through nnplay's own loss registry."""
+"""docs/curriculum.md §1: the reference examples through nnplay's own loss registry."""
 
 import pytest
 import torch

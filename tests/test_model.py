@@ -18,7 +18,7 @@ from nnplay.model import (
 )
 
 SPECS = {
-    "seeds-linear": {},
+    "tutorial-linear": {},
     "bce-hidden": {"training.loss": "bce", "model.hidden": [8, 4]},
     "batch-norm-dropout": {"task.name": "circle", "model.hidden": [
         {"units": 6, "batch_norm": True, "dropout": 0.3}, {"units": 3, "activation": "tanh"}]},
@@ -33,7 +33,7 @@ SPECS = {
     "feature-sum": {"task.name": "feature_sum", "model.hidden": [128],
                     "training.loss": "cross_entropy"},
 }
-HEADS = {"seeds-linear": ("sigmoid", 1), "bce-hidden": ("sigmoid", 1),
+HEADS = {"tutorial-linear": ("sigmoid", 1), "bce-hidden": ("sigmoid", 1),
          "batch-norm-dropout": ("sigmoid", 1), "linear-activation": (None, 2),
          "logits-multiclass": (None, 6), "log-softmax": ("log_softmax", 3),
          "identity-regression": (None, 1), "feature-sum": (None, 10)}
@@ -49,7 +49,7 @@ def test_description_matches_the_built_model(name):
     assert [row.name for row in rows] == [n for n, _ in model.named_children()]
     real = sum(p.numel() for p in model.parameters())
     assert parameter_count(exp) == real
-    for row, (module_name, module) in zip(rows, model.named_children()):
+    for row, (module_name, module) in zip(rows, model.named_children(), strict=True):
         assert row.params == sum(p.numel() for p in module.parameters()), module_name
         expected_kind = {nn.Linear: "linear", nn.BatchNorm1d: "batch_norm",
                          nn.Dropout: "dropout"}.get(type(module), "activation")
@@ -59,7 +59,7 @@ def test_description_matches_the_built_model(name):
 
     x = torch.randn(4, task_shape(exp.task).inputs)
     model.eval()
-    for row, module in zip(rows, model):
+    for row, module in zip(rows, model, strict=True):
         x = module(x)
         assert x.shape == (4, row.out_features), row.name
     activation, units = HEADS[name]
@@ -72,7 +72,7 @@ def test_description_matches_the_built_model(name):
         assert isinstance(last, nn.Linear) and last.out_features == units
 
 
-def test_feature_sum_has_the_seeds_parameter_count():
+def test_feature_sum_has_the_curriculum_parameter_count():
     exp = with_overrides(Experiment(), SPECS["feature-sum"])
     assert parameter_count(exp) == 784 * 128 + 128 + 128 * 10 + 10 == 101_770
     assert [r.detail for r in describe(exp) if r.kind == "linear"] == ["784 → 128", "128 → 10"]
@@ -128,7 +128,7 @@ def test_default_init_is_torchs_own():
     torch.manual_seed(3)
     theirs = nn.Sequential(nn.Linear(2, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
                            nn.Linear(128, 1), nn.Sigmoid())
-    for a, b in zip(ours.parameters(), theirs.parameters()):
+    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
         assert torch.equal(a, b)
 
 

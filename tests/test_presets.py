@@ -56,7 +56,7 @@ def test_lr_too_high_diverges_and_keeps_finite_weights():
     assert all(p.isfinite().all() for p in trainer.model.parameters())
 
 
-def test_first_gt_fifth_is_the_seeds_script():
+def test_first_gt_fifth_is_the_curriculum_script():
     exp = load_preset("first-gt-fifth")
     t = exp.training
     assert (exp.model.hidden, t.loss, t.optimizer, t.lr, t.batch_size, t.epochs) == (

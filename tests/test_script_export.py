@@ -11,7 +11,7 @@ from nnplay.presets import load_preset
 from nnplay.training import Trainer
 
 SETUPS = {
-    "seeds-script": {"training.epochs": 3},
+    "tutorial-script": {"training.epochs": 3},
     "everything-on": {
         "task.name": "circle", "task.samples": 400, "training.loss": "bce",
         "model.hidden": [8, {"units": 6, "activation": "tanh", "batch_norm": True,

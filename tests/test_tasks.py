@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nnplay.errors import ExperimentError
-from nnplay.experiment import TaskSpec, with_overrides, Experiment, problems
+from nnplay.experiment import Experiment, TaskSpec, problems, with_overrides
 from nnplay.registry import BINARY, MULTICLASS, REGRESSION
 from nnplay.tasks import FEATURE_SUM_EDGES, TASKS, expand_features, make_datasets, task_shape
 
@@ -57,7 +57,7 @@ def test_feature_sum_labels_are_the_bins_of_the_sum():
     edges = [-10, -5, 0, 5, 10, 15, 20, 25, 30]
     assert list(FEATURE_SUM_EDGES) == edges
     for xs, ys in ((x, y), (xv, yv)):
-        for row, label in zip(xs, ys):
+        for row, label in zip(xs, ys, strict=True):
             total = float(row.astype(np.float64).sum())
             if min(abs(total - e) for e in edges) < 1e-3:
                 continue  # float32 rounding could move a sum across an edge
@@ -137,7 +137,8 @@ def test_class_counts_follow_the_spec():
 
 @pytest.mark.parametrize("overrides,match", [
     ({"name": "circle", "dim": 3}, r"task\.dim: 3 is not allowed for circle; allowed: 0 \(default 2\) or 2"),
-    ({"name": "first_gt_fifth", "dim": 4}, r"task\.dim: 4 is not allowed for first_gt_fifth; allowed: 0 \(default 5\) or 5 to 4096"),
+    ({"name": "first_gt_fifth", "dim": 4},
+     r"task\.dim: 4 is not allowed for first_gt_fifth; allowed: 0 \(default 5\) or 5 to 4096"),
     ({"name": "quadratic", "dim": 2}, r"task\.dim: 2 is not allowed for quadratic"),
     ({"name": "blobs", "classes": 2}, r"task\.classes: 2 is not allowed for blobs; allowed: 3 to 10"),
     ({"name": "circle", "classes": 3}, r"task\.classes: 3 is not allowed for circle; it has 2 classes"),

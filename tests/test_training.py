@@ -32,7 +32,7 @@ def weights(trainer):
 # Learning and determinism
 
 
-def test_first_gt_fifth_learns_with_the_seeds_setup():
+def test_first_gt_fifth_learns_with_the_curriculum_setup():
     exp = load_preset("first-gt-fifth")
     assert (exp.task.samples, exp.training.batch_size, exp.training.epochs) == (5000, 20, 20)
     trainer = Trainer(exp)
@@ -63,7 +63,7 @@ def test_same_seed_same_history_other_seed_differs():
     again.run()
     assert first.history.to_dict() == again.history.to_dict()
     assert all(torch.equal(a, b) for a, b in zip(first.model.parameters(),
-                                                 again.model.parameters()))
+                                                 again.model.parameters(), strict=True))
     other = Trainer(small(**{"training.seed": 1}))
     other.run()
     assert other.history.step_loss != first.history.step_loss
@@ -96,7 +96,7 @@ def test_regression_has_no_accuracy():
 
 
 def test_quadratic_fit_approaches_the_true_coefficients():
-    # CURRICULUM §3 with poly2 features: w1·x² + w2·x + w3 by gradient descent.
+    # docs/curriculum.md §3 with poly2 features: w1·x² + w2·x + w3 by gradient descent.
     exp = quadratic(**{"task.features": "poly2", "training.lr": 0.1, "training.epochs": 300})
     trainer = Trainer(exp)
     trainer.run()
@@ -170,35 +170,39 @@ def test_snapshot_is_thinned_and_independent():
 # Divergence
 
 
-def test_divergence_keeps_the_last_good_weights_and_advises(tmp_path):
+def test_divergence_keeps_the_weights_with_the_lowest_validation_loss(tmp_path):
     exp = quadratic(**{"training.lr": 0.1, "training.epochs": 100})
     trainer = Trainer(exp)
     trainer.run(epochs=3)
     at_epoch = {}
     trainer.set_lr(50.0)
-    status = trainer.run(on_epoch=lambda t: at_epoch.update(
-        {t.epoch: (weights(t), t.history.to_dict())}))
+    status = trainer.run(on_epoch=lambda t: at_epoch.update({t.epoch: weights(t)}))
     assert status == "diverged" and 3 <= trainer.epoch < 100
-    good, good_history = at_epoch[trainer.epoch] if trainer.epoch > 3 else (None, None)
+    h = trainer.history
+    best = int(np.argmin(h.val_loss)) + 1
+    assert trainer.weights_epoch == best
     after = weights(trainer)
     assert all(torch.isfinite(v).all() for v in after.values())
-    if good is not None:
-        assert all(torch.equal(good[k], after[k]) for k in good)
-        assert trainer.history.to_dict() == good_history  # the blown-up epoch is forgotten
-    assert trainer.steps == 5 * trainer.epoch == trainer.history.step[-1]
-    assert len(trainer.history.step_loss) == trainer.steps
+    if best > 3:
+        assert all(torch.equal(at_epoch[best][k], after[k]) for k in after)
+    val_loss, _ = trainer.evaluate(trainer.X_val, trainer.y_val)
+    assert val_loss == pytest.approx(h.val_loss[best - 1], rel=1e-5)
+    assert trainer.kept_metrics()["val_loss"] == h.val_loss[best - 1]
+    # History keeps what happened, so the chart can show the blow-up
+    # (a non-finite step loss itself is not recorded: a chart cannot draw it)
+    assert len(h.step_loss) in (trainer.steps, trainer.steps - 1) and len(h.step_loss) > 15
     assert "Lower the learning rate" in trainer.message
-    assert f"({trainer.epoch})" in trainer.message
+    assert f"weights of epoch {best} were kept" in trainer.message
     assert "try 5)" in trainer.message  # a tenth of the rate that blew up
-    # the weights still export and predict
+    # the kept weights export and predict
     for suffix in (".pt", ".npz"):
         path = tmp_path / f"diverged{suffix}"
         export(trainer.model, exp, path)
         predicted = load_predictor(path).outputs(np.array([[0.5]]))
         assert np.allclose(predicted, trainer.predict(np.array([[0.5]])), atol=1e-6)
-    # training can go on from the restored weights at a sane rate
-    trainer.set_lr(0.1)
-    assert trainer.run(epochs=1) in ("stopped", "finished") and trainer.history.lr[-1] == 0.1
+    # a diverged run is over: no further step moves the weights
+    assert trainer.done and trainer.step() is None and trainer.run(epochs=1) == "diverged"
+    assert all(torch.equal(after[k], v) for k, v in weights(trainer).items())
 
 
 def diverging(**overrides):
@@ -206,7 +210,7 @@ def diverging(**overrides):
                         "model.hidden": [32, 32], **overrides})
 
 
-def test_divergence_in_the_first_epoch_keeps_the_initial_weights():
+def test_divergence_in_the_first_epoch_keeps_the_initial_weights_and_the_explosion():
     trainer = Trainer(diverging())
     initial = weights(trainer)
     losses = []
@@ -214,20 +218,42 @@ def test_divergence_in_the_first_epoch_keeps_the_initial_weights():
         losses.append(trainer.step())
     assert trainer.status == "diverged", losses
     assert not math.isfinite(losses[-1])
-    assert trainer.epoch == 0 and trainer.steps == 0 and trainer.history.step_loss == []
+    assert trainer.epoch == 0 and trainer.weights_epoch == 0
+    assert trainer.history.step_loss == losses[:-1] and len(losses) > 1
     assert all(torch.equal(initial[k], v) for k, v in trainer.model.state_dict().items())
-    assert "epoch (0)" in trainer.message and "try 10)" in trainer.message
+    assert "the initial weights were kept" in trainer.message and "try 10)" in trainer.message
+    initial_val, _ = trainer.evaluate(trainer.X_val, trainer.y_val)
+    assert trainer.kept_metrics()["val_loss"] == pytest.approx(initial_val)
+
+
+def test_lr_too_high_keeps_weights_that_really_are_good(tmp_path):
+    trainer = Trainer(load_preset("lr-too-high"))
+    assert trainer.run() == "diverged"
+    kept = trainer.kept_metrics()
+    h = trainer.history
+    assert kept["val_loss"] <= min([trainer._initial_metrics["val_loss"], *h.val_loss])
+    assert all(p.abs().max() < 100 for p in trainer.model.parameters())
+    path = tmp_path / "w.npz"
+    export(trainer.model, trainer.exp, path)
+    assert np.abs(load_predictor(path).outputs(np.zeros((1, trainer.shape.raw_inputs)))).max() < 100
+
+
+def test_diverging_bce_run_ends_as_diverged_not_a_torch_error():
+    exp = make(**{"task.name": "circle", "training.loss": "bce", "training.optimizer": "sgd",
+                  "training.lr": 100, "training.l2": 10, "model.hidden": [8],
+                  "training.epochs": 20, "task.samples": 200})
+    trainer = Trainer(exp)
+    assert trainer.run() == "diverged"
+    assert all(p.isfinite().all() for p in trainer.model.parameters())
 
 
 def test_divergence_right_after_a_live_lr_change_advises_from_the_rate_that_blew_up():
     trainer = Trainer(diverging(**{"training.lr": 0.01, "training.epochs": 50}))
     trainer.run(epochs=2)
-    good = weights(trainer)
     trainer.set_lr(100.0)
-    assert trainer.run() == "diverged" and trainer.epoch == 2
-    assert all(torch.equal(good[k], v) for k, v in trainer.model.state_dict().items())
+    assert trainer.run() == "diverged"
     assert "try 10)" in trainer.message, trainer.message
-    assert trainer.lr == 0.01  # the optimizer state of the good epoch came back with its weights
+    assert trainer.lr == 0.01  # the optimizer state of the kept epoch came back with its weights
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,5 +421,5 @@ def test_l2_is_torchs_weight_decay_on_the_weights_only(optimizer):
         loss.backward()
         opt.step()
     for (name, ours), theirs in zip(trainer.model.state_dict().items(),
-                                    model.state_dict().values()):
+                                    model.state_dict().values(), strict=True):
         assert torch.allclose(ours, theirs, atol=1e-6), name

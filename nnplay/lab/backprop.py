@@ -1,4 +1,4 @@
-"""Backpropagation worked example: the 2-2-2 sigmoid network of CURRICULUM §4.
+"""Backpropagation worked example: the 2-2-2 sigmoid network of docs/curriculum.md §4.
 
 The same SGD steps are computed twice, by PyTorch autograd and by hand-written NumPy layers with
 forward/backward methods, so a learner can compare every intermediate value of the two.
@@ -49,7 +49,7 @@ class StepTrace:
 
     def numbers(self) -> np.ndarray:
         """Every computed value in one flat array, to compare two engines."""
-        parts = [self.hidden_net, self.hidden_out, self.output_net, self.output_out, [self.loss]]
+        parts: list = [self.hidden_net, self.hidden_out, self.output_net, self.output_out, [self.loss]]
         parts += [self.grads[n] for n in PARAMETER_NAMES] + [self.after[n] for n in PARAMETER_NAMES]
         return np.concatenate([np.ravel(p) for p in parts])
 
@@ -82,7 +82,7 @@ def autograd_step(params: dict[str, np.ndarray], x, target, lr: float) -> StepTr
         hidden_net=hidden_net.detach().numpy(), hidden_out=hidden_out.detach().numpy(),
         output_net=output_net.detach().numpy(), output_out=output_out.detach().numpy(),
         loss=loss.item(),
-        grads={n: w.grad.numpy() for n, w in weights.items()},
+        grads={n: w.grad.numpy() for n, w in weights.items()},  # type: ignore[union-attr]  # set by backward()
         before={n: v.copy() for n, v in params.items()},
         after={n: w.detach().numpy() for n, w in weights.items()},
     )
@@ -214,7 +214,7 @@ class BackpropResult:
     def max_difference(self) -> float:
         """Largest absolute gap between the two engines over every value of every step."""
         return max(float(np.max(np.abs(a.numbers() - n.numbers())))
-                   for a, n in zip(self.autograd, self.numpy))
+                   for a, n in zip(self.autograd, self.numpy, strict=True))
 
     @property
     def chain_rules(self) -> list[ChainRule]:

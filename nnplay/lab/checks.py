@@ -4,16 +4,29 @@ that names the field, the bad value and what is allowed."""
 from __future__ import annotations
 
 import math
+from typing import overload
+
+from nnplay.errors import ExperimentError
+
+MAX_STEPS = 10_000  # the most steps, samples or parameters a lab input may ask for
+GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps wide nets fast
+GRADCHECK_MAX_PARAMS = 50  # per tensor
 
 
-class LabInputError(ValueError):
-    """A bad value; the message is the whole explanation, on one line."""
+class LabInputError(ExperimentError):
+    """A bad value typed into a lab instrument; the message is the whole explanation, one line."""
 
 
 def checked_count(value: int, field: str, most: int) -> int:
     if not 1 <= value <= most:
         raise LabInputError(f"{field} {value} is out of range; allowed: 1..{most}")
     return value
+
+
+@overload
+def checked_lr(value: float, field: str = ...) -> float: ...
+@overload
+def checked_lr(value: None, field: str = ...) -> None: ...
 
 
 def checked_lr(value: float | None, field: str = "--lr") -> float | None:

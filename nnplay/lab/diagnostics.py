@@ -28,7 +28,7 @@ SQUASHING = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0)}  # output bounds
 
 
 @dataclass
-class Flag:
+class Finding:
     code: str
     cause: str
     fix: str
@@ -52,12 +52,6 @@ class ActivationStats:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def layer_grad_norms(model: nn.Module) -> dict[str, float]:
-    """Gradient norm of each Linear layer's weights, named layer1, layer2, … from input to output."""
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear) and m.weight.grad is not None]
-    return {f"layer{i}": m.weight.grad.norm().item() for i, m in enumerate(linears, start=1)}
 
 
 def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor,
@@ -99,56 +93,56 @@ def activation_stats(model: nn.Module, X: torch.Tensor) -> list[ActivationStats]
     return stats
 
 
-def gradient_flags(grad_norms: dict[str, float]) -> list[Flag]:
+def gradient_flags(grad_norms: dict[str, float]) -> list[Finding]:
     flags = []
     for layer, norm in grad_norms.items():
         if not math.isfinite(norm) or norm > EXPLODING_NORM:
-            flags.append(Flag("exploding", f"{layer}'s gradient norm is {norm:.3g}: the gradients explode",
+            flags.append(Finding("exploding", f"{layer}'s gradient norm is {norm:.3g}: the gradients explode",
                               "lower the learning rate, clip gradients, or add batch norm", layer, norm))
             return flags
     if len(grad_norms) < 2:
         return flags
-    (first_name, first), (last_name, last) = list(grad_norms.items())[0], list(grad_norms.items())[-1]
+    (first_name, first), (_, last) = list(grad_norms.items())[0], list(grad_norms.items())[-1]
     if last == 0:  # nothing reaches even the last layer: a flat loss, not a depth problem
         return flags
     ratio = first / last
     if ratio < VANISHING_RATIO:
-        flags.append(Flag("vanishing", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
+        flags.append(Finding("vanishing", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
                           "early layers barely learn",
                           "use ReLU in hidden layers, add batch norm, or use fewer layers",
                           first_name, ratio))
     elif ratio > EXPLODING_RATIO:
-        flags.append(Flag("exploding", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
+        flags.append(Finding("exploding", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
                           "gradients grow on the way back",
                           "lower the learning rate, clip gradients, or use smaller initial weights",
                           first_name, ratio))
     return flags
 
 
-def activation_flags(activations: list[ActivationStats]) -> list[Flag]:
+def activation_flags(activations: list[ActivationStats]) -> list[Finding]:
     flags = []
     for a in (a for a in activations if a.hidden):
         # Only plain ReLU dies: LeakyReLU and GELU still pass a gradient for negative inputs.
         if a.kind == "ReLU" and a.never_active is not None and a.never_active > DEAD_FRACTION:
-            flags.append(Flag("dead_relu", f"{a.never_active:.0%} of the ReLU units in layer {a.layer} "
+            flags.append(Finding("dead_relu", f"{a.never_active:.0%} of the ReLU units in layer {a.layer} "
                               "never fire: they get no gradient",
                               "lower the learning rate, use LeakyReLU, or add batch norm",
                               a.layer, a.never_active))
         if a.saturated is not None and a.saturated > SATURATED_FRACTION:
-            flags.append(Flag("saturated", f"{a.saturated:.0%} of the {a.kind} outputs in layer {a.layer} "
+            flags.append(Finding("saturated", f"{a.saturated:.0%} of the {a.kind} outputs in layer {a.layer} "
                               "sit at their bounds, where the slope is near zero",
                               "normalize the inputs, use smaller initial weights, or switch to ReLU",
                               a.layer, a.saturated))
     return flags
 
 
-def plateau_flags(losses: list[float]) -> list[Flag]:
+def plateau_flags(losses: list[float]) -> list[Finding]:
     if len(losses) <= PLATEAU_EPOCHS:
         return []
     before, now = losses[-PLATEAU_EPOCHS - 1], losses[-1]
     change = abs(now - before) / max(abs(before), 1e-12)
     if change < PLATEAU_CHANGE and now > SMALL_LOSS:
-        return [Flag("plateau", f"the loss moved {change:.1e} (relative) over the last {PLATEAU_EPOCHS} "
+        return [Finding("plateau", f"the loss moved {change:.1e} (relative) over the last {PLATEAU_EPOCHS} "
                      f"epochs and is still {now:.3g}",
                      "raise the learning rate, use momentum or Adam, or check for vanishing gradients",
                      None, change)]
@@ -156,12 +150,12 @@ def plateau_flags(losses: list[float]) -> list[Flag]:
 
 
 def diagnose(grad_norms: dict[str, float], activations: list[ActivationStats] | None = None,
-             losses: list[float] | None = None) -> list[Flag]:
+             losses: list[float] | None = None) -> list[Finding]:
     """All flags that apply, gradients first."""
     return gradient_flags(grad_norms) + activation_flags(activations or []) + plateau_flags(losses or [])
 
 
-def diagnose_trainer(trainer) -> list[Flag]:
+def diagnose_trainer(trainer) -> list[Finding]:
     """Diagnose an nnplay Trainer: its last step's gradients, its activations on the first training
     samples, and its per-epoch training loss."""
     activations = activation_stats(trainer.model, trainer.X_train[:TRAINER_SAMPLES])

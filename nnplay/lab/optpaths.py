@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS, Surface
+from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS, Surface
 
 CONVERGE_DISTANCE = 1e-3
 DIVERGE_BOUND = 1e6
@@ -63,7 +63,7 @@ def _inside(box: tuple[float, float, float, float], point: tuple[float, float]) 
 def run_path(function: str, optimizer: str, lr: float | None = None,
              steps: int = DEFAULT_STEPS, start: tuple[float, float] | None = None) -> OptPath:
     """Walk `steps` optimizer steps on the surface (fewer if the path diverges)."""
-    surface, kind = FUNCTIONS[function], OPTIMIZERS[optimizer]
+    surface, kind = FUNCTIONS[function], PATH_OPTIMIZERS[optimizer]
     lr = kind.default_lr if lr is None else lr
     point = torch.tensor(start or surface.start, dtype=torch.float64, requires_grad=True)
     opt = getattr(torch.optim, kind.torch_class)([point], lr=lr, **kind.options)
@@ -99,7 +99,7 @@ def compare(function: str, optimizers: list[str], lr: float | None = None,
     return [run_path(function, name, lr, steps) for name in optimizers]
 
 
-def render_map(function: str, paths: list[OptPath], width: int = 60, height: int = 24) -> list[str]:
+def path_map(function: str, paths: list[OptPath], width: int = 60, height: int = 24) -> list[str]:
     """Contour shading by log(value − lowest + 1) over the view box, paths drawn with their letters.
 
     Later paths overwrite earlier ones where they share a cell; points outside the box are not drawn.
@@ -123,7 +123,7 @@ def render_map(function: str, paths: list[OptPath], width: int = 60, height: int
         return row, column
 
     # Paths first, so the start and the minima stay visible on top of them.
-    marks = [(p, OPTIMIZERS[path.optimizer].mark) for path in paths for p in path.points[1:]]
+    marks = [(p, PATH_OPTIMIZERS[path.optimizer].mark) for path in paths for p in path.points[1:]]
     marks += [(m, MINIMUM_MARK) for m in surface.minima] + [(surface.start, START_MARK)]
     for point, mark in marks:
         where = cell(point)

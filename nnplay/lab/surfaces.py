@@ -1,12 +1,15 @@
-"""The optimizer-paths registries: 2-D functions and optimizers, as plain data.
+"""The optimizer-paths registries: 2-D functions and the optimizers that walk them, as plain data.
+
+PATH_OPTIMIZERS is the lab's own list (with letters, colours and default learning rates); the
+optimizers a network trains with are nnplay.registry.OPTIMIZERS.
 
 Nothing here imports torch, so the command line can list the names without the two-second import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class OptimizerKind:
 # Default learning rates: each converges on the bowl within DEFAULT_STEPS (sgd 39 steps, momentum 83,
 # adagrad 25, rmsprop 44, adam 148); all but sgd also on the elongated bowl, where plain SGD crawls
 # along the flat x axis. The rosenbrock valley needs smaller rates and thousands of steps.
-OPTIMIZERS: dict[str, OptimizerKind] = {o.name: o for o in (
+PATH_OPTIMIZERS: dict[str, OptimizerKind] = {o.name: o for o in (
     OptimizerKind("sgd", "S", "red", 0.1, "SGD"),
     OptimizerKind("momentum", "M", "yellow", 0.05, "SGD", {"momentum": 0.9}),
     OptimizerKind("adagrad", "G", "green", 1.5, "Adagrad"),

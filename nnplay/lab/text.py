@@ -6,7 +6,8 @@ import numpy as np
 
 from nnplay.lab.backprop import PARAMETER_NAMES, BackpropResult, StepTrace
 from nnplay.lab.gradcheck import GradCheckReport
-from nnplay.lab.optpaths import FUNCTIONS, MINIMUM_MARK, OPTIMIZERS, START_MARK, OptPath
+from nnplay.lab.optpaths import MINIMUM_MARK, START_MARK, OptPath
+from nnplay.lab.surfaces import FUNCTIONS, PATH_OPTIMIZERS
 
 
 def numbers(values) -> str:
@@ -46,7 +47,8 @@ def chain_rule_lines(result: BackpropResult) -> list[str]:
 def engines_lines(result: BackpropResult) -> list[str]:
     """Autograd and the NumPy layers side by side, for the loss and every gradient of the last step."""
     autograd, by_hand = result.autograd[-1], result.numpy[-1]
-    rows = [("loss", autograd.loss, by_hand.loss)]
+    rows: list[tuple[str, float | np.ndarray, float | np.ndarray]] = [
+        ("loss", autograd.loss, by_hand.loss)]
     rows += [(f"dL/d{n}", autograd.grads[n], by_hand.grads[n]) for n in PARAMETER_NAMES]
     width = max(len(numbers(a)) for _, a, _ in rows)
     lines = [f"{'':8}{'autograd (torch)':<{width}}   NumPy layers"]
@@ -74,7 +76,7 @@ def optpaths_table(paths: list[OptPath]) -> list[str]:
     for p in paths:
         steps = "-" if p.steps_to_converge is None else str(p.steps_to_converge)
         point = f"({p.final_point[0]:.4f}, {p.final_point[1]:.4f})"
-        name = f"{OPTIMIZERS[p.optimizer].mark} {p.optimizer}"
+        name = f"{PATH_OPTIMIZERS[p.optimizer].mark} {p.optimizer}"
         lines.append(f"{name:<11}{p.lr:>8g}  {steps:>17}  {point:<24}{p.final_value:>12.4g}  {p.status}")
     return lines
 

@@ -7,24 +7,27 @@ in a worker after the first frame, so the app appears at once.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 from rich.markup import escape
 from textual import events, on, work
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.app import App, ComposeResult
+from textual.command import CommandPalette
 from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Static, TabbedContent
+from textual.worker import Worker
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, save, with_solution
+from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
-from nnplay.tui.form_model import needs_reset
+from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
-from nnplay.tui.session import Session, View
+from nnplay.tui.session import LIVE_SETTINGS, Session, View
 from nnplay.tui.train_view import TrainView
 
 # The worker sends a View at most 15 times a second, and less often when drawing one costs
@@ -34,6 +37,8 @@ FASTEST_FRAME = 1 / 15
 NARROW = 100  # columns below which the build panel starts hidden
 SHORT = 32  # rows below which the exercise's description starts folded
 UI_SHARE = 0.05
+ENDED = ("finished", "early-stopped")
+MOST_QUEUED = 10  # keys kept while the network is built
 
 
 class Progress(Message):
@@ -48,70 +53,29 @@ class Progress(Message):
 
 
 class SessionReady(Message):
-    def __init__(self, session: Session | None, error: str = "", start: bool = False) -> None:
+    def __init__(self, session: Session | None, generation: int, error: str = "") -> None:
         super().__init__()
-        self.session, self.error, self.start = session, error, start
+        self.session, self.generation, self.error = session, generation, error
 
 
-# The command palette (ctrl+p) offers every action, with a line on what it does.
-PALETTE = [
-    ("Start / pause training", "train continuously, or pause (space)", "toggle_training"),
-    ("Step", "train on one mini-batch (n)", "step"),
-    ("Reset", "new weights from the form; structural changes apply here (r)", "reset"),
-    ("Presets", "load an exercise (p)", "pick_preset"),
-    ("Export", "weights as .pt, .safetensors, .onnx, .npz, or a PyTorch script .py (e)",
-     "export"),
-    ("Save as preset", "the current setup as a TOML file (s)", "save_preset"),
-    ("Next hint", "reveal the exercise's next hint (h)", "hint"),
-    ("Show solution", "apply the exercise's solution, after asking (S)", "solution"),
-    ("Toggle build panel", "more room for the charts (b)", "toggle_build"),
-    ("Lab: backpropagation", "every value and gradient of a 2-2-2 network, step by step (B)",
-     "backprop"),
-    ("Lab: optimizer paths", "SGD, momentum, AdaGrad, RMSprop, Adam on 2-D functions (o)",
-     "optimizer_paths"),
-    ("Lab: gradient check", "numerical gradients vs backprop for this model (g)",
-     "gradient_check"),
-    ("Charts", "loss and accuracy, layer statistics and a small map (1)", "show_charts"),
-    ("Map", "the decision map (or prediction curve) as large as it fits (2)", "show_map"),
-    ("Neurons", "every unit's output over the plane, its weights and bias (3)",
-     "show_neurons"),
-    ("Weights", "each weight and bias of the small layers, live (4)", "show_weights"),
-    ("Previous unit", "select the previous unit in the Neurons tab ([)", "previous_unit"),
-    ("Next unit", "select the next unit in the Neurons tab (])", "next_unit"),
-    ("Fold the description", "show or hide the exercise's description (d)",
-     "toggle_description"),
-    ("Help", "keys and what they do (?)", "help"),
-]
+# Actions that need the network; pressed while it is being built, they wait for it.
+NEEDS_SESSION = ("toggle_training", "step", "export", "gradient_check")
+
+
+class ButtonBar(HorizontalGroup):
+    """The action buttons in a row, or in a grid of rows when the row would be cut."""
+
+    def on_resize(self) -> None:
+        needed = sum(len(str(button.label)) + 3 for button in self.query(Button)) - 1
+        self.set_class(self.size.width < needed, "wrapped")
 
 
 class PlaygroundApp(App):
     TITLE = "nnplay"
     CSS_PATH = "app.tcss"
     AUTO_FOCUS = None  # keys go to the app until a field is clicked; escape gives them back
-    BINDINGS = [
-        Binding("space", "toggle_training", "Start/Pause"),
-        Binding("n", "step", "Step"),
-        Binding("r", "reset", "Reset"),
-        Binding("p", "pick_preset", "Presets"),
-        Binding("e", "export", "Export"),
-        Binding("s", "save_preset", "Save"),
-        Binding("h", "hint", "Hint"),
-        Binding("S", "solution", "Solution", show=False),
-        Binding("b", "toggle_build", "Build panel", show=False),
-        Binding("B", "backprop", "Backprop lab", show=False),
-        Binding("o", "optimizer_paths", "Optimizer paths", show=False),
-        Binding("g", "gradient_check", "Gradient check", show=False),
-        Binding("1", "show_charts", "Charts", show=False),
-        Binding("2", "show_map", "Map", show=False),
-        Binding("3", "show_neurons", "Neurons", show=False),
-        Binding("4", "show_weights", "Weights", show=False),
-        Binding("left_square_bracket", "previous_unit", "Previous unit", show=False),
-        Binding("right_square_bracket", "next_unit", "Next unit", show=False),
-        Binding("d", "toggle_description", "Description", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("escape", "unfocus", "Leave field", show=False),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS = bindings()
+    COMMANDS = App.COMMANDS | {ActionCommands}
 
     def __init__(self, experiment: Experiment, source: str) -> None:
         super().__init__()
@@ -120,8 +84,10 @@ class PlaygroundApp(App):
         self.edited = experiment  # the form's current candidate
         self.form_valid = True
         self.session: Session | None = None
+        self.generation = 0  # which _prepare the session must come from: older ones are stale
+        self.queued: list[str] = []  # actions pressed while the network was being built
         self.hints_shown = 0
-        self._train_worker = None
+        self._train_worker: Worker | None = None
         self.map_size = (40, 20)
         self._exercise_text = ""
         self.description_shown = True  # the exercise's description; d folds it
@@ -133,17 +99,11 @@ class PlaygroundApp(App):
             yield BuildPanel(self.experiment, id="build")
             with Vertical(id="right"):
                 yield Static("", id="exercise")
-                with HorizontalGroup(id="controls"):
-                    yield Button("▶ Start", id="start", compact=True, variant="success")
-                    yield Button("Step", id="step", compact=True)
-                    yield Button("Reset", id="reset", compact=True)
-                    yield Button("Presets", id="presets", compact=True)
-                    yield Button("Export", id="export", compact=True)
-                    yield Button("Save", id="save", compact=True)
-                    yield Button("Hint", id="hint", compact=True)
-                    yield Button("Solution", id="solution", compact=True)
+                with ButtonBar(id="controls"):
+                    for action in buttons():
+                        yield Button(action.label, id=action.id, compact=True)
                 yield TrainView(id="train")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         if self.size.width < NARROW:  # the charts need the room; b brings the forms back
@@ -154,7 +114,9 @@ class PlaygroundApp(App):
         self.sub_title = self.source
         self.query_one(TrainView).banner("")
         self._show_exercise()
-        self.call_after_refresh(self._prepare, self.experiment)
+        self.query_one("#toggle_training", Button).variant = "success"
+        self._update_start_button()
+        self.call_after_refresh(self._rebuild, self.experiment, "loading PyTorch…")
 
     def on_resize(self, event: events.Resize) -> None:
         """Crossing into a narrow (short) terminal hides the build panel (folds the
@@ -169,29 +131,52 @@ class PlaygroundApp(App):
 
     # -- the session and its worker ---------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="prepare")
-    def _prepare(self, experiment: Experiment, start: bool = False) -> None:
+    def _rebuild(self, experiment: Experiment, note: str) -> None:
+        """Drop the current session and build one for `experiment`; keys wait for it."""
+        self.session = None
+        self.generation += 1
+        self.query_one(TrainView).waiting(note, self._queued_labels())
+        self._prepare(experiment, self.generation)
+
+    @work(thread=True, group="prepare")
+    def _prepare(self, experiment: Experiment, generation: int) -> None:
         """Build a Trainer off the UI thread (the first one imports torch)."""
         try:
             session = Session(experiment)
         except ExperimentError as e:
-            self.post_message(SessionReady(None, str(e)))
-            return
+            self.post_message(SessionReady(None, generation, str(e)))
         except Exception as e:  # never a traceback on screen; the form stays as it is
-            self.post_message(SessionReady(None, f"could not build the network: {e}"))
-            return
-        self.post_message(SessionReady(session, start=start))
+            self.post_message(SessionReady(None, generation, f"could not build the network: {e}"))
+        else:
+            self.post_message(SessionReady(session, generation))
 
-    def on_session_ready(self, message: SessionReady) -> None:
+    async def on_session_ready(self, message: SessionReady) -> None:
+        if message.generation != self.generation:
+            return  # a newer preset, reset or solution is being built
         if message.session is None:
+            self.queued.clear()
+            self.query_one(TrainView).waiting("the network could not be built", [])
             self.notify(message.error, severity="error", timeout=8)
             return
         self.session = message.session
         self.session.map_size = self.map_size
         self._draw(self.session.view())
-        self._show_pending()
-        if message.start:
-            self.action_toggle_training()
+        self._update_start_button()
+        queued, self.queued = self.queued, []
+        for action in queued:
+            await self.run_action(action)
+
+    def _queued_labels(self) -> list[str]:
+        return [BY_ID[action].label for action in self.queued]
+
+    def _wait_for_session(self, action: str) -> bool:
+        """True when there is no network yet: `action` then runs as soon as there is one."""
+        if self.session is not None:
+            return False
+        if len(self.queued) < MOST_QUEUED:  # in order, as pressed: space twice starts and pauses
+            self.queued.append(action)
+        self.query_one(TrainView).waiting(None, self._queued_labels())
+        return True
 
     @work(thread=True, exclusive=True, group="train")
     def _train(self, session: Session) -> None:
@@ -207,6 +192,7 @@ class PlaygroundApp(App):
         except Exception as e:  # a bug must not leave a traceback on the screen
             session.running = False
             self.call_from_thread(self.notify, f"training stopped: {e}", severity="error")
+            self.post_message(Progress(session.view()))
 
     def on_progress(self, message: Progress) -> None:
         started = time.perf_counter()
@@ -250,15 +236,15 @@ class PlaygroundApp(App):
 
     def _show_outcome(self, view: View) -> None:
         s, train = view.snapshot, self.query_one(TrainView)
-        if s.status == "diverged":
+        if view.status == "diverged":
             train.banner(f"✖ Diverged: {s.message}", "error")
-        elif view.goal is not None and view.goal.met and s.status in ("finished", "early_stopped"):
+        elif view.goal is not None and view.goal.met and view.status in ENDED:
             train.banner(f"✔ Goal met: {view.goal.description} (value {view.goal.value:.4g}).",
                          "success")
-        elif s.status in ("finished", "early_stopped") and view.goal is not None:
+        elif view.status in ENDED and view.goal is not None:
             train.banner(f"Goal not met yet: {view.goal.description}; now {view.goal.value:.4g}. "
                          "Try a hint (h).", "warning")
-        elif s.status == "early_stopped":
+        elif view.status == "early-stopped":
             train.banner(s.message, "warning")
         else:
             self._show_pending()
@@ -276,7 +262,7 @@ class PlaygroundApp(App):
 
     def _update_start_button(self) -> None:
         running = self.session is not None and self.session.running
-        button = self.query_one("#start", Button)
+        button = self.query_one("#toggle_training", Button)
         button.label = "⏸ Pause" if running else "▶ Start"
         button.disabled = not running and not self.form_valid
 
@@ -287,26 +273,45 @@ class PlaygroundApp(App):
         self.edited, self.form_valid = message.experiment, not message.errors
         self._update_start_button()
         if self.session is not None and self.form_valid:
-            live, t = self.session.experiment.training, self.edited.training
-            for name, value in (("lr", t.lr), ("l1", t.l1), ("l2", t.l2), ("epochs", t.epochs)):
-                if getattr(live, name) != value:
-                    self.session.send(f"set_{name}", value)
+            for path in LIVE_SETTINGS:
+                value = value_of(self.edited, path)
+                if value_of(self.session.experiment, path) != value:
+                    self.session.send(path, value)
         self._show_pending()
 
     # -- actions ----------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The playground's keys act only when the playground is in front (each screen owns its
+        keys); `escape` gives the keys back only when a field has them."""
+        spec = BY_ID.get(action)
+        if spec is None or not spec.main_only:
+            return True
+        in_front = [s for s in self.screen_stack if not isinstance(s, CommandPalette)][-1]
+        if in_front is not self.screen_stack[0]:
+            return False
+        if action == "unfocus":
+            return self.focused is not None
+        return True
+
+    def _over(self, session: Session) -> str:
+        if session.status == "diverged":
+            return "This run diverged: lower the learning rate and reset (r)."
+        return "This run is over: reset (r) to train again, or raise the epochs."
+
     def action_toggle_training(self) -> None:
         session = self.session
-        if session is None:
-            self.notify("Still loading PyTorch…")
-        elif session.running:
+        if self._wait_for_session("toggle_training"):
+            return
+        if session.running:
             session.running = False
         elif not self.form_valid:
             self.notify("Fix the fields marked in red first.", severity="error")
         elif session.trainer.steps == 0 and needs_reset(session.experiment, self.edited):
-            self._prepare(self.edited, start=True)  # nothing trained yet: use the form as it is
+            self._rebuild(self.edited, "building the network…")  # nothing trained: use the form
+            self._wait_for_session("toggle_training")
         elif not session.can_step:
-            self.notify("This run is over: reset (r) to train again, or raise the epochs.")
+            self.notify(self._over(session))
         else:
             session.running = True
             self._train_worker = self._train(session)
@@ -314,10 +319,10 @@ class PlaygroundApp(App):
 
     def action_step(self) -> None:
         session = self.session
-        if session is None or session.running:
+        if self._wait_for_session("step") or session.running:
             return
         if not session.can_step:
-            self.notify("This run is over: reset (r) to train again.")
+            self.notify(self._over(session))
             return
         session.advance()
         self._draw(session.view())
@@ -334,7 +339,7 @@ class PlaygroundApp(App):
         if not self.form_valid:
             self.notify("Fix the fields marked in red first.", severity="error")
             return
-        self._prepare(self.edited)
+        self._rebuild(self.edited, "building the network…")
 
     def action_pick_preset(self) -> None:
         from nnplay.presets import all_presets
@@ -346,17 +351,17 @@ class PlaygroundApp(App):
             return
         from nnplay.presets import load_preset
 
-        await self._pause()
-        self.load(load_preset(name), name)
+        await self.load(load_preset(name), name)
 
-    def load(self, experiment: Experiment, source: str) -> None:
-        """Show a new experiment in the form and build its session."""
-        self.experiment, self.edited, self.source = experiment, experiment, source
-        self.sub_title = source
+    async def load(self, experiment: Experiment, source: str) -> None:
+        """Stop the current run, show a new experiment in the form and build its session."""
+        await self._pause()
+        self.experiment, self.edited, self.form_valid = experiment, experiment, True
+        self.source = self.sub_title = source
         self.hints_shown = 0
-        self.query_one(BuildPanel).load(experiment)
         self._show_exercise()
-        self._prepare(experiment)
+        self._rebuild(experiment, "building the network…")
+        await self.query_one(BuildPanel).load(experiment)
 
     def action_hint(self) -> None:
         hints = self.experiment.meta.hints
@@ -371,22 +376,22 @@ class PlaygroundApp(App):
             self.notify("This exercise meets its goal as shipped: there is no fix to show.")
             return
         changes = ", ".join(f"{k} = {v}" for k, v in self.experiment.solution.items())
-        self.push_screen(Confirm(f"Apply the solution?\n\n{changes}\n\nThe form changes and the "
-                                 "network is reset."), self._apply_solution)
+        self.push_screen(Confirm(f"Apply the solution?\n\n{escape(changes)}\n\nThe form changes "
+                                 "and the network is reset."), self._apply_solution)
 
-    async def _apply_solution(self, yes: bool) -> None:
+    async def _apply_solution(self, yes: bool | None) -> None:
         if yes:
-            await self._pause()
-            self.load(with_solution(self.experiment), f"{self.source} (solution)")
+            await self.load(with_solution(self.experiment), f"{self.source} (solution)")
+
+    def _default_name(self, suffix: str) -> str:
+        return Path(self.source.split(" ")[0]).stem + suffix
 
     def action_export(self) -> None:
-        if self.session is None:
-            self.notify("Nothing to export yet.")
+        if self._wait_for_session("export"):
             return
-        stem = Path(self.source.split(" ")[0]).stem
-        self.push_screen(PathPrompt("Export the trained weights to (.pt, .safetensors, .onnx, "
-                                    ".npz, or .py for a PyTorch script):", f"{stem}.pt"),
-                         self._export)
+        self.push_screen(PathPrompt("Export the trained weights to a file: .pt, .safetensors, "
+                                    ".onnx, .npz, or .py for a PyTorch script.",
+                                    self._default_name(".pt")), self._export)
 
     async def _export(self, path: str | None) -> None:
         if path is None or self.session is None:
@@ -396,10 +401,8 @@ class PlaygroundApp(App):
         await self._pause()
         try:
             written = export(self.session.trainer.model, self.session.experiment, path)
-        except ExperimentError as e:
-            self.notify(str(e), severity="error", timeout=8)
-        except OSError as e:
-            self.notify(f"{path}: could not write ({e.strerror or e})", severity="error")
+        except Exception as e:  # the trained model must outlive any failed write
+            self.notify(file_error("export", path, e), severity="error", timeout=10)
         else:
             self.notify("Exported " + ", ".join(str(p) for p in written))
 
@@ -407,24 +410,18 @@ class PlaygroundApp(App):
         if not self.form_valid:
             self.notify("Fix the fields marked in red before saving.", severity="error")
             return
-        stem = Path(self.source.split(" ")[0]).stem
-        self.push_screen(PathPrompt("Save this setup as a preset TOML:", f"{stem}-mine.toml"),
-                         self._save)
+        self.push_screen(PathPrompt("Save this setup as a preset TOML file.",
+                                    self._default_name("-mine.toml")), self._save)
 
     def _save(self, path: str | None) -> None:
         if path is None:
             return
         try:
             save(self.edited, path)
-        except OSError as e:
-            self.notify(f"{path}: could not write ({e.strerror or e})", severity="error")
+        except Exception as e:  # the setup stays in the form: the learner can try elsewhere
+            self.notify(file_error("save", path, e), severity="error", timeout=10)
         else:
             self.notify(f"Saved {path}; open it with: nnplay {path}")
-
-    def get_system_commands(self, screen):
-        yield from super().get_system_commands(screen)
-        for title, help_text, action in PALETTE:
-            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
 
     def resize_map(self, cols: int, rows: int) -> None:
         """The grid size the shown map has room for; redrawn at once when not training."""
@@ -481,8 +478,7 @@ class PlaygroundApp(App):
         self.push_screen(OptPathsScreen())
 
     async def action_gradient_check(self) -> None:
-        if self.session is None:
-            self.notify("Still loading PyTorch…")
+        if self._wait_for_session("gradient_check"):
             return
         from nnplay.tui.lab_screens import GradCheckScreen
 
@@ -501,12 +497,21 @@ class PlaygroundApp(App):
 
     @on(Button.Pressed, "#controls Button")
     async def _button(self, event: Button.Pressed) -> None:
-        actions = {"start": "toggle_training", "step": "step", "reset": "reset",
-                   "presets": "pick_preset", "export": "export", "save": "save_preset",
-                   "hint": "hint", "solution": "solution"}
-        await self.run_action(actions[event.button.id])
+        await self.run_action(str(event.button.id))
+
+
+def file_error(verb: str, path: str, error: Exception) -> str:
+    """One line on why a file could not be written, for a learner."""
+    if isinstance(error, OSError):
+        reason = error.strerror or str(error)
+        return f"Could not {verb} to {path}: {reason}. Nothing was lost; try another path."
+    return f"Could not {verb}: {error}"  # the core's messages name the path
 
 
 def run_app(experiment: Experiment, source: str) -> int:
-    PlaygroundApp(experiment, source).run()
-    return 0
+    """Run the app; non-zero when it stopped on an unexpected error (its traceback is shown)."""
+    app = PlaygroundApp(experiment, source)
+    app.run()
+    if app.return_code:
+        print("nnplay stopped on an unexpected error (above). Please report it.", file=sys.stderr)
+    return app.return_code or 0

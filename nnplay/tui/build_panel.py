@@ -7,10 +7,15 @@ shapes and parameter count, and tells the app (`BuildPanel.Edited`).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, VerticalGroup, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from nnplay.experiment import Experiment, field_rule
@@ -19,6 +24,7 @@ from nnplay.tui import form_model
 from nnplay.tui.form_model import FormField
 
 MAX_LAYERS = 12
+NEW_LAYER = {"units": "8", "activation": "relu", "dropout": "0", "batch_norm": False}
 
 
 def field_id(path: str) -> str:
@@ -27,6 +33,14 @@ def field_id(path: str) -> str:
 
 def choice_options(path: str) -> list[tuple[str, str]]:
     return [(option, option) for option in field_rule(path)[0].options]
+
+
+class OnOff(Checkbox):
+    """A checkbox whose mark shows its state (Textual's draws the same X on and off)."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # noqa: N802 (Textual reads it under this name)
+        return "✔" if self.value else " "
 
 
 class FieldRow(VerticalGroup):
@@ -40,9 +54,9 @@ class FieldRow(VerticalGroup):
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
             yield Label(self.field.label, classes="field-label")
-            common = {"compact": True, "classes": "field-input", "tooltip": self.field.help}
+            common: dict[str, Any] = {"compact": True, "classes": "field-input", "tooltip": self.field.help}
             if self.field.is_flag:
-                yield Checkbox(value=bool(self.value), **common)
+                yield OnOff(value=bool(self.value), **common)
             elif self.field.is_choice:
                 yield Select(choice_options(self.field.path), value=self.value, allow_blank=False,
                              **common)
@@ -51,11 +65,11 @@ class FieldRow(VerticalGroup):
         yield Static("", classes="error")
 
     def raw(self):
-        widget = self.query_one(".field-input")
+        widget: Any = self.query_one(".field-input")  # Input, Select or Checkbox
         return widget.value
 
     def set_raw(self, value) -> None:
-        widget = self.query_one(".field-input")
+        widget: Any = self.query_one(".field-input")  # Input, Select or Checkbox
         widget.value = value if not isinstance(widget, Input) else form_model.text_of(value)
 
     def show_error(self, message: str | None) -> None:
@@ -80,7 +94,7 @@ class LayerRow(HorizontalGroup):
                      allow_blank=False, compact=True, classes="activation")
         yield Input(form_model.text_of(self.values["dropout"]), compact=True, classes="dropout",
                     tooltip="dropout rate: " + field_rule("layer.dropout")[0].describe())
-        yield Checkbox(value=self.values["batch_norm"], compact=True, classes="bn",
+        yield OnOff(value=self.values["batch_norm"], compact=True, classes="bn",
                        tooltip="batch norm before the activation")
         yield Button("↑", compact=True, classes="up", tooltip="move up")
         yield Button("↓", compact=True, classes="down", tooltip="move down")
@@ -108,6 +122,7 @@ class BuildPanel(VerticalScroll):
         self.experiment = experiment
         self.errors: dict[str, str] = {}
         self.filled = False  # the form widgets are mounted after the first frame
+        self._layers_changing = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         # Only the frames: the ~150 form widgets are mounted after the first frame, which
@@ -123,7 +138,7 @@ class BuildPanel(VerticalScroll):
     async def _fill(self) -> None:
         for title, fields in form_model.SECTIONS.items():
             section = self.query_one(f"#section-{title.lower()}")
-            rows = [FieldRow(field, form_model.value_of(self.base, field.path))
+            rows: list[Widget] = [FieldRow(field, form_model.value_of(self.base, field.path))
                     for field in fields]
             if title == "Network":
                 rows += [Label("layer units activation   drop  BN", classes="hint"),
@@ -133,25 +148,41 @@ class BuildPanel(VerticalScroll):
                          Static("", id="layer-error", classes="error")]
             await section.mount_all(rows)
         self.filled = True
-        self.load(self.base)
+        await self.load(self.base)
 
     # -- loading and reading ----------------------------------------------------------------------
 
-    def load(self, experiment: Experiment) -> None:
+    async def load(self, experiment: Experiment) -> None:
         """Show `experiment` in the forms (a preset, a reset, a solution)."""
         self.base = experiment
+        if not self.filled:
+            return  # filling the form shows the newest base
         for row in self.query(FieldRow):
             with row.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
                 row.set_raw(form_model.value_of(experiment, row.field.path))
-        layers = self.query_one("#layers")
-        layers.remove_children()
-        layers.mount_all(LayerRow(form_model.layer_values(layer)) for layer in experiment.model.hidden)
-        self.call_after_refresh(self.revalidate)
+        values = [form_model.layer_values(layer) for layer in experiment.model.hidden]
+        await self._change_layers(lambda rows: values)
+
+    async def _change_layers(self, change: Callable[[list[LayerRow]], list[dict] | None]) -> None:
+        """Rebuild the layer rows from `change(rows)` (None: no change), then revalidate.
+
+        Removing and mounting rows take a few frames and a row read half-removed has lost its
+        inputs: changes wait for each other, and validation waits for them.
+        """
+        async with self._layers_changing:
+            values = change(self.layer_rows())
+            if values is not None:
+                layers = self.query_one("#layers")
+                await layers.remove_children()
+                await layers.mount_all(LayerRow(v) for v in values)
+        self.revalidate()
 
     def layer_rows(self) -> list[LayerRow]:
         return list(self.query(LayerRow))
 
     def revalidate(self) -> None:
+        if self._layers_changing.locked():
+            return  # the change revalidates when it is done
         values = {row.field.path: row.raw() for row in self.query(FieldRow)}
         layers = [row.raw() for row in self.layer_rows()]
         experiment, errors = form_model.build(self.base, values, layers)
@@ -166,10 +197,10 @@ class BuildPanel(VerticalScroll):
             row.show_error(errors.get(row.field.path))
             shown.add(row.field.path)
         layer_errors = []
-        for i, row in enumerate(self.layer_rows()):
-            row.query_one(".layer-index", Label).update(f"{i + 1:>2}")
+        for i, layer in enumerate(self.layer_rows()):
+            layer.query_one(".layer-index", Label).update(f"{i + 1:>2}")
             bad = {k for k in errors if k.startswith(f"model.hidden[{i}].")}
-            row.set_class(bool(bad), "invalid")
+            layer.set_class(bool(bad), "invalid")
             layer_errors += [f"layer {i + 1} {k.rsplit('.', 1)[1]}: {errors[k]}" for k in sorted(bad)]
         other = [f"{k}: {v}" for k, v in errors.items()
                  if k not in shown and not k.startswith("model.hidden[")]
@@ -199,27 +230,31 @@ class BuildPanel(VerticalScroll):
             self.revalidate()
 
     @on(Button.Pressed, "#add-layer")
-    def add_layer(self) -> None:
-        rows = self.layer_rows()
-        values = rows[-1].raw() if rows else {"units": "8", "activation": "relu",
-                                              "dropout": "0", "batch_norm": False}
-        self.query_one("#layers").mount(LayerRow(values))
-        self.call_after_refresh(self.revalidate)
+    async def add_layer(self) -> None:
+        def added(rows: list[LayerRow]) -> list[dict] | None:
+            if len(rows) >= MAX_LAYERS:
+                return None
+            values = [row.raw() for row in rows]
+            return values + [dict(values[-1]) if values else dict(NEW_LAYER)]
+        await self._change_layers(added)
 
     @on(Button.Pressed, ".layer .remove")
-    def remove_layer(self, event: Button.Pressed) -> None:
-        event.button.parent.remove()
-        self.call_after_refresh(self.revalidate)
+    async def remove_layer(self, event: Button.Pressed) -> None:
+        gone = event.button.parent
+
+        def removed(rows: list[LayerRow]) -> list[dict] | None:
+            return [row.raw() for row in rows if row is not gone] if gone in rows else None
+        await self._change_layers(removed)
 
     @on(Button.Pressed, ".layer .up, .layer .down")
-    def move_layer(self, event: Button.Pressed) -> None:
-        row = event.button.parent
-        rows = self.layer_rows()
-        index = rows.index(row) + (-1 if event.button.has_class("up") else 1)
-        if 0 <= index < len(rows):
-            values = [r.raw() for r in rows]
-            values[rows.index(row)], values[index] = values[index], values[rows.index(row)]
-            layers = self.query_one("#layers")
-            layers.remove_children()
-            layers.mount_all(LayerRow(v) for v in values)
-            self.call_after_refresh(self.revalidate)
+    async def move_layer(self, event: Button.Pressed) -> None:
+        moving, offset = event.button.parent, -1 if event.button.has_class("up") else 1
+
+        def moved(rows: list[LayerRow]) -> list[dict] | None:
+            if moving not in rows or not 0 <= rows.index(moving) + offset < len(rows):
+                return None  # a row already gone, or the first moving up
+            here = rows.index(moving)
+            values = [row.raw() for row in rows]
+            values[here], values[here + offset] = values[here + offset], values[here]
+            return values
+        await self._change_layers(moved)

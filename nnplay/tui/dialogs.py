@@ -12,6 +12,7 @@ from textual.widgets import Button, Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnplay.experiment import Experiment
+from nnplay.tui.actions import help_markdown
 
 
 class PresetPicker(ModalScreen[str | None]):
@@ -36,7 +37,7 @@ class PresetPicker(ModalScreen[str | None]):
 
     @on(OptionList.OptionHighlighted)
     def _describe(self, event: OptionList.OptionHighlighted) -> None:
-        exp = self.presets[event.option.id]
+        exp = self.presets[str(event.option.id)]
         goal = exp.goal.describe() if exp.goal.enabled else "free play"
         solved = "challenge: fix it" if exp.solution else "meets its goal as shipped"
         self.query_one("#preset-info", Static).update(
@@ -90,30 +91,21 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-HELP = """\
+HELP = f"""\
 # nnplay
 
-Build a network on the left, train it on the right.
+Build a network on the left, train it on the right. Click a field (or press tab) to type into
+it; `escape` gives the keys back to the playground.
 
-| key | does |
-|---|---|
-| `space` | start / pause training |
-| `n` | one step (one mini-batch) |
-| `r` | reset: new weights from the form (structural changes apply here) |
-| `p` | pick a preset exercise |
-| `h` | reveal the next hint |
-| `S` | show the exercise's solution (asks first) |
-| `e` | export weights (.pt, .safetensors, .onnx, .npz) or a PyTorch script (.py) |
-| `s` | save the setup as a preset TOML |
-| `b` | hide / show the build panel |
-| `ctrl+p` | command palette |
-| `q` | quit |
+{help_markdown()}
 
 Learning rate, L1, L2 and epochs change a running training at once. Other changes (layers,
 task, loss, optimizer, batch size, ...) take effect when you reset with `r`.
 
-A diverging run (the loss becomes NaN or infinite) stops by itself and keeps the weights of
-the last good epoch: lower the learning rate and reset.
+A diverging run (the loss becomes NaN or infinite) stops by itself; the banner says which
+weights it kept. Lower the learning rate and reset.
+
+The lab screens (`B`, `o`, `g`) have their own keys, listed at their foot; `escape` goes back.
 """
 
 

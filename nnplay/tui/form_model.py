@@ -11,10 +11,19 @@ from dataclasses import dataclass
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
-    Choice, Experiment, Flag, LayerSpec, apply_override, field_rule, parse_value, problems)
+    Choice,
+    Experiment,
+    Flag,
+    LayerSpec,
+    apply_override,
+    field_rule,
+    parse_value,
+    problems,
+)
+from nnplay.registry import OPTIMIZERS
+from nnplay.tasks import TASKS
+from nnplay.tui.session import LIVE_SETTINGS
 
-# Fields that take effect while training runs; everything else needs a reset.
-LIVE_FIELDS = ("training.lr", "training.l1", "training.l2", "training.epochs")
 LAYER_FIELDS = ("units", "activation", "dropout", "batch_norm")
 
 
@@ -73,9 +82,6 @@ OPTIMIZER_FIELDS = ("momentum", "nesterov", "beta1", "beta2", "eps", "alpha")
 
 def visible(path: str, exp: Experiment) -> bool:
     """Only the settings that matter for the current choices are shown."""
-    from nnplay.registry import OPTIMIZERS
-    from nnplay.tasks import TASKS
-
     section, _, name = path.partition(".")
     task = TASKS[exp.task.name]
     if path == "task.dim":
@@ -103,6 +109,13 @@ def value_of(exp: Experiment, path: str):
 
 def text_of(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def shown(value) -> str:
+    """A value as the learner typed or chose it; nothing internal (like Select.NULL)."""
+    if isinstance(value, (bool, int, float, str)):
+        return text_of(value) or "empty"
+    return "nothing chosen"
 
 
 def layer_values(layer: LayerSpec) -> dict:
@@ -137,7 +150,7 @@ def build(base: Experiment, values: dict[str, object],
             value = _typed(raw)
             problem = field_rule(f"layer.{name}")[0].check(value)
             if problem:
-                errors[path] = f"{text_of(value) or 'empty'} is not allowed; {problem}"
+                errors[path] = f"{shown(value)} is not allowed; {problem}"
             else:
                 setattr(spec, name, field_rule(f"layer.{name}")[0].coerce(value))
         exp.model.hidden.append(spec)
@@ -157,7 +170,7 @@ def _apply(exp: Experiment, path: str, raw, errors: dict[str, str]) -> None:
 def needs_reset(running: Experiment, edited: Experiment) -> bool:
     """True when `edited` differs from the running experiment in more than live fields."""
     a, b = running.copy(), edited.copy()
-    for path in LIVE_FIELDS:
+    for path in LIVE_SETTINGS:
         apply_override(b, path, value_of(a, path))
     a.meta = b.meta  # titles and hints never need a reset
     return a != b

@@ -6,6 +6,8 @@ from nnplay.lab.text, so the screens and the command line always agree.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,13 +17,26 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from nnplay.lab.backprop import PARAMETER_NAMES, BackpropConfig, worked_example
-from nnplay.lab.checks import LabInputError, checked_lr, checked_names, parse_count, parse_numbers
-from nnplay.lab.commands import GRADCHECK_MAX_PARAMS, GRADCHECK_SAMPLES, MAX_STEPS
+from nnplay.lab.checks import (
+    GRADCHECK_MAX_PARAMS,
+    GRADCHECK_SAMPLES,
+    MAX_STEPS,
+    LabInputError,
+    checked_lr,
+    checked_names,
+    parse_count,
+    parse_numbers,
+)
 from nnplay.lab.gradcheck import gradient_check
-from nnplay.lab.optpaths import compare, render_map
-from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS
-from nnplay.lab.text import (backprop_lines, gradcheck_lines, numbers, optpaths_caption,
-                             optpaths_table)
+from nnplay.lab.optpaths import compare, path_map
+from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS
+from nnplay.lab.text import (
+    backprop_lines,
+    gradcheck_lines,
+    numbers,
+    optpaths_caption,
+    optpaths_table,
+)
 
 MAP_SIZE = (60, 22)  # columns, rows of the contour map
 
@@ -39,8 +54,17 @@ def flat(values) -> str:
 
 class LabScreen(Screen):
     CSS_PATH = "lab.tcss"
-    AUTO_FOCUS = None  # keys act at once; click a field (or tab) to type into it
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    # The scrolling column has the keys at first: arrows, page up/down, home and end scroll,
+    # the screen's letters act; click a field (or tab) to type into it.
+    AUTO_FOCUS = ".lab"
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    def action_back(self) -> None:
+        """escape leaves a field first, then the screen."""
+        if isinstance(self.focused, (Input, Select)):
+            self.query_one(".lab").focus()
+        else:
+            self.dismiss()
 
     def show_error(self, message: str) -> None:
         self.query_one(".lab-error", Static).update(message)
@@ -86,7 +110,7 @@ class BackpropScreen(LabScreen):
             self.query_one(f"#bp-{name.lower()}", Input).value = flat(self.exact[name])
 
     def read(self) -> BackpropConfig:
-        values = {}
+        values: dict[str, Any] = {}
         for name, count in self.SHAPES.items():
             text = self.query_one(f"#bp-{name.lower()}", Input).value
             # Unedited fields keep their full precision; the Input shows six decimals.
@@ -106,8 +130,13 @@ class BackpropScreen(LabScreen):
             return None
         self.show_error("")
         self.result = worked_example(config)
-        self.query_one("#bp-result", Static).update("\n".join(backprop_lines(self.result)))
-        self.query_one("#bp-status", Static).update(f"steps applied so far: {self.steps_taken}")
+        # The shared report's first line counts steps of its own run (always one here).
+        report = backprop_lines(self.result)[1:]
+        self.query_one("#bp-result", Static).update("\n".join(report))
+        self.query_one("#bp-status", Static).update(
+            f"The form holds the weights after {self.steps_taken} step(s). Below: step "
+            f"{self.steps_taken + 1}, SGD with lr {config.lr:g} from those weights; "
+            "Step (n) applies it.")
         return config
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -129,7 +158,7 @@ class BackpropScreen(LabScreen):
         self.show()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        {"bp-step": self.action_step, "bp-reset": self.action_reset}[event.button.id]()
+        {"bp-step": self.action_step, "bp-reset": self.action_reset}[str(event.button.id)]()
 
 
 class OptPathsScreen(LabScreen):
@@ -147,8 +176,8 @@ class OptPathsScreen(LabScreen):
                                  value="bowl", allow_blank=False, id="op-function")
                 yield Button("Run (enter)", id="op-run", variant="primary")
             with HorizontalGroup(classes="lab-row"):
-                yield field("optimizers", "op-optimizers", "names", ",".join(OPTIMIZERS),
-                            ", ".join(OPTIMIZERS))
+                yield field("optimizers", "op-optimizers", "names", ",".join(PATH_OPTIMIZERS),
+                            ", ".join(PATH_OPTIMIZERS))
                 yield field("lr", "op-lr", "number", placeholder="default")
                 yield field("steps", "op-steps", "number", str(DEFAULT_STEPS))
             yield Static("", classes="lab-error")
@@ -161,9 +190,9 @@ class OptPathsScreen(LabScreen):
 
     def action_run(self) -> None:
         try:
-            function = self.query_one("#op-function", Select).value
+            function = str(self.query_one("#op-function", Select).value)
             chosen = self.query_one("#op-optimizers", Input).value
-            optimizers = checked_names(chosen, "optimizers", OPTIMIZERS)
+            optimizers = checked_names(chosen, "optimizers", PATH_OPTIMIZERS)
             lr_text = self.query_one("#op-lr", Input).value.strip()
             lr = checked_lr(parse_numbers(lr_text, "lr", 1)[0], "lr") if lr_text else None
             steps = parse_count(self.query_one("#op-steps", Input).value, "steps", MAX_STEPS)
@@ -176,9 +205,9 @@ class OptPathsScreen(LabScreen):
         self.query_one("#op-table", Static).update("\n".join(optpaths_table(self.paths)))
 
     def coloured_map(self, function: str, steps: int) -> Text:
-        colours = {kind.mark: kind.colour for kind in OPTIMIZERS.values()}
+        colours = {kind.mark: kind.colour for kind in PATH_OPTIMIZERS.values()}
         text = Text(optpaths_caption(function, steps) + "\n")
-        for row in render_map(function, self.paths, *MAP_SIZE):
+        for row in path_map(function, self.paths, *MAP_SIZE):
             for char in row:
                 text.append(char, style=f"bold {colours[char]}" if char in colours else "dim")
             text.append("\n")

@@ -14,8 +14,18 @@ import numpy as np
 
 from nnplay.experiment import Experiment
 from nnplay.history import GoalResult, Snapshot
-from nnplay.lab.boundary import BoundaryGrid, Curve, MapPoints
-from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights
+from nnplay.lab.boundary import (
+    BoundaryGrid,
+    Curve,
+    MapPoints,
+    decision_grid,
+    grid_points,
+    map_points,
+    prediction_curve,
+)
+from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights, unit_maps
+from nnplay.model import describe, linear_layers
+from nnplay.tasks import expand_features
 
 MAP_POINTS = 150
 FIT_POINTS = 200
@@ -49,11 +59,30 @@ class View:
     input_names: list[str] = field(default_factory=list)  # x1, x2, x1², ...
     fit: tuple[np.ndarray, np.ndarray] | None = None  # regression: (targets, predictions)
     flags: list = field(default_factory=list)  # diagnostics: vanishing gradients, dead ReLUs…
+    status: str = "ready"  # one of STATUSES: the trainer's, "paused" when the worker is not on
+
+
+def _set_epochs(trainer, epochs: int) -> None:
+    """More (or fewer) epochs for a run in progress; a finished run can go on."""
+    if trainer.status == "finished" and trainer.epoch < epochs:
+        trainer.status = "stopped"
+    elif trainer.epoch >= epochs and trainer.status in ("running", "stopped") and trainer.epoch:
+        trainer.status = "finished"
+
+
+# The settings a running training takes at once; every other change needs a reset.
+LIVE_SETTINGS = {
+    "training.lr": lambda trainer, lr: trainer.set_lr(lr),
+    "training.l1": lambda trainer, l1: trainer.set_l1(l1),
+    "training.l2": lambda trainer, l2: trainer.set_l2(l2),
+    "training.epochs": _set_epochs,
+}
+STATUSES = ("ready", "running", "paused", "finished", "early-stopped", "diverged", "stopped")
 
 
 class Session:
     def __init__(self, experiment: Experiment):
-        from nnplay.training import Trainer
+        from nnplay.training import Trainer  # imports torch: not before the app's first frame
 
         self.trainer = Trainer(experiment)
         self.commands: queue.SimpleQueue = queue.SimpleQueue()
@@ -64,59 +93,50 @@ class Session:
     def experiment(self) -> Experiment:
         return self.trainer.exp
 
-    def send(self, method: str, *args) -> None:
-        """Queue a Trainer call (set_lr, set_l1, set_l2, ...) for the next gap between steps."""
-        self.commands.put((method, args))
+    def send(self, path: str, value) -> None:
+        """Queue a live setting (a key of LIVE_SETTINGS) for the next gap between steps."""
+        self.commands.put((path, value))
         if not self.running:
             self.apply_commands()
 
     def apply_commands(self) -> None:
         while not self.commands.empty():
-            method, args = self.commands.get()
-            getattr(self, method)(*args)
-
-    # Live edits also update the running experiment, so an export records what was used.
-    def set_lr(self, lr: float) -> None:
-        self.trainer.set_lr(lr)
-        self.trainer.exp.training.lr = lr
-
-    def set_l1(self, l1: float) -> None:
-        self.trainer.set_l1(l1)
-        self.trainer.exp.training.l1 = l1
-
-    def set_l2(self, l2: float) -> None:
-        self.trainer.set_l2(l2)
-        self.trainer.exp.training.l2 = l2
-
-    def set_epochs(self, epochs: int) -> None:
-        """More (or fewer) epochs for a run in progress; a finished run can go on."""
-        t = self.trainer
-        t.exp.training.epochs = epochs
-        if t.status == "finished" and t.epoch < epochs:
-            t.status = "stopped"
-        elif t.epoch >= epochs and t.status in ("running", "stopped", "ready") and t.epoch:
-            t.status = "finished"
+            path, value = self.commands.get()
+            # The running experiment changes too, so an export records what was used.
+            setattr(self.trainer.exp.training, path.removeprefix("training."), value)
+            LIVE_SETTINGS[path](self.trainer, value)
 
     def advance(self) -> bool:
         """One step; False when the run cannot go on (finished, early-stopped, diverged)."""
         if not self.commands.empty():
             self.apply_commands()
+        if not self.can_step:
+            return False
         self.trainer.step()
-        return not (self.trainer.done or self.trainer.status == "diverged")
+        return self.can_step
 
     @property
     def can_step(self) -> bool:
-        return not self.trainer.done
+        """A finished, early-stopped or diverged run takes no more steps."""
+        return not self.trainer.done and self.trainer.status != "diverged"
+
+    @property
+    def status(self) -> str:
+        """What the learner sees: one of STATUSES, and true."""
+        status = self.trainer.status
+        if status in ("running", "stopped"):
+            return "running" if self.running else "paused"
+        return status.replace("_", "-")
 
     def view(self) -> View:
-        from nnplay.lab.diagnostics import diagnose_trainer
+        from nnplay.lab.diagnostics import diagnose_trainer  # imports torch, as above
 
         t = self.trainer
         flags = diagnose_trainer(t) if t.steps else []
         snapshot = t.snapshot(most_points=120)
         names = input_names(t.shape.raw_inputs, t.shape.inputs, t.exp.task.features)
         view = View(snapshot, self._layer_stats(snapshot.grad_norms), t.goal(), flags=flags,
-                    weights=layer_weights(t.model), input_names=names)
+                    status=self.status, weights=layer_weights(t.model), input_names=names)
         if t.shape.is_2d or (t.shape.raw_inputs == 1 and t.shape.kind == "regression"):
             view = self._with_map(view)
         if t.shape.kind == "regression":
@@ -128,10 +148,6 @@ class Session:
 
     def _with_map(self, view: View) -> View:
         """The decision map and the unit maps (2-D), or the prediction curve (one input)."""
-        from nnplay.lab.boundary import decision_grid, grid_points, map_points, prediction_curve
-        from nnplay.lab.neurons import unit_maps
-        from nnplay.tasks import expand_features
-
         t = self.trainer
         cols, rows = self.map_size
         points = map_points(t, MAP_POINTS)
@@ -144,8 +160,6 @@ class Session:
         return replace(view, grid=decision_grid(t, cols, rows), points=points, units=units)
 
     def _layer_stats(self, grads: dict[str, float]) -> list[LayerStats]:
-        from nnplay.model import describe, linear_layers
-
         t = self.trainer
         rows = {row.name: row for row in describe(t.exp)}
         following = _activations_after(rows)
@@ -160,7 +174,8 @@ class Session:
 
 def _activations_after(rows: dict) -> dict[str, str]:
     """For each linear layer, the batch norm / activation / dropout that follow it."""
-    result, current = {}, None
+    result: dict[str, str] = {}
+    current = ""
     for name, row in rows.items():
         if row.kind == "linear":
             current = name

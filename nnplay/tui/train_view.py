@@ -6,42 +6,52 @@ It only draws `View`s that the training worker sends; it never touches torch.
 from __future__ import annotations
 
 import numpy as np
-from rich.style import Style
+from rich.markup import escape
 from rich.text import Text
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from nnplay.history import thin
+from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
 from nnplay.tui.live_text import LiveText
 from nnplay.tui.map_view import DecisionMap
 from nnplay.tui.pictures import draw_pictures, picture_panes
 from nnplay.tui.session import View
 
 CHART_POINTS = 200
+LOWER_FROM = 24  # rows the train view needs before it shows the network and the map
+FIT_ROOM = 5  # predictions further than this many target ranges away are drawn at the edge
 
 
 class LossChart(PlotextPlot):
+    """Step losses (averaged), train and validation loss; logarithmic when they span decades."""
+
     def draw(self, view: View) -> None:
-        h, plt = view.snapshot.history, self.plt
-        plt.clear_data()
-        plt.title("loss")
-        if h.step_loss:
-            s = view.snapshot  # averaged step losses spread evenly over the steps done
-            x = np.linspace(1, s.step, len(h.step_loss)) / s.steps_per_epoch
-            plt.plot(list(x), h.step_loss, label="batch (avg)", color="gray", marker="braille")
+        h, s, plt = view.snapshot.history, view.snapshot, self.plt
+        series = []  # (x, y, label, colour), finite points only
+        if h.step_loss:  # averaged step losses spread evenly over the steps done
+            x = np.linspace(1, max(s.step, 1), len(h.step_loss)) / max(s.steps_per_epoch, 1)
+            series.append((*finite_points(x, h.step_loss), "batch (avg)", "gray"))
         if h.epoch:
-            plt.plot(thin(h.epoch, CHART_POINTS), thin(h.train_loss, CHART_POINTS), label="train",
-                     color="orange", marker="braille")
-            plt.plot(thin(h.epoch, CHART_POINTS), thin(h.val_loss, CHART_POINTS),
-                     label="validation", color="blue", marker="braille")
+            epochs = thin(h.epoch, CHART_POINTS)
+            series.append((*finite_points(epochs, thin(h.train_loss, CHART_POINTS)), "train",
+                           "orange"))
+            series.append((*finite_points(epochs, thin(h.val_loss, CHART_POINTS)), "validation",
+                           "blue"))
+        points = [(xs, ys) for xs, ys, _, _ in series]
+        log = wants_log(points)
+        if log:
+            points = to_log(points)
+        plt.clear_figure()  # also forgets the last draw's ticks; the theme is set per render
+        plt.title("loss (log scale)" if log else "loss")
+        for (xs, ys), (_, _, label, colour) in zip(points, series):
+            if xs:
+                plt.plot(xs, ys, label=label, color=colour, marker="braille")
+        if log:
+            plt.yticks(*log_ticks(points))
         plt.xlabel("epoch")
-        if h.step_loss and min(h.step_loss) > 0 and max(h.step_loss) / min(h.step_loss) > 100:
-            plt.yscale("log")
-        else:
-            plt.yscale("linear")
         self.refresh()
 
 
@@ -50,21 +60,31 @@ class SecondChart(PlotextPlot):
 
     def draw(self, view: View) -> None:
         h, plt = view.snapshot.history, self.plt
-        plt.clear_data()
+        plt.clear_figure()
         if view.fit is not None:
-            targets, predictions = view.fit
-            plt.title("validation: prediction vs target")
-            plt.scatter(list(targets), list(predictions), color="blue", marker="dot")
-            low, high = float(min(targets)), float(max(targets))
-            plt.plot([low, high], [low, high], color="gray")
+            targets, predictions = finite_points(*view.fit)
+            title = "validation: prediction vs target"
+            if targets:
+                low, high = min(targets), max(targets)
+                room = FIT_ROOM * max(high - low, 1e-6)
+                clipped = [min(max(p, low - room), high + room) for p in predictions]
+                if clipped != predictions:  # a diverged model: keep the chart readable
+                    title += " (clipped)"
+                    predictions = clipped
+            plt.title(title)
+            if targets:
+                plt.scatter(targets, predictions, color="blue", marker="dot")
+                plt.plot([low, high], [low, high], color="gray")
             plt.xlabel("target")
         else:
             plt.title("accuracy")
             if h.epoch:
-                plt.plot(thin(h.epoch, CHART_POINTS), thin(h.train_accuracy, CHART_POINTS),
-                         label="train", color="orange", marker="braille")
-                plt.plot(thin(h.epoch, CHART_POINTS), thin(h.val_accuracy, CHART_POINTS),
-                         label="validation", color="blue", marker="braille")
+                epochs = thin(h.epoch, CHART_POINTS)
+                for values, label, colour in ((h.train_accuracy, "train", "orange"),
+                                              (h.val_accuracy, "validation", "blue")):
+                    xs, ys = finite_points(epochs, thin(values, CHART_POINTS))
+                    if xs:
+                        plt.plot(xs, ys, label=label, color=colour, marker="braille")
             plt.ylim(0, 1)
             plt.xlabel("epoch")
         self.refresh()
@@ -99,13 +119,20 @@ class TrainView(Vertical):
 
     last_view: View | None = None
 
+    def on_resize(self) -> None:
+        # In a short terminal the charts and the status are what the learner watches.
+        lower = self.query_one("#lower")
+        if lower.display != (self.size.height >= LOWER_FROM):
+            lower.display = self.size.height >= LOWER_FROM
+
     def draw(self, view: View) -> None:
         self.last_view = view
         s = view.snapshot
         rate = f"{s.steps_per_second:,.0f} steps/s" if s.steps_per_second else "-"
+        # Two lines, so the numbers fit beside the build panel at 120 columns.
         self.query_one("#status", LiveText).show(Text.from_markup(
-            f"[b]{s.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
-            f"lr {s.lr:.3g}  " + _metrics(s.history)))
+            f"[b]{view.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
+            f"lr {s.lr:.3g}\n" + _metrics(s.history)))
         self._diagnose(view)
         self.query_one(LossChart).draw(view)
         self.query_one(SecondChart).draw(view)
@@ -118,6 +145,15 @@ class TrainView(Vertical):
 
     _banner = None
     _flags = None
+    _note = "loading PyTorch…"
+
+    def waiting(self, note: str | None, queued: list[str]) -> None:
+        """No network yet: the status says why (None: the same as before) and which of the
+        actions pressed meanwhile will run once it is built."""
+        if note is not None:
+            self._note = note
+        waits = f"  [b]queued:[/b] {', '.join(queued)}" if queued else ""
+        self.query_one("#status", LiveText).show(Text.from_markup(escape(self._note) + waits))
 
     def _diagnose(self, view: View) -> None:
         text = "\n".join(f"⚠ {f.cause} → {f.fix}" for f in view.flags)

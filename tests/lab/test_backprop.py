@@ -1,8 +1,16 @@
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
-from nnplay.lab.backprop import (BackpropConfig, autograd_step, hidden_weight_rule, numpy_step,
-                                 output_weight_rule, worked_example)
+from nnplay.lab.backprop import (
+    BackpropConfig,
+    autograd_step,
+    hidden_weight_rule,
+    numpy_step,
+    output_weight_rule,
+    worked_example,
+)
 
 
 def test_forward_values_and_loss_match_the_curriculum():
@@ -38,8 +46,8 @@ def test_a_broken_numpy_layer_would_show_as_a_difference():
 def test_repeated_steps_lower_the_loss_and_chain_from_previous_weights():
     result = worked_example(BackpropConfig(steps=5))
     losses = [t.loss for t in result.autograd]
-    assert all(b < a for a, b in zip(losses, losses[1:]))
-    for earlier, later in zip(result.autograd, result.autograd[1:]):
+    assert all(b < a for a, b in pairwise(losses))
+    for earlier, later in pairwise(result.autograd):
         assert later.before["W1"] == pytest.approx(earlier.after["W1"])
 
 

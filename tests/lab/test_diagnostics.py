@@ -1,23 +1,35 @@
 import math
+from collections import OrderedDict
+from types import SimpleNamespace
 
 import pytest
 import torch
 from torch import nn
 
-from nnplay.lab.diagnostics import (PLATEAU_EPOCHS, activation_stats, diagnose, gradient_flags,
-                                    layer_grad_norms, plateau_flags)
+from nnplay.lab.diagnostics import (
+    PLATEAU_EPOCHS,
+    activation_stats,
+    diagnose,
+    diagnose_trainer,
+    gradient_flags,
+    plateau_flags,
+)
+from nnplay.model import weight_grad_norms
 
 
 def deep_stack(activation, batch_norm=False, depth=8, width=16) -> nn.Sequential:
+    """A deep net named the way nnplay names its models (hidden1, bn1, act1, …, output)."""
     torch.manual_seed(0)
-    layers, inputs = [], 2
-    for _ in range(depth):
-        layers.append(nn.Linear(inputs, width))
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    inputs = 2
+    for i in range(1, depth + 1):
+        layers[f"hidden{i}"] = nn.Linear(inputs, width)
         if batch_norm:
-            layers.append(nn.BatchNorm1d(width))
-        layers.append(activation())
+            layers[f"bn{i}"] = nn.BatchNorm1d(width)
+        layers[f"act{i}"] = activation()
         inputs = width
-    return nn.Sequential(*layers, nn.Linear(inputs, 1))
+    layers["output"] = nn.Linear(inputs, 1)
+    return nn.Sequential(layers)
 
 
 def quadrant_task():
@@ -33,7 +45,7 @@ def train_a_few_steps(model: nn.Sequential) -> dict[str, float]:
         optimizer.zero_grad()
         nn.functional.binary_cross_entropy_with_logits(model(X), y).backward()
         optimizer.step()
-    return layer_grad_norms(model)
+    return weight_grad_norms(model)
 
 
 def codes(flags):
@@ -43,11 +55,11 @@ def codes(flags):
 def test_deep_sigmoid_stack_is_flagged_vanishing():
     model = deep_stack(nn.Sigmoid)
     norms = train_a_few_steps(model)
-    assert list(norms) == [f"layer{i}" for i in range(1, 10)]
+    assert list(norms) == [*(f"hidden{i}" for i in range(1, 9)), "output"]
     flags = diagnose(norms, activation_stats(model, quadrant_task()[0]))
     assert "vanishing" in codes(flags)
     vanishing = flags[codes(flags).index("vanishing")]
-    assert vanishing.layer == "layer1" and vanishing.value < 1e-3
+    assert vanishing.layer == "hidden1" and vanishing.value < 1e-3
     assert vanishing.cause and vanishing.fix and "\n" not in vanishing.cause + vanishing.fix
 
 
@@ -128,10 +140,6 @@ def test_a_confident_output_sigmoid_is_not_called_saturated():
 
 
 def test_diagnose_trainer_reads_a_trainer_shaped_object():
-    from types import SimpleNamespace
-
-    from nnplay.lab.diagnostics import diagnose_trainer
-
     model = deep_stack(nn.Sigmoid)
     norms = train_a_few_steps(model)
     trainer = SimpleNamespace(model=model, X_train=quadrant_task()[0], grad_norms=lambda: norms,

@@ -1,4 +1,3 @@
-import asyncio
 
 import pytest
 
@@ -40,3 +39,12 @@ def make_app():
         exp = small(name, **overrides)
         return PlaygroundApp(exp, name)
     return make
+
+
+@pytest.fixture
+def monkey_steps(request) -> int | None:
+    """Actions per seed for the monkey test: --monkey-steps N or NNPLAY_MONKEY_STEPS=N."""
+    import os
+
+    steps = request.config.getoption("--monkey-steps") or os.environ.get("NNPLAY_MONKEY_STEPS")
+    return int(steps) if steps else None

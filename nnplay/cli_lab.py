@@ -1,4 +1,4 @@
-"""The lab's subcommands: backprop, optpaths, gradcheck.
+"""The lab's subcommands on the command line: backprop, optpaths, gradcheck.
 
 Each prints a readable report, or with --json one JSON object as the last line of stdout.
 Bad input exits 2 with one line on stderr that names the argument, the value and what is allowed.
@@ -10,16 +10,22 @@ from __future__ import annotations
 import json
 import sys
 
-from nnplay.lab.checks import LabInputError, checked_count, checked_lr, checked_name, checked_names
-from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, OPTIMIZERS
+from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
+from nnplay.lab.checks import (
+    GRADCHECK_MAX_PARAMS,
+    GRADCHECK_SAMPLES,
+    MAX_STEPS,
+    checked_count,
+    checked_lr,
+    checked_name,
+    checked_names,
+)
+from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS
 
 # Modules that import torch are imported inside the commands: the parser is built on every start,
 # also before the app's first frame.
 
-EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
-MAX_STEPS = 10_000
-GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps wide nets fast
-GRADCHECK_MAX_PARAMS = 50  # per tensor
+EXIT_FAILED = 1
 
 
 def add_lab_commands(subparsers) -> None:
@@ -31,8 +37,8 @@ def add_lab_commands(subparsers) -> None:
 
     paths = subparsers.add_parser("optpaths", help="optimizers walking a 2-D function")
     paths.add_argument("--function", default="bowl", help=f"one of {', '.join(FUNCTIONS)} (default bowl)")
-    paths.add_argument("--optimizers", default=",".join(OPTIMIZERS),
-                       help=f"comma-separated, from {', '.join(OPTIMIZERS)} (default all)")
+    paths.add_argument("--optimizers", default=",".join(PATH_OPTIMIZERS),
+                       help=f"comma-separated, from {', '.join(PATH_OPTIMIZERS)} (default all)")
     paths.add_argument("--lr", type=float, help="learning rate > 0 for all (default: each its own)")
     paths.add_argument("--steps", type=int, default=DEFAULT_STEPS,
                        help=f"1..{MAX_STEPS} (default {DEFAULT_STEPS})")
@@ -50,12 +56,12 @@ def add_lab_commands(subparsers) -> None:
 
 
 def reporting_bad_input(command):
-    """Turn a LabInputError into one line on stderr and exit code 2."""
+    """Bad input as one line on stderr that names the command, and exit code 2."""
 
     def run(args) -> int:
         try:
             return command(args)
-        except LabInputError as e:
+        except ExperimentError as e:
             print(f"nnplay {args.command}: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT
 
@@ -78,20 +84,19 @@ def cmd_backprop(args) -> int:
 
 
 def cmd_optpaths(args) -> int:
-    from nnplay.lab.optpaths import compare, render_map
+    from nnplay.lab.optpaths import compare, path_map
     from nnplay.lab.text import optpaths_caption, optpaths_table
 
     function = checked_name(args.function, "--function", FUNCTIONS)
-    optimizers = checked_names(args.optimizers, "--optimizers", OPTIMIZERS)
+    optimizers = checked_names(args.optimizers, "--optimizers", PATH_OPTIMIZERS)
     steps = checked_count(args.steps, "--steps", MAX_STEPS)
     paths = compare(function, optimizers, checked_lr(args.lr), steps)
     report(args, {"function": function, "steps": steps, "paths": [p.to_dict() for p in paths]},
-           [optpaths_caption(function, steps), *render_map(function, paths), "", *optpaths_table(paths)])
+           [optpaths_caption(function, steps), *path_map(function, paths), "", *optpaths_table(paths)])
     return 0
 
 
 def cmd_gradcheck(args) -> int:
-    from nnplay.errors import ExperimentError
     from nnplay.lab.gradcheck import gradient_check
     from nnplay.lab.text import gradcheck_lines
     from nnplay.presets import load_experiment
@@ -99,10 +104,7 @@ def cmd_gradcheck(args) -> int:
 
     samples = checked_count(args.samples, "--samples", MAX_STEPS)
     max_params = checked_count(args.max_params, "--max-params", MAX_STEPS)
-    try:
-        trainer = Trainer(load_experiment(args.target))
-    except ExperimentError as e:
-        raise LabInputError(str(e)) from None
+    trainer = Trainer(load_experiment(args.target))
     result = gradient_check(trainer.model, trainer.loss_fn, trainer.X_train[:samples],
                             trainer.y_train[:samples], max_params=max_params)
     report(args, {"target": args.target, **result.to_dict()}, [args.target, *gradcheck_lines(result)])

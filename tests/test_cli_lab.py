@@ -1,7 +1,6 @@
+"""The lab's subcommands (nnplay/cli_lab.py): reports, JSON, exit codes, bad input."""
+
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -79,26 +78,12 @@ def test_bad_arguments_exit_2_with_one_line_naming_them(capsys, argv, named):
     assert "Traceback" not in err
 
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def nnplay(*argv):
-    return subprocess.run([sys.executable, "-m", "nnplay", *argv], cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
-
-
-def test_the_command_line_runs_the_lab_in_a_fresh_process():
-    done = nnplay("backprop", "--json")
+def test_the_command_line_runs_the_lab_in_a_fresh_process(nnplay_cli):
+    done = nnplay_cli("backprop", "--json")
     assert done.returncode == 0
     assert last_json(done.stdout)["losses"][0] == pytest.approx(0.298371, abs=1e-6)
-    bad = nnplay("optpaths", "--optimizers", "sgd,nope")
+    bad = nnplay_cli("optpaths", "--optimizers", "sgd,nope")
     assert bad.returncode == 2
     assert bad.stderr.strip() == ("nnplay optpaths: --optimizers 'nope' is not known; "
                                   "choose from sgd, momentum, adagrad, rmsprop, adam")
 
-
-def test_registering_the_lab_commands_does_not_import_torch():
-    # The parser is built before the app's first frame; torch costs about two seconds.
-    code = ("import sys; from nnplay.cli import build_parser; build_parser(); "
-            "sys.exit(1 if 'torch' in sys.modules else 0)")
-    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60).returncode == 0

@@ -34,7 +34,7 @@ async def test_backprop_screen_shows_the_worked_example_and_steps_with_an_edited
         await pilot.press("n")
         # one step with lr 1 from the worked example: W2[0][0] = 0.40 − 1 · 0.082167
         assert screen.query_one("#bp-w2", Input).value.startswith("0.317833")
-        assert "steps applied so far: 1" in text_of(screen, "#bp-status")
+        assert "after 1 step(s)" in text_of(screen, "#bp-status")
         await pilot.press("r")
         assert screen.query_one("#bp-w2", Input).value.startswith("0.400000")
         assert screen.query_one("#bp-lr", Input).value == "0.5"

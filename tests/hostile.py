@@ -1,0 +1,53 @@
+"""Shared helpers of the hostile-input tests: run the real CLI in-process and check a refusal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from nnplay.cli import main
+
+RUNNER = """
+import json, resource, sys
+from nnplay.cli import main
+codes = [main(argv) for argv in json.loads(sys.argv[2])]
+with open(sys.argv[1], "w") as f:
+    json.dump([codes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss], f)
+"""
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    """nnplay.cli.main in this process: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_refused(code: int, err: str, *words: str) -> None:
+    """Exit 2 with exactly one clean line on stderr (no traceback, no terminal escapes)."""
+    assert code == 2, err
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert err.startswith("nnplay: ") and "Traceback" not in err, err
+    assert all(c.isprintable() for c in err[:-1]), repr(err)
+    for word in words:
+        assert word in err, err
+
+
+def assert_json(out: str) -> dict:
+    """The last stdout line is strict JSON (no NaN or Infinity tokens)."""
+    return json.loads(out.strip().splitlines()[-1],
+                      parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+
+
+def measured(tmp_path: Path, runs: list[list], timeout: float = 120):
+    """Several CLI runs in one fresh process: (result, exit codes, peak resident memory in
+    bytes over all of them)."""
+    out = tmp_path / "measured.json"
+    argv = json.dumps([[str(a) for a in run] for run in runs])
+    result = subprocess.run([sys.executable, "-c", RUNNER, str(out), argv], capture_output=True,
+                            text=True, timeout=timeout)
+    codes, maxrss = json.loads(out.read_text())
+    return result, codes, maxrss * 1024  # ru_maxrss is in kB on Linux

@@ -1,0 +1,197 @@
+"""Regressions from a new user's hour with the app: each of these crashed it or showed
+something untrue."""
+
+import re
+import threading
+
+from textual.app import App
+from textual.widgets import Button, Input
+
+from nnplay.tui import app as app_module
+from nnplay.tui.app import PlaygroundApp
+from nnplay.tui.build_panel import BuildPanel, LayerRow, OnOff
+
+from .conftest import SIZE, idle, ready, small, until
+from .test_app import architecture, banner, field, type_into
+
+
+def status(app) -> str:
+    return str(app.query_one("#status").render())
+
+
+def shown_parameters(app) -> int:
+    return int(re.search(r"([\d,]+) parameters", architecture(app)).group(1).replace(",", ""))
+
+
+def model_parameters(app) -> int:
+    return sum(p.numel() for p in app.session.trainer.model.parameters())
+
+
+async def test_removing_and_moving_layers_at_once_never_reads_a_half_removed_row(make_app):
+    app = make_app("vanishing-gradients", **{"training.epochs": 2})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        panel = app.query_one(BuildPanel)
+        for clicks in range(3):
+            rows = list(app.query(LayerRow))
+            # Several clicks land before the first change is done, as a quick learner's do;
+            # a click on a row that is already gone does nothing.
+            rows[0].query_one(".remove", Button).press()
+            rows[1].query_one(".down", Button).press()
+            rows[0].query_one(".remove", Button).press()
+            rows[-1].query_one(".up", Button).press()
+            await pilot.pause(0.3)
+            await until(pilot, lambda: not panel._layers_changing.locked())
+            await pilot.pause(0.2)
+            assert len(app.query(LayerRow)) == len(panel.experiment.model.hidden) < 8
+            assert "NULL" not in str(app.query_one("#layer-error").render())
+        await pilot.press("r")
+        await until(pilot, lambda: app.session is not None and app.session.trainer.steps == 0
+                    and app.session.experiment.model.hidden == panel.experiment.model.hidden)
+        await pilot.pause(0.2)
+        assert shown_parameters(app) == model_parameters(app)
+
+
+async def test_applying_a_solution_after_training_keeps_the_layers_consistent(make_app):
+    app = make_app("vanishing-gradients", **{"training.epochs": 1, "goal.epochs": 1})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("space")
+        await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 1)
+        await pilot.press("S")
+        await pilot.pause()
+        await pilot.press("y")
+        await until(pilot, lambda: app.session is not None
+                    and app.session.experiment.model.activation == "relu")
+        await pilot.pause(0.3)
+        assert len(app.query(LayerRow)) == 8
+        assert not str(app.query_one("#layer-error").render())
+        assert shown_parameters(app) == model_parameters(app)
+
+
+async def test_loading_a_preset_while_training_stops_the_old_run(make_app):
+    app = make_app("first-gt-fifth", **{"training.epochs": 100000, "goal.epochs": 0})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("space")
+        await until(pilot, lambda: app.session.trainer.steps > 20)
+        old = app.session
+        await type_into(pilot, "training.lr", "50")
+        await pilot.press("p")
+        await pilot.pause()
+        app.screen.dismiss("lr-too-high")
+        await until(pilot, lambda: app.session is not None and app.session is not old)
+        await pilot.pause(0.3)
+        assert not old.running
+        steps = old.trainer.steps
+        await pilot.pause(0.3)
+        assert old.trainer.steps == steps  # the old run really stopped
+        assert status(app).startswith("ready") and "lr 5\n" in status(app)  # the new run's lr
+        network = str(app.query_one("#network").render())
+        assert "5 → 8" not in network and "2 → 16" in network  # only the new model
+        await pilot.press("r")
+        await until(pilot, lambda: app.session is not None and app.session.trainer.steps == 0)
+        await pilot.press("n")
+        assert app.session.trainer.steps == 1
+
+
+async def test_status_is_paused_after_manual_steps_and_diverged_runs_take_no_steps(make_app):
+    app = make_app("lr-too-high")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert status(app).startswith("ready")
+        await pilot.press("n", "n")
+        assert status(app).startswith("paused")
+        await pilot.press("space")
+        await until(pilot, lambda: idle(app) and app.session.trainer.status == "diverged")
+        await pilot.pause(0.2)
+        steps = app.session.trainer.steps
+        assert status(app).startswith("diverged")
+        await pilot.press("n")
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        assert app.session.trainer.steps == steps and status(app).startswith("diverged")
+        assert "Diverged" in banner(app)
+
+
+async def test_a_failed_export_or_save_is_one_message_and_the_model_stays(make_app, tmp_path):
+    app = make_app(**{"training.epochs": 1, "goal.epochs": 1, "task.samples": 300})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        session, trainer = app.session, app.session.trainer
+        blocker = tmp_path / "file"
+        blocker.write_text("x")
+        for key, path in (("e", tmp_path), ("e", blocker / "w.pt"), ("s", blocker / "s.toml"),
+                          ("e", tmp_path / "w.txt")):
+            await pilot.press(key)
+            app.screen.query_one(Input).value = str(path)
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            messages = [n.message for n in app._notifications]
+            assert messages[-1].startswith(f"Could not {'export' if key == 'e' else 'save'}")
+            assert "\n" not in messages[-1] and "Traceback" not in messages[-1]
+            app.clear_notifications()
+        assert app.session is session and session.trainer is trainer and trainer.steps == 1
+        assert app.screen is app.screen_stack[0]
+
+
+async def test_adding_a_layer_never_shows_an_internal_value(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for _ in range(3):
+            app.query_one("#add-layer", Button).press()
+            await pilot.pause(0)
+            assert "NULL" not in str(app.query_one("#layer-error").render())
+        await until(pilot, lambda: len(app.query(LayerRow)) == 3)
+        await pilot.pause(0.2)
+        assert not str(app.query_one("#layer-error").render())
+
+
+async def test_checkboxes_draw_on_and_off_differently(make_app):
+    app = make_app("momentum-vs-sgd")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        box = field(app, "training.nesterov").query_one(OnOff)
+        off = str(box.render())
+        box.toggle()
+        await pilot.pause()
+        assert str(box.render()) != off and "✔" in str(box.render()) and "✔" not in off
+
+
+async def test_status_numbers_and_hints_are_not_cut_at_120x40(make_app):
+    app = make_app(**{"training.epochs": 1, "goal.epochs": 1})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("h", "h", "h", "space")
+        await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 1)
+        await pilot.pause(0.2)
+        line = app.query_one("#status")
+        for text in str(line.render()).splitlines():
+            assert len(text) <= line.content_region.width, text
+        assert "val" in str(line.render())
+        exercise = app.query_one("#exercise")
+        assert exercise.virtual_size.height <= exercise.content_region.height  # all hints show
+        assert app.query_one(BuildPanel).display
+
+
+async def test_an_unexpected_error_is_shown_and_exits_non_zero(monkeypatch, capsys):
+    def broken(self):
+        raise RuntimeError("a bug")
+
+    async def press_hint(pilot):
+        await pilot.pause(0.5)
+        await pilot.press("h")
+
+    monkeypatch.setattr(PlaygroundApp, "action_hint", broken)
+    monkeypatch.setattr(PlaygroundApp, "run",
+                        lambda self: App.run(self, headless=True, auto_pilot=press_hint))
+    codes = []  # run in a thread of its own: App.run starts an event loop
+    thread = threading.Thread(target=lambda: codes.append(
+        app_module.run_app(small("first-gt-fifth"), "first-gt-fifth")))
+    thread.start()
+    thread.join(120)
+    assert codes == [1]
+    captured = capsys.readouterr()
+    assert "unexpected error" in captured.err and "a bug" in captured.out + captured.err
