@@ -44,9 +44,9 @@ MOST_QUEUED = 10  # keys kept while the network is built
 class Progress(Message):
     """A new View from the worker; a backlog collapses to the newest."""
 
-    def __init__(self, view: View) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.view = view
+        self.session, self.view = session, session.view()
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Progress)
@@ -66,8 +66,11 @@ class ButtonBar(HorizontalGroup):
     """The action buttons in a row, or in a grid of rows when the row would be cut."""
 
     def on_resize(self) -> None:
-        needed = sum(len(str(button.label)) + 3 for button in self.query(Button)) - 1
-        self.set_class(self.size.width < needed, "wrapped")
+        labels = [len(str(button.label)) + 3 for button in self.query(Button)]
+        wrapped = self.size.width < sum(labels) - 1
+        self.set_class(wrapped, "wrapped")
+        if wrapped:  # as many columns as the longest label allows
+            self.styles.grid_size_columns = max(1, self.size.width // max(labels))
 
 
 class PlaygroundApp(App):
@@ -185,16 +188,18 @@ class PlaygroundApp(App):
         try:
             while session.running and session.advance():
                 if time.monotonic() >= next_frame:
-                    self.post_message(Progress(session.view()))
+                    self.post_message(Progress(session))
                     next_frame = time.monotonic() + max(FASTEST_FRAME, self.frame_cost / UI_SHARE)
             session.running = False
-            self.post_message(Progress(session.view()))
+            self.post_message(Progress(session))
         except Exception as e:  # a bug must not leave a traceback on the screen
             session.running = False
             self.call_from_thread(self.notify, f"training stopped: {e}", severity="error")
-            self.post_message(Progress(session.view()))
+            self.post_message(Progress(session))
 
     def on_progress(self, message: Progress) -> None:
+        if message.session is not self.session:
+            return  # the last frame of a run already replaced (a preset, a reset)
         started = time.perf_counter()
         self._update_start_button()
         self._draw(message.view)

@@ -14,15 +14,8 @@ import numpy as np
 
 from nnplay.experiment import Experiment
 from nnplay.history import GoalResult, Snapshot
-from nnplay.lab.boundary import (
-    BoundaryGrid,
-    Curve,
-    MapPoints,
-    decision_grid,
-    grid_points,
-    map_points,
-    prediction_curve,
-)
+from nnplay.lab.boundary import (BoundaryGrid, Curve, MapPoints, decision_grid, grid_points,
+                                 map_points, prediction_curve)
 from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights, unit_maps
 from nnplay.model import describe, linear_layers
 from nnplay.tasks import expand_features
@@ -136,7 +129,7 @@ class Session:
         snapshot = t.snapshot(most_points=120)
         names = input_names(t.shape.raw_inputs, t.shape.inputs, t.exp.task.features)
         view = View(snapshot, self._layer_stats(snapshot.grad_norms), t.goal(), flags=flags,
-                    status=self.status, weights=layer_weights(t.model), input_names=names)
+                    weights=layer_weights(t.model), input_names=names, status=self.status)
         if t.shape.is_2d or (t.shape.raw_inputs == 1 and t.shape.kind == "regression"):
             view = self._with_map(view)
         if t.shape.kind == "regression":
