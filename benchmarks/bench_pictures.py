@@ -9,6 +9,7 @@ thread turns the active tab into text. Both are timed on circle (2-8-1) at the g
 
 import statistics
 import time
+from functools import partial
 
 from nnplay.presets import load_preset
 from nnplay.tui.map_view import render_map
@@ -35,8 +36,9 @@ def main() -> None:
     for cols, rows in ((44, 22), (56, 28), (76, 38)):
         session.map_size = (cols, rows)
         view = session.view()
+        paint = median_ms(partial(render_map, view.grid, view.points, 120))
         print(f"map {cols}x{rows}: worker View {median_ms(session.view):.2f} ms, "
-              f"painting the map {median_ms(lambda: render_map(view.grid, view.points, 120)):.2f} ms")
+              f"painting the map {paint:.2f} ms")
     layers, names = view.units, view.input_names
     neurons = median_ms(lambda: (render_units(layers, names, (1, 0), 66),
                                  unit_details(layers, names, (1, 0), 66)))

@@ -129,7 +129,7 @@ class PlaygroundApp(App):
             self.query_one(BuildPanel).display = not narrow
         if short != getattr(self, "_short", short):
             self.description_shown = not short
-            self._show_exercise()
+            self._show_exercise(self.query_one(TrainView).last_view)
         self._narrow, self._short = narrow, short
 
     # -- the session and its worker ---------------------------------------------------------------
@@ -466,7 +466,7 @@ class PlaygroundApp(App):
 
     def action_toggle_description(self) -> None:
         self.description_shown = not self.description_shown
-        self._show_exercise()
+        self._show_exercise(self.query_one(TrainView).last_view)  # keeps the goal's state
 
     def action_toggle_build(self) -> None:
         panel = self.query_one(BuildPanel)

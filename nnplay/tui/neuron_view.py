@@ -12,6 +12,7 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region
+from textual.widget import Widget
 
 from nnplay.lab.neurons import UnitLayer
 from nnplay.tui import colours as c
@@ -123,6 +124,8 @@ def unit_details(layers: list[UnitLayer], names: list[str], selected: tuple[int,
     if not 0 < i < len(layers) or k >= len(layers[i].maps):
         return Text()
     layer = layers[i]
+    if layer.weights is None or layer.bias is None:  # only the inputs have none
+        return Text()
     label = unit_label(layers, names, i, k)
     values = layer.maps[k]
     head = Text.assemble(
@@ -189,7 +192,8 @@ class NeuronView(GrowingText):
         if tile is None:
             return
         x0, y0, x1, y1 = tile[:4]
-        self.parent.scroll_to_region(Region(x0, y0, x1 - x0, y1 - y0), animate=False)
+        if isinstance(self.parent, Widget):
+            self.parent.scroll_to_region(Region(x0, y0, x1 - x0, y1 - y0), animate=False)
 
     def on_click(self, event) -> None:
         offset = event.get_content_offset(self)
