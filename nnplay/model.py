@@ -61,7 +61,8 @@ def describe(exp) -> list[LayerInfo]:
 def state_shapes(exp) -> dict[str, tuple[int, ...]]:
     """The state_dict's entries and their shapes, from the spec alone (nothing allocated): what
     a weights file must hold, checked before a model is built."""
-    shapes, width = {}, task_shape(exp.task).inputs
+    shapes: dict[str, tuple[int, ...]] = {}
+    width = task_shape(exp.task).inputs
     for i, layer in enumerate(exp.model.hidden, start=1):
         shapes |= {f"hidden{i}.weight": (layer.units, width), f"hidden{i}.bias": (layer.units,)}
         width = layer.units
