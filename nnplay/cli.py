@@ -43,7 +43,7 @@ def handle_signals() -> dict:
 
 # Options whose value may start with "-" (a negative number): argparse would take it for an option.
 _VALUE_OPTIONS = {"--input", "--set", "--epochs", "--seed"}
-_NEGATIVE = re.compile(r"-[\d.]")
+_NEGATIVE = re.compile(r"-[^-]")  # -4,4  -.5  -inf, never --option
 
 
 def join_negative_values(argv: list[str]) -> list[str]:
@@ -109,7 +109,21 @@ def build_parser() -> Parser:
     predict.add_argument("--json", action="store_true", help="one JSON object on stdout")
     predict.set_defaults(func=cmd_predict)
 
+    compare = commands.add_parser("compare", help="train variants side by side (all cores)")
+    compare.add_argument("target", metavar="PRESET_OR_TOML")
+    compare.add_argument("--vary", action="append", default=[], metavar="SECTION.FIELD=V1,V2",
+                         help="values to compare; repeat for the grid of all combinations "
+                         "(default: the preset's own comparison)")
+    compare.add_argument("--epochs", type=int, help="train every variant this many epochs")
+    compare.add_argument("--seed", type=int, help="seed of init, shuffling and dropout")
+    compare.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    compare.set_defaults(func=cmd_compare)
+
     add_lab_commands(commands)
+
+    from nnplay.serve import add_serve_command
+
+    add_serve_command(commands)
     return parser
 
 
@@ -165,8 +179,12 @@ def launch_app(argv: list[str]) -> int:
     except ExperimentError as e:
         print(f"nnplay: {shown(e, 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    import multiprocessing.resource_tracker
+
     from nnplay.tui.app import run_app
 
+    # Comparisons start worker processes; the tracker they need cannot start inside the app.
+    multiprocessing.resource_tracker.ensure_running()
     return run_app(exp, target)
 
 
@@ -332,6 +350,59 @@ class Progress:
 
     def close(self) -> None:
         sys.stderr.write("\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# nnplay compare
+
+
+def cmd_compare(args) -> int:
+    from nnplay.compare import parse_vary, plan, submit
+    from nnplay.experiment import with_overrides
+    from nnplay.presets import load_experiment
+
+    vary = [parse_vary(text) for text in args.vary]
+    base = load_experiment(args.target)
+    fixed = [(path, value) for path, value in (("training.epochs", args.epochs),
+                                               ("training.seed", args.seed)) if value is not None]
+    variants = plan(with_overrides(base, fixed), vary)  # every variant valid before any runs
+    running = None
+    try:
+        running = submit(variants, preset=args.target)
+        comparison = running.result()
+    except Interrupted as e:
+        if running is not None:
+            running.cancel()
+        print("nnplay: compare interrupted; the workers were stopped", file=sys.stderr)
+        return e.exit_code
+    if args.json:
+        print(json_line(comparison.to_dict()))
+    else:
+        print(format_comparison(comparison, base))
+    return 0
+
+
+def format_comparison(comparison, base) -> str:
+    def num(v):
+        return "-" if v is None else f"{v:.4f}"
+
+    rows = [("VARIANT", "STATUS", "EPOCHS", "TRAIN LOSS", "VAL LOSS", "TRAIN ACC", "VAL ACC",
+             "GOAL", "SECONDS")]
+    for v in comparison.variants:
+        goal = "-" if v.goal is None else ("met" if v.goal.met else "not met")
+        rows.append((v.label, v.status, str(v.epochs), num(v.train_loss), num(v.val_loss),
+                     num(v.train_accuracy), num(v.val_accuracy), goal, f"{v.seconds:.2f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [f"{comparison.preset}: {len(comparison.variants)} variants in "
+             f"{comparison.seconds:.2f} s ({comparison.workers} processes)"]
+    if base.compare.description:
+        lines.append(base.compare.description)
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    if base.goal.enabled:
+        lines.append(f"goal: {base.goal.describe()}")
+    lines += [f"note: {v.label}: {v.message}" for v in comparison.variants
+              if v.status in ("diverged", "error")]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ messages all read from the same place.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -18,7 +19,7 @@ import tomli_w
 from nnplay.errors import ExperimentError
 from nnplay.files import write_atomic
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
-from nnplay.tasks import FEATURE_MODES, TASKS, task_shape
+from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape
 from nnplay.untrusted import NotToml, parse_toml, read_text, shown
 
 # ---------------------------------------------------------------------------------------------
@@ -122,14 +123,92 @@ class TextList(Rule):
                 f"{self.max_length} characters")
 
 
+@dataclass(frozen=True)
+class Features(Rule):
+    """task.features: a shorthand ("raw", "poly2") or a non-empty list of feature names, each at
+    most once; a list is kept in the order of FEATURES (toggles, not a sequence)."""
+
+    def check(self, value: Any) -> str | None:
+        if isinstance(value, str) and value in FEATURE_MODES:
+            return None
+        if (isinstance(value, list) and value and len(value) <= len(FEATURES)
+                and all(isinstance(v, str) and v in FEATURES for v in value)
+                and len(set(value)) == len(value)):
+            return None
+        return f"must be {self.describe()}"
+
+    def coerce(self, value: Any) -> Any:
+        return [name for name in FEATURES if name in value] if isinstance(value, list) else value
+
+    def describe(self) -> str:
+        return (f"{' or '.join(FEATURE_MODES)}, or a non-empty list of distinct names from: "
+                f"{', '.join(FEATURES)}")
+
+
+MAX_VARIANTS = 64  # a comparison's variants, whoever declares them
+VARIABLE_SECTIONS = ("task", "model", "training")
+
+
+def _variable_key_problem(key: str) -> str | None:
+    if key.partition(".")[0] not in VARIABLE_SECTIONS:
+        return f"{key} cannot be varied"
+    return None
+
+
+@dataclass(frozen=True)
+class Vary(Rule):
+    """compare.vary: field path -> the values to try; the variants are every combination."""
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return f"must be {self.describe()}"
+        for key, values in value.items():
+            problem = _variable_key_problem(key) or (
+                None if isinstance(values, list) and values else f"{key} needs a list of values")
+            if problem:
+                return f"{problem}; must be {self.describe()}"
+        if math.prod(len(v) for v in value.values()) > MAX_VARIANTS:
+            return f"too many variants; must be {self.describe()}"
+        return None
+
+    def describe(self) -> str:
+        return (f"a table of task, model or training field = [values], at most {MAX_VARIANTS} "
+                "variants in all")
+
+
+@dataclass(frozen=True)
+class VariantList(Rule):
+    """compare.variants: each variant is its own table of field = value overrides."""
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, list) or len(value) > MAX_VARIANTS or not all(
+                isinstance(v, dict) and v for v in value):
+            return f"must be {self.describe()}"
+        for key in (key for variant in value for key in variant):
+            problem = _variable_key_problem(key)
+            if problem:
+                return f"{problem}; must be {self.describe()}"
+        return None
+
+    def describe(self) -> str:
+        return (f"a list of at most {MAX_VARIANTS} tables of task, model or training "
+                "field = value")
+
+
+def vary_grid(vary: dict[str, list]) -> list[dict[str, Any]]:
+    """Every combination of the varied values, as override dicts ({} when nothing varies)."""
+    keys = list(vary)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*vary.values())]
+
+
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
 def rule(r, default, doc: str = ""):
     """A dataclass field with its validation rule and a one-line help text."""
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"rule": r, "doc": doc})
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.copy(default), metadata={"rule": r, "doc": doc})
     return field(default=default, metadata={"rule": r, "doc": doc})
 
 
@@ -149,8 +228,9 @@ class TaskSpec:
     validation: str = rule(Choice(VALIDATION_MODES), "fresh",
                            "fresh: a newly generated set; split: held out of the samples")
     noise: float = rule(Number(0, 10), 0.0, "std of gaussian noise on the inputs or targets")
-    features: str = rule(Choice(FEATURE_MODES), "raw",
-                         "raw inputs, or poly2: also their squares (and x·y on 2-D tasks)")
+    features: str | list[str] = rule(
+        Features(), "raw", "raw inputs; poly2: also their squares (and x·y on 2-D tasks); or "
+        "a list of inputs for 2-D tasks, e.g. [\"x1^2\", \"x2^2\"]")
     dim: int = rule(Number(0, 4096, integer=True), 0, "input size (0: the task's default)")
     classes: int = rule(Number(0, 10, integer=True), 0, "classes (0: the task's default)")
     seed: int = rule(Number(0, 2**31 - 1, integer=True), 0, "seed of the data")
@@ -231,8 +311,21 @@ class MetaSpec:
     hints: list[str] = rule(TextList(), [], "hints, revealed one at a time")
 
 
+@dataclass
+class CompareSpec:
+    """The comparison a preset teaches: `nnplay compare NAME` runs these variants."""
+
+    vary: dict[str, list] = rule(Vary(), {}, "fields and the values to compare (all combinations)")
+    variants: list[dict] = rule(VariantList(), [], "or: each variant's own field = value table")
+    description: str = rule(Text(), "", "what the comparison shows")
+
+    def overrides(self) -> list[dict[str, Any]]:
+        """Each variant's overrides: the grid of `vary`, else `variants` ([] when neither)."""
+        return vary_grid(self.vary) if self.vary else [dict(v) for v in self.variants]
+
+
 SECTIONS = {"task": TaskSpec, "model": ModelSpec, "training": TrainingSpec, "goal": GoalSpec,
-            "meta": MetaSpec}
+            "meta": MetaSpec, "compare": CompareSpec}
 
 
 @dataclass
@@ -242,6 +335,7 @@ class Experiment:
     training: TrainingSpec = field(default_factory=TrainingSpec)
     goal: GoalSpec = field(default_factory=GoalSpec)
     meta: MetaSpec = field(default_factory=MetaSpec)
+    compare: CompareSpec = field(default_factory=CompareSpec)
     # Overrides ("training.lr" -> 0.01) that make the exercise meet its goal.
     solution: dict[str, Any] = field(default_factory=dict)
 
@@ -274,7 +368,21 @@ def from_dict(data: dict) -> Experiment:
     check(exp)
     for path, value in exp.solution.items():  # a solution must itself be applicable
         apply_override(exp.copy(), path, value, where=f"solution.{shown(path)}")
+    for overrides in exp.compare.overrides():  # and so must every variant compared
+        variant = exp.copy()
+        for path, value in overrides.items():
+            apply_override(variant, path, value, where=f"compare: {shown(path)}")
+        check_variant(variant, overrides)
     return exp
+
+
+def check_variant(exp: Experiment, overrides: dict[str, Any]) -> None:
+    """Raise ExperimentError naming the variant when `exp` (base + overrides) does not validate."""
+    found = problems(exp)
+    if found:
+        path, message = found[0]
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in overrides.items())
+        raise ExperimentError(f"compare: the variant {shown} does not work: {path}: {message}")
 
 
 def _section_from_dict(section: str, cls, table: dict):
@@ -359,8 +467,9 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     t, tr = exp.task, exp.training
     try:
         shape = task_shape(t)
-    except ExperimentError as e:
-        return [("task", str(e))]
+    except ExperimentError as e:  # its message starts with the field it is about
+        path, _, message = str(e).partition(": ")
+        return [(path, message)]
     advice = LOSSES[tr.loss].refuses(shape.kind)
     if advice:
         found.append(("training.loss", advice))
@@ -377,6 +486,9 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     if tr.nesterov and (tr.optimizer != "sgd" or tr.momentum <= 0):
         found.append(("training.nesterov", "true is not allowed; Nesterov needs optimizer = sgd "
                       "and training.momentum > 0"))
+    if exp.compare.vary and exp.compare.variants:
+        found.append(("compare.variants", "is not allowed together with compare.vary; "
+                      "declare the variants one way"))
     if exp.goal.enabled and exp.goal.metric.endswith("accuracy") and shape.kind == "regression":
         found.append(("goal.metric", f"{exp.goal.metric!r} is not allowed on a regression task; "
                       "use val_loss or train_loss"))
@@ -391,6 +503,8 @@ def to_dict(exp: Experiment) -> dict:
     out: dict[str, Any] = {}
     for section, cls in SECTIONS.items():
         obj = getattr(exp, section)
+        if obj == cls() and section == "compare":  # most experiments compare nothing
+            continue
         table = {f.name: getattr(obj, f.name) for f in fields(cls) if f.name != "hidden"}
         if cls is ModelSpec:
             table = {"hidden": _hidden_to_data(exp.model), **table}

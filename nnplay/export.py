@@ -19,7 +19,6 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +64,13 @@ def export_files(path: str | Path) -> list[Path]:
     return [path]
 
 
-def check_export_targets(paths: list[str | Path], read_from: Sequence[Path] = ()) -> list[Path]:
+def check_export_targets(paths: list[str], read_from: list[Path] | None = None) -> list[Path]:
     """Refuse, before any training, exports that cannot be written: an unknown suffix, two
     exports writing one file, a file the run was read from, a folder, a parent that is a file,
     a name too long, a folder nnplay cannot create files in. Returns the paths, `~` expanded."""
     out: list[Path] = []
-    owners: dict[str, str | Path] = {}
-    inputs = {_identity(p) for p in read_from}
+    owners: dict[str, str] = {}
+    inputs = {_identity(p) for p in read_from or []}
     for raw in paths:
         path = check_export_path(raw)
         for target in export_files(path):
@@ -341,7 +340,7 @@ def _read_safetensors(path: Path):
         exp = loads(meta, source=str(path))
         _check_size(path, exp)
         found = {}
-        for k in f.keys():  # noqa: SIM118 (a safetensors file, not a dict: no `in`)
+        for k in f.keys():  # noqa: SIM118 (a safetensors handle, not a dict)
             part = f.get_slice(k)
             found[k] = (tuple(part.get_shape()), _SAFETENSORS_DTYPES.get(part.get_dtype(),
                                                                          part.get_dtype()))

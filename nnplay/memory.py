@@ -8,7 +8,6 @@ running out of memory after a minute is a frozen machine.
 from __future__ import annotations
 
 import os
-from itertools import pairwise
 
 from nnplay.errors import ExperimentError
 from nnplay.model import parameter_count
@@ -58,7 +57,7 @@ def training_bytes(exp) -> int:
     data = samples * (8 * shape.raw_inputs + 12 * shape.inputs + 16)
     widths = [shape.inputs, *(layer.units for layer in exp.model.hidden), 10]
     train_rows = t.samples
-    evaluation = 4 * train_rows * max(a + b for a, b in pairwise(widths))
+    evaluation = 4 * train_rows * max(a + b for a, b in zip(widths, widths[1:], strict=False))
     batch = 4 * min(exp.training.batch_size, train_rows) * sum(widths) * 4
     return data + 8 * model_bytes(exp) + evaluation + batch
 

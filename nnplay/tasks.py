@@ -17,7 +17,18 @@ from nnplay.registry import BINARY, MULTICLASS, REGRESSION
 
 # docs/curriculum.md §8: the class of a feature-sum sample is the bin of sum(x) between these edges.
 FEATURE_SUM_EDGES = np.array([-10, -5, 0, 5, 10, 15, 20, 25, 30], dtype=np.float64)
+# task.features: a shorthand, or (2-D tasks) any non-empty list of these names, as TF Playground's
+# input toggles. Each maps the raw inputs (n, 2) to one column.
 FEATURE_MODES = ("raw", "poly2")
+FEATURES = {
+    "x1": lambda x: x[:, 0],
+    "x2": lambda x: x[:, 1],
+    "x1^2": lambda x: x[:, 0] ** 2,
+    "x2^2": lambda x: x[:, 1] ** 2,
+    "x1*x2": lambda x: x[:, 0] * x[:, 1],
+    "sin(x1)": lambda x: np.sin(x[:, 0]),
+    "sin(x2)": lambda x: np.sin(x[:, 1]),
+}
 
 
 @dataclass(frozen=True)
@@ -169,7 +180,13 @@ def task_shape(spec) -> TaskShape:
         low, high = task.class_range
         raise ExperimentError(f"task.classes: {classes} is not allowed for {spec.name}; "
                               f"allowed: {low} to {high}")
-    inputs = dim + (_poly2_extra(dim) if spec.features == "poly2" else 0)
+    if isinstance(spec.features, list):
+        if not task.is_2d:
+            raise ExperimentError(f"task.features: a list of features is for 2-D tasks only; "
+                                  f"{spec.name} allows: {', '.join(FEATURE_MODES)}")
+        inputs = len(spec.features)
+    else:
+        inputs = dim + (_poly2_extra(dim) if spec.features == "poly2" else 0)
     return TaskShape(task.kind, dim, inputs, classes, task.is_2d)
 
 
@@ -177,8 +194,13 @@ def _poly2_extra(dim: int) -> int:
     return dim + (1 if dim == 2 else 0)
 
 
-def expand_features(x: np.ndarray, mode: str) -> np.ndarray:
-    """poly2 appends each input squared (and x·y on 2-D tasks), as TF Playground's features."""
+def expand_features(x: np.ndarray, mode: str | list[str]) -> np.ndarray:
+    """What the network sees of raw inputs `x` (n, raw inputs). A list of FEATURES names (2-D
+    tasks) gives one column per name, in the list's order; poly2 appends each input squared
+    (and x·y on 2-D tasks); raw passes `x` through. Training, prediction, every export and the
+    exported script all call this one function."""
+    if isinstance(mode, list):
+        return np.stack([FEATURES[name](x) for name in mode], axis=1)
     if mode == "raw":
         return x
     extra = [x**2] + ([x[:, :1] * x[:, 1:2]] if x.shape[1] == 2 else [])
@@ -200,6 +222,27 @@ def generate(spec, n: int, seed_stream: int, training: bool = True):
     x = expand_features(np.asarray(x, dtype=np.float64), spec.features)
     y = y.astype(np.float32) if task.kind == REGRESSION else y.astype(np.int64)
     return x.astype(np.float32), y
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The accuracy of always answering the most common class: what learning nothing scores."""
+
+    label: int
+    accuracy: float
+
+    def explain(self) -> str:
+        return f"it predicts the majority class: {self.accuracy:.1%}"
+
+
+def majority_baseline(y) -> Baseline | None:
+    """The majority-class baseline of class labels `y` (any shape, e.g. the validation targets);
+    None when there are none. A chart draws it as a line; an accuracy flat on it is explained."""
+    labels = np.asarray(y).reshape(-1).astype(np.int64)
+    if labels.size == 0:
+        return None
+    counts = np.bincount(labels - labels.min())
+    return Baseline(int(counts.argmax() + labels.min()), float(counts.max() / labels.size))
 
 
 def make_datasets(spec):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,8 +28,8 @@ from nnplay.model import build_model, linear_layers, output_head, weight_grad_no
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import expand_features, make_datasets, task_shape
 
-DIVERGED_ADVICE = ("the loss became {value}: the weights blew up. Lower the learning rate "
-                   "(try {lower:g}), add batch norm, or clip the inputs; {kept}.")
+# No suggested value: finding the rate that converges is the lr-too-high exercise.
+DIVERGED_ADVICE = "the loss became {value}: the weights blew up. {cause}, or add batch norm; {kept}."
 
 
 def kept_weights_note(epoch: int, val_loss: float) -> str:
@@ -38,6 +39,11 @@ def kept_weights_note(epoch: int, val_loss: float) -> str:
                 "improved on them")
     return (f"the weights of epoch {epoch} were kept (the lowest validation loss, "
             f"{val_loss:.4g})")
+
+
+def good_lr(checkpoint: dict) -> float:
+    """The learning rate saved with a checkpoint's optimizer state."""
+    return checkpoint["optimizer"]["param_groups"][0]["lr"]
 
 
 class Trainer:
@@ -52,6 +58,7 @@ class Trainer:
         x, y, xv, yv = make_datasets(exp.task)
         self.X_train, self.y_train = torch.from_numpy(x), self._targets(y)
         self.X_val, self.y_val = torch.from_numpy(xv), self._targets(yv)
+        self._raw = None  # raw_inputs(), made when first asked for
 
         torch.manual_seed(t.seed)
         self.model = build_model(exp)
@@ -281,11 +288,17 @@ class Trainer:
         """Stop for good and bring back the best weights seen; History keeps what happened
         (the exploding step losses included), so the chart shows the blow-up."""
         best = self._best
-        lower = self.lr / 10  # the rate that blew up; restoring brings back the best epoch's
+        blew_up = self.lr
+        # A rate raised during the run (schedules only lower it) is the likely cause.
+        before = next((lr for lr in reversed([*self.history.lr, good_lr(best)]) if lr < blew_up),
+                      None)
         self._restore(best)
+        cause = (f"Raising the learning rate from {before:g} to {blew_up:g} is the likely "
+                 "cause: lower it again" if before is not None
+                 else "Lower the learning rate (the usual cause)")
         self.status = "diverged"
         self.message = DIVERGED_ADVICE.format(
-            value=value, lower=lower, kept=kept_weights_note(best["epoch"], best["val_loss"]))
+            value=value, cause=cause, kept=kept_weights_note(best["epoch"], best["val_loss"]))
 
     def _weights_finite(self) -> bool:
         return all(torch.isfinite(p).all() for p in self.model.parameters())
@@ -302,13 +315,13 @@ class Trainer:
         self.weights_epoch = checkpoint["epoch"]
         self._batch = 0
 
-    def _metrics(self) -> dict[str, float | None]:
+    def _metrics(self) -> dict[str, Any]:
         train_loss, train_acc = self.evaluate(self.X_train, self.y_train)
         val_loss, val_acc = self.evaluate(self.X_val, self.y_val)
         return {"train_loss": train_loss, "val_loss": val_loss, "train_accuracy": train_acc,
                 "val_accuracy": val_acc}
 
-    def kept_metrics(self) -> dict[str, float | None]:
+    def kept_metrics(self) -> dict[str, Any]:
         """Loss and accuracy of the weights the model holds now (after early stopping or
         divergence, those of `weights_epoch`, not of the last epoch run)."""
         if self.weights_epoch == 0:
@@ -346,6 +359,17 @@ class Trainer:
         return Snapshot(self.status, self.message, self.epoch, self.exp.training.epochs,
                         self.steps, self.steps_per_epoch, self.lr, self.steps_per_second(), h,
                         self.grad_norms())
+
+    def raw_inputs(self, validation: bool = False) -> np.ndarray:
+        """The task's own inputs of the training (or validation) set, before features: the
+        points a decision map draws. X_train/X_val hold what the network sees, which with
+        task.features = ["x1^2", "x2^2"] is not the plane's coordinates."""
+        from dataclasses import replace
+
+        if self._raw is None:
+            x, _, xv, _ = make_datasets(replace(self.exp.task, features="raw"))
+            self._raw = (x, xv)
+        return self._raw[1 if validation else 0]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The model's outputs for raw task inputs (features expanded as in training)."""

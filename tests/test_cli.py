@@ -139,7 +139,7 @@ def test_diverging_run_exits_3_and_still_exports(tmp_path, nnplay_cli):
                         "--export", str(weights))
     assert result.returncode == 3, result.stderr
     assert result.stdout.startswith("first-gt-fifth: diverged after 0 epochs")
-    assert "Lower the learning rate (try 10)" in result.stdout
+    assert "Lower the learning rate (the usual cause)" in result.stdout
     assert f"exported  {weights}" in result.stdout
     predicted = last_json(nnplay_cli("predict", str(weights), "--input", "0.5", "--json"))
     assert isinstance(predicted["predictions"][0]["value"], float)

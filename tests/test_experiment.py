@@ -11,11 +11,14 @@ from nnplay.experiment import (
     SECTIONS,
     Choice,
     Experiment,
+    Features,
     Flag,
     LayerSpec,
     Number,
     Text,
     TextList,
+    VariantList,
+    Vary,
     apply_override,
     check,
     dumps,
@@ -32,7 +35,7 @@ from nnplay.experiment import (
     with_solution,
 )
 from nnplay.registry import LOSSES
-from nnplay.tasks import TASKS, task_shape
+from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape
 
 # ---------------------------------------------------------------------------------------------
 # Strategies: every value drawn inside its field's rule
@@ -53,6 +56,16 @@ def value_for(rule):
         return st.text(max_size=min(rule.max_length, 40))
     if isinstance(rule, TextList):
         return st.lists(st.text(max_size=20), max_size=3)
+    if isinstance(rule, Features):  # kept in FEATURES order, as the rule coerces them
+        subsets = st.sets(st.sampled_from(list(FEATURES)), min_size=1)
+        return st.sampled_from(FEATURE_MODES) | subsets.map(
+            lambda names: [n for n in FEATURES if n in names])
+    if isinstance(rule, Vary):
+        return st.sampled_from([{}, {"training.lr": [0.1, 0.01]},
+                                {"training.lr": [0.5], "training.epochs": [1, 2, 3]}])
+    if isinstance(rule, VariantList):
+        return st.sampled_from([[], [{"training.lr": 0.1}, {"training.epochs": 2,
+                                                             "training.seed": 3}]])
     raise AssertionError(f"no strategy for {rule!r}")
 
 
@@ -68,20 +81,26 @@ def experiments(draw):
     for name, value in task_values.items():
         setattr(exp.task, name, value)
     task = TASKS[exp.task.name]
+    if isinstance(exp.task.features, list) and not task.is_2d:
+        exp.task.features = "raw"
     exp.task.dim = draw(st.sampled_from([0]) | st.integers(task.min_dim, min(task.max_dim, 64)))
     if task.class_range:
         exp.task.classes = draw(st.sampled_from([0]) | st.integers(*task.class_range))
     if exp.task.validation == "split" and exp.task.val_samples >= exp.task.samples:
         exp.task.validation = "fresh"
-    for section in ("model", "training", "goal", "meta"):
+    for section in ("model", "training", "goal", "meta", "compare"):
         for name, value in draw(section_values(SECTIONS[section])).items():
             setattr(getattr(exp, section), name, value)
+    if exp.compare.vary:  # one way of declaring variants at a time
+        exp.compare.variants = []
     layers = draw(st.lists(section_values(LayerSpec), max_size=4))
     exp.model.hidden = [LayerSpec(**values) for values in layers]
     if exp.task.samples < 2:  # batch norm needs two training samples
         exp.task.samples = 2
         if exp.task.validation == "split":
             exp.task.validation = "fresh"
+    if exp.training.batch_size == 1 and any(layer.batch_norm for layer in exp.model.hidden):
+        exp.training.batch_size = 2  # batch norm cannot normalize one sample
     kind = task_shape(exp.task).kind
     t = exp.training
     t.loss = draw(st.sampled_from([n for n, loss in LOSSES.items() if loss.refuses(kind) is None]))
@@ -159,6 +178,14 @@ def bad_values(rule):
         return ["x" * (rule.max_length + 1), 5]
     if isinstance(rule, TextList):
         return ["one line", [1, 2]]
+    if isinstance(rule, Features):
+        return ["poly3", 3, [], ["x3"], ["x1", "x1"], ["x1", 2]]
+    if isinstance(rule, VariantList):
+        return [{"training.lr": 0.1}, [{}], [{"goal.epochs": 3}], [1]]
+    if isinstance(rule, Vary):
+        return [[1], {"training.lr": 0.1}, {"training.lr": []}, {"meta.title": ["a"]},
+                {f"training.{n}": [1, 2] for n in ("lr", "epochs", "seed", "l2", "l1", "eps",
+                                                    "gamma")}]
     raise AssertionError(rule)
 
 
@@ -352,7 +379,7 @@ def test_accuracy_goal_on_regression_is_refused():
 
 def test_task_dim_and_classes_problems_are_reported():
     found = combo({"task.name": "circle", "task.dim": 3})
-    assert "task" in found and "task.dim: 3" in found["task"]
+    assert found["task.dim"].startswith("3 is not allowed for circle")  # under its own field
 
 
 def test_invalid_solution_is_refused_at_load():

@@ -24,6 +24,8 @@ MODELS = {
                              {"units": 5, "activation": "tanh", "dropout": 0.2}]},
     "nll-multiclass": {"task.name": "blobs", "task.samples": 200, "training.loss": "nll",
                        "training.epochs": 2, "model.hidden": [{"units": 6, "activation": "gelu"}]},
+    "features-list": {"task.name": "circle", "task.samples": 200, "training.epochs": 2,
+                      "task.features": ["x1*x2", "sin(x1)", "x2^2"], "model.hidden": [4]},
     "regression": {"task.name": "plane", "task.samples": 200, "training.epochs": 2,
                    "model.hidden": [{"units": 4, "activation": "leaky_relu"}],
                    "goal.metric": "val_loss"},

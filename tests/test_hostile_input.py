@@ -100,7 +100,8 @@ def weights(tmp_path_factory):
 
 
 numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                    st.integers().map(str), huge_int, st.just("1e39"), st.just("-3.4e38"))
+                    st.integers().map(str), huge_int,
+                    st.sampled_from(["1e39", "-3.4e38", "-inf", "-nan", "-", "--json", "-x"]))
 inputs = st.one_of(st.lists(numbers, min_size=0, max_size=7).map(",".join), hostile_text)
 
 
@@ -196,7 +197,5 @@ def test_a_diverging_bce_run_ends_as_diverged(capsys):
 
 
 def test_argparse_errors_are_escaped_too(capsys):
-    with pytest.raises(SystemExit) as info:
-        run(capsys, "train", "first-gt-fifth", "\x1b[31mred\nline")
-    assert info.value.code == 2
-    assert_refused(2, capsys.readouterr().err, "\\x1b[31mred\\nline")
+    code, _, err = run(capsys, "train", "first-gt-fifth", "\x1b[31mred\nline")
+    assert_refused(code, err, "\\x1b[31mred\\nline")

@@ -25,6 +25,9 @@ SETUPS = {
         "model.hidden": [8], "model.init": "uniform", "training.loss": "nll",
         "training.optimizer": "rmsprop", "training.schedule": "cosine", "training.epochs": 3,
         "goal.epochs": 0},
+    "features-list": {
+        "task.name": "xor", "task.samples": 200, "task.features": ["x1", "x1*x2", "sin(x2)"],
+        "training.loss": "bce", "training.epochs": 2, "goal.epochs": 0},
     "regression-adamw": {
         "task.name": "quadratic", "task.samples": 100, "task.features": "poly2",
         "training.optimizer": "adamw", "training.lr": 0.1, "training.l2": 0.01,

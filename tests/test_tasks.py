@@ -6,7 +6,7 @@ import pytest
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, TaskSpec, problems, with_overrides
 from nnplay.registry import BINARY, MULTICLASS, REGRESSION
-from nnplay.tasks import FEATURE_SUM_EDGES, TASKS, expand_features, make_datasets, task_shape
+from nnplay.tasks import FEATURE_SUM_EDGES, FEATURES, TASKS, expand_features, make_datasets, task_shape
 
 
 def spec(name, **kw):
@@ -111,6 +111,27 @@ def test_poly2_features():
     assert task_shape(spec("first_gt_fifth", features="poly2")).inputs == 10
 
 
+def test_feature_list_gives_one_column_per_name_in_toggle_order():
+    x = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    every = expand_features(x, list(FEATURES))
+    assert np.allclose(every, [[1, 2, 1, 4, 2, np.sin(1), np.sin(2)],
+                               [-3, 0.5, 9, 0.25, -1.5, np.sin(-3), np.sin(0.5)]])
+    assert np.allclose(expand_features(x, ["x2^2"]), [[4], [0.25]])
+    s = spec("circle", features=["x1^2", "x2^2"])
+    shape = task_shape(s)
+    assert (shape.inputs, shape.raw_inputs) == (2, 2)
+    x, y, xv, _ = make_datasets(s)
+    raw, _, _, _ = make_datasets(spec("circle"))
+    assert np.allclose(x, raw**2, atol=1e-6) and xv.shape == (s.val_samples, 2)
+    assert np.array_equal(y, (raw[:, 0] ** 2 + raw[:, 1] ** 2 < 0.25).astype(np.int64))
+
+
+def test_feature_list_is_for_2d_tasks_only():
+    with pytest.raises(ExperimentError, match=r"^task.features: a list of features is for 2-D "
+                       r"tasks only; first_gt_fifth allows: raw, poly2$"):
+        task_shape(spec("first_gt_fifth", features=["x1"]))
+
+
 def test_split_and_fresh_validation():
     fresh = make_datasets(spec("first_gt_fifth", samples=100, val_samples=30))
     assert len(fresh[0]) == 100 and len(fresh[2]) == 30
@@ -150,7 +171,8 @@ def test_dim_and_classes_refusals(overrides, match):
     exp = Experiment()
     exp.task = spec(**overrides)
     exp.training.loss = "mse"
-    assert any(path == "task" for path, _ in problems(exp))
+    field = match.split(":")[0].replace("\\", "")
+    assert any(path == field for path, _ in problems(exp))  # shown under its own field
     with pytest.raises(ExperimentError, match=match.split(":")[0]):
         with_overrides(exp, {})
 
@@ -161,3 +183,15 @@ def test_task_kinds():
     assert {n for n, t in TASKS.items() if t.kind == REGRESSION} == {"quadratic", "plane",
                                                                       "multi_gaussian"}
     assert TASKS["first_gt_fifth"].kind == BINARY
+
+
+def test_majority_baseline_of_the_validation_data():
+    from nnplay.tasks import Baseline, majority_baseline
+
+    _, _, _, yv = make_datasets(spec("circle", val_samples=500))
+    baseline = majority_baseline(yv)
+    assert baseline == Baseline(0, float(np.mean(yv == 0))) and 0.7 < baseline.accuracy < 0.8
+    assert baseline.explain() == f"it predicts the majority class: {baseline.accuracy:.1%}"
+    assert majority_baseline(np.array([[1.0], [1.0], [0.0]])) == Baseline(1, 2 / 3)
+    assert majority_baseline(np.array([4, 7, 7, 7])) == Baseline(7, 0.75)
+    assert majority_baseline(np.array([])) is None

@@ -48,3 +48,42 @@ def cell_of(points: np.ndarray, cols: int, rows: int) -> tuple[np.ndarray, np.nd
     col = np.rint((points[:, 0] + EXTENT) / (2 * EXTENT) * (cols - 1)).astype(int)
     row = np.rint((EXTENT - points[:, 1]) / (2 * EXTENT) * (rows - 1)).astype(int)
     return np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1)
+
+
+@dataclass(frozen=True)
+class MapPoints:
+    """Data points drawn over a map: training and validation, the misclassified marked."""
+
+    xy: np.ndarray  # (n, 2) raw inputs, or (n, 1) for a one-input task
+    value: np.ndarray  # (n,) class labels, or targets for regression
+    validation: np.ndarray  # (n,) bool: a validation point
+    wrong: np.ndarray  # (n,) bool: the model's class differs from the label (never for regression)
+
+
+def map_points(trainer, most: int) -> MapPoints:
+    """Up to `most` training and `most // 2` validation points with the model's verdict."""
+    from nnplay.model import probabilities
+
+    raw = trainer.shape.raw_inputs
+    parts = [(trainer.X_train[:most, :raw].numpy(), trainer.y_train[:most].numpy()),
+             (trainer.X_val[: most // 2, :raw].numpy(), trainer.y_val[: most // 2].numpy())]
+    xy = np.concatenate([x for x, _ in parts]).astype(np.float64)
+    value = np.concatenate([y.reshape(len(y), -1)[:, 0] for _, y in parts])
+    validation = np.arange(len(xy)) >= len(parts[0][0])
+    if trainer.shape.kind == "regression":
+        return MapPoints(xy, value.astype(np.float64), validation, np.zeros(len(xy), bool))
+    guess = probabilities(trainer.head, trainer.predict(xy)).argmax(axis=1)
+    return MapPoints(xy, value.astype(int), validation, guess != value)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A one-input regression: the prediction over the inputs' range."""
+
+    xs: np.ndarray  # (cols,) evenly spaced over the data's x range
+    predictions: np.ndarray  # (cols,)
+
+
+def prediction_curve(trainer, cols: int, low: float, high: float) -> Curve:
+    xs = np.linspace(low, high, max(2, cols))
+    return Curve(xs, trainer.predict(xs.reshape(-1, 1))[:, 0].astype(np.float64))

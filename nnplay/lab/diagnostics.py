@@ -1,10 +1,14 @@
 """Training diagnostics: read gradient norms, activation statistics and the loss history, name the
-likely problem (vanishing or exploding gradients, dead ReLUs, saturated units, a plateau) and a fix."""
+likely problem (vanishing or exploding gradients, dead ReLUs, saturated units, a plateau) and a fix.
+
+The advice reads the run's context: a recent jump of the learning rate is named as the likely
+cause of trouble; a run that meets its goal is not told to change what works; the fix for a
+plateau suggests only optimizers the run does not already use."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
@@ -22,6 +26,12 @@ PLATEAU_EPOCHS = 5
 PLATEAU_CHANGE = 1e-3  # relative change over the last PLATEAU_EPOCHS epochs
 SMALL_LOSS = 1e-3  # a flat loss this low is a finished run, not a plateau
 TRAINER_SAMPLES = 256  # training samples whose activations diagnose_trainer measures
+# Learning rate: a rise by this factor within the last few epochs is a jump (schedules only lower it).
+LR_JUMP_FACTOR = 3.0
+LR_JUMP_EPOCHS = 3
+BASELINE_MARGIN = 0.005  # an accuracy this close to the majority-class baseline sits on it
+# With the goal met, only these still need action: the run can still blow up.
+STILL_URGENT = ("exploding",)
 
 RELU_FAMILY = (nn.ReLU, nn.LeakyReLU, nn.GELU)
 SQUASHING = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0)}  # output bounds
@@ -52,6 +62,18 @@ class ActivationStats:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What the run is doing, so the advice fits it (all optional: the lab diagnoses bare models)."""
+
+    optimizer: str = ""  # registry name, e.g. "adam"
+    momentum: float = 0.0
+    lrs: list[float] = field(default_factory=list)  # the lr of each finished epoch, then the current
+    goal_met: bool = False
+    val_accuracy: list[float] = field(default_factory=list)  # per epoch (classification)
+    baseline: object = None  # nnplay.tasks.Baseline of the validation data (classification)
 
 
 def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor,
@@ -136,27 +158,88 @@ def activation_flags(activations: list[ActivationStats]) -> list[Finding]:
     return flags
 
 
-def plateau_flags(losses: list[float]) -> list[Finding]:
+def plateau_fix(context: RunContext) -> str:
+    """Suggest only what the run does not do already (no Adam for a run on Adam)."""
+    if context.optimizer in ("adam", "adamw"):
+        return "raise the learning rate, or check for vanishing gradients"
+    if context.optimizer == "sgd" and not context.momentum:
+        return "raise the learning rate, add momentum, or switch the optimizer to Adam"
+    if context.optimizer:
+        return "raise the learning rate, or switch the optimizer to Adam"
+    return "raise the learning rate, use momentum or Adam, or check for vanishing gradients"
+
+
+def plateau_flags(losses: list[float], context: RunContext | None = None) -> list[Finding]:
     if len(losses) <= PLATEAU_EPOCHS:
         return []
     before, now = losses[-PLATEAU_EPOCHS - 1], losses[-1]
     change = abs(now - before) / max(abs(before), 1e-12)
     if change < PLATEAU_CHANGE and now > SMALL_LOSS:
         return [Finding("plateau", f"the loss moved {change:.1e} (relative) over the last {PLATEAU_EPOCHS} "
-                     f"epochs and is still {now:.3g}",
-                     "raise the learning rate, use momentum or Adam, or check for vanishing gradients",
+                     f"epochs and is still {now:.3g}", plateau_fix(context or RunContext()),
                      None, change)]
     return []
 
 
+def majority_flags(context: RunContext) -> list[Finding]:
+    """Validation accuracy flat on the majority-class baseline: the network answers one class."""
+    recent, baseline = context.val_accuracy[-PLATEAU_EPOCHS:], context.baseline
+    if baseline is None or len(recent) < PLATEAU_EPOCHS or None in recent:
+        return []
+    if all(abs(a - baseline.accuracy) <= BASELINE_MARGIN for a in recent):
+        return [Finding("majority", f"the validation accuracy is flat: {baseline.explain()} "
+                     f"(class {baseline.label})",
+                     "it has learned nothing yet: check the learning rate, the optimizer and the "
+                     "gradients", None, baseline.accuracy)]
+    return []
+
+
+def lr_jump_flag(lrs: list[float], losses: list[float], trouble: bool) -> Finding | None:
+    """A learning rate raised in the last few epochs, when something went wrong since (other
+    flags, or a loss above the one before the jump): the rate is the likely cause."""
+    first = max(1, len(lrs) - LR_JUMP_EPOCHS - 1)
+    jump = next((i for i in range(len(lrs) - 1, first - 1, -1)
+                 if lrs[i] >= LR_JUMP_FACTOR * lrs[i - 1] > 0), None)
+    if jump is None:
+        return None
+    # lrs[i] is the rate of epoch i + 1: the loss before the jump is that of epoch `jump`.
+    rose = jump - 1 < len(losses) - 1 and losses[-1] > losses[jump - 1]
+    if not (trouble or rose):
+        return None
+    before, after = lrs[jump - 1], lrs[jump]
+    return Finding("lr_jump", f"the learning rate went up from {before:g} to {after:g}: "
+                "the likely cause", f"lower the learning rate again (it was {before:g})",
+                None, after / before)
+
+
 def diagnose(grad_norms: dict[str, float], activations: list[ActivationStats] | None = None,
-             losses: list[float] | None = None) -> list[Finding]:
-    """All flags that apply, gradients first."""
-    return gradient_flags(grad_norms) + activation_flags(activations or []) + plateau_flags(losses or [])
+             losses: list[float] | None = None, context: RunContext | None = None) -> list[Finding]:
+    """All flags that apply: a learning-rate jump that explains them first, then gradients,
+    activations and the loss. With the goal met, only what still needs action."""
+    context = context or RunContext()
+    losses = losses or []
+    flags = (gradient_flags(grad_norms) + activation_flags(activations or [])
+             + plateau_flags(losses, context) + majority_flags(context))
+    if context.goal_met:
+        flags = [f for f in flags if f.code in STILL_URGENT]
+    jump = lr_jump_flag(context.lrs, losses, bool(flags))
+    return [jump, *flags] if jump else flags
+
+
+def run_context(trainer) -> RunContext:
+    from nnplay.tasks import majority_baseline
+
+    t = trainer.exp.training
+    goal = trainer.goal()
+    classification = trainer.shape.kind != "regression"
+    return RunContext(t.optimizer, t.momentum, [*trainer.history.lr, trainer.lr],
+                      goal is not None and goal.met, list(trainer.history.val_accuracy),
+                      majority_baseline(trainer.y_val.numpy()) if classification else None)
 
 
 def diagnose_trainer(trainer) -> list[Finding]:
     """Diagnose an nnplay Trainer: its last step's gradients, its activations on the first training
-    samples, and its per-epoch training loss."""
+    samples, and its per-epoch training loss, in the context of its settings and goal."""
     activations = activation_stats(trainer.model, trainer.X_train[:TRAINER_SAMPLES])
-    return diagnose(trainer.grad_norms(), activations, trainer.history.train_loss)
+    return diagnose(trainer.grad_norms(), activations, trainer.history.train_loss,
+                    run_context(trainer))

@@ -12,7 +12,8 @@ from functools import partial
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-KEY_NAMES = {"space": "space", "question_mark": "?", "escape": "escape"}
+KEY_NAMES = {"space": "space", "question_mark": "?", "escape": "escape",
+             "left_square_bracket": "[", "right_square_bracket": "]"}
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Action:
     label: str  # short: the footer and the button
     title: str  # the command palette's entry
     description: str  # the palette's line and the help's row
-    footer: bool = True
+    footer: bool = True  # the footer holds what fits in 80 columns; the buttons hold the rest
     button: bool = False
     main_only: bool = True  # acts on the playground: not from a lab screen or a dialog
 
@@ -41,9 +42,9 @@ ACTIONS = [
     Action("pick_preset", "p", "Presets", "Presets", "load an exercise", button=True),
     Action("export", "e", "Export", "Export",
            "the trained weights as .pt, .safetensors, .onnx or .npz, or a PyTorch script .py",
-           button=True),
+           footer=False, button=True),
     Action("save_preset", "s", "Save", "Save as preset", "the current setup as a TOML file",
-           button=True),
+           footer=False, button=True),
     Action("hint", "h", "Hint", "Next hint", "reveal the exercise's next hint", button=True),
     Action("solution", "S", "Solution", "Show solution",
            "apply the exercise's solution, after asking", footer=False, button=True),
@@ -55,6 +56,20 @@ ACTIONS = [
            "SGD, momentum, AdaGrad, RMSprop and Adam on 2-D functions", footer=False),
     Action("gradient_check", "g", "Gradient check", "Lab: gradient check",
            "numerical gradients against backprop for this model", footer=False),
+    Action("show_charts", "1", "Charts", "Charts",
+           "loss and accuracy, layer statistics and a small map", footer=False),
+    Action("show_map", "2", "Map", "Map",
+           "the decision map (or prediction curve) as large as it fits", footer=False),
+    Action("show_neurons", "3", "Neurons", "Neurons",
+           "every unit's output over the plane, its weights and bias", footer=False),
+    Action("show_weights", "4", "Weights", "Weights",
+           "each weight and bias of the small layers, live", footer=False),
+    Action("previous_unit", "left_square_bracket", "Previous unit", "Previous unit",
+           "select the previous unit in the Neurons tab", footer=False),
+    Action("next_unit", "right_square_bracket", "Next unit", "Next unit",
+           "select the next unit in the Neurons tab", footer=False),
+    Action("toggle_description", "d", "Description", "Fold the description",
+           "show or hide the exercise's description", footer=False),
     Action("help", "question_mark", "Help", "Help", "keys and what they do"),
     Action("unfocus", "escape", "Keys back", "Leave the field",
            "leave a form field: the keys act on the playground again"),
@@ -78,7 +93,8 @@ def palette_entries() -> list[Action]:
 
 def help_markdown() -> str:
     rows = "\n".join(f"| `{a.key_text}` | {a.title}: {a.description} |" for a in ACTIONS)
-    return f"| key | does |\n|---|---|\n{rows}\n| `ctrl+p` | command palette: every action by name |"
+    palette = "| `ctrl+p` | command palette: every action by name |"
+    return f"| key | does |\n|---|---|\n{rows}\n{palette}"
 
 
 class ActionCommands(Provider):
@@ -99,5 +115,6 @@ class ActionCommands(Provider):
         for action in self._available():
             score = matcher.match(action.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(action.title), partial(self.app.run_action, action.id),
+                yield Hit(score, matcher.highlight(action.title),
+                          partial(self.app.run_action, action.id),
                           help=f"{action.description} ({action.key_text})")

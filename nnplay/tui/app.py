@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 from rich.markup import escape
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Footer, Header, Static, TabbedContent
 from textual.worker import Worker
 
 from nnplay.errors import ExperimentError
@@ -26,6 +26,7 @@ from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
 from nnplay.tui.form_model import needs_reset, value_of
+from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.session import LIVE_SETTINGS, Session, View
 from nnplay.tui.train_view import TrainView
 
@@ -34,6 +35,7 @@ from nnplay.tui.train_view import TrainView
 # training (charts at ~25 ms a frame come out at ~3 frames a second).
 FASTEST_FRAME = 1 / 15
 NARROW = 100  # columns below which the build panel starts hidden
+SHORT = 32  # rows below which the exercise's description starts folded
 UI_SHARE = 0.05
 ENDED = ("finished", "early-stopped")
 MOST_QUEUED = 10  # keys kept while the network is built
@@ -42,9 +44,9 @@ MOST_QUEUED = 10  # keys kept while the network is built
 class Progress(Message):
     """A new View from the worker; a backlog collapses to the newest."""
 
-    def __init__(self, view: View) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.view = view
+        self.session, self.view = session, session.view()
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Progress)
@@ -64,8 +66,11 @@ class ButtonBar(HorizontalGroup):
     """The action buttons in a row, or in a grid of rows when the row would be cut."""
 
     def on_resize(self) -> None:
-        needed = sum(len(str(button.label)) + 3 for button in self.query(Button)) - 1
-        self.set_class(self.size.width < needed, "wrapped")
+        labels = [len(str(button.label)) + 3 for button in self.query(Button)]
+        wrapped = self.size.width < sum(labels) - 1
+        self.set_class(wrapped, "wrapped")
+        if wrapped:  # as many columns as the longest label allows
+            self.styles.grid_size_columns = max(1, self.size.width // max(labels))
 
 
 class PlaygroundApp(App):
@@ -88,6 +93,7 @@ class PlaygroundApp(App):
         self._train_worker: Worker | None = None
         self.map_size = (40, 20)
         self._exercise_text = ""
+        self.description_shown = True  # the exercise's description; d folds it
         self.frame_cost = 0.0  # seconds to draw and paint one View
 
     def compose(self) -> ComposeResult:
@@ -106,12 +112,25 @@ class PlaygroundApp(App):
         if self.size.width < NARROW:  # the charts need the room; b brings the forms back
             self.query_one(BuildPanel).display = False
             self.notify("Narrow terminal: the build panel is hidden; press b to show it.")
+        self.description_shown = self.size.height >= SHORT
+        self._narrow, self._short = self.size.width < NARROW, self.size.height < SHORT
         self.sub_title = self.source
         self.query_one(TrainView).banner("")
         self._show_exercise()
         self.query_one("#toggle_training", Button).variant = "success"
         self._update_start_button()
         self.call_after_refresh(self._rebuild, self.experiment, "loading PyTorch…")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Crossing into a narrow (short) terminal hides the build panel (folds the
+        description); crossing back shows it again."""
+        narrow, short = event.size.width < NARROW, event.size.height < SHORT
+        if narrow != getattr(self, "_narrow", narrow):
+            self.query_one(BuildPanel).display = not narrow
+        if short != getattr(self, "_short", short):
+            self.description_shown = not short
+            self._show_exercise()
+        self._narrow, self._short = narrow, short
 
     # -- the session and its worker ---------------------------------------------------------------
 
@@ -170,16 +189,18 @@ class PlaygroundApp(App):
         try:
             while session.running and session.advance():
                 if time.monotonic() >= next_frame:
-                    self.post_message(Progress(session.view()))
+                    self.post_message(Progress(session))
                     next_frame = time.monotonic() + max(FASTEST_FRAME, self.frame_cost / UI_SHARE)
             session.running = False
-            self.post_message(Progress(session.view()))
+            self.post_message(Progress(session))
         except Exception as e:  # a bug must not leave a traceback on the screen
             session.running = False
             self.call_from_thread(self.notify, f"training stopped: {e}", severity="error")
-            self.post_message(Progress(session.view()))
+            self.post_message(Progress(session))
 
     def on_progress(self, message: Progress) -> None:
+        if message.session is not self.session:
+            return  # the last frame of a run already replaced (a preset, a reset)
         started = time.perf_counter()
         self._update_start_button()
         self._draw(message.view)
@@ -199,6 +220,11 @@ class PlaygroundApp(App):
     def _show_exercise(self, view: View | None = None) -> None:
         meta, goal = self.experiment.meta, self.experiment.goal
         lines = [f"[b]{escape(meta.title or self.source)}[/b]"]
+        description = " ".join(meta.description.split())
+        if description and self.description_shown:
+            lines.append(f"{escape(description)} [dim](d folds this)[/dim]")
+        elif description:
+            lines[0] += "  [dim](d: the description)[/dim]"
         if goal.enabled:
             result = view.goal if view is not None else None
             state = ""
@@ -208,8 +234,7 @@ class PlaygroundApp(App):
         hints = meta.hints[: self.hints_shown]
         lines += [f"[yellow]hint {i + 1}:[/yellow] {escape(h)}" for i, h in enumerate(hints)]
         if self.hints_shown < len(meta.hints):
-            lines.append(f"[dim]{len(meta.hints) - self.hints_shown} more hints (h); "
-                         "the description is in the preset list (p)[/dim]")
+            lines.append(f"[dim]{len(meta.hints) - self.hints_shown} more hints (h)[/dim]")
         text = "\n".join(lines)
         if text != self._exercise_text:  # an update relayouts the screen: only on change
             self._exercise_text = text
@@ -404,12 +429,45 @@ class PlaygroundApp(App):
         else:
             self.notify(f"Saved {path}; open it with: nnplay {path}")
 
-    def resize_map(self, width: int, height: int) -> None:
-        """Fit the decision map to its space, square: a cell is about twice as tall as wide."""
-        rows = max(4, min(height, width // 2))
-        self.map_size = (2 * rows, rows)
+    def resize_map(self, cols: int, rows: int) -> None:
+        """The grid size the shown map has room for; redrawn at once when not training."""
+        if (cols, rows) == self.map_size:
+            return
+        self.map_size = (cols, rows)
         if self.session is not None:
             self.session.map_size = self.map_size
+            if self._idle():
+                self._draw(self.session.view())
+
+    def _idle(self) -> bool:
+        """No worker is stepping the session: the UI thread may read the model."""
+        return (self.session is not None and not self.session.running
+                and (self._train_worker is None or self._train_worker.is_finished))
+
+    def _show_tab(self, name: str) -> None:
+        self.query_one("#pictures", TabbedContent).active = f"{name}-tab"
+
+    def action_show_charts(self) -> None:
+        self._show_tab("charts")
+
+    def action_show_map(self) -> None:
+        self._show_tab("map")
+
+    def action_show_neurons(self) -> None:
+        self._show_tab("neurons")
+
+    def action_show_weights(self) -> None:
+        self._show_tab("weights")
+
+    def action_previous_unit(self) -> None:
+        self.query_one(NeuronView).select(-1)
+
+    def action_next_unit(self) -> None:
+        self.query_one(NeuronView).select(1)
+
+    def action_toggle_description(self) -> None:
+        self.description_shown = not self.description_shown
+        self._show_exercise()
 
     def action_toggle_build(self) -> None:
         panel = self.query_one(BuildPanel)

@@ -14,11 +14,15 @@ import numpy as np
 
 from nnplay.experiment import Experiment
 from nnplay.history import GoalResult, Snapshot
-from nnplay.lab.boundary import BoundaryGrid, decision_grid
+from nnplay.lab.boundary import (BoundaryGrid, Curve, MapPoints, decision_grid, grid_points,
+                                 map_points, prediction_curve)
+from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights, unit_maps
 from nnplay.model import describe, linear_layers
+from nnplay.tasks import expand_features
 
 MAP_POINTS = 150
 FIT_POINTS = 200
+UNIT_PIXELS = 10  # each unit's map is UNIT_PIXELS² points of the plane
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,11 @@ class View:
     layers: list[LayerStats]
     goal: GoalResult | None
     grid: BoundaryGrid | None = None  # 2-D tasks
-    points: np.ndarray | None = None  # training points drawn on the map
-    point_labels: np.ndarray | None = None
+    points: MapPoints | None = None  # data drawn on the map or under the curve
+    curve: Curve | None = None  # one-input regression: the prediction over x
+    units: list[UnitLayer] | None = None  # 2-D tasks: every unit's output over the plane
+    weights: list[LayerWeights] = field(default_factory=list)  # layers small enough to list
+    input_names: list[str] = field(default_factory=list)  # x1, x2, x1², ...
     fit: tuple[np.ndarray, np.ndarray] | None = None  # regression: (targets, predictions)
     flags: list = field(default_factory=list)  # diagnostics: vanishing gradients, dead ReLUs…
     status: str = "ready"  # one of STATUSES: the trainer's, "paused" when the worker is not on
@@ -120,9 +127,10 @@ class Session:
         t = self.trainer
         flags = diagnose_trainer(t) if t.steps else []
         snapshot = t.snapshot(most_points=120)
+        names = input_names(t.shape.raw_inputs, t.shape.inputs, t.exp.task.features)
         view = View(snapshot, self._layer_stats(snapshot.grad_norms), t.goal(), flags=flags,
-                    status=self.status)
-        if t.shape.is_2d:
+                    weights=layer_weights(t.model), input_names=names, status=self.status)
+        if t.shape.is_2d or (t.shape.raw_inputs == 1 and t.shape.kind == "regression"):
             view = self._with_map(view)
         if t.shape.kind == "regression":
             count = min(FIT_POINTS, len(t.X_val))
@@ -132,14 +140,17 @@ class Session:
         return view
 
     def _with_map(self, view: View) -> View:
+        """The decision map and the unit maps (2-D), or the prediction curve (one input)."""
         t = self.trainer
-        count = min(MAP_POINTS, len(t.X_train))
-        points = t.X_train[:count, :2].numpy()
-        labels = t.y_train[:count].numpy().reshape(-1)
-        if t.shape.kind == "regression":
-            labels = (labels > np.median(labels)).astype(int)
-        return replace(view, grid=decision_grid(t, *self.map_size), points=points,
-                        point_labels=labels.astype(int))
+        cols, rows = self.map_size
+        points = map_points(t, MAP_POINTS)
+        if not t.shape.is_2d:
+            xs = points.xy[:, 0]
+            return replace(view, points=points,
+                           curve=prediction_curve(t, cols, float(xs.min()), float(xs.max())))
+        plane = expand_features(grid_points(UNIT_PIXELS, UNIT_PIXELS), t.exp.task.features)
+        units = unit_maps(t.model, plane, UNIT_PIXELS, UNIT_PIXELS)
+        return replace(view, grid=decision_grid(t, cols, rows), points=points, units=units)
 
     def _layer_stats(self, grads: dict[str, float]) -> list[LayerStats]:
         t = self.trainer

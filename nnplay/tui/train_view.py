@@ -7,58 +7,22 @@ from __future__ import annotations
 
 import numpy as np
 from rich.markup import escape
-from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from nnplay.history import thin
-from nnplay.lab.boundary import BoundaryGrid, cell_of
 from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
+from nnplay.tui.live_text import LiveText
+from nnplay.tui.map_view import DecisionMap
+from nnplay.tui.pictures import draw_pictures, picture_panes
 from nnplay.tui.session import View
 
 CHART_POINTS = 200
 LOWER_FROM = 24  # rows the train view needs before it shows the network and the map
 FIT_ROOM = 5  # predictions further than this many target ranges away are drawn at the edge
-# TF Playground's palette: orange for class 0 / low values, blue for class 1 / high values.
-LOW, HIGH = (245, 147, 34), (8, 119, 189)
-CLASS_COLOURS = [(245, 147, 34), (8, 119, 189), (80, 170, 90), (200, 70, 90), (150, 110, 200),
-                 (230, 200, 60), (90, 200, 200), (200, 120, 170), (140, 140, 140), (110, 80, 40)]
-LEVELS = 16
-
-
-def _blend(colour, strength: float) -> str:
-    """The colour faded toward dark grey; strength 0..1."""
-    r, g, b = (int(40 + (c - 40) * strength) for c in colour)
-    return f"rgb({r},{g},{b})"
-
-
-# Precomputed styles: building a colour string per cell is 10x slower (docs/architecture.md).
-BINARY_STYLES = [Style(bgcolor=_blend(LOW if i < LEVELS else HIGH, abs(i - LEVELS) / LEVELS))
-                 for i in range(2 * LEVELS + 1)]
-CLASS_STYLES = [[Style(bgcolor=_blend(c, (k + 1) / LEVELS)) for k in range(LEVELS)]
-                for c in CLASS_COLOURS]
-POINT_STYLES = [Style(color=f"rgb{c}", bold=True) for c in CLASS_COLOURS]
-
-
-class LiveText(Widget):
-    """Text redrawn many times a second in a box of fixed size: a repaint, never a relayout
-    (Static.update relayouts the screen, which cost ~20 ms a frame while training)."""
-
-    def __init__(self, text="", **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._text = text
-
-    def render(self) -> RenderResult:
-        return self._text
-
-    def show(self, text) -> None:
-        if text != self._text:
-            self._text = text
-            self.refresh()
 
 
 class LossChart(PlotextPlot):
@@ -138,58 +102,20 @@ class NetworkView(LiveText):
         self.show(Text.from_markup("\n".join(lines)))
 
 
-class DecisionMap(LiveText):
-    """The model's answer over the plane, with the training points on top."""
-
-    def on_resize(self) -> None:
-        self.app.resize_map(self.size.width, self.size.height)  # type: ignore[attr-defined]
-
-    def draw(self, view: View) -> None:
-        if view.grid is None:
-            return
-        self.show(render_map(view.grid, view.points, view.point_labels))
-
-
-def render_map(grid: BoundaryGrid, points, labels) -> Text:
-    rows, cols = grid.values.shape
-    overlay = {}
-    if points is not None:
-        r, c = cell_of(points, cols, rows)
-        overlay = {(int(a), int(b)): int(label) for a, b, label in zip(r, c, labels, strict=True)}
-    text = Text()
-    for i in range(rows):
-        for j in range(cols):
-            style = _cell_style(grid, i, j)
-            if (i, j) in overlay:
-                text.append("●", style + POINT_STYLES[overlay[(i, j)] % len(POINT_STYLES)])
-            else:
-                text.append(" ", style)
-        if i < rows - 1:
-            text.append("\n")
-    return text
-
-
-def _cell_style(grid: BoundaryGrid, i: int, j: int) -> Style:
-    value = grid.values[i, j]
-    if grid.kind == "multiclass":
-        level = min(int(grid.confidence[i, j] * LEVELS), LEVELS - 1)
-        return CLASS_STYLES[int(value) % len(CLASS_STYLES)][level]
-    low, high = grid.value_range
-    share = 0.5 if high <= low else (value - low) / (high - low)
-    return BINARY_STYLES[int(round(share * 2 * LEVELS))]
-
-
 class TrainView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="banner")
         yield LiveText("loading PyTorch…", id="status")
         yield Static("", id="diagnostics")
-        with Horizontal(id="charts"):
-            yield LossChart(id="loss-chart")
-            yield SecondChart(id="second-chart")
-        with Horizontal(id="lower"):
-            yield NetworkView(id="network")
-            yield DecisionMap(id="map")
+        with TabbedContent(id="pictures"):
+            with TabPane("1 Charts", id="charts-tab"):
+                with Horizontal(id="charts"):
+                    yield LossChart(id="loss-chart")
+                    yield SecondChart(id="second-chart")
+                with Horizontal(id="lower"):
+                    yield NetworkView(id="network")
+                    yield DecisionMap(id="map")
+            yield from picture_panes()
 
     last_view: View | None = None
 
@@ -211,10 +137,11 @@ class TrainView(Vertical):
         self.query_one(LossChart).draw(view)
         self.query_one(SecondChart).draw(view)
         self.query_one(NetworkView).draw(view)
-        decision_map = self.query_one(DecisionMap)
-        if decision_map.display != (view.grid is not None):
-            decision_map.display = view.grid is not None
-        decision_map.draw(view)
+        draw_pictures(self, view)
+
+    def on_tabbed_content_tab_activated(self) -> None:
+        if self.last_view is not None:  # the new tab shows the last View at once
+            draw_pictures(self, self.last_view)
 
     _banner = None
     _flags = None

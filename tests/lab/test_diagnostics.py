@@ -6,14 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from nnplay.lab.diagnostics import (
-    PLATEAU_EPOCHS,
-    activation_stats,
-    diagnose,
-    diagnose_trainer,
-    gradient_flags,
-    plateau_flags,
-)
+from nnplay.experiment import with_overrides, with_solution
+from nnplay.lab.diagnostics import (PLATEAU_EPOCHS, RunContext, activation_stats, diagnose,
+                                    diagnose_trainer, gradient_flags,
+                                    lr_jump_flag, majority_flags, plateau_flags)
+from nnplay.presets import load_preset
+from nnplay.tasks import Baseline
+from nnplay.training import Trainer
 from nnplay.model import weight_grad_norms
 
 
@@ -143,5 +142,92 @@ def test_diagnose_trainer_reads_a_trainer_shaped_object():
     model = deep_stack(nn.Sigmoid)
     norms = train_a_few_steps(model)
     trainer = SimpleNamespace(model=model, X_train=quadrant_task()[0], grad_norms=lambda: norms,
-                              history=SimpleNamespace(train_loss=[0.7] * 8))
+                              history=SimpleNamespace(train_loss=[0.7] * 8, lr=[0.1] * 8,
+                                                      val_accuracy=[None] * 8),
+                              shape=SimpleNamespace(kind="regression"),
+                              exp=SimpleNamespace(training=SimpleNamespace(optimizer="sgd",
+                                                                           momentum=0.0)),
+                              lr=0.1, goal=lambda: None)
     assert codes(diagnose_trainer(trainer)) == ["vanishing", "plateau"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Advice that reads the run's context
+
+
+def saturated_stats():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    with torch.no_grad():
+        model[0].weight.fill_(40.0)
+    return activation_stats(model, torch.randn(64, 2))
+
+
+def test_a_run_that_meets_its_goal_is_not_told_to_change_what_works():
+    assert codes(diagnose({}, saturated_stats(), [0.5] * 8)) == ["saturated", "plateau"]
+    assert diagnose({}, saturated_stats(), [0.5] * 8, RunContext(goal_met=True)) == []
+    exploding = diagnose({"layer1": 1e6}, saturated_stats(), [], RunContext(goal_met=True))
+    assert codes(exploding) == ["exploding"]  # a run that blows up still needs action
+
+
+@pytest.mark.slow
+def test_the_spiral_solution_at_full_accuracy_gets_no_advice():
+    trainer = Trainer(with_solution(load_preset("spiral")))
+    trainer.run()
+    assert trainer.goal().met and trainer.history.val_accuracy[-1] >= 0.99
+    bare = diagnose(trainer.grad_norms(), activation_stats(trainer.model, trainer.X_train[:256]),
+                    trainer.history.train_loss)
+    assert "relu" in " ".join(f.fix for f in bare).lower()  # what it was told before
+    assert diagnose_trainer(trainer) == []
+
+
+@pytest.mark.parametrize("optimizer,momentum", [("adam", 0.0), ("adamw", 0.0), ("sgd", 0.0),
+                                                ("sgd", 0.9), ("rmsprop", 0.0), ("adagrad", 0.0)])
+def test_plateau_advice_never_suggests_what_the_run_already_uses(optimizer, momentum):
+    (flag,) = plateau_flags([0.5] * 8, RunContext(optimizer, momentum))
+    if optimizer.startswith("adam"):
+        assert "adam" not in flag.fix.lower()
+    if momentum:
+        assert "momentum" not in flag.fix.lower()
+    assert "raise the learning rate" in flag.fix
+
+
+def test_after_a_learning_rate_jump_the_rate_is_named_first():
+    trainer = Trainer(with_overrides(load_preset("circle"), {"training.epochs": 12}))
+    trainer.run(6)
+    trainer.set_lr(3.0)
+    trainer.run(2)
+    flags = diagnose_trainer(trainer)
+    assert flags[0].code == "lr_jump"
+    assert flags[0].cause == "the learning rate went up from 0.03 to 3: the likely cause"
+    assert flags[0].fix == "lower the learning rate again (it was 0.03)"
+
+
+def test_a_jump_with_nothing_wrong_since_is_not_flagged():
+    assert lr_jump_flag([0.01, 0.01, 0.1], [0.5, 0.4], trouble=False) is None
+    assert lr_jump_flag([0.01, 0.01, 0.1, 0.1], [0.5, 0.4, 0.3], trouble=False) is None
+    assert lr_jump_flag([0.01, 0.01, 0.1, 0.1], [0.5, 0.4, 0.6], trouble=False).code == "lr_jump"
+    assert lr_jump_flag([0.01, 0.01, 0.1], [0.5, 0.4], trouble=True).code == "lr_jump"
+    # long ago, or a schedule lowering the rate: not a jump
+    assert lr_jump_flag([0.01, 0.1, 0.1, 0.1, 0.1, 0.1], [1] * 5, trouble=True) is None
+    assert lr_jump_flag([0.1, 0.05, 0.025], [0.5, 0.6], trouble=True) is None
+
+
+def test_divergence_advice_does_not_give_away_the_lr_too_high_answer():
+    trainer = Trainer(load_preset("lr-too-high"))
+    trainer.run()
+    assert trainer.status == "diverged" and "learning rate" in trainer.message
+    advice = trainer.message.split("blew up.")[1].split(";")[0]  # no value to copy
+    assert "Lower the learning rate" in advice and not any(ch.isdigit() for ch in advice), advice
+    assert "0.5" not in trainer.message and "0.05" not in trainer.message
+
+
+def test_accuracy_flat_on_the_majority_baseline_is_explained():
+    trainer = Trainer(with_overrides(load_preset("vanishing-gradients"), {"training.epochs": 6}))
+    trainer.run()
+    assert trainer.history.val_accuracy == [0.736] * 6
+    flags = {f.code: f for f in diagnose_trainer(trainer)}
+    assert flags["majority"].cause == ("the validation accuracy is flat: it predicts the "
+                                       "majority class: 73.6% (class 0)")
+    assert majority_flags(RunContext(val_accuracy=[0.7, 0.8, 0.85, 0.9, 0.95],
+                                     baseline=Baseline(0, 0.736))) == []

@@ -266,6 +266,8 @@ async def test_lab_screens_open_and_respond(make_app):
         await pilot.press("enter")
         await pilot.pause()
         assert "diverged" in str(app.screen.query_one("#op-table").render())
+        await pilot.press("escape")  # the field gives the keys back to the screen
+        assert isinstance(app.screen, OptPathsScreen)
         await pilot.press("escape")
         await pilot.press("g")
         await until(pilot, lambda: isinstance(app.screen, GradCheckScreen))

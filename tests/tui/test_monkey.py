@@ -1,4 +1,4 @@
-"""A seeded monkey drives the real app and checks, after every action, that it still tells the truth.
+"""A seeded monkey drives the real app and checks after every action that it still tells the truth.
 
 Actions are drawn from every binding, button and palette command, form edits (valid and not),
 layer changes, presets loaded mid-run, the lab screens, exports and saves (good and bad paths)

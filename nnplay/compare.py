@@ -1,0 +1,294 @@
+"""Compare: run variants of one Experiment (same data, same seed) side by side.
+
+UI-free. `plan` turns a base Experiment and the values to vary into validated Variants (a bad
+field or value fails here, before anything runs); `run` trains them in a process pool and
+returns a Comparison; `submit` does the same without blocking, for an app that must stay
+responsive. Each VariantResult holds its History's per-epoch curves (loss, accuracy, lr), so a
+view can overlay them, and a diverging variant is just one result with status "diverged".
+
+Workers are separate processes (one per core, spawn or forkserver: never fork a process that
+may run threads), each with one torch thread; what comes back is plain data.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from nnplay.errors import ExperimentError
+from nnplay.experiment import (
+    Experiment, Vary, apply_override, check_variant, parse_value, vary_grid)
+from nnplay.history import GoalResult, History, bucket_means, goal_result
+
+STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning: which variants, validated before anything runs
+
+
+@dataclass(frozen=True)
+class Variant:
+    overrides: dict[str, Any]  # field path (as written) -> typed value
+    experiment: Experiment
+
+    @property
+    def label(self) -> str:
+        """A short name for a legend or a table row, e.g. "training.optimizer=sgd"."""
+        return ", ".join(f"{k}={format_value(v)}" for k, v in self.overrides.items())
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    if isinstance(value, str) and any(c in value for c in ",[]\"' "):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def split_values(text: str) -> list[str]:
+    """V1,V2,... split on the commas outside brackets and quotes: `raw,["x1^2", "x2^2"]`."""
+    parts, current, depth, quote = [], [], 0, None
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts]
+
+
+def parse_vary(text: str) -> tuple[str, list[Any]]:
+    """`--vary KEY=V1,V2` -> (KEY, [typed values]); values read like `--set` values."""
+    key, sep, values = text.partition("=")
+    parts = split_values(values)
+    if not sep or not key.strip() or not all(parts):
+        raise ExperimentError(f"--vary {text}: expected section.field=value1,value2,..., "
+                              "e.g. training.optimizer=sgd,adam")
+    return key.strip(), [parse_value(p) for p in parts]
+
+
+def plan(base: Experiment,
+         vary: list[tuple[str, list[Any]]] | dict[str, list[Any]] = ()) -> list[Variant]:
+    """The variants to run, each a validated copy of `base` with its overrides.
+
+    `vary` is [(field path, values)] or a dict of them (as `--vary` gives): every combination
+    is a variant. Empty means the experiment's own comparison (its [compare] section). Raises
+    ExperimentError naming the field for a bad key or value, or for a variant that does not
+    validate, before anything runs.
+    """
+    items = list(vary.items() if isinstance(vary, dict) else vary)
+    keys = [key for key, _ in items]
+    if len(set(keys)) != len(keys):
+        raise ExperimentError(f"--vary {next(k for k in keys if keys.count(k) > 1)}: given twice; "
+                              "list all its values in one --vary")
+    grid = dict(items)
+    problem = Vary().check(grid)
+    if problem:
+        raise ExperimentError(f"--vary: {problem}")
+    all_overrides = vary_grid(grid) if grid else base.compare.overrides()
+    if not all_overrides:
+        raise ExperimentError("compare: nothing to vary; give --vary section.field=v1,v2 "
+                              "(this experiment declares no comparison of its own)")
+    variants = []
+    for overrides in all_overrides:
+        exp = base.copy()
+        for path, value in overrides.items():
+            apply_override(exp, path, value)
+        check_variant(exp, overrides)
+        variants.append(Variant(overrides, exp))
+    return variants
+
+
+# ---------------------------------------------------------------------------------------------
+# Results: plain data, cheap to send between processes
+
+
+@dataclass
+class VariantResult:
+    overrides: dict[str, Any]
+    label: str
+    status: str  # finished, early_stopped, diverged, or error (the variant crashed)
+    message: str
+    epochs: int
+    train_loss: float | None
+    val_loss: float | None
+    train_accuracy: float | None
+    val_accuracy: float | None
+    goal: GoalResult | None
+    seconds: float  # training time of this variant
+    history: History = field(default_factory=History)  # per-epoch curves; step loss averaged
+
+    def to_dict(self) -> dict:
+        """The JSON shape `nnplay compare --json` prints for one variant."""
+        return {"overrides": self.overrides, "status": self.status, "epochs": self.epochs,
+                "train_loss": self.train_loss, "val_loss": self.val_loss,
+                "train_accuracy": self.train_accuracy, "val_accuracy": self.val_accuracy,
+                "goal": None if self.goal is None else {"description": self.goal.description,
+                                                        "met": self.goal.met},
+                "seconds": round(self.seconds, 4)}
+
+
+@dataclass
+class Comparison:
+    preset: str
+    variants: list[VariantResult]
+    seconds: float  # wall time of the whole comparison
+    workers: int
+
+    def to_dict(self) -> dict:
+        return {"preset": self.preset, "variants": [v.to_dict() for v in self.variants],
+                "seconds": round(self.seconds, 4)}
+
+
+def _finite(value):
+    return value if value is not None and math.isfinite(value) else None
+
+
+def run_variant(variant: Variant) -> VariantResult:
+    """Train one variant to the end in this process (what each worker does)."""
+    from nnplay.training import Trainer
+
+    trainer = Trainer(variant.experiment)
+    trainer.run()
+    h = trainer.history.copy()
+    h.step_loss = bucket_means(h.step_loss, STEP_POINTS)
+    return VariantResult(
+        variant.overrides, variant.label, trainer.status, trainer.message, trainer.epoch,
+        _finite(h.last("train_loss")), _finite(h.last("val_loss")), h.last("train_accuracy"),
+        h.last("val_accuracy"), trainer.goal(), trainer.seconds, h)
+
+
+def _failed(variant: Variant, status: str, message: str) -> VariantResult:
+    """A variant that crashed, lost its worker or was cancelled: reported, and the others go on."""
+    goal = goal_result(variant.experiment.goal, History())
+    return VariantResult(variant.overrides, variant.label, status, message, 0, None, None, None,
+                         None, goal, 0.0)
+
+
+def outcome(future: Future, variant: Variant, cancelled: bool = False) -> VariantResult:
+    """The variant's result, waiting for it; a crash becomes an "error" result, and a variant
+    stopped by a cancel a "stopped" one."""
+    if future.cancelled():
+        return _failed(variant, "stopped", "cancelled before it started")
+    error = future.exception()
+    if error is None:
+        return future.result()
+    if cancelled:
+        return _failed(variant, "stopped", "cancelled while it ran")
+    return _failed(variant, "error", f"{error.__class__.__name__}: {error}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Running: a process pool, blocking or not
+
+
+def _worker_init() -> None:
+    import signal
+
+    import torch
+
+    torch.set_num_threads(1)  # one process per core: more threads would only fight
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it cancels the run
+
+
+def default_workers(variants: int) -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(variants, cores or 1))
+
+
+def _context():
+    """forkserver where there is one: it imports torch once, then each worker is a cheap fork
+    of it (a spawned worker would spend ~1.5 s importing torch again)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["nnplay.compare", "nnplay.training"])
+    return context
+
+
+def start_early() -> None:
+    """Start the forkserver now (it imports torch, ~1.5 s), so the first comparison starts as
+    fast as later ones; an app can call this in a background thread at launch. Idempotent."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+class ComparisonRun:
+    """A comparison running in a process pool; `submit` returns one.
+
+    `on_result(result)` (optional) is called once per finished variant, on a background thread
+    of the pool (a UI must hand it to its own thread). `done()` polls, `result()` waits for the
+    Comparison, `cancel()` stops it (the variants not finished come back "stopped").
+    """
+
+    def __init__(self, variants: list[Variant], preset: str = "", workers: int | None = None,
+                 on_result: Callable[[VariantResult], None] | None = None):
+        self.preset, self.variants = preset, list(variants)
+        self.workers = workers or default_workers(len(self.variants))
+        self.started = time.perf_counter()
+        self._cancelled = False
+        self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(),
+                                             initializer=_worker_init)
+        self._futures: list[Future] = []
+        for variant in self.variants:
+            future = self._executor.submit(run_variant, variant)
+            if on_result is not None:
+                future.add_done_callback(
+                    lambda f, v=variant: on_result(outcome(f, v, self._cancelled)))
+            self._futures.append(future)
+        # Python < 3.14 has no public way to stop a running worker: keep the processes for
+        # cancel() (shutdown forgets them).
+        self._processes = list(self._executor._processes.values())
+        self._executor.shutdown(wait=False)  # the workers exit once the queue is empty
+
+    def done(self) -> bool:
+        return all(f.done() for f in self._futures)
+
+    def result(self) -> Comparison:
+        """Wait for every variant; results come in the order the variants were planned."""
+        results = [outcome(f, v, self._cancelled) for f, v in zip(self._futures, self.variants)]
+        return Comparison(self.preset, results, time.perf_counter() - self.started, self.workers)
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        for future in self._futures:
+            future.cancel()
+        for process in self._processes:
+            process.terminate()
+
+
+def submit(variants: list[Variant], preset: str = "", workers: int | None = None,
+           on_result: Callable[[VariantResult], None] | None = None) -> ComparisonRun:
+    """Start the variants in a process pool and return at once (see ComparisonRun)."""
+    return ComparisonRun(variants, preset, workers, on_result)
+
+
+def run(variants: list[Variant], preset: str = "", workers: int | None = None) -> Comparison:
+    """Train every variant in a process pool and wait for them all."""
+    return submit(variants, preset, workers).result()
+
+
+def run_in_process(variants: list[Variant], preset: str = "") -> Comparison:
+    """One after another in this process (the benchmark's baseline; also tests)."""
+    started = time.perf_counter()
+    results = [run_variant(v) for v in variants]
+    return Comparison(preset, results, time.perf_counter() - started, 1)

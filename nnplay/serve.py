@@ -1,0 +1,118 @@
+"""`nnplay serve`: the playground in a web browser, through textual-serve.
+
+Every browser tab that opens the page starts its own `nnplay PRESET_OR_PATH` process; the page
+shows its screen and sends it the keys. Everything is checked before the server starts, so a bad
+preset, a bad host or a busy port is one line on stderr (exit 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import re
+import shlex
+import socket
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+DEFAULT_MAX_TABS, MAX_TABS = 8, 64
+# Letters, digits, dots, dashes, and colons for IPv6: anything else is refused before DNS sees it.
+HOST_NAME = re.compile(r"[A-Za-z0-9.\-:]{1,253}")
+
+
+class OptionError(ValueError):
+    """A serve option that cannot work: a bad host, a busy port, a number out of range."""
+
+
+def add_serve_command(subparsers) -> None:
+    serve = subparsers.add_parser("serve", help="the playground in a web browser")
+    serve.add_argument("target", metavar="PRESET_OR_PATH", nargs="?",
+                       help="the exercise every tab opens (default: first-gt-fifth)")
+    serve.add_argument("--host", default=DEFAULT_HOST,
+                       help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT,
+                       help=f"port, 1..65535 (default {DEFAULT_PORT})")
+    serve.add_argument("--max-tabs", type=int, default=DEFAULT_MAX_TABS,
+                       help=f"playgrounds open at once, 1..{MAX_TABS} (default {DEFAULT_MAX_TABS}); "
+                       "each is a process with its own PyTorch")
+    serve.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args) -> int:
+    from nnplay.cli import DEFAULT_PRESET
+    from nnplay.presets import load_experiment
+
+    target = args.target or DEFAULT_PRESET
+    load_experiment(target)  # a bad name or file: ExperimentError, one line from cli.main
+    try:
+        if not 1 <= args.max_tabs <= MAX_TABS:
+            raise OptionError(f"--max-tabs {args.max_tabs}: must be 1..{MAX_TABS}")
+        loopback = check_address(args.host, args.port)
+    except OptionError as e:
+        print(f"nnplay serve: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not loopback:
+        print(exposure_warning(args.host, args.port), file=sys.stderr)
+    from nnplay.web_server import PlaygroundServer
+
+    server = PlaygroundServer(app_command(target), args.host, args.port, loopback_only=loopback,
+                              max_tabs=args.max_tabs)
+    try:
+        server.serve()
+    except OSError as e:  # the port was taken between our check and the server's own bind
+        print(f"nnplay serve: cannot listen on {args.host} port {args.port}: {e.strerror}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def app_command(target: str) -> str:
+    """The shell command textual-serve runs for each tab: this Python, this nnplay, this target.
+    A file is passed by absolute path; everything is quoted, so no name becomes shell code."""
+    if Path(target).is_file():  # as load_experiment decides: a directory is no experiment
+        target = str(Path(target).absolute())
+    return shlex.join([sys.executable, "-m", "nnplay", target])
+
+
+def check_address(host: str, port: int) -> bool:
+    """Try to bind every address `host` names; True when all of them are loopback addresses.
+    Raises OptionError with one readable sentence otherwise."""
+    if not 1 <= port <= 65535:
+        raise OptionError(f"--port {port}: must be 1..65535")
+    if not HOST_NAME.fullmatch(host):
+        raise OptionError(f"--host {host!r}: not a host name or IP address")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError):
+        raise OptionError(f"--host {host!r}: not a known host name or IP address") from None
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            try:
+                probe.bind(address)
+            except OSError as e:
+                raise OptionError(bind_problem(host, port, e)) from None
+    return all(is_loopback(address[0]) for *_, address in infos)
+
+
+def is_loopback(ip: str) -> bool:
+    """127.x and ::1; not 0.0.0.0 or ::, which listen on every interface."""
+    return ipaddress.ip_address(ip.split("%")[0]).is_loopback
+
+
+def bind_problem(host: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} is in use on {host}; choose another with --port"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"--host {host!r}: not an address of this machine"
+    if error.errno == errno.EACCES:
+        return f"port {port}: not allowed for this user; choose one above 1023 with --port"
+    return f"cannot listen on {host} port {port}: {error.strerror}"
+
+
+def exposure_warning(host: str, port: int) -> str:
+    return (f"nnplay serve: WARNING: listening on {host} port {port}. Anyone who can reach this "
+            "address can open the playground and run training on this machine (and write "
+            "exported files here). Use the default --host 127.0.0.1 to keep it to yourself.")

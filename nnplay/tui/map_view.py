@@ -1,0 +1,232 @@
+"""The decision map: the model's answer over the plane with a title, axes, a legend and the data.
+
+Two-input tasks get a coloured grid (class, P(class 1) or the predicted value) under the
+training (●) and validation (○) points, misclassified ones as ✕; a one-input regression gets
+its prediction curve over the data. The grid is computed by the worker at the size
+`map_grid_size` asks for; this widget only paints it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+
+from nnplay.lab.boundary import EXTENT, BoundaryGrid, Curve, MapPoints, cell_of
+from nnplay.tui import colours as c
+from nnplay.tui.session import View
+from nnplay.tui.live_text import LiveText
+
+GUTTER = 7  # the y axis labels and their tick: "  +1.2┤"
+MIN_ROWS = 4
+DIM = Style(dim=True)
+BOLD = Style(bold=True)
+CURVE = Style(color="rgb(8,119,189)", bold=True)
+TRAIN_DOT, VAL_DOT = Style(color="rgb(245,147,34)"), Style(color="rgb(160,160,160)")
+
+
+def legend_rows(width: int) -> int:
+    """Lines the longest legend (ten classes and the points) takes at this width."""
+    widest = [Text(f"■{k}") for k in range(10)] + _point_items(WORST_POINTS)
+    return len(flow(widest, width).plain.splitlines())
+
+
+def map_grid_size(width: int, height: int) -> tuple[int, int]:
+    """(cols, rows) of the grid that fits a widget of this size with its title, x axis and
+    legend; square on screen (a cell is about twice as tall as wide). Rows below MIN_ROWS
+    mean the box is too small for a map."""
+    rows = min(height - 2 - legend_rows(width), (width - GUTTER) // 2)
+    return 2 * rows, rows
+
+
+class DecisionMap(LiveText):
+    """Sizes the worker's grid to the room it has; shows the map, or why there is none."""
+
+    _view: View | None = None
+
+    def on_resize(self) -> None:
+        self._ask_size()
+        if self._view is not None:  # the legend and the titles follow the width at once
+            self.draw(self._view)
+
+    def on_show(self) -> None:
+        self._ask_size()
+
+    def _ask_size(self) -> None:
+        width, height = self.content_size
+        if width and height and self.display:
+            rows = max(MIN_ROWS, map_grid_size(width, height)[1])
+            self.app.resize_map(2 * rows, rows)
+
+    def draw(self, view: View) -> None:
+        self._view = view
+        width = self.content_size.width or 60
+        if self.content_size.height and map_grid_size(*self.content_size)[1] < MIN_ROWS:
+            self.show(Text("The map needs more room: hide the build panel (b) or enlarge the "
+                           "terminal.", DIM))
+        elif view.grid is not None:
+            self.show(render_map(view.grid, view.points, width))
+        elif view.curve is not None:
+            rows = map_grid_size(width, self.content_size.height or 14)[1]
+            self.show(render_curve(view.curve, view.points, rows, width))
+        else:
+            self.show(Text(f"No map: this task has {len(view.input_names)} inputs, and a map "
+                           "needs 2 (or 1 for a regression curve).\nThe Weights tab (4) shows "
+                           "what each input does.", style=DIM))
+
+
+def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text:
+    rows, cols = grid.values.shape
+    overlay = _overlay(grid, points, cols, rows)
+    canvas = c.Canvas()
+    canvas.append(_title(grid, width) + "\n", BOLD)
+    table, keys = _cell_styles(grid)
+    for i in range(rows):
+        label = {0: f"{EXTENT:+.1f}", rows // 2: "x2", rows - 1: f"{-EXTENT:+.1f}"}.get(i, "")
+        canvas.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "x2" else "│"), DIM)
+        c.append_runs(canvas, keys[i].tolist(), table, marks=overlay.get(i))
+        canvas.append("\n")
+    text = canvas.text()
+    text.append(_x_axis(f"{-EXTENT:+.1f}", "x1", f"{EXTENT:+.1f}", cols) + "\n", DIM)
+    text.append_text(flow(_scale_items(grid) + _point_items(points), width))
+    return text
+
+
+def _title(grid: BoundaryGrid, width: int) -> str:
+    title, detail = {"binary": ("decision map", ": colour = P(class 1), paler = less sure"),
+                     "multiclass": ("decision map", ": colour = class, paler = less sure"),
+                     }.get(grid.kind, ("prediction map", ": colour = predicted value"))
+    return title + detail if len(title + detail) <= width else title
+
+
+def _cell_styles(grid: BoundaryGrid) -> tuple[list, np.ndarray]:
+    """The style table and each cell's index into it."""
+    if grid.kind == "multiclass":
+        confidence = np.nan_to_num(grid.confidence, nan=0.0, posinf=1.0, neginf=0.0)
+        strength = np.clip((confidence * c.LEVELS).astype(int), 0, c.LEVELS - 1)
+        classes = grid.values.astype(int) % len(c.CLASS_COLOURS)
+        return c.CLASS_STYLES, classes * c.LEVELS + strength
+    low, high = grid.value_range
+    with np.errstate(all="ignore"):
+        shares = (grid.values - low) / (high - low) if high > low else np.full(grid.values.shape, 0.5)
+    return c.DIVERGING, c.levels(shares)
+
+
+def _overlay(grid: BoundaryGrid, points: MapPoints | None, cols: int, rows: int) -> dict:
+    """{row: {col: (glyph, style)}}: validation first, then training, then the misclassified
+    on top, so that a mistake is never hidden by a neighbour."""
+    if points is None or not len(points.xy):
+        return {}
+    r, col = cell_of(points.xy, cols, rows)
+    order = np.lexsort((points.wrong, ~points.validation))  # val, train; wrong last in each
+    order = np.concatenate([order[~points.wrong[order]], order[points.wrong[order]]])
+    low, high = grid.value_range
+    overlay = {}
+    for k in order:
+        if grid.kind == "regression":
+            share = 0.5 if high <= low else (points.value[k] - low) / (high - low)
+            style = c.TINTED_ON_LEVEL[c.level(share)]
+        else:
+            style = c.POINT_STYLES[int(points.value[k]) % len(c.POINT_STYLES)]
+        glyph = "✕" if points.wrong[k] else ("○" if points.validation[k] else "●")
+        overlay.setdefault(int(r[k]), {})[int(col[k])] = (glyph, style)
+    return overlay
+
+
+def _scale_items(grid: BoundaryGrid) -> list[Text]:
+    if grid.kind == "multiclass":
+        classes = int(grid.values.max()) + 1 if grid.values.size else 2
+        return [Text.assemble(("■", c.CLASS_FG[k % len(c.CLASS_FG)]), f"{k}")
+                for k in range(max(classes, 2))]
+    if grid.kind == "binary":
+        return [Text.assemble(("■", c.CLASS_FG[0]), " class 0"),
+                Text.assemble(("■", c.CLASS_FG[1]), " class 1")]
+    low, high = grid.value_range
+    bar = Text()
+    for i in range(0, 2 * c.LEVELS + 1, 4):
+        bar.append(" ", c.DIVERGING[i])
+    return [Text.assemble(f"{low:.3g} ", bar, f" {high:.3g}")]
+
+
+def _point_items(points: MapPoints | None) -> list[Text]:
+    if points is None:
+        return []
+    items = [Text("● train"), Text("○ validation")]
+    if points.value.dtype.kind == "i":  # classification
+        items.append(Text(f"✕ wrong {int(points.wrong.sum())}/{len(points.wrong)}"))
+    return items
+
+
+def flow(items: list[Text], width: int) -> Text:
+    """The items on as many lines as the width needs (two spaces apart)."""
+    legend, line = Text(), 0
+    for item in items:
+        if line and line + 2 + item.cell_len > width:
+            legend.append("\n")
+            line = 0
+        elif line:
+            legend.append("  ")
+            line += 2
+        legend.append_text(item)
+        line += item.cell_len
+    return legend
+
+
+def _x_axis(low: str, name: str, high: str, cols: int) -> str:
+    inner = max(0, cols - len(low) - len(high))
+    return " " * GUTTER + low + name.center(inner) + high
+
+
+def _number(value: float) -> str:
+    text = f"{value:.3g}"
+    return text if len(text) < GUTTER else f"{value:.0e}"
+
+
+WORST_POINTS = MapPoints(np.zeros((999, 2)), np.zeros(999, int), np.zeros(999, bool),
+                         np.ones(999, bool))
+
+
+def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) -> Text:
+    """The prediction (a line) over the data points, both on the same y scale."""
+    cols = len(curve.xs)
+    values = np.concatenate([curve.predictions] + ([points.value] if points is not None else []))
+    values = values[np.isfinite(values)]
+    low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+    pad = 0.05 * (high - low) or 1.0
+    low, high = low - pad, high + pad
+
+    def row_of(y):  # a value that is not finite goes to the middle row
+        share = np.nan_to_num((high - np.asarray(y, dtype=np.float64)) / (high - low), nan=0.5,
+                              posinf=1.0, neginf=0.0)
+        return np.clip(np.rint(share * (rows - 1)), 0, rows - 1).astype(int)
+
+    cells: dict[tuple[int, int], tuple[str, Style]] = {}
+    if points is not None:
+        x_low, x_high = float(curve.xs[0]), float(curve.xs[-1])
+        span = (x_high - x_low) or 1.0
+        pc = np.clip(np.rint((points.xy[:, 0] - x_low) / span * (cols - 1)), 0, cols - 1)
+        for k in np.argsort(~points.validation):  # validation first, training on top
+            cells[(int(row_of(points.value[k])), int(pc[k]))] = (
+                ("○", VAL_DOT) if points.validation[k] else ("●", TRAIN_DOT))
+    curve_rows = row_of(curve.predictions)
+    for j, r in enumerate(curve_rows):
+        previous = curve_rows[j - 1] if j else r
+        for between in range(min(previous, r) + 1, max(previous, r)):
+            cells[(between, j)] = ("│", CURVE)
+        cells[(int(r), j)] = ("•", CURVE)
+
+    canvas = c.Canvas()
+    title = "prediction curve: the line is the model, the dots the data"
+    canvas.append((title if len(title) <= width else "prediction curve") + "\n", BOLD)
+    for i in range(rows):
+        label = {0: _number(high), rows // 2: "y", rows - 1: _number(low)}.get(i, "")
+        canvas.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "y" else "│"), DIM)
+        for j in range(cols):
+            canvas.append(*cells.get((i, j), (" ", None)))
+        canvas.append("\n")
+    text = canvas.text()
+    text.append(_x_axis(_number(curve.xs[0]), "x", _number(curve.xs[-1]), cols) + "\n", DIM)
+    items = [Text.assemble(("•", CURVE), " prediction"), Text.assemble(("●", TRAIN_DOT), " train"),
+             Text.assemble(("○", VAL_DOT), " validation")]
+    text.append_text(flow(items, width))
+    return text

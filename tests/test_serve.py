@@ -1,0 +1,169 @@
+"""`nnplay serve`: bad input before the server starts, the warning for other hosts, and the
+server itself on 127.0.0.1 (which pages it answers, and that Ctrl+C ends it and its apps)."""
+
+import asyncio
+import shlex
+import socket
+import subprocess
+import sys
+
+import aiohttp
+import pytest
+
+from nnplay import serve
+from nnplay.cli import main
+from tests.served import free_port, served, stop
+
+
+def one_line_error(result, *words):
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr
+
+
+def test_bad_preset_is_one_line_before_any_server(nnplay_cli):
+    one_line_error(nnplay_cli("serve", "no-such-preset", "--port", str(free_port())),
+                   "no-such-preset", "available")
+    one_line_error(nnplay_cli("serve", "missing.toml"), "missing.toml", "no such file")
+
+
+def test_port_in_use_is_one_line(nnplay_cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        one_line_error(nnplay_cli("serve", "--port", str(port)), f"port {port} is in use")
+
+
+@pytest.mark.parametrize("host, says", [
+    ("not a host;", "not a host name or IP address"),
+    ("192.0.2.1", "not an address of this machine"),  # TEST-NET-1: no machine has it
+])
+def test_bad_host_is_one_line(nnplay_cli, host, says):
+    one_line_error(nnplay_cli("serve", "--host", host, "--port", str(free_port())), says)
+
+
+@pytest.mark.parametrize("option, value", [("--port", "0"), ("--port", "65536"), ("--port", "http"),
+                                           ("--max-tabs", "0"), ("--max-tabs", "65")])
+def test_bad_numbers_are_one_line(nnplay_cli, option, value):
+    one_line_error(nnplay_cli("serve", option, value), option)
+
+
+@pytest.mark.parametrize("header, loopback", [
+    ("localhost:8000", True), ("127.0.0.1:8000", True), ("127.0.0.2", True), ("[::1]:8000", True),
+    ("[::1]", True), ("evil.example:8000", False), ("192.168.1.20:8000", False), ("[::]:80", False),
+])
+def test_host_names_the_loopback_server_answers(header, loopback):
+    from nnplay.web_server import is_loopback_name
+
+    assert is_loopback_name(header) is loopback
+
+
+@pytest.mark.parametrize("width, height, size", [
+    (80, 24, (80, 24)), ("120", "40", (120, 40)), (1000, 500, (1000, 500)), (0, 24, None),
+    (1001, 24, None), (80, 501, None), (10**12, 10**12, None), ("wide", 24, None),
+    (None, 24, None), (float("inf"), 24, None), (-5, 24, None),
+])
+def test_screen_sizes_from_the_browser_are_checked(width, height, size):
+    from nnplay.web_server import screen_size
+
+    assert screen_size(width, height) == size
+
+
+@pytest.mark.parametrize("ip, loopback", [
+    ("127.0.0.1", True), ("::1", True), ("127.0.0.2", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("fe80::1%eth0", False),
+])
+def test_only_loopback_addresses_count_as_private(ip, loopback):
+    assert serve.is_loopback(ip) is loopback
+
+
+def test_localhost_binds_quietly():
+    assert serve.check_address("127.0.0.1", free_port()) is True
+    assert serve.check_address("localhost", free_port()) is True
+
+
+@pytest.mark.parametrize("host, warned", [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_other_hosts_get_the_warning(monkeypatch, capsys, host, warned):
+    """The warning comes before serving; no socket leaves 127.0.0.1 in this test."""
+    from nnplay import web_server
+
+    monkeypatch.setattr(serve, "check_address", lambda h, p: serve.is_loopback(h))
+    started = []
+    monkeypatch.setattr(web_server.PlaygroundServer, "serve", lambda self: started.append(self))
+    assert main(["serve", "--host", host, "--port", "8123"]) == 0
+    err = capsys.readouterr().err
+    assert ("anyone who can reach this address can open the playground and run training on "
+            "this machine" in err.lower()) is warned
+    assert len(started) == 1 and started[0].loopback_only is not warned
+
+
+def test_the_app_command_is_quoted_and_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my run; rm -rf ~.toml").write_text("")
+    argv = shlex.split(serve.app_command("my run; rm -rf ~.toml"))
+    assert argv == [sys.executable, "-m", "nnplay", str(tmp_path / "my run; rm -rf ~.toml")]
+    (tmp_path / "circle").mkdir()  # a folder named like a preset is not the preset
+    assert shlex.split(serve.app_command("circle"))[-1] == "circle"
+
+
+def children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, timeout=10)
+    return [int(p) for p in found.stdout.split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
+    with served(tmp_path / "serve.log", "circle", "--max-tabs", "1") as (proc, port):
+        base = f"http://127.0.0.1:{port}"
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            async with http.get(base) as page:
+                assert page.status == 200 and f'"ws://127.0.0.1:{port}/ws"' in await page.text()
+            async with http.get(base, headers={"Host": f"localhost:{port}"}) as page:
+                assert f'"ws://localhost:{port}/ws"' in await page.text()
+            # A web site whose name points here (DNS rebinding) gets no page and no app.
+            async with http.get(base, headers={"Host": f"evil.example:{port}"}) as page:
+                assert page.status == 403
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(f"{base}/ws", headers={"Origin": "http://evil.example"})
+            assert refused.value.status == 403
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(f"{base}/ws?width=100000&height=100000",
+                                      headers={"Origin": base})
+            assert refused.value.status == 400
+            async with http.ws_connect(f"{base}/ws?width=100&height=30",
+                                       headers={"Origin": base}) as ws:
+                first = await asyncio.wait_for(ws.receive(), 30)  # the app's first output
+                assert first.type == aiohttp.WSMsgType.BINARY and first.data.startswith(b"\x1b[")
+                apps = children(proc.pid)
+                assert apps and all(alive(pid) for pid in apps)
+                for hostile in ["not json", "[]", "{}", '"stdin"', '["stdin", 5]', '["resize", 3]',
+                                '["resize", {"width": 1e12, "height": 5}]', '["stdin", "\\ud800"]']:
+                    await ws.send_str(hostile)
+                await ws.send_str('["ping", "still here"]')
+                for _ in range(1000):  # app output first, then the answer (bounded)
+                    answer = await asyncio.wait_for(ws.receive(), 30)
+                    if answer.type == aiohttp.WSMsgType.TEXT:
+                        break
+                assert answer.json() == ["pong", "still here"]
+                async with http.ws_connect(f"{base}/ws", headers={"Origin": base}) as second:
+                    told = await asyncio.wait_for(second.receive(), 30)
+                    assert b"as many playgrounds as allowed (1, see --max-tabs)" in told.data
+                assert children(proc.pid) == apps  # no second app was started
+                assert stop(proc) == 0
+        log = (tmp_path / "serve.log").read_text()
+        assert "Traceback" not in log and "Error" not in log, log
+        for _ in range(100):  # the apps end with the server (bounded: 10 s)
+            if not any(alive(pid) for pid in apps):
+                break
+            await asyncio.sleep(0.1)
+        assert not any(alive(pid) for pid in apps), "an app outlived the server"
