@@ -3,7 +3,8 @@
 It owns data, model, optimizer, schedule, regularization and early stopping; records History;
 and always ends in a clear state: finished, early_stopped, diverged (the weights with the lowest
 validation loss seen restored, which may be the initial ones) or stopped. Drivers (CLI, TUI
-worker, tests) call `step()` / `run_epoch()` / `run()` and read `history` or `snapshot()`; live edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
+worker, tests) call `step()` / `run_epoch()` / `run()` and read `history` or `snapshot()`; live
+edits (`set_lr`, `set_l1`, `set_l2`) apply between steps.
 
 Speed (docs/architecture.md): tensors preloaded, one `index_select` shuffle per epoch, slices as
 views, no DataLoader, fused Adam, one torch thread, gradients cleared by hand (optimizer.zero_grad
@@ -302,7 +303,7 @@ class Trainer:
     def _weights_finite(self) -> bool:
         return all(torch.isfinite(p).all() for p in self.model.parameters())
 
-    def _checkpoint(self, val_loss: float) -> dict:
+    def _checkpoint(self, val_loss: float | None) -> dict:
         return {"model": copy.deepcopy(self.model.state_dict()),
                 "optimizer": copy.deepcopy(self.optimizer.state_dict()),
                 "epoch": self.epoch, "val_loss": val_loss}

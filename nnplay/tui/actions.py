@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 KEY_NAMES = {"space": "space", "question_mark": "?", "escape": "escape",
@@ -78,7 +78,7 @@ ACTIONS = [
 BY_ID = {action.id: action for action in ACTIONS}
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     return [Binding(a.key, a.id, a.label, show=a.footer) for a in ACTIONS]
 
 

@@ -172,14 +172,15 @@ class PlaygroundApp(App):
     def _queued_labels(self) -> list[str]:
         return [BY_ID[action].label for action in self.queued]
 
-    def _wait_for_session(self, action: str) -> bool:
-        """True when there is no network yet: `action` then runs as soon as there is one."""
+    def _session_or_wait(self, action: str) -> Session | None:
+        """The session; None when there is no network yet: `action` then runs as soon as there
+        is one."""
         if self.session is not None:
-            return False
+            return self.session
         if len(self.queued) < MOST_QUEUED:  # in order, as pressed: space twice starts and pauses
             self.queued.append(action)
         self.query_one(TrainView).waiting(None, self._queued_labels())
-        return True
+        return None
 
     @work(thread=True, exclusive=True, group="train")
     def _train(self, session: Session) -> None:
@@ -305,8 +306,8 @@ class PlaygroundApp(App):
         return "This run is over: reset (r) to train again, or raise the epochs."
 
     def action_toggle_training(self) -> None:
-        session = self.session
-        if self._wait_for_session("toggle_training"):
+        session = self._session_or_wait("toggle_training")
+        if session is None:
             return
         if session.running:
             session.running = False
@@ -314,7 +315,7 @@ class PlaygroundApp(App):
             self.notify("Fix the fields marked in red first.", severity="error")
         elif session.trainer.steps == 0 and needs_reset(session.experiment, self.edited):
             self._rebuild(self.edited, "building the network…")  # nothing trained: use the form
-            self._wait_for_session("toggle_training")
+            self._session_or_wait("toggle_training")
         elif not session.can_step:
             self.notify(self._over(session))
         else:
@@ -323,8 +324,8 @@ class PlaygroundApp(App):
         self._update_start_button()
 
     def action_step(self) -> None:
-        session = self.session
-        if self._wait_for_session("step") or session.running:
+        session = self._session_or_wait("step")
+        if session is None or session.running:
             return
         if not session.can_step:
             self.notify(self._over(session))
@@ -392,7 +393,7 @@ class PlaygroundApp(App):
         return Path(self.source.split(" ")[0]).stem + suffix
 
     def action_export(self) -> None:
-        if self._wait_for_session("export"):
+        if self._session_or_wait("export") is None:
             return
         self.push_screen(PathPrompt("Export the trained weights to a file: .pt, .safetensors, "
                                     ".onnx, .npz, or .py for a PyTorch script.",
@@ -483,12 +484,13 @@ class PlaygroundApp(App):
         self.push_screen(OptPathsScreen())
 
     async def action_gradient_check(self) -> None:
-        if self._wait_for_session("gradient_check"):
+        session = self._session_or_wait("gradient_check")
+        if session is None:
             return
         from nnplay.tui.lab_screens import GradCheckScreen
 
         await self._pause()
-        self.push_screen(GradCheckScreen.for_trainer(self.session.trainer))
+        self.push_screen(GradCheckScreen.for_trainer(session.trainer))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

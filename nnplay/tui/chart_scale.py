@@ -10,16 +10,16 @@ the y ticks are labelled with the real values.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 LOG_RANGE = 100  # the loss chart goes logarithmic when its positive values span more than this
 LINEAR_LIMIT = 1e12  # beyond this plotext's ticks lose precision: such values go to a log scale
 
 
-def finite_points(x: Sequence, y: Sequence, positive: bool = False) -> tuple[list, list]:
+def finite_points(x: Iterable, y: Iterable, positive: bool = False) -> tuple[list, list]:
     """The (x, y) pairs with both finite (and y > 0 when `positive`), as floats."""
     kept_x, kept_y = [], []
-    for a, b in zip(x, y):
+    for a, b in zip(x, y, strict=False):  # a chart draws what pairs up, never raises mid-frame
         if a is None or b is None:
             continue
         a, b = float(a), float(b)

@@ -46,7 +46,7 @@ class LossChart(PlotextPlot):
             points = to_log(points)
         plt.clear_figure()  # also forgets the last draw's ticks; the theme is set per render
         plt.title("loss (log scale)" if log else "loss")
-        for (xs, ys), (_, _, label, colour) in zip(points, series):
+        for (xs, ys), (_, _, label, colour) in zip(points, series, strict=True):
             if xs:
                 plt.plot(xs, ys, label=label, color=colour, marker="braille")
         if log:

@@ -6,15 +6,13 @@ from textual.widgets import Button, Footer, Input, Markdown
 
 from nnplay.tui.actions import ACTIONS, palette_entries
 from nnplay.tui.app import PlaygroundApp
-from nnplay.tui.dialogs import HelpScreen
+from nnplay.tui.dialogs import HELP, HelpScreen
 from nnplay.tui.lab_screens import BackpropScreen, GradCheckScreen
 
 from .conftest import SIZE, ready, until
 
 
 def test_every_action_is_bound_runs_a_method_and_is_in_the_palette_and_help():
-    from nnplay.tui.dialogs import HELP
-
     bound = {b.action: b.key for b in PlaygroundApp.BINDINGS}
     assert bound == {a.id: a.key for a in ACTIONS}
     keys = [a.key for a in ACTIONS]

@@ -6,6 +6,7 @@ and terminal resizes. A failure names the seed and the actions so far, to replay
 `--monkey-steps N` (or NNPLAY_MONKEY_STEPS=N) runs N actions per seed.
 """
 
+import contextlib
 import random
 import re
 import string
@@ -14,7 +15,7 @@ import traceback
 import pytest
 from textual.command import CommandPalette
 from textual.pilot import OutOfBounds
-from textual.widgets import Button, Checkbox, Input, OptionList, Select
+from textual.widgets import Button, Checkbox, Input, Select
 
 from nnplay.presets import preset_names
 from nnplay.tui.actions import ACTIONS, palette_entries
@@ -113,10 +114,8 @@ class Monkey:
             row.query_one(".units", Input).value = text
         elif kind == "click":  # a real click, where the row is on screen
             self.note(f"click remove on layer {index + 1}")
-            try:
+            with contextlib.suppress(OutOfBounds):
                 await self.pilot.click(row.query_one(".remove"))
-            except OutOfBounds:
-                pass
         else:
             self.note(f"{kind} layer {index + 1}")
             row.query_one(f".{kind}", Button).press()

@@ -32,7 +32,7 @@ async def test_removing_and_moving_layers_at_once_never_reads_a_half_removed_row
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         panel = app.query_one(BuildPanel)
-        for clicks in range(3):
+        for _ in range(3):
             rows = list(app.query(LayerRow))
             # Several clicks land before the first change is done, as a quick learner's do;
             # a click on a row that is already gone does nothing.

@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
+from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.session import Session
 
 from .conftest import idle, small, until
-from nnplay.tui.app import PlaygroundApp
 
 
 @pytest.fixture(autouse=True)
