@@ -35,8 +35,9 @@ def main() -> None:
     for cols, rows in ((44, 22), (56, 28), (76, 38)):
         session.map_size = (cols, rows)
         view = session.view()
+        paint = median_ms(lambda view=view: render_map(view.grid, view.points, 120))
         print(f"map {cols}x{rows}: worker View {median_ms(session.view):.2f} ms, "
-              f"painting the map {median_ms(lambda: render_map(view.grid, view.points, 120)):.2f} ms")
+              f"painting the map {paint:.2f} ms")
     layers, names = view.units, view.input_names
     neurons = median_ms(lambda: (render_units(layers, names, (1, 0), 66),
                                  unit_details(layers, names, (1, 0), 66)))

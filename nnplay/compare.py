@@ -16,13 +16,20 @@ import math
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
-    Experiment, Vary, apply_override, check_variant, parse_value, vary_grid)
+    Experiment,
+    Vary,
+    apply_override,
+    check_variant,
+    parse_value,
+    vary_grid,
+)
 from nnplay.history import GoalResult, History, bucket_means, goal_result
 
 STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
@@ -265,7 +272,7 @@ class ComparisonRun:
 
     def result(self) -> Comparison:
         """Wait for every variant; results come in the order the variants were planned."""
-        results = [outcome(f, v, self._cancelled) for f, v in zip(self._futures, self.variants)]
+        results = [outcome(f, v, self._cancelled) for f, v in zip(self._futures, self.variants, strict=True)]
         return Comparison(self.preset, results, time.perf_counter() - self.started, self.workers)
 
     def cancel(self) -> None:

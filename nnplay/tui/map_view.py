@@ -14,8 +14,8 @@ from rich.text import Text
 
 from nnplay.lab.boundary import EXTENT, BoundaryGrid, Curve, MapPoints, cell_of
 from nnplay.tui import colours as c
-from nnplay.tui.session import View
 from nnplay.tui.live_text import LiveText
+from nnplay.tui.session import View
 
 GUTTER = 7  # the y axis labels and their tick: "  +1.2┤"
 MIN_ROWS = 4

@@ -14,8 +14,15 @@ import numpy as np
 
 from nnplay.experiment import Experiment
 from nnplay.history import GoalResult, Snapshot
-from nnplay.lab.boundary import (BoundaryGrid, Curve, MapPoints, decision_grid, grid_points,
-                                 map_points, prediction_curve)
+from nnplay.lab.boundary import (
+    BoundaryGrid,
+    Curve,
+    MapPoints,
+    decision_grid,
+    grid_points,
+    map_points,
+    prediction_curve,
+)
 from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights, unit_maps
 from nnplay.model import describe, linear_layers
 from nnplay.tasks import expand_features

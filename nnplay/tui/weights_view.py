@@ -68,7 +68,7 @@ def _bars(layers, index, names, width) -> list[Text]:
     scale = c.finite_scale(np.concatenate([weights, layer.bias]))
     bar_room = max(4, width - LABEL - 14 - max(len(e) for e in ends))
     lines = []
-    rows = [(f"w{j + 1}", end, w) for j, (end, w) in enumerate(zip(ends, weights))]
+    rows = [(f"w{j + 1}", end, w) for j, (end, w) in enumerate(zip(ends, weights, strict=False))]
     rows += [(f"b{k + 1}" if len(layer.bias) > 1 else "bias", "", b)
              for k, b in enumerate(layer.bias)]
     pad = max(len(e) for e in ends)
@@ -93,7 +93,7 @@ def _table(layers, index, names) -> list[Text]:
     scale = c.finite_scale(matrix)
     lines = [Text.assemble((f"  {corner:<{LABEL}}", DIM),
                            *[(f"{name[:CELL - 1]:>{CELL - 1}} ", DIM) for name in cols_names])]
-    for name, row in zip(rows_names, matrix):
+    for name, row in zip(rows_names, matrix, strict=False):
         line = Text(f"  {name:<{LABEL}}")
         for value in row:
             line.append(f"{value:+{CELL - 1}.3f}", c.DIVERGING[c.signed_level(value, scale)])
