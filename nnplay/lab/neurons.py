@@ -8,8 +8,12 @@ output of every unit (after its batch norm and activation), as TF Playground dra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch is imported when a network is inspected, not at startup
+    from torch import nn
 
 MAX_UNITS = 8  # unit maps drawn per layer
 MAX_WEIGHTS = 64  # layers with more weights are summarized, not listed
@@ -67,11 +71,11 @@ def unit_maps(model, features: np.ndarray, rows: int, cols: int) -> list[UnitLay
     return layers
 
 
-def _linear_groups(model) -> list[tuple[str, object, list]]:
+def _linear_groups(model: nn.Module) -> list[tuple[str, nn.Linear, list[nn.Module]]]:
     """(name, Linear, the modules after it up to the next Linear) in order."""
     from torch import nn
 
-    groups = []
+    groups: list[tuple[str, nn.Linear, list[nn.Module]]] = []
     for name, module in model.named_children():
         if isinstance(module, nn.Linear):
             groups.append((name, module, []))

@@ -56,7 +56,7 @@ class DecisionMap(LiveText):
         width, height = self.content_size
         if width and height and self.display:
             rows = max(MIN_ROWS, map_grid_size(width, height)[1])
-            self.app.resize_map(2 * rows, rows)
+            self.app.resize_map(2 * rows, rows)  # type: ignore[attr-defined]  # the PlaygroundApp
 
     def draw(self, view: View) -> None:
         self._view = view
@@ -121,7 +121,7 @@ def _overlay(grid: BoundaryGrid, points: MapPoints | None, cols: int, rows: int)
     order = np.lexsort((points.wrong, ~points.validation))  # val, train; wrong last in each
     order = np.concatenate([order[~points.wrong[order]], order[points.wrong[order]]])
     low, high = grid.value_range
-    overlay = {}
+    overlay: dict = {}
     for k in order:
         if grid.kind == "regression":
             share = 0.5 if high <= low else (points.value[k] - low) / (high - low)

@@ -123,6 +123,8 @@ def unit_details(layers: list[UnitLayer], names: list[str], selected: tuple[int,
     if not 0 < i < len(layers) or k >= len(layers[i].maps):
         return Text()
     layer = layers[i]
+    if layer.bias is None or layer.weights is None:  # only the input layer has neither
+        return Text()
     label = unit_label(layers, names, i, k)
     values = layer.maps[k]
     head = Text.assemble(
@@ -189,7 +191,8 @@ class NeuronView(GrowingText):
         if tile is None:
             return
         x0, y0, x1, y1 = tile[:4]
-        self.parent.scroll_to_region(Region(x0, y0, x1 - x0, y1 - y0), animate=False)
+        self.parent.scroll_to_region(  # type: ignore[union-attr]  # mounted in a scroller
+            Region(x0, y0, x1 - x0, y1 - y0), animate=False)
 
     def on_click(self, event) -> None:
         offset = event.get_content_offset(self)
