@@ -397,7 +397,7 @@ def format_comparison(comparison, base) -> str:
              f"{comparison.seconds:.2f} s ({comparison.workers} processes)"]
     if base.compare.description:
         lines.append(base.compare.description)
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     if base.goal.enabled:
         lines.append(f"goal: {base.goal.describe()}")
     lines += [f"note: {v.label}: {v.message}" for v in comparison.variants

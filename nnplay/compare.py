@@ -16,13 +16,20 @@ import math
 import multiprocessing
 import os
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
-    Experiment, Vary, apply_override, check_variant, parse_value, vary_grid)
+    Experiment,
+    Vary,
+    apply_override,
+    check_variant,
+    parse_value,
+    vary_grid,
+)
 from nnplay.history import GoalResult, History, bucket_means, goal_result
 
 STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
@@ -55,7 +62,9 @@ def format_value(value: Any) -> str:
 
 def split_values(text: str) -> list[str]:
     """V1,V2,... split on the commas outside brackets and quotes: `raw,["x1^2", "x2^2"]`."""
-    parts, current, depth, quote = [], [], 0, None
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, None
     for char in text:
         if quote:
             quote = None if char == quote else quote
@@ -85,7 +94,7 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
 
 
 def plan(base: Experiment,
-         vary: list[tuple[str, list[Any]]] | dict[str, list[Any]] = ()) -> list[Variant]:
+         vary: Sequence[tuple[str, list[Any]]] | dict[str, list[Any]] = ()) -> list[Variant]:
     """The variants to run, each a validated copy of `base` with its overrides.
 
     `vary` is [(field path, values)] or a dict of them (as `--vary` gives): every combination
@@ -253,7 +262,7 @@ class ComparisonRun:
             future = self._executor.submit(run_variant, variant)
             if on_result is not None:
                 future.add_done_callback(
-                    lambda f, v=variant: on_result(outcome(f, v, self._cancelled)))
+                    lambda f, v=variant: on_result(outcome(f, v, self._cancelled)))  # type: ignore[misc]
             self._futures.append(future)
         # Python < 3.14 has no public way to stop a running worker: keep the processes for
         # cancel() (shutdown forgets them).
@@ -265,7 +274,7 @@ class ComparisonRun:
 
     def result(self) -> Comparison:
         """Wait for every variant; results come in the order the variants were planned."""
-        results = [outcome(f, v, self._cancelled) for f, v in zip(self._futures, self.variants)]
+        results = [outcome(f, v, self._cancelled) for f, v in zip(self._futures, self.variants, strict=True)]
         return Comparison(self.preset, results, time.perf_counter() - self.started, self.workers)
 
     def cancel(self) -> None:

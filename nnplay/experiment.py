@@ -198,7 +198,7 @@ class VariantList(Rule):
 def vary_grid(vary: dict[str, list]) -> list[dict[str, Any]]:
     """Every combination of the varied values, as override dicts ({} when nothing varies)."""
     keys = list(vary)
-    return [dict(zip(keys, combo)) for combo in itertools.product(*vary.values())]
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*vary.values())]
 
 
 def _fmt(x: float) -> str:

@@ -58,7 +58,7 @@ class Trainer:
         x, y, xv, yv = make_datasets(exp.task)
         self.X_train, self.y_train = torch.from_numpy(x), self._targets(y)
         self.X_val, self.y_val = torch.from_numpy(xv), self._targets(yv)
-        self._raw = None  # raw_inputs(), made when first asked for
+        self._raw: tuple[np.ndarray, np.ndarray] | None = None  # raw_inputs(), made when asked
 
         torch.manual_seed(t.seed)
         self.model = build_model(exp)

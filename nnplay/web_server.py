@@ -50,6 +50,7 @@ class PlaygroundServer(Server):
         if screen_size(request.query.get("width", "80"), request.query.get("height", "24")) is None:
             raise web.HTTPBadRequest(text=f"the screen must be 1..{MAX_COLUMNS} x 1..{MAX_ROWS}")
         connection = asyncio.current_task()
+        assert connection is not None  # a request handler always runs in a task
         self.connections.add(connection)
         try:
             if self.apps >= self.max_tabs:

@@ -7,8 +7,17 @@ from concurrent.futures import Future
 import pytest
 
 from nnplay.compare import (
-    ComparisonRun, Variant, outcome, parse_vary, plan, run, run_in_process, split_values,
-    start_early, submit)
+    ComparisonRun,
+    Variant,
+    outcome,
+    parse_vary,
+    plan,
+    run,
+    run_in_process,
+    split_values,
+    start_early,
+    submit,
+)
 from nnplay.errors import ExperimentError
 from nnplay.experiment import from_dict, with_overrides, with_solution
 from nnplay.presets import load_preset, preset_names
@@ -89,7 +98,7 @@ def test_pool_results_equal_the_trainer_run_in_this_process():
     variants = plan(small(), [("training.lr", [0.01, 0.1])])
     pooled = run(variants, preset="first-gt-fifth", workers=2)
     assert pooled.workers == 2 and pooled.preset == "first-gt-fifth"
-    for variant, result in zip(variants, pooled.variants):
+    for variant, result in zip(variants, pooled.variants, strict=True):
         trainer = Trainer(variant.experiment)
         trainer.run()
         assert result.status == "finished" and result.epochs == 2

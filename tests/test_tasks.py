@@ -6,7 +6,14 @@ import pytest
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, TaskSpec, problems, with_overrides
 from nnplay.registry import BINARY, MULTICLASS, REGRESSION
-from nnplay.tasks import FEATURE_SUM_EDGES, FEATURES, TASKS, expand_features, make_datasets, task_shape
+from nnplay.tasks import (
+    FEATURE_SUM_EDGES,
+    FEATURES,
+    TASKS,
+    expand_features,
+    make_datasets,
+    task_shape,
+)
 
 
 def spec(name, **kw):

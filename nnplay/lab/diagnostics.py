@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from nnplay.tasks import Baseline
+
 # Gradients: compare the first layer's gradient norm with the last layer's (layers ordered input → output).
 VANISHING_RATIO = 1e-3  # first / last below this: the early layers barely learn
 EXPLODING_RATIO = 1e3  # first / last above this: gradients grow on the way back
@@ -73,7 +75,7 @@ class RunContext:
     lrs: list[float] = field(default_factory=list)  # the lr of each finished epoch, then the current
     goal_met: bool = False
     val_accuracy: list[float] = field(default_factory=list)  # per epoch (classification)
-    baseline: object = None  # nnplay.tasks.Baseline of the validation data (classification)
+    baseline: Baseline | None = None  # of the validation data (classification)
 
 
 def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor,

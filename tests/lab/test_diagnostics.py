@@ -7,13 +7,21 @@ import torch
 from torch import nn
 
 from nnplay.experiment import with_overrides, with_solution
-from nnplay.lab.diagnostics import (PLATEAU_EPOCHS, RunContext, activation_stats, diagnose,
-                                    diagnose_trainer, gradient_flags,
-                                    lr_jump_flag, majority_flags, plateau_flags)
+from nnplay.lab.diagnostics import (
+    PLATEAU_EPOCHS,
+    RunContext,
+    activation_stats,
+    diagnose,
+    diagnose_trainer,
+    gradient_flags,
+    lr_jump_flag,
+    majority_flags,
+    plateau_flags,
+)
+from nnplay.model import weight_grad_norms
 from nnplay.presets import load_preset
 from nnplay.tasks import Baseline
 from nnplay.training import Trainer
-from nnplay.model import weight_grad_norms
 
 
 def deep_stack(activation, batch_norm=False, depth=8, width=16) -> nn.Sequential:
