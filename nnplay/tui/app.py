@@ -498,6 +498,11 @@ class PlaygroundApp(App):
     def action_unfocus(self) -> None:
         self.set_focus(None)
 
+    def on_unmount(self) -> None:
+        """However the app ends (q, ctrl+q, a crash), the training thread ends with it."""
+        if self.session is not None:
+            self.session.running = False
+
     async def action_quit(self) -> None:
         await self._pause()
         self.exit()

@@ -195,3 +195,14 @@ async def test_an_unexpected_error_is_shown_and_exits_non_zero(monkeypatch, caps
     assert codes == [1]
     captured = capsys.readouterr()
     assert "unexpected error" in captured.err and "a bug" in captured.out + captured.err
+
+
+async def test_the_training_thread_ends_with_the_app_however_it_ends(make_app):
+    app = make_app(**{"training.epochs": 100000, "goal.epochs": 0})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("space")
+        await until(pilot, lambda: app.session.trainer.steps > 10)
+        session = app.session
+    # The app left without `q` (ctrl+q, a crash): the worker must not keep the process alive.
+    assert not session.running
