@@ -224,11 +224,13 @@ def default_workers(variants: int) -> int:
 
 def _context():
     """forkserver where there is one: it imports torch once, then each worker is a cheap fork
-    of it (a spawned worker would spend ~1.5 s importing torch again)."""
+    of it (a spawned worker would spend seconds importing torch again)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["nnplay.compare", "nnplay.training"])
+    # torch._dynamo: torch imports it when the first optimizer is built (~3 s); once here,
+    # not again in every worker.
+    context.set_forkserver_preload(["nnplay.compare", "nnplay.training", "torch._dynamo"])
     return context
 
 
