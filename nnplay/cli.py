@@ -157,13 +157,11 @@ def _command_names(parser) -> set[str]:
     return set(next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices)
 
 
-DEFAULT_PRESET = "first-gt-fifth"
-
 
 def launch_app(argv: list[str]) -> int:
     """`nnplay [PRESET_OR_PATH]`: check the target before the app starts, so a bad name is one
     line on stderr rather than a broken screen."""
-    from nnplay.presets import load_experiment
+    from nnplay.presets import DEFAULT_PRESET, load_experiment
 
     if len(argv) > 1:
         print(f"nnplay: unexpected {' '.join(argv[1:])!r}; open the app with nnplay "

@@ -9,6 +9,8 @@ from nnplay.experiment import Experiment, load_file
 from nnplay.export import FORMATS, read_experiment
 from nnplay.untrusted import shown
 
+DEFAULT_PRESET = "first-gt-fifth"  # what `nnplay` and `nnplay serve` open without a name
+
 
 def presets_dir() -> Path:
     """Inside the installed package (wheel), else the repository's top-level presets/."""

@@ -41,8 +41,7 @@ def add_serve_command(subparsers) -> None:
 
 
 def cmd_serve(args) -> int:
-    from nnplay.cli import DEFAULT_PRESET
-    from nnplay.presets import load_experiment
+    from nnplay.presets import DEFAULT_PRESET, load_experiment
 
     target = args.target or DEFAULT_PRESET
     load_experiment(target)  # a bad name or file: ExperimentError, one line from cli.main
