@@ -82,3 +82,15 @@ def test_circle_features_lesson_one_neuron_draws_the_circle(seed):
     raw = Trainer(with_overrides(exp, {**seeded, "task.features": "raw"}))
     raw.run()
     assert raw.history.val_accuracy[-1] < 0.8  # a line on x1, x2: little over the majority
+
+
+@pytest.mark.parametrize("features", [["x2^2"], ["x1^2", "x2^2"], ["sin(x1)", "x1*x2"]])
+def test_map_points_are_the_planes_coordinates_whatever_the_features(features):
+    from nnplay.lab.boundary import map_points
+
+    trainer = Trainer(with_overrides(Experiment(), {**CIRCLE, "task.features": features}))
+    raw = with_overrides(Experiment(), CIRCLE)
+    x_raw = Trainer(raw).X_train.numpy()
+    points = map_points(trainer, 50)
+    assert points.xy.shape == (75, 2)
+    np.testing.assert_allclose(points.xy[:50], x_raw[:50], rtol=1e-6)

@@ -64,9 +64,9 @@ def map_points(trainer, most: int) -> MapPoints:
     """Up to `most` training and `most // 2` validation points with the model's verdict."""
     from nnplay.model import probabilities
 
-    raw = trainer.shape.raw_inputs
-    parts = [(trainer.X_train[:most, :raw].numpy(), trainer.y_train[:most].numpy()),
-             (trainer.X_val[: most // 2, :raw].numpy(), trainer.y_val[: most // 2].numpy())]
+    # The plane's coordinates, not the network's inputs (features may be x1², sin(x2), ...).
+    parts = [(trainer.raw_inputs()[:most], trainer.y_train[:most].numpy()),
+             (trainer.raw_inputs(validation=True)[: most // 2], trainer.y_val[: most // 2].numpy())]
     xy = np.concatenate([x for x, _ in parts]).astype(np.float64)
     value = np.concatenate([y.reshape(len(y), -1)[:, 0] for _, y in parts])
     validation = np.arange(len(xy)) >= len(parts[0][0])

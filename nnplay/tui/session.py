@@ -141,7 +141,7 @@ class Session:
             view = self._with_map(view)
         if t.shape.kind == "regression":
             count = min(FIT_POINTS, len(t.X_val))
-            predictions = t.predict(t.X_val[:count, : t.shape.raw_inputs].numpy())[:, 0]
+            predictions = t.predict(t.raw_inputs(validation=True)[:count])[:, 0]
             targets = t.y_val[:count].numpy().reshape(-1)
             view = replace(view, fit=(targets, predictions))
         return view
