@@ -167,7 +167,9 @@ def launch_app(argv: list[str]) -> int:
         print(f"nnplay: unexpected {' '.join(argv[1:])!r}; open the app with nnplay "
               "[PRESET_OR_PATH], or run a command (nnplay --help)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    # A browser tab of `nnplay serve` talks to the app through Textual's web driver, not a tty.
+    web_tab = os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
+    if not web_tab and not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("nnplay: the app needs a terminal (stdin or stdout is not one); to train without "
               "one, use nnplay train PRESET (see nnplay train --help)", file=sys.stderr)
         return EXIT_BAD_INPUT
