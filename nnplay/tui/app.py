@@ -22,6 +22,7 @@ from textual.worker import Worker
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, save, with_solution
+from nnplay.labels import describe_changes
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
@@ -381,7 +382,7 @@ class PlaygroundApp(App):
         if not self.experiment.solution:
             self.notify("This exercise meets its goal as shipped: there is no fix to show.")
             return
-        changes = ", ".join(f"{k} = {v}" for k, v in self.experiment.solution.items())
+        changes = describe_changes(self.experiment.solution)
         self.push_screen(Confirm(f"Apply the solution?\n\n{escape(changes)}\n\nThe form changes "
                                  "and the network is reset."), self._apply_solution)
 

@@ -127,7 +127,7 @@ class BuildPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         # Only the frames: the ~150 form widgets are mounted after the first frame, which
         # would otherwise take half a second longer to appear.
-        for title in form_model.SECTIONS:
+        for title in form_model.FORM_SECTIONS:
             section = VerticalGroup(classes="section", id=f"section-{title.lower()}")
             section.border_title = title
             yield section
@@ -136,7 +136,7 @@ class BuildPanel(VerticalScroll):
         self.call_after_refresh(self._fill)
 
     async def _fill(self) -> None:
-        for title, fields in form_model.SECTIONS.items():
+        for title, fields in form_model.FORM_SECTIONS.items():
             section = self.query_one(f"#section-{title.lower()}")
             rows: list[Widget] = [FieldRow(field, form_model.value_of(self.base, field.path))
                     for field in fields]

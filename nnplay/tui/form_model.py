@@ -20,6 +20,7 @@ from nnplay.experiment import (
     parse_value,
     problems,
 )
+from nnplay.labels import label
 from nnplay.registry import OPTIMIZERS
 from nnplay.tasks import TASKS
 from nnplay.tui.session import LIVE_SETTINGS
@@ -50,32 +51,25 @@ class FormField:
         return isinstance(self.rule, Flag)
 
 
-SECTIONS: dict[str, list[FormField]] = {
-    "Data": [
-        FormField("task.name", "task"), FormField("task.samples", "samples"),
-        FormField("task.val_samples", "validation samples"),
-        FormField("task.validation", "validation set"), FormField("task.noise", "noise"),
-        FormField("task.features", "features"), FormField("task.dim", "inputs (0: default)"),
-        FormField("task.classes", "classes (0: default)"), FormField("task.seed", "data seed"),
-    ],
-    "Network": [
-        FormField("model.init", "init"), FormField("model.init_scale", "init scale (a)"),
-    ],
-    "Training": [
-        FormField("training.loss", "loss"), FormField("training.optimizer", "optimizer"),
-        FormField("training.lr", "learning rate"), FormField("training.momentum", "momentum"),
-        FormField("training.nesterov", "nesterov"), FormField("training.beta1", "beta1"),
-        FormField("training.beta2", "beta2"), FormField("training.eps", "eps"),
-        FormField("training.alpha", "alpha"), FormField("training.schedule", "lr schedule"),
-        FormField("training.step_size", "step size (epochs)"),
-        FormField("training.gamma", "decay gamma"), FormField("training.batch_size", "batch size"),
-        FormField("training.epochs", "epochs"), FormField("training.seed", "seed"),
-    ],
-    "Regularization": [
-        FormField("training.l1", "L1"), FormField("training.l2", "L2 (weight decay)"),
-        FormField("training.patience", "stop patience"),
-        FormField("training.min_delta", "stop min delta"),
-    ],
+# The form's words come from nnplay.labels, the same words hints and solutions speak.
+DEFAULT_NOTES = {"task.dim": " (0: default)", "task.classes": " (0: default)"}
+
+
+def form_fields(*paths: str) -> list[FormField]:
+    return [FormField(path, label(path) + DEFAULT_NOTES.get(path, "")) for path in paths]
+
+
+FORM_SECTIONS: dict[str, list[FormField]] = {
+    "Data": form_fields("task.name", "task.samples", "task.val_samples", "task.validation",
+                        "task.noise", "task.features", "task.dim", "task.classes", "task.seed"),
+    "Network": form_fields("model.init", "model.init_scale"),
+    "Training": form_fields("training.loss", "training.optimizer", "training.lr",
+                            "training.momentum", "training.nesterov", "training.beta1",
+                            "training.beta2", "training.eps", "training.alpha",
+                            "training.schedule", "training.step_size", "training.gamma",
+                            "training.batch_size", "training.epochs", "training.seed"),
+    "Regularization": form_fields("training.l1", "training.l2", "training.patience",
+                                  "training.min_delta"),
 }
 OPTIMIZER_FIELDS = ("momentum", "nesterov", "beta1", "beta2", "eps", "alpha")
 

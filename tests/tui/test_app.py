@@ -187,6 +187,8 @@ async def test_hints_and_solution(make_app):
         assert "hint 1" in exercise() and "hint 2" not in exercise()
         await pilot.press("S")
         await pilot.pause()
+        asked = str(app.screen.query_one(".dialog Static").render())
+        assert "set learning rate to 0.05" in asked and "training.lr" not in asked  # form words
         await pilot.press("y")
         await until(pilot, lambda: app.session.experiment.training.lr == 0.05)
         assert field(app, "training.lr").raw() == "0.05"
