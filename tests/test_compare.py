@@ -286,9 +286,12 @@ def test_cli_ctrl_c_stops_the_workers_with_one_line():
     import sys
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "nnplay", "compare", "overfitting"],
+    # 100,000 epochs each: no machine finishes before the signal, whether it lands while the
+    # workers start or while they train (both must stop cleanly).
+    proc = subprocess.Popen([sys.executable, "-m", "nnplay", "compare", "overfitting",
+                             "--epochs", "100000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(8)  # starting the workers or training them (200 epochs each): both stop cleanly
+    time.sleep(6)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
