@@ -52,7 +52,7 @@ class FormField:
 
 
 # The form's words come from nnplay.labels, the same words hints and solutions speak.
-DEFAULT_NOTES = {"task.dim": " (0: default)", "task.classes": " (0: default)"}
+DEFAULT_NOTES = {"task.dim": " (0: auto)", "task.classes": " (0: auto)"}  # fits the label column
 
 
 def form_fields(*paths: str) -> list[FormField]:
