@@ -133,6 +133,11 @@ def test_negative_inputs_are_numbers_not_options(capsys, weights):
     ('[task]\n"\\u001b[31mred\\nline" = 1', "\\x1b[31mred\\nline: unknown field"),
     ("[meta]\nhints = [" + ", ".join(['"h"'] * 60) + "]", "at most 50"),
     ("a = 1\n" * 50_000, "too large"),
+    # shown in the app and the exported script: a terminal escape there would rewrite the screen
+    ('[meta]\ntitle = "\\u001b[2Jgone"', "meta.title: '\\x1b[2Jgone'"),
+    ('[meta]\ndescription = "a\\u0007b"', "meta.description"),
+    ('[meta]\nhints = ["ok", "\\u009b31m"]', "meta.hints"),
+    ('[meta]\ntitle = "\\u202eevil"', "without control characters"),
 ])
 def test_known_hostile_documents(tmp_path, capsys, text, words):
     path = tmp_path / "x.toml"
