@@ -18,7 +18,7 @@ from typing import Any
 import tomli_w
 
 from nnplay.errors import ExperimentError
-from nnplay.files import write_atomic
+from nnplay.files import check_writable, write_atomic
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape
 from nnplay.untrusted import NotToml, parse_toml, read_text, shown
@@ -546,7 +546,9 @@ def loads(text: str, source: str = "experiment") -> Experiment:
 
 
 def save(exp: Experiment, path: str | Path) -> Path:
-    return write_atomic(Path(path), dumps(exp).encode())
+    path = Path(path).expanduser()
+    check_writable(path)
+    return write_atomic(path, dumps(exp).encode())
 
 
 def load_file(path: str | Path) -> Experiment:
