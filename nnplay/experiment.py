@@ -398,7 +398,7 @@ def check_variant(exp: Experiment, overrides: dict[str, Any]) -> None:
 
 
 def _section_from_dict(section: str, cls, table: dict):
-    known = {f.name for f in fields(cls)}
+    known = [f.name for f in fields(cls)]  # a list: the message lists them in a stable order
     for key in table:
         if key not in known:
             raise ExperimentError(f"{section}.{shown(key)}: unknown field; allowed: "

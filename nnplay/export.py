@@ -182,7 +182,8 @@ class Predictor:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.shape.raw_inputs:
             got = x.shape[-1] if x.ndim else 1
-            raise ExperimentError(f"input: {got} values is not allowed; this model takes "
+            values = "1 value" if got == 1 else f"{got} values"
+            raise ExperimentError(f"input: {values} is not allowed; this model takes "
                                   f"{self.shape.raw_inputs} comma-separated numbers")
         return self._run(expand_features(x, self.exp.task.features).astype(np.float32))
 
