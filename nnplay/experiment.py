@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import unicodedata
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import tomli_w
 
 from nnplay.errors import ExperimentError
-from nnplay.files import write_atomic
+from nnplay.files import check_writable, write_atomic
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape
 from nnplay.untrusted import NotToml, parse_toml, read_text, shown
@@ -99,12 +100,23 @@ class Text(Rule):
     max_length: int = 2000
 
     def check(self, value: Any) -> str | None:
-        if not isinstance(value, str) or len(value) > self.max_length:
-            return f"must be text of at most {self.max_length} characters"
+        if not _plain_text(value, self.max_length):
+            return f"must be {self.describe()}"
         return None
 
     def describe(self) -> str:
-        return "text"
+        return f"text of at most {self.max_length} characters, without control characters"
+
+
+def _plain_text(value: Any, max_length: int) -> bool:
+    """Text a terminal shows as written: no escape sequences, bells or other control and format
+    characters (line breaks and tabs are fine), which a shared file could use to rewrite the
+    screen around it."""
+    return isinstance(value, str) and len(value) <= max_length and all(
+        c in "\n\t" or unicodedata.category(c) not in _CONTROL for c in value)
+
+
+_CONTROL = {"Cc", "Cf", "Zl", "Zp"}  # controls, format characters (bidi overrides), line separators
 
 
 @dataclass(frozen=True)
@@ -114,13 +126,13 @@ class TextList(Rule):
 
     def check(self, value: Any) -> str | None:
         if not isinstance(value, list) or len(value) > self.max_items or not all(
-                isinstance(v, str) and len(v) <= self.max_length for v in value):
+                _plain_text(v, self.max_length) for v in value):
             return f"must be {self.describe()}"
         return None
 
     def describe(self) -> str:
         return (f"a list of at most {self.max_items} text lines of at most "
-                f"{self.max_length} characters")
+                f"{self.max_length} characters, without control characters")
 
 
 @dataclass(frozen=True)
@@ -386,7 +398,7 @@ def check_variant(exp: Experiment, overrides: dict[str, Any]) -> None:
 
 
 def _section_from_dict(section: str, cls, table: dict):
-    known = {f.name for f in fields(cls)}
+    known = [f.name for f in fields(cls)]  # a list: the message lists them in a stable order
     for key in table:
         if key not in known:
             raise ExperimentError(f"{section}.{shown(key)}: unknown field; allowed: "
@@ -413,7 +425,7 @@ def _show(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(shown(value, 60))
+        return shown(repr(value), 62)
     if isinstance(value, int) and not -10**20 < value < 10**20:
         return f"a {len(str(abs(value)))}-digit number"
     return shown(value, 60)
@@ -534,7 +546,9 @@ def loads(text: str, source: str = "experiment") -> Experiment:
 
 
 def save(exp: Experiment, path: str | Path) -> Path:
-    return write_atomic(Path(path), dumps(exp).encode())
+    path = Path(path).expanduser()
+    check_writable(path)
+    return write_atomic(path, dumps(exp).encode())
 
 
 def load_file(path: str | Path) -> Experiment:

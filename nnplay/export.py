@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ import numpy as np
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
-from nnplay.files import signals_held, write_atomic
+from nnplay.files import check_writable, signals_held, write_atomic
 from nnplay.memory import check_fits, limit_bytes, model_bytes
 from nnplay.model import build_model, output_head, probabilities, state_shapes
 from nnplay.script_export import data_path, write_script
@@ -83,7 +82,7 @@ def check_export_targets(paths: list[str], read_from: list[Path] | None = None) 
                 raise ExperimentError(f"--export {shown(raw, 300)}: it would overwrite "
                                       f"{shown(target, 300)}, which this run was read from; "
                                       "export under another name")
-            _check_writable(target)
+            check_writable(target)
         out.append(path)
     return out
 
@@ -92,33 +91,11 @@ def _identity(path: Path) -> str:
     return os.path.normcase(os.path.abspath(Path(path).expanduser()))
 
 
-def _check_writable(path: Path) -> None:
-    def refuse(why: str) -> ExperimentError:
-        return ExperimentError(f"{shown(path, 300)}: cannot write it ({why})")
-
-    if len(os.fsencode(path.name)) > 255:
-        raise refuse("the file name is longer than 255 bytes")
-    try:
-        if path.is_dir():
-            raise refuse("it is a folder")
-        folder = path.parent
-        while not folder.exists():  # write_atomic creates missing folders
-            if folder.is_symlink() or folder == folder.parent:
-                raise refuse(f"{shown(folder, 300)} cannot be created")
-            folder = folder.parent
-        if not folder.is_dir():
-            raise refuse(f"{shown(folder, 300)} is a file, not a folder")
-        # the one honest test: create (and remove) a file there
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".nnplay-probe.", suffix=".tmp")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise refuse(e.strerror or e.__class__.__name__) from None
-
-
 def export(model, exp: Experiment, path: str | Path) -> list[Path]:
     """Write `model` (with `exp`) to `path` in the format its suffix names; returns the files."""
     path = check_export_path(path)
+    for target in export_files(path):
+        check_writable(target)  # a clear reason now, rather than a bare OS error mid-write
     if path.suffix == ".py":
         return write_script(exp, path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -205,7 +182,8 @@ class Predictor:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.shape.raw_inputs:
             got = x.shape[-1] if x.ndim else 1
-            raise ExperimentError(f"input: {got} values is not allowed; this model takes "
+            values = "1 value" if got == 1 else f"{got} values"
+            raise ExperimentError(f"input: {values} is not allowed; this model takes "
                                   f"{self.shape.raw_inputs} comma-separated numbers")
         return self._run(expand_features(x, self.exp.task.features).astype(np.float32))
 

@@ -9,6 +9,9 @@ import tempfile
 import threading
 from pathlib import Path
 
+from nnplay.errors import ExperimentError
+from nnplay.untrusted import shown
+
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -44,3 +47,29 @@ def write_atomic(path: Path, data: bytes) -> Path:
             Path(tmp).unlink(missing_ok=True)
             raise
     return path
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, in one line naming the reason, a file that cannot be written: a folder in the
+    way, a parent that is a file, a name too long, a folder nnplay cannot create files in."""
+    def refuse(why: str) -> ExperimentError:
+        return ExperimentError(f"{shown(path, 300)}: cannot write it ({why})")
+
+    if len(os.fsencode(path.name)) > 255:
+        raise refuse("the file name is longer than 255 bytes")
+    try:
+        if path.is_dir():
+            raise refuse("it is a folder")
+        folder = path.parent
+        while not folder.exists():  # write_atomic creates missing folders
+            if folder.is_symlink() or folder == folder.parent:
+                raise refuse(f"{shown(folder, 300)} cannot be created")
+            folder = folder.parent
+        if not folder.is_dir():
+            raise refuse(f"{shown(folder, 300)} is a file, not a folder")
+        # the one honest test: create (and remove) a file there
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".nnplay-probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise refuse(e.strerror or e.__class__.__name__) from None

@@ -40,6 +40,9 @@ from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape
 # ---------------------------------------------------------------------------------------------
 # Strategies: every value drawn inside its field's rule
 
+# what a text field may hold: any printable character, line breaks and tabs (no control codes)
+PLAIN = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"),
+                      whitelist_characters="\n\t")
 
 def value_for(rule):
     if isinstance(rule, Number):
@@ -53,9 +56,9 @@ def value_for(rule):
     if isinstance(rule, Flag):
         return st.booleans()
     if isinstance(rule, Text):
-        return st.text(max_size=min(rule.max_length, 40))
+        return st.text(PLAIN, max_size=min(rule.max_length, 40))
     if isinstance(rule, TextList):
-        return st.lists(st.text(max_size=20), max_size=3)
+        return st.lists(st.text(PLAIN, max_size=20), max_size=3)
     if isinstance(rule, Features):  # kept in FEATURES order, as the rule coerces them
         subsets = st.sets(st.sampled_from(list(FEATURES)), min_size=1)
         return st.sampled_from(FEATURE_MODES) | subsets.map(
@@ -175,9 +178,9 @@ def bad_values(rule):
     if isinstance(rule, Flag):
         return [1, "yes"]
     if isinstance(rule, Text):
-        return ["x" * (rule.max_length + 1), 5]
+        return ["x" * (rule.max_length + 1), 5, "bell\x07", "\x1b[2J"]
     if isinstance(rule, TextList):
-        return ["one line", [1, 2]]
+        return ["one line", [1, 2], ["ok", "\x9b31m"]]
     if isinstance(rule, Features):
         return ["poly3", 3, [], ["x3"], ["x1", "x1"], ["x1", 2]]
     if isinstance(rule, VariantList):

@@ -5,12 +5,13 @@ values. Whatever comes in, the answer is a run, or one escaped line on stderr wi
 from __future__ import annotations
 
 import string
+from dataclasses import fields
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nnplay.experiment import Experiment, to_dict
+from nnplay.experiment import Experiment, TaskSpec, to_dict
 from tests.hostile import assert_json, assert_refused, run
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=False,
@@ -133,6 +134,11 @@ def test_negative_inputs_are_numbers_not_options(capsys, weights):
     ('[task]\n"\\u001b[31mred\\nline" = 1', "\\x1b[31mred\\nline: unknown field"),
     ("[meta]\nhints = [" + ", ".join(['"h"'] * 60) + "]", "at most 50"),
     ("a = 1\n" * 50_000, "too large"),
+    # shown in the app and the exported script: a terminal escape there would rewrite the screen
+    ('[meta]\ntitle = "\\u001b[2Jgone"', "meta.title: '\\x1b[2Jgone'"),
+    ('[meta]\ndescription = "a\\u0007b"', "meta.description"),
+    ('[meta]\nhints = ["ok", "\\u009b31m"]', "meta.hints"),
+    ('[meta]\ntitle = "\\u202eevil"', "without control characters"),
 ])
 def test_known_hostile_documents(tmp_path, capsys, text, words):
     path = tmp_path / "x.toml"
@@ -199,3 +205,17 @@ def test_a_diverging_bce_run_ends_as_diverged(capsys):
 def test_argparse_errors_are_escaped_too(capsys):
     code, _, err = run(capsys, "train", "first-gt-fifth", "\x1b[31mred\nline")
     assert_refused(code, err, "\\x1b[31mred\\nline")
+
+
+def test_an_unknown_field_lists_the_allowed_ones_in_a_stable_order(tmp_path, capsys):
+    path = tmp_path / "x.toml"
+    path.write_text("[task]\nbogus = 1\n")
+    code, _, err = run(capsys, "train", path)
+    assert_refused(code, err, "allowed: " + ", ".join(f.name for f in fields(TaskSpec)))
+
+
+def test_one_value_too_few_is_said_in_good_english(tmp_path, capsys):
+    weights = tmp_path / "w.npz"
+    assert run(capsys, "train", "first-gt-fifth", *FAST, "--export", weights)[0] == 0
+    code, _, err = run(capsys, "predict", weights, "--input", "-4")
+    assert_refused(code, err, "input: 1 value is not allowed")

@@ -160,8 +160,17 @@ def activation_flags(activations: list[ActivationStats]) -> list[Finding]:
     return flags
 
 
+# Learning rates so large that a flat loss means saturated units, not small steps: advising a
+# higher rate there would be wrong (adaptive optimizers scale their steps, so their bar is lower).
+LARGE_LR = {"adam": 0.1, "adamw": 0.1, "rmsprop": 0.1, "adagrad": 1.0, "sgd": 1.0}
+
+
 def plateau_fix(context: RunContext) -> str:
     """Suggest only what the run does not do already (no Adam for a run on Adam)."""
+    lr = context.lrs[-1] if context.lrs else None
+    if lr is not None and lr >= LARGE_LR.get(context.optimizer, 1.0):
+        return (f"lower the learning rate: steps this large (lr {lr:g}) push the units into "
+                "saturation, where the gradient vanishes")
     if context.optimizer in ("adam", "adamw"):
         return "raise the learning rate, or check for vanishing gradients"
     if context.optimizer == "sgd" and not context.momentum:

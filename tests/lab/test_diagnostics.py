@@ -200,6 +200,12 @@ def test_plateau_advice_never_suggests_what_the_run_already_uses(optimizer, mome
     assert "raise the learning rate" in flag.fix
 
 
+@pytest.mark.parametrize("optimizer,lr", [("adam", 50.0), ("sgd", 5.0), ("rmsprop", 0.5)])
+def test_a_plateau_at_a_huge_learning_rate_is_not_told_to_raise_it(optimizer, lr):
+    (flag,) = plateau_flags([23.1] * 8, RunContext(optimizer, lrs=[lr]))
+    assert "raise" not in flag.fix and "lower the learning rate" in flag.fix
+
+
 def test_after_a_learning_rate_jump_the_rate_is_named_first():
     trainer = Trainer(with_overrides(load_preset("circle"), {"training.epochs": 12}))
     trainer.run(6)

@@ -3,10 +3,12 @@
 Actions are drawn from every binding, button and palette command, form edits (valid and not),
 layer changes, presets loaded mid-run, the lab screens, exports and saves (good and bad paths)
 and terminal resizes. A failure names the seed and the actions so far, to replay them.
-`--monkey-steps N` (or NNPLAY_MONKEY_STEPS=N) runs N actions per seed.
+`--monkey-steps N` (or NNPLAY_MONKEY_STEPS=N) runs N actions per seed; NNPLAY_MONKEY_SEEDS=4,5,6
+chooses the seeds (default 1,2,3).
 """
 
 import contextlib
+import os
 import random
 import re
 import string
@@ -27,7 +29,7 @@ from nnplay.tui.session import STATUSES
 
 from .conftest import ready
 
-SEEDS = [1, 2, 3]
+SEEDS = [int(s) for s in os.environ.get("NNPLAY_MONKEY_SEEDS", "1,2,3").split(",")]
 CI_STEPS = 80
 KEYS = [a.key for a in ACTIONS if a.id != "quit"] + ["tab", "enter", "y", "escape", "down"]
 TEXTS = ["0.01", "3", "-1", "1e308", "", "abc", "0", "99999999999", "nan", "0.5", "inf", "-0"]

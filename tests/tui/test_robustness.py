@@ -122,14 +122,21 @@ async def test_a_failed_export_or_save_is_one_message_and_the_model_stays(make_a
         session, trainer = app.session, app.session.trainer
         blocker = tmp_path / "file"
         blocker.write_text("x")
-        for key, path in (("e", tmp_path), ("e", blocker / "w.pt"), ("s", blocker / "s.toml"),
-                          ("e", tmp_path / "w.txt")):
+        # each message gives the true reason (a file in the way is not "File exists")
+        for key, path, reason in (
+                ("e", tmp_path, "unknown export format"),
+                ("e", blocker / "w.pt", f"{blocker} is a file, not a folder"),
+                ("e", blocker / "w.py", f"{blocker} is a file, not a folder"),
+                ("s", blocker / "s.toml", f"{blocker} is a file, not a folder"),
+                ("s", tmp_path, "it is a folder"),
+                ("e", tmp_path / "w.txt", "unknown export format")):
             await pilot.press(key)
             app.screen.query_one(Input).value = str(path)
             await pilot.press("enter")
             await pilot.pause(0.2)
             messages = [n.message for n in app._notifications]
             assert messages[-1].startswith(f"Could not {'export' if key == 'e' else 'save'}")
+            assert reason in messages[-1], messages[-1]
             assert "\n" not in messages[-1] and "Traceback" not in messages[-1]
             app.clear_notifications()
         assert app.session is session and session.trainer is trainer and trainer.steps == 1
