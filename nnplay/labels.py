@@ -63,3 +63,31 @@ def describe_changes(overrides: dict[str, Any]) -> str:
     """Several changes as one phrase: "set momentum to 0.9 and set batch size to 20"."""
     parts = [describe_change(path, value) for path, value in overrides.items()]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _hidden_text(layers) -> str:
+    """Hidden layers in a few characters: "8 relu, 8 relu" (or "none")."""
+    parts = [f"{layer.units} {layer.activation}" if hasattr(layer, "units") else str(layer)
+             for layer in layers]
+    return ", ".join(parts) or "none"
+
+
+def describe_difference(old, new, most: int = 2) -> str:
+    """What changed from experiment `old` to `new`, in the form's words:
+    "learning rate 0.1 → 0.01" ("same settings" when nothing did); at most `most` changes
+    named, then "+N more"."""
+    changes = []
+    for path in LABELS:
+        section, _, name = path.partition(".")
+        if section not in ("task", "model", "training"):
+            continue
+        before, after = getattr(getattr(old, section), name), getattr(getattr(new, section), name)
+        if before == after:
+            continue
+        if path == "model.hidden":
+            before, after = _hidden_text(before), _hidden_text(after)
+        changes.append(f"{label(path)} {show_value(before)} → {show_value(after)}")
+    if not changes:
+        return "same settings"
+    extra = f" +{len(changes) - most} more" if len(changes) > most else ""
+    return "; ".join(changes[:most]) + extra

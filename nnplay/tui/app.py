@@ -7,6 +7,7 @@ in a worker after the first frame, so the app appears at once.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -70,8 +71,12 @@ class ButtonBar(HorizontalGroup):
         labels = [len(str(button.label)) + 3 for button in self.query(Button)]
         wrapped = self.size.width < sum(labels) - 1
         self.set_class(wrapped, "wrapped")
-        if wrapped:  # as many columns as the longest label allows
-            self.styles.grid_size_columns = max(1, self.size.width // max(labels))
+        if wrapped:  # as many columns as the longest label allows, and the rows they need
+            columns = max(1, self.size.width // max(labels))
+            self.styles.grid_size_columns = columns
+            self.styles.height = -(-len(labels) // columns)
+        else:
+            self.styles.height = 1
 
 
 class PlaygroundApp(App):
@@ -164,6 +169,7 @@ class PlaygroundApp(App):
             return
         self.session = message.session
         self.session.map_size = self.map_size
+        self.query_one(TrainView).label_ghosts(self.session.experiment)
         self._draw(self.session.view())
         self._update_start_button()
         queued, self.queued = self.queued, []
@@ -346,7 +352,18 @@ class PlaygroundApp(App):
         if not self.form_valid:
             self.notify("Fix the fields marked in red first.", severity="error")
             return
+        self._keep_ghost()
         self._rebuild(self.edited, "building the network…")
+
+    def _keep_ghost(self) -> None:
+        """The run a reset replaces stays on the charts, faded (when it trained an epoch)."""
+        if self.session is not None and self.session.trainer.history.epoch:
+            self.query_one(TrainView).keep_ghost(self.session.experiment,
+                                                 self.session.trainer.history.copy())
+
+    def action_clear_ghosts(self) -> None:
+        if not self.query_one(TrainView).clear_ghosts():
+            self.notify("No earlier runs on the charts: a reset (r) keeps the last ones.")
 
     def action_pick_preset(self) -> None:
         from nnplay.presets import all_presets
@@ -360,9 +377,14 @@ class PlaygroundApp(App):
 
         await self.load(load_preset(name), name)
 
-    async def load(self, experiment: Experiment, source: str) -> None:
-        """Stop the current run, show a new experiment in the form and build its session."""
+    async def load(self, experiment: Experiment, source: str, keep_ghost: bool = False) -> None:
+        """Stop the current run, show a new experiment in the form and build its session;
+        the charts keep the current run faded only when `keep_ghost` (a solution)."""
         await self._pause()
+        if keep_ghost:
+            self._keep_ghost()
+        else:
+            self.query_one(TrainView).clear_ghosts()
         self.experiment, self.edited, self.form_valid = experiment, experiment, True
         self.source = self.sub_title = source
         self.hints_shown = 0
@@ -388,7 +410,8 @@ class PlaygroundApp(App):
 
     async def _apply_solution(self, yes: bool | None) -> None:
         if yes:
-            await self.load(with_solution(self.experiment), f"{self.source} (solution)")
+            await self.load(with_solution(self.experiment), f"{self.source} (solution)",
+                            keep_ghost=True)
 
     def _default_name(self, suffix: str) -> str:
         return Path(self.source.split(" ")[0]).stem + suffix
@@ -466,6 +489,22 @@ class PlaygroundApp(App):
     def action_next_unit(self) -> None:
         self.query_one(NeuronView).select(1)
 
+    def action_compare(self) -> None:
+        from nnplay.tui.compare_view import CompareDialog
+
+        if not self.form_valid:
+            self.notify("Fix the fields marked in red first: a comparison varies the form's "
+                        "setup.", severity="error")
+            return
+        self.run_worker(_warm_pool, thread=True, group="warm")  # while the learner chooses
+        self.push_screen(CompareDialog(self.edited, self.source), self._compare)
+
+    def _compare(self, variants: list | None) -> None:
+        from nnplay.tui.compare_view import CompareScreen
+
+        if variants:
+            self.push_screen(CompareScreen(variants, self.source))
+
     def action_toggle_description(self) -> None:
         self.description_shown = not self.description_shown
         self._show_exercise(self.query_one(TrainView).last_view)  # keeps the goal's state
@@ -506,11 +545,24 @@ class PlaygroundApp(App):
 
     async def action_quit(self) -> None:
         await self._pause()
+        from nnplay.tui.compare_view import CompareScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, CompareScreen):
+                screen.stop()
         self.exit()
 
     @on(Button.Pressed, "#controls Button")
     async def _button(self, event: Button.Pressed) -> None:
         await self.run_action(str(event.button.id))
+
+
+def _warm_pool() -> None:
+    """Start the comparison's process server early; a failure shows when the run starts."""
+    from nnplay.compare import start_early
+
+    with contextlib.suppress(Exception):
+        start_early()
 
 
 def file_error(verb: str, path: str, error: Exception) -> str:

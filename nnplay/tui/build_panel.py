@@ -20,6 +20,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from nnplay.experiment import Experiment, field_rule
 from nnplay.model import describe, parameter_count
+from nnplay.tasks import FEATURE_MODES, TASKS
 from nnplay.tui import form_model
 from nnplay.tui.form_model import FormField
 
@@ -77,6 +78,50 @@ class FieldRow(VerticalGroup):
         error.update(message or "")
         error.display = bool(message)
         self.set_class(bool(message), "invalid")
+
+
+FEATURE_LABELS = {"x1": "x1", "x2": "x2", "x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2",
+                  "sin(x1)": "sin(x1)", "sin(x2)": "sin(x2)"}
+SHORTHANDS = {"raw": ["x1", "x2"], "poly2": ["x1", "x2", "x1^2", "x2^2", "x1*x2"]}  # on 2-D tasks
+
+
+class FeaturesRow(FieldRow):
+    """task.features: a toggle per input feature on 2-D tasks (as TF Playground's), the
+    shorthand raw or poly2 on the others. Toggles that spell a shorthand give the shorthand."""
+
+    def compose(self) -> ComposeResult:
+        with HorizontalGroup():
+            yield Label(self.field.label, classes="field-label")
+            yield Select([(mode, mode) for mode in FEATURE_MODES], allow_blank=False,
+                         value=self.value if isinstance(self.value, str) else "raw",
+                         compact=True, classes="field-input", tooltip=self.field.help)
+        with HorizontalGroup(classes="feature-toggles"):
+            chosen = self._names(self.value)
+            for name, text in FEATURE_LABELS.items():
+                yield OnOff(text, value=name in chosen, compact=True, name=name,
+                            classes="feature")
+        yield Static("", classes="error")
+
+    @staticmethod
+    def _names(value) -> list[str]:
+        return list(value) if isinstance(value, list) else SHORTHANDS.get(value, [])
+
+    def show_for(self, two_d: bool) -> None:
+        self.query_one(".field-input", Select).display = not two_d
+        self.query_one(".feature-toggles").display = two_d
+
+    def raw(self):
+        if self.query_one(".field-input", Select).display:
+            return self.query_one(".field-input", Select).value
+        names = [str(box.name) for box in self.query(".feature").results(Checkbox) if box.value]
+        shorthand = [mode for mode, spelled in SHORTHANDS.items() if spelled == names]
+        return shorthand[0] if shorthand else names
+
+    def set_raw(self, value) -> None:
+        self.query_one(".field-input", Select).value = value if isinstance(value, str) else "raw"
+        chosen = self._names(value)
+        for box in self.query(".feature").results(Checkbox):
+            box.value = box.name in chosen
 
 
 class LayerRow(HorizontalGroup):
@@ -138,10 +183,16 @@ class BuildPanel(VerticalScroll):
     async def _fill(self) -> None:
         for title, fields in form_model.FORM_SECTIONS.items():
             section = self.query_one(f"#section-{title.lower()}")
-            rows: list[Widget] = [FieldRow(field, form_model.value_of(self.base, field.path))
-                    for field in fields]
+            rows: list[Widget] = [
+                (FeaturesRow if field.path == "task.features" else FieldRow)(
+                    field, form_model.value_of(self.base, field.path)) for field in fields]
             if title == "Network":
-                rows += [Label("layer units activation   drop  BN", classes="hint"),
+                every = Select(choice_options("layer.activation"), prompt="activation…",
+                               compact=True, id="all-activation",
+                               tooltip="set the activation of every hidden layer at once")
+                rows += [HorizontalGroup(Label("every layer's", classes="field-label"),
+                                         every, id="all-activation-row"),
+                         Label("layer units activation   drop  BN", classes="hint"),
                          VerticalGroup(id="layers"), Button("+ add layer", id="add-layer",
                                                             compact=True),
                          Static("", id="architecture"),
@@ -183,6 +234,9 @@ class BuildPanel(VerticalScroll):
     def revalidate(self) -> None:
         if self._layers_changing.locked():
             return  # the change revalidates when it is done
+        features = self.query_one(FeaturesRow)
+        task = self.query_one(f"#{field_id('task.name')}", FieldRow).raw()
+        features.show_for(task in TASKS and TASKS[task].is_2d)  # before it is read
         values = {row.field.path: row.raw() for row in self.query(FieldRow)}
         layers = [row.raw() for row in self.layer_rows()]
         experiment, errors = form_model.build(self.base, values, layers)
@@ -228,6 +282,17 @@ class BuildPanel(VerticalScroll):
     def _changed(self) -> None:
         if self.filled:
             self.revalidate()
+
+    @on(Select.Changed, "#all-activation")
+    async def set_every_activation(self, event: Select.Changed) -> None:
+        """Every hidden layer gets the chosen activation; the control goes back to its prompt."""
+        if event.value is Select.NULL:
+            return
+        chosen = event.value
+        await self._change_layers(
+            lambda rows: [dict(row.raw(), activation=chosen) for row in rows] if rows else None)
+        with event.select.prevent(Select.Changed):
+            event.select.value = Select.NULL
 
     @on(Button.Pressed, "#add-layer")
     async def add_layer(self) -> None:

@@ -25,7 +25,7 @@ from nnplay.lab.boundary import (
 )
 from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights, unit_maps
 from nnplay.model import describe, linear_layers
-from nnplay.tasks import expand_features
+from nnplay.tasks import Baseline, expand_features, majority_baseline
 
 MAP_POINTS = 150
 FIT_POINTS = 200
@@ -60,6 +60,7 @@ class View:
     fit: tuple[np.ndarray, np.ndarray] | None = None  # regression: (targets, predictions)
     flags: list = field(default_factory=list)  # diagnostics: vanishing gradients, dead ReLUs…
     status: str = "ready"  # one of STATUSES: the trainer's, "paused" when the worker is not on
+    baseline: Baseline | None = None  # classification: always answering the majority class
 
 
 def _set_epochs(trainer, epochs: int) -> None:
@@ -88,6 +89,8 @@ class Session:
         self.commands: queue.SimpleQueue = queue.SimpleQueue()
         self.running = False
         self.map_size = (40, 20)  # (cols, rows) of the decision map, set from the screen
+        classification = self.trainer.shape.kind != "regression"
+        self.baseline = majority_baseline(self.trainer.y_val.numpy()) if classification else None
 
     @property
     def experiment(self) -> Experiment:
@@ -136,7 +139,8 @@ class Session:
         snapshot = t.snapshot(most_points=120)
         names = input_names(t.shape.raw_inputs, t.shape.inputs, t.exp.task.features)
         view = View(snapshot, self._layer_stats(snapshot.grad_norms), t.goal(), flags=flags,
-                    weights=layer_weights(t.model), input_names=names, status=self.status)
+                    weights=layer_weights(t.model), input_names=names, status=self.status,
+                    baseline=self.baseline)
         if t.shape.is_2d or (t.shape.raw_inputs == 1 and t.shape.kind == "regression"):
             view = self._with_map(view)
         if t.shape.kind == "regression":

@@ -5,6 +5,8 @@ It only draws `View`s that the training worker sends; it never touches torch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from rich.markup import escape
 from rich.text import Text
@@ -13,8 +15,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from nnplay.history import thin
+from nnplay.experiment import Experiment
+from nnplay.history import History, thin
+from nnplay.labels import describe_difference
 from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
+from nnplay.tui.curves import (
+    BASELINE, BATCH, GHOSTS, TRAIN, VALIDATION, Chart, Series, plot, y_range)
 from nnplay.tui.live_text import LiveText
 from nnplay.tui.map_view import DecisionMap
 from nnplay.tui.pictures import draw_pictures, picture_panes
@@ -22,72 +28,126 @@ from nnplay.tui.session import View
 
 CHART_POINTS = 200
 LOWER_FROM = 24  # rows the train view needs before it shows the network and the map
+MOST_GHOSTS = 3  # earlier runs kept on the charts
 FIT_ROOM = 5  # predictions further than this many target ranges away are drawn at the edge
 
 
-class LossChart(PlotextPlot):
-    """Step losses (averaged), train and validation loss; logarithmic when they span decades."""
+@dataclass
+class Ghost:
+    """An earlier run's curves, kept faded after a reset; `label` says how it differs from now."""
 
-    def draw(self, view: View) -> None:
+    experiment: Experiment
+    history: History
+    label: str = ""
+
+
+def x_extent(view: View, ghosts=()) -> float:
+    """The last epoch any curve reaches: both charts share this x range."""
+    s, h = view.snapshot, view.snapshot.history
+    ends = [s.step / max(s.steps_per_epoch, 1), 1.0, *(h.epoch[-1:])]
+    ends += [g.history.epoch[-1] for g in ghosts if g.history.epoch]
+    return float(max(ends))
+
+
+def _ghost_series(ghosts, name: str) -> list[Series]:
+    series = []
+    for ghost, colour in zip(ghosts, GHOSTS, strict=False):
+        h = ghost.history
+        series.append(Series.of(thin(h.epoch, CHART_POINTS), thin(getattr(h, name), CHART_POINTS),
+                                f"earlier: {ghost.label}", colour, "┈"))
+    return series
+
+
+class LossChart(PlotextPlot):
+    """Step losses (averaged), train and validation loss, earlier runs faded; logarithmic when
+    they span decades."""
+
+    def draw(self, view: View, ghosts: list[Ghost] = (), x_high: float | None = None
+             ) -> list[Series]:
         h, s, plt = view.snapshot.history, view.snapshot, self.plt
-        series = []  # (x, y, label, colour), finite points only
+        x_high = x_high or x_extent(view, ghosts)
+        series = _ghost_series(ghosts, "val_loss")
         if h.step_loss:  # averaged step losses spread evenly over the steps done
             x = np.linspace(1, max(s.step, 1), len(h.step_loss)) / max(s.steps_per_epoch, 1)
-            series.append((*finite_points(x, h.step_loss), "batch (avg)", "gray"))
+            series.append(Series.of(x, h.step_loss, "batch (avg)", BATCH))
         if h.epoch:
             epochs = thin(h.epoch, CHART_POINTS)
-            series.append((*finite_points(epochs, thin(h.train_loss, CHART_POINTS)), "train",
-                           "orange"))
-            series.append((*finite_points(epochs, thin(h.val_loss, CHART_POINTS)), "validation",
-                           "blue"))
-        points = [(xs, ys) for xs, ys, _, _ in series]
+            series.append(Series.of(epochs, thin(h.train_loss, CHART_POINTS), "train", TRAIN))
+            series.append(Series.of(epochs, thin(h.val_loss, CHART_POINTS), "validation",
+                                    VALIDATION))
+        points = [(x.xs, x.ys) for x in series]
         log = wants_log(points)
-        if log:
-            points = to_log(points)
         plt.clear_figure()  # also forgets the last draw's ticks; the theme is set per render
         plt.title("loss (log scale)" if log else "loss")
-        for (xs, ys), (_, _, label, colour) in zip(points, series, strict=True):
-            if xs:
-                plt.plot(xs, ys, label=label, color=colour, marker="braille")
         if log:
-            plt.yticks(*log_ticks(points))
+            for one, (xs, ys) in zip(series, to_log(points), strict=True):
+                one.xs, one.ys = xs, ys
+            plt.yticks(*log_ticks([(x.xs, x.ys) for x in series]))
+        else:
+            y = y_range([v for x in series for v in x.ys], floor=0.0)
+            if y is not None:
+                plt.ylim(*y)
+        plot(plt, series)
+        plt.xlim(0, x_high)
         plt.xlabel("epoch")
         self.refresh()
+        return series
 
 
 class SecondChart(PlotextPlot):
-    """Accuracy for classification; predictions against targets for regression."""
+    """Accuracy with the majority-class baseline for classification (earlier runs faded);
+    predictions against targets for regression."""
 
-    def draw(self, view: View) -> None:
+    def draw(self, view: View, ghosts: list[Ghost] = (), x_high: float | None = None
+             ) -> list[Series]:
         h, plt = view.snapshot.history, self.plt
+        x_high = x_high or x_extent(view, ghosts)
         plt.clear_figure()
         if view.fit is not None:
-            targets, predictions = finite_points(*view.fit)
-            title = "validation: prediction vs target"
-            if targets:
-                low, high = min(targets), max(targets)
-                room = FIT_ROOM * max(high - low, 1e-6)
-                clipped = [min(max(p, low - room), high + room) for p in predictions]
-                if clipped != predictions:  # a diverged model: keep the chart readable
-                    title += " (clipped)"
-                    predictions = clipped
-            plt.title(title)
-            if targets:
-                plt.scatter(targets, predictions, color="blue", marker="dot")
-                plt.plot([low, high], [low, high], color="gray")
-            plt.xlabel("target")
-        else:
-            plt.title("accuracy")
-            if h.epoch:
-                epochs = thin(h.epoch, CHART_POINTS)
-                for values, label, colour in ((h.train_accuracy, "train", "orange"),
-                                              (h.val_accuracy, "validation", "blue")):
-                    xs, ys = finite_points(epochs, thin(values, CHART_POINTS))
-                    if xs:
-                        plt.plot(xs, ys, label=label, color=colour, marker="braille")
-            plt.ylim(0, 1)
-            plt.xlabel("epoch")
+            return self._fit(view)
+        series = _ghost_series(ghosts, "val_accuracy")
+        title = "accuracy"
+        if view.baseline is not None:
+            level = view.baseline.accuracy
+            series.append(Series([0.0, x_high], [level, level],
+                                 f"majority class {level:.1%}", BASELINE, "┄"))
+            if any(f.code == "majority" for f in view.flags):
+                title = f"accuracy: flat at the majority class ({level:.1%})"
+        if h.epoch:
+            epochs = thin(h.epoch, CHART_POINTS)
+            series.append(Series.of(epochs, thin(h.train_accuracy, CHART_POINTS), "train",
+                                    TRAIN))
+            series.append(Series.of(epochs, thin(h.val_accuracy, CHART_POINTS), "validation",
+                                    VALIDATION))
+        plt.title(title)
+        plot(plt, series)
+        plt.ylim(0, 1)
+        plt.xlim(0, x_high)
+        plt.xlabel("epoch")
         self.refresh()
+        return series
+
+    def _fit(self, view: View) -> list[Series]:
+        plt = self.plt
+        targets, predictions = finite_points(*view.fit)
+        title = "validation: prediction vs target"
+        if targets:
+            low, high = min(targets), max(targets)
+            room = FIT_ROOM * max(high - low, 1e-6)
+            clipped = [min(max(p, low - room), high + room) for p in predictions]
+            if clipped != predictions:  # a diverged model: keep the chart readable
+                title += " (clipped)"
+                predictions = clipped
+        plt.title(title)
+        series = []
+        if targets:
+            plt.scatter(targets, predictions, color=VALIDATION, marker="dot")
+            series = [Series(targets, predictions, "prediction", VALIDATION, "•"),
+                      Series([low, high], [low, high], "perfect", BATCH)]
+            plot(plt, series[1:])
+        plt.xlabel("target")
+        self.refresh()
+        return series
 
 
 class NetworkView(LiveText):
@@ -110,14 +170,33 @@ class TrainView(Vertical):
         with TabbedContent(id="pictures"):
             with TabPane("1 Charts", id="charts-tab"):
                 with Horizontal(id="charts"):
-                    yield LossChart(id="loss-chart")
-                    yield SecondChart(id="second-chart")
+                    yield Chart(LossChart(id="loss-chart"), id="loss-box")
+                    yield Chart(SecondChart(id="second-chart"), id="second-box")
                 with Horizontal(id="lower"):
                     yield NetworkView(id="network")
                     yield DecisionMap(id="map")
             yield from picture_panes()
 
     last_view: View | None = None
+    ghosts: list[Ghost]  # earlier runs, newest first
+
+    def on_mount(self) -> None:
+        self.ghosts = []
+
+    def keep_ghost(self, experiment: Experiment, history: History) -> None:
+        """Keep a finished or abandoned run's curves (the newest MOST_GHOSTS)."""
+        self.ghosts = [Ghost(experiment, history), *self.ghosts][:MOST_GHOSTS]
+
+    def label_ghosts(self, now: Experiment) -> None:
+        """Name each earlier run by what differs from the run now."""
+        for ghost in self.ghosts:
+            ghost.label = describe_difference(ghost.experiment, now)
+
+    def clear_ghosts(self) -> bool:
+        had, self.ghosts = bool(self.ghosts), []
+        if had and self.last_view is not None:
+            self.draw(self.last_view)
+        return had
 
     def on_resize(self) -> None:
         # In a short terminal the charts and the status are what the learner watches.
@@ -134,8 +213,10 @@ class TrainView(Vertical):
             f"[b]{view.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
             f"lr {s.lr:.3g}\n" + _metrics(s.history)))
         self._diagnose(view)
-        self.query_one(LossChart).draw(view)
-        self.query_one(SecondChart).draw(view)
+        x_high = x_extent(view, self.ghosts)
+        for box, chart in (("#loss-box", LossChart), ("#second-box", SecondChart)):
+            self.query_one(box, Chart).show_legend(self.query_one(chart).draw(view, self.ghosts,
+                                                                              x_high))
         self.query_one(NetworkView).draw(view)
         draw_pictures(self, view)
 

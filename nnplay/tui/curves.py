@@ -1,0 +1,95 @@
+"""Curves on a plotext chart with their legend beside the chart, never over the data.
+
+The train view's charts and the comparison's charts both draw `Series` through `plot`: plotext
+gets only finite points and no labels (its own legend sits inside the plot, on the data); the
+legend is a line of text above the chart in the same colours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from nnplay.tui.chart_scale import finite_points
+
+Colour = tuple[int, int, int]
+TRAIN, VALIDATION, BATCH = (245, 147, 34), (8, 119, 189), (128, 128, 128)
+BASELINE = (200, 70, 90)
+GHOSTS: list[Colour] = [(150, 120, 80), (90, 120, 150), (130, 100, 140)]  # faded, newest first
+# One colour each for the variants of a comparison.
+VARIANTS: list[Colour] = [(245, 147, 34), (8, 119, 189), (80, 170, 90), (200, 70, 90),
+                          (150, 110, 200), (230, 200, 60), (90, 200, 200), (200, 120, 170),
+                          (140, 140, 140), (110, 80, 40)]
+MIN_SPAN = 0.1  # a linear y range covers at least this share of its level: noise stays small
+
+
+@dataclass
+class Series:
+    xs: list[float]
+    ys: list[float]
+    label: str
+    colour: Colour
+    mark: str = "━"  # the legend's sample of the line
+
+    @classmethod
+    def of(cls, xs, ys, label: str, colour: Colour, mark: str = "━") -> Series:
+        return cls(*finite_points(xs, ys), label, colour, mark)
+
+
+def rgb(colour: Colour) -> str:
+    """A bold Rich style of the colour."""
+    return "bold rgb({},{},{})".format(*colour)
+
+
+def plot(plt, series: list[Series]) -> None:
+    for s in series:
+        if s.xs:
+            plt.plot(s.xs, s.ys, color=s.colour, marker="braille")
+
+
+def legend(series: list[Series]) -> Text:
+    text = Text(no_wrap=False, overflow="fold")
+    for i, s in enumerate(series):
+        if i:
+            text.append("  ")
+        text.append(s.mark + " ", style=rgb(s.colour))
+        text.append(s.label)
+    return text
+
+
+def y_range(values: list[float], floor: float | None = None) -> tuple[float, float] | None:
+    """A y range for `values` at least MIN_SPAN of their level wide (a plateau's noise is not
+    blown up into a zig-zag), kept above `floor`; None when there is nothing to range."""
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    span = max(high - low, MIN_SPAN * max(abs(low), abs(high)), 1e-9)
+    middle = (low + high) / 2
+    low, high = middle - span / 2 * 1.05, middle + span / 2 * 1.05
+    if floor is not None and low < floor <= min(values):
+        low, high = floor, floor + (high - low)
+    return low, high
+
+
+class Chart(Vertical):
+    """A legend line above a plotext chart."""
+
+    def __init__(self, plot: PlotextPlot, **kwargs) -> None:
+        super().__init__(classes="chart", **kwargs)
+        self.chart = plot
+        self._legend: Text | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="legend")
+        yield self.chart
+
+    def show_legend(self, series: list[Series]) -> None:
+        text = legend([s for s in series if s.label])
+        if self._legend is None or text.plain != self._legend.plain:  # relayout only on change
+            self._legend = text
+            self.query_one(".legend", Static).update(text)
