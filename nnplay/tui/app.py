@@ -31,6 +31,7 @@ from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.session import LIVE_SETTINGS, Session, View
 from nnplay.tui.train_view import TrainView
+from nnplay.untrusted import shown
 
 # The worker sends a View at most 15 times a second, and less often when drawing one costs
 # more: drawing holds the GIL, so it is kept to about 8% of the time to leave the rest to
@@ -120,7 +121,7 @@ class PlaygroundApp(App):
             self.notify("Narrow terminal: the build panel is hidden; press b to show it.")
         self.description_shown = self.size.height >= SHORT
         self._narrow, self._short = self.size.width < NARROW, self.size.height < SHORT
-        self.sub_title = self.source
+        self.sub_title = shown(self.source, 200)  # a file's name may hold terminal escapes
         self.query_one(TrainView).banner("")
         self._show_exercise()
         self.query_one("#toggle_training", Button).variant = "success"
@@ -226,7 +227,7 @@ class PlaygroundApp(App):
 
     def _show_exercise(self, view: View | None = None) -> None:
         meta, goal = self.experiment.meta, self.experiment.goal
-        lines = [f"[b]{escape(meta.title or self.source)}[/b]"]
+        lines = [f"[b]{escape(meta.title or shown(self.source, 200))}[/b]"]
         description = " ".join(meta.description.split())
         if description and self.description_shown:
             lines.append(f"{escape(description)} [dim](d folds this)[/dim]")
@@ -386,7 +387,7 @@ class PlaygroundApp(App):
         else:
             self.query_one(TrainView).clear_ghosts()
         self.experiment, self.edited, self.form_valid = experiment, experiment, True
-        self.source = self.sub_title = source
+        self.source, self.sub_title = source, shown(source, 200)
         self.hints_shown = 0
         self._show_exercise()
         self._rebuild(experiment, "building the network…")

@@ -213,3 +213,20 @@ async def test_the_training_thread_ends_with_the_app_however_it_ends(make_app):
         session = app.session
     # The app left without `q` (ctrl+q, a crash): the worker must not keep the process alive.
     assert not session.running
+
+
+async def test_a_file_name_with_terminal_escapes_is_shown_escaped():
+    # a shared archive's file name can hold escapes that clear the screen or retitle the terminal
+    source = "x\x1b[2J\x1b]0;PWN\x07y.toml"
+    app = PlaygroundApp(small("circle", **{"meta.title": ""}), source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        shown = [app.sub_title, str(app.query_one("#exercise").render()), app.title]
+        for text in shown:
+            assert "\x1b" not in text and "\x07" not in text, repr(text)
+        assert "x\\x1b[2J" in app.sub_title
+        await pilot.press("p")
+        await pilot.pause()
+        app.screen.dismiss("spiral")
+        await until(pilot, lambda: app.source == "spiral" and app.session is not None)
+        assert app.sub_title == "spiral"
