@@ -359,7 +359,7 @@ class PlaygroundApp(App):
     def _keep_ghost(self) -> None:
         """The run a reset replaces stays on the charts, faded (when it trained an epoch)."""
         if self.session is not None and self.session.trainer.history.epoch:
-            self.query_one(TrainView).keep_ghost(self.session.experiment,
+            self.query_one(TrainView).keep_ghost(self.session.started_with,
                                                  self.session.trainer.history.copy())
 
     def action_clear_ghosts(self) -> None:

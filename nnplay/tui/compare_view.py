@@ -175,6 +175,10 @@ COLUMNS = ("", "variant", "status", "epochs", "train loss", "val loss", "train a
            "goal", "seconds")
 
 
+def seconds_text(seconds: float) -> str:
+    return f"{seconds:.1f}"
+
+
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
@@ -189,7 +193,7 @@ def table_row(index: int, variant: Variant, result: VariantResult | None) -> lis
     goal = "-" if result.goal is None else ("✔ met" if result.goal.met else "✖ not met")
     return [mark, result.label, status, str(result.epochs), _number(result.train_loss),
             _number(result.val_loss), _number(result.train_accuracy),
-            _number(result.val_accuracy), goal, f"{result.seconds:.1f}"]
+            _number(result.val_accuracy), goal, seconds_text(result.seconds)]
 
 
 class CompareScreen(Screen[None]):
@@ -270,7 +274,7 @@ class CompareScreen(Screen[None]):
     def _show_status(self) -> None:
         done = sum(r is not None for r in self.results)
         if self.seconds is not None:
-            text = (f"all {done} variants done in {self.seconds:.1f} s "
+            text = (f"all {done} variants done in {seconds_text(self.seconds)} s "
                     f"({self.comparison.workers if self.comparison else 1} processes)")
         else:
             text = (f"training… {done} of {len(self.results)} done, "

@@ -86,6 +86,7 @@ class Session:
         from nnplay.training import Trainer  # imports torch: not before the app's first frame
 
         self.trainer = Trainer(experiment)
+        self.started_with = experiment.copy()  # live settings change the trainer's copy
         self.commands: queue.SimpleQueue = queue.SimpleQueue()
         self.running = False
         self.map_size = (40, 20)  # (cols, rows) of the decision map, set from the screen

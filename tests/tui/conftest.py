@@ -33,6 +33,15 @@ def idle(app) -> bool:
     return app.session is not None and not app.session.running
 
 
+@pytest.fixture(scope="session", autouse=True)
+def process_tracker():
+    """Comparisons start worker processes: their tracker cannot start inside a running app
+    (as `nnplay` itself does before the app runs)."""
+    import multiprocessing.resource_tracker
+
+    multiprocessing.resource_tracker.ensure_running()
+
+
 @pytest.fixture
 def make_app():
     def make(name="first-gt-fifth", **overrides):

@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Select
 from nnplay.presets import preset_names
 from nnplay.tui.actions import ACTIONS, palette_entries
 from nnplay.tui.build_panel import BuildPanel, FieldRow, LayerRow
+from nnplay.tui.compare_view import CompareDialog, CompareScreen
 from nnplay.tui.dialogs import Confirm, PathPrompt, PresetPicker
 from nnplay.tui.form_model import needs_reset
 from nnplay.tui.lab_screens import BackpropScreen, LabScreen, OptPathsScreen
@@ -50,8 +51,11 @@ class Monkey:
         screen = self.app.screen
         if isinstance(screen, LabScreen):
             choices = [self.lab_key, self.lab_edit, self.leave]
-        elif isinstance(screen, (PresetPicker, Confirm, PathPrompt, CommandPalette)):
+        elif isinstance(screen, (PresetPicker, Confirm, PathPrompt, CommandPalette,
+                                 CompareDialog)):
             choices = [self.dialog, self.leave]
+        elif isinstance(screen, CompareScreen):  # a comparison runs: leaving stops it
+            choices = [self.leave, self.wait, self.resize]
         else:
             choices = [self.key, self.key, self.button, self.palette, self.edit, self.edit,
                        self.layers, self.preset, self.lab, self.file, self.resize, self.wait]

@@ -1,0 +1,203 @@
+"""Runs side by side, as a learner sees them: ghost curves after a reset, the comparison screen,
+the accuracy's majority-class baseline, the feature toggles and the every-layer activation."""
+
+import re
+
+from textual.widgets import Checkbox, DataTable, Input, Select
+
+from nnplay.tui.build_panel import FeaturesRow, LayerRow, field_id
+from nnplay.tui.compare_view import CompareDialog, CompareScreen
+from nnplay.tui.train_view import TrainView
+
+from .conftest import SIZE, idle, ready, until
+
+
+def legend(app, box: str) -> str:
+    return str(app.query_one(f"{box} .legend").render())
+
+
+async def train_to_end(pilot) -> None:
+    await pilot.press("space")
+    await until(pilot, lambda: idle(pilot.app) and not pilot.app.session.can_step, 60)
+    await pilot.pause(0.2)
+
+
+def parameters(app) -> int:
+    text = str(app.query_one("#architecture").render())
+    return int(re.search(r"([\d,]+) parameters", text).group(1).replace(",", ""))
+
+
+async def test_a_reset_keeps_the_last_run_faded_and_named_by_what_changed(make_app):
+    app = make_app("circle", **{"training.epochs": 3, "task.samples": 200})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert "earlier" not in legend(app, "#loss-box")
+        await train_to_end(pilot)
+        app.query_one(f"#{field_id('training.lr')} Input", Input).value = "0.01"
+        await pilot.pause()
+        await pilot.press("r")
+        await ready(pilot)
+        assert [g.label for g in app.query_one(TrainView).ghosts] == ["learning rate 0.03 → 0.01"]
+        for box in ("#loss-box", "#second-box"):
+            assert "earlier: learning rate 0.03 → 0.01" in legend(app, box)
+        for _ in range(3):  # only the newest three stay
+            await train_to_end(pilot)
+            await pilot.press("r")
+            await ready(pilot)
+        assert len(app.query_one(TrainView).ghosts) == 3
+        await pilot.press("x")
+        await pilot.pause()
+        assert app.query_one(TrainView).ghosts == []
+        assert "earlier" not in legend(app, "#loss-box")
+
+
+async def test_a_new_preset_starts_without_ghosts(make_app):
+    app = make_app("circle", **{"training.epochs": 2, "task.samples": 200})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await train_to_end(pilot)
+        await pilot.press("r")
+        await ready(pilot)
+        assert len(app.query_one(TrainView).ghosts) == 1
+        from nnplay.presets import load_preset
+
+        await app.load(load_preset("xor"), "xor")
+        await ready(pilot)
+        assert app.query_one(TrainView).ghosts == []
+
+
+async def test_accuracy_shows_the_majority_class_baseline(make_app):
+    app = make_app("circle", **{"training.epochs": 2, "task.samples": 200})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        baseline = app.session.baseline
+        assert 0.5 < baseline.accuracy < 1
+        assert f"majority class {baseline.accuracy:.1%}" in legend(app, "#second-box")
+
+
+async def test_the_charts_share_the_epoch_axis(make_app):
+    app = make_app("circle", **{"training.epochs": 3, "task.samples": 200})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await train_to_end(pilot)
+        loss, accuracy = (app.query_one(f"#{name}").plt for name in ("loss-chart", "second-chart"))
+        assert loss._active.monitor.xlim == accuracy._active.monitor.xlim
+
+
+async def test_compare_runs_the_exercise_s_own_comparison(make_app):
+    app = make_app("momentum-vs-sgd", **{"training.epochs": 3, "task.samples": 200})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareDialog)
+        await pilot.press("enter")  # the exercise's own comparison is the default
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        screen = app.screen
+        await until(pilot, lambda: screen.seconds is not None, 120)
+        await pilot.pause(0.2)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 5
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(5)]
+        assert [r[1] for r in rows] == [v.label for v in screen.variants]
+        assert all(r[2] == "finished" and r[3] == "3" for r in rows)
+        assert all(r[8] in ("✔ met", "✖ not met") for r in rows)
+        shown = legend(screen, "#compare-loss")
+        assert "1 training.optimizer=sgd" in shown and "5 training.optimizer=adam" in shown
+        assert "all 5 variants done" in str(screen.query_one("#compare-status").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]
+
+
+async def test_compare_a_chosen_field_reports_a_diverging_variant(make_app):
+    app = make_app("circle", **{"training.epochs": 3, "task.samples": 200})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        dialog = app.screen
+        dialog.query_one("#compare-field", Select).value = "training.lr"
+        await pilot.pause()
+        dialog.query_one("#compare-values", Input).value = "0.03, abc"
+        await pilot.click("#run")
+        await pilot.pause()
+        assert app.screen is dialog  # a bad value is named before anything runs
+        assert "training.lr" in str(dialog.query_one("#compare-error").render())
+        dialog.query_one("#compare-values", Input).value = "0.03, 1e6"
+        await pilot.click("#run")
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        screen = app.screen
+        await until(pilot, lambda: screen.seconds is not None, 120)
+        statuses = [r.status for r in screen.results]
+        assert statuses == ["finished", "diverged"]
+        table = screen.query_one(DataTable)
+        assert str(table.get_row_at(1)[2]) == "diverged"
+
+
+async def test_closing_a_running_comparison_stops_its_processes(make_app):
+    app = make_app("momentum-vs-sgd", **{"training.epochs": 400})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen)
+                    and app.screen.comparison is not None)
+        comparison = app.screen.comparison
+        await pilot.press("escape")
+        await until(pilot, lambda: not any(p.is_alive() for p in comparison._processes), 10)
+        assert app.screen is app.screen_stack[0]
+        await pilot.press("space")  # the playground still trains
+        await until(pilot, lambda: app.session.trainer.steps > 0)
+
+
+async def test_feature_toggles_change_the_input_size_and_parameter_count(make_app):
+    app = make_app("circle", **{"model.hidden": [4]})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        row = app.query_one(FeaturesRow)
+        boxes = {str(b.name): b for b in row.query(".feature").results(Checkbox)}
+        assert [n for n, b in boxes.items() if b.value] == ["x1", "x2"]
+        before = parameters(app)
+        boxes["x1^2"].value = True
+        boxes["x2^2"].value = True
+        await pilot.pause()
+        assert app.edited.task.features == ["x1", "x2", "x1^2", "x2^2"]
+        assert parameters(app) == before + 2 * 4  # two more inputs into 4 units
+        boxes["x1"].value = False
+        boxes["x2"].value = False
+        await pilot.pause()
+        assert app.edited.task.features == ["x1^2", "x2^2"]
+        boxes["x1^2"].value = False
+        boxes["x2^2"].value = False
+        await pilot.pause()
+        assert not app.form_valid  # no input at all is named, not trained
+        boxes["x1"].value = True
+        boxes["x2"].value = True
+        await pilot.pause()
+        assert app.edited.task.features == "raw" and parameters(app) == before
+
+
+async def test_features_are_a_shorthand_choice_on_tasks_that_are_not_2d(make_app):
+    app = make_app("first-gt-fifth")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        row = app.query_one(FeaturesRow)
+        assert not row.query_one(".feature-toggles").display
+        before = parameters(app)
+        row.query_one(".field-input", Select).value = "poly2"
+        await pilot.pause()
+        assert app.edited.task.features == "poly2" and parameters(app) > before
+
+
+async def test_one_control_sets_every_layer_s_activation(make_app):
+    app = make_app("circle", **{"model.hidden": [4, 4, 4]})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.query_one("#all-activation", Select).value = "sigmoid"
+        await until(pilot, lambda: [layer.activation for layer in app.edited.model.hidden]
+                    == ["sigmoid"] * 3)
+        rows = app.query(LayerRow)
+        assert [r.query_one(".activation", Select).value for r in rows] == ["sigmoid"] * 3
+        assert app.query_one("#all-activation", Select).value is Select.NULL
