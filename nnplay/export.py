@@ -92,17 +92,24 @@ def _identity(path: Path) -> str:
 
 
 def export(model, exp: Experiment, path: str | Path) -> list[Path]:
-    """Write `model` (with `exp`) to `path` in the format its suffix names; returns the files."""
+    """Write `model` (with `exp`) to `path` in the format its suffix names; returns the files.
+
+    Ctrl+C and SIGTERM wait until the export is done: a file pair stays one unit, and no
+    signal lands inside torch's ONNX tracer (an exception raised there crashed the process)."""
     path = check_export_path(path)
     for target in export_files(path):
         check_writable(target)  # a clear reason now, rather than a bare OS error mid-write
+    with signals_held():
+        return _export(model, exp, path)
+
+
+def _export(model, exp: Experiment, path: Path) -> list[Path]:
     if path.suffix == ".py":
         return write_script(exp, path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if path.suffix == ".pt":
-        with signals_held():  # the pair as one unit, as far as Ctrl+C and SIGTERM go
-            beside = write_atomic(path.with_suffix(".toml"), dumps(exp).encode())
-            return [write_atomic(path, _pt_bytes(state, exp)), beside]
+        beside = write_atomic(path.with_suffix(".toml"), dumps(exp).encode())
+        return [write_atomic(path, _pt_bytes(state, exp)), beside]
     if path.suffix == ".safetensors":
         from safetensors.torch import save
 
