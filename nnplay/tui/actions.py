@@ -50,7 +50,7 @@ ACTIONS = [
            "apply the exercise's solution, after asking", footer=False, button=True),
     Action("compare", "c", "Compare", "Compare runs",
            "train variants of this setup side by side: choose a field and its values",
-           footer=False, button=True),
+           footer=False),
     Action("clear_ghosts", "x", "Clear earlier", "Clear earlier runs",
            "remove the faded curves that a reset keeps of the earlier runs", footer=False),
     Action("toggle_build", "b", "Build panel", "Toggle build panel",

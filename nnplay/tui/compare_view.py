@@ -290,7 +290,7 @@ class CompareScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.stop()
-        self.dismiss(None)
+        self.app.pop_screen()
 
     def on_unmount(self) -> None:
         self.stop()

@@ -53,7 +53,7 @@ def plot(plt, series: list[Series]) -> None:
 
 
 def legend(series: list[Series]) -> Text:
-    text = Text(no_wrap=False, overflow="fold")
+    text = Text()
     for i, s in enumerate(series):
         if i:
             text.append("  ")
@@ -90,6 +90,8 @@ class Chart(Vertical):
 
     def show_legend(self, series: list[Series]) -> None:
         text = legend([s for s in series if s.label])
+        if self.size.width < 2:  # no room to wrap in (a pane being laid out)
+            return
         if self._legend is None or text.plain != self._legend.plain:  # relayout only on change
             self._legend = text
             self.query_one(".legend", Static).update(text)
