@@ -11,6 +11,7 @@ import pytest
 
 from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.session import Session
+from nnplay.tui.train_view import TrainView
 
 from .conftest import idle, small, until
 
@@ -40,7 +41,12 @@ async def loaded(pilot) -> None:
 async def trained(pilot) -> None:
     await loaded(pilot)
     await pilot.press("space")
-    await until(pilot, lambda: idle(pilot.app) and not pilot.app.session.can_step, 60)
+    app = pilot.app
+    await until(pilot, lambda: idle(app) and not app.session.can_step, 60)
+    # the worker's last frame arrives just after it stops: wait until it is the one drawn
+    await until(pilot, lambda: (view := app.query_one(TrainView).last_view) is not None
+                and view.snapshot.step == app.session.trainer.steps
+                and view.status == app.session.status)
     await pilot.pause(0.3)
 
 
