@@ -5,6 +5,7 @@ It only draws `View`s that the training worker sends; it never touches torch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,16 @@ from nnplay.history import History, thin
 from nnplay.labels import describe_difference
 from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
 from nnplay.tui.curves import (
-    BASELINE, BATCH, GHOSTS, TRAIN, VALIDATION, Chart, Series, plot, y_range)
+    BASELINE,
+    BATCH,
+    GHOSTS,
+    TRAIN,
+    VALIDATION,
+    Chart,
+    Series,
+    plot,
+    y_range,
+)
 from nnplay.tui.live_text import LiveText
 from nnplay.tui.map_view import DecisionMap
 from nnplay.tui.pictures import draw_pictures, picture_panes
@@ -62,7 +72,7 @@ class LossChart(PlotextPlot):
     """Step losses (averaged), train and validation loss, earlier runs faded; logarithmic when
     they span decades."""
 
-    def draw(self, view: View, ghosts: list[Ghost] = (), x_high: float | None = None
+    def draw(self, view: View, ghosts: Sequence[Ghost] = (), x_high: float | None = None
              ) -> list[Series]:
         h, s, plt = view.snapshot.history, view.snapshot, self.plt
         x_high = x_high or x_extent(view, ghosts)
@@ -98,7 +108,7 @@ class SecondChart(PlotextPlot):
     """Accuracy with the majority-class baseline for classification (earlier runs faded);
     predictions against targets for regression."""
 
-    def draw(self, view: View, ghosts: list[Ghost] = (), x_high: float | None = None
+    def draw(self, view: View, ghosts: Sequence[Ghost] = (), x_high: float | None = None
              ) -> list[Series]:
         h, plt = view.snapshot.history, self.plt
         x_high = x_high or x_extent(view, ghosts)
@@ -129,6 +139,7 @@ class SecondChart(PlotextPlot):
 
     def _fit(self, view: View) -> list[Series]:
         plt = self.plt
+        assert view.fit is not None  # _fit draws regression Views only
         targets, predictions = finite_points(*view.fit)
         title = "validation: prediction vs target"
         if targets:
@@ -214,9 +225,9 @@ class TrainView(Vertical):
             f"lr {s.lr:.3g}\n" + _metrics(s.history)))
         self._diagnose(view)
         x_high = x_extent(view, self.ghosts)
-        for box, chart in (("#loss-box", LossChart), ("#second-box", SecondChart)):
-            self.query_one(box, Chart).show_legend(self.query_one(chart).draw(view, self.ghosts,
-                                                                              x_high))
+        for box, chart in (("#loss-box", self.query_one(LossChart)),
+                           ("#second-box", self.query_one(SecondChart))):
+            self.query_one(box, Chart).show_legend(chart.draw(view, self.ghosts, x_high))
         self.query_one(NetworkView).draw(view)
         draw_pictures(self, view)
 
