@@ -29,6 +29,13 @@ async def ready(pilot):
     await pilot.pause()
 
 
+async def train_to_epoch(pilot, epochs: int, seconds: float = 20.0):
+    """Start training and wait until the run has stopped at `epochs`."""
+    app = pilot.app
+    await pilot.press("space")
+    await until(pilot, lambda: idle(app) and app.session.trainer.epoch == epochs, seconds)
+
+
 def idle(app) -> bool:
     return app.session is not None and not app.session.running
 

@@ -8,7 +8,7 @@ from nnplay.export import load_predictor
 from nnplay.tui.build_panel import FieldRow, LayerRow, field_id
 from nnplay.tui.train_view import LossChart, SecondChart, TrainView
 
-from .conftest import SIZE, idle, ready, until
+from .conftest import SIZE, idle, ready, train_to_epoch, until
 
 FAST = {"task.samples": 400, "training.epochs": 3, "goal.epochs": 3}
 
@@ -150,8 +150,7 @@ async def test_export_each_format_and_read_it_back(make_app, tmp_path, suffix):
     app = make_app(**FAST)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("space")
-        await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 3)
+        await train_to_epoch(pilot, 3)
         await pilot.press("e")
         path = tmp_path / f"weights{suffix}"
         app.screen.query_one(Input).value = str(path)
@@ -283,8 +282,7 @@ async def test_diagnostics_flag_vanishing_gradients_live(make_app):
     app = make_app("vanishing-gradients", **{"training.epochs": 3, "goal.epochs": 3})
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("space")
-        await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 3)
+        await train_to_epoch(pilot, 3)
         await pilot.pause()
         assert "first layer's gradient" in str(app.query_one("#diagnostics").render())
 

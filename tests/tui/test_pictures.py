@@ -7,7 +7,7 @@ import pytest
 from nnplay.tui.map_view import MIN_ROWS, map_grid_size
 from nnplay.tui.neuron_view import NeuronView
 
-from .conftest import SIZE, idle, ready, until
+from .conftest import SIZE, ready, train_to_epoch, until
 
 SMALL = (80, 24)
 FAST = {"task.samples": 300, "training.epochs": 3, "goal.epochs": 3}
@@ -118,8 +118,7 @@ async def test_one_input_regression_draws_the_prediction_curve_over_the_data(mak
     app = make_app("quadratic-fit", **{"training.epochs": 300, "goal.epochs": 300})
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("space")
-        await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 300, 60)
+        await train_to_epoch(pilot, 300, 60)
         await open_tab(pilot, "2", "#big-map")
         await until(pilot, lambda: "prediction curve" in shown(app, "#big-map"))
         await until(pilot, lambda: len(app.query_one("#train").last_view.curve.xs)
@@ -174,8 +173,7 @@ async def test_weights_table_shows_w1_positive_and_w5_negative_after_training(ma
                                         "training.epochs": 5, "goal.epochs": 5})
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("space")
-        await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 5, 60)
+        await train_to_epoch(pilot, 5, 60)
         await open_tab(pilot, "4", "#weights")
         await until(pilot, lambda: "w5" in shown(app, "#weights"))
         text = shown(app, "#weights")

@@ -11,7 +11,7 @@ from nnplay.tui import app as app_module
 from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.build_panel import BuildPanel, LayerRow, OnOff
 
-from .conftest import SIZE, idle, ready, small, until
+from .conftest import SIZE, idle, ready, small, train_to_epoch, until
 from .test_app import architecture, banner, field, type_into
 
 
@@ -56,8 +56,7 @@ async def test_applying_a_solution_after_training_keeps_the_layers_consistent(ma
     app = make_app("vanishing-gradients", **{"training.epochs": 1, "goal.epochs": 1})
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("space")
-        await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 1)
+        await train_to_epoch(pilot, 1)
         await pilot.press("S")
         await pilot.pause()
         await pilot.press("y")
