@@ -55,31 +55,49 @@ def main() -> None:
         run_in_process(variants())
         return
 
-    pool_command = [sys.executable, "-m", "nnplay", "compare", "first-gt-fifth", "--vary",
-                    "training.lr=" + ",".join(map(str, LRS)), "--json"]
+    pool_command = [
+        sys.executable,
+        "-m",
+        "nnplay",
+        "compare",
+        "first-gt-fifth",
+        "--vary",
+        "training.lr=" + ",".join(map(str, LRS)),
+        "--json",
+    ]
     serial_command = [sys.executable, os.path.abspath(__file__), "--serial-child"]
     planned = variants()
     run(planned, workers=args.workers)  # start the forkserver: the warm runs reuse it
     times = {"command pool": [], "command serial": [], "warm pool": [], "warm serial": []}
     for i in range(args.repeats):
-        for side in (["pool", "serial"] if i % 2 == 0 else ["serial", "pool"]):
-            times[f"command {side}"].append(wall(pool_command if side == "pool"
-                                                 else serial_command))
-            times[f"warm {side}"].append(run(planned, workers=args.workers).seconds
-                                         if side == "pool" else run_in_process(planned).seconds)
+        for side in ["pool", "serial"] if i % 2 == 0 else ["serial", "pool"]:
+            times[f"command {side}"].append(
+                wall(pool_command if side == "pool" else serial_command)
+            )
+            times[f"warm {side}"].append(
+                run(planned, workers=args.workers).seconds
+                if side == "pool"
+                else run_in_process(planned).seconds
+            )
     medians = {name: statistics.median(values) for name, values in times.items()}
-    result = {"variants": len(planned), "workers": args.workers, "cpus": os.cpu_count(),
-              "load_average": round(os.getloadavg()[0], 2),
-              "seconds": {k: round(v, 3) for k, v in medians.items()},
-              "ratio_command": round(medians["command pool"] / medians["command serial"], 3),
-              "ratio_warm": round(medians["warm pool"] / medians["warm serial"], 3)}
+    result = {
+        "variants": len(planned),
+        "workers": args.workers,
+        "cpus": os.cpu_count(),
+        "load_average": round(os.getloadavg()[0], 2),
+        "seconds": {k: round(v, 3) for k, v in medians.items()},
+        "ratio_command": round(medians["command pool"] / medians["command serial"], 3),
+        "ratio_warm": round(medians["warm pool"] / medians["warm serial"], 3),
+    }
     if args.json:
         print(json.dumps(result))
         return
     for name, value in medians.items():
         print(f"{name:15s} {value:7.2f} s")
-    print(f"pool / one after another: command {result['ratio_command']:.2f}, warm "
-          f"{result['ratio_warm']:.2f} (target <= 0.65); load average {result['load_average']}")
+    print(
+        f"pool / one after another: command {result['ratio_command']:.2f}, warm "
+        f"{result['ratio_warm']:.2f} (target <= 0.65); load average {result['load_average']}"
+    )
 
 
 if __name__ == "__main__":

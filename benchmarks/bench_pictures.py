@@ -37,11 +37,14 @@ def main() -> None:
         session.map_size = (cols, rows)
         view = session.view()
         paint = median_ms(partial(render_map, view.grid, view.points, 120))
-        print(f"map {cols}x{rows}: worker View {median_ms(session.view):.2f} ms, "
-              f"painting the map {paint:.2f} ms")
+        print(
+            f"map {cols}x{rows}: worker View {median_ms(session.view):.2f} ms, "
+            f"painting the map {paint:.2f} ms"
+        )
     layers, names = view.units, view.input_names
-    neurons = median_ms(lambda: (render_units(layers, names, (1, 0), 66),
-                                 unit_details(layers, names, (1, 0), 66)))
+    neurons = median_ms(
+        lambda: (render_units(layers, names, (1, 0), 66), unit_details(layers, names, (1, 0), 66))
+    )
     weights = median_ms(lambda: render_weights(view.weights, names, 66))
     print(f"painting the neurons {neurons:.2f} ms, the weights {weights:.2f} ms")
 

@@ -38,11 +38,19 @@ def first_gt_fifth(epochs: int | None) -> Experiment:
 
 def feature_sum(epochs: int | None) -> Experiment:
     """docs/curriculum.md §8: Linear 784→128 + ReLU + Linear 128→10, cross-entropy, Adam 0.001, batch 64."""
-    settings = {"task.name": "feature_sum", "task.samples": 1000, "task.val_samples": 100,
-                "model.hidden": [128], "model.activation": "relu",
-                "training.loss": "cross_entropy", "training.optimizer": "adam",
-                "training.lr": 0.001, "training.batch_size": 64,
-                "training.epochs": epochs or 30, "goal.epochs": 0}
+    settings = {
+        "task.name": "feature_sum",
+        "task.samples": 1000,
+        "task.val_samples": 100,
+        "model.hidden": [128],
+        "model.activation": "relu",
+        "training.loss": "cross_entropy",
+        "training.optimizer": "adam",
+        "training.lr": 0.001,
+        "training.batch_size": 64,
+        "training.epochs": epochs or 30,
+        "goal.epochs": 0,
+    }
     if "feature-sum" in preset_names():
         return with_overrides(load_preset("feature-sum"), settings)
     return with_overrides(Experiment(), settings)
@@ -83,7 +91,7 @@ def run_tutorial(exp: Experiment, data) -> tuple[int, float, float]:
     for _ in range(exp.training.epochs):
         running = 0.0
         for i in range(0, len(x), bs):
-            xb, yb = x[i:i + bs], y[i:i + bs]
+            xb, yb = x[i : i + bs], y[i : i + bs]
             loss = loss_fn(model(xb), yb)
             optimizer.zero_grad()
             loss.backward()
@@ -111,53 +119,74 @@ def bench(name: str, exp: Experiment, repeats: int) -> dict:
     for r in range(repeats):
         order = ("tutorial", "trainer") if r % 2 == 0 else ("trainer", "tutorial")
         for which in order:
-            steps, seconds, acc = (run_tutorial(exp, data) if which == "tutorial"
-                                   else run_trainer(exp))
+            steps, seconds, acc = (
+                run_tutorial(exp, data) if which == "tutorial" else run_trainer(exp)
+            )
             rates[which].append(steps / seconds)
             accuracy[which] = acc
     tutorial = statistics.median(rates["tutorial"])
     trainer = statistics.median(rates["trainer"])
-    return {"task": name, "epochs": exp.training.epochs, "batch_size": exp.training.batch_size,
-            "steps_per_epoch": reference.steps_per_epoch, "repeats": repeats,
-            "tutorial_steps_per_second": round(tutorial, 1),
-            "trainer_steps_per_second": round(trainer, 1),
-            "ratio": round(trainer / tutorial, 3),
-            "tutorial_runs": [round(v, 1) for v in rates["tutorial"]],
-            "trainer_runs": [round(v, 1) for v in rates["trainer"]],
-            "val_accuracy": {k: round(v, 3) for k, v in accuracy.items()}}
+    return {
+        "task": name,
+        "epochs": exp.training.epochs,
+        "batch_size": exp.training.batch_size,
+        "steps_per_epoch": reference.steps_per_epoch,
+        "repeats": repeats,
+        "tutorial_steps_per_second": round(tutorial, 1),
+        "trainer_steps_per_second": round(trainer, 1),
+        "ratio": round(trainer / tutorial, 3),
+        "tutorial_runs": [round(v, 1) for v in rates["tutorial"]],
+        "trainer_runs": [round(v, 1) for v in rates["trainer"]],
+        "val_accuracy": {k: round(v, 3) for k, v in accuracy.items()},
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs of each loop (default 5)")
-    parser.add_argument("--epochs", type=int, help="epochs per run (default: the preset's 20; "
-                        "feature-sum 30)")
-    parser.add_argument("--task", choices=["first-gt-fifth", "feature-sum"], action="append",
-                        help="only this task (repeatable)")
+    parser.add_argument(
+        "--epochs", type=int, help="epochs per run (default: the preset's 20; feature-sum 30)"
+    )
+    parser.add_argument(
+        "--task",
+        choices=["first-gt-fifth", "feature-sum"],
+        action="append",
+        help="only this task (repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON line per task")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # the Trainer sets this too; the tutorial loop gets the same
 
     tasks = {"first-gt-fifth": first_gt_fifth, "feature-sum": feature_sum}
     if not args.json:
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} thread; median of "
-              f"{args.repeats} interleaved runs each.\nCounted: training steps + per-epoch "
-              "no_grad evaluation (loss, accuracy) on the train and validation sets; "
-              "setup excluded.")
+        print(
+            f"torch {torch.__version__}, {torch.get_num_threads()} thread; median of "
+            f"{args.repeats} interleaved runs each.\nCounted: training steps + per-epoch "
+            "no_grad evaluation (loss, accuracy) on the train and validation sets; "
+            "setup excluded."
+        )
     for name in args.task or list(tasks):
         result = bench(name, tasks[name](args.epochs), args.repeats)
         if args.json:
             print(json.dumps(result))
             continue
-        print(f"\n{name}: {result['epochs']} epochs x {result['steps_per_epoch']} steps "
-              f"(batch {result['batch_size']})")
-        print(f"  tutorial loop  {result['tutorial_steps_per_second']:9.1f} steps/s   "
-              f"runs {result['tutorial_runs']}")
-        print(f"  nnplay Trainer {result['trainer_steps_per_second']:9.1f} steps/s   "
-              f"runs {result['trainer_runs']}")
-        print(f"  ratio          {result['ratio']:9.3f}x   (final val accuracy: "
-              f"tutorial {result['val_accuracy']['tutorial']}, "
-              f"trainer {result['val_accuracy']['trainer']})")
+        print(
+            f"\n{name}: {result['epochs']} epochs x {result['steps_per_epoch']} steps "
+            f"(batch {result['batch_size']})"
+        )
+        print(
+            f"  tutorial loop  {result['tutorial_steps_per_second']:9.1f} steps/s   "
+            f"runs {result['tutorial_runs']}"
+        )
+        print(
+            f"  nnplay Trainer {result['trainer_steps_per_second']:9.1f} steps/s   "
+            f"runs {result['trainer_runs']}"
+        )
+        print(
+            f"  ratio          {result['ratio']:9.3f}x   (final val accuracy: "
+            f"tutorial {result['val_accuracy']['tutorial']}, "
+            f"trainer {result['val_accuracy']['trainer']})"
+        )
     return 0
 
 

@@ -60,14 +60,16 @@ async def in_app(exp, presses: int = 0):
 
 
 def launch_seconds(repeats: int = 5) -> tuple[float, float]:
-    script = ("import time; t0 = time.perf_counter()\n"
-              "from nnplay.presets import load_preset\n"
-              "from nnplay.tui.app import PlaygroundApp\n"
-              "app = PlaygroundApp(load_preset('first-gt-fifth'), 'first-gt-fifth')\n"
-              "def first_frame():\n"
-              "    print(time.perf_counter() - t0); app.exit()\n"
-              "app.call_after_refresh(first_frame)\n"
-              "app.run(headless=True, size=(120, 40))\n")
+    script = (
+        "import time; t0 = time.perf_counter()\n"
+        "from nnplay.presets import load_preset\n"
+        "from nnplay.tui.app import PlaygroundApp\n"
+        "app = PlaygroundApp(load_preset('first-gt-fifth'), 'first-gt-fifth')\n"
+        "def first_frame():\n"
+        "    print(time.perf_counter() - t0); app.exit()\n"
+        "app.call_after_refresh(first_frame)\n"
+        "app.run(headless=True, size=(120, 40))\n"
+    )
     frames, bare = [], []
     for _ in range(repeats):
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
@@ -85,16 +87,22 @@ def main() -> None:
         headless.append(headless_rate(exp))
         in_the_app.append(asyncio.run(in_app(exp))[0])
     base, app_rate = statistics.median(headless), statistics.median(in_the_app)
-    print(f"training  headless {base:,.0f} steps/s   in the app {app_rate:,.0f} steps/s   "
-          f"ratio {app_rate / base:.2f}x  (medians of 3)")
+    print(
+        f"training  headless {base:,.0f} steps/s   in the app {app_rate:,.0f} steps/s   "
+        f"ratio {app_rate / base:.2f}x  (medians of 3)"
+    )
     _, latencies = asyncio.run(in_app(exp, presses=40))
     ms = sorted(1000 * v for v in latencies)
     p95 = ms[int(0.95 * (len(ms) - 1))]
-    print(f"key latency while training ({len(ms)} presses)  p50 {statistics.median(ms):.1f} ms   "
-          f"p95 {p95:.1f} ms   max {ms[-1]:.1f} ms")
+    print(
+        f"key latency while training ({len(ms)} presses)  p50 {statistics.median(ms):.1f} ms   "
+        f"p95 {p95:.1f} ms   max {ms[-1]:.1f} ms"
+    )
     frame, bare = launch_seconds()
-    print(f"launch to first frame  {frame + bare:.2f} s  (interpreter {bare:.2f} s + nnplay "
-          f"imports and first frame {frame:.2f} s)")
+    print(
+        f"launch to first frame  {frame + bare:.2f} s  (interpreter {bare:.2f} s + nnplay "
+        f"imports and first frame {frame:.2f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ def join_negative_values(argv: list[str]) -> list[str]:
 
 def json_line(data) -> str:
     """Strict JSON (no NaN or Infinity tokens): a non-finite number becomes null."""
+
     def clean(value):
         if isinstance(value, float) and not math.isfinite(value):
             return None
@@ -81,8 +82,11 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="nnplay", description="A terminal neural-network playground on PyTorch. "
-                    "Run `nnplay [PRESET_OR_PATH]` to open the app (default: first-gt-fifth).")
+    parser = Parser(
+        prog="nnplay",
+        description="A terminal neural-network playground on PyTorch. "
+        "Run `nnplay [PRESET_OR_PATH]` to open the app (default: first-gt-fifth).",
+    )
     parser.add_argument("--version", action="version", version=f"nnplay {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
@@ -94,26 +98,48 @@ def build_parser() -> Parser:
     train.add_argument("target", metavar="PRESET_OR_PATH")
     train.add_argument("--epochs", type=int, help="train this many epochs")
     train.add_argument("--seed", type=int, help="seed of init, shuffling and dropout")
-    train.add_argument("--set", dest="overrides", action="append", default=[],
-                       metavar="SECTION.FIELD=VALUE", help="override a field, e.g. training.lr=0.01")
+    train.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="override a field, e.g. training.lr=0.01",
+    )
     train.add_argument("--solution", action="store_true", help="apply the preset's solution")
-    train.add_argument("--export", action="append", default=[], metavar="PATH",
-                       help="write the weights (.pt, .safetensors, .onnx, .npz); repeatable")
+    train.add_argument(
+        "--export",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="write the weights (.pt, .safetensors, .onnx, .npz); repeatable",
+    )
     train.add_argument("--json", action="store_true", help="end with one JSON summary line")
     train.set_defaults(func=cmd_train)
 
     predict = commands.add_parser("predict", help="predict with exported weights")
     predict.add_argument("weights", metavar="WEIGHTS")
-    predict.add_argument("--input", dest="inputs", action="append", required=True,
-                         metavar="V1,V2,...", help="one sample; repeatable")
+    predict.add_argument(
+        "--input",
+        dest="inputs",
+        action="append",
+        required=True,
+        metavar="V1,V2,...",
+        help="one sample; repeatable",
+    )
     predict.add_argument("--json", action="store_true", help="one JSON object on stdout")
     predict.set_defaults(func=cmd_predict)
 
     compare = commands.add_parser("compare", help="train variants side by side (all cores)")
     compare.add_argument("target", metavar="PRESET_OR_TOML")
-    compare.add_argument("--vary", action="append", default=[], metavar="SECTION.FIELD=V1,V2",
-                         help="values to compare; repeat for the grid of all combinations "
-                         "(default: the preset's own comparison)")
+    compare.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=V1,V2",
+        help="values to compare; repeat for the grid of all combinations "
+        "(default: the preset's own comparison)",
+    )
     compare.add_argument("--epochs", type=int, help="train every variant this many epochs")
     compare.add_argument("--seed", type=int, help="seed of init, shuffling and dropout")
     compare.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -154,8 +180,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command_names(parser) -> set[str]:
-    return set(next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices)
-
+    return set(
+        next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    )
 
 
 def launch_app(argv: list[str]) -> int:
@@ -164,14 +191,20 @@ def launch_app(argv: list[str]) -> int:
     from nnplay.presets import DEFAULT_PRESET, load_experiment
 
     if len(argv) > 1:
-        print(f"nnplay: unexpected {' '.join(argv[1:])!r}; open the app with nnplay "
-              "[PRESET_OR_PATH], or run a command (nnplay --help)", file=sys.stderr)
+        print(
+            f"nnplay: unexpected {' '.join(argv[1:])!r}; open the app with nnplay "
+            "[PRESET_OR_PATH], or run a command (nnplay --help)",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     # A browser tab of `nnplay serve` talks to the app through Textual's web driver, not a tty.
     web_tab = os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
     if not web_tab and not (sys.stdin.isatty() and sys.stdout.isatty()):
-        print("nnplay: the app needs a terminal (stdin or stdout is not one); to train without "
-              "one, use nnplay train PRESET (see nnplay train --help)", file=sys.stderr)
+        print(
+            "nnplay: the app needs a terminal (stdin or stdout is not one); to train without "
+            "one, use nnplay train PRESET (see nnplay train --help)",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     target = argv[0] if argv else DEFAULT_PRESET
     try:
@@ -261,8 +294,11 @@ def cmd_train(args) -> int:
             exports += [str(p) for p in export(trainer.model, exp, path)]
         except OSError as e:  # the disk filled, the folder went away: the others still go
             where = e.filename or path
-            print(f"nnplay: {shown(where, 300)}: cannot write it "
-                  f"({e.strerror or e.__class__.__name__})", file=sys.stderr)
+            print(
+                f"nnplay: {shown(where, 300)}: cannot write it "
+                f"({e.strerror or e.__class__.__name__})",
+                file=sys.stderr,
+            )
             failed = True
         except Interrupted as e:  # the file being written is whole or untouched
             interrupted = e
@@ -309,13 +345,13 @@ def format_summary(s: dict, message: str) -> str:
     def num(v):
         return "-" if v is None else f"{v:.4f}"
 
-    lines = [f"{shown(s['preset'], 300)}: {s['status']} after {s['epochs']} epochs, {s['steps']} steps "
-             f"({s['seconds']:.2f} s, {s['steps_per_second']:.0f} steps/s)",
-             f"  loss      train {num(s['train_loss'])}   val {num(s['val_loss'])}"
-             + _kept_note(s)]
+    lines = [
+        f"{shown(s['preset'], 300)}: {s['status']} after {s['epochs']} epochs, {s['steps']} steps "
+        f"({s['seconds']:.2f} s, {s['steps_per_second']:.0f} steps/s)",
+        f"  loss      train {num(s['train_loss'])}   val {num(s['val_loss'])}" + _kept_note(s),
+    ]
     if s["train_accuracy"] is not None:
-        lines.append(f"  accuracy  train {num(s['train_accuracy'])}   "
-                     f"val {num(s['val_accuracy'])}")
+        lines.append(f"  accuracy  train {num(s['train_accuracy'])}   val {num(s['val_accuracy'])}")
     if s["goal"]:
         mark = "met" if s["goal"]["met"] else "not met"
         lines.append(f"  goal      {s['goal']['description']}: {mark}")
@@ -329,8 +365,11 @@ def _kept_note(s: dict) -> str:
     """Which weights the numbers (and exports) are of, when not the last epoch's."""
     if s["weights_epoch"] == s["epochs"]:
         return ""
-    return ("   (the initial weights)" if s["weights_epoch"] == 0
-            else f"   (the weights of epoch {s['weights_epoch']})")
+    return (
+        "   (the initial weights)"
+        if s["weights_epoch"] == 0
+        else f"   (the weights of epoch {s['weights_epoch']})"
+    )
 
 
 class Progress:
@@ -344,8 +383,10 @@ class Progress:
         done = int(self.width * trainer.epoch / total)
         acc = trainer.history.last("val_accuracy")
         extra = f" val acc {acc:.3f}" if acc is not None else ""
-        sys.stderr.write(f"\r[{'#' * done}{'.' * (self.width - done)}] epoch {trainer.epoch}/"
-                         f"{total} loss {trainer.history.last('train_loss'):.4f}{extra} ")
+        sys.stderr.write(
+            f"\r[{'#' * done}{'.' * (self.width - done)}] epoch {trainer.epoch}/"
+            f"{total} loss {trainer.history.last('train_loss'):.4f}{extra} "
+        )
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -363,8 +404,11 @@ def cmd_compare(args) -> int:
 
     vary = [parse_vary(text) for text in args.vary]
     base = load_experiment(args.target)
-    fixed = [(path, value) for path, value in (("training.epochs", args.epochs),
-                                               ("training.seed", args.seed)) if value is not None]
+    fixed = [
+        (path, value)
+        for path, value in (("training.epochs", args.epochs), ("training.seed", args.seed))
+        if value is not None
+    ]
     variants = plan(with_overrides(base, fixed), vary)  # every variant valid before any runs
     running = None
     try:
@@ -386,22 +430,52 @@ def format_comparison(comparison, base) -> str:
     def num(v):
         return "-" if v is None else f"{v:.4f}"
 
-    rows = [("VARIANT", "STATUS", "EPOCHS", "TRAIN LOSS", "VAL LOSS", "TRAIN ACC", "VAL ACC",
-             "GOAL", "SECONDS")]
+    rows = [
+        (
+            "VARIANT",
+            "STATUS",
+            "EPOCHS",
+            "TRAIN LOSS",
+            "VAL LOSS",
+            "TRAIN ACC",
+            "VAL ACC",
+            "GOAL",
+            "SECONDS",
+        )
+    ]
     for v in comparison.variants:
         goal = "-" if v.goal is None else ("met" if v.goal.met else "not met")
-        rows.append((v.label, v.status, str(v.epochs), num(v.train_loss), num(v.val_loss),
-                     num(v.train_accuracy), num(v.val_accuracy), goal, f"{v.seconds:.2f}"))
+        rows.append(
+            (
+                v.label,
+                v.status,
+                str(v.epochs),
+                num(v.train_loss),
+                num(v.val_loss),
+                num(v.train_accuracy),
+                num(v.val_accuracy),
+                goal,
+                f"{v.seconds:.2f}",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [f"{comparison.preset}: {len(comparison.variants)} variants in "
-             f"{comparison.seconds:.2f} s ({comparison.workers} processes)"]
+    lines = [
+        f"{comparison.preset}: {len(comparison.variants)} variants in "
+        f"{comparison.seconds:.2f} s ({comparison.workers} processes)"
+    ]
     if base.compare.description:
         lines.append(base.compare.description)
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines += [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     if base.goal.enabled:
         lines.append(f"goal: {base.goal.describe()}")
-    lines += [f"note: {v.label}: {v.message}" for v in comparison.variants
-              if v.status in ("diverged", "error")]
+    lines += [
+        f"note: {v.label}: {v.message}"
+        for v in comparison.variants
+        if v.status in ("diverged", "error")
+    ]
     return "\n".join(lines)
 
 
@@ -416,11 +490,14 @@ def parse_input(text: str) -> list[float]:
     try:
         values = [float(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
-        raise ExperimentError(f"--input {shown(text)!r}: expected comma-separated numbers, "
-                              "e.g. 0.1,0.5,0.2") from None
+        raise ExperimentError(
+            f"--input {shown(text)!r}: expected comma-separated numbers, e.g. 0.1,0.5,0.2"
+        ) from None
     if not values or not all(abs(v) <= FLOAT32_MAX for v in values):  # NaN fails too
-        raise ExperimentError(f"--input {shown(text)!r}: expected comma-separated numbers "
-                              f"between -{FLOAT32_MAX:.4g} and {FLOAT32_MAX:.4g} (float32)")
+        raise ExperimentError(
+            f"--input {shown(text)!r}: expected comma-separated numbers "
+            f"between -{FLOAT32_MAX:.4g} and {FLOAT32_MAX:.4g} (float32)"
+        )
     return values
 
 
@@ -451,5 +528,7 @@ def describe_predictions(predictor, rows) -> list[dict]:
         outputs = predictor.outputs(rows)
         return [{"input": r, "value": float(o[0])} for r, o in zip(rows, outputs, strict=True)]
     probs = predictor.probabilities(rows)
-    return [{"input": r, "class": int(p.argmax()), "probabilities": [float(v) for v in p]}
-            for r, p in zip(rows, probs, strict=True)]
+    return [
+        {"input": r, "class": int(p.argmax()), "probabilities": [float(v) for v in p]}
+        for r, p in zip(rows, probs, strict=True)
+    ]

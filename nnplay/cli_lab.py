@@ -30,27 +30,45 @@ EXIT_FAILED = 1
 
 def add_lab_commands(subparsers) -> None:
     backprop = subparsers.add_parser("backprop", help="the 2-2-2 backpropagation worked example")
-    backprop.add_argument("--steps", type=int, default=1, help=f"SGD steps, 1..{MAX_STEPS} (default 1)")
+    backprop.add_argument(
+        "--steps", type=int, default=1, help=f"SGD steps, 1..{MAX_STEPS} (default 1)"
+    )
     backprop.add_argument("--lr", type=float, default=0.5, help="learning rate > 0 (default 0.5)")
     backprop.add_argument("--json", action="store_true", help="end with one JSON object")
     backprop.set_defaults(func=reporting_bad_input(cmd_backprop))
 
     paths = subparsers.add_parser("optpaths", help="optimizers walking a 2-D function")
-    paths.add_argument("--function", default="bowl", help=f"one of {', '.join(FUNCTIONS)} (default bowl)")
-    paths.add_argument("--optimizers", default=",".join(PATH_OPTIMIZERS),
-                       help=f"comma-separated, from {', '.join(PATH_OPTIMIZERS)} (default all)")
+    paths.add_argument(
+        "--function", default="bowl", help=f"one of {', '.join(FUNCTIONS)} (default bowl)"
+    )
+    paths.add_argument(
+        "--optimizers",
+        default=",".join(PATH_OPTIMIZERS),
+        help=f"comma-separated, from {', '.join(PATH_OPTIMIZERS)} (default all)",
+    )
     paths.add_argument("--lr", type=float, help="learning rate > 0 for all (default: each its own)")
-    paths.add_argument("--steps", type=int, default=DEFAULT_STEPS,
-                       help=f"1..{MAX_STEPS} (default {DEFAULT_STEPS})")
+    paths.add_argument(
+        "--steps", type=int, default=DEFAULT_STEPS, help=f"1..{MAX_STEPS} (default {DEFAULT_STEPS})"
+    )
     paths.add_argument("--json", action="store_true", help="end with one JSON object")
     paths.set_defaults(func=reporting_bad_input(cmd_optpaths))
 
-    check = subparsers.add_parser("gradcheck", help="numerical gradients against autograd for a model")
+    check = subparsers.add_parser(
+        "gradcheck", help="numerical gradients against autograd for a model"
+    )
     check.add_argument("target", metavar="PRESET_OR_PATH")
-    check.add_argument("--samples", type=int, default=GRADCHECK_SAMPLES,
-                       help=f"training samples in the batch, 1..{MAX_STEPS} (default {GRADCHECK_SAMPLES})")
-    check.add_argument("--max-params", type=int, default=GRADCHECK_MAX_PARAMS,
-                       help=f"parameters sampled per tensor, 1..{MAX_STEPS} (default {GRADCHECK_MAX_PARAMS})")
+    check.add_argument(
+        "--samples",
+        type=int,
+        default=GRADCHECK_SAMPLES,
+        help=f"training samples in the batch, 1..{MAX_STEPS} (default {GRADCHECK_SAMPLES})",
+    )
+    check.add_argument(
+        "--max-params",
+        type=int,
+        default=GRADCHECK_MAX_PARAMS,
+        help=f"parameters sampled per tensor, 1..{MAX_STEPS} (default {GRADCHECK_MAX_PARAMS})",
+    )
     check.add_argument("--json", action="store_true", help="end with one JSON object")
     check.set_defaults(func=reporting_bad_input(cmd_gradcheck))
 
@@ -77,7 +95,9 @@ def cmd_backprop(args) -> int:
     from nnplay.lab.backprop import BackpropConfig, worked_example
     from nnplay.lab.text import backprop_lines
 
-    config = BackpropConfig(lr=checked_lr(args.lr), steps=checked_count(args.steps, "--steps", MAX_STEPS))
+    config = BackpropConfig(
+        lr=checked_lr(args.lr), steps=checked_count(args.steps, "--steps", MAX_STEPS)
+    )
     result = worked_example(config)
     report(args, result.to_dict(), backprop_lines(result))
     return 0
@@ -91,8 +111,11 @@ def cmd_optpaths(args) -> int:
     optimizers = checked_names(args.optimizers, "--optimizers", PATH_OPTIMIZERS)
     steps = checked_count(args.steps, "--steps", MAX_STEPS)
     paths = compare(function, optimizers, checked_lr(args.lr), steps)
-    report(args, {"function": function, "steps": steps, "paths": [p.to_dict() for p in paths]},
-           [optpaths_caption(function, steps), *path_map(function, paths), "", *optpaths_table(paths)])
+    report(
+        args,
+        {"function": function, "steps": steps, "paths": [p.to_dict() for p in paths]},
+        [optpaths_caption(function, steps), *path_map(function, paths), "", *optpaths_table(paths)],
+    )
     return 0
 
 
@@ -105,7 +128,14 @@ def cmd_gradcheck(args) -> int:
     samples = checked_count(args.samples, "--samples", MAX_STEPS)
     max_params = checked_count(args.max_params, "--max-params", MAX_STEPS)
     trainer = Trainer(load_experiment(args.target))
-    result = gradient_check(trainer.model, trainer.loss_fn, trainer.X_train[:samples],
-                            trainer.y_train[:samples], max_params=max_params)
-    report(args, {"target": args.target, **result.to_dict()}, [args.target, *gradcheck_lines(result)])
+    result = gradient_check(
+        trainer.model,
+        trainer.loss_fn,
+        trainer.X_train[:samples],
+        trainer.y_train[:samples],
+        max_params=max_params,
+    )
+    report(
+        args, {"target": args.target, **result.to_dict()}, [args.target, *gradcheck_lines(result)]
+    )
     return 0 if result.passed else EXIT_FAILED

@@ -88,13 +88,16 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
     key, sep, values = text.partition("=")
     parts = split_values(values)
     if not sep or not key.strip() or not all(parts):
-        raise ExperimentError(f"--vary {text}: expected section.field=value1,value2,..., "
-                              "e.g. training.optimizer=sgd,adam")
+        raise ExperimentError(
+            f"--vary {text}: expected section.field=value1,value2,..., "
+            "e.g. training.optimizer=sgd,adam"
+        )
     return key.strip(), [parse_value(p) for p in parts]
 
 
-def plan(base: Experiment,
-         vary: Sequence[tuple[str, list[Any]]] | dict[str, list[Any]] = ()) -> list[Variant]:
+def plan(
+    base: Experiment, vary: Sequence[tuple[str, list[Any]]] | dict[str, list[Any]] = ()
+) -> list[Variant]:
     """The variants to run, each a validated copy of `base` with its overrides.
 
     `vary` is [(field path, values)] or a dict of them (as `--vary` gives): every combination
@@ -105,16 +108,20 @@ def plan(base: Experiment,
     items = list(vary.items() if isinstance(vary, dict) else vary)
     keys = [key for key, _ in items]
     if len(set(keys)) != len(keys):
-        raise ExperimentError(f"--vary {next(k for k in keys if keys.count(k) > 1)}: given twice; "
-                              "list all its values in one --vary")
+        raise ExperimentError(
+            f"--vary {next(k for k in keys if keys.count(k) > 1)}: given twice; "
+            "list all its values in one --vary"
+        )
     grid = dict(items)
     problem = Vary().check(grid)
     if problem:
         raise ExperimentError(f"--vary: {problem}")
     all_overrides = vary_grid(grid) if grid else base.compare.overrides()
     if not all_overrides:
-        raise ExperimentError("compare: nothing to vary; give --vary section.field=v1,v2 "
-                              "(this experiment declares no comparison of its own)")
+        raise ExperimentError(
+            "compare: nothing to vary; give --vary section.field=v1,v2 "
+            "(this experiment declares no comparison of its own)"
+        )
     variants = []
     for overrides in all_overrides:
         exp = base.copy()
@@ -146,12 +153,19 @@ class VariantResult:
 
     def to_dict(self) -> dict:
         """The JSON shape `nnplay compare --json` prints for one variant."""
-        return {"overrides": self.overrides, "status": self.status, "epochs": self.epochs,
-                "train_loss": self.train_loss, "val_loss": self.val_loss,
-                "train_accuracy": self.train_accuracy, "val_accuracy": self.val_accuracy,
-                "goal": None if self.goal is None else {"description": self.goal.description,
-                                                        "met": self.goal.met},
-                "seconds": round(self.seconds, 4)}
+        return {
+            "overrides": self.overrides,
+            "status": self.status,
+            "epochs": self.epochs,
+            "train_loss": self.train_loss,
+            "val_loss": self.val_loss,
+            "train_accuracy": self.train_accuracy,
+            "val_accuracy": self.val_accuracy,
+            "goal": None
+            if self.goal is None
+            else {"description": self.goal.description, "met": self.goal.met},
+            "seconds": round(self.seconds, 4),
+        }
 
 
 @dataclass
@@ -162,8 +176,11 @@ class Comparison:
     workers: int
 
     def to_dict(self) -> dict:
-        return {"preset": self.preset, "variants": [v.to_dict() for v in self.variants],
-                "seconds": round(self.seconds, 4)}
+        return {
+            "preset": self.preset,
+            "variants": [v.to_dict() for v in self.variants],
+            "seconds": round(self.seconds, 4),
+        }
 
 
 def _finite(value):
@@ -179,16 +196,27 @@ def run_variant(variant: Variant) -> VariantResult:
     h = trainer.history.copy()
     h.step_loss = bucket_means(h.step_loss, STEP_POINTS)
     return VariantResult(
-        variant.overrides, variant.label, trainer.status, trainer.message, trainer.epoch,
-        _finite(h.last("train_loss")), _finite(h.last("val_loss")), h.last("train_accuracy"),
-        h.last("val_accuracy"), trainer.goal(), trainer.seconds, h)
+        variant.overrides,
+        variant.label,
+        trainer.status,
+        trainer.message,
+        trainer.epoch,
+        _finite(h.last("train_loss")),
+        _finite(h.last("val_loss")),
+        h.last("train_accuracy"),
+        h.last("val_accuracy"),
+        trainer.goal(),
+        trainer.seconds,
+        h,
+    )
 
 
 def _failed(variant: Variant, status: str, message: str) -> VariantResult:
     """A variant that crashed, lost its worker or was cancelled: reported, and the others go on."""
     goal = goal_result(variant.experiment.goal, History())
-    return VariantResult(variant.overrides, variant.label, status, message, 0, None, None, None,
-                         None, goal, 0.0)
+    return VariantResult(
+        variant.overrides, variant.label, status, message, 0, None, None, None, None, goal, 0.0
+    )
 
 
 def outcome(future: Future, variant: Variant, cancelled: bool = False) -> VariantResult:
@@ -251,32 +279,46 @@ class ComparisonRun:
     Comparison, `cancel()` stops it (the variants not finished come back "stopped").
     """
 
-    def __init__(self, variants: list[Variant], preset: str = "", workers: int | None = None,
-                 on_result: Callable[[VariantResult], None] | None = None):
+    def __init__(
+        self,
+        variants: list[Variant],
+        preset: str = "",
+        workers: int | None = None,
+        on_result: Callable[[VariantResult], None] | None = None,
+    ):
         self.preset, self.variants = preset, list(variants)
         self.workers = workers or default_workers(len(self.variants))
         self.started = time.perf_counter()
         self._cancelled = False
-        self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(),
-                                             initializer=_worker_init)
+        self._executor = ProcessPoolExecutor(
+            self.workers, mp_context=_context(), initializer=_worker_init
+        )
         self._futures: list[Future] = []
         for variant in self.variants:
             future = self._executor.submit(run_variant, variant)
             if on_result is not None:
-                future.add_done_callback(
-                    lambda f, v=variant: on_result(outcome(f, v, self._cancelled)))  # type: ignore[misc]
+                future.add_done_callback(self._reporter(variant, on_result))
             self._futures.append(future)
         # Python < 3.14 has no public way to stop a running worker: keep the processes for
         # cancel() (shutdown forgets them).
         self._processes = list(self._executor._processes.values())
         self._executor.shutdown(wait=False)  # the workers exit once the queue is empty
 
+    def _reporter(
+        self, variant: Variant, on_result: Callable[[VariantResult], None]
+    ) -> Callable[[Future], None]:
+        """A done-callback handing `variant`'s outcome to `on_result`."""
+        return lambda future: on_result(outcome(future, variant, self._cancelled))
+
     def done(self) -> bool:
         return all(f.done() for f in self._futures)
 
     def result(self) -> Comparison:
         """Wait for every variant; results come in the order the variants were planned."""
-        results = [outcome(f, v, self._cancelled) for f, v in zip(self._futures, self.variants, strict=True)]
+        results = [
+            outcome(f, v, self._cancelled)
+            for f, v in zip(self._futures, self.variants, strict=True)
+        ]
         return Comparison(self.preset, results, time.perf_counter() - self.started, self.workers)
 
     def cancel(self) -> None:
@@ -287,8 +329,12 @@ class ComparisonRun:
             process.terminate()
 
 
-def submit(variants: list[Variant], preset: str = "", workers: int | None = None,
-           on_result: Callable[[VariantResult], None] | None = None) -> ComparisonRun:
+def submit(
+    variants: list[Variant],
+    preset: str = "",
+    workers: int | None = None,
+    on_result: Callable[[VariantResult], None] | None = None,
+) -> ComparisonRun:
     """Start the variants in a process pool and return at once (see ComparisonRun)."""
     return ComparisonRun(variants, preset, workers, on_result)
 

@@ -50,7 +50,7 @@ class Number(Rule):
     def check(self, value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"must be {self.describe()}"
-        if isinstance(value, int) and not -2**63 < value < 2**63:  # also: too large for a float
+        if isinstance(value, int) and not -(2**63) < value < 2**63:  # also: too large for a float
             return f"must be {self.describe()}"
         if self.integer and not float(value).is_integer():
             return f"must be {self.describe()}"
@@ -64,8 +64,11 @@ class Number(Rule):
     def coerce(self, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return value
-        return int(value) if self.integer and float(value).is_integer() else (
-            value if self.integer else float(value))
+        return (
+            int(value)
+            if self.integer and float(value).is_integer()
+            else (value if self.integer else float(value))
+        )
 
     def describe(self) -> str:
         kind = "a whole number" if self.integer else "a number"
@@ -112,8 +115,11 @@ def _plain_text(value: Any, max_length: int) -> bool:
     """Text a terminal shows as written: no escape sequences, bells or other control and format
     characters (line breaks and tabs are fine), which a shared file could use to rewrite the
     screen around it."""
-    return isinstance(value, str) and len(value) <= max_length and all(
-        c in "\n\t" or unicodedata.category(c) not in _CONTROL for c in value)
+    return (
+        isinstance(value, str)
+        and len(value) <= max_length
+        and all(c in "\n\t" or unicodedata.category(c) not in _CONTROL for c in value)
+    )
 
 
 _CONTROL = {"Cc", "Cf", "Zl", "Zp"}  # controls, format characters (bidi overrides), line separators
@@ -125,14 +131,19 @@ class TextList(Rule):
     max_length: int = 2000
 
     def check(self, value: Any) -> str | None:
-        if not isinstance(value, list) or len(value) > self.max_items or not all(
-                _plain_text(v, self.max_length) for v in value):
+        if (
+            not isinstance(value, list)
+            or len(value) > self.max_items
+            or not all(_plain_text(v, self.max_length) for v in value)
+        ):
             return f"must be {self.describe()}"
         return None
 
     def describe(self) -> str:
-        return (f"a list of at most {self.max_items} text lines of at most "
-                f"{self.max_length} characters, without control characters")
+        return (
+            f"a list of at most {self.max_items} text lines of at most "
+            f"{self.max_length} characters, without control characters"
+        )
 
 
 @dataclass(frozen=True)
@@ -143,9 +154,13 @@ class Features(Rule):
     def check(self, value: Any) -> str | None:
         if isinstance(value, str) and value in FEATURE_MODES:
             return None
-        if (isinstance(value, list) and value and len(value) <= len(FEATURES)
-                and all(isinstance(v, str) and v in FEATURES for v in value)
-                and len(set(value)) == len(value)):
+        if (
+            isinstance(value, list)
+            and value
+            and len(value) <= len(FEATURES)
+            and all(isinstance(v, str) and v in FEATURES for v in value)
+            and len(set(value)) == len(value)
+        ):
             return None
         return f"must be {self.describe()}"
 
@@ -153,8 +168,10 @@ class Features(Rule):
         return [name for name in FEATURES if name in value] if isinstance(value, list) else value
 
     def describe(self) -> str:
-        return (f"{' or '.join(FEATURE_MODES)}, or a non-empty list of distinct names from: "
-                f"{', '.join(FEATURES)}")
+        return (
+            f"{' or '.join(FEATURE_MODES)}, or a non-empty list of distinct names from: "
+            f"{', '.join(FEATURES)}"
+        )
 
 
 MAX_VARIANTS = 64  # a comparison's variants, whoever declares them
@@ -176,7 +193,8 @@ class Vary(Rule):
             return f"must be {self.describe()}"
         for key, values in value.items():
             problem = _variable_key_problem(key) or (
-                None if isinstance(values, list) and values else f"{key} needs a list of values")
+                None if isinstance(values, list) and values else f"{key} needs a list of values"
+            )
             if problem:
                 return f"{problem}; must be {self.describe()}"
         if math.prod(len(v) for v in value.values()) > MAX_VARIANTS:
@@ -184,8 +202,10 @@ class Vary(Rule):
         return None
 
     def describe(self) -> str:
-        return (f"a table of task, model or training field = [values], at most {MAX_VARIANTS} "
-                "variants in all")
+        return (
+            f"a table of task, model or training field = [values], at most {MAX_VARIANTS} "
+            "variants in all"
+        )
 
 
 @dataclass(frozen=True)
@@ -193,8 +213,11 @@ class VariantList(Rule):
     """compare.variants: each variant is its own table of field = value overrides."""
 
     def check(self, value: Any) -> str | None:
-        if not isinstance(value, list) or len(value) > MAX_VARIANTS or not all(
-                isinstance(v, dict) and v for v in value):
+        if (
+            not isinstance(value, list)
+            or len(value) > MAX_VARIANTS
+            or not all(isinstance(v, dict) and v for v in value)
+        ):
             return f"must be {self.describe()}"
         for key in (key for variant in value for key in variant):
             problem = _variable_key_problem(key)
@@ -203,8 +226,7 @@ class VariantList(Rule):
         return None
 
     def describe(self) -> str:
-        return (f"a list of at most {MAX_VARIANTS} tables of task, model or training "
-                "field = value")
+        return f"a list of at most {MAX_VARIANTS} tables of task, model or training field = value"
 
 
 def vary_grid(vary: dict[str, list]) -> list[dict[str, Any]]:
@@ -237,12 +259,18 @@ class TaskSpec:
     name: str = rule(Choice(tuple(TASKS)), "first_gt_fifth", "the synthetic data set")
     samples: int = rule(Number(1, MAX_SAMPLES, integer=True), 5000, "training samples")
     val_samples: int = rule(Number(1, MAX_SAMPLES, integer=True), 100, "validation samples")
-    validation: str = rule(Choice(VALIDATION_MODES), "fresh",
-                           "fresh: a newly generated set; split: held out of the samples")
+    validation: str = rule(
+        Choice(VALIDATION_MODES),
+        "fresh",
+        "fresh: a newly generated set; split: held out of the samples",
+    )
     noise: float = rule(Number(0, 10), 0.0, "std of gaussian noise on the inputs or targets")
     features: str | list[str] = rule(
-        Features(), "raw", "raw inputs; poly2: also their squares (and x·y on 2-D tasks); or "
-        "a list of inputs for 2-D tasks, e.g. [\"x1^2\", \"x2^2\"]")
+        Features(),
+        "raw",
+        "raw inputs; poly2: also their squares (and x·y on 2-D tasks); or "
+        'a list of inputs for 2-D tasks, e.g. ["x1^2", "x2^2"]',
+    )
     dim: int = rule(Number(0, 4096, integer=True), 0, "input size (0: the task's default)")
     classes: int = rule(Number(0, 10, integer=True), 0, "classes (0: the task's default)")
     seed: int = rule(Number(0, 2**31 - 1, integer=True), 0, "seed of the data")
@@ -267,8 +295,11 @@ class ModelSpec:
     init_scale: float = rule(Number(0, 100, low_open=True), 0.1, "a in uniform(-a, a) init")
 
     def layer_defaults(self) -> dict:
-        return {"activation": self.activation, "dropout": self.dropout,
-                "batch_norm": self.batch_norm}
+        return {
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "batch_norm": self.batch_norm,
+        }
 
 
 @dataclass
@@ -289,8 +320,9 @@ class TrainingSpec:
     gamma: float = rule(Number(0, 1, low_open=True), 0.5, "decay factor (step, exponential)")
     l1: float = rule(Number(0, 10), 0.0, "L1 penalty: lambda * sum|w| added to the loss")
     l2: float = rule(Number(0, 10), 0.0, "L2 penalty (weight decay) on the weights")
-    patience: int = rule(Number(0, 100_000, integer=True), 0,
-                         "early stopping: epochs without improvement (0: off)")
+    patience: int = rule(
+        Number(0, 100_000, integer=True), 0, "early stopping: epochs without improvement (0: off)"
+    )
     min_delta: float = rule(Number(0, 1e6), 0.0, "early stopping: the least that counts")
     seed: int = rule(Number(0, 2**31 - 1, integer=True), 0, "seed of init, shuffling, dropout")
 
@@ -336,8 +368,14 @@ class CompareSpec:
         return vary_grid(self.vary) if self.vary else [dict(v) for v in self.variants]
 
 
-SECTIONS = {"task": TaskSpec, "model": ModelSpec, "training": TrainingSpec, "goal": GoalSpec,
-            "meta": MetaSpec, "compare": CompareSpec}
+SECTIONS = {
+    "task": TaskSpec,
+    "model": ModelSpec,
+    "training": TrainingSpec,
+    "goal": GoalSpec,
+    "meta": MetaSpec,
+    "compare": CompareSpec,
+}
 
 
 @dataclass
@@ -365,8 +403,10 @@ def from_dict(data: dict) -> Experiment:
         raise ExperimentError("experiment: expected a table of sections")
     unknown = set(data) - set(SECTIONS) - {"solution"}
     if unknown:
-        raise ExperimentError(f"{shown(sorted(unknown)[0])}: unknown section; allowed: "
-                              f"{', '.join([*SECTIONS, 'solution'])}")
+        raise ExperimentError(
+            f"{shown(sorted(unknown)[0])}: unknown section; allowed: "
+            f"{', '.join([*SECTIONS, 'solution'])}"
+        )
     exp = Experiment()
     for section, cls in SECTIONS.items():
         table = data.get(section, {})
@@ -401,8 +441,9 @@ def _section_from_dict(section: str, cls, table: dict):
     known = [f.name for f in fields(cls)]  # a list: the message lists them in a stable order
     for key in table:
         if key not in known:
-            raise ExperimentError(f"{section}.{shown(key)}: unknown field; allowed: "
-                                  f"{', '.join(known)}")
+            raise ExperimentError(
+                f"{section}.{shown(key)}: unknown field; allowed: {', '.join(known)}"
+            )
     obj = cls()
     for f in fields(cls):
         if f.name not in table or f.name == "hidden":
@@ -426,7 +467,7 @@ def _show(value) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return shown(repr(value), 62)
-    if isinstance(value, int) and not -10**20 < value < 10**20:
+    if isinstance(value, int) and not -(10**20) < value < 10**20:
         return f"a {len(str(abs(value)))}-digit number"
     return shown(value, 60)
 
@@ -434,8 +475,10 @@ def _show(value) -> str:
 def parse_hidden(value, defaults: dict) -> list[LayerSpec]:
     """Hidden layers: a list of widths and/or tables {units, activation, dropout, batch_norm}."""
     if not isinstance(value, list):
-        raise ExperimentError(f"model.hidden: {_show(value)} is not allowed; must be a list of "
-                              "layer widths, e.g. [16, 16], or of layer tables")
+        raise ExperimentError(
+            f"model.hidden: {_show(value)} is not allowed; must be a list of "
+            "layer widths, e.g. [16, 16], or of layer tables"
+        )
     if len(value) > 32:
         raise ExperimentError(f"model.hidden: {len(value)} layers is too many; at most 32")
     layers = []
@@ -486,24 +529,51 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     if advice:
         found.append(("training.loss", advice))
     if t.validation == "split" and t.val_samples >= t.samples:
-        found.append(("task.val_samples", f"{t.val_samples} is not allowed; with validation = "
-                      f"split it must be less than task.samples ({t.samples})"))
+        found.append(
+            (
+                "task.val_samples",
+                f"{t.val_samples} is not allowed; with validation = "
+                f"split it must be less than task.samples ({t.samples})",
+            )
+        )
     train_samples = t.samples - (t.val_samples if t.validation == "split" else 0)
     if train_samples < 2 and any(layer.batch_norm for layer in exp.model.hidden):
-        found.append(("task.samples", f"{t.samples} is not allowed with batch norm; it needs at "
-                      "least 2 training samples"))
+        found.append(
+            (
+                "task.samples",
+                f"{t.samples} is not allowed with batch norm; it needs at least 2 training samples",
+            )
+        )
     if tr.batch_size == 1 and any(layer.batch_norm for layer in exp.model.hidden):
-        found.append(("training.batch_size", "1 is not allowed with batch norm; batch norm "
-                      "normalizes over a batch, so it needs at least 2 samples per batch"))
+        found.append(
+            (
+                "training.batch_size",
+                "1 is not allowed with batch norm; batch norm "
+                "normalizes over a batch, so it needs at least 2 samples per batch",
+            )
+        )
     if tr.nesterov and (tr.optimizer != "sgd" or tr.momentum <= 0):
-        found.append(("training.nesterov", "true is not allowed; Nesterov needs optimizer = sgd "
-                      "and training.momentum > 0"))
+        found.append(
+            (
+                "training.nesterov",
+                "true is not allowed; Nesterov needs optimizer = sgd and training.momentum > 0",
+            )
+        )
     if exp.compare.vary and exp.compare.variants:
-        found.append(("compare.variants", "is not allowed together with compare.vary; "
-                      "declare the variants one way"))
+        found.append(
+            (
+                "compare.variants",
+                "is not allowed together with compare.vary; declare the variants one way",
+            )
+        )
     if exp.goal.enabled and exp.goal.metric.endswith("accuracy") and shape.kind == "regression":
-        found.append(("goal.metric", f"{exp.goal.metric!r} is not allowed on a regression task; "
-                      "use val_loss or train_loss"))
+        found.append(
+            (
+                "goal.metric",
+                f"{exp.goal.metric!r} is not allowed on a regression task; "
+                "use val_loss or train_loss",
+            )
+        )
     return found
 
 
@@ -571,8 +641,9 @@ def parse_value(text: str) -> Any:
 def parse_assignment(text: str) -> tuple[str, Any]:
     path, sep, value = text.partition("=")
     if not sep or not path.strip():
-        raise ExperimentError(f"--set {shown(text)}: expected section.field=value, "
-                              "e.g. training.lr=0.01")
+        raise ExperimentError(
+            f"--set {shown(text)}: expected section.field=value, e.g. training.lr=0.01"
+        )
     return path.strip(), parse_value(value.strip())
 
 
@@ -582,16 +653,17 @@ def apply_override(exp: Experiment, path: str, value: Any, where: str | None = N
     section, _, name = path.partition(".")
     cls = SECTIONS.get(section)
     if cls is None or not name:
-        raise ExperimentError(f"{shown(where)}: unknown field; fields look like section.field with "
-                              f"section one of {', '.join(SECTIONS)}")
+        raise ExperimentError(
+            f"{shown(where)}: unknown field; fields look like section.field with "
+            f"section one of {', '.join(SECTIONS)}"
+        )
     obj = getattr(exp, section)
     if cls is ModelSpec and name == "hidden":
         obj.hidden = parse_hidden(value, obj.layer_defaults())
         return
     by_name = {f.name: f for f in fields(cls)}
     if name not in by_name:
-        raise ExperimentError(f"{shown(where)}: unknown field; {section} has: "
-                              f"{', '.join(by_name)}")
+        raise ExperimentError(f"{shown(where)}: unknown field; {section} has: {', '.join(by_name)}")
     new = _checked(where, by_name[name].metadata["rule"], value)
     if cls is ModelSpec and name in obj.layer_defaults():
         # A model-wide default also changes the layers that followed the old default.
@@ -602,7 +674,9 @@ def apply_override(exp: Experiment, path: str, value: Any, where: str | None = N
     setattr(obj, name, new)
 
 
-def with_overrides(exp: Experiment, overrides: dict[str, Any] | list[tuple[str, Any]]) -> Experiment:
+def with_overrides(
+    exp: Experiment, overrides: dict[str, Any] | list[tuple[str, Any]]
+) -> Experiment:
     """A validated copy of `exp` with the overrides applied."""
     out = exp.copy()
     items = overrides.items() if isinstance(overrides, dict) else overrides
@@ -622,4 +696,3 @@ def field_rule(path: str):
     cls = LayerSpec if section == "layer" else SECTIONS[section]
     f = {f.name: f for f in fields(cls)}[name]
     return f.metadata["rule"], f.metadata["doc"]
-

@@ -47,9 +47,11 @@ PT_EXPERIMENT = "nnplay_experiment.toml"  # the record inside a .pt archive
 def check_export_path(path: str | Path) -> Path:
     path = Path(path).expanduser()
     if path.suffix not in EXPORT_SUFFIXES:
-        raise ExperimentError(f"{shown(path, 300)}: unknown export format "
-                              f"{shown(path.suffix or '(none)')!r}; allowed suffixes: "
-                              f"{', '.join(EXPORT_SUFFIXES)}")
+        raise ExperimentError(
+            f"{shown(path, 300)}: unknown export format "
+            f"{shown(path.suffix or '(none)')!r}; allowed suffixes: "
+            f"{', '.join(EXPORT_SUFFIXES)}"
+        )
     return path
 
 
@@ -75,13 +77,17 @@ def check_export_targets(paths: list[str], read_from: list[Path] | None = None) 
         for target in export_files(path):
             key = _identity(target)
             if key in owners:
-                raise ExperimentError(f"--export {shown(raw, 300)}: it writes {shown(target, 300)}"
-                                      f", which --export {shown(owners[key], 300)} writes too")
+                raise ExperimentError(
+                    f"--export {shown(raw, 300)}: it writes {shown(target, 300)}"
+                    f", which --export {shown(owners[key], 300)} writes too"
+                )
             owners[key] = raw
             if key in inputs:
-                raise ExperimentError(f"--export {shown(raw, 300)}: it would overwrite "
-                                      f"{shown(target, 300)}, which this run was read from; "
-                                      "export under another name")
+                raise ExperimentError(
+                    f"--export {shown(raw, 300)}: it would overwrite "
+                    f"{shown(target, 300)}, which this run was read from; "
+                    "export under another name"
+                )
             check_writable(target)
         out.append(path)
     return out
@@ -149,10 +155,15 @@ def _onnx_bytes(model, exp: Experiment) -> bytes:
             # The TorchScript exporter (deprecated, hence the warning): the dynamo one cannot
             # trace these Sequentials on torch 2.13.
             warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(model, (example,), buffer,  # type: ignore[arg-type]  # a file works
-                              dynamo=False, input_names=["input"],
-                              output_names=["output"],
-                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+            torch.onnx.export(
+                model,
+                (example,),
+                buffer,  # type: ignore[arg-type]  # a file works
+                dynamo=False,
+                input_names=["input"],
+                output_names=["output"],
+                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+            )
     finally:
         model.train(was_training)
     proto = onnx.load_from_string(buffer.getvalue())
@@ -172,8 +183,10 @@ def read_experiment(path: str | Path) -> Experiment:
 
 
 def _foreign(path: Path, why: str) -> ExperimentError:
-    return ExperimentError(f"{shown(path, 300)}: not an nnplay export ({why}); nnplay reads "
-                           f"{', '.join(FORMATS)} files that it wrote")
+    return ExperimentError(
+        f"{shown(path, 300)}: not an nnplay export ({why}); nnplay reads "
+        f"{', '.join(FORMATS)} files that it wrote"
+    )
 
 
 class Predictor:
@@ -190,8 +203,10 @@ class Predictor:
         if x.ndim != 2 or x.shape[1] != self.shape.raw_inputs:
             got = x.shape[-1] if x.ndim else 1
             values = "1 value" if got == 1 else f"{got} values"
-            raise ExperimentError(f"input: {values} is not allowed; this model takes "
-                                  f"{self.shape.raw_inputs} comma-separated numbers")
+            raise ExperimentError(
+                f"input: {values} is not allowed; this model takes "
+                f"{self.shape.raw_inputs} comma-separated numbers"
+            )
         return self._run(expand_features(x, self.exp.task.features).astype(np.float32))
 
     def probabilities(self, x) -> np.ndarray:
@@ -236,26 +251,32 @@ def _check_fits(path: Path, exp: Experiment, found: dict[str, tuple[tuple, str]]
     expected = state_shapes(exp)
     for name in found:
         if name not in expected:
-            raise _foreign(path, f"it holds a tensor {shown(name, 40)!r} that its experiment's "
-                                 "network does not have")
+            raise _foreign(
+                path,
+                f"it holds a tensor {shown(name, 40)!r} that its experiment's "
+                "network does not have",
+            )
     for name, shape in expected.items():
         if name not in found:
             raise _foreign(path, f"{name} is missing")
         got_shape, dtype = found[name]
         if tuple(got_shape) != shape:
-            raise _foreign(path, f"{name} has shape {tuple(got_shape)}; its experiment needs "
-                                 f"{shape}")
+            raise _foreign(
+                path, f"{name} has shape {tuple(got_shape)}; its experiment needs {shape}"
+            )
         if dtype != _expected_dtype(name):
-            raise _foreign(path, f"{name} is {shown(dtype, 20)}; nnplay writes "
-                                 f"{_expected_dtype(name)}")
+            raise _foreign(
+                path, f"{name} is {shown(dtype, 20)}; nnplay writes {_expected_dtype(name)}"
+            )
 
 
 def _check_size(path: Path, exp: Experiment) -> None:
     """A weights file is about the size of its network; much larger is not ours."""
     check_fits(2 * model_bytes(exp), f"{shown(path, 300)}: its network")
     if path.stat().st_size > 2 * model_bytes(exp) + 2**20:
-        raise _foreign(path, f"{path.stat().st_size} bytes is far more than its experiment's "
-                             "network needs")
+        raise _foreign(
+            path, f"{path.stat().st_size} bytes is far more than its experiment's network needs"
+        )
 
 
 def _read_state(path: Path):
@@ -297,17 +318,32 @@ def _read_pt(path: Path):
     _check_size(path, exp)
     # mmap: tensors are not read until copied into the model, after their shapes are checked
     state = torch.load(path, weights_only=True, mmap=True, map_location="cpu")
-    if not (isinstance(state, dict) and all(isinstance(k, str) for k in state)
-            and all(isinstance(v, torch.Tensor) for v in state.values())):
+    if not (
+        isinstance(state, dict)
+        and all(isinstance(k, str) for k in state)
+        and all(isinstance(v, torch.Tensor) for v in state.values())
+    ):
         raise _foreign(path, f"it holds {type(state).__name__!r}, not a table of named tensors")
-    _check_fits(path, exp, {k: (tuple(v.shape), str(v.dtype).removeprefix("torch."))
-                            for k, v in state.items()})
+    _check_fits(
+        path,
+        exp,
+        {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in state.items()},
+    )
     return exp, state
 
 
-_SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16",
-                       "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8",
-                       "U8": "uint8", "BOOL": "bool"}
+_SAFETENSORS_DTYPES = {
+    "F64": "float64",
+    "F32": "float32",
+    "F16": "float16",
+    "BF16": "bfloat16",
+    "I64": "int64",
+    "I32": "int32",
+    "I16": "int16",
+    "I8": "int8",
+    "U8": "uint8",
+    "BOOL": "bool",
+}
 MAX_HEADER_BYTES = 4 * 2**20
 
 
@@ -327,8 +363,10 @@ def _read_safetensors(path: Path):
         found = {}
         for k in f.keys():  # noqa: SIM118 (a safetensors handle, not a dict)
             part = f.get_slice(k)
-            found[k] = (tuple(part.get_shape()), _SAFETENSORS_DTYPES.get(part.get_dtype(),
-                                                                         part.get_dtype()))
+            found[k] = (
+                tuple(part.get_shape()),
+                _SAFETENSORS_DTYPES.get(part.get_dtype(), part.get_dtype()),
+            )
         _check_fits(path, exp, found)
         return exp, {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
 
@@ -390,8 +428,17 @@ def _read_npz(path: Path):
 
 # What nnplay's ONNX exports contain; any other operator (a shape-building or looping one above
 # all) means a graph nnplay did not write.
-ONNX_OPERATORS = {"Gemm", "BatchNormalization", "Identity", "Relu", "Tanh", "Sigmoid", "Gelu",
-                  "LeakyRelu", "LogSoftmax"}
+ONNX_OPERATORS = {
+    "Gemm",
+    "BatchNormalization",
+    "Identity",
+    "Relu",
+    "Tanh",
+    "Sigmoid",
+    "Gelu",
+    "LeakyRelu",
+    "LogSoftmax",
+}
 
 
 def _onnx_predictor(path: Path) -> Predictor:
@@ -456,8 +503,8 @@ def _check_onnx_graph(path: Path, proto, exp: Experiment) -> None:
             raise _foreign(path, "its weights point to another file")
         dims = tuple(init.dims)
         if init.name in expected and dims != expected[init.name]:
-            raise _foreign(path, f"{init.name} has shape {dims}; its experiment needs "
-                                 f"{expected[init.name]}")
+            raise _foreign(
+                path, f"{init.name} has shape {dims}; its experiment needs {expected[init.name]}"
+            )
         if int(np.prod(dims, dtype=np.int64)) > largest or init.data_type != float32:
-            raise _foreign(path, f"its tensor {shown(init.name, 40)!r} is not one of its "
-                                 "network's")
+            raise _foreign(path, f"its tensor {shown(init.name, 40)!r} is not one of its network's")

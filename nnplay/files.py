@@ -52,6 +52,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
 def check_writable(path: Path) -> None:
     """Refuse, in one line naming the reason, a file that cannot be written: a folder in the
     way, a parent that is a file, a name too long, a folder nnplay cannot create files in."""
+
     def refuse(why: str) -> ExperimentError:
         return ExperimentError(f"{shown(path, 300)}: cannot write it ({why})")
 

@@ -50,8 +50,13 @@ class GoalResult:
     reached_at_epoch: int | None  # the first epoch within the budget that met the threshold
 
     def to_dict(self) -> dict:
-        return {"description": self.description, "met": self.met, "epoch": self.epoch,
-                "value": self.value, "reached_at_epoch": self.reached_at_epoch}
+        return {
+            "description": self.description,
+            "met": self.met,
+            "epoch": self.epoch,
+            "value": self.value,
+            "reached_at_epoch": self.reached_at_epoch,
+        }
 
 
 def goal_result(goal, history: History, weights_epoch: int | None = None) -> GoalResult | None:

@@ -9,23 +9,47 @@ from __future__ import annotations
 from typing import Any
 
 LABELS: dict[str, str] = {
-    "task.name": "task", "task.samples": "samples", "task.val_samples": "validation samples",
-    "task.validation": "validation set", "task.noise": "noise", "task.features": "features",
-    "task.dim": "inputs", "task.classes": "classes", "task.seed": "data seed",
-    "model.hidden": "hidden layers", "model.activation": "every layer's activation",
-    "model.dropout": "every layer's dropout", "model.batch_norm": "batch norm in every layer",
-    "model.init": "init", "model.init_scale": "init scale (a)",
-    "training.loss": "loss", "training.optimizer": "optimizer", "training.lr": "learning rate",
-    "training.momentum": "momentum", "training.nesterov": "nesterov", "training.beta1": "beta1",
-    "training.beta2": "beta2", "training.eps": "eps", "training.alpha": "alpha",
-    "training.schedule": "lr schedule", "training.step_size": "step size (epochs)",
-    "training.gamma": "decay gamma", "training.batch_size": "batch size",
-    "training.epochs": "epochs", "training.seed": "seed", "training.l1": "L1",
-    "training.l2": "L2 (weight decay)", "training.patience": "stop patience",
+    "task.name": "task",
+    "task.samples": "samples",
+    "task.val_samples": "validation samples",
+    "task.validation": "validation set",
+    "task.noise": "noise",
+    "task.features": "features",
+    "task.dim": "inputs",
+    "task.classes": "classes",
+    "task.seed": "data seed",
+    "model.hidden": "hidden layers",
+    "model.activation": "every layer's activation",
+    "model.dropout": "every layer's dropout",
+    "model.batch_norm": "batch norm in every layer",
+    "model.init": "init",
+    "model.init_scale": "init scale (a)",
+    "training.loss": "loss",
+    "training.optimizer": "optimizer",
+    "training.lr": "learning rate",
+    "training.momentum": "momentum",
+    "training.nesterov": "nesterov",
+    "training.beta1": "beta1",
+    "training.beta2": "beta2",
+    "training.eps": "eps",
+    "training.alpha": "alpha",
+    "training.schedule": "lr schedule",
+    "training.step_size": "step size (epochs)",
+    "training.gamma": "decay gamma",
+    "training.batch_size": "batch size",
+    "training.epochs": "epochs",
+    "training.seed": "seed",
+    "training.l1": "L1",
+    "training.l2": "L2 (weight decay)",
+    "training.patience": "stop patience",
     "training.min_delta": "stop min delta",
-    "layer.units": "units", "layer.activation": "activation", "layer.dropout": "dropout",
+    "layer.units": "units",
+    "layer.activation": "activation",
+    "layer.dropout": "dropout",
     "layer.batch_norm": "batch norm",
-    "goal.metric": "goal metric", "goal.threshold": "goal threshold", "goal.epochs": "goal epochs",
+    "goal.metric": "goal metric",
+    "goal.threshold": "goal threshold",
+    "goal.epochs": "goal epochs",
 }
 
 
@@ -67,8 +91,10 @@ def describe_changes(overrides: dict[str, Any]) -> str:
 
 def _hidden_text(layers) -> str:
     """Hidden layers in a few characters: "8 relu, 8 relu" (or "none")."""
-    parts = [f"{layer.units} {layer.activation}" if hasattr(layer, "units") else str(layer)
-             for layer in layers]
+    parts = [
+        f"{layer.units} {layer.activation}" if hasattr(layer, "units") else str(layer)
+        for layer in layers
+    ]
     return ", ".join(parts) or "none"
 
 

@@ -65,9 +65,11 @@ def training_bytes(exp) -> int:
 def check_fits(needed: int, what: str) -> None:
     limit = limit_bytes()
     if needed > limit:
-        raise ExperimentError(f"{what} needs about {_size(needed)} of memory; at most "
-                              f"{_size(limit)} can be used here (half of the memory available "
-                              "now). Use fewer samples, a smaller input size or smaller layers")
+        raise ExperimentError(
+            f"{what} needs about {_size(needed)} of memory; at most "
+            f"{_size(limit)} can be used here (half of the memory available "
+            "now). Use fewer samples, a smaller input size or smaller layers"
+        )
 
 
 def check_training_fits(exp) -> None:

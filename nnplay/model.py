@@ -41,8 +41,15 @@ def describe(exp) -> list[LayerInfo]:
     rows = []
     width = task_shape(exp.task).inputs
     for i, layer in enumerate(exp.model.hidden, start=1):
-        rows.append(LayerInfo(f"hidden{i}", "linear", f"{width} → {layer.units}", layer.units,
-                              width * layer.units + layer.units))
+        rows.append(
+            LayerInfo(
+                f"hidden{i}",
+                "linear",
+                f"{width} → {layer.units}",
+                layer.units,
+                width * layer.units + layer.units,
+            )
+        )
         width = layer.units
         if layer.batch_norm:
             rows.append(LayerInfo(f"bn{i}", "batch_norm", "batch norm", width, 2 * width))
@@ -51,8 +58,15 @@ def describe(exp) -> list[LayerInfo]:
         if layer.dropout:
             rows.append(LayerInfo(f"drop{i}", "dropout", f"p={layer.dropout:g}", width, 0))
     head = output_head(exp)
-    rows.append(LayerInfo("output", "linear", f"{width} → {head.units}", head.units,
-                          width * head.units + head.units))
+    rows.append(
+        LayerInfo(
+            "output",
+            "linear",
+            f"{width} → {head.units}",
+            head.units,
+            width * head.units + head.units,
+        )
+    )
     if head.activation:
         rows.append(LayerInfo("head", "activation", head.activation, head.units, 0))
     return rows
@@ -67,8 +81,9 @@ def state_shapes(exp) -> dict[str, tuple[int, ...]]:
         shapes |= {f"hidden{i}.weight": (layer.units, width), f"hidden{i}.bias": (layer.units,)}
         width = layer.units
         if layer.batch_norm:
-            shapes |= {f"bn{i}.{k}": (width,)
-                       for k in ("weight", "bias", "running_mean", "running_var")}
+            shapes |= {
+                f"bn{i}.{k}": (width,) for k in ("weight", "bias", "running_mean", "running_var")
+            }
             shapes[f"bn{i}.num_batches_tracked"] = ()
     units = output_head(exp).units
     return shapes | {"output.weight": (units, width), "output.bias": (units,)}
@@ -114,8 +129,10 @@ def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
 
 def weight_grad_norms(model: nn.Module) -> dict[str, float]:
     """L2 norm of each Linear layer's weight gradient from the last backward pass (0 before any)."""
-    return {name: (m.weight.grad.norm().item() if m.weight.grad is not None else 0.0)
-            for name, m in linear_layers(model)}
+    return {
+        name: (m.weight.grad.norm().item() if m.weight.grad is not None else 0.0)
+        for name, m in linear_layers(model)
+    }
 
 
 def probabilities(head: Head, outputs):

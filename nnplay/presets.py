@@ -26,8 +26,9 @@ def preset_names() -> list[str]:
 def load_preset(name: str) -> Experiment:
     path = presets_dir() / f"{name}.toml"
     if not path.is_file():
-        raise ExperimentError(f"unknown preset {shown(name)!r}; available: "
-                              f"{', '.join(preset_names())}")
+        raise ExperimentError(
+            f"unknown preset {shown(name)!r}; available: {', '.join(preset_names())}"
+        )
     return load_file(path)
 
 

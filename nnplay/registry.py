@@ -53,20 +53,40 @@ class Loss:
 
 _REGRESSION_ADVICE = "for regression use mse, mae or smooth_l1"
 LOSSES: dict[str, Loss] = {
-    "mse": Loss("mean squared error (MSE, L2)", "MSELoss", (REGRESSION, BINARY),
-                "for classes use cross_entropy (softmax output)"),
-    "mae": Loss("mean absolute error (MAE, L1)", "L1Loss", (REGRESSION, BINARY),
-                "for classes use cross_entropy (softmax output)"),
-    "smooth_l1": Loss("smooth L1 (Huber-like)", "SmoothL1Loss", (REGRESSION, BINARY),
-                      "for classes use cross_entropy (softmax output)"),
-    "bce": Loss("binary cross-entropy (BCE)", "BCELoss", (BINARY,),
-                "BCE needs a yes/no task; for several classes use cross_entropy, "
-                + _REGRESSION_ADVICE),
-    "cross_entropy": Loss("cross-entropy", "CrossEntropyLoss", (BINARY, MULTICLASS),
-                          _REGRESSION_ADVICE),
-    "nll": Loss("negative log-likelihood (NLL)", "NLLLoss", (MULTICLASS,),
-                "NLL reads log-probabilities of several classes; for a yes/no task use bce, "
-                + _REGRESSION_ADVICE),
+    "mse": Loss(
+        "mean squared error (MSE, L2)",
+        "MSELoss",
+        (REGRESSION, BINARY),
+        "for classes use cross_entropy (softmax output)",
+    ),
+    "mae": Loss(
+        "mean absolute error (MAE, L1)",
+        "L1Loss",
+        (REGRESSION, BINARY),
+        "for classes use cross_entropy (softmax output)",
+    ),
+    "smooth_l1": Loss(
+        "smooth L1 (Huber-like)",
+        "SmoothL1Loss",
+        (REGRESSION, BINARY),
+        "for classes use cross_entropy (softmax output)",
+    ),
+    "bce": Loss(
+        "binary cross-entropy (BCE)",
+        "BCELoss",
+        (BINARY,),
+        "BCE needs a yes/no task; for several classes use cross_entropy, " + _REGRESSION_ADVICE,
+    ),
+    "cross_entropy": Loss(
+        "cross-entropy", "CrossEntropyLoss", (BINARY, MULTICLASS), _REGRESSION_ADVICE
+    ),
+    "nll": Loss(
+        "negative log-likelihood (NLL)",
+        "NLLLoss",
+        (MULTICLASS,),
+        "NLL reads log-probabilities of several classes; for a yes/no task use bce, "
+        + _REGRESSION_ADVICE,
+    ),
 }
 
 
@@ -95,8 +115,10 @@ ACTIVATIONS: dict[str, Activation] = {
     "linear": Activation("linear (identity)", None),
 }
 # Output-only head: log-probabilities for NLL.
-HEAD_ACTIVATIONS = {**ACTIVATIONS, "log_softmax": Activation("log-softmax", "LogSoftmax",
-                                                             (("dim", 1),))}
+HEAD_ACTIVATIONS = {
+    **ACTIVATIONS,
+    "log_softmax": Activation("log-softmax", "LogSoftmax", (("dim", 1),)),
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,8 +149,10 @@ def _adam_family(cls_name: str):
 
         # fused: one kernel for all parameters, ~1.2x steps/s on tiny nets (docs/architecture.md).
         # weight_decay=0: the Trainer applies L2 itself (AdamW's default would be 0.01).
-        return getattr(optim, cls_name)(params, lr=t.lr, betas=(t.beta1, t.beta2), eps=t.eps,
-                                        weight_decay=0.0, fused=True)
+        return getattr(optim, cls_name)(
+            params, lr=t.lr, betas=(t.beta1, t.beta2), eps=t.eps, weight_decay=0.0, fused=True
+        )
+
     return build
 
 
@@ -145,8 +169,12 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "adagrad": Optimizer("AdaGrad", _adagrad, ("eps",)),
     "rmsprop": Optimizer("RMSprop", _rmsprop, ("alpha", "eps", "momentum")),
     "adam": Optimizer("Adam", _adam_family("Adam"), ("beta1", "beta2", "eps")),
-    "adamw": Optimizer("AdamW (decoupled weight decay)", _adam_family("AdamW"),
-                       ("beta1", "beta2", "eps"), decoupled_decay=True),
+    "adamw": Optimizer(
+        "AdamW (decoupled weight decay)",
+        _adam_family("AdamW"),
+        ("beta1", "beta2", "eps"),
+        decoupled_decay=True,
+    ),
 }
 
 

@@ -27,9 +27,14 @@ from nnplay.tasks import make_datasets, task_shape
 _INIT_LINES = {
     "default": None,
     "xavier": ["nn.init.xavier_uniform_(layer.weight)", "nn.init.zeros_(layer.bias)"],
-    "he": ["nn.init.kaiming_normal_(layer.weight, nonlinearity='relu')",
-           "nn.init.zeros_(layer.bias)"],
-    "uniform": ["nn.init.uniform_(layer.weight, -{a}, {a})", "nn.init.uniform_(layer.bias, -{a}, {a})"],
+    "he": [
+        "nn.init.kaiming_normal_(layer.weight, nonlinearity='relu')",
+        "nn.init.zeros_(layer.bias)",
+    ],
+    "uniform": [
+        "nn.init.uniform_(layer.weight, -{a}, {a})",
+        "nn.init.uniform_(layer.bias, -{a}, {a})",
+    ],
 }
 
 
@@ -48,8 +53,9 @@ def write_script(exp: Experiment, path: str | Path) -> list[Path]:
     data = data_path(path)
     digest = hashlib.sha256(content).hexdigest()
     with signals_held():  # the pair as one unit, as far as Ctrl+C and SIGTERM go
-        if not (data.is_file() and data.stat().st_size == len(content)
-                and data.read_bytes() == content):  # the same data: keep the file as it is
+        if not (
+            data.is_file() and data.stat().st_size == len(content) and data.read_bytes() == content
+        ):  # the same data: keep the file as it is
             write_atomic(data, content)
         return [write_atomic(path, script_text(exp, data.name, digest).encode()), data]
 
@@ -83,11 +89,15 @@ def _optimizer_line(exp: Experiment) -> str:
     return {
         "sgd": f"torch.optim.SGD({common}, momentum={t.momentum!r}, nesterov={t.nesterov!r})",
         "adagrad": f"torch.optim.Adagrad({common}, eps={t.eps!r})",
-        "rmsprop": (f"torch.optim.RMSprop({common}, alpha={t.alpha!r}, eps={t.eps!r}, "
-                    f"momentum={t.momentum!r})"),
+        "rmsprop": (
+            f"torch.optim.RMSprop({common}, alpha={t.alpha!r}, eps={t.eps!r}, "
+            f"momentum={t.momentum!r})"
+        ),
         "adam": f"torch.optim.Adam({common}, betas=({t.beta1!r}, {t.beta2!r}), eps={t.eps!r}, fused=True)",
-        "adamw": (f"torch.optim.AdamW({common}, betas=({t.beta1!r}, {t.beta2!r}), eps={t.eps!r}, "
-                  "weight_decay=0.0, fused=True)"),  # L2 is applied by hand below
+        "adamw": (
+            f"torch.optim.AdamW({common}, betas=({t.beta1!r}, {t.beta2!r}), eps={t.eps!r}, "
+            "weight_decay=0.0, fused=True)"
+        ),  # L2 is applied by hand below
     }[t.optimizer]
 
 
@@ -111,22 +121,27 @@ def _l2_lines(exp: Experiment) -> str:
         body = ["for w in weights:", f"    w.mul_(1 - optimizer.param_groups[0]['lr'] * {t.l2!r})"]
     else:  # L2 adds l2·w to each weight's gradient
         body = ["for w in weights:", f"    w.grad.add_(w, alpha={t.l2!r})"]
-    lines = ["with torch.no_grad():  # L2 regularization on the weights", *("    " + b for b in body)]
+    lines = [
+        "with torch.no_grad():  # L2 regularization on the weights",
+        *("    " + b for b in body),
+    ]
     return "".join(f"{indent}{line}\n" for line in lines)
 
 
 def _early_stopping_note(exp: Experiment) -> str:
     if not exp.training.patience:
         return ""
-    return (f"\nnnplay also stops early (patience {exp.training.patience}); this script trains "
-            "every epoch.")
+    return (
+        f"\nnnplay also stops early (patience {exp.training.patience}); this script trains "
+        "every epoch."
+    )
 
 
 def script_text(exp: Experiment, data_name: str, data_sha256: str) -> str:
     t = exp.training
     head = output_head(exp)
     kind = task_shape(exp.task).kind
-    targets = (".long()" if head.target == "index" else ".float().reshape(-1, 1)")
+    targets = ".long()" if head.target == "index" else ".float().reshape(-1, 1)"
     if kind == "regression":
         accuracy = "None"
     elif head.target == "index":
@@ -134,9 +149,14 @@ def script_text(exp: Experiment, data_name: str, data_sha256: str) -> str:
     else:
         accuracy = "((out >= 0.5).long() == y.long()).double().mean().item()"
     init = _INIT_LINES[exp.model.init]
-    init_block = "" if init is None else (
-        "for layer in model:\n    if isinstance(layer, nn.Linear):\n"
-        + "".join(f"        {line.format(a=exp.model.init_scale)}\n" for line in init))
+    init_block = (
+        ""
+        if init is None
+        else (
+            "for layer in model:\n    if isinstance(layer, nn.Linear):\n"
+            + "".join(f"        {line.format(a=exp.model.init_scale)}\n" for line in init)
+        )
+    )
     l1 = f" + {t.l1!r} * sum(w.abs().sum() for w in weights)" if t.l1 else ""
     modules = "\n".join(f"    {line}" for line in _module_lines(exp))
     title = exp.meta.title or exp.task.name

@@ -28,15 +28,27 @@ class OptionError(ValueError):
 
 def add_serve_command(subparsers) -> None:
     serve = subparsers.add_parser("serve", help="the playground in a web browser")
-    serve.add_argument("target", metavar="PRESET_OR_PATH", nargs="?",
-                       help="the exercise every tab opens (default: first-gt-fifth)")
-    serve.add_argument("--host", default=DEFAULT_HOST,
-                       help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT,
-                       help=f"port, 1..65535 (default {DEFAULT_PORT})")
-    serve.add_argument("--max-tabs", type=int, default=DEFAULT_MAX_TABS,
-                       help=f"playgrounds open at once, 1..{MAX_TABS} (default {DEFAULT_MAX_TABS}); "
-                       "each is a process with its own PyTorch")
+    serve.add_argument(
+        "target",
+        metavar="PRESET_OR_PATH",
+        nargs="?",
+        help="the exercise every tab opens (default: first-gt-fifth)",
+    )
+    serve.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}: this machine only)",
+    )
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port, 1..65535 (default {DEFAULT_PORT})"
+    )
+    serve.add_argument(
+        "--max-tabs",
+        type=int,
+        default=DEFAULT_MAX_TABS,
+        help=f"playgrounds open at once, 1..{MAX_TABS} (default {DEFAULT_MAX_TABS}); "
+        "each is a process with its own PyTorch",
+    )
     serve.set_defaults(func=cmd_serve)
 
 
@@ -56,13 +68,16 @@ def cmd_serve(args) -> int:
         print(exposure_warning(args.host, args.port), file=sys.stderr)
     from nnplay.web_server import PlaygroundServer
 
-    server = PlaygroundServer(app_command(target), args.host, args.port, loopback_only=loopback,
-                              max_tabs=args.max_tabs)
+    server = PlaygroundServer(
+        app_command(target), args.host, args.port, loopback_only=loopback, max_tabs=args.max_tabs
+    )
     try:
         server.serve()
     except OSError as e:  # the port was taken between our check and the server's own bind
-        print(f"nnplay serve: cannot listen on {args.host} port {args.port}: {e.strerror}",
-              file=sys.stderr)
+        print(
+            f"nnplay serve: cannot listen on {args.host} port {args.port}: {e.strerror}",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     return 0
 
@@ -112,6 +127,8 @@ def bind_problem(host: str, port: int, error: OSError) -> str:
 
 
 def exposure_warning(host: str, port: int) -> str:
-    return (f"nnplay serve: WARNING: listening on {host} port {port}. Anyone who can reach this "
-            "address can open the playground and run training on this machine (and write "
-            "exported files here). Use the default --host 127.0.0.1 to keep it to yourself.")
+    return (
+        f"nnplay serve: WARNING: listening on {host} port {port}. Anyone who can reach this "
+        "address can open the playground and run training on this machine (and write "
+        "exported files here). Use the default --host 127.0.0.1 to keep it to yourself."
+    )

@@ -128,34 +128,77 @@ def _multi_gaussian(n, rng, dim, classes, training):
 
 
 def _two_d(title, kind, make, description, classes=0, class_range=None, noise_on="inputs"):
-    return Task(title, kind, 2, make, description, default_classes=classes, min_dim=2, max_dim=2,
-                class_range=class_range, noise_on=noise_on)
+    return Task(
+        title,
+        kind,
+        2,
+        make,
+        description,
+        default_classes=classes,
+        min_dim=2,
+        max_dim=2,
+        class_range=class_range,
+        noise_on=noise_on,
+    )
 
 
 TASKS: dict[str, Task] = {
     "first_gt_fifth": Task(
-        "first element > fifth", BINARY, 5, _first_gt_fifth,
-        "uniform random vectors; label 1 when x[0] > x[4]", default_classes=2, min_dim=5),
+        "first element > fifth",
+        BINARY,
+        5,
+        _first_gt_fifth,
+        "uniform random vectors; label 1 when x[0] > x[4]",
+        default_classes=2,
+        min_dim=5,
+    ),
     "feature_sum": Task(
-        "feature-sum classes", MULTICLASS, 784, _feature_sum,
+        "feature-sum classes",
+        MULTICLASS,
+        784,
+        _feature_sum,
         "standard-normal vectors; class = bin of their sum (edges -10, -5, ..., 30)",
-        default_classes=10),
+        default_classes=10,
+    ),
     "quadratic": Task(
-        "quadratic y = 2x² + 3x + 4", REGRESSION, 1, _quadratic,
-        "fit y = 2x² + 3x + 4 on x in [0, 1)", max_dim=1, noise_on="targets"),
+        "quadratic y = 2x² + 3x + 4",
+        REGRESSION,
+        1,
+        _quadratic,
+        "fit y = 2x² + 3x + 4 on x in [0, 1)",
+        max_dim=1,
+        noise_on="targets",
+    ),
     "circle": _two_d("circle", BINARY, _circle, "inside or outside a circle of radius 0.5", 2),
     "xor": _two_d("xor", BINARY, _xor, "class 1 in the quadrants where x·y > 0", 2),
     "gaussians": _two_d("two gaussians", BINARY, _gaussians, "two overlapping gaussian blobs", 2),
     "spiral": _two_d("spiral", BINARY, _spiral, "two interleaved spiral arms", 2),
-    "spiral_multi": _two_d("spiral (multi-class)", MULTICLASS, _spiral,
-                           "several interleaved spiral arms, one class each", 3, (3, 10)),
-    "blobs": _two_d("gaussian blobs", MULTICLASS, _gaussians,
-                    "several gaussian blobs, one class each", 4, (3, 10)),
-    "plane": _two_d("plane", REGRESSION, _plane, "regression on the plane 0.6·x - 0.4·y",
-                    noise_on="targets"),
-    "multi_gaussian": _two_d("multi gaussian", REGRESSION, _multi_gaussian,
-                             "regression on four gaussian bumps, two up, two down",
-                             noise_on="targets"),
+    "spiral_multi": _two_d(
+        "spiral (multi-class)",
+        MULTICLASS,
+        _spiral,
+        "several interleaved spiral arms, one class each",
+        3,
+        (3, 10),
+    ),
+    "blobs": _two_d(
+        "gaussian blobs",
+        MULTICLASS,
+        _gaussians,
+        "several gaussian blobs, one class each",
+        4,
+        (3, 10),
+    ),
+    "plane": _two_d(
+        "plane", REGRESSION, _plane, "regression on the plane 0.6·x - 0.4·y", noise_on="targets"
+    ),
+    "multi_gaussian": _two_d(
+        "multi gaussian",
+        REGRESSION,
+        _multi_gaussian,
+        "regression on four gaussian bumps, two up, two down",
+        noise_on="targets",
+    ),
 }
 
 
@@ -168,22 +211,32 @@ def task_shape(spec) -> TaskShape:
     task = TASKS[spec.name]
     dim = spec.dim or task.default_dim
     if not task.min_dim <= dim <= task.max_dim:
-        allowed = (f"{task.min_dim}" if task.min_dim == task.max_dim
-                   else f"{task.min_dim} to {task.max_dim}")
-        raise ExperimentError(f"task.dim: {dim} is not allowed for {spec.name}; allowed: 0 "
-                              f"(default {task.default_dim}) or {allowed}")
+        allowed = (
+            f"{task.min_dim}"
+            if task.min_dim == task.max_dim
+            else f"{task.min_dim} to {task.max_dim}"
+        )
+        raise ExperimentError(
+            f"task.dim: {dim} is not allowed for {spec.name}; allowed: 0 "
+            f"(default {task.default_dim}) or {allowed}"
+        )
     classes = spec.classes or task.default_classes
     if spec.classes and classes != task.default_classes and task.class_range is None:
-        raise ExperimentError(f"task.classes: {spec.classes} is not allowed for {spec.name}; "
-                              f"it has {task.default_classes or 'no'} classes (use 0)")
+        raise ExperimentError(
+            f"task.classes: {spec.classes} is not allowed for {spec.name}; "
+            f"it has {task.default_classes or 'no'} classes (use 0)"
+        )
     if task.class_range and not task.class_range[0] <= classes <= task.class_range[1]:
         low, high = task.class_range
-        raise ExperimentError(f"task.classes: {classes} is not allowed for {spec.name}; "
-                              f"allowed: {low} to {high}")
+        raise ExperimentError(
+            f"task.classes: {classes} is not allowed for {spec.name}; allowed: {low} to {high}"
+        )
     if isinstance(spec.features, list):
         if not task.is_2d:
-            raise ExperimentError(f"task.features: a list of features is for 2-D tasks only; "
-                                  f"{spec.name} allows: {', '.join(FEATURE_MODES)}")
+            raise ExperimentError(
+                f"task.features: a list of features is for 2-D tasks only; "
+                f"{spec.name} allows: {', '.join(FEATURE_MODES)}"
+            )
         inputs = len(spec.features)
     else:
         inputs = dim + (_poly2_extra(dim) if spec.features == "poly2" else 0)
@@ -253,5 +306,5 @@ def make_datasets(spec):
         return x, y, xv, yv
     x, y = generate(spec, spec.samples, 0)
     order = np.random.default_rng([spec.seed, 2]).permutation(spec.samples)
-    train, val = order[spec.val_samples:], order[:spec.val_samples]
+    train, val = order[spec.val_samples :], order[: spec.val_samples]
     return x[train], y[train], x[val], y[val]

@@ -29,16 +29,19 @@ from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import expand_features, make_datasets, task_shape
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
-DIVERGED_ADVICE = "the loss became {value}: the weights blew up. {cause}, or add batch norm; {kept}."
+DIVERGED_ADVICE = (
+    "the loss became {value}: the weights blew up. {cause}, or add batch norm; {kept}."
+)
 
 
 def kept_weights_note(epoch: int, val_loss: float) -> str:
     """Which weights a diverged run keeps: the epoch with the lowest validation loss."""
     if epoch == 0:
-        return (f"the initial weights were kept (validation loss {val_loss:.4g}): no epoch "
-                "improved on them")
-    return (f"the weights of epoch {epoch} were kept (the lowest validation loss, "
-            f"{val_loss:.4g})")
+        return (
+            f"the initial weights were kept (validation loss {val_loss:.4g}): no epoch "
+            "improved on them"
+        )
+    return f"the weights of epoch {epoch} were kept (the lowest validation loss, {val_loss:.4g})"
 
 
 def good_lr(checkpoint: dict) -> float:
@@ -99,8 +102,11 @@ class Trainer:
     def _plan_batches(self, n: int, size: int) -> list[int]:
         """Where each mini-batch starts; the last may be smaller (as in a plain PyTorch loop)."""
         starts = list(range(0, n, size))
-        if len(starts) > 1 and n - starts[-1] == 1 and any(
-                layer.batch_norm for layer in self.exp.model.hidden):
+        if (
+            len(starts) > 1
+            and n - starts[-1] == 1
+            and any(layer.batch_norm for layer in self.exp.model.hidden)
+        ):
             starts.pop()  # batch norm cannot train on one sample: fold it into the batch before
         return starts
 
@@ -279,9 +285,11 @@ class Trainer:
         best = self._best
         self._restore(best)
         self.status = "early_stopped"
-        self.message = (f"early stopping: validation loss did not improve for {t.patience} "
-                        f"epochs; restored the best weights (epoch {best['epoch']}, val loss "
-                        f"{best['val_loss']:.4g})")
+        self.message = (
+            f"early stopping: validation loss did not improve for {t.patience} "
+            f"epochs; restored the best weights (epoch {best['epoch']}, val loss "
+            f"{best['val_loss']:.4g})"
+        )
         return True
 
     def _diverge(self, value: float) -> None:
@@ -290,23 +298,31 @@ class Trainer:
         best = self._best
         blew_up = self.lr
         # A rate raised during the run (schedules only lower it) is the likely cause.
-        before = next((lr for lr in reversed([*self.history.lr, good_lr(best)]) if lr < blew_up),
-                      None)
+        before = next(
+            (lr for lr in reversed([*self.history.lr, good_lr(best)]) if lr < blew_up), None
+        )
         self._restore(best)
-        cause = (f"Raising the learning rate from {before:g} to {blew_up:g} is the likely "
-                 "cause: lower it again" if before is not None
-                 else "Lower the learning rate (the usual cause)")
+        cause = (
+            f"Raising the learning rate from {before:g} to {blew_up:g} is the likely "
+            "cause: lower it again"
+            if before is not None
+            else "Lower the learning rate (the usual cause)"
+        )
         self.status = "diverged"
         self.message = DIVERGED_ADVICE.format(
-            value=value, cause=cause, kept=kept_weights_note(best["epoch"], best["val_loss"]))
+            value=value, cause=cause, kept=kept_weights_note(best["epoch"], best["val_loss"])
+        )
 
     def _weights_finite(self) -> bool:
         return all(torch.isfinite(p).all() for p in self.model.parameters())
 
     def _checkpoint(self, val_loss: float | None) -> dict:
-        return {"model": copy.deepcopy(self.model.state_dict()),
-                "optimizer": copy.deepcopy(self.optimizer.state_dict()),
-                "epoch": self.epoch, "val_loss": val_loss}
+        return {
+            "model": copy.deepcopy(self.model.state_dict()),
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            "epoch": self.epoch,
+            "val_loss": val_loss,
+        }
 
     def _restore(self, checkpoint: dict) -> None:
         """Back to a checkpoint's weights (and optimizer state); History keeps every epoch."""
@@ -318,8 +334,12 @@ class Trainer:
     def _metrics(self) -> dict[str, Any]:
         train_loss, train_acc = self.evaluate(self.X_train, self.y_train)
         val_loss, val_acc = self.evaluate(self.X_val, self.y_val)
-        return {"train_loss": train_loss, "val_loss": val_loss, "train_accuracy": train_acc,
-                "val_accuracy": val_acc}
+        return {
+            "train_loss": train_loss,
+            "val_loss": val_loss,
+            "train_accuracy": train_acc,
+            "val_accuracy": val_acc,
+        }
 
     def kept_metrics(self) -> dict[str, Any]:
         """Loss and accuracy of the weights the model holds now (after early stopping or
@@ -328,8 +348,12 @@ class Trainer:
             return dict(self._initial_metrics)
         i = self.weights_epoch - 1
         h = self.history
-        return {"train_loss": h.train_loss[i], "val_loss": h.val_loss[i],
-                "train_accuracy": h.train_accuracy[i], "val_accuracy": h.val_accuracy[i]}
+        return {
+            "train_loss": h.train_loss[i],
+            "val_loss": h.val_loss[i],
+            "train_accuracy": h.train_accuracy[i],
+            "val_accuracy": h.val_accuracy[i],
+        }
 
     # -- what drivers read ----------------------------------------------------------------------
 
@@ -356,9 +380,18 @@ class Trainer:
     def snapshot(self, most_points: int = 400) -> Snapshot:
         h = self.history.copy()
         h.step_loss = bucket_means(h.step_loss, most_points)
-        return Snapshot(self.status, self.message, self.epoch, self.exp.training.epochs,
-                        self.steps, self.steps_per_epoch, self.lr, self.steps_per_second(), h,
-                        self.grad_norms())
+        return Snapshot(
+            self.status,
+            self.message,
+            self.epoch,
+            self.exp.training.epochs,
+            self.steps,
+            self.steps_per_epoch,
+            self.lr,
+            self.steps_per_second(),
+            h,
+            self.grad_norms(),
+        )
 
     def raw_inputs(self, validation: bool = False) -> np.ndarray:
         """The task's own inputs of the training (or validation) set, before features: the
@@ -373,11 +406,11 @@ class Trainer:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The model's outputs for raw task inputs (features expanded as in training)."""
-        x = expand_features(np.asarray(x, dtype=np.float64).reshape(len(x), -1),
-                            self.exp.task.features)
+        x = expand_features(
+            np.asarray(x, dtype=np.float64).reshape(len(x), -1), self.exp.task.features
+        )
         self.model.eval()
         with torch.no_grad():
             out = self.model(torch.from_numpy(x.astype(np.float32))).numpy()
         self.model.train()
         return out
-

@@ -28,8 +28,9 @@ def shown(text: object, limit: int = 80) -> str:
     text = str(text)
     cut = len(text) > limit
     text = text[:limit]
-    safe = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in text)
+    safe = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
     return safe + ("…" if cut else "")
 
 
@@ -42,8 +43,9 @@ def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
         reason = e.strerror or e.__class__.__name__
         raise ExperimentError(f"{shown(path, 300)}: cannot read ({reason})") from None
     if len(data) > limit:
-        raise ExperimentError(f"{shown(path, 300)}: too large for an experiment (more than "
-                              f"{limit // 1024} kB)")
+        raise ExperimentError(
+            f"{shown(path, 300)}: too large for an experiment (more than {limit // 1024} kB)"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -97,8 +99,9 @@ def _check_shape(text: str, source: str) -> None:
     if len(text) > MAX_TEXT_BYTES:
         raise ExperimentError(f"{source}: too large (more than {MAX_TEXT_BYTES // 1024} kB)")
     if nesting(text) > MAX_NESTING:
-        raise ExperimentError(f"{source}: nested too deeply (more than {MAX_NESTING} levels of "
-                              "[ ] or { })")
+        raise ExperimentError(
+            f"{source}: nested too deeply (more than {MAX_NESTING} levels of [ ] or {{ }})"
+        )
 
 
 def _check_depth(data, source: str) -> None:

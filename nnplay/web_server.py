@@ -45,7 +45,10 @@ class PlaygroundServer(Server):
         return await super().handle_index(request)
 
     async def handle_websocket(self, request: web.Request):
-        if not self.trusted_host(request) or request.headers.get("Origin") != f"http://{request.host}":
+        if (
+            not self.trusted_host(request)
+            or request.headers.get("Origin") != f"http://{request.host}"
+        ):
             raise web.HTTPForbidden(text="this page was not served here")
         if screen_size(request.query.get("width", "80"), request.query.get("height", "24")) is None:
             raise web.HTTPBadRequest(text=f"the screen must be 1..{MAX_COLUMNS} x 1..{MAX_ROWS}")
@@ -68,9 +71,11 @@ class PlaygroundServer(Server):
         one more, and wait until the tab goes."""
         socket = web.WebSocketResponse(heartbeat=15)
         await socket.prepare(request)
-        await socket.send_bytes(f"\r\n  nnplay serve: already running as many playgrounds as "
-                                f"allowed ({self.max_tabs}, see --max-tabs). Close a tab, then "
-                                "reload this page.\r\n".encode())
+        await socket.send_bytes(
+            f"\r\n  nnplay serve: already running as many playgrounds as "
+            f"allowed ({self.max_tabs}, see --max-tabs). Close a tab, then "
+            "reload this page.\r\n".encode()
+        )
         async for _ in socket:
             pass
         return socket
@@ -105,8 +110,11 @@ class PlaygroundServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         shown = "localhost" if self.host in ("127.0.0.1", "localhost") else self.host
         url = f"http://{f'[{shown}]' if ':' in shown else shown}:{self.port}"
-        print(f"nnplay serve: open {url} in a web browser; every tab gets its own playground. "
-              "Ctrl+C stops the server.", flush=True)
+        print(
+            f"nnplay serve: open {url} in a web browser; every tab gets its own playground. "
+            "Ctrl+C stops the server.",
+            flush=True,
+        )
 
 
 def screen_size(width, height) -> tuple[int, int] | None:

@@ -15,8 +15,12 @@ def run_nnplay(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 def run_many(commands, timeout: float = 120) -> list[subprocess.CompletedProcess]:
     """Run several commands at once (2 cores): most of their time is importing torch."""
-    procs = [subprocess.Popen(nnplay_argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for args in commands]
+    procs = [
+        subprocess.Popen(
+            nnplay_argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for args in commands
+    ]
     results = []
     for args, proc in zip(commands, procs, strict=True):
         out, err = proc.communicate(timeout=timeout)

@@ -13,5 +13,9 @@ def nnplay_cli():
 
 
 def pytest_addoption(parser):
-    parser.addoption("--monkey-steps", type=int, default=None,
-                     help="actions per seed for the TUI monkey test (default: a quick run)")
+    parser.addoption(
+        "--monkey-steps",
+        type=int,
+        default=None,
+        help="actions per seed for the TUI monkey test (default: a quick run)",
+    )

@@ -41,8 +41,10 @@ def assert_refused(code: int, err: str, *words: str) -> None:
 
 def assert_json(out: str) -> dict:
     """The last stdout line is strict JSON (no NaN or Infinity tokens)."""
-    return json.loads(out.strip().splitlines()[-1],
-                      parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+    return json.loads(
+        out.strip().splitlines()[-1],
+        parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)),
+    )
 
 
 def measured(tmp_path: Path, runs: list[list], timeout: float = 120):
@@ -50,7 +52,11 @@ def measured(tmp_path: Path, runs: list[list], timeout: float = 120):
     bytes over all of them)."""
     out = tmp_path / "measured.json"
     argv = json.dumps([[str(a) for a in run] for run in runs])
-    result = subprocess.run([sys.executable, "-c", RUNNER, str(out), argv], capture_output=True,
-                            text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(out), argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     codes, maxrss = json.loads(out.read_text())
     return result, codes, maxrss * 1024  # ru_maxrss is in kB on Linux

@@ -11,9 +11,21 @@ from nnplay.experiment import Experiment, dumps, load_file, with_overrides
 from nnplay.export import FORMATS
 from tests.command_line import run_many, run_nnplay
 
-SUMMARY_KEYS = {"preset", "status", "epochs", "steps", "seconds", "steps_per_second",
-                "train_loss", "val_loss", "train_accuracy", "val_accuracy", "goal", "exports",
-                "weights_epoch"}
+SUMMARY_KEYS = {
+    "preset",
+    "status",
+    "epochs",
+    "steps",
+    "seconds",
+    "steps_per_second",
+    "train_loss",
+    "val_loss",
+    "train_accuracy",
+    "val_accuracy",
+    "goal",
+    "exports",
+    "weights_epoch",
+}
 REFERENCE_INPUT = "0.97889086,0.15229675,0.31082123,0.03504317,0.88920843"
 SMALL = ["--set", "task.samples=200"]
 
@@ -28,12 +40,17 @@ def test_presets_listing(nnplay_cli):
     assert text.returncode == 0 and text.stderr == ""
     lines = text.stdout.splitlines()
     assert lines[0].split()[:3] == ["NAME", "TITLE", "TASK"]
-    assert any(line.startswith("first-gt-fifth") and "val accuracy >= 0.95" in line
-               for line in lines)
+    assert any(
+        line.startswith("first-gt-fifth") and "val accuracy >= 0.95" in line for line in lines
+    )
     data = json.loads(nnplay_cli("presets", "--json").stdout)
     row = next(r for r in data["presets"] if r["name"] == "first-gt-fifth")
-    assert row == {"name": "first-gt-fifth", "title": "Is the first number bigger than the fifth?",
-                   "task": "first_gt_fifth", "goal": "val accuracy >= 0.95 within 20 epochs"}
+    assert row == {
+        "name": "first-gt-fifth",
+        "title": "Is the first number bigger than the fifth?",
+        "task": "first_gt_fifth",
+        "goal": "val accuracy >= 0.95 within 20 epochs",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +58,9 @@ def reference_run(tmp_path_factory):
     """first-gt-fifth trained as shipped, exported in every format (docs/curriculum.md §8)."""
     out = tmp_path_factory.mktemp("reference")
     paths = [str(out / f"w{suffix}") for suffix in FORMATS]
-    result = run_nnplay("train", "first-gt-fifth", "--json",
-                        *[a for p in paths for a in ("--export", p)])
+    result = run_nnplay(
+        "train", "first-gt-fifth", "--json", *[a for p in paths for a in ("--export", p)]
+    )
     return result, paths
 
 
@@ -81,10 +99,12 @@ def test_predict_the_reference_input_with_every_format(reference_run, nnplay_cli
 def test_train_again_from_the_toml_beside_an_export(reference_run):
     _, paths = reference_run
     beside = paths[0][:-3] + ".toml"
-    from_toml, from_weights = run_many([
-        ("train", beside, "--epochs", "1", *SMALL, "--json"),
-        ("train", paths[1], "--epochs", "1", *SMALL, "--json"),  # the experiment inside
-    ])
+    from_toml, from_weights = run_many(
+        [
+            ("train", beside, "--epochs", "1", *SMALL, "--json"),
+            ("train", paths[1], "--epochs", "1", *SMALL, "--json"),  # the experiment inside
+        ]
+    )
     summary = last_json(from_toml)
     assert summary["preset"] == beside and summary["epochs"] == 1 and summary["steps"] == 10
     summary = last_json(from_weights)
@@ -92,16 +112,33 @@ def test_train_again_from_the_toml_beside_an_export(reference_run):
 
 
 def test_set_epochs_and_seed_reach_the_trainer(nnplay_cli):
-    args = ["--set", "task.samples=200", "--set", "model.hidden=[4]", "--set",
-            "training.lr=0.01", "--epochs", "2", "--seed", "3"]
+    args = [
+        "--set",
+        "task.samples=200",
+        "--set",
+        "model.hidden=[4]",
+        "--set",
+        "training.lr=0.01",
+        "--epochs",
+        "2",
+        "--seed",
+        "3",
+    ]
     summary = last_json(nnplay_cli("train", "first-gt-fifth", *args, "--json"))
     assert summary["epochs"] == 2 and summary["steps"] == 20
     from nnplay.presets import load_preset
     from nnplay.training import Trainer
 
-    exp = with_overrides(load_preset("first-gt-fifth"), {
-        "task.samples": 200, "model.hidden": [4], "training.lr": 0.01, "training.epochs": 2,
-        "training.seed": 3})
+    exp = with_overrides(
+        load_preset("first-gt-fifth"),
+        {
+            "task.samples": 200,
+            "model.hidden": [4],
+            "training.lr": 0.01,
+            "training.epochs": 2,
+            "training.seed": 3,
+        },
+    )
     trainer = Trainer(exp)
     trainer.run()
     assert summary["train_loss"] == trainer.history.train_loss[-1]
@@ -117,8 +154,9 @@ def test_solution_is_applied(tmp_path, nnplay_cli):
     path = tmp_path / "exercise.toml"
     path.write_text(dumps(exp))
     assert load_file(path).solution == exp.solution
-    plain, solved = run_many([("train", str(path), "--json"),
-                              ("train", str(path), "--solution", "--json")])
+    plain, solved = run_many(
+        [("train", str(path), "--json"), ("train", str(path), "--solution", "--json")]
+    )
     assert last_json(plain)["epochs"] == 5
     assert last_json(solved)["epochs"] == 2
 
@@ -132,11 +170,26 @@ def test_plain_text_summary(nnplay_cli):
 
 def test_diverging_run_exits_3_and_still_exports(tmp_path, nnplay_cli):
     weights = tmp_path / "blown.npz"
-    result = nnplay_cli("train", "first-gt-fifth", "--set", "task.name=quadratic",
-                        "--set", "task.samples=100", "--set", "goal.metric=val_loss",
-                        "--set", "training.optimizer=sgd", "--set", "training.lr=100",
-                        "--set", "training.batch_size=10", "--set", "model.hidden=[32,32]",
-                        "--export", str(weights))
+    result = nnplay_cli(
+        "train",
+        "first-gt-fifth",
+        "--set",
+        "task.name=quadratic",
+        "--set",
+        "task.samples=100",
+        "--set",
+        "goal.metric=val_loss",
+        "--set",
+        "training.optimizer=sgd",
+        "--set",
+        "training.lr=100",
+        "--set",
+        "training.batch_size=10",
+        "--set",
+        "model.hidden=[32,32]",
+        "--export",
+        str(weights),
+    )
     assert result.returncode == 3, result.stderr
     assert result.stdout.startswith("first-gt-fifth: diverged after 0 epochs")
     assert "Lower the learning rate (the usual cause)" in result.stdout
@@ -176,8 +229,12 @@ def test_bad_input_exits_2_with_one_line(tmp_path, reference_run):
         assert stderr.endswith("\n") and stderr.count("\n") == 1, (args, stderr)
         assert "Traceback" not in stderr
         assert cases[args] in stderr, (args, stderr)
-        assert result.stdout == "" or args == ("train", "first-gt-fifth", "--export",
-                                               str(tmp_path / "w.h5")), (args, result.stdout)
+        assert result.stdout == "" or args == (
+            "train",
+            "first-gt-fifth",
+            "--export",
+            str(tmp_path / "w.h5"),
+        ), (args, result.stdout)
     assert not (tmp_path / "w.h5").exists()
 
 

@@ -44,8 +44,19 @@ def test_optpaths_prints_map_and_table(capsys):
 
 
 def test_optpaths_json_reports_divergence(capsys):
-    code, out, _ = run(capsys, "optpaths", "--function", "bowl", "--optimizers", "sgd,adam",
-                       "--lr", "1.1", "--steps", "300", "--json")
+    code, out, _ = run(
+        capsys,
+        "optpaths",
+        "--function",
+        "bowl",
+        "--optimizers",
+        "sgd,adam",
+        "--lr",
+        "1.1",
+        "--steps",
+        "300",
+        "--json",
+    )
     paths = {p["optimizer"]: p for p in last_json(out)["paths"]}
     assert code == 0
     assert paths["sgd"]["diverged"] is True and paths["sgd"]["steps_to_converge"] is None
@@ -60,17 +71,20 @@ def test_gradcheck_on_a_preset_passes(capsys):
     assert data["checked"] == data["total"] > 0
 
 
-@pytest.mark.parametrize("argv,named", [
-    (["optpaths", "--function", "nope"], "--function 'nope'"),
-    (["optpaths", "--optimizers", "sgd,lbfgs"], "--optimizers 'lbfgs'"),
-    (["optpaths", "--lr", "-0.5"], "--lr -0.5"),
-    (["optpaths", "--steps", "0"], "--steps 0"),
-    (["backprop", "--steps", "10001"], "--steps 10001"),
-    (["backprop", "--lr", "inf"], "--lr inf"),
-    (["backprop", "--steps", "many"], "--steps"),
-    (["gradcheck", "no-such-preset"], "no-such-preset"),
-    (["gradcheck", "circle", "--max-params", "0"], "--max-params 0"),
-])
+@pytest.mark.parametrize(
+    "argv,named",
+    [
+        (["optpaths", "--function", "nope"], "--function 'nope'"),
+        (["optpaths", "--optimizers", "sgd,lbfgs"], "--optimizers 'lbfgs'"),
+        (["optpaths", "--lr", "-0.5"], "--lr -0.5"),
+        (["optpaths", "--steps", "0"], "--steps 0"),
+        (["backprop", "--steps", "10001"], "--steps 10001"),
+        (["backprop", "--lr", "inf"], "--lr inf"),
+        (["backprop", "--steps", "many"], "--steps"),
+        (["gradcheck", "no-such-preset"], "no-such-preset"),
+        (["gradcheck", "circle", "--max-params", "0"], "--max-params 0"),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line_naming_them(capsys, argv, named):
     code, _, err = run(capsys, *argv)
     assert code == 2
@@ -84,6 +98,7 @@ def test_the_command_line_runs_the_lab_in_a_fresh_process(nnplay_cli):
     assert last_json(done.stdout)["losses"][0] == pytest.approx(0.298371, abs=1e-6)
     bad = nnplay_cli("optpaths", "--optimizers", "sgd,nope")
     assert bad.returncode == 2
-    assert bad.stderr.strip() == ("nnplay optpaths: --optimizers 'nope' is not known; "
-                                  "choose from sgd, momentum, adagrad, rmsprop, adam")
-
+    assert bad.stderr.strip() == (
+        "nnplay optpaths: --optimizers 'nope' is not known; "
+        "choose from sgd, momentum, adagrad, rmsprop, adam"
+    )

@@ -23,13 +23,23 @@ from nnplay.experiment import from_dict, with_overrides, with_solution
 from nnplay.presets import load_preset, preset_names
 from nnplay.training import Trainer
 
-VARIANT_KEYS = {"overrides", "status", "epochs", "train_loss", "val_loss", "train_accuracy",
-                "val_accuracy", "goal", "seconds"}
+VARIANT_KEYS = {
+    "overrides",
+    "status",
+    "epochs",
+    "train_loss",
+    "val_loss",
+    "train_accuracy",
+    "val_accuracy",
+    "goal",
+    "seconds",
+}
 
 
 def small(name="first-gt-fifth", **overrides):
-    return with_overrides(load_preset(name), {"task.samples": 200, "training.epochs": 2,
-                                              **overrides})
+    return with_overrides(
+        load_preset(name), {"task.samples": 200, "training.epochs": 2, **overrides}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -40,7 +50,9 @@ def test_vary_values_are_typed_like_set_and_split_outside_brackets():
     assert parse_vary("training.lr=0.1,1e-2") == ("training.lr", [0.1, 0.01])
     assert parse_vary("model.hidden=[8, 8],[]") == ("model.hidden", [[8, 8], []])
     assert parse_vary('task.features=raw,["x1^2", "x2^2"]') == (
-        "task.features", ["raw", ["x1^2", "x2^2"]])
+        "task.features",
+        ["raw", ["x1^2", "x2^2"]],
+    )
     assert parse_vary("training.nesterov=true,false")[1] == [True, False]
     assert split_values('"a,b",c') == ['"a,b"', "c"]
 
@@ -52,28 +64,45 @@ def test_malformed_vary_is_refused(text):
 
 
 def test_several_varies_make_the_grid_in_order():
-    variants = plan(small(), [("training.optimizer", ["sgd", "adam"]),
-                              ("training.lr", [0.01, 0.1])])
+    variants = plan(
+        small(), [("training.optimizer", ["sgd", "adam"]), ("training.lr", [0.01, 0.1])]
+    )
     assert [v.overrides for v in variants] == [
         {"training.optimizer": "sgd", "training.lr": 0.01},
         {"training.optimizer": "sgd", "training.lr": 0.1},
         {"training.optimizer": "adam", "training.lr": 0.01},
-        {"training.optimizer": "adam", "training.lr": 0.1}]
+        {"training.optimizer": "adam", "training.lr": 0.1},
+    ]
     assert [(v.experiment.training.optimizer, v.experiment.training.lr) for v in variants] == [
-        ("sgd", 0.01), ("sgd", 0.1), ("adam", 0.01), ("adam", 0.1)]
+        ("sgd", 0.01),
+        ("sgd", 0.1),
+        ("adam", 0.01),
+        ("adam", 0.1),
+    ]
     assert variants[1].label == "training.optimizer=sgd, training.lr=0.1"
 
 
-@pytest.mark.parametrize("vary,match", [
-    ([("training.lr", [0.1, 0])], r"^training.lr: 0 is not allowed; must be a number > 0"),
-    ([("training.foo", [1])], r"^training.foo: unknown field"),
-    ([("meta.title", ["a"])], r"^--vary: meta.title cannot be varied"),
-    ([("training.lr", [1]), ("training.lr", [2])], r"^--vary training.lr: given twice"),
-    ([("training.nesterov", [True])], r"^compare: the variant training.nesterov=true does not "
-                                      r"work: training.nesterov: true is not allowed"),
-    ([(f"training.{k}", [0.1, 0.2]) for k in ("lr", "l1", "l2", "momentum", "gamma", "eps",
-                                               "alpha")], r"too many variants"),
-])
+@pytest.mark.parametrize(
+    "vary,match",
+    [
+        ([("training.lr", [0.1, 0])], r"^training.lr: 0 is not allowed; must be a number > 0"),
+        ([("training.foo", [1])], r"^training.foo: unknown field"),
+        ([("meta.title", ["a"])], r"^--vary: meta.title cannot be varied"),
+        ([("training.lr", [1]), ("training.lr", [2])], r"^--vary training.lr: given twice"),
+        (
+            [("training.nesterov", [True])],
+            r"^compare: the variant training.nesterov=true does not "
+            r"work: training.nesterov: true is not allowed",
+        ),
+        (
+            [
+                (f"training.{k}", [0.1, 0.2])
+                for k in ("lr", "l1", "l2", "momentum", "gamma", "eps", "alpha")
+            ],
+            r"too many variants",
+        ),
+    ],
+)
 def test_bad_variants_are_refused_before_anything_runs(vary, match):
     with pytest.raises(ExperimentError, match=match):
         plan(small(), vary)
@@ -84,8 +113,10 @@ def test_without_vary_the_presets_own_comparison_is_planned():
     assert [v.overrides for v in variants] == [
         {"training.optimizer": "sgd"},
         {"training.optimizer": "sgd", "training.momentum": 0.9},
-        {"training.optimizer": "adagrad"}, {"training.optimizer": "rmsprop"},
-        {"training.optimizer": "adam"}]
+        {"training.optimizer": "adagrad"},
+        {"training.optimizer": "rmsprop"},
+        {"training.optimizer": "adam"},
+    ]
     with pytest.raises(ExperimentError, match="^compare: nothing to vary"):
         plan(load_preset("circle"))
 
@@ -127,8 +158,9 @@ def test_submit_does_not_block_and_reports_each_variant_with_its_curves():
             seen.append(result.overrides["training.lr"])
 
     start_early()  # what an app calls at launch; harmless when the workers are up already
-    handle = submit(plan(small(), [("training.lr", [0.01, 0.1, 0.3])]), workers=2,
-                    on_result=on_result)
+    handle = submit(
+        plan(small(), [("training.lr", [0.01, 0.1, 0.3])]), workers=2, on_result=on_result
+    )
     assert isinstance(handle, ComparisonRun)
     comparison = handle.result()
     assert handle.done() and sorted(seen) == [0.01, 0.1, 0.3]
@@ -144,13 +176,17 @@ def test_a_crashed_variant_becomes_an_error_result():
     result = outcome(future, variant)
     assert result.status == "error" and "worker died" in result.message
     assert outcome(future, variant, cancelled=True).status == "stopped"
-    assert result.to_dict()["goal"] == {"description": variant.experiment.goal.describe(),
-                                        "met": False}
+    assert result.to_dict()["goal"] == {
+        "description": variant.experiment.goal.describe(),
+        "met": False,
+    }
 
 
 def test_cancel_stops_the_workers_and_reports_every_variant_stopped():
-    variants = plan(small(**{"training.epochs": 200, "task.samples": 2000}),
-                    [("training.lr", [0.01, 0.02, 0.03])])
+    variants = plan(
+        small(**{"training.epochs": 200, "task.samples": 2000}),
+        [("training.lr", [0.01, 0.02, 0.03])],
+    )
     handle = submit(variants, workers=2)
     handle.cancel()
     comparison = handle.result()
@@ -177,19 +213,27 @@ def test_compare_section_round_trips_and_is_validated():
     with pytest.raises(ExperimentError, match=r"^compare: training.lr: 0 is not allowed"):
         from_dict({"compare": {"vary": {"training.lr": [0.1, 0]}}})
     with pytest.raises(ExperimentError, match=r"^compare.variants: is not allowed together"):
-        from_dict({"compare": {"vary": {"training.lr": [0.1]},
-                               "variants": [{"training.lr": 0.2}]}})
-    with pytest.raises(ExperimentError, match=r"^compare.vary: .* is not allowed; goal.epochs "
-                                              r"cannot be varied"):
+        from_dict({"compare": {"vary": {"training.lr": [0.1]}, "variants": [{"training.lr": 0.2}]}})
+    with pytest.raises(
+        ExperimentError,
+        match=r"^compare.vary: .* is not allowed; goal.epochs "
+        r"cannot be varied",
+    ):
         from_dict({"compare": {"vary": {"goal.epochs": [1, 2]}}})
     with pytest.raises(ExperimentError, match=r"^compare: unknown section|^compare.extra: unknown"):
         from_dict({"compare": {"extra": 1}})
 
 
-@pytest.mark.parametrize("name,key", [
-    ("momentum-vs-sgd", "training.optimizer"), ("overfitting", "training.l2"),
-    ("vanishing-gradients", "model.activation"), ("batch-size", "training.batch_size"),
-    ("circle-features", "task.features")])
+@pytest.mark.parametrize(
+    "name,key",
+    [
+        ("momentum-vs-sgd", "training.optimizer"),
+        ("overfitting", "training.l2"),
+        ("vanishing-gradients", "model.activation"),
+        ("batch-size", "training.batch_size"),
+        ("circle-features", "task.features"),
+    ],
+)
 def test_lessons_declare_their_comparison(name, key):
     exp = load_preset(name)
     assert exp.compare.description
@@ -197,8 +241,10 @@ def test_lessons_declare_their_comparison(name, key):
     assert key in plan(exp)[0].overrides
 
 
-@pytest.mark.parametrize("name", [n for n in preset_names() if load_preset(n).solution
-                                  and load_preset(n).compare.overrides()])
+@pytest.mark.parametrize(
+    "name",
+    [n for n in preset_names() if load_preset(n).solution and load_preset(n).compare.overrides()],
+)
 def test_a_challenges_comparison_runs_it_as_shipped_and_as_solved(name):
     """So test_presets' checks (misses as shipped, meets with its solution) hold for the
     comparison's variants too: the lesson shows its point."""
@@ -212,8 +258,11 @@ def test_a_challenges_comparison_runs_it_as_shipped_and_as_solved(name):
 def test_optimizer_comparison_shows_sgd_crawl_and_adaptive_methods_arrive():
     results = {r.label: r for r in run(plan(load_preset("momentum-vs-sgd"))).variants}
     assert not results["training.optimizer=sgd"].goal.met
-    for label in ("training.optimizer=sgd, training.momentum=0.9", "training.optimizer=rmsprop",
-                  "training.optimizer=adam"):
+    for label in (
+        "training.optimizer=sgd, training.momentum=0.9",
+        "training.optimizer=rmsprop",
+        "training.optimizer=adam",
+    ):
         assert results[label].goal.met, label
     adagrad, adam = results["training.optimizer=adagrad"], results["training.optimizer=adam"]
     assert adagrad.val_loss > adam.val_loss
@@ -224,55 +273,101 @@ def test_optimizer_comparison_shows_sgd_crawl_and_adaptive_methods_arrive():
 
 
 def test_cli_grid_as_json(nnplay_cli):
-    result = nnplay_cli("compare", "first-gt-fifth", "--vary", "training.optimizer=sgd,adam",
-                        "--vary", "training.lr=0.01,0.1", "--epochs", "1", "--seed", "3",
-                        "--json")
+    result = nnplay_cli(
+        "compare",
+        "first-gt-fifth",
+        "--vary",
+        "training.optimizer=sgd,adam",
+        "--vary",
+        "training.lr=0.01,0.1",
+        "--epochs",
+        "1",
+        "--seed",
+        "3",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
     assert set(data) == {"preset", "variants", "seconds"} and data["preset"] == "first-gt-fifth"
     assert [v["overrides"] for v in data["variants"]] == [
-        {"training.optimizer": o, "training.lr": lr} for o in ("sgd", "adam") for lr in (0.01, 0.1)]
+        {"training.optimizer": o, "training.lr": lr} for o in ("sgd", "adam") for lr in (0.01, 0.1)
+    ]
     for v in data["variants"]:
         assert set(v) == VARIANT_KEYS and v["status"] == "finished" and v["epochs"] == 1
         assert set(v["goal"]) == {"description", "met"}
         assert 0 <= v["val_accuracy"] <= 1 and v["seconds"] > 0
     assert data["seconds"] >= max(v["seconds"] for v in data["variants"])
     # the same seed and data as `nnplay train`
-    exp = with_overrides(load_preset("first-gt-fifth"), {
-        "training.optimizer": "adam", "training.lr": 0.1, "training.epochs": 1,
-        "training.seed": 3})
+    exp = with_overrides(
+        load_preset("first-gt-fifth"),
+        {
+            "training.optimizer": "adam",
+            "training.lr": 0.1,
+            "training.epochs": 1,
+            "training.seed": 3,
+        },
+    )
     trainer = Trainer(exp)
     trainer.run()
     assert data["variants"][3]["val_loss"] == trainer.history.val_loss[-1]
 
 
 def test_cli_diverging_variant_and_table(nnplay_cli):
-    result = nnplay_cli("compare", "lr-too-high", "--vary", "training.lr=5.0,0.05",
-                        "--epochs", "4")
+    result = nnplay_cli("compare", "lr-too-high", "--vary", "training.lr=5.0,0.05", "--epochs", "4")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("lr-too-high: 2 variants in ")
     header = next(line for line in lines if line.startswith("VARIANT"))
-    assert header.split() == ["VARIANT", "STATUS", "EPOCHS", "TRAIN", "LOSS", "VAL", "LOSS",
-                              "TRAIN", "ACC", "VAL", "ACC", "GOAL", "SECONDS"]
-    rows = {line.split()[0]: line.split() for line in lines[lines.index(header) + 1:]
-            if line.startswith("training.lr")}
+    assert header.split() == [
+        "VARIANT",
+        "STATUS",
+        "EPOCHS",
+        "TRAIN",
+        "LOSS",
+        "VAL",
+        "LOSS",
+        "TRAIN",
+        "ACC",
+        "VAL",
+        "ACC",
+        "GOAL",
+        "SECONDS",
+    ]
+    rows = {
+        line.split()[0]: line.split()
+        for line in lines[lines.index(header) + 1 :]
+        if line.startswith("training.lr")
+    }
     assert rows["training.lr=5"][1] == "diverged" and rows["training.lr=0.05"][1] == "finished"
     assert rows["training.lr=0.05"][2] == "4"
     assert "goal: val loss <= 0.004 within 30 epochs" in lines
     assert any(line.startswith("note: training.lr=5: the loss became") for line in lines)
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--vary", "training.lr=0.1,-1"], "nnplay: training.lr: -1 is not allowed; must be a number"),
-    (["--vary", "training.optimizr=sgd"],
-     "nnplay: training.optimizr: unknown field; training has:"),
-    (["--vary", "training.lr"], "nnplay: --vary training.lr: expected section.field=value1,value2"),
-    ([], "nnplay: compare: nothing to vary"),
-    (["--vary", "training.lr=0.1", "--epochs", "0"], "nnplay: training.epochs: 0 is not allowed"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["--vary", "training.lr=0.1,-1"],
+            "nnplay: training.lr: -1 is not allowed; must be a number",
+        ),
+        (
+            ["--vary", "training.optimizr=sgd"],
+            "nnplay: training.optimizr: unknown field; training has:",
+        ),
+        (
+            ["--vary", "training.lr"],
+            "nnplay: --vary training.lr: expected section.field=value1,value2",
+        ),
+        ([], "nnplay: compare: nothing to vary"),
+        (
+            ["--vary", "training.lr=0.1", "--epochs", "0"],
+            "nnplay: training.epochs: 0 is not allowed",
+        ),
+    ],
+)
 def test_cli_bad_vary_is_one_line_before_anything_runs(nnplay_cli, args, message):
     result = nnplay_cli("compare", "circle", *args)
     assert result.returncode == 2
@@ -288,9 +383,12 @@ def test_cli_ctrl_c_stops_the_workers_with_one_line():
 
     # 100,000 epochs each: no machine finishes before the signal, whether it lands while the
     # workers start or while they train (both must stop cleanly).
-    proc = subprocess.Popen([sys.executable, "-m", "nnplay", "compare", "overfitting",
-                             "--epochs", "100000"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnplay", "compare", "overfitting", "--epochs", "100000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(6)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

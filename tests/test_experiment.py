@@ -41,16 +41,19 @@ from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape
 # Strategies: every value drawn inside its field's rule
 
 # what a text field may hold: any printable character, line breaks and tabs (no control codes)
-PLAIN = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"),
-                      whitelist_characters="\n\t")
+PLAIN = st.characters(
+    blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"), whitelist_characters="\n\t"
+)
+
 
 def value_for(rule):
     if isinstance(rule, Number):
         if rule.integer:
             low = int(rule.low) + (1 if rule.low_open else 0)
             return st.integers(low, int(rule.high))
-        return st.floats(rule.low, rule.high, exclude_min=rule.low_open, allow_nan=False,
-                         allow_infinity=False)
+        return st.floats(
+            rule.low, rule.high, exclude_min=rule.low_open, allow_nan=False, allow_infinity=False
+        )
     if isinstance(rule, Choice):
         return st.sampled_from(rule.options)
     if isinstance(rule, Flag):
@@ -62,19 +65,27 @@ def value_for(rule):
     if isinstance(rule, Features):  # kept in FEATURES order, as the rule coerces them
         subsets = st.sets(st.sampled_from(list(FEATURES)), min_size=1)
         return st.sampled_from(FEATURE_MODES) | subsets.map(
-            lambda names: [n for n in FEATURES if n in names])
+            lambda names: [n for n in FEATURES if n in names]
+        )
     if isinstance(rule, Vary):
-        return st.sampled_from([{}, {"training.lr": [0.1, 0.01]},
-                                {"training.lr": [0.5], "training.epochs": [1, 2, 3]}])
+        return st.sampled_from(
+            [{}, {"training.lr": [0.1, 0.01]}, {"training.lr": [0.5], "training.epochs": [1, 2, 3]}]
+        )
     if isinstance(rule, VariantList):
-        return st.sampled_from([[], [{"training.lr": 0.1}, {"training.epochs": 2,
-                                                             "training.seed": 3}]])
+        return st.sampled_from(
+            [[], [{"training.lr": 0.1}, {"training.epochs": 2, "training.seed": 3}]]
+        )
     raise AssertionError(f"no strategy for {rule!r}")
 
 
 def section_values(cls, skip=()):
-    return st.fixed_dictionaries({f.name: value_for(f.metadata["rule"]) for f in fields(cls)
-                                  if f.name not in ("hidden", *skip)})
+    return st.fixed_dictionaries(
+        {
+            f.name: value_for(f.metadata["rule"])
+            for f in fields(cls)
+            if f.name not in ("hidden", *skip)
+        }
+    )
 
 
 @st.composite
@@ -111,8 +122,11 @@ def experiments(draw):
         t.nesterov = False
     if kind == "regression" and exp.goal.metric.endswith("accuracy"):
         exp.goal.metric = draw(st.sampled_from(["val_loss", "train_loss"]))
-    solution = draw(st.dictionaries(st.sampled_from(["training.lr", "training.epochs"]),
-                                    st.integers(1, 100), max_size=2))
+    solution = draw(
+        st.dictionaries(
+            st.sampled_from(["training.lr", "training.epochs"]), st.integers(1, 100), max_size=2
+        )
+    )
     exp.solution = solution
     assert problems(exp) == [], problems(exp)
     return exp
@@ -133,8 +147,11 @@ def test_round_trip_keeps_layers_that_differ_from_the_model_defaults(tmp_path):
     exp = Experiment()
     exp.task.name = "circle"
     exp.model.activation = "tanh"
-    exp.model.hidden = [LayerSpec(16, "tanh"), LayerSpec(8, "relu", 0.25, True),
-                        LayerSpec(4, "tanh", 0.0, False)]
+    exp.model.hidden = [
+        LayerSpec(16, "tanh"),
+        LayerSpec(8, "relu", 0.25, True),
+        LayerSpec(4, "tanh", 0.0, False),
+    ]
     text = dumps(exp)
     hidden = to_dict(exp)["model"]["hidden"]
     assert hidden[0] == 16 and hidden[2] == 4  # bare widths for layers that follow the defaults
@@ -186,9 +203,13 @@ def bad_values(rule):
     if isinstance(rule, VariantList):
         return [{"training.lr": 0.1}, [{}], [{"goal.epochs": 3}], [1]]
     if isinstance(rule, Vary):
-        return [[1], {"training.lr": 0.1}, {"training.lr": []}, {"meta.title": ["a"]},
-                {f"training.{n}": [1, 2] for n in ("lr", "epochs", "seed", "l2", "l1", "eps",
-                                                    "gamma")}]
+        return [
+            [1],
+            {"training.lr": 0.1},
+            {"training.lr": []},
+            {"meta.title": ["a"]},
+            {f"training.{n}": [1, 2] for n in ("lr", "epochs", "seed", "l2", "l1", "eps", "gamma")},
+        ]
     raise AssertionError(rule)
 
 
@@ -211,7 +232,8 @@ def test_every_field_rejects_out_of_range_values(path, rule):
 
 def test_number_rule_messages_state_the_range():
     assert "must be a number > 0 and <= 100" in str(
-        pytest.raises(ExperimentError, apply_override, Experiment(), "training.lr", 0).value)
+        pytest.raises(ExperimentError, apply_override, Experiment(), "training.lr", 0).value
+    )
     rule, doc = field_rule("training.batch_size")
     assert rule.describe() == "a whole number >= 1 and <= 200000" and doc
     assert rule.check(0) and rule.check(2.5) and rule.check(64) is None
@@ -246,8 +268,12 @@ def test_problems_lists_every_problem_with_its_path():
     exp.task.samples = 0
     exp.model.hidden = [LayerSpec(units=0), LayerSpec(units=4, activation="swish")]
     found = dict(problems(exp))
-    assert set(found) == {"training.lr", "task.samples", "model.hidden[0].units",
-                          "model.hidden[1].activation"}
+    assert set(found) == {
+        "training.lr",
+        "task.samples",
+        "model.hidden[0].units",
+        "model.hidden[1].activation",
+    }
     assert "-1 is not allowed" in found["training.lr"]
     assert "'swish' is not allowed" in found["model.hidden[1].activation"]
     with pytest.raises(ExperimentError, match=r"^task\.samples: "):  # the first problem
@@ -258,18 +284,21 @@ def test_problems_lists_every_problem_with_its_path():
 # --set parsing
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("training.lr=0.01", ("training.lr", 0.01)),
-    ("training.epochs=5", ("training.epochs", 5)),
-    ("training.lr=1e-3", ("training.lr", 0.001)),
-    ("training.nesterov=true", ("training.nesterov", True)),
-    ("model.batch_norm=false", ("model.batch_norm", False)),
-    ("training.loss=bce", ("training.loss", "bce")),
-    ('meta.title="a title"', ("meta.title", "a title")),
-    ("model.hidden=[16,16]", ("model.hidden", [16, 16])),
-    (" model.hidden = [ 8 ] ", ("model.hidden", [8])),
-    ('meta.hints=["a", "b"]', ("meta.hints", ["a", "b"])),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("training.lr=0.01", ("training.lr", 0.01)),
+        ("training.epochs=5", ("training.epochs", 5)),
+        ("training.lr=1e-3", ("training.lr", 0.001)),
+        ("training.nesterov=true", ("training.nesterov", True)),
+        ("model.batch_norm=false", ("model.batch_norm", False)),
+        ("training.loss=bce", ("training.loss", "bce")),
+        ('meta.title="a title"', ("meta.title", "a title")),
+        ("model.hidden=[16,16]", ("model.hidden", [16, 16])),
+        (" model.hidden = [ 8 ] ", ("model.hidden", [8])),
+        ('meta.hints=["a", "b"]', ("meta.hints", ["a", "b"])),
+    ],
+)
 def test_parse_assignment_reads_toml_typed_values(text, expected):
     path, value = parse_assignment(text)
     assert (path, value) == expected
@@ -289,9 +318,18 @@ def test_parse_assignment_refuses_text_without_a_field(text):
 
 
 def test_overrides_apply_and_validate():
-    exp = with_overrides(Experiment(), [parse_assignment(t) for t in
-                                        ["model.hidden=[16,16]", "training.lr=0.5",
-                                         "training.epochs=3", "task.name=circle"]])
+    exp = with_overrides(
+        Experiment(),
+        [
+            parse_assignment(t)
+            for t in [
+                "model.hidden=[16,16]",
+                "training.lr=0.5",
+                "training.epochs=3",
+                "task.name=circle",
+            ]
+        ],
+    )
     assert [layer.units for layer in exp.model.hidden] == [16, 16]
     assert exp.training.lr == 0.5 and exp.training.epochs == 3 and exp.task.name == "circle"
     assert isinstance(exp.training.lr, float)
@@ -300,19 +338,25 @@ def test_overrides_apply_and_validate():
     assert base.training.lr == 0.001  # a copy: the original is untouched
 
 
-@pytest.mark.parametrize("path,match", [
-    ("optimiser.lr", r"^optimiser\.lr: unknown field; fields look like section\.field"),
-    ("training.learning_rate", r"^training\.learning_rate: unknown field; training has: .*lr"),
-    ("training", r"^training: unknown field"),
-])
+@pytest.mark.parametrize(
+    "path,match",
+    [
+        ("optimiser.lr", r"^optimiser\.lr: unknown field; fields look like section\.field"),
+        ("training.learning_rate", r"^training\.learning_rate: unknown field; training has: .*lr"),
+        ("training", r"^training: unknown field"),
+    ],
+)
 def test_override_of_unknown_section_or_field(path, match):
     with pytest.raises(ExperimentError, match=match):
         apply_override(Experiment(), path, 1)
 
 
 def test_override_value_of_wrong_type_names_the_field():
-    with pytest.raises(ExperimentError, match=r"^training\.lr: 'abc' is not allowed; must be a "
-                                              r"number > 0"):
+    with pytest.raises(
+        ExperimentError,
+        match=r"^training\.lr: 'abc' is not allowed; must be a "
+        r"number > 0",
+    ):
         with_overrides(Experiment(), [parse_assignment("training.lr=abc")])
 
 
@@ -360,8 +404,10 @@ def test_cross_entropy_on_regression_is_refused():
 def test_nesterov_needs_sgd_with_momentum():
     found = combo({"training.optimizer": "sgd", "training.nesterov": True})
     assert "momentum" in found["training.nesterov"]
-    assert combo({"training.optimizer": "sgd", "training.nesterov": True,
-                  "training.momentum": 0.9}) == {}
+    assert (
+        combo({"training.optimizer": "sgd", "training.nesterov": True, "training.momentum": 0.9})
+        == {}
+    )
     assert "training.nesterov" in combo({"training.nesterov": True, "training.momentum": 0.9})
 
 

@@ -18,17 +18,38 @@ from nnplay.training import Trainer
 
 MODELS = {
     "tutorial": {"task.samples": 200, "training.epochs": 2},
-    "bn-dropout-poly2": {"task.name": "circle", "task.samples": 200, "task.features": "poly2",
-                         "training.epochs": 3, "training.lr": 0.01, "model.hidden": [
-                             {"units": 8, "batch_norm": True, "dropout": 0.3},
-                             {"units": 5, "activation": "tanh", "dropout": 0.2}]},
-    "nll-multiclass": {"task.name": "blobs", "task.samples": 200, "training.loss": "nll",
-                       "training.epochs": 2, "model.hidden": [{"units": 6, "activation": "gelu"}]},
-    "features-list": {"task.name": "circle", "task.samples": 200, "training.epochs": 2,
-                      "task.features": ["x1*x2", "sin(x1)", "x2^2"], "model.hidden": [4]},
-    "regression": {"task.name": "plane", "task.samples": 200, "training.epochs": 2,
-                   "model.hidden": [{"units": 4, "activation": "leaky_relu"}],
-                   "goal.metric": "val_loss"},
+    "bn-dropout-poly2": {
+        "task.name": "circle",
+        "task.samples": 200,
+        "task.features": "poly2",
+        "training.epochs": 3,
+        "training.lr": 0.01,
+        "model.hidden": [
+            {"units": 8, "batch_norm": True, "dropout": 0.3},
+            {"units": 5, "activation": "tanh", "dropout": 0.2},
+        ],
+    },
+    "nll-multiclass": {
+        "task.name": "blobs",
+        "task.samples": 200,
+        "training.loss": "nll",
+        "training.epochs": 2,
+        "model.hidden": [{"units": 6, "activation": "gelu"}],
+    },
+    "features-list": {
+        "task.name": "circle",
+        "task.samples": 200,
+        "training.epochs": 2,
+        "task.features": ["x1*x2", "sin(x1)", "x2^2"],
+        "model.hidden": [4],
+    },
+    "regression": {
+        "task.name": "plane",
+        "task.samples": 200,
+        "training.epochs": 2,
+        "model.hidden": [{"units": 4, "activation": "leaky_relu"}],
+        "goal.metric": "val_loss",
+    },
 }
 
 
@@ -50,16 +71,22 @@ def numpy_forward(state, exp, x_raw):
             h = h @ state[f"{row.name}.weight"].T + state[f"{row.name}.bias"]
         elif row.kind == "batch_norm":
             mean, var = state[f"{row.name}.running_mean"], state[f"{row.name}.running_var"]
-            h = (h - mean) / np.sqrt(var + 1e-5) * state[f"{row.name}.weight"] + \
-                state[f"{row.name}.bias"]
+            h = (h - mean) / np.sqrt(var + 1e-5) * state[f"{row.name}.weight"] + state[
+                f"{row.name}.bias"
+            ]
         elif row.kind == "activation":
-            h = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh,
-                 "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
-                 "leaky_relu": lambda v: np.where(v > 0, v, 0.01 * v),
-                 "gelu": lambda v: torch.nn.functional.gelu(torch.from_numpy(v)).numpy(),
-                 "log_softmax": lambda v: v - v.max(1, keepdims=True) - np.log(
-                     np.exp(v - v.max(1, keepdims=True)).sum(1, keepdims=True)),
-                 }[row.detail](h)
+            h = {
+                "relu": lambda v: np.maximum(v, 0),
+                "tanh": np.tanh,
+                "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+                "leaky_relu": lambda v: np.where(v > 0, v, 0.01 * v),
+                "gelu": lambda v: torch.nn.functional.gelu(torch.from_numpy(v)).numpy(),
+                "log_softmax": lambda v: (
+                    v
+                    - v.max(1, keepdims=True)
+                    - np.log(np.exp(v - v.max(1, keepdims=True)).sum(1, keepdims=True))
+                ),
+            }[row.detail](h)
         # dropout: identity at inference
     return h
 
@@ -76,8 +103,7 @@ def test_pt_read_by_torch(trained, tmp_path):
     with torch.no_grad():
         out = model(torch.from_numpy(expand_features(x, trainer.exp.task.features)).float())
     assert np.allclose(out.numpy(), trainer.predict(x), atol=1e-5)
-    assert np.allclose(load_predictor(tmp_path / "w.pt").outputs(x), trainer.predict(x),
-                       atol=1e-5)
+    assert np.allclose(load_predictor(tmp_path / "w.pt").outputs(x), trainer.predict(x), atol=1e-5)
 
 
 def test_safetensors_read_by_safetensors(trained, tmp_path):
@@ -97,8 +123,9 @@ def test_safetensors_read_by_safetensors(trained, tmp_path):
     with torch.no_grad():
         out = model(torch.from_numpy(expand_features(x, exp.task.features)).float())
     assert np.allclose(out.numpy(), trainer.predict(x), atol=1e-5)
-    assert np.allclose(load_predictor(tmp_path / "w.safetensors").outputs(x),
-                       trainer.predict(x), atol=1e-5)
+    assert np.allclose(
+        load_predictor(tmp_path / "w.safetensors").outputs(x), trainer.predict(x), atol=1e-5
+    )
 
 
 def test_onnx_read_by_onnxruntime(trained, tmp_path):
@@ -118,8 +145,9 @@ def test_onnx_read_by_onnxruntime(trained, tmp_path):
     one = session.run(None, {"input": features[:1]})[0]  # dynamic batch size
     assert one.shape[0] == 1
     assert trainer.model.training  # export put the model back in training mode
-    assert np.allclose(load_predictor(tmp_path / "w.onnx").outputs(x), trainer.predict(x),
-                       atol=1e-5)
+    assert np.allclose(
+        load_predictor(tmp_path / "w.onnx").outputs(x), trainer.predict(x), atol=1e-5
+    )
 
 
 def test_npz_read_by_numpy_with_a_numpy_forward_pass(trained, tmp_path):
@@ -152,8 +180,11 @@ def test_predictor_refuses_wrong_input_length(tmp_path):
 
 
 def test_unknown_suffix_is_refused():
-    with pytest.raises(ExperimentError, match=r"unknown export format '\.h5'; allowed suffixes: "
-                                              r"\.pt, \.safetensors, \.onnx, \.npz"):
+    with pytest.raises(
+        ExperimentError,
+        match=r"unknown export format '\.h5'; allowed suffixes: "
+        r"\.pt, \.safetensors, \.onnx, \.npz",
+    ):
         check_export_path("w.h5")
     with pytest.raises(ExperimentError, match=r"unknown export format '\(none\)'"):
         export(None, Experiment(), "weights")

@@ -21,8 +21,16 @@ from nnplay.presets import load_preset
 from nnplay.training import Trainer
 from tests.hostile import assert_refused, run
 
-FAST = ["--set", "task.samples=20", "--set", "task.val_samples=5", "--set", "training.epochs=1",
-        "--set", "goal.epochs=0"]
+FAST = [
+    "--set",
+    "task.samples=20",
+    "--set",
+    "task.val_samples=5",
+    "--set",
+    "training.epochs=1",
+    "--set",
+    "goal.epochs=0",
+]
 X = np.array([[0.1, 0.2, 0.3, 0.4, 0.5]])
 
 
@@ -49,19 +57,34 @@ def target_cases(tmp_path: Path):
 def test_unwritable_targets_are_refused_before_training(tmp_path, capsys):
     for name, (target, words) in target_cases(tmp_path).items():
         started = time.perf_counter()
-        code, out, err = run(capsys, "train", "first-gt-fifth", "--export", tmp_path / "ok.npz",
-                             "--export", target)
+        code, out, err = run(
+            capsys, "train", "first-gt-fifth", "--export", tmp_path / "ok.npz", "--export", target
+        )
         assert_refused(code, err, words)
         assert out == "" and not (tmp_path / "ok.npz").exists(), name
         assert time.perf_counter() - started < 5  # refused up front, not after training
 
 
 def test_conflicting_targets_are_refused(tmp_path, capsys):
-    code, _, err = run(capsys, "train", "first-gt-fifth", "--export", tmp_path / "w.py",
-                       "--export", tmp_path / "w.data.npz")
+    code, _, err = run(
+        capsys,
+        "train",
+        "first-gt-fifth",
+        "--export",
+        tmp_path / "w.py",
+        "--export",
+        tmp_path / "w.data.npz",
+    )
     assert_refused(code, err, "which --export")
-    code, _, err = run(capsys, "train", "first-gt-fifth", "--export", tmp_path / "w.pt",
-                       "--export", tmp_path / "." / "w.pt")
+    code, _, err = run(
+        capsys,
+        "train",
+        "first-gt-fifth",
+        "--export",
+        tmp_path / "w.pt",
+        "--export",
+        tmp_path / "." / "w.pt",
+    )
     assert_refused(code, err, "which --export")
 
 
@@ -76,8 +99,9 @@ def test_the_file_a_run_was_read_from_is_never_overwritten(tmp_path, capsys):
 
 def test_tilde_is_the_home_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    code, out, err = run(capsys, "train", "first-gt-fifth", *FAST, "--export", "~/w.pt",
-                         "--export", "~/sub/w.py")
+    code, out, err = run(
+        capsys, "train", "first-gt-fifth", *FAST, "--export", "~/w.pt", "--export", "~/sub/w.py"
+    )
     assert code == 0, err
     assert {"w.pt", "w.toml"} <= {p.name for p in tmp_path.iterdir()}
     assert (tmp_path / "sub" / "w.py").is_file() and not (tmp_path / "~").exists()
@@ -86,7 +110,8 @@ def test_tilde_is_the_home_folder(tmp_path, capsys, monkeypatch):
 
 
 def test_a_write_error_is_one_line_and_the_other_exports_are_still_written(
-        tmp_path, capsys, monkeypatch):
+    tmp_path, capsys, monkeypatch
+):
     real = files.os.replace
 
     def disk_full(src, dst):
@@ -95,8 +120,16 @@ def test_a_write_error_is_one_line_and_the_other_exports_are_still_written(
         return real(src, dst)
 
     monkeypatch.setattr(files.os, "replace", disk_full)
-    code, out, err = run(capsys, "train", "first-gt-fifth", *FAST, "--export",
-                         tmp_path / "w.onnx", "--export", tmp_path / "w.npz")
+    code, out, err = run(
+        capsys,
+        "train",
+        "first-gt-fifth",
+        *FAST,
+        "--export",
+        tmp_path / "w.onnx",
+        "--export",
+        tmp_path / "w.npz",
+    )
     assert_refused(code, err, "w.onnx: cannot write it (No space left on device)")
     assert (tmp_path / "w.npz").is_file() and not (tmp_path / "w.onnx").exists()
     assert "exported" in out and leftovers(tmp_path) == []
@@ -109,10 +142,11 @@ def test_a_write_error_is_one_line_and_the_other_exports_are_still_written(
 @pytest.fixture(scope="module")
 def two_runs():
     """Two different trained models of the same task (an old export and a new one)."""
-    exp = with_overrides(load_preset("first-gt-fifth"), {"task.samples": 40, "model.hidden": [3],
-                                                         "training.epochs": 1})
-    old, new = Trainer(exp), Trainer(with_overrides(exp, {"training.seed": 1,
-                                                          "task.samples": 60}))
+    exp = with_overrides(
+        load_preset("first-gt-fifth"),
+        {"task.samples": 40, "model.hidden": [3], "training.epochs": 1},
+    )
+    old, new = Trainer(exp), Trainer(with_overrides(exp, {"training.seed": 1, "task.samples": 60}))
     old.run(), new.run()
     return old, new
 
@@ -131,6 +165,7 @@ def crash_at(monkeypatch, k: int):
             if calls["n"] == k:
                 raise Crash(f"step {k}")
             return real(*args, **kwargs)
+
         return wrapped
 
     monkeypatch.setattr(files.os, "replace", step(os.replace))
@@ -139,8 +174,7 @@ def crash_at(monkeypatch, k: int):
 
 
 @pytest.mark.parametrize("suffix", [".pt", ".safetensors", ".onnx", ".npz"])
-def test_a_crash_at_any_write_point_keeps_a_working_export(tmp_path, monkeypatch, two_runs,
-                                                           suffix):
+def test_a_crash_at_any_write_point_keeps_a_working_export(tmp_path, monkeypatch, two_runs, suffix):
     old, new = two_runs
     path = tmp_path / f"w{suffix}"
     export(old.model, old.exp, path)
@@ -155,14 +189,16 @@ def test_a_crash_at_any_write_point_keeps_a_working_export(tmp_path, monkeypatch
             except Crash:
                 finished = False
         got = load_predictor(path).outputs(X)
-        assert np.allclose(got, after if finished else before, atol=1e-6) or \
-            np.allclose(got, after, atol=1e-6), (k, got, before, after)
+        assert np.allclose(got, after if finished else before, atol=1e-6) or np.allclose(
+            got, after, atol=1e-6
+        ), (k, got, before, after)
         assert leftovers(tmp_path) == []
         export(old.model, old.exp, path)  # back to the old export for the next crash point
 
 
 def test_a_crash_between_a_script_and_its_data_never_trains_on_other_data(
-        tmp_path, monkeypatch, two_runs):
+    tmp_path, monkeypatch, two_runs
+):
     old, new = two_runs
     path = tmp_path / "run.py"
     export(old.model, old.exp, path)
@@ -205,9 +241,13 @@ sys.exit(nnplay.cli.main(sys.argv[4:]))
 def signal_at(tmp_path, where: str, signum, *argv, delay: float = 0.0):
     """Run the CLI, send `signum` once it reaches `where` (training or the first export)."""
     marker = tmp_path / "reached"
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(marker), where, "0.3",
-                             *map(str, argv)], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(marker), where, "0.3", *map(str, argv)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -218,8 +258,7 @@ def signal_at(tmp_path, where: str, signum, *argv, delay: float = 0.0):
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_during_training_ends_with_a_summary(tmp_path, capsys, monkeypatch, signum,
-                                                      code):
+def test_a_signal_during_training_ends_with_a_summary(tmp_path, capsys, monkeypatch, signum, code):
     """A real signal to this process at the end of epoch 2 (the CLI's own handlers)."""
     import nnplay.training
 
@@ -232,8 +271,17 @@ def test_a_signal_during_training_ends_with_a_summary(tmp_path, capsys, monkeypa
 
     monkeypatch.setattr(nnplay.training.Trainer, "_end_epoch", end_epoch)
     good = tmp_path / "w.npz"
-    returncode, out, err = run(capsys, "train", "first-gt-fifth", "--set", "task.samples=40",
-                               "--set", "training.epochs=1000", "--export", good)
+    returncode, out, err = run(
+        capsys,
+        "train",
+        "first-gt-fifth",
+        "--set",
+        "task.samples=40",
+        "--set",
+        "training.epochs=1000",
+        "--export",
+        good,
+    )
     assert returncode == code and err == "", err
     assert "stopped after 2 epochs" in out and leftovers(tmp_path) == []
     assert good.is_file() == (signum == signal.SIGINT)  # Ctrl+C keeps what was learned
@@ -247,9 +295,22 @@ def test_a_signal_at_any_moment_of_an_export_leaves_whole_files(tmp_path, signum
     good.write_bytes(b"an earlier file")
     targets = [tmp_path / f"w{s}" for s in (".pt", ".onnx", ".safetensors", ".npz")]
     code, out, err = signal_at(
-        tmp_path, "export", signum, "train", "first-gt-fifth", "--set", "task.samples=20",
-        "--set", "training.epochs=1", "--set", "model.hidden=[512, 512]", "--set",
-        "goal.epochs=0", *[a for t in targets for a in ("--export", t)], delay=delay)
+        tmp_path,
+        "export",
+        signum,
+        "train",
+        "first-gt-fifth",
+        "--set",
+        "task.samples=20",
+        "--set",
+        "training.epochs=1",
+        "--set",
+        "model.hidden=[512, 512]",
+        "--set",
+        "goal.epochs=0",
+        *[a for t in targets for a in ("--export", t)],
+        delay=delay,
+    )
     if code == -signum:  # it came after the run was over, while Python was shutting down
         assert out.count("exported  ") == len(targets) + 1, out
     else:
@@ -271,8 +332,13 @@ def test_a_signal_at_any_moment_of_an_export_leaves_whole_files(tmp_path, signum
 
 def test_without_a_terminal_the_app_says_so_and_exits(tmp_path):
     with open(os.devnull) as stdin:
-        result = subprocess.run([sys.executable, "-m", "nnplay"], stdin=stdin,
-                                capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            [sys.executable, "-m", "nnplay"],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "nnplay train" in result.stderr
 
@@ -300,17 +366,29 @@ for script in sys.argv[1:]:
 def test_an_exported_script_runs_no_text_from_the_experiment(tmp_path):
     scripts, expected = [], {}
     for i, text in enumerate(HOSTILE_TEXTS):
-        exp = with_overrides(load_preset("first-gt-fifth"), {
-            "meta.title": text, "meta.description": text, "meta.hints": [text, text],
-            "training.epochs": 1, "task.samples": 20})
+        exp = with_overrides(
+            load_preset("first-gt-fifth"),
+            {
+                "meta.title": text,
+                "meta.description": text,
+                "meta.hints": [text, text],
+                "training.epochs": 1,
+                "task.samples": 20,
+            },
+        )
         folder = tmp_path / f"case{i}"
         folder.mkdir()
         name = "ru'n\"" + ('"""' if i % 2 else "'''") + ".py"
         written = export(Trainer(exp).model, exp, folder / name)
         scripts.append(str(written[0]))
         expected[folder] = sorted(p.name for p in written)
-    result = subprocess.run([sys.executable, "-c", RUN_ALL, *scripts], capture_output=True,
-                            text=True, timeout=120, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_ALL, *scripts],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("epoch 1 ") == len(HOSTILE_TEXTS)  # every script trained
     assert not list(tmp_path.rglob("PWNED"))

@@ -10,8 +10,7 @@ from nnplay.model import describe, parameter_count
 from nnplay.presets import load_preset
 from nnplay.training import Trainer
 
-CIRCLE = {"task.name": "circle", "task.samples": 200, "training.loss": "bce",
-          "training.epochs": 2}
+CIRCLE = {"task.name": "circle", "task.samples": 200, "training.loss": "bce", "training.epochs": 2}
 
 
 def test_a_list_round_trips_through_toml_in_toggle_order():
@@ -37,11 +36,11 @@ def test_a_list_on_a_task_that_is_not_2d_is_refused():
         from_dict({"task": {"name": "first_gt_fifth", "features": ["x1"]}})
 
 
-@pytest.mark.parametrize("features,inputs", [("raw", 2), ("poly2", 5), (["x2^2"], 1),
-                                             (["x1^2", "x2^2", "sin(x1)"], 3)])
+@pytest.mark.parametrize(
+    "features,inputs", [("raw", 2), ("poly2", 5), (["x2^2"], 1), (["x1^2", "x2^2", "sin(x1)"], 3)]
+)
 def test_input_size_and_parameter_count_follow_the_features(features, inputs):
-    exp = with_overrides(Experiment(), {**CIRCLE, "task.features": features,
-                                        "model.hidden": [4]})
+    exp = with_overrides(Experiment(), {**CIRCLE, "task.features": features, "model.hidden": [4]})
     assert describe(exp)[0].detail == f"{inputs} → 4"
     assert parameter_count(exp) == inputs * 4 + 4 + 4 + 1
     trainer = Trainer(exp)
@@ -50,8 +49,9 @@ def test_input_size_and_parameter_count_follow_the_features(features, inputs):
 
 
 def test_prediction_and_every_weights_export_apply_the_same_features(tmp_path):
-    exp = with_overrides(Experiment(), {**CIRCLE, "task.features": ["x1*x2", "sin(x2)"],
-                                        "model.hidden": [3]})
+    exp = with_overrides(
+        Experiment(), {**CIRCLE, "task.features": ["x1*x2", "sin(x2)"], "model.hidden": [3]}
+    )
     trainer = Trainer(exp)
     trainer.run()
     raw = np.array([[0.3, -0.7], [0.9, 0.1], [-0.5, -0.5]])

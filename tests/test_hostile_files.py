@@ -21,8 +21,12 @@ from nnplay.training import Trainer
 from tests.hostile import assert_json, assert_refused, measured, run
 
 INPUT = ["--input", "0.1,0.2,0.3,0.4,0.5"]
-HUGE = {"model.hidden": [4096] * 32, "task.name": "feature_sum", "task.dim": 5,
-        "training.loss": "cross_entropy"}
+HUGE = {
+    "model.hidden": [4096] * 32,
+    "task.name": "feature_sum",
+    "task.dim": 5,
+    "training.loss": "cross_entropy",
+}
 
 
 @pytest.fixture(scope="module")
@@ -75,18 +79,26 @@ def pt_cases(folder, exp, state):
     yield "None", pt_file(folder, None, side, "none.pt"), "NoneType"
     yield "int keys", pt_file(folder, {1: state["output.bias"]}, side, "intkey.pt"), "not a table"
     yield "complex", pt_file(folder, complex_state, side, "complex.pt"), "complex64"
-    yield "wrong shape", pt_file(folder, {**state, "output.weight": torch.zeros(1, 9)}, side,
-                                 "shape.pt"), "output.weight has shape (1, 9)"
+    yield (
+        "wrong shape",
+        pt_file(folder, {**state, "output.weight": torch.zeros(1, 9)}, side, "shape.pt"),
+        "output.weight has shape (1, 9)",
+    )
     yield "extra tensor", pt_file(folder, {**state, "x": torch.zeros(1)}, side, "extra.pt"), "'x'"
-    yield "missing tensor", pt_file(folder, {"output.bias": state["output.bias"]}, side,
-                                    "missing.pt"), "is missing"
+    yield (
+        "missing tensor",
+        pt_file(folder, {"output.bias": state["output.bias"]}, side, "missing.pt"),
+        "is missing",
+    )
     yield "huge sidecar", pt_file(folder, state, toml_text(exp, **HUGE), "huge.pt"), ""
-    yield "huge embedded", pt_file(folder, state, side, "emb.pt",
-                                   embed=toml_text(exp, **HUGE)), ""
+    yield "huge embedded", pt_file(folder, state, side, "emb.pt", embed=toml_text(exp, **HUGE)), ""
     for name, text in HOSTILE_TOML.items():
         yield f"sidecar {name}", pt_file(folder, state, text, f"side-{len(text)}.pt"), ""
-        yield f"embedded {name}", pt_file(folder, state, side, f"emb-{len(text)}.pt",
-                                          embed=text), ""
+        yield (
+            f"embedded {name}",
+            pt_file(folder, state, side, f"emb-{len(text)}.pt", embed=text),
+            "",
+        )
     plain = folder / "plain.pt"
     plain.write_bytes(pickle.dumps({k: v.tolist() for k, v in state.items()}))
     plain.with_suffix(".toml").write_text(side)
@@ -124,19 +136,41 @@ def safetensors_file(folder, name, state, meta: str | None):
 def safetensors_cases(folder, exp, state):
     side = toml_text(exp)
     yield "no metadata", safetensors_file(folder, "nometa.safetensors", state, None), "metadata"
-    yield "f64", safetensors_file(folder, "f64.safetensors",
-                                  {**state, "output.bias": state["output.bias"].double()}, side), \
-        "float64"
-    yield "wrong shape", safetensors_file(folder, "shape.safetensors",
-                                          {**state, "output.bias": torch.zeros(3)}, side), "(3,)"
-    yield "huge experiment", safetensors_file(folder, "huge.safetensors", state,
-                                              toml_text(exp, **HUGE)), ""
-    yield "other task", safetensors_file(folder, "other.safetensors", state,
-                                         toml_text(exp, **{"task.name": "quadratic",
-                                                           "goal.metric": "val_loss"})), "shape"
+    yield (
+        "f64",
+        safetensors_file(
+            folder, "f64.safetensors", {**state, "output.bias": state["output.bias"].double()}, side
+        ),
+        "float64",
+    )
+    yield (
+        "wrong shape",
+        safetensors_file(
+            folder, "shape.safetensors", {**state, "output.bias": torch.zeros(3)}, side
+        ),
+        "(3,)",
+    )
+    yield (
+        "huge experiment",
+        safetensors_file(folder, "huge.safetensors", state, toml_text(exp, **HUGE)),
+        "",
+    )
+    yield (
+        "other task",
+        safetensors_file(
+            folder,
+            "other.safetensors",
+            state,
+            toml_text(exp, **{"task.name": "quadratic", "goal.metric": "val_loss"}),
+        ),
+        "shape",
+    )
     for name, text in HOSTILE_TOML.items():
-        yield f"metadata {name}", safetensors_file(folder, f"m{len(text)}.safetensors", state,
-                                                   text), ""
+        yield (
+            f"metadata {name}",
+            safetensors_file(folder, f"m{len(text)}.safetensors", state, text),
+            "",
+        )
     lying = folder / "lying.safetensors"
     lying.write_bytes(struct.pack("<Q", 2**40) + b"{}")
     yield "lying header length", lying, "header"
@@ -174,27 +208,51 @@ def npz_good_members(exp, state, experiment_json: str | None = None):
 
 def npz_cases(folder, exp, state):
     good = npz_good_members(exp, state)
-    bomb = npy_bytes({"descr": "<f4", "fortran_order": False, "shape": (1, 2**30)},
-                     b"\0" * (4 * 2**20))
-    yield "(1, 2^30) bomb", npz_file(folder, "bomb.npz", {**good, "output.weight": bomb}), \
-        "shape (1, 1073741824)"
+    bomb = npy_bytes(
+        {"descr": "<f4", "fortran_order": False, "shape": (1, 2**30)}, b"\0" * (4 * 2**20)
+    )
+    yield (
+        "(1, 2^30) bomb",
+        npz_file(folder, "bomb.npz", {**good, "output.weight": bomb}),
+        "shape (1, 1073741824)",
+    )
     yield "unknown bomb", npz_file(folder, "bomb2.npz", {**good, "zzz": bomb}), "'zzz'"
     text_bomb = npy_bytes({"descr": f"<U{2**28}", "fortran_order": False, "shape": ()})
-    yield "huge experiment string", npz_file(folder, "tb.npz", {**good, NPZ_KEY: text_bomb}), \
-        "not a text"
+    yield (
+        "huge experiment string",
+        npz_file(folder, "tb.npz", {**good, NPZ_KEY: text_bomb}),
+        "not a text",
+    )
     buffer = io.BytesIO()
     np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    yield "pickled experiment", npz_file(folder, "obj.npz", {**good, NPZ_KEY: buffer.getvalue()}), \
-        "not a text"
+    yield (
+        "pickled experiment",
+        npz_file(folder, "obj.npz", {**good, NPZ_KEY: buffer.getvalue()}),
+        "not a text",
+    )
     truncated = {**good, "output.bias": good["output.bias"][:-2]}
     yield "truncated array", npz_file(folder, "trunc.npz", truncated), "not an nnplay export"
-    yield "many members", npz_file(folder, "many.npz", {**good, **{f"m{i}": good["output.bias"]
-                                                                   for i in range(300)}}), ""
-    yield "huge experiment", npz_file(folder, "huge.npz", npz_good_members(
-        exp, state, json.dumps(to_dict(with_overrides(exp, HUGE))))), ""
-    for name, text in {"deep json": "[" * 5000 + "]" * 5000,
-                       "5000-digit int": '{"task": {"samples": ' + "9" * 5000 + "}}",
-                       "400-digit int": '{"training": {"lr": ' + "9" * 400 + "}}"}.items():
+    yield (
+        "many members",
+        npz_file(
+            folder, "many.npz", {**good, **{f"m{i}": good["output.bias"] for i in range(300)}}
+        ),
+        "",
+    )
+    yield (
+        "huge experiment",
+        npz_file(
+            folder,
+            "huge.npz",
+            npz_good_members(exp, state, json.dumps(to_dict(with_overrides(exp, HUGE)))),
+        ),
+        "",
+    )
+    for name, text in {
+        "deep json": "[" * 5000 + "]" * 5000,
+        "5000-digit int": '{"task": {"samples": ' + "9" * 5000 + "}}",
+        "400-digit int": '{"training": {"lr": ' + "9" * 400 + "}}",
+    }.items():
         yield name, npz_file(folder, f"j{len(text)}.npz", npz_good_members(exp, state, text)), ""
 
 
@@ -221,16 +279,24 @@ def onnx_cases(folder, exp, good_onnx):
 
     # a memory bomb with valid metadata: ConstantOfShape [2^31, 1] -> ReduceSum
     shape = helper.make_tensor("shape", TensorProto.INT64, [2], [2**31, 1])
-    nodes = [helper.make_node("Constant", [], ["s"], value=shape),
-             helper.make_node("ConstantOfShape", ["s"], ["big"]),
-             helper.make_node("ReduceSum", ["big"], ["total"], keepdims=1),
-             helper.make_node("Add", ["input", "total"], ["sum"]),
-             helper.make_node("ReduceSum", ["sum"], ["output"], axes=None, keepdims=1)]
+    nodes = [
+        helper.make_node("Constant", [], ["s"], value=shape),
+        helper.make_node("ConstantOfShape", ["s"], ["big"]),
+        helper.make_node("ReduceSum", ["big"], ["total"], keepdims=1),
+        helper.make_node("Add", ["input", "total"], ["sum"]),
+        helper.make_node("ReduceSum", ["sum"], ["output"], axes=None, keepdims=1),
+    ]
     graph = helper.make_graph(
-        nodes, "bomb", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 5])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 1])])
-    yield "ConstantOfShape bomb", save(with_meta(helper.make_model(graph), meta), "bomb.onnx"), \
-        "not an nnplay export"
+        nodes,
+        "bomb",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 5])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 1])],
+    )
+    yield (
+        "ConstantOfShape bomb",
+        save(with_meta(helper.make_model(graph), meta), "bomb.onnx"),
+        "not an nnplay export",
+    )
 
     renamed = onnx.load_from_string(good_onnx)
     renamed.graph.input[0].name = "x"
@@ -242,15 +308,21 @@ def onnx_cases(folder, exp, good_onnx):
     text_out.graph.output[0].type.tensor_type.elem_type = TensorProto.STRING
     yield "string output", save(text_out, "string.onnx"), "output"
 
-    three = with_overrides(exp, {"task.name": "feature_sum", "task.dim": 5,
-                                 "training.loss": "cross_entropy"})
+    three = with_overrides(
+        exp, {"task.name": "feature_sum", "task.dim": 5, "training.loss": "cross_entropy"}
+    )
     model = Trainer(with_overrides(three, {"task.samples": 20, "task.val_samples": 5})).model
     export(model, three, folder / "three.onnx")
-    yield "10 outputs under binary metadata", save(
-        with_meta(onnx.load(str(folder / "three.onnx")), meta), "three-binary.onnx"), "output"
+    yield (
+        "10 outputs under binary metadata",
+        save(with_meta(onnx.load(str(folder / "three.onnx")), meta), "three-binary.onnx"),
+        "output",
+    )
 
-    other = with_meta(onnx.load_from_string(good_onnx), toml_text(
-        exp, **{"task.name": "quadratic", "goal.metric": "val_loss"}))
+    other = with_meta(
+        onnx.load_from_string(good_onnx),
+        toml_text(exp, **{"task.name": "quadratic", "goal.metric": "val_loss"}),
+    )
     yield "another task's metadata", save(other, "other.onnx"), "input"
 
     external = onnx.load_from_string(good_onnx)
@@ -260,11 +332,17 @@ def onnx_cases(folder, exp, good_onnx):
     entry.key, entry.value = "location", "/etc/passwd"
     yield "external data", save(external, "external.onnx"), "another file"
 
-    yield "huge metadata", save(with_meta(onnx.load_from_string(good_onnx),
-                                          toml_text(exp, **HUGE)), "huge.onnx"), ""
+    yield (
+        "huge metadata",
+        save(with_meta(onnx.load_from_string(good_onnx), toml_text(exp, **HUGE)), "huge.onnx"),
+        "",
+    )
     for name, text in HOSTILE_TOML.items():
-        yield f"metadata {name}", save(with_meta(onnx.load_from_string(good_onnx), text),
-                                       f"m{len(text)}.onnx"), ""
+        yield (
+            f"metadata {name}",
+            save(with_meta(onnx.load_from_string(good_onnx), text), f"m{len(text)}.onnx"),
+            "",
+        )
 
 
 def all_cases(folder, good):
@@ -272,7 +350,9 @@ def all_cases(folder, good):
     yield from (("pt", *c) for c in pt_cases(folder, exp, state))
     yield from (("safetensors", *c) for c in safetensors_cases(folder, exp, state))
     yield from (("npz", *c) for c in npz_cases(folder, exp, state))
-    yield from (("onnx", *c) for c in onnx_cases(folder, exp, (good_folder / "w.onnx").read_bytes()))
+    yield from (
+        ("onnx", *c) for c in onnx_cases(folder, exp, (good_folder / "w.onnx").read_bytes())
+    )
 
 
 def test_every_hostile_weights_file_is_refused_in_one_line(tmp_path, capsys, good):
@@ -304,8 +384,10 @@ def test_an_older_pt_without_its_experiment_inside_reads_the_toml_beside_it(tmp_
 
 def test_nan_weights_answer_strict_json(tmp_path, capsys, good):
     exp, state, _ = good
-    nan = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
-           for k, v in state.items()}
+    nan = {
+        k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
+        for k, v in state.items()
+    }
     for suffix in (".pt", ".npz", ".safetensors", ".onnx"):
         model = Trainer(with_overrides(exp, {"task.samples": 20})).model
         model.load_state_dict(nan)
@@ -316,9 +398,17 @@ def test_nan_weights_answer_strict_json(tmp_path, capsys, good):
 
 
 # the largest declared sizes, and the files torch itself would warn about on stderr
-WORST = ["huge sidecar", "huge embedded", "(1, 2^30) bomb", "ConstantOfShape bomb",
-         "huge experiment", "lying header length", "huge experiment string", "plain pickle",
-         "complex"]
+WORST = [
+    "huge sidecar",
+    "huge embedded",
+    "(1, 2^30) bomb",
+    "ConstantOfShape bomb",
+    "huge experiment",
+    "lying header length",
+    "huge experiment string",
+    "plain pickle",
+    "complex",
+]
 
 
 def test_the_worst_files_are_refused_with_little_memory(tmp_path, good):

@@ -14,11 +14,26 @@ from hypothesis import strategies as st
 from nnplay.experiment import Experiment, TaskSpec, to_dict
 from tests.hostile import assert_json, assert_refused, run
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=False,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
-FAST = ["--set", "task.samples=20", "--set", "task.val_samples=5", "--set", "training.epochs=1",
-        "--set", "goal.epochs=0", "--set", "training.batch_size=20", "--set", "training.patience=0"]
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+FAST = [
+    "--set",
+    "task.samples=20",
+    "--set",
+    "task.val_samples=5",
+    "--set",
+    "training.epochs=1",
+    "--set",
+    "goal.epochs=0",
+    "--set",
+    "training.batch_size=20",
+    "--set",
+    "training.patience=0",
+]
 HOSTILE_CHARS = "\x1b\n\r\t\x00\x07\u202e\u2028\"'\\[]{}=#.,"
 SCHEMA = to_dict(Experiment())
 
@@ -37,24 +52,32 @@ def assert_answered(code: int, out: str, err: str) -> None:
 
 hostile_text = st.text(alphabet=st.sampled_from(HOSTILE_CHARS) | st.characters(), max_size=30)
 huge_int = st.integers(min_value=20, max_value=6000).map(lambda n: "9" * n)
-deep = st.integers(min_value=10, max_value=6000).flatmap(lambda n: st.sampled_from(
-    ["[" * n + "]" * n, "{a=" * n + "1" + "}" * n, "[{a=" * n + "1" + "}]" * n]))
-scalar = st.one_of(st.integers(-10**6, 10**6).map(str), st.floats().map(repr),
-                   st.sampled_from(["true", "false", "nan", "inf", "-inf", "1e400", "[]", "{}"]),
-                   hostile_text.map(lambda t: '"' + t.replace("\\", "\\\\").replace('"', '\\"')
-                                    .replace("\n", "\\n") + '"'),
-                   huge_int, deep)
+deep = st.integers(min_value=10, max_value=6000).flatmap(
+    lambda n: st.sampled_from(
+        ["[" * n + "]" * n, "{a=" * n + "1" + "}" * n, "[{a=" * n + "1" + "}]" * n]
+    )
+)
+scalar = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats().map(repr),
+    st.sampled_from(["true", "false", "nan", "inf", "-inf", "1e400", "[]", "{}"]),
+    hostile_text.map(
+        lambda t: '"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    ),
+    huge_int,
+    deep,
+)
 known_key = st.sampled_from([f"{s}.{k}" for s, table in SCHEMA.items() for k in table])
-any_key = known_key | st.builds(lambda s, k: f"{s}.{k}", st.sampled_from(list(SCHEMA)),
-                                hostile_text.filter(bool))
+any_key = known_key | st.builds(
+    lambda s, k: f"{s}.{k}", st.sampled_from(list(SCHEMA)), hostile_text.filter(bool)
+)
 
 
 def toml_key(key: str) -> str:
     section, _, name = key.partition(".")
     if name and all(c in string.ascii_letters + string.digits + "_-" for c in name):
         return name
-    escaped = "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}"
-                      for c in name)
+    escaped = "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}" for c in name)
     return f'"{escaped}"'
 
 
@@ -65,8 +88,18 @@ def toml_documents(draw) -> str:
     lines = []
     for key, value in entries:
         lines += [f"[{key.partition('.')[0]}]", f"{toml_key(key)} = {value}"]
-    junk = draw(st.sampled_from(["", "[[[", "a = " + "[" * 3000, "x.y" + ".z" * 2000 + " = 1",
-                                 "[task]\nsamples = 1_000", "\x1b[31m = 1"]))
+    junk = draw(
+        st.sampled_from(
+            [
+                "",
+                "[[[",
+                "a = " + "[" * 3000,
+                "x.y" + ".z" * 2000 + " = 1",
+                "[task]\nsamples = 1_000",
+                "\x1b[31m = 1",
+            ]
+        )
+    )
     return "\n".join(lines + [junk]) + "\n"
 
 
@@ -100,9 +133,12 @@ def weights(tmp_path_factory):
     return path
 
 
-numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                    st.integers().map(str), huge_int,
-                    st.sampled_from(["1e39", "-3.4e38", "-inf", "-nan", "-", "--json", "-x"]))
+numbers = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers().map(str),
+    huge_int,
+    st.sampled_from(["1e39", "-3.4e38", "-inf", "-nan", "-", "--json", "-x"]),
+)
 inputs = st.one_of(st.lists(numbers, min_size=0, max_size=7).map(",".join), hostile_text)
 
 
@@ -125,21 +161,24 @@ def test_negative_inputs_are_numbers_not_options(capsys, weights):
     assert assert_json(out)["predictions"][0]["input"] == [-4, 4, -1, 0.5, -0.5]
 
 
-@pytest.mark.parametrize("text, words", [
-    ("[model]\nhidden = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
-    ("[meta]\ntitle = " + "{a=" * 5000 + "1" + "}" * 5000, "nested too deeply"),
-    ("[task]\nsamples = " + "9" * 5000, "too large"),
-    ("[task]\nsamples = " + "9" * 400, "a 400-digit number"),
-    ("[training]\nlr = " + "9" * 400, "a 400-digit number"),
-    ('[task]\n"\\u001b[31mred\\nline" = 1', "\\x1b[31mred\\nline: unknown field"),
-    ("[meta]\nhints = [" + ", ".join(['"h"'] * 60) + "]", "at most 50"),
-    ("a = 1\n" * 50_000, "too large"),
-    # shown in the app and the exported script: a terminal escape there would rewrite the screen
-    ('[meta]\ntitle = "\\u001b[2Jgone"', "meta.title: '\\x1b[2Jgone'"),
-    ('[meta]\ndescription = "a\\u0007b"', "meta.description"),
-    ('[meta]\nhints = ["ok", "\\u009b31m"]', "meta.hints"),
-    ('[meta]\ntitle = "\\u202eevil"', "without control characters"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("[model]\nhidden = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+        ("[meta]\ntitle = " + "{a=" * 5000 + "1" + "}" * 5000, "nested too deeply"),
+        ("[task]\nsamples = " + "9" * 5000, "too large"),
+        ("[task]\nsamples = " + "9" * 400, "a 400-digit number"),
+        ("[training]\nlr = " + "9" * 400, "a 400-digit number"),
+        ('[task]\n"\\u001b[31mred\\nline" = 1', "\\x1b[31mred\\nline: unknown field"),
+        ("[meta]\nhints = [" + ", ".join(['"h"'] * 60) + "]", "at most 50"),
+        ("a = 1\n" * 50_000, "too large"),
+        # shown in the app and the exported script: a terminal escape there would rewrite the screen
+        ('[meta]\ntitle = "\\u001b[2Jgone"', "meta.title: '\\x1b[2Jgone'"),
+        ('[meta]\ndescription = "a\\u0007b"', "meta.description"),
+        ('[meta]\nhints = ["ok", "\\u009b31m"]', "meta.hints"),
+        ('[meta]\ntitle = "\\u202eevil"', "without control characters"),
+    ],
+)
 def test_known_hostile_documents(tmp_path, capsys, text, words):
     path = tmp_path / "x.toml"
     path.write_text(text)
@@ -147,12 +186,15 @@ def test_known_hostile_documents(tmp_path, capsys, text, words):
     assert_refused(code, err, words)
 
 
-@pytest.mark.parametrize("override, words", [
-    ("training.epochs=" + "9" * 400, "a 400-digit number"),
-    ("model.hidden=" + "[" * 5000 + "]" * 5000, "nested too deeply"),
-    ("task.samples=" + "9" * 5000, "too large"),
-    ("\x1b[2J=1", "\\x1b[2J"),
-])
+@pytest.mark.parametrize(
+    "override, words",
+    [
+        ("training.epochs=" + "9" * 400, "a 400-digit number"),
+        ("model.hidden=" + "[" * 5000 + "]" * 5000, "nested too deeply"),
+        ("task.samples=" + "9" * 5000, "too large"),
+        ("\x1b[2J=1", "\\x1b[2J"),
+    ],
+)
 def test_known_hostile_set_values(capsys, override, words):
     code, _, err = run(capsys, "train", "first-gt-fifth", "--set", override)
     assert_refused(code, err, words)
@@ -163,23 +205,44 @@ def test_huge_epochs_flag_is_one_line(capsys):
     assert_refused(code, err, "training.epochs")
 
 
-@pytest.mark.parametrize("overrides", [
-    ["task.name=feature_sum", "task.samples=200000", "task.val_samples=200000", "task.dim=4096",
-     "task.features=poly2", "training.loss=cross_entropy"],
-    ["task.name=feature_sum", "task.dim=4096", "training.loss=cross_entropy",
-     "model.hidden=[" + ", ".join(["4096"] * 32) + "]"],
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        [
+            "task.name=feature_sum",
+            "task.samples=200000",
+            "task.val_samples=200000",
+            "task.dim=4096",
+            "task.features=poly2",
+            "training.loss=cross_entropy",
+        ],
+        [
+            "task.name=feature_sum",
+            "task.dim=4096",
+            "training.loss=cross_entropy",
+            "model.hidden=[" + ", ".join(["4096"] * 32) + "]",
+        ],
+    ],
+)
 def test_runs_that_cannot_fit_in_memory_are_refused_before_allocating(capsys, overrides):
     argv = [a for o in overrides for a in ("--set", o)]
     code, _, err = run(capsys, "train", "first-gt-fifth", *argv)
     assert_refused(code, err, "needs about", "GB of memory", "at most")
 
 
-@pytest.mark.parametrize("overrides", [
-    ["task.name=circle", "training.batch_size=1", "model.hidden=[{units=8, batch_norm=true}]"],
-    ["task.name=circle", "task.samples=3", "training.batch_size=1", "model.batch_norm=true",
-     "model.hidden=[4]"],
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["task.name=circle", "training.batch_size=1", "model.hidden=[{units=8, batch_norm=true}]"],
+        [
+            "task.name=circle",
+            "task.samples=3",
+            "training.batch_size=1",
+            "model.batch_norm=true",
+            "model.hidden=[4]",
+        ],
+    ],
+)
 def test_batch_norm_with_one_sample_batches_is_refused(capsys, overrides):
     argv = [a for o in overrides for a in ("--set", o)]
     code, _, err = run(capsys, "train", "first-gt-fifth", "--set", "training.loss=bce", *argv)
@@ -187,16 +250,39 @@ def test_batch_norm_with_one_sample_batches_is_refused(capsys, overrides):
 
 
 def test_batch_norm_with_a_last_batch_of_one_trains(capsys):
-    code, out, err = run(capsys, "train", "first-gt-fifth", "--set", "task.samples=3",
-                         "--set", "training.batch_size=2", "--set", "model.hidden=[4]",
-                         "--set", "model.batch_norm=true", "--set", "training.epochs=2",
-                         "--set", "goal.epochs=0")
+    code, out, err = run(
+        capsys,
+        "train",
+        "first-gt-fifth",
+        "--set",
+        "task.samples=3",
+        "--set",
+        "training.batch_size=2",
+        "--set",
+        "model.hidden=[4]",
+        "--set",
+        "model.batch_norm=true",
+        "--set",
+        "training.epochs=2",
+        "--set",
+        "goal.epochs=0",
+    )
     assert code == 0, err
 
 
 def test_a_diverging_bce_run_ends_as_diverged(capsys):
-    code, out, err = run(capsys, "train", "circle", "--set", "training.optimizer=sgd",
-                         "--set", "training.lr=100", "--set", "training.l2=10", "--json")
+    code, out, err = run(
+        capsys,
+        "train",
+        "circle",
+        "--set",
+        "training.optimizer=sgd",
+        "--set",
+        "training.lr=100",
+        "--set",
+        "training.l2=10",
+        "--json",
+    )
     assert code == 3 and err == "", err
     summary = assert_json(out)
     assert summary["status"] == "diverged" and summary["val_loss"] is not None

@@ -28,7 +28,8 @@ def test_changes_are_phrased_with_the_labels():
     assert describe_change("training.nesterov", True) == "turn nesterov on"
     assert describe_change("task.features", ["x1^2", "x2^2"]) == "set the features to x1^2, x2^2"
     assert describe_changes({"model.hidden": [32, 32], "training.lr": 0.02}) == (
-        "use 2 hidden layers of 32, 32 units and set learning rate to 0.02")
+        "use 2 hidden layers of 32, 32 units and set learning rate to 0.02"
+    )
     assert label("nothing.known") == "nothing.known"
 
 

@@ -20,7 +20,8 @@ def test_mse():
 
 def test_smooth_l1():
     assert value("smooth_l1", [1.0, 2.0, 3.0, 4.0], [3.0, 2.5, 3.5, 4.5]) == pytest.approx(
-        0.46875, abs=1e-6)
+        0.46875, abs=1e-6
+    )
 
 
 def test_cross_entropy_two_samples():
@@ -35,13 +36,17 @@ def test_cross_entropy_three_samples():
 
 def test_bce():
     assert value("bce", [0.7, 0.2, 0.9, 0.7], [1.0, 0.0, 1.0, 0.0]) == pytest.approx(
-        0.472288, abs=1e-6)
+        0.472288, abs=1e-6
+    )
 
 
-@pytest.mark.parametrize("logits,labels,expected", [
-    ([[1.5, 2.0, 0.5], [0.5, 1.0, 1.5]], [1, 2], 0.642200),
-    ([[1.3, 0.1, 0.3], [0.9, 1.2, 0.9], [0.5, 1.4, 0.2]], [1, 2, 0], 1.452124),
-])
+@pytest.mark.parametrize(
+    "logits,labels,expected",
+    [
+        ([[1.5, 2.0, 0.5], [0.5, 1.0, 1.5]], [1, 2], 0.642200),
+        ([[1.3, 0.1, 0.3], [0.9, 1.2, 0.9], [0.5, 1.4, 0.2]], [1, 2, 0], 1.452124),
+    ],
+)
 def test_nll_on_log_softmax_equals_cross_entropy(logits, labels, expected):
     log_probs = torch.log_softmax(torch.tensor(logits), dim=1)
     nll = LOSSES["nll"].build()(log_probs, torch.tensor(labels)).item()

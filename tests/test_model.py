@@ -20,23 +20,51 @@ from nnplay.model import (
 SPECS = {
     "tutorial-linear": {},
     "bce-hidden": {"training.loss": "bce", "model.hidden": [8, 4]},
-    "batch-norm-dropout": {"task.name": "circle", "model.hidden": [
-        {"units": 6, "batch_norm": True, "dropout": 0.3}, {"units": 3, "activation": "tanh"}]},
-    "linear-activation": {"task.name": "xor", "model.hidden": [{"units": 5, "activation": "linear"}],
-                          "training.loss": "cross_entropy"},
-    "logits-multiclass": {"task.name": "blobs", "task.classes": 6, "model.hidden": [12],
-                          "training.loss": "cross_entropy"},
-    "log-softmax": {"task.name": "spiral_multi", "model.hidden": [10, 10],
-                    "training.loss": "nll", "task.features": "poly2"},
-    "identity-regression": {"task.name": "quadratic", "model.hidden": [7],
-                            "training.loss": "smooth_l1"},
-    "feature-sum": {"task.name": "feature_sum", "model.hidden": [128],
-                    "training.loss": "cross_entropy"},
+    "batch-norm-dropout": {
+        "task.name": "circle",
+        "model.hidden": [
+            {"units": 6, "batch_norm": True, "dropout": 0.3},
+            {"units": 3, "activation": "tanh"},
+        ],
+    },
+    "linear-activation": {
+        "task.name": "xor",
+        "model.hidden": [{"units": 5, "activation": "linear"}],
+        "training.loss": "cross_entropy",
+    },
+    "logits-multiclass": {
+        "task.name": "blobs",
+        "task.classes": 6,
+        "model.hidden": [12],
+        "training.loss": "cross_entropy",
+    },
+    "log-softmax": {
+        "task.name": "spiral_multi",
+        "model.hidden": [10, 10],
+        "training.loss": "nll",
+        "task.features": "poly2",
+    },
+    "identity-regression": {
+        "task.name": "quadratic",
+        "model.hidden": [7],
+        "training.loss": "smooth_l1",
+    },
+    "feature-sum": {
+        "task.name": "feature_sum",
+        "model.hidden": [128],
+        "training.loss": "cross_entropy",
+    },
 }
-HEADS = {"tutorial-linear": ("sigmoid", 1), "bce-hidden": ("sigmoid", 1),
-         "batch-norm-dropout": ("sigmoid", 1), "linear-activation": (None, 2),
-         "logits-multiclass": (None, 6), "log-softmax": ("log_softmax", 3),
-         "identity-regression": (None, 1), "feature-sum": (None, 10)}
+HEADS = {
+    "tutorial-linear": ("sigmoid", 1),
+    "bce-hidden": ("sigmoid", 1),
+    "batch-norm-dropout": ("sigmoid", 1),
+    "linear-activation": (None, 2),
+    "logits-multiclass": (None, 6),
+    "log-softmax": ("log_softmax", 3),
+    "identity-regression": (None, 1),
+    "feature-sum": (None, 10),
+}
 HEAD_MODULES = {"sigmoid": nn.Sigmoid, "log_softmax": nn.LogSoftmax}
 
 
@@ -51,8 +79,11 @@ def test_description_matches_the_built_model(name):
     assert parameter_count(exp) == real
     for row, (module_name, module) in zip(rows, model.named_children(), strict=True):
         assert row.params == sum(p.numel() for p in module.parameters()), module_name
-        expected_kind = {nn.Linear: "linear", nn.BatchNorm1d: "batch_norm",
-                         nn.Dropout: "dropout"}.get(type(module), "activation")
+        expected_kind = {
+            nn.Linear: "linear",
+            nn.BatchNorm1d: "batch_norm",
+            nn.Dropout: "dropout",
+        }.get(type(module), "activation")
         assert row.kind == expected_kind
     # every row's out_features is the width after that module
     from nnplay.tasks import task_shape
@@ -81,15 +112,30 @@ def test_feature_sum_has_the_curriculum_parameter_count():
 def test_module_names_and_order():
     exp = with_overrides(Experiment(), SPECS["batch-norm-dropout"])
     model = build_model(exp)
-    assert [n for n, _ in model.named_children()] == ["hidden1", "bn1", "act1", "drop1", "hidden2",
-                                                      "act2", "output", "head"]
+    assert [n for n, _ in model.named_children()] == [
+        "hidden1",
+        "bn1",
+        "act1",
+        "drop1",
+        "hidden2",
+        "act2",
+        "output",
+        "head",
+    ]
     assert [n for n, _ in linear_layers(model)] == ["hidden1", "hidden2", "output"]
     assert model.drop1.p == 0.3
 
 
 def init_exp(init, scale=0.1):
-    return with_overrides(Experiment(), {"task.name": "circle", "model.hidden": [256, 128],
-                                         "model.init": init, "model.init_scale": scale})
+    return with_overrides(
+        Experiment(),
+        {
+            "task.name": "circle",
+            "model.hidden": [256, 128],
+            "model.init": init,
+            "model.init_scale": scale,
+        },
+    )
 
 
 def test_xavier_init_bounds():
@@ -126,8 +172,14 @@ def test_default_init_is_torchs_own():
     torch.manual_seed(3)
     ours = build_model(init_exp("default"))
     torch.manual_seed(3)
-    theirs = nn.Sequential(nn.Linear(2, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                           nn.Linear(128, 1), nn.Sigmoid())
+    theirs = nn.Sequential(
+        nn.Linear(2, 256),
+        nn.ReLU(),
+        nn.Linear(256, 128),
+        nn.ReLU(),
+        nn.Linear(128, 1),
+        nn.Sigmoid(),
+    )
     for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
         assert torch.equal(a, b)
 
@@ -140,6 +192,7 @@ def test_probabilities_for_each_head():
     logits = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     p = probabilities(Head(3, None, "index"), logits)
     assert np.allclose(p, torch.softmax(torch.tensor(logits), dim=1).numpy())
-    p = probabilities(Head(3, "log_softmax", "index"),
-                      torch.log_softmax(torch.tensor(logits), dim=1).numpy())
+    p = probabilities(
+        Head(3, "log_softmax", "index"), torch.log_softmax(torch.tensor(logits), dim=1).numpy()
+    )
     assert np.allclose(p.sum(axis=1), 1) and np.allclose(p[1], 1 / 3)

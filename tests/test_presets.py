@@ -20,8 +20,15 @@ def train(exp, seed=0):
 def test_presets_ship_inside_the_package_or_beside_it():
     assert presets_dir().is_dir()
     assert len(NAMES) >= 12
-    assert {"first-gt-fifth", "feature-sum", "quadratic-fit", "lr-too-high", "overfitting",
-            "momentum-vs-sgd", "vanishing-gradients"} <= set(NAMES)
+    assert {
+        "first-gt-fifth",
+        "feature-sum",
+        "quadratic-fit",
+        "lr-too-high",
+        "overfitting",
+        "momentum-vs-sgd",
+        "vanishing-gradients",
+    } <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -60,7 +67,13 @@ def test_first_gt_fifth_is_the_curriculum_script():
     exp = load_preset("first-gt-fifth")
     t = exp.training
     assert (exp.model.hidden, t.loss, t.optimizer, t.lr, t.batch_size, t.epochs) == (
-        [], "mse", "adam", 0.001, 20, 20)
+        [],
+        "mse",
+        "adam",
+        0.001,
+        20,
+        20,
+    )
     assert (exp.task.samples, exp.task.val_samples, exp.task.validation) == (5000, 100, "fresh")
     trainer = train(exp)
     assert trainer.history.val_accuracy[-1] >= 0.95

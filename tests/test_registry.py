@@ -64,9 +64,13 @@ def test_every_activation_builds(name):
         assert module is None and name == "linear"
         return
     y = module(x)
-    reference = {"relu": torch.relu(x), "tanh": torch.tanh(x), "sigmoid": torch.sigmoid(x),
-                 "gelu": nn.functional.gelu(x),
-                 "leaky_relu": torch.where(x > 0, x, 0.01 * x)}[name]
+    reference = {
+        "relu": torch.relu(x),
+        "tanh": torch.tanh(x),
+        "sigmoid": torch.sigmoid(x),
+        "gelu": nn.functional.gelu(x),
+        "leaky_relu": torch.where(x > 0, x, 0.01 * x),
+    }[name]
     assert torch.allclose(y, reference)
 
 

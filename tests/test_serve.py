@@ -23,8 +23,11 @@ def one_line_error(result, *words):
 
 
 def test_bad_preset_is_one_line_before_any_server(nnplay_cli):
-    one_line_error(nnplay_cli("serve", "no-such-preset", "--port", str(free_port())),
-                   "no-such-preset", "available")
+    one_line_error(
+        nnplay_cli("serve", "no-such-preset", "--port", str(free_port())),
+        "no-such-preset",
+        "available",
+    )
     one_line_error(nnplay_cli("serve", "missing.toml"), "missing.toml", "no such file")
 
 
@@ -36,45 +39,84 @@ def test_port_in_use_is_one_line(nnplay_cli):
         one_line_error(nnplay_cli("serve", "--port", str(port)), f"port {port} is in use")
 
 
-@pytest.mark.parametrize("host, says", [
-    ("not a host;", "not a host name or IP address"),
-    ("192.0.2.1", "not an address of this machine"),  # TEST-NET-1: no machine has it
-])
+@pytest.mark.parametrize(
+    "host, says",
+    [
+        ("not a host;", "not a host name or IP address"),
+        ("192.0.2.1", "not an address of this machine"),  # TEST-NET-1: no machine has it
+    ],
+)
 def test_bad_host_is_one_line(nnplay_cli, host, says):
     one_line_error(nnplay_cli("serve", "--host", host, "--port", str(free_port())), says)
 
 
-@pytest.mark.parametrize("option, value", [("--port", "0"), ("--port", "65536"), ("--port", "http"),
-                                           ("--max-tabs", "0"), ("--max-tabs", "65")])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--port", "0"),
+        ("--port", "65536"),
+        ("--port", "http"),
+        ("--max-tabs", "0"),
+        ("--max-tabs", "65"),
+    ],
+)
 def test_bad_numbers_are_one_line(nnplay_cli, option, value):
     one_line_error(nnplay_cli("serve", option, value), option)
 
 
-@pytest.mark.parametrize("header, loopback", [
-    ("localhost:8000", True), ("127.0.0.1:8000", True), ("127.0.0.2", True), ("[::1]:8000", True),
-    ("[::1]", True), ("evil.example:8000", False), ("192.168.1.20:8000", False), ("[::]:80", False),
-])
+@pytest.mark.parametrize(
+    "header, loopback",
+    [
+        ("localhost:8000", True),
+        ("127.0.0.1:8000", True),
+        ("127.0.0.2", True),
+        ("[::1]:8000", True),
+        ("[::1]", True),
+        ("evil.example:8000", False),
+        ("192.168.1.20:8000", False),
+        ("[::]:80", False),
+    ],
+)
 def test_host_names_the_loopback_server_answers(header, loopback):
     from nnplay.web_server import is_loopback_name
 
     assert is_loopback_name(header) is loopback
 
 
-@pytest.mark.parametrize("width, height, size", [
-    (80, 24, (80, 24)), ("120", "40", (120, 40)), (1000, 500, (1000, 500)), (0, 24, None),
-    (1001, 24, None), (80, 501, None), (10**12, 10**12, None), ("wide", 24, None),
-    (None, 24, None), (float("inf"), 24, None), (-5, 24, None),
-])
+@pytest.mark.parametrize(
+    "width, height, size",
+    [
+        (80, 24, (80, 24)),
+        ("120", "40", (120, 40)),
+        (1000, 500, (1000, 500)),
+        (0, 24, None),
+        (1001, 24, None),
+        (80, 501, None),
+        (10**12, 10**12, None),
+        ("wide", 24, None),
+        (None, 24, None),
+        (float("inf"), 24, None),
+        (-5, 24, None),
+    ],
+)
 def test_screen_sizes_from_the_browser_are_checked(width, height, size):
     from nnplay.web_server import screen_size
 
     assert screen_size(width, height) == size
 
 
-@pytest.mark.parametrize("ip, loopback", [
-    ("127.0.0.1", True), ("::1", True), ("127.0.0.2", True),
-    ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("fe80::1%eth0", False),
-])
+@pytest.mark.parametrize(
+    "ip, loopback",
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("127.0.0.2", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.20", False),
+        ("fe80::1%eth0", False),
+    ],
+)
 def test_only_loopback_addresses_count_as_private(ip, loopback):
     assert serve.is_loopback(ip) is loopback
 
@@ -94,8 +136,10 @@ def test_other_hosts_get_the_warning(monkeypatch, capsys, host, warned):
     monkeypatch.setattr(web_server.PlaygroundServer, "serve", lambda self: started.append(self))
     assert main(["serve", "--host", host, "--port", "8123"]) == 0
     err = capsys.readouterr().err
-    assert ("anyone who can reach this address can open the playground and run training on "
-            "this machine" in err.lower()) is warned
+    assert (
+        "anyone who can reach this address can open the playground and run training on "
+        "this machine" in err.lower()
+    ) is warned
     assert len(started) == 1 and started[0].loopback_only is not warned
 
 
@@ -137,17 +181,27 @@ async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
                 await http.ws_connect(f"{base}/ws", headers={"Origin": "http://evil.example"})
             assert refused.value.status == 403
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await http.ws_connect(f"{base}/ws?width=100000&height=100000",
-                                      headers={"Origin": base})
+                await http.ws_connect(
+                    f"{base}/ws?width=100000&height=100000", headers={"Origin": base}
+                )
             assert refused.value.status == 400
-            async with http.ws_connect(f"{base}/ws?width=100&height=30",
-                                       headers={"Origin": base}) as ws:
+            async with http.ws_connect(
+                f"{base}/ws?width=100&height=30", headers={"Origin": base}
+            ) as ws:
                 first = await asyncio.wait_for(ws.receive(), 30)  # the app's first output
                 assert first.type == aiohttp.WSMsgType.BINARY and first.data.startswith(b"\x1b[")
                 apps = children(proc.pid)
                 assert apps and all(alive(pid) for pid in apps)
-                for hostile in ["not json", "[]", "{}", '"stdin"', '["stdin", 5]', '["resize", 3]',
-                                '["resize", {"width": 1e12, "height": 5}]', '["stdin", "\\ud800"]']:
+                for hostile in [
+                    "not json",
+                    "[]",
+                    "{}",
+                    '"stdin"',
+                    '["stdin", 5]',
+                    '["resize", 3]',
+                    '["resize", {"width": 1e12, "height": 5}]',
+                    '["stdin", "\\ud800"]',
+                ]:
                     await ws.send_str(hostile)
                 await ws.send_str('["ping", "still here"]')
                 for _ in range(1000):  # app output first, then the answer (bounded)

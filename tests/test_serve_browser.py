@@ -23,8 +23,10 @@ from tests.served import served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium on PATH: install Debian's `chromium` package "
-    "(.ci/run does) to test `nnplay serve` in a real browser")
+    CHROMIUM is None,
+    reason="no Chromium on PATH: install Debian's `chromium` package "
+    "(.ci/run does) to test `nnplay serve` in a real browser",
+)
 
 WIDTH, HEIGHT = 1600, 800  # wide enough for the whole status line
 STEP_TIMEOUT = 40  # seconds for any one wait below (the app imports torch on a shared machine)
@@ -50,11 +52,22 @@ SCREEN_TEXT = """(() => {
 def chromium(profile):
     """Headless Chromium with a DevTools port; yields that port; always ends the browser."""
     proc = subprocess.Popen(
-        [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--no-default-browser-check", "--remote-debugging-address=127.0.0.1",
-         "--remote-debugging-port=0", f"--user-data-dir={profile}",
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            CHROMIUM,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         active = profile / "DevToolsActivePort"  # Chromium writes its port here
         deadline = time.monotonic() + STEP_TIMEOUT
@@ -103,8 +116,14 @@ class Page:
 
     async def press_space(self) -> None:
         for kind in ("keyDown", "keyUp"):
-            await self.call("Input.dispatchKeyEvent", type=kind, key=" ", code="Space",
-                            windowsVirtualKeyCode=32, text=" " if kind == "keyDown" else "")
+            await self.call(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key=" ",
+                code="Space",
+                windowsVirtualKeyCode=32,
+                text=" " if kind == "keyDown" else "",
+            )
 
     async def screenshot(self, path) -> None:
         answer = await self.call("Page.captureScreenshot", format="png")
@@ -119,12 +138,19 @@ async def train_in_browser(devtools_port: int, url: str, screenshot) -> str:
             page = Page(socket)
             await page.call("Page.enable")  # else the script below is not run on navigation
             await page.call("Page.addScriptToEvaluateOnNewDocument", source=CATCH_TERMINAL)
-            await page.call("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT,
-                            deviceScaleFactor=1, mobile=False)
+            await page.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=WIDTH,
+                height=HEIGHT,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
             await page.call("Page.navigate", url=url)
             await page.wait_for(r"ready\s+epoch 0/20")  # PyTorch loaded, the model built
-            await page.call("Runtime.evaluate",  # keys go to the terminal, as after a click
-                            expression="document.querySelector('.xterm-helper-textarea').focus()")
+            await page.call(
+                "Runtime.evaluate",  # keys go to the terminal, as after a click
+                expression="document.querySelector('.xterm-helper-textarea').focus()",
+            )
             await page.press_space()
             await page.wait_for(r"epoch ([3-9]|1\d|20)/20")
             await page.screenshot(screenshot)
@@ -133,13 +159,20 @@ async def train_in_browser(devtools_port: int, url: str, screenshot) -> str:
 
 def test_the_playground_trains_in_a_browser(tmp_path):
     screenshot = tmp_path / "browser.png"
-    with served(tmp_path / "serve.log", "first-gt-fifth") as (_, port), \
-            chromium(tmp_path / "profile") as devtools_port:
-        screen = asyncio.run(asyncio.wait_for(
-            train_in_browser(devtools_port, f"http://127.0.0.1:{port}/", screenshot),
-            timeout=3 * STEP_TIMEOUT))
+    with (
+        served(tmp_path / "serve.log", "first-gt-fifth") as (_, port),
+        chromium(tmp_path / "profile") as devtools_port,
+    ):
+        screen = asyncio.run(
+            asyncio.wait_for(
+                train_in_browser(devtools_port, f"http://127.0.0.1:{port}/", screenshot),
+                timeout=3 * STEP_TIMEOUT,
+            )
+        )
     assert "nnplay — first-gt-fifth" in screen, screen
     assert re.search(r"(running|finished)\s+epoch \d+/20\s+step [\d,]+", screen), screen
     number = r"\d\.[\d.e+-]*"  # as `:.4g` writes a loss: 0.2, 0.1695, 0.09891
     assert re.search(f"loss {number} / val {number}  acc", screen), screen
-    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
+    assert (
+        screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
+    )

@@ -105,8 +105,7 @@ def test_noise_on_inputs_for_classification():
 
 def test_poly2_features():
     x = np.array([[1.0, 2.0], [-3.0, 0.5]])
-    assert np.allclose(expand_features(x, "poly2"),
-                       [[1, 2, 1, 4, 2], [-3, 0.5, 9, 0.25, -1.5]])
+    assert np.allclose(expand_features(x, "poly2"), [[1, 2, 1, 4, 2], [-3, 0.5, 9, 0.25, -1.5]])
     x3 = np.array([[1.0, 2.0, 3.0]])
     assert np.allclose(expand_features(x3, "poly2"), [[1, 2, 3, 1, 4, 9]])
     assert expand_features(x3, "raw") is x3
@@ -121,8 +120,10 @@ def test_poly2_features():
 def test_feature_list_gives_one_column_per_name_in_toggle_order():
     x = np.array([[1.0, 2.0], [-3.0, 0.5]])
     every = expand_features(x, list(FEATURES))
-    assert np.allclose(every, [[1, 2, 1, 4, 2, np.sin(1), np.sin(2)],
-                               [-3, 0.5, 9, 0.25, -1.5, np.sin(-3), np.sin(0.5)]])
+    assert np.allclose(
+        every,
+        [[1, 2, 1, 4, 2, np.sin(1), np.sin(2)], [-3, 0.5, 9, 0.25, -1.5, np.sin(-3), np.sin(0.5)]],
+    )
     assert np.allclose(expand_features(x, ["x2^2"]), [[4], [0.25]])
     s = spec("circle", features=["x1^2", "x2^2"])
     shape = task_shape(s)
@@ -134,8 +135,11 @@ def test_feature_list_gives_one_column_per_name_in_toggle_order():
 
 
 def test_feature_list_is_for_2d_tasks_only():
-    with pytest.raises(ExperimentError, match=r"^task.features: a list of features is for 2-D "
-                       r"tasks only; first_gt_fifth allows: raw, poly2$"):
+    with pytest.raises(
+        ExperimentError,
+        match=r"^task.features: a list of features is for 2-D "
+        r"tasks only; first_gt_fifth allows: raw, poly2$",
+    ):
         task_shape(spec("first_gt_fifth", features=["x1"]))
 
 
@@ -149,8 +153,7 @@ def test_split_and_fresh_validation():
     # the split partitions the same 100 samples that fresh validation trains on
     assert sorted(map(tuple, pooled)) == sorted(map(tuple, fresh[0]))
     assert not {tuple(r) for r in x} & {tuple(r) for r in xv}
-    assert np.array_equal(np.concatenate([y, yv]),
-                          (pooled[:, 0] > pooled[:, 4]).astype(np.int64))
+    assert np.array_equal(np.concatenate([y, yv]), (pooled[:, 0] > pooled[:, 4]).astype(np.int64))
 
 
 def test_class_counts_follow_the_spec():
@@ -163,15 +166,32 @@ def test_class_counts_follow_the_spec():
     assert task_shape(spec("spiral_multi")).classes == 3
 
 
-@pytest.mark.parametrize("overrides,match", [
-    ({"name": "circle", "dim": 3}, r"task\.dim: 3 is not allowed for circle; allowed: 0 \(default 2\) or 2"),
-    ({"name": "first_gt_fifth", "dim": 4},
-     r"task\.dim: 4 is not allowed for first_gt_fifth; allowed: 0 \(default 5\) or 5 to 4096"),
-    ({"name": "quadratic", "dim": 2}, r"task\.dim: 2 is not allowed for quadratic"),
-    ({"name": "blobs", "classes": 2}, r"task\.classes: 2 is not allowed for blobs; allowed: 3 to 10"),
-    ({"name": "circle", "classes": 3}, r"task\.classes: 3 is not allowed for circle; it has 2 classes"),
-    ({"name": "plane", "classes": 3}, r"task\.classes: 3 is not allowed for plane; it has no classes"),
-])
+@pytest.mark.parametrize(
+    "overrides,match",
+    [
+        (
+            {"name": "circle", "dim": 3},
+            r"task\.dim: 3 is not allowed for circle; allowed: 0 \(default 2\) or 2",
+        ),
+        (
+            {"name": "first_gt_fifth", "dim": 4},
+            r"task\.dim: 4 is not allowed for first_gt_fifth; allowed: 0 \(default 5\) or 5 to 4096",
+        ),
+        ({"name": "quadratic", "dim": 2}, r"task\.dim: 2 is not allowed for quadratic"),
+        (
+            {"name": "blobs", "classes": 2},
+            r"task\.classes: 2 is not allowed for blobs; allowed: 3 to 10",
+        ),
+        (
+            {"name": "circle", "classes": 3},
+            r"task\.classes: 3 is not allowed for circle; it has 2 classes",
+        ),
+        (
+            {"name": "plane", "classes": 3},
+            r"task\.classes: 3 is not allowed for plane; it has no classes",
+        ),
+    ],
+)
 def test_dim_and_classes_refusals(overrides, match):
     with pytest.raises(ExperimentError, match=match):
         task_shape(spec(**overrides))
@@ -185,10 +205,16 @@ def test_dim_and_classes_refusals(overrides, match):
 
 
 def test_task_kinds():
-    assert {n for n, t in TASKS.items() if t.kind == MULTICLASS} == {"feature_sum", "spiral_multi",
-                                                                      "blobs"}
-    assert {n for n, t in TASKS.items() if t.kind == REGRESSION} == {"quadratic", "plane",
-                                                                      "multi_gaussian"}
+    assert {n for n, t in TASKS.items() if t.kind == MULTICLASS} == {
+        "feature_sum",
+        "spiral_multi",
+        "blobs",
+    }
+    assert {n for n, t in TASKS.items() if t.kind == REGRESSION} == {
+        "quadratic",
+        "plane",
+        "multi_gaussian",
+    }
     assert TASKS["first_gt_fifth"].kind == BINARY
 
 

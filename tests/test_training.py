@@ -19,8 +19,13 @@ def make(**overrides):
 
 
 def quadratic(**overrides):
-    base = {"task.name": "quadratic", "task.samples": 100, "goal.metric": "val_loss",
-            "training.optimizer": "sgd", "training.batch_size": 20}
+    base = {
+        "task.name": "quadratic",
+        "task.samples": 100,
+        "goal.metric": "val_loss",
+        "training.optimizer": "sgd",
+        "training.batch_size": 20,
+    }
     return with_overrides(Experiment(), {**base, **overrides})
 
 
@@ -51,8 +56,12 @@ def test_first_gt_fifth_learns_with_the_curriculum_setup():
 
 
 def small(**overrides):
-    base = {"task.samples": 400, "training.epochs": 3, "model.hidden": [
-        {"units": 6, "dropout": 0.3, "batch_norm": True}], "training.lr": 0.01}
+    base = {
+        "task.samples": 400,
+        "training.epochs": 3,
+        "model.hidden": [{"units": 6, "dropout": 0.3, "batch_norm": True}],
+        "training.lr": 0.01,
+    }
     return with_overrides(Experiment(), {**base, **overrides})
 
 
@@ -62,8 +71,10 @@ def test_same_seed_same_history_other_seed_differs():
     again = Trainer(small())
     again.run()
     assert first.history.to_dict() == again.history.to_dict()
-    assert all(torch.equal(a, b) for a, b in zip(first.model.parameters(),
-                                                 again.model.parameters(), strict=True))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(first.model.parameters(), again.model.parameters(), strict=True)
+    )
     other = Trainer(small(**{"training.seed": 1}))
     other.run()
     assert other.history.step_loss != first.history.step_loss
@@ -145,18 +156,25 @@ def test_run_with_epochs_and_callback_then_stop():
 
 
 def test_snapshot_is_thinned_and_independent():
-    trainer = Trainer(make(**{"task.samples": 1000, "training.batch_size": 2,
-                              "training.epochs": 1}))
+    trainer = Trainer(
+        make(**{"task.samples": 1000, "training.batch_size": 2, "training.epochs": 1})
+    )
     trainer.run()
     assert len(trainer.history.step_loss) == 500
     snap = trainer.snapshot(most_points=50)
     assert len(snap.history.step_loss) == 50
     # averaged in runs of 10: readable on a chart, and the last point is the last run's mean
     assert snap.history.step_loss == pytest.approx(
-        [sum(trainer.history.step_loss[i:i + 10]) / 10 for i in range(0, 500, 10)])
+        [sum(trainer.history.step_loss[i : i + 10]) / 10 for i in range(0, 500, 10)]
+    )
     assert len(trainer.history.step_loss) == 500
     assert (snap.status, snap.epoch, snap.epochs, snap.step, snap.steps_per_epoch) == (
-        "finished", 1, 1, 500, 500)
+        "finished",
+        1,
+        1,
+        500,
+        500,
+    )
     assert snap.lr == trainer.lr and snap.steps_per_second > 0
     assert set(snap.grad_norms) == {"output"}
     with pytest.raises(FrozenInstanceError):
@@ -205,8 +223,15 @@ def test_divergence_keeps_the_weights_with_the_lowest_validation_loss(tmp_path):
 
 
 def diverging(**overrides):
-    return quadratic(**{"training.lr": 100.0, "training.batch_size": 10, "training.epochs": 5,
-                        "model.hidden": [32, 32], **overrides})
+    return quadratic(
+        **{
+            "training.lr": 100.0,
+            "training.batch_size": 10,
+            "training.epochs": 5,
+            "model.hidden": [32, 32],
+            **overrides,
+        }
+    )
 
 
 def test_divergence_in_the_first_epoch_keeps_the_initial_weights_and_the_explosion():
@@ -239,9 +264,18 @@ def test_lr_too_high_keeps_weights_that_really_are_good(tmp_path):
 
 
 def test_diverging_bce_run_ends_as_diverged_not_a_torch_error():
-    exp = make(**{"task.name": "circle", "training.loss": "bce", "training.optimizer": "sgd",
-                  "training.lr": 100, "training.l2": 10, "model.hidden": [8],
-                  "training.epochs": 20, "task.samples": 200})
+    exp = make(
+        **{
+            "task.name": "circle",
+            "training.loss": "bce",
+            "training.optimizer": "sgd",
+            "training.lr": 100,
+            "training.l2": 10,
+            "model.hidden": [8],
+            "training.epochs": 20,
+            "task.samples": 200,
+        }
+    )
     trainer = Trainer(exp)
     assert trainer.run() == "diverged"
     assert all(p.isfinite().all() for p in trainer.model.parameters())
@@ -261,9 +295,18 @@ def test_divergence_right_after_a_live_lr_change_advises_from_the_rate_that_blew
 
 
 def test_early_stopping_restores_the_best_weights():
-    exp = make(**{"task.name": "feature_sum", "task.samples": 300, "model.hidden": [64],
-                  "training.loss": "cross_entropy", "training.lr": 0.01, "training.epochs": 30,
-                  "training.patience": 3, "training.batch_size": 32})
+    exp = make(
+        **{
+            "task.name": "feature_sum",
+            "task.samples": 300,
+            "model.hidden": [64],
+            "training.loss": "cross_entropy",
+            "training.lr": 0.01,
+            "training.epochs": 30,
+            "training.patience": 3,
+            "training.batch_size": 32,
+        }
+    )
     trainer = Trainer(exp)
     assert trainer.run() == "early_stopped"
     h = trainer.history
@@ -277,9 +320,18 @@ def test_early_stopping_restores_the_best_weights():
 
 
 def test_early_stopping_off_by_default():
-    trainer = Trainer(make(**{"task.name": "feature_sum", "task.samples": 300,
-                              "model.hidden": [64], "training.loss": "cross_entropy",
-                              "training.lr": 0.01, "training.epochs": 8}))
+    trainer = Trainer(
+        make(
+            **{
+                "task.name": "feature_sum",
+                "task.samples": 300,
+                "model.hidden": [64],
+                "training.loss": "cross_entropy",
+                "training.lr": 0.01,
+                "training.epochs": 8,
+            }
+        )
+    )
     assert trainer.run() == "finished" and trainer.epoch == 8
 
 
@@ -319,8 +371,7 @@ def test_l1_penalty_is_reported_apart_and_drives_weights_to_zero():
 def test_l2_shrinks_the_weight_norm():
     plain = Trainer(gt5(**{"training.optimizer": "sgd", "training.lr": 0.5}))
     plain.run()
-    decayed = Trainer(gt5(**{"training.optimizer": "sgd", "training.lr": 0.5,
-                             "training.l2": 0.05}))
+    decayed = Trainer(gt5(**{"training.optimizer": "sgd", "training.lr": 0.5, "training.l2": 0.05}))
     decayed.run()
     norm = lambda t: t.model.output.weight.detach().norm().item()  # noqa: E731
     assert norm(decayed) < 0.8 * norm(plain)
@@ -350,16 +401,25 @@ def test_set_lr_takes_effect_at_the_next_step():
 
 @pytest.mark.parametrize("schedule", ["constant", "step", "exponential", "cosine"])
 def test_schedules_change_lr_per_epoch_as_torch_does(schedule):
-    exp = gt5(**{"task.samples": 40, "training.epochs": 7, "training.lr": 0.1,
-                 "training.schedule": schedule, "training.step_size": 2,
-                 "training.gamma": 0.5})
+    exp = gt5(
+        **{
+            "task.samples": 40,
+            "training.epochs": 7,
+            "training.lr": 0.1,
+            "training.schedule": schedule,
+            "training.step_size": 2,
+            "training.gamma": 0.5,
+        }
+    )
     trainer = Trainer(exp)
     trainer.run()
     opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    scheduler = {"constant": None,
-                 "step": lambda: torch.optim.lr_scheduler.StepLR(opt, 2, 0.5),
-                 "exponential": lambda: torch.optim.lr_scheduler.ExponentialLR(opt, 0.5),
-                 "cosine": lambda: torch.optim.lr_scheduler.CosineAnnealingLR(opt, 7)}[schedule]
+    scheduler = {
+        "constant": None,
+        "step": lambda: torch.optim.lr_scheduler.StepLR(opt, 2, 0.5),
+        "exponential": lambda: torch.optim.lr_scheduler.ExponentialLR(opt, 0.5),
+        "cosine": lambda: torch.optim.lr_scheduler.CosineAnnealingLR(opt, 7),
+    }[schedule]
     scheduler = scheduler() if scheduler else None
     expected = []
     for _ in range(7):
@@ -373,9 +433,17 @@ def test_schedules_change_lr_per_epoch_as_torch_does(schedule):
 
 
 def test_set_lr_with_a_schedule_continues_from_the_new_rate():
-    trainer = Trainer(gt5(**{"task.samples": 40, "training.epochs": 4,
-                             "training.schedule": "exponential", "training.gamma": 0.5,
-                             "training.lr": 0.1}))
+    trainer = Trainer(
+        gt5(
+            **{
+                "task.samples": 40,
+                "training.epochs": 4,
+                "training.schedule": "exponential",
+                "training.gamma": 0.5,
+                "training.lr": 0.1,
+            }
+        )
+    )
     trainer.run(epochs=1)
     trainer.set_lr(0.8)
     trainer.run()
@@ -399,16 +467,24 @@ def test_l2_is_torchs_weight_decay_on_the_weights_only(optimizer):
     from nnplay.model import build_model
     from nnplay.registry import OPTIMIZERS
 
-    exp = make(**{"task.samples": 100, "training.optimizer": optimizer, "training.lr": 0.05,
-                  "training.momentum": 0.5 if optimizer in ("sgd", "rmsprop") else 0.0,
-                  "model.hidden": [{"units": 4, "batch_norm": True}]})
+    exp = make(
+        **{
+            "task.samples": 100,
+            "training.optimizer": optimizer,
+            "training.lr": 0.05,
+            "training.momentum": 0.5 if optimizer in ("sgd", "rmsprop") else 0.0,
+            "model.hidden": [{"units": 4, "batch_norm": True}],
+        }
+    )
     trainer = Trainer(exp)
     torch.manual_seed(exp.training.seed)
     model = build_model(exp)
     weights_ = [model.hidden1.weight, model.output.weight]
     others = [p for p in model.parameters() if all(p is not w for w in weights_)]
-    opt = OPTIMIZERS[optimizer].build([{"params": weights_, "weight_decay": 0.0},
-                                       {"params": others, "weight_decay": 0.0}], exp.training)
+    opt = OPTIMIZERS[optimizer].build(
+        [{"params": weights_, "weight_decay": 0.0}, {"params": others, "weight_decay": 0.0}],
+        exp.training,
+    )
     loss_fn = trainer.loss_fn
     for i in range(4):
         if i == 2:  # live change between steps, in both
@@ -420,6 +496,7 @@ def test_l2_is_torchs_weight_decay_on_the_weights_only(optimizer):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    for (name, ours), theirs in zip(trainer.model.state_dict().items(),
-                                    model.state_dict().values(), strict=True):
+    for (name, ours), theirs in zip(
+        trainer.model.state_dict().items(), model.state_dict().values(), strict=True
+    ):
         assert torch.allclose(ours, theirs, atol=1e-6), name

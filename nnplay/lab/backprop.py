@@ -49,7 +49,13 @@ class StepTrace:
 
     def numbers(self) -> np.ndarray:
         """Every computed value in one flat array, to compare two engines."""
-        parts: list = [self.hidden_net, self.hidden_out, self.output_net, self.output_out, [self.loss]]
+        parts: list = [
+            self.hidden_net,
+            self.hidden_out,
+            self.output_net,
+            self.output_out,
+            [self.loss],
+        ]
         parts += [self.grads[n] for n in PARAMETER_NAMES] + [self.after[n] for n in PARAMETER_NAMES]
         return np.concatenate([np.ravel(p) for p in parts])
 
@@ -58,16 +64,22 @@ class StepTrace:
             return {name: arrays[name].tolist() for name in PARAMETER_NAMES}
 
         return {
-            "hidden_net": self.hidden_net.tolist(), "hidden_out": self.hidden_out.tolist(),
-            "output_net": self.output_net.tolist(), "output_out": self.output_out.tolist(),
-            "loss": self.loss, "grads": lists(self.grads),
-            "before": lists(self.before), "after": lists(self.after),
+            "hidden_net": self.hidden_net.tolist(),
+            "hidden_out": self.hidden_out.tolist(),
+            "output_net": self.output_net.tolist(),
+            "output_out": self.output_out.tolist(),
+            "loss": self.loss,
+            "grads": lists(self.grads),
+            "before": lists(self.before),
+            "after": lists(self.after),
         }
 
 
 def autograd_step(params: dict[str, np.ndarray], x, target, lr: float) -> StepTrace:
     """One step by PyTorch: autograd for the gradients, torch.optim.SGD for the update."""
-    weights = {n: torch.tensor(v, dtype=torch.float64, requires_grad=True) for n, v in params.items()}
+    weights = {
+        n: torch.tensor(v, dtype=torch.float64, requires_grad=True) for n, v in params.items()
+    }
     inputs = torch.tensor(x, dtype=torch.float64)
     targets = torch.tensor(target, dtype=torch.float64)
     hidden_net = weights["W1"] @ inputs + weights["b1"]
@@ -78,9 +90,12 @@ def autograd_step(params: dict[str, np.ndarray], x, target, lr: float) -> StepTr
     loss.backward()
     torch.optim.SGD(weights.values(), lr=lr).step()
     return StepTrace(
-        x=np.array(x, dtype=np.float64), target=np.array(target, dtype=np.float64),
-        hidden_net=hidden_net.detach().numpy(), hidden_out=hidden_out.detach().numpy(),
-        output_net=output_net.detach().numpy(), output_out=output_out.detach().numpy(),
+        x=np.array(x, dtype=np.float64),
+        target=np.array(target, dtype=np.float64),
+        hidden_net=hidden_net.detach().numpy(),
+        hidden_out=hidden_out.detach().numpy(),
+        output_net=output_net.detach().numpy(),
+        output_out=output_out.detach().numpy(),
         loss=loss.item(),
         grads={n: w.grad.numpy() for n, w in weights.items()},  # type: ignore[union-attr]  # set by backward()
         before={n: v.copy() for n, v in params.items()},
@@ -136,12 +151,19 @@ def numpy_step(params: dict[str, np.ndarray], x, target, lr: float) -> StepTrace
     output_net = output.forward(hidden_out)
     output_out = output_act.forward(output_net)
     loss = loss_layer.forward(output_out, np.array(target, dtype=np.float64)[None, :])
-    hidden.backward(hidden_act.backward(output.backward(output_act.backward(loss_layer.backward()))))
+    hidden.backward(
+        hidden_act.backward(output.backward(output_act.backward(loss_layer.backward())))
+    )
     grads = {"W1": hidden.dW, "b1": hidden.db, "W2": output.dW, "b2": output.db}
     return StepTrace(
-        x=inputs[0], target=np.array(target, dtype=np.float64),
-        hidden_net=hidden_net[0], hidden_out=hidden_out[0],
-        output_net=output_net[0], output_out=output_out[0], loss=loss, grads=grads,
+        x=inputs[0],
+        target=np.array(target, dtype=np.float64),
+        hidden_net=hidden_net[0],
+        hidden_out=hidden_out[0],
+        output_net=output_net[0],
+        output_out=output_out[0],
+        loss=loss,
+        grads=grads,
         before={n: v.copy() for n, v in params.items()},
         after={n: params[n] - lr * grads[n] for n in PARAMETER_NAMES},
     )
@@ -174,8 +196,13 @@ class ChainRule:
         def plain(pairs):
             return [[label, float(value)] for label, value in pairs]
 
-        return {"weight": self.weight, "factors": plain(self.factors), "paths": plain(self.paths),
-                "gradient": self.gradient, "text": self.text()}
+        return {
+            "weight": self.weight,
+            "factors": plain(self.factors),
+            "paths": plain(self.paths),
+            "gradient": self.gradient,
+            "text": self.text(),
+        }
 
 
 def output_weight_rule(trace: StepTrace, unit: int = 0, source: int = 0) -> ChainRule:
@@ -193,15 +220,19 @@ def hidden_weight_rule(trace: StepTrace, unit: int = 0, source: int = 0) -> Chai
     """dL/dW1[unit][source]: the hidden unit feeds both outputs, so its error sums the two paths."""
     out = trace.output_out
     deltas = (out - trace.target) * out * (1 - out)  # dL/dnet of each output unit
-    paths = [(f"δout{k} · W2[{k}][{unit}]", float(deltas[k] * trace.before["W2"][k][unit]))
-             for k in range(len(out))]
+    paths = [
+        (f"δout{k} · W2[{k}][{unit}]", float(deltas[k] * trace.before["W2"][k][unit]))
+        for k in range(len(out))
+    ]
     h = trace.hidden_out[unit]
     factors = [
         (f"dL/dh{unit} (Σ of {len(paths)} paths)", sum(v for _, v in paths)),
         (f"dh{unit}/dnet_h{unit}", h * (1 - h)),
         (f"dnet_h{unit}/dW1[{unit}][{source}]", trace.x[source]),
     ]
-    return ChainRule(f"W1[{unit}][{source}]", factors, float(np.prod([v for _, v in factors])), paths)
+    return ChainRule(
+        f"W1[{unit}][{source}]", factors, float(np.prod([v for _, v in factors])), paths
+    )
 
 
 @dataclass
@@ -213,8 +244,10 @@ class BackpropResult:
     @property
     def max_difference(self) -> float:
         """Largest absolute gap between the two engines over every value of every step."""
-        return max(float(np.max(np.abs(a.numbers() - n.numbers())))
-                   for a, n in zip(self.autograd, self.numpy, strict=True))
+        return max(
+            float(np.max(np.abs(a.numbers() - n.numbers())))
+            for a, n in zip(self.autograd, self.numpy, strict=True)
+        )
 
     @property
     def chain_rules(self) -> list[ChainRule]:

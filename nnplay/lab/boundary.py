@@ -65,8 +65,10 @@ def map_points(trainer, most: int) -> MapPoints:
     from nnplay.model import probabilities
 
     # The plane's coordinates, not the network's inputs (features may be x1², sin(x2), ...).
-    parts = [(trainer.raw_inputs()[:most], trainer.y_train[:most].numpy()),
-             (trainer.raw_inputs(validation=True)[: most // 2], trainer.y_val[: most // 2].numpy())]
+    parts = [
+        (trainer.raw_inputs()[:most], trainer.y_train[:most].numpy()),
+        (trainer.raw_inputs(validation=True)[: most // 2], trainer.y_val[: most // 2].numpy()),
+    ]
     xy = np.concatenate([x for x, _ in parts]).astype(np.float64)
     value = np.concatenate([y.reshape(len(y), -1)[:, 0] for _, y in parts])
     validation = np.arange(len(xy)) >= len(parts[0][0])

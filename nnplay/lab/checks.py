@@ -32,7 +32,9 @@ def checked_lr(value: None, field: str = ...) -> None: ...
 def checked_lr(value: float | None, field: str = "--lr") -> float | None:
     """None stays None (each optimizer's default); otherwise a finite number > 0."""
     if value is not None and not (math.isfinite(value) and value > 0):
-        raise LabInputError(f"{field} {value:g} is not allowed; the learning rate must be a number > 0")
+        raise LabInputError(
+            f"{field} {value:g} is not allowed; the learning rate must be a number > 0"
+        )
     return value
 
 
@@ -54,7 +56,9 @@ def parse_numbers(text: str, field: str, count: int) -> list[float]:
     except ValueError:
         values = []
     if len(values) != count or not all(map(math.isfinite, values)):
-        raise LabInputError(f"{field} {text!r} is not allowed; write {count} numbers separated by commas")
+        raise LabInputError(
+            f"{field} {text!r} is not allowed; write {count} numbers separated by commas"
+        )
     return values
 
 
@@ -63,5 +67,7 @@ def parse_count(text: str, field: str, most: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise LabInputError(f"{field} {text!r} is not allowed; write a whole number 1..{most}") from None
+        raise LabInputError(
+            f"{field} {text!r} is not allowed; write a whole number 1..{most}"
+        ) from None
     return checked_count(value, field, most)

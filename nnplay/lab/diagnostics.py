@@ -72,14 +72,17 @@ class RunContext:
 
     optimizer: str = ""  # registry name, e.g. "adam"
     momentum: float = 0.0
-    lrs: list[float] = field(default_factory=list)  # the lr of each finished epoch, then the current
+    lrs: list[float] = field(
+        default_factory=list
+    )  # the lr of each finished epoch, then the current
     goal_met: bool = False
     val_accuracy: list[float] = field(default_factory=list)  # per epoch (classification)
     baseline: Baseline | None = None  # of the validation data (classification)
 
 
-def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor,
-           hidden: bool) -> ActivationStats:
+def _stats(
+    name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor, hidden: bool
+) -> ActivationStats:
     pre, out = pre.detach().flatten(1), out.detach().flatten(1)  # samples × units
     never_active = saturated = None
     if isinstance(module, RELU_FAMILY):
@@ -89,8 +92,16 @@ def _stats(name: str, module: nn.Module, pre: torch.Tensor, out: torch.Tensor,
             scaled = (out - low) / (high - low)
             near = (scaled < SATURATION_MARGIN) | (scaled > 1 - SATURATION_MARGIN)
             saturated = near.float().mean().item()
-    return ActivationStats(name, type(module).__name__, out.shape[1], out.mean().item(),
-                           out.std().item() if out.numel() > 1 else 0.0, never_active, saturated, hidden)
+    return ActivationStats(
+        name,
+        type(module).__name__,
+        out.shape[1],
+        out.mean().item(),
+        out.std().item() if out.numel() > 1 else 0.0,
+        never_active,
+        saturated,
+        hidden,
+    )
 
 
 def activation_stats(model: nn.Module, X: torch.Tensor) -> list[ActivationStats]:
@@ -98,12 +109,20 @@ def activation_stats(model: nn.Module, X: torch.Tensor) -> list[ActivationStats]
     watched = RELU_FAMILY + tuple(SQUASHING)
     stats, hooks = [], []
     modules = list(model.named_modules())
-    last_linear = max((i for i, (_, m) in enumerate(modules) if isinstance(m, nn.Linear)), default=-1)
-    output_activation = next((m for _, m in modules[last_linear + 1:] if isinstance(m, watched)), None)
+    last_linear = max(
+        (i for i, (_, m) in enumerate(modules) if isinstance(m, nn.Linear)), default=-1
+    )
+    output_activation = next(
+        (m for _, m in modules[last_linear + 1 :] if isinstance(m, watched)), None
+    )
     for name, module in modules:
         if isinstance(module, watched):
+
             def record(module, inputs, output, name=name):
-                stats.append(_stats(name, module, inputs[0], output, module is not output_activation))
+                stats.append(
+                    _stats(name, module, inputs[0], output, module is not output_activation)
+                )
+
             hooks.append(module.register_forward_hook(record))
     was_training = model.training
     try:
@@ -121,8 +140,15 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Finding]:
     flags = []
     for layer, norm in grad_norms.items():
         if not math.isfinite(norm) or norm > EXPLODING_NORM:
-            flags.append(Finding("exploding", f"{layer}'s gradient norm is {norm:.3g}: the gradients explode",
-                              "lower the learning rate, clip gradients, or add batch norm", layer, norm))
+            flags.append(
+                Finding(
+                    "exploding",
+                    f"{layer}'s gradient norm is {norm:.3g}: the gradients explode",
+                    "lower the learning rate, clip gradients, or add batch norm",
+                    layer,
+                    norm,
+                )
+            )
             return flags
     if len(grad_norms) < 2:
         return flags
@@ -131,15 +157,27 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Finding]:
         return flags
     ratio = first / last
     if ratio < VANISHING_RATIO:
-        flags.append(Finding("vanishing", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
-                          "early layers barely learn",
-                          "use ReLU in hidden layers, add batch norm, or use fewer layers",
-                          first_name, ratio))
+        flags.append(
+            Finding(
+                "vanishing",
+                f"the first layer's gradient is {ratio:.1e} × the last layer's: "
+                "early layers barely learn",
+                "use ReLU in hidden layers, add batch norm, or use fewer layers",
+                first_name,
+                ratio,
+            )
+        )
     elif ratio > EXPLODING_RATIO:
-        flags.append(Finding("exploding", f"the first layer's gradient is {ratio:.1e} × the last layer's: "
-                          "gradients grow on the way back",
-                          "lower the learning rate, clip gradients, or use smaller initial weights",
-                          first_name, ratio))
+        flags.append(
+            Finding(
+                "exploding",
+                f"the first layer's gradient is {ratio:.1e} × the last layer's: "
+                "gradients grow on the way back",
+                "lower the learning rate, clip gradients, or use smaller initial weights",
+                first_name,
+                ratio,
+            )
+        )
     return flags
 
 
@@ -148,15 +186,27 @@ def activation_flags(activations: list[ActivationStats]) -> list[Finding]:
     for a in (a for a in activations if a.hidden):
         # Only plain ReLU dies: LeakyReLU and GELU still pass a gradient for negative inputs.
         if a.kind == "ReLU" and a.never_active is not None and a.never_active > DEAD_FRACTION:
-            flags.append(Finding("dead_relu", f"{a.never_active:.0%} of the ReLU units in layer {a.layer} "
-                              "never fire: they get no gradient",
-                              "lower the learning rate, use LeakyReLU, or add batch norm",
-                              a.layer, a.never_active))
+            flags.append(
+                Finding(
+                    "dead_relu",
+                    f"{a.never_active:.0%} of the ReLU units in layer {a.layer} "
+                    "never fire: they get no gradient",
+                    "lower the learning rate, use LeakyReLU, or add batch norm",
+                    a.layer,
+                    a.never_active,
+                )
+            )
         if a.saturated is not None and a.saturated > SATURATED_FRACTION:
-            flags.append(Finding("saturated", f"{a.saturated:.0%} of the {a.kind} outputs in layer {a.layer} "
-                              "sit at their bounds, where the slope is near zero",
-                              "normalize the inputs, use smaller initial weights, or switch to ReLU",
-                              a.layer, a.saturated))
+            flags.append(
+                Finding(
+                    "saturated",
+                    f"{a.saturated:.0%} of the {a.kind} outputs in layer {a.layer} "
+                    "sit at their bounds, where the slope is near zero",
+                    "normalize the inputs, use smaller initial weights, or switch to ReLU",
+                    a.layer,
+                    a.saturated,
+                )
+            )
     return flags
 
 
@@ -169,8 +219,10 @@ def plateau_fix(context: RunContext) -> str:
     """Suggest only what the run does not do already (no Adam for a run on Adam)."""
     lr = context.lrs[-1] if context.lrs else None
     if lr is not None and lr >= LARGE_LR.get(context.optimizer, 1.0):
-        return (f"lower the learning rate: steps this large (lr {lr:g}) push the units into "
-                "saturation, where the gradient vanishes")
+        return (
+            f"lower the learning rate: steps this large (lr {lr:g}) push the units into "
+            "saturation, where the gradient vanishes"
+        )
     if context.optimizer in ("adam", "adamw"):
         return "raise the learning rate, or check for vanishing gradients"
     if context.optimizer == "sgd" and not context.momentum:
@@ -186,9 +238,16 @@ def plateau_flags(losses: list[float], context: RunContext | None = None) -> lis
     before, now = losses[-PLATEAU_EPOCHS - 1], losses[-1]
     change = abs(now - before) / max(abs(before), 1e-12)
     if change < PLATEAU_CHANGE and now > SMALL_LOSS:
-        return [Finding("plateau", f"the loss moved {change:.1e} (relative) over the last {PLATEAU_EPOCHS} "
-                     f"epochs and is still {now:.3g}", plateau_fix(context or RunContext()),
-                     None, change)]
+        return [
+            Finding(
+                "plateau",
+                f"the loss moved {change:.1e} (relative) over the last {PLATEAU_EPOCHS} "
+                f"epochs and is still {now:.3g}",
+                plateau_fix(context or RunContext()),
+                None,
+                change,
+            )
+        ]
     return []
 
 
@@ -198,10 +257,16 @@ def majority_flags(context: RunContext) -> list[Finding]:
     if baseline is None or len(recent) < PLATEAU_EPOCHS or None in recent:
         return []
     if all(abs(a - baseline.accuracy) <= BASELINE_MARGIN for a in recent):
-        return [Finding("majority", f"the validation accuracy is flat: {baseline.explain()} "
-                     f"(class {baseline.label})",
-                     "it has learned nothing yet: check the learning rate, the optimizer and the "
-                     "gradients", None, baseline.accuracy)]
+        return [
+            Finding(
+                "majority",
+                f"the validation accuracy is flat: {baseline.explain()} (class {baseline.label})",
+                "it has learned nothing yet: check the learning rate, the optimizer and the "
+                "gradients",
+                None,
+                baseline.accuracy,
+            )
+        ]
     return []
 
 
@@ -209,8 +274,14 @@ def lr_jump_flag(lrs: list[float], losses: list[float], trouble: bool) -> Findin
     """A learning rate raised in the last few epochs, when something went wrong since (other
     flags, or a loss above the one before the jump): the rate is the likely cause."""
     first = max(1, len(lrs) - LR_JUMP_EPOCHS - 1)
-    jump = next((i for i in range(len(lrs) - 1, first - 1, -1)
-                 if lrs[i] >= LR_JUMP_FACTOR * lrs[i - 1] > 0), None)
+    jump = next(
+        (
+            i
+            for i in range(len(lrs) - 1, first - 1, -1)
+            if lrs[i] >= LR_JUMP_FACTOR * lrs[i - 1] > 0
+        ),
+        None,
+    )
     if jump is None:
         return None
     # lrs[i] is the rate of epoch i + 1: the loss before the jump is that of epoch `jump`.
@@ -218,19 +289,31 @@ def lr_jump_flag(lrs: list[float], losses: list[float], trouble: bool) -> Findin
     if not (trouble or rose):
         return None
     before, after = lrs[jump - 1], lrs[jump]
-    return Finding("lr_jump", f"the learning rate went up from {before:g} to {after:g}: "
-                "the likely cause", f"lower the learning rate again (it was {before:g})",
-                None, after / before)
+    return Finding(
+        "lr_jump",
+        f"the learning rate went up from {before:g} to {after:g}: the likely cause",
+        f"lower the learning rate again (it was {before:g})",
+        None,
+        after / before,
+    )
 
 
-def diagnose(grad_norms: dict[str, float], activations: list[ActivationStats] | None = None,
-             losses: list[float] | None = None, context: RunContext | None = None) -> list[Finding]:
+def diagnose(
+    grad_norms: dict[str, float],
+    activations: list[ActivationStats] | None = None,
+    losses: list[float] | None = None,
+    context: RunContext | None = None,
+) -> list[Finding]:
     """All flags that apply: a learning-rate jump that explains them first, then gradients,
     activations and the loss. With the goal met, only what still needs action."""
     context = context or RunContext()
     losses = losses or []
-    flags = (gradient_flags(grad_norms) + activation_flags(activations or [])
-             + plateau_flags(losses, context) + majority_flags(context))
+    flags = (
+        gradient_flags(grad_norms)
+        + activation_flags(activations or [])
+        + plateau_flags(losses, context)
+        + majority_flags(context)
+    )
     if context.goal_met:
         flags = [f for f in flags if f.code in STILL_URGENT]
     jump = lr_jump_flag(context.lrs, losses, bool(flags))
@@ -243,14 +326,20 @@ def run_context(trainer) -> RunContext:
     t = trainer.exp.training
     goal = trainer.goal()
     classification = trainer.shape.kind != "regression"
-    return RunContext(t.optimizer, t.momentum, [*trainer.history.lr, trainer.lr],
-                      goal is not None and goal.met, list(trainer.history.val_accuracy),
-                      majority_baseline(trainer.y_val.numpy()) if classification else None)
+    return RunContext(
+        t.optimizer,
+        t.momentum,
+        [*trainer.history.lr, trainer.lr],
+        goal is not None and goal.met,
+        list(trainer.history.val_accuracy),
+        majority_baseline(trainer.y_val.numpy()) if classification else None,
+    )
 
 
 def diagnose_trainer(trainer) -> list[Finding]:
     """Diagnose an nnplay Trainer: its last step's gradients, its activations on the first training
     samples, and its per-epoch training loss, in the context of its settings and goal."""
     activations = activation_stats(trainer.model, trainer.X_train[:TRAINER_SAMPLES])
-    return diagnose(trainer.grad_norms(), activations, trainer.history.train_loss,
-                    run_context(trainer))
+    return diagnose(
+        trainer.grad_norms(), activations, trainer.history.train_loss, run_context(trainer)
+    )

@@ -69,9 +69,12 @@ class GradCheckReport:
 
     def to_dict(self) -> dict:
         return {
-            "passed": self.passed, "max_rel_error": self.max_rel_error,
-            "threshold": self.threshold, "h": self.h,
-            "checked": self.checked, "total": self.total,
+            "passed": self.passed,
+            "max_rel_error": self.max_rel_error,
+            "threshold": self.threshold,
+            "h": self.h,
+            "checked": self.checked,
+            "total": self.total,
             "tensors": [asdict(t) for t in self.tensors],
             "worst": [asdict(p) for p in self.worst],
         }
@@ -89,9 +92,16 @@ def _positions(total: int, max_params: int | None, generator: torch.Generator) -
     return sorted(torch.randperm(total, generator=generator)[:max_params].tolist())
 
 
-def gradient_check(model: torch.nn.Module, loss_fn, X: torch.Tensor, y: torch.Tensor,
-                   h: float = STEP, max_params: int | None = None, seed: int = 0,
-                   threshold: float = PASS_BELOW) -> GradCheckReport:
+def gradient_check(
+    model: torch.nn.Module,
+    loss_fn,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    h: float = STEP,
+    max_params: int | None = None,
+    seed: int = 0,
+    threshold: float = PASS_BELOW,
+) -> GradCheckReport:
     """Compare autograd with (L(w + h) − L(w − h)) / 2h for every parameter (or max_params per tensor)."""
     model = copy.deepcopy(model).double().eval()
     X, y = _as_float64(X), _as_float64(y)
@@ -122,9 +132,13 @@ def gradient_check(model: torch.nn.Module, loss_fn, X: torch.Tensor, y: torch.Te
                 numeric = (above - below) / (2 * h)
                 a = analytic[i].item()
                 index = tuple(int(k) for k in torch.unravel_index(torch.tensor(i), param.shape))
-                tensor_checks.append(ParameterCheck(name, index, numeric, a, relative_error(a, numeric)))
+                tensor_checks.append(
+                    ParameterCheck(name, index, numeric, a, relative_error(a, numeric))
+                )
         worst_here = max((c.rel_error for c in tensor_checks), default=0.0)
-        tensors.append(TensorCheck(name, tuple(param.shape), len(positions), flat.numel(), worst_here))
+        tensors.append(
+            TensorCheck(name, tuple(param.shape), len(positions), flat.numel(), worst_here)
+        )
         checks += tensor_checks
     worst = sorted(checks, key=lambda c: c.rel_error, reverse=True)[:WORST_SHOWN]
     return GradCheckReport(tensors, worst, h, threshold)

@@ -49,8 +49,7 @@ def unit_maps(model, features: np.ndarray, rows: int, cols: int) -> list[UnitLay
     def as_maps(values: np.ndarray) -> np.ndarray:
         return values[:, :MAX_UNITS].T.reshape(-1, rows, cols).astype(np.float32)
 
-    layers = [UnitLayer("inputs", "", as_maps(features), None, None,
-                        features.shape[1])]
+    layers = [UnitLayer("inputs", "", as_maps(features), None, None, features.shape[1])]
     was_training = model.training
     model.eval()
     try:
@@ -61,11 +60,19 @@ def unit_maps(model, features: np.ndarray, rows: int, cols: int) -> list[UnitLay
                 x = linear(x)
                 for module in following:
                     x = module(x)
-                what = " ".join(type(m).__name__.lower() for m in following
-                                if not isinstance(m, nn.Dropout))
-                layers.append(UnitLayer(name, what, as_maps(x.numpy()),
-                                        linear.weight.numpy().copy(), linear.bias.numpy().copy(),
-                                        linear.out_features))
+                what = " ".join(
+                    type(m).__name__.lower() for m in following if not isinstance(m, nn.Dropout)
+                )
+                layers.append(
+                    UnitLayer(
+                        name,
+                        what,
+                        as_maps(x.numpy()),
+                        linear.weight.numpy().copy(),
+                        linear.bias.numpy().copy(),
+                        linear.out_features,
+                    )
+                )
     finally:
         model.train(was_training)
     return layers
@@ -92,8 +99,14 @@ def layer_weights(model, limit: int = MAX_WEIGHTS) -> list[LayerWeights]:
         if linear.weight.numel() > limit:
             rows.append(LayerWeights(name, None, None, shape))
         else:
-            rows.append(LayerWeights(name, linear.weight.detach().numpy().copy(),
-                                     linear.bias.detach().numpy().copy(), shape))
+            rows.append(
+                LayerWeights(
+                    name,
+                    linear.weight.detach().numpy().copy(),
+                    linear.bias.detach().numpy().copy(),
+                    shape,
+                )
+            )
     return rows
 
 

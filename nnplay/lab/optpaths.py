@@ -45,10 +45,17 @@ class OptPath:
         return self.values[-1]
 
     def to_dict(self) -> dict:
-        return {"function": self.function, "optimizer": self.optimizer, "lr": self.lr,
-                "steps_to_converge": self.steps_to_converge, "status": self.status,
-                "diverged": self.diverged, "final_point": list(self.final_point),
-                "final_value": self.final_value, "points": [list(p) for p in self.points]}
+        return {
+            "function": self.function,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "steps_to_converge": self.steps_to_converge,
+            "status": self.status,
+            "diverged": self.diverged,
+            "final_point": list(self.final_point),
+            "final_value": self.final_value,
+            "points": [list(p) for p in self.points],
+        }
 
 
 def distance_to_minimum(surface: Surface, point: tuple[float, float]) -> float:
@@ -60,8 +67,13 @@ def _inside(box: tuple[float, float, float, float], point: tuple[float, float]) 
     return x_min <= point[0] <= x_max and y_min <= point[1] <= y_max
 
 
-def run_path(function: str, optimizer: str, lr: float | None = None,
-             steps: int = DEFAULT_STEPS, start: tuple[float, float] | None = None) -> OptPath:
+def run_path(
+    function: str,
+    optimizer: str,
+    lr: float | None = None,
+    steps: int = DEFAULT_STEPS,
+    start: tuple[float, float] | None = None,
+) -> OptPath:
     """Walk `steps` optimizer steps on the surface (fewer if the path diverges)."""
     surface, kind = FUNCTIONS[function], PATH_OPTIMIZERS[optimizer]
     lr = kind.default_lr if lr is None else lr
@@ -93,8 +105,9 @@ def run_path(function: str, optimizer: str, lr: float | None = None,
     return OptPath(function, optimizer, lr, points, values, converged_at, status)
 
 
-def compare(function: str, optimizers: list[str], lr: float | None = None,
-            steps: int = DEFAULT_STEPS) -> list[OptPath]:
+def compare(
+    function: str, optimizers: list[str], lr: float | None = None, steps: int = DEFAULT_STEPS
+) -> list[OptPath]:
     """Every optimizer from the surface's start; lr None means each optimizer's own default."""
     return [run_path(function, name, lr, steps) for name in optimizers]
 

@@ -32,8 +32,10 @@ def gradient_lines(step: StepTrace) -> list[str]:
 
 
 def weight_lines(step: StepTrace) -> list[str]:
-    return [f"{name:<3} {numbers(step.before[name])}  →  {numbers(step.after[name])}"
-            for name in PARAMETER_NAMES]
+    return [
+        f"{name:<3} {numbers(step.before[name])}  →  {numbers(step.after[name])}"
+        for name in PARAMETER_NAMES
+    ]
 
 
 def chain_rule_lines(result: BackpropResult) -> list[str]:
@@ -48,7 +50,8 @@ def engines_lines(result: BackpropResult) -> list[str]:
     """Autograd and the NumPy layers side by side, for the loss and every gradient of the last step."""
     autograd, by_hand = result.autograd[-1], result.numpy[-1]
     rows: list[tuple[str, float | np.ndarray, float | np.ndarray]] = [
-        ("loss", autograd.loss, by_hand.loss)]
+        ("loss", autograd.loss, by_hand.loss)
+    ]
     rows += [(f"dL/d{n}", autograd.grads[n], by_hand.grads[n]) for n in PARAMETER_NAMES]
     width = max(len(numbers(a)) for _, a, _ in rows)
     lines = [f"{'':8}{'autograd (torch)':<{width}}   NumPy layers"]
@@ -62,39 +65,60 @@ def backprop_lines(result: BackpropResult) -> list[str]:
     where = f"step {len(result.autograd)} of {config.steps}"
     return [
         f"2-2-2 sigmoid network, SGD lr {config.lr:g}, {config.steps} step(s); showing {where}",
-        "", "Forward", *forward_lines(last),
-        "", "Gradients", *gradient_lines(last),
-        "", "Chain rule", *chain_rule_lines(result),
-        "", "Weights before → after the step", *weight_lines(last),
-        "", "Autograd vs NumPy", *engines_lines(result),
+        "",
+        "Forward",
+        *forward_lines(last),
+        "",
+        "Gradients",
+        *gradient_lines(last),
+        "",
+        "Chain rule",
+        *chain_rule_lines(result),
+        "",
+        "Weights before → after the step",
+        *weight_lines(last),
+        "",
+        "Autograd vs NumPy",
+        *engines_lines(result),
     ]
 
 
 def optpaths_table(paths: list[OptPath]) -> list[str]:
-    lines = [f"{'OPTIMIZER':<11}{'LR':>8}  {'STEPS TO CONVERGE':>17}  "
-             f"{'FINAL POINT':<24}{'FINAL VALUE':>12}  STATUS"]
+    lines = [
+        f"{'OPTIMIZER':<11}{'LR':>8}  {'STEPS TO CONVERGE':>17}  "
+        f"{'FINAL POINT':<24}{'FINAL VALUE':>12}  STATUS"
+    ]
     for p in paths:
         steps = "-" if p.steps_to_converge is None else str(p.steps_to_converge)
         point = f"({p.final_point[0]:.4f}, {p.final_point[1]:.4f})"
         name = f"{PATH_OPTIMIZERS[p.optimizer].mark} {p.optimizer}"
-        lines.append(f"{name:<11}{p.lr:>8g}  {steps:>17}  {point:<24}{p.final_value:>12.4g}  {p.status}")
+        lines.append(
+            f"{name:<11}{p.lr:>8g}  {steps:>17}  {point:<24}{p.final_value:>12.4g}  {p.status}"
+        )
     return lines
 
 
 def optpaths_caption(function: str, steps: int) -> str:
     surface = FUNCTIONS[function]
-    return (f"{function}: f = {surface.formula}, start {surface.start}, {steps} steps   "
-            f"{START_MARK} start  {MINIMUM_MARK} minimum")
+    return (
+        f"{function}: f = {surface.formula}, start {surface.start}, {steps} steps   "
+        f"{START_MARK} start  {MINIMUM_MARK} minimum"
+    )
 
 
 def gradcheck_lines(report: GradCheckReport) -> list[str]:
     verdict = "passed" if report.passed else "FAILED"
-    lines = [f"gradient check {verdict}: max relative error {report.max_rel_error:.2e} "
-             f"(threshold {report.threshold:g}, h {report.h:g}); "
-             f"{report.checked} of {report.total} parameters checked",
-             "", f"{'TENSOR':<16}{'SHAPE':<14}{'CHECKED':>12}  MAX REL ERROR"]
+    lines = [
+        f"gradient check {verdict}: max relative error {report.max_rel_error:.2e} "
+        f"(threshold {report.threshold:g}, h {report.h:g}); "
+        f"{report.checked} of {report.total} parameters checked",
+        "",
+        f"{'TENSOR':<16}{'SHAPE':<14}{'CHECKED':>12}  MAX REL ERROR",
+    ]
     for t in report.tensors:
-        lines.append(f"{t.name:<16}{str(t.shape):<14}{f'{t.checked}/{t.total}':>12}  {t.max_rel_error:.2e}")
+        lines.append(
+            f"{t.name:<16}{str(t.shape):<14}{f'{t.checked}/{t.total}':>12}  {t.max_rel_error:.2e}"
+        )
     lines += ["", f"{'WORST PARAMETER':<24}{'NUMERIC':>14}{'ANALYTIC':>14}  REL ERROR"]
     for p in report.worst:
         where = p.tensor + str(list(p.index))

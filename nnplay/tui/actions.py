@@ -12,8 +12,13 @@ from functools import partial
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-KEY_NAMES = {"space": "space", "question_mark": "?", "escape": "escape",
-             "left_square_bracket": "[", "right_square_bracket": "]"}
+KEY_NAMES = {
+    "space": "space",
+    "question_mark": "?",
+    "escape": "escape",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+}
 
 
 @dataclass(frozen=True)
@@ -33,48 +38,156 @@ class Action:
 
 
 ACTIONS = [
-    Action("toggle_training", "space", "Start/Pause", "Start / pause training",
-           "train continuously, or pause", button=True),
+    Action(
+        "toggle_training",
+        "space",
+        "Start/Pause",
+        "Start / pause training",
+        "train continuously, or pause",
+        button=True,
+    ),
     Action("step", "n", "Step", "Step", "train on one mini-batch", button=True),
-    Action("reset", "r", "Reset", "Reset",
-           "new weights from the form; changes to the network, data or training apply here",
-           button=True),
+    Action(
+        "reset",
+        "r",
+        "Reset",
+        "Reset",
+        "new weights from the form; changes to the network, data or training apply here",
+        button=True,
+    ),
     Action("pick_preset", "p", "Presets", "Presets", "load an exercise", button=True),
-    Action("export", "e", "Export", "Export",
-           "the trained weights as .pt, .safetensors, .onnx or .npz, or a PyTorch script .py",
-           footer=False, button=True),
-    Action("save_preset", "s", "Save", "Save as preset", "the current setup as a TOML file",
-           footer=False, button=True),
+    Action(
+        "export",
+        "e",
+        "Export",
+        "Export",
+        "the trained weights as .pt, .safetensors, .onnx or .npz, or a PyTorch script .py",
+        footer=False,
+        button=True,
+    ),
+    Action(
+        "save_preset",
+        "s",
+        "Save",
+        "Save as preset",
+        "the current setup as a TOML file",
+        footer=False,
+        button=True,
+    ),
     Action("hint", "h", "Hint", "Next hint", "reveal the exercise's next hint", button=True),
-    Action("solution", "S", "Solution", "Show solution",
-           "apply the exercise's solution, after asking", footer=False, button=True),
-    Action("clear_ghosts", "x", "Clear earlier", "Clear earlier runs",
-           "remove the faded curves that a reset keeps of the earlier runs", footer=False),
-    Action("toggle_build", "b", "Build panel", "Toggle build panel",
-           "hide or show the forms: more room for the charts", footer=False),
-    Action("backprop", "B", "Backprop lab", "Lab: backpropagation",
-           "every value and gradient of a 2-2-2 network, step by step", footer=False),
-    Action("optimizer_paths", "o", "Optimizer paths", "Lab: optimizer paths",
-           "SGD, momentum, AdaGrad, RMSprop and Adam on 2-D functions", footer=False),
-    Action("gradient_check", "g", "Gradient check", "Lab: gradient check",
-           "numerical gradients against backprop for this model", footer=False),
-    Action("show_charts", "1", "Charts", "Charts",
-           "loss and accuracy, layer statistics and a small map", footer=False),
-    Action("show_map", "2", "Map", "Map",
-           "the decision map (or prediction curve) as large as it fits", footer=False),
-    Action("show_neurons", "3", "Neurons", "Neurons",
-           "every unit's output over the plane, its weights and bias", footer=False),
-    Action("show_weights", "4", "Weights", "Weights",
-           "each weight and bias of the small layers, live", footer=False),
-    Action("previous_unit", "left_square_bracket", "Previous unit", "Previous unit",
-           "select the previous unit in the Neurons tab", footer=False),
-    Action("next_unit", "right_square_bracket", "Next unit", "Next unit",
-           "select the next unit in the Neurons tab", footer=False),
-    Action("toggle_description", "d", "Description", "Fold the description",
-           "show or hide the exercise's description", footer=False),
+    Action(
+        "solution",
+        "S",
+        "Solution",
+        "Show solution",
+        "apply the exercise's solution, after asking",
+        footer=False,
+        button=True,
+    ),
+    Action(
+        "clear_ghosts",
+        "x",
+        "Clear earlier",
+        "Clear earlier runs",
+        "remove the faded curves that a reset keeps of the earlier runs",
+        footer=False,
+    ),
+    Action(
+        "toggle_build",
+        "b",
+        "Build panel",
+        "Toggle build panel",
+        "hide or show the forms: more room for the charts",
+        footer=False,
+    ),
+    Action(
+        "backprop",
+        "B",
+        "Backprop lab",
+        "Lab: backpropagation",
+        "every value and gradient of a 2-2-2 network, step by step",
+        footer=False,
+    ),
+    Action(
+        "optimizer_paths",
+        "o",
+        "Optimizer paths",
+        "Lab: optimizer paths",
+        "SGD, momentum, AdaGrad, RMSprop and Adam on 2-D functions",
+        footer=False,
+    ),
+    Action(
+        "gradient_check",
+        "g",
+        "Gradient check",
+        "Lab: gradient check",
+        "numerical gradients against backprop for this model",
+        footer=False,
+    ),
+    Action(
+        "show_charts",
+        "1",
+        "Charts",
+        "Charts",
+        "loss and accuracy, layer statistics and a small map",
+        footer=False,
+    ),
+    Action(
+        "show_map",
+        "2",
+        "Map",
+        "Map",
+        "the decision map (or prediction curve) as large as it fits",
+        footer=False,
+    ),
+    Action(
+        "show_neurons",
+        "3",
+        "Neurons",
+        "Neurons",
+        "every unit's output over the plane, its weights and bias",
+        footer=False,
+    ),
+    Action(
+        "show_weights",
+        "4",
+        "Weights",
+        "Weights",
+        "each weight and bias of the small layers, live",
+        footer=False,
+    ),
+    Action(
+        "previous_unit",
+        "left_square_bracket",
+        "Previous unit",
+        "Previous unit",
+        "select the previous unit in the Neurons tab",
+        footer=False,
+    ),
+    Action(
+        "next_unit",
+        "right_square_bracket",
+        "Next unit",
+        "Next unit",
+        "select the next unit in the Neurons tab",
+        footer=False,
+    ),
+    Action(
+        "toggle_description",
+        "d",
+        "Description",
+        "Fold the description",
+        "show or hide the exercise's description",
+        footer=False,
+    ),
     Action("help", "question_mark", "Help", "Help", "keys and what they do"),
-    Action("unfocus", "escape", "Keys back", "Leave the field",
-           "leave a form field: the keys act on the playground again"),
+    Action(
+        "unfocus",
+        "escape",
+        "Keys back",
+        "Leave the field",
+        "leave a form field: the keys act on the playground again",
+    ),
     Action("quit", "q", "Quit", "Quit", "leave nnplay", main_only=False),
 ]
 BY_ID = {action.id: action for action in ACTIONS}
@@ -109,14 +222,20 @@ class ActionCommands(Provider):
 
     async def discover(self) -> Hits:
         for action in self._available():
-            yield DiscoveryHit(action.title, partial(self.app.run_action, action.id),
-                               help=f"{action.description} ({action.key_text})")
+            yield DiscoveryHit(
+                action.title,
+                partial(self.app.run_action, action.id),
+                help=f"{action.description} ({action.key_text})",
+            )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for action in self._available():
             score = matcher.match(action.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(action.title),
-                          partial(self.app.run_action, action.id),
-                          help=f"{action.description} ({action.key_text})")
+                yield Hit(
+                    score,
+                    matcher.highlight(action.title),
+                    partial(self.app.run_action, action.id),
+                    help=f"{action.description} ({action.key_text})",
+                )

@@ -252,11 +252,15 @@ class PlaygroundApp(App):
         if view.status == "diverged":
             train.banner(f"✖ Diverged: {s.message}", "error")
         elif view.goal is not None and view.goal.met and view.status in ENDED:
-            train.banner(f"✔ Goal met: {view.goal.description} (value {view.goal.value:.4g}).",
-                         "success")
+            train.banner(
+                f"✔ Goal met: {view.goal.description} (value {view.goal.value:.4g}).", "success"
+            )
         elif view.status in ENDED and view.goal is not None:
-            train.banner(f"Goal not met yet: {view.goal.description}; now {view.goal.value:.4g}. "
-                         "Try a hint (h).", "warning")
+            train.banner(
+                f"Goal not met yet: {view.goal.description}; now {view.goal.value:.4g}. "
+                "Try a hint (h).",
+                "warning",
+            )
         elif view.status == "early-stopped":
             train.banner(s.message, "warning")
         else:
@@ -264,10 +268,14 @@ class PlaygroundApp(App):
 
     def _show_pending(self) -> None:
         train = self.query_one(TrainView)
-        if self.session is not None and self.form_valid and needs_reset(
-                self.session.experiment, self.edited):
-            train.banner("Changes to the network, data or training take effect on reset (r).",
-                         "warning")
+        if (
+            self.session is not None
+            and self.form_valid
+            and needs_reset(self.session.experiment, self.edited)
+        ):
+            train.banner(
+                "Changes to the network, data or training take effect on reset (r).", "warning"
+            )
         elif not self.form_valid:
             train.banner("Fix the fields marked in red to train.", "error")
         else:
@@ -358,8 +366,9 @@ class PlaygroundApp(App):
     def _keep_ghost(self) -> None:
         """The run a reset replaces stays on the charts, faded (when it trained an epoch)."""
         if self.session is not None and self.session.trainer.history.epoch:
-            self.query_one(TrainView).keep_ghost(self.session.started_with,
-                                                 self.session.trainer.history.copy())
+            self.query_one(TrainView).keep_ghost(
+                self.session.started_with, self.session.trainer.history.copy()
+            )
 
     def action_clear_ghosts(self) -> None:
         if not self.query_one(TrainView).clear_ghosts():
@@ -405,13 +414,19 @@ class PlaygroundApp(App):
             self.notify("This exercise meets its goal as shipped: there is no fix to show.")
             return
         changes = describe_changes(self.experiment.solution)
-        self.push_screen(Confirm(f"Apply the solution?\n\n{escape(changes)}\n\nThe form changes "
-                                 "and the network is reset."), self._apply_solution)
+        self.push_screen(
+            Confirm(
+                f"Apply the solution?\n\n{escape(changes)}\n\nThe form changes "
+                "and the network is reset."
+            ),
+            self._apply_solution,
+        )
 
     async def _apply_solution(self, yes: bool | None) -> None:
         if yes:
-            await self.load(with_solution(self.experiment), f"{self.source} (solution)",
-                            keep_ghost=True)
+            await self.load(
+                with_solution(self.experiment), f"{self.source} (solution)", keep_ghost=True
+            )
 
     def _default_name(self, suffix: str) -> str:
         return Path(self.source.split(" ")[0]).stem + suffix
@@ -419,9 +434,14 @@ class PlaygroundApp(App):
     def action_export(self) -> None:
         if self._session_or_wait("export") is None:
             return
-        self.push_screen(PathPrompt("Export the trained weights to a file: .pt, .safetensors, "
-                                    ".onnx, .npz, or .py for a PyTorch script.",
-                                    self._default_name(".pt")), self._export)
+        self.push_screen(
+            PathPrompt(
+                "Export the trained weights to a file: .pt, .safetensors, "
+                ".onnx, .npz, or .py for a PyTorch script.",
+                self._default_name(".pt"),
+            ),
+            self._export,
+        )
 
     async def _export(self, path: str | None) -> None:
         if path is None or self.session is None:
@@ -440,8 +460,10 @@ class PlaygroundApp(App):
         if not self.form_valid:
             self.notify("Fix the fields marked in red before saving.", severity="error")
             return
-        self.push_screen(PathPrompt("Save this setup as a preset TOML file.",
-                                    self._default_name("-mine.toml")), self._save)
+        self.push_screen(
+            PathPrompt("Save this setup as a preset TOML file.", self._default_name("-mine.toml")),
+            self._save,
+        )
 
     def _save(self, path: str | None) -> None:
         if path is None:
@@ -465,8 +487,11 @@ class PlaygroundApp(App):
 
     def _idle(self) -> bool:
         """No worker is stepping the session: the UI thread may read the model."""
-        return (self.session is not None and not self.session.running
-                and (self._train_worker is None or self._train_worker.is_finished))
+        return (
+            self.session is not None
+            and not self.session.running
+            and (self._train_worker is None or self._train_worker.is_finished)
+        )
 
     def _show_tab(self, name: str) -> None:
         self.query_one("#pictures", TabbedContent).active = f"{name}-tab"

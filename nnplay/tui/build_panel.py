@@ -55,12 +55,17 @@ class FieldRow(VerticalGroup):
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
             yield Label(self.field.label, classes="field-label")
-            common: dict[str, Any] = {"compact": True, "classes": "field-input", "tooltip": self.field.help}
+            common: dict[str, Any] = {
+                "compact": True,
+                "classes": "field-input",
+                "tooltip": self.field.help,
+            }
             if self.field.is_flag:
                 yield OnOff(value=bool(self.value), **common)
             elif self.field.is_choice:
-                yield Select(choice_options(self.field.path), value=self.value, allow_blank=False,
-                             **common)
+                yield Select(
+                    choice_options(self.field.path), value=self.value, allow_blank=False, **common
+                )
             else:
                 yield Input(form_model.text_of(self.value), **common)
         yield Static("", classes="error")
@@ -80,8 +85,15 @@ class FieldRow(VerticalGroup):
         self.set_class(bool(message), "invalid")
 
 
-FEATURE_LABELS = {"x1": "x1", "x2": "x2", "x1^2": "x1²", "x2^2": "x2²", "x1*x2": "x1·x2",
-                  "sin(x1)": "sin(x1)", "sin(x2)": "sin(x2)"}
+FEATURE_LABELS = {
+    "x1": "x1",
+    "x2": "x2",
+    "x1^2": "x1²",
+    "x2^2": "x2²",
+    "x1*x2": "x1·x2",
+    "sin(x1)": "sin(x1)",
+    "sin(x2)": "sin(x2)",
+}
 SHORTHANDS = {"raw": ["x1", "x2"], "poly2": ["x1", "x2", "x1^2", "x2^2", "x1*x2"]}  # on 2-D tasks
 
 
@@ -92,14 +104,18 @@ class FeaturesRow(FieldRow):
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
             yield Label(self.field.label, classes="field-label")
-            yield Select([(mode, mode) for mode in FEATURE_MODES], allow_blank=False,
-                         value=self.value if isinstance(self.value, str) else "raw",
-                         compact=True, classes="field-input", tooltip=self.field.help)
+            yield Select(
+                [(mode, mode) for mode in FEATURE_MODES],
+                allow_blank=False,
+                value=self.value if isinstance(self.value, str) else "raw",
+                compact=True,
+                classes="field-input",
+                tooltip=self.field.help,
+            )
         with HorizontalGroup(classes="feature-toggles"):
             chosen = self._names(self.value)
             for name, text in FEATURE_LABELS.items():
-                yield OnOff(text, value=name in chosen, compact=True, name=name,
-                            classes="feature")
+                yield OnOff(text, value=name in chosen, compact=True, name=name, classes="feature")
         yield Static("", classes="error")
 
     @staticmethod
@@ -133,23 +149,42 @@ class LayerRow(HorizontalGroup):
 
     def compose(self) -> ComposeResult:
         yield Label("", classes="layer-index")
-        yield Input(str(self.values["units"]), compact=True, classes="units",
-                    tooltip="units: " + field_rule("layer.units")[0].describe())
-        yield Select(choice_options("layer.activation"), value=self.values["activation"],
-                     allow_blank=False, compact=True, classes="activation")
-        yield Input(form_model.text_of(self.values["dropout"]), compact=True, classes="dropout",
-                    tooltip="dropout rate: " + field_rule("layer.dropout")[0].describe())
-        yield OnOff(value=self.values["batch_norm"], compact=True, classes="bn",
-                       tooltip="batch norm before the activation")
+        yield Input(
+            str(self.values["units"]),
+            compact=True,
+            classes="units",
+            tooltip="units: " + field_rule("layer.units")[0].describe(),
+        )
+        yield Select(
+            choice_options("layer.activation"),
+            value=self.values["activation"],
+            allow_blank=False,
+            compact=True,
+            classes="activation",
+        )
+        yield Input(
+            form_model.text_of(self.values["dropout"]),
+            compact=True,
+            classes="dropout",
+            tooltip="dropout rate: " + field_rule("layer.dropout")[0].describe(),
+        )
+        yield OnOff(
+            value=self.values["batch_norm"],
+            compact=True,
+            classes="bn",
+            tooltip="batch norm before the activation",
+        )
         yield Button("↑", compact=True, classes="up", tooltip="move up")
         yield Button("↓", compact=True, classes="down", tooltip="move down")
         yield Button("✕", compact=True, classes="remove", tooltip="remove this layer")
 
     def raw(self) -> dict:
-        return {"units": self.query_one(".units", Input).value,
-                "activation": self.query_one(".activation", Select).value,
-                "dropout": self.query_one(".dropout", Input).value,
-                "batch_norm": self.query_one(".bn", Checkbox).value}
+        return {
+            "units": self.query_one(".units", Input).value,
+            "activation": self.query_one(".activation", Select).value,
+            "dropout": self.query_one(".dropout", Input).value,
+            "batch_norm": self.query_one(".bn", Checkbox).value,
+        }
 
 
 class BuildPanel(VerticalScroll):
@@ -185,18 +220,30 @@ class BuildPanel(VerticalScroll):
             section = self.query_one(f"#section-{title.lower()}")
             rows: list[Widget] = [
                 (FeaturesRow if field.path == "task.features" else FieldRow)(
-                    field, form_model.value_of(self.base, field.path)) for field in fields]
+                    field, form_model.value_of(self.base, field.path)
+                )
+                for field in fields
+            ]
             if title == "Network":
-                every = Select(choice_options("layer.activation"), prompt="activation…",
-                               compact=True, id="all-activation",
-                               tooltip="set the activation of every hidden layer at once")
-                rows += [HorizontalGroup(Label("every layer's", classes="field-label"),
-                                         every, id="all-activation-row"),
-                         Label("layer units activation   drop  BN", classes="hint"),
-                         VerticalGroup(id="layers"), Button("+ add layer", id="add-layer",
-                                                            compact=True),
-                         Static("", id="architecture"),
-                         Static("", id="layer-error", classes="error")]
+                every = Select(
+                    choice_options("layer.activation"),
+                    prompt="activation…",
+                    compact=True,
+                    id="all-activation",
+                    tooltip="set the activation of every hidden layer at once",
+                )
+                rows += [
+                    HorizontalGroup(
+                        Label("every layer's", classes="field-label"),
+                        every,
+                        id="all-activation-row",
+                    ),
+                    Label("layer units activation   drop  BN", classes="hint"),
+                    VerticalGroup(id="layers"),
+                    Button("+ add layer", id="add-layer", compact=True),
+                    Static("", id="architecture"),
+                    Static("", id="layer-error", classes="error"),
+                ]
             await section.mount_all(rows)
         self.filled = True
         await self.load(self.base)
@@ -255,9 +302,14 @@ class BuildPanel(VerticalScroll):
             layer.query_one(".layer-index", Label).update(f"{i + 1:>2}")
             bad = {k for k in errors if k.startswith(f"model.hidden[{i}].")}
             layer.set_class(bool(bad), "invalid")
-            layer_errors += [f"layer {i + 1} {k.rsplit('.', 1)[1]}: {errors[k]}" for k in sorted(bad)]
-        other = [f"{k}: {v}" for k, v in errors.items()
-                 if k not in shown and not k.startswith("model.hidden[")]
+            layer_errors += [
+                f"layer {i + 1} {k.rsplit('.', 1)[1]}: {errors[k]}" for k in sorted(bad)
+            ]
+        other = [
+            f"{k}: {v}"
+            for k, v in errors.items()
+            if k not in shown and not k.startswith("model.hidden[")
+        ]
         self.query_one("#layer-error", Static).update("\n".join(layer_errors + other))
         self.query_one("#add-layer", Button).disabled = len(self.layer_rows()) >= MAX_LAYERS
         self.query_one("#architecture", Static).update(self._architecture())
@@ -270,8 +322,12 @@ class BuildPanel(VerticalScroll):
             total = parameter_count(self.experiment)
         except Exception:  # the loss may not fit the task yet; the error line says why
             return ""
-        lines = [f"{r.name:<8} {r.detail:<12} {r.params:>7,} params" if r.params
-                 else f"{r.name:<8} {r.detail}" for r in rows]
+        lines = [
+            f"{r.name:<8} {r.detail:<12} {r.params:>7,} params"
+            if r.params
+            else f"{r.name:<8} {r.detail}"
+            for r in rows
+        ]
         return "\n".join(lines) + f"\n[b]{total:,} parameters[/b]"
 
     # -- events ---------------------------------------------------------------------------------
@@ -290,7 +346,8 @@ class BuildPanel(VerticalScroll):
             return
         chosen = event.value
         await self._change_layers(
-            lambda rows: [dict(row.raw(), activation=chosen) for row in rows] if rows else None)
+            lambda rows: [dict(row.raw(), activation=chosen) for row in rows] if rows else None
+        )
         with event.select.prevent(Select.Changed):
             event.select.value = Select.NULL
 
@@ -301,6 +358,7 @@ class BuildPanel(VerticalScroll):
                 return None
             values = [row.raw() for row in rows]
             return values + [dict(values[-1]) if values else dict(NEW_LAYER)]
+
         await self._change_layers(added)
 
     @on(Button.Pressed, ".layer .remove")
@@ -309,6 +367,7 @@ class BuildPanel(VerticalScroll):
 
         def removed(rows: list[LayerRow]) -> list[dict] | None:
             return [row.raw() for row in rows if row is not gone] if gone in rows else None
+
         await self._change_layers(removed)
 
     @on(Button.Pressed, ".layer .up, .layer .down")
@@ -322,4 +381,5 @@ class BuildPanel(VerticalScroll):
             values = [row.raw() for row in rows]
             values[here], values[here + offset] = values[here + offset], values[here]
             return values
+
         await self._change_layers(moved)

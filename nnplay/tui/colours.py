@@ -8,8 +8,18 @@ from rich.text import Span, Text
 
 # TF Playground's palette: orange for class 0 / low / negative, blue for class 1 / high / positive.
 LOW, HIGH = (245, 147, 34), (8, 119, 189)
-CLASS_COLOURS = [(245, 147, 34), (8, 119, 189), (80, 170, 90), (200, 70, 90), (150, 110, 200),
-                 (230, 200, 60), (90, 200, 200), (200, 120, 170), (140, 140, 140), (110, 80, 40)]
+CLASS_COLOURS = [
+    (245, 147, 34),
+    (8, 119, 189),
+    (80, 170, 90),
+    (200, 70, 90),
+    (150, 110, 200),
+    (230, 200, 60),
+    (90, 200, 200),
+    (200, 120, 170),
+    (140, 140, 140),
+    (110, 80, 40),
+]
 LEVELS = 16
 
 
@@ -20,15 +30,21 @@ def blend(colour, strength: float) -> str:
 
 
 # Precomputed styles: building a colour string per cell is 10x slower.
-DIVERGING = [Style(bgcolor=blend(LOW if i < LEVELS else HIGH, abs(i - LEVELS) / LEVELS))
-             for i in range(2 * LEVELS + 1)]  # index LEVELS is the middle (0, or p = 0.5)
-DIVERGING_FG = [Style(color=blend(LOW if i < LEVELS else HIGH, abs(i - LEVELS) / LEVELS))
-                for i in range(2 * LEVELS + 1)]
-CLASS_STYLES = [Style(bgcolor=blend(c, (k + 1) / LEVELS))
-                for c in CLASS_COLOURS for k in range(LEVELS)]  # [class * LEVELS + strength]
+DIVERGING = [
+    Style(bgcolor=blend(LOW if i < LEVELS else HIGH, abs(i - LEVELS) / LEVELS))
+    for i in range(2 * LEVELS + 1)
+]  # index LEVELS is the middle (0, or p = 0.5)
+DIVERGING_FG = [
+    Style(color=blend(LOW if i < LEVELS else HIGH, abs(i - LEVELS) / LEVELS))
+    for i in range(2 * LEVELS + 1)
+]
+CLASS_STYLES = [
+    Style(bgcolor=blend(c, (k + 1) / LEVELS)) for c in CLASS_COLOURS for k in range(LEVELS)
+]  # [class * LEVELS + strength]
 CLASS_FG = [Style(color=f"rgb{c}", bold=True) for c in CLASS_COLOURS]
-POINT_ON_LEVEL = [Style(color=blend(LOW if i < LEVELS else HIGH, 1.0), bold=True)
-                  for i in range(2 * LEVELS + 1)]
+POINT_ON_LEVEL = [
+    Style(color=blend(LOW if i < LEVELS else HIGH, 1.0), bold=True) for i in range(2 * LEVELS + 1)
+]
 
 
 def tint(colour) -> str:
@@ -38,8 +54,9 @@ def tint(colour) -> str:
 
 
 POINT_STYLES = [Style(color=tint(c), bold=True) for c in CLASS_COLOURS]
-TINTED_ON_LEVEL = [Style(color=tint(LOW if i < LEVELS else HIGH), bold=True)
-                   for i in range(2 * LEVELS + 1)]
+TINTED_ON_LEVEL = [
+    Style(color=tint(LOW if i < LEVELS else HIGH), bold=True) for i in range(2 * LEVELS + 1)
+]
 
 
 def levels(shares) -> np.ndarray:
@@ -81,8 +98,9 @@ class Canvas:
         return Text("".join(self.parts), spans=self.spans, no_wrap=True, overflow="crop")
 
 
-def append_runs(text, keys: list[int], table: list, glyph: str = " ",
-                marks: dict | None = None) -> None:
+def append_runs(
+    text, keys: list[int], table: list, glyph: str = " ", marks: dict | None = None
+) -> None:
     """One cell per key in the style table[key]; equal neighbours become one span (a map has
     large even areas, and spans are what painting costs). marks: {column: (glyph, style)}
     drawn over their cell."""
@@ -100,11 +118,17 @@ def append_runs(text, keys: list[int], table: list, glyph: str = " ",
         text.append(glyph * (end - j), table[keys[j]])
         j = end
 
+
 # Two pixels per cell: "▀" draws the upper pixel in the foreground colour over the lower one.
 HALF_BLOCK = "▀"
-HALVES = [Style(color=blend(LOW if t < LEVELS else HIGH, abs(t - LEVELS) / LEVELS),
-                bgcolor=blend(LOW if b < LEVELS else HIGH, abs(b - LEVELS) / LEVELS))
-          for t in range(2 * LEVELS + 1) for b in range(2 * LEVELS + 1)]  # [t * 33 + b]
+HALVES = [
+    Style(
+        color=blend(LOW if t < LEVELS else HIGH, abs(t - LEVELS) / LEVELS),
+        bgcolor=blend(LOW if b < LEVELS else HIGH, abs(b - LEVELS) / LEVELS),
+    )
+    for t in range(2 * LEVELS + 1)
+    for b in range(2 * LEVELS + 1)
+]  # [t * 33 + b]
 
 
 def finite_scale(values) -> float:

@@ -27,8 +27,13 @@ class PresetPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker", classes="dialog"):
             yield Label("[b]Load a preset exercise[/b]  (enter to load, escape to close)")
-            yield OptionList(*[Option(f"{name}  [dim]{escape(exp.meta.title)}[/dim]", id=name)
-                               for name, exp in self.presets.items()], id="preset-list")
+            yield OptionList(
+                *[
+                    Option(f"{name}  [dim]{escape(exp.meta.title)}[/dim]", id=name)
+                    for name, exp in self.presets.items()
+                ],
+                id="preset-list",
+            )
             yield Static("", id="preset-info")
 
     def on_mount(self) -> None:
@@ -42,7 +47,8 @@ class PresetPicker(ModalScreen[str | None]):
         solved = "challenge: fix it" if exp.solution else "meets its goal as shipped"
         self.query_one("#preset-info", Static).update(
             f"[b]{escape(exp.meta.title)}[/b]\n{escape(exp.meta.description)}\n\n"
-            f"[b]Goal:[/b] {goal} ({solved})")
+            f"[b]Goal:[/b] {goal} ({solved})"
+        )
 
     @on(OptionList.OptionSelected)
     def _pick(self, event: OptionList.OptionSelected) -> None:

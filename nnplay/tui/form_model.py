@@ -60,16 +60,38 @@ def form_fields(*paths: str) -> list[FormField]:
 
 
 FORM_SECTIONS: dict[str, list[FormField]] = {
-    "Data": form_fields("task.name", "task.samples", "task.val_samples", "task.validation",
-                        "task.noise", "task.features", "task.dim", "task.classes", "task.seed"),
+    "Data": form_fields(
+        "task.name",
+        "task.samples",
+        "task.val_samples",
+        "task.validation",
+        "task.noise",
+        "task.features",
+        "task.dim",
+        "task.classes",
+        "task.seed",
+    ),
     "Network": form_fields("model.init", "model.init_scale"),
-    "Training": form_fields("training.loss", "training.optimizer", "training.lr",
-                            "training.momentum", "training.nesterov", "training.beta1",
-                            "training.beta2", "training.eps", "training.alpha",
-                            "training.schedule", "training.step_size", "training.gamma",
-                            "training.batch_size", "training.epochs", "training.seed"),
-    "Regularization": form_fields("training.l1", "training.l2", "training.patience",
-                                  "training.min_delta"),
+    "Training": form_fields(
+        "training.loss",
+        "training.optimizer",
+        "training.lr",
+        "training.momentum",
+        "training.nesterov",
+        "training.beta1",
+        "training.beta2",
+        "training.eps",
+        "training.alpha",
+        "training.schedule",
+        "training.step_size",
+        "training.gamma",
+        "training.batch_size",
+        "training.epochs",
+        "training.seed",
+    ),
+    "Regularization": form_fields(
+        "training.l1", "training.l2", "training.patience", "training.min_delta"
+    ),
 }
 OPTIMIZER_FIELDS = ("momentum", "nesterov", "beta1", "beta2", "eps", "alpha")
 
@@ -125,8 +147,9 @@ def _typed(raw):
     return parse_value(raw.strip())
 
 
-def build(base: Experiment, values: dict[str, object],
-          layers: list[dict[str, object]]) -> tuple[Experiment, dict[str, str]]:
+def build(
+    base: Experiment, values: dict[str, object], layers: list[dict[str, object]]
+) -> tuple[Experiment, dict[str, str]]:
     """Apply the form's values to a copy of `base`: (experiment, problems by field path).
 
     The experiment is usable only when there are no problems; a field that failed keeps the

@@ -41,10 +41,15 @@ from nnplay.lab.text import (
 MAP_SIZE = (60, 22)  # columns, rows of the contour map
 
 
-def field(label: str, input_id: str, size: str, value: str = "", placeholder: str = "") -> HorizontalGroup:
+def field(
+    label: str, input_id: str, size: str, value: str = "", placeholder: str = ""
+) -> HorizontalGroup:
     """A labelled Input; size (number, vector, matrix, names) is its CSS class, for its width."""
-    return HorizontalGroup(Label(label), Input(value, placeholder=placeholder, id=input_id, classes=size),
-                           classes="lab-field")
+    return HorizontalGroup(
+        Label(label),
+        Input(value, placeholder=placeholder, id=input_id, classes=size),
+        classes="lab-field",
+    )
 
 
 def flat(values) -> str:
@@ -85,8 +90,11 @@ class BackpropScreen(LabScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
-            yield Static("Backpropagation, step by step: 2 inputs → 2 sigmoid → 2 sigmoid, "
-                         "loss Σ(out − target)²/2", classes="lab-title")
+            yield Static(
+                "Backpropagation, step by step: 2 inputs → 2 sigmoid → 2 sigmoid, "
+                "loss Σ(out − target)²/2",
+                classes="lab-title",
+            )
             with HorizontalGroup(classes="lab-row"):
                 yield field("lr", "bp-lr", "number")
                 yield Button("Step (n)", id="bp-step", variant="primary")
@@ -136,7 +144,8 @@ class BackpropScreen(LabScreen):
         self.query_one("#bp-status", Static).update(
             f"The form holds the weights after {self.steps_taken} step(s). Below: step "
             f"{self.steps_taken + 1}, SGD with lr {config.lr:g} from those weights; "
-            "Step (n) applies it.")
+            "Step (n) applies it."
+        )
         return config
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -148,8 +157,14 @@ class BackpropScreen(LabScreen):
             return
         after = self.result.autograd[-1].after
         self.steps_taken += 1
-        self.fill(BackpropConfig(x=config.x, target=config.target, lr=config.lr,
-                                 **{n: after[n].tolist() for n in PARAMETER_NAMES}))
+        self.fill(
+            BackpropConfig(
+                x=config.x,
+                target=config.target,
+                lr=config.lr,
+                **{n: after[n].tolist() for n in PARAMETER_NAMES},
+            )
+        )
         self.show()
 
     def action_reset(self) -> None:
@@ -172,12 +187,21 @@ class OptPathsScreen(LabScreen):
             with HorizontalGroup(classes="lab-row"):
                 with HorizontalGroup(classes="lab-field"):
                     yield Label("function")
-                    yield Select([(f"{n}: {s.formula}", n) for n, s in FUNCTIONS.items()],
-                                 value="bowl", allow_blank=False, id="op-function")
+                    yield Select(
+                        [(f"{n}: {s.formula}", n) for n, s in FUNCTIONS.items()],
+                        value="bowl",
+                        allow_blank=False,
+                        id="op-function",
+                    )
                 yield Button("Run (enter)", id="op-run", variant="primary")
             with HorizontalGroup(classes="lab-row"):
-                yield field("optimizers", "op-optimizers", "names", ",".join(PATH_OPTIMIZERS),
-                            ", ".join(PATH_OPTIMIZERS))
+                yield field(
+                    "optimizers",
+                    "op-optimizers",
+                    "names",
+                    ",".join(PATH_OPTIMIZERS),
+                    ", ".join(PATH_OPTIMIZERS),
+                )
                 yield field("lr", "op-lr", "number", placeholder="default")
                 yield field("steps", "op-steps", "number", str(DEFAULT_STEPS))
             yield Static("", classes="lab-error")
@@ -234,12 +258,16 @@ class GradCheckScreen(LabScreen):
     @classmethod
     def for_trainer(cls, trainer, samples: int = GRADCHECK_SAMPLES) -> GradCheckScreen:
         """The trainer's model and loss on its first training samples."""
-        return cls(trainer.model, trainer.loss_fn, trainer.X_train[:samples], trainer.y_train[:samples])
+        return cls(
+            trainer.model, trainer.loss_fn, trainer.X_train[:samples], trainer.y_train[:samples]
+        )
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
-            yield Static("Gradient check: central differences (float64) against backprop",
-                         classes="lab-title")
+            yield Static(
+                "Gradient check: central differences (float64) against backprop",
+                classes="lab-title",
+            )
             yield Static("", id="gc-report", classes="lab-report")
         yield Footer()
 

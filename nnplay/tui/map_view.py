@@ -62,17 +62,26 @@ class DecisionMap(LiveText):
         self._view = view
         width = self.content_size.width or 60
         if self.content_size.height and map_grid_size(*self.content_size)[1] < MIN_ROWS:
-            self.show(Text("The map needs more room: hide the build panel (b) or enlarge the "
-                           "terminal.", DIM))
+            self.show(
+                Text(
+                    "The map needs more room: hide the build panel (b) or enlarge the terminal.",
+                    DIM,
+                )
+            )
         elif view.grid is not None:
             self.show(render_map(view.grid, view.points, width))
         elif view.curve is not None:
             rows = map_grid_size(width, self.content_size.height or 14)[1]
             self.show(render_curve(view.curve, view.points, rows, width))
         else:
-            self.show(Text(f"No map: this task has {len(view.input_names)} inputs, and a map "
-                           "needs 2 (or 1 for a regression curve).\nThe Weights tab (4) shows "
-                           "what each input does.", style=DIM))
+            self.show(
+                Text(
+                    f"No map: this task has {len(view.input_names)} inputs, and a map "
+                    "needs 2 (or 1 for a regression curve).\nThe Weights tab (4) shows "
+                    "what each input does.",
+                    style=DIM,
+                )
+            )
 
 
 def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text:
@@ -93,9 +102,10 @@ def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text
 
 
 def _title(grid: BoundaryGrid, width: int) -> str:
-    title, detail = {"binary": ("decision map", ": colour = P(class 1), paler = less sure"),
-                     "multiclass": ("decision map", ": colour = class, paler = less sure"),
-                     }.get(grid.kind, ("prediction map", ": colour = predicted value"))
+    title, detail = {
+        "binary": ("decision map", ": colour = P(class 1), paler = less sure"),
+        "multiclass": ("decision map", ": colour = class, paler = less sure"),
+    }.get(grid.kind, ("prediction map", ": colour = predicted value"))
     return title + detail if len(title + detail) <= width else title
 
 
@@ -108,7 +118,9 @@ def _cell_styles(grid: BoundaryGrid) -> tuple[list, np.ndarray]:
         return c.CLASS_STYLES, classes * c.LEVELS + strength
     low, high = grid.value_range
     with np.errstate(all="ignore"):
-        shares = (grid.values - low) / (high - low) if high > low else np.full(grid.values.shape, 0.5)
+        shares = (
+            (grid.values - low) / (high - low) if high > low else np.full(grid.values.shape, 0.5)
+        )
     return c.DIVERGING, c.levels(shares)
 
 
@@ -136,11 +148,15 @@ def _overlay(grid: BoundaryGrid, points: MapPoints | None, cols: int, rows: int)
 def _scale_items(grid: BoundaryGrid) -> list[Text]:
     if grid.kind == "multiclass":
         classes = int(grid.values.max()) + 1 if grid.values.size else 2
-        return [Text.assemble(("■", c.CLASS_FG[k % len(c.CLASS_FG)]), f"{k}")
-                for k in range(max(classes, 2))]
+        return [
+            Text.assemble(("■", c.CLASS_FG[k % len(c.CLASS_FG)]), f"{k}")
+            for k in range(max(classes, 2))
+        ]
     if grid.kind == "binary":
-        return [Text.assemble(("■", c.CLASS_FG[0]), " class 0"),
-                Text.assemble(("■", c.CLASS_FG[1]), " class 1")]
+        return [
+            Text.assemble(("■", c.CLASS_FG[0]), " class 0"),
+            Text.assemble(("■", c.CLASS_FG[1]), " class 1"),
+        ]
     low, high = grid.value_range
     bar = Text()
     for i in range(0, 2 * c.LEVELS + 1, 4):
@@ -182,8 +198,9 @@ def _number(value: float) -> str:
     return text if len(text) < GUTTER else f"{value:.0e}"
 
 
-WORST_POINTS = MapPoints(np.zeros((999, 2)), np.zeros(999, int), np.zeros(999, bool),
-                         np.ones(999, bool))
+WORST_POINTS = MapPoints(
+    np.zeros((999, 2)), np.zeros(999, int), np.zeros(999, bool), np.ones(999, bool)
+)
 
 
 def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) -> Text:
@@ -196,8 +213,9 @@ def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) 
     low, high = low - pad, high + pad
 
     def row_of(y):  # a value that is not finite goes to the middle row
-        share = np.nan_to_num((high - np.asarray(y, dtype=np.float64)) / (high - low), nan=0.5,
-                              posinf=1.0, neginf=0.0)
+        share = np.nan_to_num(
+            (high - np.asarray(y, dtype=np.float64)) / (high - low), nan=0.5, posinf=1.0, neginf=0.0
+        )
         return np.clip(np.rint(share * (rows - 1)), 0, rows - 1).astype(int)
 
     cells: dict[tuple[int, int], tuple[str, Style]] = {}
@@ -207,7 +225,8 @@ def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) 
         pc = np.clip(np.rint((points.xy[:, 0] - x_low) / span * (cols - 1)), 0, cols - 1)
         for k in np.argsort(~points.validation):  # validation first, training on top
             cells[(int(row_of(points.value[k])), int(pc[k]))] = (
-                ("○", VAL_DOT) if points.validation[k] else ("●", TRAIN_DOT))
+                ("○", VAL_DOT) if points.validation[k] else ("●", TRAIN_DOT)
+            )
     curve_rows = row_of(curve.predictions)
     for j, r in enumerate(curve_rows):
         previous = curve_rows[j - 1] if j else r
@@ -226,7 +245,10 @@ def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) 
         canvas.append("\n")
     text = canvas.text()
     text.append(_x_axis(_number(curve.xs[0]), "x", _number(curve.xs[-1]), cols) + "\n", DIM)
-    items = [Text.assemble(("•", CURVE), " prediction"), Text.assemble(("●", TRAIN_DOT), " train"),
-             Text.assemble(("○", VAL_DOT), " validation")]
+    items = [
+        Text.assemble(("•", CURVE), " prediction"),
+        Text.assemble(("●", TRAIN_DOT), " train"),
+        Text.assemble(("○", VAL_DOT), " validation"),
+    ]
     text.append_text(flow(items, width))
     return text

@@ -22,8 +22,10 @@ from nnplay.tui.session import View
 
 GAP = 1
 BOLD, DIM, SELECTED = Style(bold=True), Style(dim=True), Style(reverse=True, bold=True)
-KEYS = ("[ and ] or a click select a unit · maps: blue +, orange −, brighter = larger · "
-        "the strip under a map: the unit's incoming weights")
+KEYS = (
+    "[ and ] or a click select a unit · maps: blue +, orange −, brighter = larger · "
+    "the strip under a map: the unit's incoming weights"
+)
 
 
 def unit_label(layers: list[UnitLayer], names: list[str], layer: int, unit: int) -> str:
@@ -49,8 +51,9 @@ def selectable(layers: list[UnitLayer]) -> list[tuple[int, int]]:
     return [(i, k) for i, layer in enumerate(layers) if i for k in range(len(layer.maps))]
 
 
-def render_units(layers: list[UnitLayer], names: list[str], selected: tuple[int, int],
-                 width: int) -> tuple[Text, list[tuple[int, int, int, int, int, int]]]:
+def render_units(
+    layers: list[UnitLayer], names: list[str], selected: tuple[int, int], width: int
+) -> tuple[Text, list[tuple[int, int, int, int, int, int]]]:
     """The picture and where each unit's tile is: (x0, y0, x1, y1, layer, unit)."""
     tile_w = layers[0].maps.shape[2]
     tile_h = (layers[0].maps.shape[1] + 1) // 2
@@ -89,8 +92,9 @@ def _header(layer: UnitLayer, index: int, names: list[str]) -> Text:
     shown = len(layer.maps)
     more = f" (the first {shown} drawn)" if layer.units > shown else ""
     what = f" · {layer.what}" if layer.what else ""
-    return Text.assemble((layer.name, BOLD),
-                         (f" · {layer.units} unit{'s' * (layer.units > 1)}{more}{what}", DIM))
+    return Text.assemble(
+        (layer.name, BOLD), (f" · {layer.units} unit{'s' * (layer.units > 1)}{more}{what}", DIM)
+    )
 
 
 def half_block_keys(maps: np.ndarray, scale: float) -> list:
@@ -117,8 +121,9 @@ def _strip(layer: UnitLayer, unit: int, width: int) -> Text:
     return text
 
 
-def unit_details(layers: list[UnitLayer], names: list[str], selected: tuple[int, int],
-                 width: int) -> Text:
+def unit_details(
+    layers: list[UnitLayer], names: list[str], selected: tuple[int, int], width: int
+) -> Text:
     """The selected unit: what it computes, its bias, its incoming weights."""
     i, k = selected
     if not 0 < i < len(layers) or k >= len(layers[i].maps):
@@ -129,17 +134,23 @@ def unit_details(layers: list[UnitLayer], names: list[str], selected: tuple[int,
     label = unit_label(layers, names, i, k)
     values = layer.maps[k]
     head = Text.assemble(
-        ("▶ " + label, BOLD), f" (unit {k + 1} of {layer.name}) · ",
+        ("▶ " + label, BOLD),
+        f" (unit {k + 1} of {layer.name}) · ",
         f"{layer.what or 'no activation'} · bias {layer.bias[k]:+.3f} · ",
-        f"output over the plane {values.min():+.3f} … {values.max():+.3f}")
+        f"output over the plane {values.min():+.3f} … {values.max():+.3f}",
+    )
     if "relu" in layer.what:
         head.append(f" · zero on {np.mean(values <= 0):.0%} of it")
     scale = c.finite_scale(layer.weights)
     items = [Text("incoming weights:", DIM)]
     for j, w in enumerate(layer.weights[k]):
         source = unit_label(layers, names, i - 1, j)
-        items.append(Text.assemble(f"{source} ", (f"{w:+.3f}", c.POINT_ON_LEVEL[
-            c.signed_level(w, scale)] if abs(w) > 0 else DIM)))
+        items.append(
+            Text.assemble(
+                f"{source} ",
+                (f"{w:+.3f}", c.POINT_ON_LEVEL[c.signed_level(w, scale)] if abs(w) > 0 else DIM),
+            )
+        )
     return Text("\n").join([flow([head], width), flow(items, width)])
 
 
@@ -166,8 +177,13 @@ class NeuronView(GrowingText):
     def _render_now(self) -> None:
         if not self._layers:
             self.details.show(Text())
-            self.show(Text("Neuron maps need a task with two inputs (x1, x2): try circle, xor or "
-                           "spiral.\nThe Weights tab (4) shows this network's weights.", DIM))
+            self.show(
+                Text(
+                    "Neuron maps need a task with two inputs (x1, x2): try circle, xor or "
+                    "spiral.\nThe Weights tab (4) shows this network's weights.",
+                    DIM,
+                )
+            )
             return
         choices = selectable(self._layers)
         if self.selected not in choices:

@@ -20,8 +20,9 @@ TABS = ["charts", "map", "neurons", "weights"]  # keys 1-4
 def picture_panes():
     yield TabPane("2 Map", DecisionMap(id="big-map"), id="map-tab")
     details = GrowingText(id="unit-details")
-    yield TabPane("3 Neurons", details, VerticalScroll(NeuronView(details, id="neurons")),
-                  id="neurons-tab")
+    yield TabPane(
+        "3 Neurons", details, VerticalScroll(NeuronView(details, id="neurons")), id="neurons-tab"
+    )
     yield TabPane("4 Weights", VerticalScroll(WeightsView(id="weights")), id="weights-tab")
 
 

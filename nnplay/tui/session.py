@@ -139,9 +139,16 @@ class Session:
         flags = diagnose_trainer(t) if t.steps else []
         snapshot = t.snapshot(most_points=120)
         names = input_names(t.shape.raw_inputs, t.shape.inputs, t.exp.task.features)
-        view = View(snapshot, self._layer_stats(snapshot.grad_norms), t.goal(), flags=flags,
-                    weights=layer_weights(t.model), input_names=names, status=self.status,
-                    baseline=self.baseline)
+        view = View(
+            snapshot,
+            self._layer_stats(snapshot.grad_norms),
+            t.goal(),
+            flags=flags,
+            weights=layer_weights(t.model),
+            input_names=names,
+            status=self.status,
+            baseline=self.baseline,
+        )
         if t.shape.is_2d or (t.shape.raw_inputs == 1 and t.shape.kind == "regression"):
             view = self._with_map(view)
         if t.shape.kind == "regression":
@@ -158,8 +165,11 @@ class Session:
         points = map_points(t, MAP_POINTS)
         if not t.shape.is_2d:
             xs = points.xy[:, 0]
-            return replace(view, points=points,
-                           curve=prediction_curve(t, cols, float(xs.min()), float(xs.max())))
+            return replace(
+                view,
+                points=points,
+                curve=prediction_curve(t, cols, float(xs.min()), float(xs.max())),
+            )
         plane = expand_features(grid_points(UNIT_PIXELS, UNIT_PIXELS), t.exp.task.features)
         units = unit_maps(t.model, plane, UNIT_PIXELS, UNIT_PIXELS)
         return replace(view, grid=decision_grid(t, cols, rows), points=points, units=units)
@@ -171,9 +181,18 @@ class Session:
         stats = []
         for name, module in linear_layers(t.model):
             w = module.weight.detach()
-            stats.append(LayerStats(name, rows[name].detail, following.get(name, ""),
-                                    w.mean().item(), w.std().item() if w.numel() > 1 else 0.0,
-                                    w.min().item(), w.max().item(), grads.get(name, 0.0)))
+            stats.append(
+                LayerStats(
+                    name,
+                    rows[name].detail,
+                    following.get(name, ""),
+                    w.mean().item(),
+                    w.std().item() if w.numel() > 1 else 0.0,
+                    w.min().item(),
+                    w.max().item(),
+                    grads.get(name, 0.0),
+                )
+            )
         return stats
 
 
@@ -187,4 +206,3 @@ def _activations_after(rows: dict) -> dict[str, str]:
         else:
             result[current] = (result.get(current, "") + " " + row.detail).strip()
     return result
-

@@ -63,8 +63,15 @@ def _ghost_series(ghosts, name: str) -> list[Series]:
     series = []
     for ghost, colour in zip(ghosts, GHOSTS, strict=False):
         h = ghost.history
-        series.append(Series.of(thin(h.epoch, CHART_POINTS), thin(getattr(h, name), CHART_POINTS),
-                                f"earlier: {ghost.label}", colour, "┈"))
+        series.append(
+            Series.of(
+                thin(h.epoch, CHART_POINTS),
+                thin(getattr(h, name), CHART_POINTS),
+                f"earlier: {ghost.label}",
+                colour,
+                "┈",
+            )
+        )
     return series
 
 
@@ -72,8 +79,9 @@ class LossChart(PlotextPlot):
     """Step losses (averaged), train and validation loss, earlier runs faded; logarithmic when
     they span decades."""
 
-    def draw(self, view: View, ghosts: Sequence[Ghost] = (), x_high: float | None = None
-             ) -> list[Series]:
+    def draw(
+        self, view: View, ghosts: Sequence[Ghost] = (), x_high: float | None = None
+    ) -> list[Series]:
         h, s, plt = view.snapshot.history, view.snapshot, self.plt
         x_high = x_high or x_extent(view, ghosts)
         series = _ghost_series(ghosts, "val_loss")
@@ -83,8 +91,9 @@ class LossChart(PlotextPlot):
         if h.epoch:
             epochs = thin(h.epoch, CHART_POINTS)
             series.append(Series.of(epochs, thin(h.train_loss, CHART_POINTS), "train", TRAIN))
-            series.append(Series.of(epochs, thin(h.val_loss, CHART_POINTS), "validation",
-                                    VALIDATION))
+            series.append(
+                Series.of(epochs, thin(h.val_loss, CHART_POINTS), "validation", VALIDATION)
+            )
         points = [(x.xs, x.ys) for x in series]
         log = wants_log(points)
         plt.clear_figure()  # also forgets the last draw's ticks; the theme is set per render
@@ -108,8 +117,9 @@ class SecondChart(PlotextPlot):
     """Accuracy with the majority-class baseline for classification (earlier runs faded);
     predictions against targets for regression."""
 
-    def draw(self, view: View, ghosts: Sequence[Ghost] = (), x_high: float | None = None
-             ) -> list[Series]:
+    def draw(
+        self, view: View, ghosts: Sequence[Ghost] = (), x_high: float | None = None
+    ) -> list[Series]:
         h, plt = view.snapshot.history, self.plt
         x_high = x_high or x_extent(view, ghosts)
         plt.clear_figure()
@@ -119,16 +129,17 @@ class SecondChart(PlotextPlot):
         title = "accuracy"
         if view.baseline is not None:
             level = view.baseline.accuracy
-            series.append(Series([0.0, x_high], [level, level],
-                                 f"majority class {level:.1%}", BASELINE, "┄"))
+            series.append(
+                Series([0.0, x_high], [level, level], f"majority class {level:.1%}", BASELINE, "┄")
+            )
             if any(f.code == "majority" for f in view.flags):
                 title = f"accuracy: flat at the majority class ({level:.1%})"
         if h.epoch:
             epochs = thin(h.epoch, CHART_POINTS)
-            series.append(Series.of(epochs, thin(h.train_accuracy, CHART_POINTS), "train",
-                                    TRAIN))
-            series.append(Series.of(epochs, thin(h.val_accuracy, CHART_POINTS), "validation",
-                                    VALIDATION))
+            series.append(Series.of(epochs, thin(h.train_accuracy, CHART_POINTS), "train", TRAIN))
+            series.append(
+                Series.of(epochs, thin(h.val_accuracy, CHART_POINTS), "validation", VALIDATION)
+            )
         plt.title(title)
         plot(plt, series)
         plt.ylim(0, 1)
@@ -153,8 +164,10 @@ class SecondChart(PlotextPlot):
         series = []
         if targets:
             plt.scatter(targets, predictions, color=VALIDATION, marker="dot")
-            series = [Series(targets, predictions, "prediction", VALIDATION, "•"),
-                      Series([low, high], [low, high], "perfect", BATCH)]
+            series = [
+                Series(targets, predictions, "prediction", VALIDATION, "•"),
+                Series([low, high], [low, high], "perfect", BATCH),
+            ]
             plot(plt, series[1:])
         plt.xlabel("target")
         self.refresh()
@@ -220,13 +233,18 @@ class TrainView(Vertical):
         s = view.snapshot
         rate = f"{s.steps_per_second:,.0f} steps/s" if s.steps_per_second else "-"
         # Two lines, so the numbers fit beside the build panel at 120 columns.
-        self.query_one("#status", LiveText).show(Text.from_markup(
-            f"[b]{view.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
-            f"lr {s.lr:.3g}\n" + _metrics(s.history)))
+        self.query_one("#status", LiveText).show(
+            Text.from_markup(
+                f"[b]{view.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
+                f"lr {s.lr:.3g}\n" + _metrics(s.history)
+            )
+        )
         self._diagnose(view)
         x_high = x_extent(view, self.ghosts)
-        for box, chart in (("#loss-box", self.query_one(LossChart)),
-                           ("#second-box", self.query_one(SecondChart))):
+        for box, chart in (
+            ("#loss-box", self.query_one(LossChart)),
+            ("#second-box", self.query_one(SecondChart)),
+        ):
             self.query_one(box, Chart).show_legend(chart.draw(view, self.ghosts, x_high))
         self.query_one(NetworkView).draw(view)
         draw_pictures(self, view)

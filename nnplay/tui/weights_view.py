@@ -41,8 +41,11 @@ def render_weights(layers: list[LayerWeights], names: list[str], width: int) -> 
     for index, layer in enumerate(layers):
         outputs, inputs = layer.shape
         biases = f"{outputs} bias{'es' * (outputs > 1)}"
-        head = Text.assemble((layer.name, BOLD), f" · {inputs} → {outputs}",
-                             (f" · {outputs * inputs} weights + {biases}", DIM))
+        head = Text.assemble(
+            (layer.name, BOLD),
+            f" · {inputs} → {outputs}",
+            (f" · {outputs * inputs} weights + {biases}", DIM),
+        )
         if layer.weight is None:
             head.append(f" · more than {MAX_WEIGHTS}: not listed (mean ± std in Charts)", DIM)
             parts.append(head)
@@ -50,8 +53,7 @@ def render_weights(layers: list[LayerWeights], names: list[str], width: int) -> 
             parts.append(Text("\n").join([head, *_bars(layers, index, names, width)]))
         else:
             parts.append(Text("\n").join([head, *_table(layers, index, names)]))
-    parts.append(Text("blue = positive, orange = negative, brighter = larger; updated live",
-                      DIM))
+    parts.append(Text("blue = positive, orange = negative, brighter = larger; updated live", DIM))
     return Text("\n\n").join(parts)
 
 
@@ -62,21 +64,26 @@ def _bars(layers, index, names, width) -> list[Text]:
     if outputs == 1:
         ends = [f"{s} → {unit_names(layers, index)[0]}" for s in source_names(layers, index, names)]
     else:
-        ends = [f"{source_names(layers, index, names)[0]} → {u}"
-                for u in unit_names(layers, index)]
+        ends = [f"{source_names(layers, index, names)[0]} → {u}" for u in unit_names(layers, index)]
     weights = layer.weight.reshape(-1)
     scale = c.finite_scale(np.concatenate([weights, layer.bias]))
     bar_room = max(4, width - LABEL - 14 - max(len(e) for e in ends))
     lines = []
     rows = [(f"w{j + 1}", end, w) for j, (end, w) in enumerate(zip(ends, weights, strict=True))]
-    rows += [(f"b{k + 1}" if len(layer.bias) > 1 else "bias", "", b)
-             for k, b in enumerate(layer.bias)]
+    rows += [
+        (f"b{k + 1}" if len(layer.bias) > 1 else "bias", "", b) for k, b in enumerate(layer.bias)
+    ]
     pad = max(len(e) for e in ends)
     for name, end, value in rows:
         length = int(round(min(abs(value) / scale, 1.0) * bar_room)) if np.isfinite(value) else 0
         style = c.POINT_ON_LEVEL[c.signed_level(value, scale)] if value else DIM
-        lines.append(Text.assemble(f"  {name:<5} {end:<{pad}} ", (f"{value:+8.3f} ", BOLD),
-                                   ("█" * length or "▏", style)))
+        lines.append(
+            Text.assemble(
+                f"  {name:<5} {end:<{pad}} ",
+                (f"{value:+8.3f} ", BOLD),
+                ("█" * length or "▏", style),
+            )
+        )
     return lines
 
 
@@ -91,8 +98,12 @@ def _table(layers, index, names) -> list[Text]:
         matrix, rows_names, cols_names = matrix.T, cols_names, rows_names
         corner = "in\\unit"
     scale = c.finite_scale(matrix)
-    lines = [Text.assemble((f"  {corner:<{LABEL}}", DIM),
-                           *[(f"{name[:CELL - 1]:>{CELL - 1}} ", DIM) for name in cols_names])]
+    lines = [
+        Text.assemble(
+            (f"  {corner:<{LABEL}}", DIM),
+            *[(f"{name[: CELL - 1]:>{CELL - 1}} ", DIM) for name in cols_names],
+        )
+    ]
     for name, row in zip(rows_names, matrix, strict=True):
         line = Text(f"  {name:<{LABEL}}")
         for value in row:
@@ -108,8 +119,7 @@ class WeightsView(GrowingText):
     def draw(self, view: View) -> None:
         self._view = view
         if view.weights:
-            self.show(render_weights(view.weights, view.input_names,
-                                     self.content_size.width or 60))
+            self.show(render_weights(view.weights, view.input_names, self.content_size.width or 60))
 
     def on_resize(self) -> None:  # the bars follow the width
         if self._view is not None:

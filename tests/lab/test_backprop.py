@@ -23,8 +23,12 @@ def test_forward_values_and_loss_match_the_curriculum():
 
 def test_weights_after_one_step_match_the_published_example():
     after = worked_example().autograd[0].after
-    assert after["W2"] == pytest.approx(np.array([[0.358916, 0.408666], [0.511301, 0.561370]]), abs=1e-6)
-    assert after["W1"] == pytest.approx(np.array([[0.149781, 0.199561], [0.249751, 0.299502]]), abs=1e-6)
+    assert after["W2"] == pytest.approx(
+        np.array([[0.358916, 0.408666], [0.511301, 0.561370]]), abs=1e-6
+    )
+    assert after["W1"] == pytest.approx(
+        np.array([[0.149781, 0.199561], [0.249751, 0.299502]]), abs=1e-6
+    )
     # biases are parameters too: b ← b − lr · dL/db
     step = worked_example().autograd[0]
     assert after["b2"] == pytest.approx(0.60 - 0.5 * step.grads["b2"])
@@ -54,7 +58,9 @@ def test_repeated_steps_lower_the_loss_and_chain_from_previous_weights():
 def test_chain_rule_factors_multiply_to_the_autograd_gradient():
     step = worked_example().autograd[0]
     out_rule = output_weight_rule(step, unit=0, source=0)
-    assert [v for _, v in out_rule.factors] == pytest.approx([0.741365, 0.186816, 0.593270], abs=1e-6)
+    assert [v for _, v in out_rule.factors] == pytest.approx(
+        [0.741365, 0.186816, 0.593270], abs=1e-6
+    )
     assert out_rule.gradient == pytest.approx(step.grads["W2"][0][0], abs=1e-15)
     assert "0.082167" in out_rule.text()
     hidden_rule = hidden_weight_rule(step, unit=1, source=0)

@@ -70,8 +70,9 @@ def test_deep_sigmoid_stack_is_flagged_vanishing():
     assert vanishing.cause and vanishing.fix and "\n" not in vanishing.cause + vanishing.fix
 
 
-@pytest.mark.parametrize("shape", [dict(activation=nn.ReLU),
-                                   dict(activation=nn.Sigmoid, batch_norm=True)])
+@pytest.mark.parametrize(
+    "shape", [dict(activation=nn.ReLU), dict(activation=nn.Sigmoid, batch_norm=True)]
+)
 def test_same_depth_with_relu_or_batch_norm_is_not_flagged(shape):
     model = deep_stack(**shape)
     norms = train_a_few_steps(model)
@@ -92,7 +93,9 @@ def test_dead_relus_are_counted_per_unit_and_flagged():
         layer.bias[:7] = -100.0  # seven units can never fire on this data
         layer.bias[7:] = 0.0
     model = nn.Sequential(layer, nn.ReLU(), nn.Linear(10, 1))
-    X = torch.randn(32, 2, generator=torch.Generator().manual_seed(0))  # live units fire on some rows
+    X = torch.randn(
+        32, 2, generator=torch.Generator().manual_seed(0)
+    )  # live units fire on some rows
     (stats,) = activation_stats(model, X)
     assert stats.kind == "ReLU" and stats.layer == "1" and stats.units == 10
     assert stats.never_active == pytest.approx(0.7)
@@ -116,8 +119,14 @@ def test_saturated_sigmoid_and_tanh_outputs_are_flagged():
 
 
 def test_activation_stats_handles_every_kind_and_restores_the_model():
-    model = nn.Sequential(nn.Linear(2, 4), nn.LeakyReLU(), nn.Linear(4, 4), nn.GELU(),
-                          nn.Dropout(0.5), nn.Linear(4, 1))
+    model = nn.Sequential(
+        nn.Linear(2, 4),
+        nn.LeakyReLU(),
+        nn.Linear(4, 4),
+        nn.GELU(),
+        nn.Dropout(0.5),
+        nn.Linear(4, 1),
+    )
     model.train()
     stats = activation_stats(model, torch.randn(16, 2))
     assert [s.kind for s in stats] == ["LeakyReLU", "GELU"]
@@ -149,13 +158,16 @@ def test_a_confident_output_sigmoid_is_not_called_saturated():
 def test_diagnose_trainer_reads_a_trainer_shaped_object():
     model = deep_stack(nn.Sigmoid)
     norms = train_a_few_steps(model)
-    trainer = SimpleNamespace(model=model, X_train=quadrant_task()[0], grad_norms=lambda: norms,
-                              history=SimpleNamespace(train_loss=[0.7] * 8, lr=[0.1] * 8,
-                                                      val_accuracy=[None] * 8),
-                              shape=SimpleNamespace(kind="regression"),
-                              exp=SimpleNamespace(training=SimpleNamespace(optimizer="sgd",
-                                                                           momentum=0.0)),
-                              lr=0.1, goal=lambda: None)
+    trainer = SimpleNamespace(
+        model=model,
+        X_train=quadrant_task()[0],
+        grad_norms=lambda: norms,
+        history=SimpleNamespace(train_loss=[0.7] * 8, lr=[0.1] * 8, val_accuracy=[None] * 8),
+        shape=SimpleNamespace(kind="regression"),
+        exp=SimpleNamespace(training=SimpleNamespace(optimizer="sgd", momentum=0.0)),
+        lr=0.1,
+        goal=lambda: None,
+    )
     assert codes(diagnose_trainer(trainer)) == ["vanishing", "plateau"]
 
 
@@ -183,14 +195,19 @@ def test_the_spiral_solution_at_full_accuracy_gets_no_advice():
     trainer = Trainer(with_solution(load_preset("spiral")))
     trainer.run()
     assert trainer.goal().met and trainer.history.val_accuracy[-1] >= 0.99
-    bare = diagnose(trainer.grad_norms(), activation_stats(trainer.model, trainer.X_train[:256]),
-                    trainer.history.train_loss)
+    bare = diagnose(
+        trainer.grad_norms(),
+        activation_stats(trainer.model, trainer.X_train[:256]),
+        trainer.history.train_loss,
+    )
     assert "relu" in " ".join(f.fix for f in bare).lower()  # what it was told before
     assert diagnose_trainer(trainer) == []
 
 
-@pytest.mark.parametrize("optimizer,momentum", [("adam", 0.0), ("adamw", 0.0), ("sgd", 0.0),
-                                                ("sgd", 0.9), ("rmsprop", 0.0), ("adagrad", 0.0)])
+@pytest.mark.parametrize(
+    "optimizer,momentum",
+    [("adam", 0.0), ("adamw", 0.0), ("sgd", 0.0), ("sgd", 0.9), ("rmsprop", 0.0), ("adagrad", 0.0)],
+)
 def test_plateau_advice_never_suggests_what_the_run_already_uses(optimizer, momentum):
     (flag,) = plateau_flags([0.5] * 8, RunContext(optimizer, momentum))
     if optimizer.startswith("adam"):
@@ -241,7 +258,12 @@ def test_accuracy_flat_on_the_majority_baseline_is_explained():
     trainer.run()
     assert trainer.history.val_accuracy == [0.736] * 6
     flags = {f.code: f for f in diagnose_trainer(trainer)}
-    assert flags["majority"].cause == ("the validation accuracy is flat: it predicts the "
-                                       "majority class: 73.6% (class 0)")
-    assert majority_flags(RunContext(val_accuracy=[0.7, 0.8, 0.85, 0.9, 0.95],
-                                     baseline=Baseline(0, 0.736))) == []
+    assert flags["majority"].cause == (
+        "the validation accuracy is flat: it predicts the majority class: 73.6% (class 0)"
+    )
+    assert (
+        majority_flags(
+            RunContext(val_accuracy=[0.7, 0.8, 0.85, 0.9, 0.95], baseline=Baseline(0, 0.736))
+        )
+        == []
+    )

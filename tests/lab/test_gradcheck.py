@@ -75,8 +75,14 @@ def test_broken_backward_fails(broken):
 
 def test_dropout_and_batch_norm_are_checked_in_eval_mode_without_touching_the_model():
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Sigmoid(), nn.Dropout(0.5),
-                          nn.Linear(8, 1), nn.Sigmoid())
+    model = nn.Sequential(
+        nn.Linear(4, 8),
+        nn.BatchNorm1d(8),
+        nn.Sigmoid(),
+        nn.Dropout(0.5),
+        nn.Linear(8, 1),
+        nn.Sigmoid(),
+    )
     model.train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     X, y = torch.rand(20, 4), torch.randint(0, 2, (20, 1)).float()

@@ -103,9 +103,11 @@ def test_regression_points_carry_targets_and_the_curve_is_the_prediction():
     trainer = Trainer(load_preset("quadratic-fit"))
     points = map_points(trainer, 50)
     assert not points.wrong.any()
-    np.testing.assert_allclose(points.value[:50], 2 * points.xy[:50, 0] ** 2
-                               + 3 * points.xy[:50, 0] + 4, rtol=1e-5)
+    np.testing.assert_allclose(
+        points.value[:50], 2 * points.xy[:50, 0] ** 2 + 3 * points.xy[:50, 0] + 4, rtol=1e-5
+    )
     curve = prediction_curve(trainer, 30, 0.0, 0.99)
     assert curve.xs[0] == 0.0 and curve.xs[-1] == pytest.approx(0.99) and len(curve.xs) == 30
-    np.testing.assert_allclose(curve.predictions,
-                               trainer.predict(curve.xs.reshape(-1, 1))[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(
+        curve.predictions, trainer.predict(curve.xs.reshape(-1, 1))[:, 0], rtol=1e-6
+    )

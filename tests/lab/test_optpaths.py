@@ -51,7 +51,10 @@ def test_saddle_has_no_minimum_so_paths_escape_or_diverge():
 def test_himmelblau_converges_to_one_of_its_four_minima():
     path = run_path("himmelblau", "adagrad")
     assert path.status == "converged"
-    assert min(math.dist(path.final_point, m) for m in FUNCTIONS["himmelblau"].minima) < CONVERGE_DISTANCE
+    assert (
+        min(math.dist(path.final_point, m) for m in FUNCTIONS["himmelblau"].minima)
+        < CONVERGE_DISTANCE
+    )
 
 
 def test_runs_are_deterministic():
@@ -63,7 +66,9 @@ def test_runs_are_deterministic():
 def test_a_given_lr_overrides_the_default_for_every_optimizer():
     assert {p.lr for p in compare("bowl", ["sgd", "adam"], lr=0.01, steps=3)} == {0.01}
     assert [p.lr for p in compare("bowl", ["sgd", "adam"], steps=3)] == [
-        PATH_OPTIMIZERS["sgd"].default_lr, PATH_OPTIMIZERS["adam"].default_lr]
+        PATH_OPTIMIZERS["sgd"].default_lr,
+        PATH_OPTIMIZERS["adam"].default_lr,
+    ]
 
 
 def test_map_shades_the_surface_and_draws_each_path_in_its_letter():

@@ -1,4 +1,3 @@
-
 import pytest
 
 from nnplay.experiment import with_overrides
@@ -24,8 +23,9 @@ async def until(pilot, condition, seconds: float = 20.0):
 
 async def ready(pilot):
     """The session is built and the form is filled in."""
-    await until(pilot, lambda: pilot.app.session is not None
-                and pilot.app.query_one("#build").filled)
+    await until(
+        pilot, lambda: pilot.app.session is not None and pilot.app.query_one("#build").filled
+    )
     await pilot.pause()
 
 
@@ -54,6 +54,7 @@ def make_app():
     def make(name="first-gt-fifth", **overrides):
         exp = small(name, **overrides)
         return PlaygroundApp(exp, name)
+
     return make
 
 

@@ -37,13 +37,16 @@ async def test_pick_a_preset_and_train_until_the_charts_hold_data(make_app):
         await ready(pilot)
         await pilot.press("p")
         options = app.screen.query_one(OptionList)
-        index = next(i for i in range(options.option_count)
-                     if options.get_option_at_index(i).id == "xor")
+        index = next(
+            i for i in range(options.option_count) if options.get_option_at_index(i).id == "xor"
+        )
         options.highlighted = index
         await pilot.pause()
         assert "XOR" in str(app.screen.query_one("#preset-info").render())
         await pilot.press("enter")
-        await until(pilot, lambda: app.session is not None and app.session.experiment.task.name == "xor")
+        await until(
+            pilot, lambda: app.session is not None and app.session.experiment.task.name == "xor"
+        )
         assert app.sub_title == "xor"
         assert field(app, "task.name").raw() == "xor"
         await pilot.press("space")
@@ -119,7 +122,9 @@ async def test_invalid_learning_rate_is_marked_and_blocks_training(make_app):
         await pilot.pause(0.2)
         assert app.session.trainer.steps == 0
         await type_into(pilot, "training.lr", "0.01")
-        assert not row.has_class("invalid") and not app.query_one("#toggle_training", Button).disabled
+        assert (
+            not row.has_class("invalid") and not app.query_one("#toggle_training", Button).disabled
+        )
 
 
 async def test_incompatible_loss_is_explained(make_app):

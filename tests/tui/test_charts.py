@@ -26,8 +26,11 @@ LOSSES = {
     "huge": ([1e31, 2e31, 3e31], [1e31, 1e30], [1e29, 1e31]),
     "single": ([0.7], [0.7], [0.6]),
     "log then zero": ([100.0, 1.0, 0.001, 1e-5], [50.0, 0.0], [40.0, 0.0]),
-    "long": (list(np.geomspace(1e3, 1e-4, 3000)), list(np.geomspace(100, 0.01, 2000)),
-             list(np.geomspace(100, 0.02, 2000))),
+    "long": (
+        list(np.geomspace(1e3, 1e-4, 3000)),
+        list(np.geomspace(100, 0.01, 2000)),
+        list(np.geomspace(100, 0.02, 2000)),
+    ),
     "empty": ([], [], []),
 }
 
@@ -35,11 +38,18 @@ LOSSES = {
 def view_of(steps, train, val, fit=None) -> View:
     epochs = list(range(1, len(train) + 1))
     accuracy = [min(1.0, max(0.0, 0.5 + 0.1 * i)) if i % 3 else NAN for i in epochs]
-    history = History(epoch=epochs, step=[10 * e for e in epochs], train_loss=train,
-                      val_loss=val, train_accuracy=accuracy, val_accuracy=accuracy,
-                      step_loss=steps)
-    snapshot = Snapshot("running", "", len(train), 50, max(len(steps), 1), 10, 0.1, 0.0, history,
-                        {})
+    history = History(
+        epoch=epochs,
+        step=[10 * e for e in epochs],
+        train_loss=train,
+        val_loss=val,
+        train_accuracy=accuracy,
+        val_accuracy=accuracy,
+        step_loss=steps,
+    )
+    snapshot = Snapshot(
+        "running", "", len(train), 50, max(len(steps), 1), 10, 0.1, 0.0, history, {}
+    )
     return View(snapshot, [], None, fit=fit)
 
 

@@ -53,8 +53,20 @@ class Monkey:
         elif isinstance(screen, (PresetPicker, Confirm, PathPrompt, CommandPalette)):
             choices = [self.dialog, self.leave]
         else:
-            choices = [self.key, self.key, self.button, self.palette, self.edit, self.edit,
-                       self.layers, self.preset, self.lab, self.file, self.resize, self.wait]
+            choices = [
+                self.key,
+                self.key,
+                self.button,
+                self.palette,
+                self.edit,
+                self.edit,
+                self.layers,
+                self.preset,
+                self.lab,
+                self.file,
+                self.resize,
+                self.wait,
+            ]
         await self.rng.choice(choices)()
         await self.pilot.pause()
 
@@ -67,8 +79,7 @@ class Monkey:
         await self.pilot.press(key)
 
     async def button(self) -> None:
-        buttons = [b for b in self.app.query("#controls Button")
-                   if not b.disabled]
+        buttons = [b for b in self.app.query("#controls Button") if not b.disabled]
         if buttons:
             button = self.rng.choice(buttons)
             self.note(f"button {button.id}")
@@ -138,8 +149,9 @@ class Monkey:
         await self.pilot.press(key)
 
     async def lab_key(self) -> None:
-        key = self.rng.choice(["n", "r", "pagedown", "end", "home", "up", "tab", "ctrl+r", "e",
-                               "space", "p", "s"])
+        key = self.rng.choice(
+            ["n", "r", "pagedown", "end", "home", "up", "tab", "ctrl+r", "e", "space", "p", "s"]
+        )
         self.note(f"lab press {key}")
         await self.pilot.press(key)
 
@@ -158,11 +170,20 @@ class Monkey:
     async def dialog(self) -> None:
         screen = self.app.screen
         if isinstance(screen, PathPrompt):
-            path = self.rng.choice([
-                self.folder / f"w{self.rng.randrange(9)}.pt", self.folder / "w.onnx",
-                self.folder / "w.npz", self.folder / "w.safetensors", self.folder / "w.py",
-                self.folder / "s.toml", self.folder / "no" / "such" / "dir.pt", self.folder,
-                self.folder / "w.txt", ""])
+            path = self.rng.choice(
+                [
+                    self.folder / f"w{self.rng.randrange(9)}.pt",
+                    self.folder / "w.onnx",
+                    self.folder / "w.npz",
+                    self.folder / "w.safetensors",
+                    self.folder / "w.py",
+                    self.folder / "s.toml",
+                    self.folder / "no" / "such" / "dir.pt",
+                    self.folder,
+                    self.folder / "w.txt",
+                    "",
+                ]
+            )
             self.note(f"path {path}")
             screen.query_one(Input).value = str(path)
             await self.pilot.press("enter")
@@ -198,14 +219,19 @@ class Monkey:
         status = str(app.query_one("#status").render())
         session = app.session
         if session is None:
-            assert status.startswith(("loading PyTorch", "building the network",
-                                      "the network could not")), status
+            assert status.startswith(
+                ("loading PyTorch", "building the network", "the network could not")
+            ), status
             return
         assert status.split()[0] in STATUSES, status
         panel = app.query_one(BuildPanel)
         shown = re.search(r"([\d,]+) parameters", str(panel.query_one("#architecture").render()))
-        if (shown and app.form_valid and panel.experiment is app.edited
-                and not needs_reset(session.experiment, app.edited)):
+        if (
+            shown
+            and app.form_valid
+            and panel.experiment is app.edited
+            and not needs_reset(session.experiment, app.edited)
+        ):
             count = sum(p.numel() for p in session.trainer.model.parameters())
             assert int(shown.group(1).replace(",", "")) == count
 
@@ -224,8 +250,10 @@ async def run_monkey(make_app, seed: int, steps: int, folder) -> int:
             cause = app._exception or e
             trace = "".join(traceback.format_exception(cause)[-12:])
             replay = "\n".join(monkey.log[-60:])
-            raise AssertionError(f"monkey seed {seed} failed after {len(monkey.log)} actions:\n"
-                                 f"{trace}\nthe last actions:\n{replay}") from e
+            raise AssertionError(
+                f"monkey seed {seed} failed after {len(monkey.log)} actions:\n"
+                f"{trace}\nthe last actions:\n{replay}"
+            ) from e
         if app.session is not None:
             app.session.running = False
         await app.workers.wait_for_complete()

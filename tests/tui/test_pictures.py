@@ -28,8 +28,12 @@ def fits(app, selector) -> bool:
 async def open_tab(pilot, key, selector):
     await pilot.press(key)
     app = pilot.app
-    await until(pilot, lambda: app.query_one(selector).content_size.width > 0
-                and shown(app, selector).strip() != "")
+    await until(
+        pilot,
+        lambda: (
+            app.query_one(selector).content_size.width > 0 and shown(app, selector).strip() != ""
+        ),
+    )
     await pilot.pause()
 
 
@@ -59,8 +63,18 @@ async def test_the_map_has_title_axes_legend_and_points_at_two_sizes(make_app, s
     async with app.run_test(size=size) as pilot:
         await open_map(pilot)
         text = shown(app, "#big-map")
-        for part in ("decision map", "+1.2", "-1.2", "x1", "x2", "■ class 0", "■ class 1",
-                     "● train", "○ validation", "✕ wrong"):
+        for part in (
+            "decision map",
+            "+1.2",
+            "-1.2",
+            "x1",
+            "x2",
+            "■ class 0",
+            "■ class 1",
+            "● train",
+            "○ validation",
+            "✕ wrong",
+        ):
             assert part in text, part
         assert "●" in text.replace("● train", "") and "○" in text.replace("○ validation", "")
         points = app.query_one("#train").last_view.points
@@ -121,8 +135,10 @@ async def test_one_input_regression_draws_the_prediction_curve_over_the_data(mak
         await train_to_epoch(pilot, 300, 60)
         await open_tab(pilot, "2", "#big-map")
         await until(pilot, lambda: "prediction curve" in shown(app, "#big-map"))
-        await until(pilot, lambda: len(app.query_one("#train").last_view.curve.xs)
-                    == app.session.map_size[0])
+        await until(
+            pilot,
+            lambda: len(app.query_one("#train").last_view.curve.xs) == app.session.map_size[0],
+        )
         text = shown(app, "#big-map")
         cols = app.session.map_size[0]
         assert text.count("•") >= cols - 1 and "● train" in text and "○ validation" in text
@@ -169,8 +185,10 @@ async def test_neuron_maps_and_selecting_a_unit(make_app, size):
 
 
 async def test_weights_table_shows_w1_positive_and_w5_negative_after_training(make_app):
-    app = make_app("first-gt-fifth", **{"task.samples": 2000, "training.lr": 0.01,
-                                        "training.epochs": 5, "goal.epochs": 5})
+    app = make_app(
+        "first-gt-fifth",
+        **{"task.samples": 2000, "training.lr": 0.01, "training.epochs": 5, "goal.epochs": 5},
+    )
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await train_to_epoch(pilot, 5, 60)
@@ -227,16 +245,22 @@ def test_pictures_of_a_broken_model_draw_without_crashing():
     from nnplay.tui.weights_view import render_weights
 
     bad = np.array([[np.nan, np.inf], [-np.inf, 0.5]])
-    points = MapPoints(np.array([[0.1, 0.2], [0.5, -0.5]]), np.array([0, 1]),
-                       np.array([False, True]), np.array([True, False]))
+    points = MapPoints(
+        np.array([[0.1, 0.2], [0.5, -0.5]]),
+        np.array([0, 1]),
+        np.array([False, True]),
+        np.array([True, False]),
+    )
     for kind in ("binary", "multiclass", "regression"):
         values = np.array([[0, 1], [2, 1]]) if kind == "multiclass" else bad
         grid = BoundaryGrid(kind, values, bad, (float("nan"), float("nan")))
         assert "x1" in render_map(grid, points, 40).plain
     curve = Curve(np.linspace(0, 1, 8), np.array([np.nan, np.inf, -np.inf, 1, 2, 3, 4, 5.0]))
     assert render_curve(curve, None, 6, 40).plain.count("•") == 8 + 1  # and the legend
-    layers = [UnitLayer("inputs", "", np.zeros((2, 4, 4)), None, None, 2),
-              UnitLayer("output", "", np.full((1, 4, 4), np.nan), bad[:1], bad[0, :1], 1)]
+    layers = [
+        UnitLayer("inputs", "", np.zeros((2, 4, 4)), None, None, 2),
+        UnitLayer("output", "", np.full((1, 4, 4), np.nan), bad[:1], bad[0, :1], 1),
+    ]
     text, tiles = render_units(layers, ["x1", "x2"], (1, 0), 40)
     assert len(tiles) == 3 and "out" in text.plain
     assert "nan" in unit_details(layers, ["x1", "x2"], (1, 0), 40).plain

@@ -46,8 +46,14 @@ async def test_removing_and_moving_layers_at_once_never_reads_a_half_removed_row
             assert len(app.query(LayerRow)) == len(panel.experiment.model.hidden) < 8
             assert "NULL" not in str(app.query_one("#layer-error").render())
         await pilot.press("r")
-        await until(pilot, lambda: app.session is not None and app.session.trainer.steps == 0
-                    and app.session.experiment.model.hidden == panel.experiment.model.hidden)
+        await until(
+            pilot,
+            lambda: (
+                app.session is not None
+                and app.session.trainer.steps == 0
+                and app.session.experiment.model.hidden == panel.experiment.model.hidden
+            ),
+        )
         await pilot.pause(0.2)
         assert shown_parameters(app) == model_parameters(app)
 
@@ -60,8 +66,10 @@ async def test_applying_a_solution_after_training_keeps_the_layers_consistent(ma
         await pilot.press("S")
         await pilot.pause()
         await pilot.press("y")
-        await until(pilot, lambda: app.session is not None
-                    and app.session.experiment.model.activation == "relu")
+        await until(
+            pilot,
+            lambda: app.session is not None and app.session.experiment.model.activation == "relu",
+        )
         await pilot.pause(0.3)
         assert len(app.query(LayerRow)) == 8
         assert not str(app.query_one("#layer-error").render())
@@ -123,12 +131,13 @@ async def test_a_failed_export_or_save_is_one_message_and_the_model_stays(make_a
         blocker.write_text("x")
         # each message gives the true reason (a file in the way is not "File exists")
         for key, path, reason in (
-                ("e", tmp_path, "unknown export format"),
-                ("e", blocker / "w.pt", f"{blocker} is a file, not a folder"),
-                ("e", blocker / "w.py", f"{blocker} is a file, not a folder"),
-                ("s", blocker / "s.toml", f"{blocker} is a file, not a folder"),
-                ("s", tmp_path, "it is a folder"),
-                ("e", tmp_path / "w.txt", "unknown export format")):
+            ("e", tmp_path, "unknown export format"),
+            ("e", blocker / "w.pt", f"{blocker} is a file, not a folder"),
+            ("e", blocker / "w.py", f"{blocker} is a file, not a folder"),
+            ("s", blocker / "s.toml", f"{blocker} is a file, not a folder"),
+            ("s", tmp_path, "it is a folder"),
+            ("e", tmp_path / "w.txt", "unknown export format"),
+        ):
             await pilot.press(key)
             app.screen.query_one(Input).value = str(path)
             await pilot.press("enter")
@@ -191,11 +200,13 @@ async def test_an_unexpected_error_is_shown_and_exits_non_zero(monkeypatch, caps
         await pilot.press("h")
 
     monkeypatch.setattr(PlaygroundApp, "action_hint", broken)
-    monkeypatch.setattr(PlaygroundApp, "run",
-                        lambda self: App.run(self, headless=True, auto_pilot=press_hint))
+    monkeypatch.setattr(
+        PlaygroundApp, "run", lambda self: App.run(self, headless=True, auto_pilot=press_hint)
+    )
     codes = []  # run in a thread of its own: App.run starts an event loop
-    thread = threading.Thread(target=lambda: codes.append(
-        app_module.run_app(small("first-gt-fifth"), "first-gt-fifth")))
+    thread = threading.Thread(
+        target=lambda: codes.append(app_module.run_app(small("first-gt-fifth"), "first-gt-fifth"))
+    )
     thread.start()
     thread.join(120)
     assert codes == [1]

@@ -127,8 +127,10 @@ async def test_one_control_sets_every_layer_s_activation(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         app.query_one("#all-activation", Select).value = "sigmoid"
-        await until(pilot, lambda: [layer.activation for layer in app.edited.model.hidden]
-                    == ["sigmoid"] * 3)
+        await until(
+            pilot,
+            lambda: [layer.activation for layer in app.edited.model.hidden] == ["sigmoid"] * 3,
+        )
         rows = app.query(LayerRow)
         assert [r.query_one(".activation", Select).value for r in rows] == ["sigmoid"] * 3
         assert app.query_one("#all-activation", Select).value is Select.NULL

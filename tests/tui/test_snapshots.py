@@ -23,6 +23,7 @@ def no_timings(monkeypatch):
     def timeless(self):
         shown = view(self)
         return replace(shown, snapshot=replace(shown.snapshot, steps_per_second=0.0))
+
     monkeypatch.setattr(Session, "view", timeless)
 
 
@@ -33,8 +34,9 @@ def app_for(name: str, **overrides) -> PlaygroundApp:
 
 
 async def loaded(pilot) -> None:
-    await until(pilot, lambda: pilot.app.session is not None
-                and pilot.app.query_one("#build").filled)
+    await until(
+        pilot, lambda: pilot.app.session is not None and pilot.app.query_one("#build").filled
+    )
     await pilot.pause(0.2)
 
 
@@ -44,9 +46,14 @@ async def trained(pilot) -> None:
     app = pilot.app
     await until(pilot, lambda: idle(app) and not app.session.can_step, 60)
     # the worker's last frame arrives just after it stops: wait until it is the one drawn
-    await until(pilot, lambda: (view := app.query_one(TrainView).last_view) is not None
-                and view.snapshot.step == app.session.trainer.steps
-                and view.status == app.session.status)
+    await until(
+        pilot,
+        lambda: (
+            (view := app.query_one(TrainView).last_view) is not None
+            and view.snapshot.step == app.session.trainer.steps
+            and view.status == app.session.status
+        ),
+    )
     await pilot.pause(0.3)
 
 
