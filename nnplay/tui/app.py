@@ -97,6 +97,7 @@ class PlaygroundApp(App):
         self.queued: list[str] = []  # actions pressed while the network was being built
         self.hints_shown = 0
         self._train_worker: Worker | None = None
+        self._map_stale = False  # the map was resized while a run was stepping
         self.map_size = (40, 20)
         self._exercise_text = ""
         self.description_shown = True  # the exercise's description; d folds it
@@ -484,6 +485,15 @@ class PlaygroundApp(App):
             self.session.map_size = self.map_size
             if self._idle():
                 self._draw(self.session.view())
+            else:  # the run's last frame may already be computed: redraw when it has ended
+                self._map_stale = True
+
+    @on(Worker.StateChanged)
+    def _redraw_stale_map(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._train_worker and self._map_stale and self._idle():
+            self._map_stale = False
+            assert self.session is not None  # _idle() says so
+            self._draw(self.session.view())
 
     def _idle(self) -> bool:
         """No worker is stepping the session: the UI thread may read the model."""
