@@ -22,15 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nnplay.errors import ExperimentError
-from nnplay.experiment import (
-    Experiment,
-    Vary,
-    apply_override,
-    check_variant,
-    parse_value,
-    vary_grid,
-)
+from nnplay.experiment import Experiment, apply_override, check_variant, parse_value
 from nnplay.history import GoalResult, History, bucket_means, goal_result
+from nnplay.rules import Vary, vary_grid
 
 STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
 

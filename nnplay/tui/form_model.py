@@ -11,9 +11,7 @@ from dataclasses import dataclass
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
-    Choice,
     Experiment,
-    Flag,
     LayerSpec,
     apply_override,
     field_rule,
@@ -22,6 +20,7 @@ from nnplay.experiment import (
 )
 from nnplay.labels import label
 from nnplay.registry import OPTIMIZERS
+from nnplay.rules import Choice, Flag
 from nnplay.tasks import TASKS
 from nnplay.tui.session import LIVE_SETTINGS
 
