@@ -24,9 +24,16 @@ import torch
 from nnplay.experiment import Experiment, check
 from nnplay.history import History, Snapshot, bucket_means, goal_result
 from nnplay.memory import check_training_fits
-from nnplay.model import build_model, linear_layers, output_head, weight_grad_norms
+from nnplay.model import (
+    Predictor,
+    build_model,
+    linear_layers,
+    output_head,
+    torch_run,
+    weight_grad_norms,
+)
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
-from nnplay.tasks import expand_features, make_datasets, task_shape
+from nnplay.tasks import make_datasets, task_shape
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
 DIVERGED_ADVICE = (
@@ -65,6 +72,7 @@ class Trainer:
 
         torch.manual_seed(t.seed)
         self.model = build_model(exp)
+        self._predictor = Predictor(exp, torch_run(self.model))
         self.loss_fn = LOSSES[t.loss].build()
         self._weights = [m.weight for _, m in linear_layers(self.model)]
         # One parameter group: the fused optimizer step costs per group (~9 us on tiny nets).
@@ -405,12 +413,5 @@ class Trainer:
         return self._raw[1 if validation else 0]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """The model's outputs for raw task inputs (features expanded as in training)."""
-        x = expand_features(
-            np.asarray(x, dtype=np.float64).reshape(len(x), -1), self.exp.task.features
-        )
-        self.model.eval()
-        with torch.no_grad():
-            out = self.model(torch.from_numpy(x.astype(np.float32))).numpy()
-        self.model.train()
-        return out
+        """The model's outputs for raw task inputs (n, inputs), as an export of it would give."""
+        return self._predictor.outputs(x)
