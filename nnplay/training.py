@@ -77,7 +77,7 @@ class Trainer:
         self._weights = [m.weight for _, m in linear_layers(self.model)]
         # One parameter group: the fused optimizer step costs per group (~9 us on tiny nets).
         self.optimizer = OPTIMIZERS[t.optimizer].build(self.model.parameters(), t)
-        self._decoupled_decay = OPTIMIZERS[t.optimizer].decoupled_decay
+        self._decay = OPTIMIZERS[t.optimizer].decay  # L2, applied after backward() in step()
         self._params = list(self.model.parameters())
         # Dropout draws from torch's global RNG: keep this run's own stream, so another Trainer
         # or model built meanwhile cannot change it (None: no dropout, nothing to keep).
@@ -214,19 +214,9 @@ class Trainer:
             p.grad = None
         total.backward()
         if self.l2:
-            self._weight_decay()
+            self._decay.apply(self._weights, self.l2, self.lr)
         self.optimizer.step()
         return loss.item()
-
-    def _weight_decay(self) -> None:
-        """L2 on the weights only (not biases or batch norm), as torch's weight_decay computes
-        it: coupled (grad += l2·w) for most optimizers, decoupled (w *= 1 - lr·l2) for AdamW."""
-        with torch.no_grad():
-            if self._decoupled_decay:
-                torch._foreach_mul_(self._weights, 1 - self.lr * self.l2)
-            else:
-                grads = [w.grad for w in self._weights]  # all set: called after backward()
-                torch._foreach_add_(grads, self._weights, alpha=self.l2)  # type: ignore[arg-type]
 
     def evaluate(self, x, y) -> tuple[float, float | None]:
         """(data loss, accuracy or None) in eval mode (dropout off, batch norm running stats)."""
