@@ -10,6 +10,10 @@ The format follows the suffix:
 - .npz          one array per state_dict entry, plus the Experiment as JSON
 - .py           not weights: a plain PyTorch script (and its data) that reproduces the run
 Every write is atomic, and `~` in a path means the home folder.
+
+torch, safetensors, onnx and onnxruntime are imported inside the functions that use them:
+`presets` imports this module to read experiments, before the app has imported torch
+(docs/architecture.md), and onnx/onnxruntime cost seconds that only their format needs.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import io
 import json
 import os
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -130,8 +135,6 @@ def _export(model, exp: Experiment, path: Path) -> list[Path]:
 
 
 def _pt_bytes(state: dict, exp: Experiment) -> bytes:
-    import zipfile
-
     import torch
 
     buffer = io.BytesIO()
@@ -257,8 +260,6 @@ def _read_state(path: Path):
 
 def _pt_experiment(path: Path) -> Experiment | None:
     """The experiment recorded inside a .pt archive (None: an older export without one)."""
-    import zipfile
-
     with zipfile.ZipFile(path) as z:
         entries = [i for i in z.infolist() if i.filename.endswith("/" + PT_EXPERIMENT)]
         if not entries:
@@ -362,8 +363,6 @@ def _npy_read(stream, shape, fortran, dtype) -> np.ndarray:
 
 
 def _read_npz(path: Path):
-    import zipfile
-
     import torch
 
     with zipfile.ZipFile(path) as z:

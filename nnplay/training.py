@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -395,8 +396,6 @@ class Trainer:
         """The task's own inputs of the training (or validation) set, before features: the
         points a decision map draws. X_train/X_val hold what the network sees, which with
         task.features = ["x1^2", "x2^2"] is not the plane's coordinates."""
-        from dataclasses import replace
-
         if self._raw is None:
             x, _, xv, _ = make_datasets(replace(self.exp.task, features="raw"))
             self._raw = (x, xv)
