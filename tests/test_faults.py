@@ -19,6 +19,7 @@ from nnplay.experiment import with_overrides
 from nnplay.export import export, load_predictor
 from nnplay.presets import load_preset
 from nnplay.training import Trainer
+from tests.command_line import nnplay_argv
 from tests.hostile import assert_refused, run
 
 FAST = [
@@ -333,7 +334,7 @@ def test_a_signal_at_any_moment_of_an_export_leaves_whole_files(tmp_path, signum
 def test_without_a_terminal_the_app_says_so_and_exits(tmp_path):
     with open(os.devnull) as stdin:
         result = subprocess.run(
-            [sys.executable, "-m", "nnplay"],
+            nnplay_argv(),
             stdin=stdin,
             capture_output=True,
             text=True,
