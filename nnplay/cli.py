@@ -11,6 +11,7 @@ without loading NumPy (~0.3 s), torch (~1.5 s) or Textual (~1 s); tests/test_lay
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import multiprocessing.resource_tracker
@@ -45,6 +46,26 @@ def _on_signal(signum, frame):
 def handle_signals() -> dict:
     """Ctrl+C and SIGTERM raise Interrupted; returns the handlers they had."""
     return {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Ctrl+C and SIGTERM during the block raise Interrupted when it ends. Starting worker
+    processes must not be cut in half: a worker whose start was interrupted is not known to be
+    stopped, and outlives its parent to print a traceback. (Not a signal mask: the processes
+    started in the block would inherit it, and could not be stopped.)"""
+    caught: list[int] = []
+    previous = {
+        signum: signal.signal(signum, lambda signum, frame: caught.append(signum))
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if caught:
+        raise Interrupted(caught[0])
 
 
 # Options whose value may start with "-" (a negative number): argparse would take it for an option.
@@ -412,7 +433,8 @@ def cmd_compare(args) -> int:
     variants = plan(with_overrides(base, fixed), vary)  # every variant valid before any runs
     running = None
     try:
-        running = submit(variants, preset=args.target)
+        with interrupts_deferred():
+            running = submit(variants, preset=args.target)
         comparison = running.result()
     except Interrupted as e:
         if running is not None:
