@@ -22,7 +22,9 @@ from textual.worker import Worker
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, save, with_solution
+from nnplay.export import export
 from nnplay.labels import describe_changes
+from nnplay.presets import all_presets, load_preset
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
@@ -376,15 +378,11 @@ class PlaygroundApp(App):
             self.notify("No earlier runs on the charts: a reset (r) keeps the last ones.")
 
     def action_pick_preset(self) -> None:
-        from nnplay.presets import all_presets
-
         self.push_screen(PresetPicker(all_presets()), self._load_preset)
 
     async def _load_preset(self, name: str | None) -> None:
         if name is None:
             return
-        from nnplay.presets import load_preset
-
         await self.load(load_preset(name), name)
 
     async def load(self, experiment: Experiment, source: str, keep_ghost: bool = False) -> None:
@@ -447,8 +445,6 @@ class PlaygroundApp(App):
     async def _export(self, path: str | None) -> None:
         if path is None or self.session is None:
             return
-        from nnplay.export import export
-
         await self._pause()
         try:
             written = export(self.session.trainer.model, self.session.experiment, path)
@@ -533,12 +529,12 @@ class PlaygroundApp(App):
         panel.display = not panel.display
 
     def action_backprop(self) -> None:
-        from nnplay.tui.lab_screens import BackpropScreen
+        from nnplay.tui.lab_screens import BackpropScreen  # torch: never before the first frame
 
         self.push_screen(BackpropScreen())
 
     def action_optimizer_paths(self) -> None:
-        from nnplay.tui.lab_screens import OptPathsScreen
+        from nnplay.tui.lab_screens import OptPathsScreen  # torch, as above
 
         self.push_screen(OptPathsScreen())
 
@@ -546,7 +542,7 @@ class PlaygroundApp(App):
         session = self._session_or_wait("gradient_check")
         if session is None:
             return
-        from nnplay.tui.lab_screens import GradCheckScreen
+        from nnplay.tui.lab_screens import GradCheckScreen  # torch, as above
 
         await self._pause()
         self.push_screen(GradCheckScreen.for_trainer(session.trainer))
