@@ -181,7 +181,7 @@ class NetworkView(LiveText):
     """Each layer with its shape, weight statistics and last gradient norm."""
 
     def draw(self, view: View) -> None:
-        lines = ["[b]layer   shape   w mean±std |grad|[/b]"]
+        lines = ["[b]layer   shape   w mean±std grad[/b]"]
         for s in view.layers:
             lines.append(f"{s.name:<7} {s.detail:<7} {s.mean:+.2f}±{s.std:<4.2f} {s.grad_norm:.0e}")
             extra = f"{s.activation}  " if s.activation else ""
