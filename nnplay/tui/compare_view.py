@@ -50,8 +50,8 @@ FIELDS: dict[str, str] = {
     "training.seed": "0, 1, 2",
 }
 CHART_POINTS = 200
+RUNNING = N_("running…")
 STATUS = {  # a variant's status as the table shows it
-    "running": N_("running…"),
     "finished": N_("finished"),
     "early_stopped": N_("stopped early"),
     "diverged": N_("diverged"),
@@ -230,7 +230,7 @@ def table_row(index: int, variant: Variant, result: VariantResult | None) -> lis
     mark = Text("━━", style=rgb(colour(index)))
     name = entry(index, variant, result)
     if result is None:
-        return [mark, name, _(STATUS["running"]), *["" for _c in COLUMNS[3:]]]
+        return [mark, name, _(RUNNING), *["" for _c in COLUMNS[3:]]]
     failed = result.status in ("diverged", "error")
     status = Text(_(STATUS.get(result.status, result.status)), style="bold red" if failed else "")
     if result.goal is None:
