@@ -7,7 +7,7 @@ processes.
 
 from __future__ import annotations
 
-import time
+from time import perf_counter
 from typing import Any
 
 from rich.markup import escape
@@ -266,7 +266,7 @@ class CompareScreen(Screen[None]):
         # Made here, started in a thread: closing the screen may come before, while or after
         # it starts, and cancel() stops it in every case.
         self.comparison = ComparisonRun(variants, source, workers, on_result=self._arrived)
-        self.started = time.perf_counter()
+        self.started = perf_counter()
         self.seconds: float | None = None  # wall time, once every variant is in
         self.failure = ""
 
@@ -351,7 +351,7 @@ class CompareScreen(Screen[None]):
             table.update_cell(str(index), column, value, update_width=True)
         self._draw()
         if all(r is not None for r in self.results) and self.seconds is None:
-            self.seconds = time.perf_counter() - self.started
+            self.seconds = perf_counter() - self.started
         self._show_notes()
         self._show_status()
 
@@ -387,7 +387,7 @@ class CompareScreen(Screen[None]):
             text = _("training… {done} of {count} done, {seconds} s").format(
                 done=done,
                 count=len(self.results),
-                seconds=f"{time.perf_counter() - self.started:.0f}",
+                seconds=f"{perf_counter() - self.started:.0f}",
             )
         self.query_one("#compare-status", Static).update(escape(text))
 
