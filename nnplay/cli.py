@@ -39,33 +39,33 @@ class Interrupted(BaseException):
         self.signum, self.exit_code = signum, 128 + signum
 
 
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def _on_signal(signum, frame):
     raise Interrupted(signum)
 
 
 def handle_signals() -> dict:
     """Ctrl+C and SIGTERM raise Interrupted; returns the handlers they had."""
-    return {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+    return {signum: signal.signal(signum, _on_signal) for signum in _SIGNALS}
 
 
 @contextlib.contextmanager
-def interrupts_deferred():
-    """Ctrl+C and SIGTERM during the block raise Interrupted when it ends. Starting worker
-    processes must not be cut in half: a worker whose start was interrupted is not known to be
-    stopped, and outlives its parent to print a traceback. (Not a signal mask: the processes
+def signals_deferred():
+    """Ctrl+C and SIGTERM inside the block are kept and raised as Interrupted when it ends, so
+    what it starts (worker processes) is never left half started: such a worker is not known to
+    be stopped and outlives its parent to print a traceback. (Not a signal mask: the processes
     started in the block would inherit it, and could not be stopped.)"""
-    caught: list[int] = []
-    previous = {
-        signum: signal.signal(signum, lambda signum, frame: caught.append(signum))
-        for signum in (signal.SIGINT, signal.SIGTERM)
-    }
+    received: list[int] = []
+    old = {signum: signal.signal(signum, lambda n, _: received.append(n)) for signum in _SIGNALS}
     try:
         yield
     finally:
-        for signum, handler in previous.items():
+        for signum, handler in old.items():
             signal.signal(signum, handler)
-    if caught:
-        raise Interrupted(caught[0])
+    if received:
+        raise Interrupted(received[0])
 
 
 # Options whose value may start with "-" (a negative number): argparse would take it for an option.
@@ -419,7 +419,7 @@ class Progress:
 
 
 def cmd_compare(args) -> int:
-    from nnplay.compare import parse_vary, plan, submit
+    from nnplay.compare import ComparisonRun, parse_vary, plan
     from nnplay.experiment import with_overrides
     from nnplay.presets import load_experiment
 
@@ -431,14 +431,13 @@ def cmd_compare(args) -> int:
         if value is not None
     ]
     variants = plan(with_overrides(base, fixed), vary)  # every variant valid before any runs
-    running = None
+    running = ComparisonRun(variants, preset=args.target)  # nothing runs yet
     try:
-        with interrupts_deferred():
-            running = submit(variants, preset=args.target)
+        with signals_deferred():
+            running.start()
         comparison = running.result()
     except Interrupted as e:
-        if running is not None:
-            running.cancel()
+        running.cancel()
         print("nnplay: compare interrupted; the workers were stopped", file=sys.stderr)
         return e.exit_code
     if args.json:

@@ -16,6 +16,7 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -223,7 +224,7 @@ def outcome(future: Future, variant: Variant, cancelled: bool = False) -> Varian
     if error is None:
         return future.result()
     if cancelled:
-        return _failed(variant, "stopped", "cancelled while it ran")
+        return _failed(variant, "stopped", "stopped before it finished")
     return _failed(variant, "error", f"{error.__class__.__name__}: {error}")
 
 
@@ -257,19 +258,32 @@ def _context():
 
 def start_early() -> None:
     """Start the forkserver now (it imports torch, ~1.5 s), so the first comparison starts as
-    fast as later ones; an app can call this in a background thread at launch. Idempotent."""
-    if _context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver  # only where there is one (not on Windows)
+    fast as later ones; an app can call this in a background thread at launch. Idempotent.
 
+    Ctrl+C reaches every process of the terminal's group, the server and its workers too: they
+    start with SIGINT blocked (a blocked signal survives fork and exec), so only this process
+    answers it, by stopping them; otherwise the server, interrupted while it imports torch,
+    printed a traceback."""
+    if _context().get_start_method() != "forkserver":
+        return
+    # only where there is a forkserver (not on Windows)
+    from multiprocessing import forkserver, resource_tracker
+
+    resource_tracker.ensure_running()  # first: starting it unblocks SIGINT again
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
         forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 class ComparisonRun:
-    """A comparison running in a process pool; `submit` returns one.
+    """A comparison in a process pool: made at once, `start()`ed (which `submit` does).
 
     `on_result(result)` (optional) is called once per finished variant, on a background thread
     of the pool (a UI must hand it to its own thread). `done()` polls, `result()` waits for the
-    Comparison, `cancel()` stops it (the variants not finished come back "stopped").
+    Comparison, `cancel()` stops it from any thread, before, during or after `start()` (the
+    variants not finished come back "stopped").
     """
 
     def __init__(
@@ -282,20 +296,35 @@ class ComparisonRun:
         self.preset, self.variants = preset, list(variants)
         self.workers = workers or default_workers(len(self.variants))
         self.started = time.perf_counter()
+        self._on_result = on_result
+        self._lock = threading.Lock()  # cancel() may come from another thread while starting
         self._cancelled = False
-        self._executor = ProcessPoolExecutor(
+        self._futures: list[Future] = []
+        self._processes: list[multiprocessing.process.BaseProcess] = []
+
+    def start(self) -> ComparisonRun:
+        """Start the workers; returns once they run (the first start waits for the forkserver to
+        import torch). A caller that may be interrupted should hold its signals meanwhile: a
+        worker whose parent is gone before it has started prints a traceback."""
+        start_early()
+        self.started = time.perf_counter()
+        executor = ProcessPoolExecutor(
             self.workers, mp_context=_context(), initializer=_worker_init
         )
-        self._futures: list[Future] = []
-        for variant in self.variants:
-            future = self._executor.submit(run_variant, variant)
-            if on_result is not None:
-                future.add_done_callback(self._reporter(variant, on_result))
-            self._futures.append(future)
-        # Python < 3.14 has no public way to stop a running worker: keep the processes for
-        # cancel() (shutdown forgets them).
-        self._processes = list(self._executor._processes.values())
-        self._executor.shutdown(wait=False)  # the workers exit once the queue is empty
+        futures = [executor.submit(run_variant, variant) for variant in self.variants]
+        if self._on_result is not None:
+            for future, variant in zip(futures, self.variants, strict=True):
+                future.add_done_callback(self._reporter(variant, self._on_result))
+        with self._lock:
+            self._futures = futures
+            # Python < 3.14 has no public way to stop a running worker: keep the processes for
+            # cancel() (shutdown forgets them).
+            self._processes = list(executor._processes.values())
+            cancelled = self._cancelled
+        executor.shutdown(wait=False)  # the workers exit once the queue is empty
+        if cancelled:
+            self.cancel()
+        return self
 
     def _reporter(
         self, variant: Variant, on_result: Callable[[VariantResult], None]
@@ -304,7 +333,7 @@ class ComparisonRun:
         return lambda future: on_result(outcome(future, variant, self._cancelled))
 
     def done(self) -> bool:
-        return all(f.done() for f in self._futures)
+        return bool(self._futures) and all(f.done() for f in self._futures)
 
     def result(self) -> Comparison:
         """Wait for every variant; results come in the order the variants were planned."""
@@ -315,10 +344,15 @@ class ComparisonRun:
         return Comparison(self.preset, results, time.perf_counter() - self.started, self.workers)
 
     def cancel(self) -> None:
-        self._cancelled = True
-        for future in self._futures:
-            future.cancel()
-        for process in self._processes:
+        """Stop the workers; every variant not finished comes back "stopped".
+
+        The futures are left to the pool's own thread: once its workers are gone it fails every
+        unfinished one. Cancelling them here as well raced with it, and it raised
+        InvalidStateError on a future already cancelled (a traceback on stderr)."""
+        with self._lock:
+            self._cancelled = True
+            processes = list(self._processes)
+        for process in processes:
             process.terminate()
 
 
@@ -328,8 +362,8 @@ def submit(
     workers: int | None = None,
     on_result: Callable[[VariantResult], None] | None = None,
 ) -> ComparisonRun:
-    """Start the variants in a process pool and return at once (see ComparisonRun)."""
-    return ComparisonRun(variants, preset, workers, on_result)
+    """Start the variants in a process pool and return once they run (see ComparisonRun)."""
+    return ComparisonRun(variants, preset, workers, on_result).start()
 
 
 def run(variants: list[Variant], preset: str = "", workers: int | None = None) -> Comparison:

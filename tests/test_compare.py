@@ -1,8 +1,14 @@
 """Compare: planning variants, the process pool, `nnplay compare`, and the presets' comparisons."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from concurrent.futures import Future
+from pathlib import Path
 
 import pytest
 
@@ -193,6 +199,56 @@ def test_cancel_stops_the_workers_and_reports_every_variant_stopped():
     comparison = handle.result()
     assert [r.status for r in comparison.variants] == ["stopped"] * 3
     assert comparison.seconds < 60  # not the minutes 3 x 200 epochs would take
+
+
+def test_cancel_before_start_stops_the_workers_as_they_start():
+    handle = ComparisonRun(plan(small(**{"training.epochs": 200}), [("training.lr", [0.01, 0.02])]))
+    handle.cancel()  # the app's screen closed while the comparison was being started
+    comparison = handle.start().result()
+    assert [r.status for r in comparison.variants] == ["stopped"] * 2
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process under `pid`, from /proc."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the processes in /proc")
+@pytest.mark.parametrize("when", ["starting", "running"])
+def test_ctrl_c_stops_nnplay_compare_without_a_traceback(when):
+    """Ctrl+C reaches the whole process group: nnplay, its forkserver and the workers. Only one
+    line is printed, however early it comes (the forkserver importing torch, workers starting)."""
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "nnplay", "compare", "momentum-vs-sgd", "--epochs", "1000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, as a terminal gives it
+    )
+    deadline = time.monotonic() + 120
+    # "running": nnplay, the resource tracker, the forkserver and two workers
+    want = 1 if when == "starting" else 4
+    while len(_descendants(cli.pid)) < want and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _descendants(cli.pid)
+    os.killpg(cli.pid, signal.SIGINT)
+    out, err = cli.communicate(timeout=120)
+    assert cli.returncode == 130
+    assert err == "nnplay: compare interrupted; the workers were stopped\n"
+    time.sleep(0.5)
+    assert not workers & _descendants(os.getpid()) - {cli.pid}  # every worker is gone
 
 
 def test_variant_is_plain_picklable_data():

@@ -85,6 +85,14 @@ ACTIONS = [
         button=True,
     ),
     Action(
+        "compare",
+        "c",
+        "Compare",
+        "Compare runs",
+        "train variants of this setup side by side: choose a field and its values",
+        footer=False,
+    ),
+    Action(
         "clear_ghosts",
         "x",
         "Clear earlier",

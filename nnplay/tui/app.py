@@ -7,6 +7,7 @@ in a worker after the first frame, so the app appears at once.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from textual.worker import Worker
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, save, with_solution
 from nnplay.export import export
+from nnplay.i18n import _
 from nnplay.labels import describe_changes
 from nnplay.presets import all_presets, load_preset
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons
@@ -520,6 +522,22 @@ class PlaygroundApp(App):
     def action_next_unit(self) -> None:
         self.query_one(NeuronView).select(1)
 
+    def action_compare(self) -> None:
+        from nnplay.tui.compare_view import CompareDialog
+
+        if not self.form_valid:
+            text = _("Fix the fields marked in red first: a comparison varies the form's setup.")
+            self.notify(text, severity="error")
+            return
+        self.run_worker(_warm_pool, thread=True, group="warm")  # while the learner chooses
+        self.push_screen(CompareDialog(self.edited, self.source), self._compare)
+
+    def _compare(self, variants: list | None) -> None:
+        from nnplay.tui.compare_view import CompareScreen
+
+        if variants:
+            self.push_screen(CompareScreen(variants, self.source))
+
     def action_toggle_description(self) -> None:
         self.description_shown = not self.description_shown
         self._show_exercise(self.query_one(TrainView).last_view)  # keeps the goal's state
@@ -560,11 +578,24 @@ class PlaygroundApp(App):
 
     async def action_quit(self) -> None:
         await self._pause()
+        from nnplay.tui.compare_view import CompareScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, CompareScreen):
+                screen.stop()
         self.exit()
 
     @on(Button.Pressed, "#controls Button")
     async def _button(self, event: Button.Pressed) -> None:
         await self.run_action(str(event.button.id))
+
+
+def _warm_pool() -> None:
+    """Start the comparison's process server early; a failure shows when the run starts."""
+    from nnplay.compare import start_early
+
+    with contextlib.suppress(Exception):
+        start_early()
 
 
 def file_error(verb: str, path: str, error: Exception) -> str:

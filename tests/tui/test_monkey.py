@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Select
 from nnplay.presets import preset_names
 from nnplay.tui.actions import ACTIONS, palette_entries
 from nnplay.tui.build_panel import BuildPanel, FieldRow, LayerRow
+from nnplay.tui.compare_view import CompareDialog, CompareScreen
 from nnplay.tui.dialogs import Confirm, PathPrompt, PresetPicker
 from nnplay.tui.form_model import needs_reset
 from nnplay.tui.lab_screens import BackpropScreen, LabScreen, OptPathsScreen
@@ -50,8 +51,10 @@ class Monkey:
         screen = self.app.screen
         if isinstance(screen, LabScreen):
             choices = [self.lab_key, self.lab_edit, self.leave]
-        elif isinstance(screen, (PresetPicker, Confirm, PathPrompt, CommandPalette)):
+        elif isinstance(screen, (PresetPicker, Confirm, PathPrompt, CommandPalette, CompareDialog)):
             choices = [self.dialog, self.leave]
+        elif isinstance(screen, CompareScreen):  # a comparison runs: leaving stops it
+            choices = [self.leave, self.wait, self.resize, self.compare_key]
         else:
             choices = [
                 self.key,
@@ -187,10 +190,21 @@ class Monkey:
             self.note(f"path {path}")
             screen.query_one(Input).value = str(path)
             await self.pilot.press("enter")
+        elif isinstance(screen, CompareDialog) and self.rng.random() < 0.4:
+            text = self.rng.choice(["0.1, 0.3", "sgd, adam", "8, 32", "", "1, x", "0"])
+            text = text if self.rng.random() < 0.7 else random_text(self.rng)
+            self.note(f"compare values {text!r}")
+            screen.query_one("#compare-values", Input).value = text
         else:
             key = self.rng.choice(["enter", "down", "y", "escape", "tab"])
             self.note(f"dialog press {key}")
             await self.pilot.press(key)
+
+    async def compare_key(self) -> None:
+        """Keys of the playground pressed on the comparison: they must not reach it."""
+        key = self.rng.choice(["space", "r", "c", "tab", "down", "n"])
+        self.note(f"compare press {key}")
+        await self.pilot.press(key)
 
     async def leave(self) -> None:
         self.note("escape")

@@ -1,11 +1,13 @@
 """Runs side by side, as a learner sees them: ghost curves after a reset, the comparison screen,
 the accuracy's majority-class baseline, the feature toggles and the every-layer activation."""
 
+import asyncio
 import re
 
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Checkbox, DataTable, Input, Select
 
 from nnplay.tui.build_panel import FeaturesRow, LayerRow, field_id
+from nnplay.tui.compare_view import CompareDialog, CompareScreen
 from nnplay.tui.train_view import TrainView
 
 from .conftest import SIZE, idle, ready, until
@@ -134,3 +136,149 @@ async def test_one_control_sets_every_layer_s_activation(make_app):
         rows = app.query(LayerRow)
         assert [r.query_one(".activation", Select).value for r in rows] == ["sigmoid"] * 3
         assert app.query_one("#all-activation", Select).value is Select.NULL
+
+
+# ---------------------------------------------------------------------------------------------
+# Compare. Every key press after a comparison has a time limit: the app once stopped answering
+# after one (a hang must fail the test, not hang the suite).
+
+
+async def press(pilot, *keys: str) -> None:
+    """Press keys; an app that stops answering fails the test within seconds."""
+    task = asyncio.ensure_future(pilot.press(*keys))
+    done, _pending = await asyncio.wait({task}, timeout=15)
+    if not done:
+        task.cancel()
+        pilot.app._task.cancel()  # its clean-up would wait for the hung app forever
+        raise AssertionError(f"the app stopped answering (keys {keys})")
+
+
+async def quits(pilot) -> None:
+    """q ends the app at once, with exit code 0."""
+    app = pilot.app
+    await press(pilot, "q")
+    for _ in range(100):
+        if not app.is_running:
+            break
+        await asyncio.sleep(0.05)
+    assert not app.is_running, "q did not quit"
+    assert app.return_code == 0
+
+
+async def open_comparison(pilot, field: str | None = None, values: str = "") -> CompareScreen:
+    """c, the field and values (or the exercise's own comparison), enter: the running screen."""
+    app = pilot.app
+    await press(pilot, "c")
+    await until(pilot, lambda: isinstance(app.screen, CompareDialog))
+    if field is not None:
+        app.screen.query_one("#compare-field", Select).value = field
+        await pilot.pause()
+        app.screen.query_one("#compare-values", Input).value = values
+        await pilot.pause()
+    await press(pilot, "enter")
+    await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+    return app.screen
+
+
+async def finished(pilot, screen: CompareScreen) -> None:
+    await until(pilot, lambda: screen.seconds is not None, 120)
+    await pilot.pause(0.1)
+
+
+def rows(screen: CompareScreen) -> list[list[str]]:
+    table = screen.query_one(DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_compare_runs_the_exercise_s_own_comparison_then_the_app_quits(make_app):
+    app = make_app("momentum-vs-sgd", **{"training.epochs": 3, "task.samples": 200})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_comparison(pilot)  # c, enter: the exercise's own lesson
+        await finished(pilot, screen)
+
+        names = [r[1] for r in rows(screen)]
+        assert names == [
+            "1 optimizer sgd",
+            "2 optimizer sgd, momentum 0.9",
+            "3 optimizer adagrad",
+            "4 optimizer rmsprop",
+            "5 optimizer adam",
+        ]
+        assert all(r[2] == "finished" and r[3] == "3" for r in rows(screen))
+        assert all(r[8] in ("✔ met", "✖ not met") for r in rows(screen))
+        assert all(float(r[5]) > 0 for r in rows(screen))  # val loss, every variant
+        shown = str(screen.query_one("#compare-legend").render())
+        assert "1 optimizer sgd" in shown and "5 optimizer adam" in shown
+        assert "training." not in shown  # the form's words, not config keys
+        assert len(screen.query(".legend")) == 0  # one legend for both charts
+        assert "all 5 variants done" in str(screen.query_one("#compare-status").render())
+
+        await press(pilot, "escape")
+        assert app.screen is app.screen_stack[0]
+        await press(pilot, "space")  # the playground still trains
+        await until(pilot, lambda: app.session.trainer.steps > 0)
+        await quits(pilot)
+
+
+async def test_a_diverging_variant_is_shown_diverged_and_the_others_go_on(make_app):
+    app = make_app("lr-too-high", **{"training.epochs": 5})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await press(pilot, "c")
+        await until(pilot, lambda: isinstance(app.screen, CompareDialog))
+        dialog = app.screen
+        dialog.query_one("#compare-field", Select).value = "training.lr"
+        await pilot.pause()
+        dialog.query_one("#compare-values", Input).value = "0.05, abc"
+        await press(pilot, "enter")  # in the values
+        assert app.screen is dialog  # a bad value is named before anything runs
+        assert "training.lr" in str(dialog.query_one("#compare-error").render())
+        dialog.query_one("#compare-values", Input).value = "0.05, 5"
+        await press(pilot, "enter")
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        screen = app.screen
+        await finished(pilot, screen)
+
+        assert [r.status for r in screen.results] == ["finished", "diverged"]
+        assert [r[2] for r in rows(screen)] == ["finished", "diverged"]
+        assert rows(screen)[0][3] == "5"  # the other variant trained all its epochs
+        legend_text = str(screen.query_one("#compare-legend").render())
+        assert "2 learning rate 5 (diverged)" in legend_text
+        notes = str(screen.query_one("#compare-notes").render())
+        assert "2 learning rate 5: the loss became" in notes
+        await press(pilot, "escape")
+        await quits(pilot)
+
+
+async def test_closing_a_running_comparison_stops_its_processes_and_the_app_quits(make_app):
+    app = make_app("momentum-vs-sgd", **{"training.epochs": 400})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_comparison(pilot)
+        comparison = screen.comparison
+        await until(pilot, lambda: comparison._processes, 60)  # the workers run
+        assert not comparison.done()
+        await press(pilot, "escape")
+        assert app.screen is app.screen_stack[0]
+        await until(pilot, lambda: not any(p.is_alive() for p in comparison._processes), 10)
+        await quits(pilot)
+
+
+async def test_after_several_comparisons_finished_and_stopped_the_app_quits(make_app):
+    app = make_app("first-gt-fifth", **{"training.epochs": 2})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        first = await open_comparison(pilot, "training.lr", "0.1, 0.3")
+        await finished(pilot, first)
+        await press(pilot, "escape")
+        app.query_one(f"#{field_id('training.epochs')} Input", Input).value = "400"
+        await pilot.pause()
+        second = await open_comparison(pilot, "training.batch_size", "8, 16, 32")
+        await until(pilot, lambda: second.comparison._processes, 60)
+        await press(pilot, "escape")  # mid-run
+        third = await open_comparison(pilot, "training.optimizer", "sgd, adam")
+        await quits(pilot)  # while the third still runs: q stops it and quits
+        assert [r.status for r in first.results] == ["finished", "finished"]
+        assert all(r is None or r.status == "stopped" for r in second.results + third.results)
+        assert not any(p.is_alive() for p in second.comparison._processes)

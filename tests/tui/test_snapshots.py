@@ -8,8 +8,13 @@ Everything shown is seeded; the one timing on screen (steps per second) is held 
 from dataclasses import replace
 
 import pytest
+from textual.widgets import Input
 
+from nnplay import compare
+from nnplay.tui import compare_view
 from nnplay.tui.app import PlaygroundApp
+from nnplay.tui.build_panel import field_id
+from nnplay.tui.compare_view import CompareScreen
 from nnplay.tui.session import Session
 from nnplay.tui.train_view import TrainView
 
@@ -82,3 +87,42 @@ def test_lab_screens_and_help(snap_compare, key):
         await pilot.pause(0.5)
 
     assert snap_compare(app_for("circle"), terminal_size=(120, 40), run_before=opened)
+
+
+def test_earlier_runs_faded_after_a_reset(snap_compare):
+    async def reset_after_a_run(pilot):
+        await trained(pilot)
+        app = pilot.app
+        app.query_one(f"#{field_id('training.lr')} Input", Input).value = "0.01"
+        await pilot.pause()
+        await pilot.press("r")
+        await loaded(pilot)
+        await until(pilot, lambda: app.query_one(TrainView).ghosts)
+        await pilot.pause(0.3)
+
+    app = app_for("circle", **{"training.epochs": 3, "task.samples": 200})
+    assert snap_compare(app, terminal_size=(120, 40), run_before=reset_after_a_run)
+
+
+def test_a_finished_comparison(snap_compare, monkeypatch):
+    """momentum-vs-sgd's own comparison; the timings on screen are held at zero and the
+    processes at two, whatever the machine."""
+    monkeypatch.setattr(compare_view, "perf_counter", lambda: 0.0)
+    monkeypatch.setattr(compare, "default_workers", lambda variants: 2)
+    arrived = CompareScreen._arrived
+    monkeypatch.setattr(
+        CompareScreen, "_arrived", lambda self, result: arrived(self, replace(result, seconds=0.0))
+    )
+
+    async def compared(pilot):
+        await loaded(pilot)
+        await pilot.press("c")
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # the exercise's own comparison
+        app = pilot.app
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await until(pilot, lambda: app.screen.seconds is not None, 120)
+        await pilot.pause(0.5)
+
+    app = app_for("momentum-vs-sgd", **{"training.epochs": 5, "task.samples": 200})
+    assert snap_compare(app, terminal_size=(120, 40), run_before=compared)
