@@ -1,8 +1,10 @@
-"""Curves on a plotext chart with their legend beside the chart, never over the data.
+"""Curves on a plotext chart with their title and legend above the chart, never over the data.
 
 The train view's charts and the comparison's charts both draw `Series` through `plot`: plotext
-gets only finite points and no labels (its own legend sits inside the plot, on the data); the
-legend is a line of text above the chart in the same colours.
+gets only finite points and no text at all. Its own legend sits inside the plot, on the data;
+and it draws its title and axis labels one character per cell, so a wide (Chinese) character
+shifts the rest of its row. The title, the legend and the x axis's name are therefore a line of
+Rich text above the chart (in the same colours), in every language.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from nnplay.i18n import _
 from nnplay.tui.chart_scale import finite_points
 
 Colour = tuple[int, int, int]
@@ -61,13 +64,19 @@ def plot(plt, series: list[Series]) -> None:
             plt.plot(s.xs, s.ys, color=s.colour, marker="braille")
 
 
-def legend(series: list[Series]) -> Text:
+def legend(series: list[Series], title: str = "", x_label: str = "") -> Text:
+    """The chart's heading: its title in bold, a sample of each curve's line with its label,
+    and what the x axis shows."""
     text = Text()
-    for i, s in enumerate(series):
-        if i:
+    if title:
+        text.append(title, style="bold")
+    for s in series:
+        if text:
             text.append("  ")
         text.append(s.mark + " ", style=rgb(s.colour))
         text.append(s.label)
+    if x_label:
+        text.append(("  " if text else "") + _("x: {name}").format(name=x_label), style="dim")
     return text
 
 
@@ -86,7 +95,7 @@ def y_range(values: list[float], floor: float | None = None) -> tuple[float, flo
 
 
 class Chart(Vertical):
-    """A legend line above a plotext chart."""
+    """A heading (title, legend, x axis) above a plotext chart."""
 
     def __init__(self, plot: PlotextPlot, **kwargs) -> None:
         super().__init__(classes="chart", **kwargs)
@@ -97,8 +106,8 @@ class Chart(Vertical):
         yield Static("", classes="legend")
         yield self.chart
 
-    def show_legend(self, series: list[Series]) -> None:
-        text = legend([s for s in series if s.label])
+    def show_legend(self, series: list[Series], title: str = "", x_label: str = "") -> None:
+        text = legend([s for s in series if s.label], title, x_label)
         if self.size.width < 2:  # no room to wrap in (a pane being laid out)
             return
         if self._legend is None or text.plain != self._legend.plain:  # relayout only on change
