@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nnplay.i18n import N_, _, ngettext
+from nnplay.i18n import N_, _
 
 LABELS: dict[str, str] = {
     "task.name": N_("task"),
@@ -56,8 +56,7 @@ LABELS: dict[str, str] = {
 
 
 def label(path: str) -> str:
-    """The form's word for a field path, in the learner's language (the path itself when it
-    has none: a path is an interface name)."""
+    """The form's word for a field path (the path itself when it has none)."""
     return _(LABELS[path]) if path in LABELS else path
 
 
@@ -76,17 +75,15 @@ def describe_change(path: str, value: Any) -> str:
     if path == "model.hidden":
         if not value:
             return _("remove every hidden layer")
-        widths = [v if isinstance(v, int) else v.get("units", "?") for v in value]
-        message = ngettext(
-            "use one hidden layer of {units} units",
-            "use {count} hidden layers of {units} units",
-            len(widths),
-        )
-        return message.format(count=len(widths), units=", ".join(map(str, widths)))
+        widths = ", ".join(str(v if isinstance(v, int) else v.get("units", "?")) for v in value)
+        if len(value) == 1:
+            return _("use one hidden layer of {units} units").format(units=widths)
+        message = _("use {count} hidden layers of {units} units")
+        return message.format(count=len(value), units=widths)
     if path == "task.features" and isinstance(value, list):
         return _("set the features to {features}").format(features=", ".join(value))
     if isinstance(value, bool):
-        return _("turn {field} {state}").format(field=label(path), state=show_value(value))
+        return _("turn {field} {value}").format(field=label(path), value=show_value(value))
     return _("set {field} to {value}").format(field=label(path), value=show_value(value))
 
 
@@ -124,5 +121,7 @@ def describe_difference(old, new, most: int = 2) -> str:
         changes.append(f"{label(path)} {show_value(before)} → {show_value(after)}")
     if not changes:
         return _("same settings")
-    extra = _(" +{count} more").format(count=len(changes) - most) if len(changes) > most else ""
+    extra = (
+        " " + _("+{count} more").format(count=len(changes) - most) if len(changes) > most else ""
+    )
     return "; ".join(changes[:most]) + extra

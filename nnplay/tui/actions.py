@@ -228,7 +228,11 @@ def palette_entries() -> list[Action]:
 
 
 def help_markdown() -> str:
-    rows = "\n".join(f"| `{a.key_text}` | {_(a.title)}: {_(a.description)} |" for a in ACTIONS)
+    row = _("{title}: {description}")
+    rows = "\n".join(
+        f"| `{a.key_text}` | " + row.format(title=_(a.title), description=_(a.description)) + " |"
+        for a in ACTIONS
+    )
     palette = "| `ctrl+p` | " + _("command palette: every action by name") + " |"
     head = "| {key} | {does} |".format(key=_("key"), does=_("does"))
     return f"{head}\n|---|---|\n{rows}\n{palette}"

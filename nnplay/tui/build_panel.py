@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, VerticalGroup, VerticalScroll
@@ -32,6 +33,22 @@ NEW_LAYER = {"units": "8", "activation": "relu", "dropout": "0", "batch_norm": F
 
 def field_id(path: str) -> str:
     return "f-" + path.replace(".", "--").replace("[", "-").replace("]", "")
+
+
+LABEL_WIDTH = 19  # cells: the longest English label and a space
+
+
+def label_width() -> int:
+    """The label column's width in cells: the longest label in the learner's language, a
+    space after it (so a label is never wrapped or cut), at least LABEL_WIDTH."""
+    labels = [f.label for fields in form_model.FORM_SECTIONS.values() for f in fields]
+    return max(LABEL_WIDTH, *(cell_len(text) + 1 for text in labels))
+
+
+def field_label(text: str) -> Label:
+    label = Label(text, classes="field-label")
+    label.styles.width = label_width()
+    return label
 
 
 def choice_options(path: str) -> list[tuple[str, str]]:
@@ -56,7 +73,7 @@ class FieldRow(VerticalGroup):
 
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
-            yield Label(self.field.label, classes="field-label")
+            yield field_label(self.field.label)
             common: dict[str, Any] = {
                 "compact": True,
                 "classes": "field-input",
@@ -105,7 +122,7 @@ class FeaturesRow(FieldRow):
 
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
-            yield Label(self.field.label, classes="field-label")
+            yield field_label(self.field.label)
             yield Select(
                 [(mode, mode) for mode in FEATURE_MODES],
                 allow_blank=False,
@@ -238,7 +255,7 @@ class BuildPanel(VerticalScroll):
                 )
                 rows += [
                     HorizontalGroup(
-                        Label(_("every layer's"), classes="field-label"),
+                        field_label(_("every layer's")),
                         every,
                         id="all-activation-row",
                     ),

@@ -200,7 +200,8 @@ class NetworkView(LiveText):
         for s in view.layers:
             lines.append(f"{s.name:<7} {s.detail:<7} {s.mean:+.2f}±{s.std:<4.2f} {s.grad_norm:.0e}")
             extra = f"{s.activation}  " if s.activation else ""
-            lines.append(f"[dim]  └ {extra}w in [{s.low:+.2f}, {s.high:+.2f}][/dim]")
+            span = _("w in [{low}, {high}]").format(low=f"{s.low:+.2f}", high=f"{s.high:+.2f}")
+            lines.append(f"[dim]  └ {extra}{escape(span)}[/dim]")
         self.show(Text.from_markup("\n".join(lines)))
 
 
