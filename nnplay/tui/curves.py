@@ -19,6 +19,7 @@ from textual_plotext import PlotextPlot
 
 from nnplay.i18n import _
 from nnplay.tui.chart_scale import finite_points
+from nnplay.tui.map_view import flow
 
 Colour = tuple[int, int, int]
 TRAIN, VALIDATION, BATCH = (245, 147, 34), (8, 119, 189), (128, 128, 128)
@@ -64,20 +65,14 @@ def plot(plt, series: list[Series]) -> None:
             plt.plot(s.xs, s.ys, color=s.colour, marker="braille")
 
 
-def legend(series: list[Series], title: str = "", x_label: str = "") -> Text:
-    """The chart's heading: its title in bold, a sample of each curve's line with its label,
-    and what the x axis shows."""
-    text = Text()
-    if title:
-        text.append(title, style="bold")
-    for s in series:
-        if text:
-            text.append("  ")
-        text.append(s.mark + " ", style=rgb(s.colour))
-        text.append(s.label)
+def legend(series: list[Series], title: str = "", x_label: str = "") -> list[Text]:
+    """The chart's heading, item by item: its title in bold, a sample of each curve's line with
+    its label, and what the x axis shows."""
+    items = [Text(title, style="bold")] if title else []
+    items += [Text.assemble((s.mark + " ", rgb(s.colour)), s.label) for s in series]
     if x_label:
-        text.append(("  " if text else "") + _("x: {name}").format(name=x_label), style="dim")
-    return text
+        items.append(Text(_("x: {name}").format(name=x_label), style="dim"))
+    return items
 
 
 def y_range(values: list[float], floor: float | None = None) -> tuple[float, float] | None:
@@ -95,11 +90,13 @@ def y_range(values: list[float], floor: float | None = None) -> tuple[float, flo
 
 
 class Chart(Vertical):
-    """A heading (title, legend, x axis) above a plotext chart."""
+    """A heading (title, legend, x axis) above a plotext chart; its items wrap whole, never
+    a curve's sample apart from its label."""
 
     def __init__(self, plot: PlotextPlot, **kwargs) -> None:
         super().__init__(classes="chart", **kwargs)
         self.chart = plot
+        self._items: list[Text] = []
         self._legend: Text | None = None
 
     def compose(self) -> ComposeResult:
@@ -107,9 +104,17 @@ class Chart(Vertical):
         yield self.chart
 
     def show_legend(self, series: list[Series], title: str = "", x_label: str = "") -> None:
-        text = legend([s for s in series if s.label], title, x_label)
-        if self.size.width < 2:  # no room to wrap in (a pane being laid out)
+        self._items = legend([s for s in series if s.label], title, x_label)
+        self._flow()
+
+    def on_resize(self) -> None:
+        self._flow()
+
+    def _flow(self) -> None:
+        width = self.size.width - 2  # the heading's padding
+        if width < 1 or not self._items:  # no room to wrap in (a pane being laid out)
             return
+        text = flow(self._items, width)
         if self._legend is None or text.plain != self._legend.plain:  # relayout only on change
             self._legend = text
             self.query_one(".legend", Static).update(text)
