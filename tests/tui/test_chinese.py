@@ -61,6 +61,15 @@ async def test_the_main_screen_speaks_chinese(chinese, make_app):
         assert app.query_one("#f-training--optimizer", FieldRow).raw() == "adam"
 
 
+async def test_a_narrow_terminal_says_why_the_forms_are_hidden(chinese, make_app):
+    app = make_app("circle")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        messages = [str(n.message) for n in app._notifications]
+        assert messages == ["终端较窄：构建面板已隐藏；按 b 显示。"]
+        assert not app.query_one("#build").display
+
+
 async def test_a_training_run_in_chinese_keeps_its_numbers(chinese, make_app):
     app = make_app("circle", **FAST)
     async with app.run_test(size=SIZE) as pilot:
