@@ -199,8 +199,24 @@ ACTIONS = [
 BY_ID = {action.id: action for action in ACTIONS}
 
 
-# Textual's own key descriptions that the footer shows, translated with the playground's.
-TEXTUAL_WORDS = (N_("palette"),)
+# Textual's own words that the learner reads (the footer's palette key, the palette's prompt
+# and its system commands), translated with the playground's.
+TEXTUAL_WORDS = (
+    N_("palette"),
+    N_("Search for commands…"),
+    N_("Theme"),
+    N_("Change the current theme"),
+    N_("Quit the application as soon as possible"),
+    N_("Keys"),
+    N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"),
+    N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"),
+    N_("Maximize the focused widget"),
+    N_("Screenshot"),
+    N_("Save an SVG 'screenshot' of the current screen"),
+)
 
 
 def bindings() -> list[BindingType]:

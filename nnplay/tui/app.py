@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from rich.cells import cell_len
 from rich.markup import escape
 from textual import events, on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.command import CommandPalette
 from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.message import Message
@@ -116,6 +117,17 @@ class PlaygroundApp(App):
                         yield Button(_(action.label), id=action.id, compact=True)
                 yield TrainView(id="train")
         yield Footer(compact=True)
+
+    def get_system_commands(self, screen) -> Iterable[SystemCommand]:
+        """Textual's own palette entries (theme, keys, screenshot...) in the learner's language."""
+        for command in super().get_system_commands(screen):
+            yield command._replace(title=_(command.title), help=_(command.help))
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its prompt in the learner's language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            prompt = _("Search for commands…")
+            self.push_screen(CommandPalette(placeholder=prompt, id="--command-palette"))
 
     def on_mount(self) -> None:
         if self.size.width < NARROW:  # the charts need the room; b brings the forms back

@@ -152,6 +152,9 @@ async def test_help_palette_and_dialogs_in_chinese(chinese, make_app):
         await pilot.press("escape")
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        assert app.screen.query_one(Input).placeholder == "搜索命令…"
+        titles = [command.title for command in app.get_system_commands(app.screen_stack[0])]
+        assert "主题" in titles and "截图" in titles
         app.screen.query_one(Input).value = "单步"  # found by its Chinese title
         await pilot.pause(0.3)
         await pilot.press("enter")
