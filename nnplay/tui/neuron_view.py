@@ -90,7 +90,7 @@ def render_units(
 
 def _header(layer: UnitLayer, index: int, names: list[str]) -> Text:
     if index == 0:
-        return Text.assemble((_("inputs"), BOLD), (f" · {', '.join(names)}", DIM))
+        return Text.assemble((_("input layer"), BOLD), (f" · {', '.join(names)}", DIM))
     shown = len(layer.maps)
     more = _(" (the first {count} drawn)").format(count=shown) if layer.units > shown else ""
     what = f" · {layer.what}" if layer.what else ""

@@ -8,6 +8,7 @@ positive and orange for negative, brighter for larger. Bigger layers are named, 
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
@@ -105,14 +106,15 @@ def _table(layers, index, names) -> list[Text]:
         matrix, rows_names, cols_names = matrix.T, cols_names, rows_names
         corner = _("in\\unit")
     scale = c.finite_scale(matrix)
+    label = max(LABEL, cell_len(corner) + 1)  # a translated corner widens the names' column
     lines = [
         Text.assemble(
-            ("  " + pad(corner, LABEL), DIM),
+            ("  " + pad(corner, label), DIM),
             *[(pad(name[: CELL - 1], CELL - 1, ">") + " ", DIM) for name in cols_names],
         )
     ]
     for name, row in zip(rows_names, matrix, strict=True):
-        line = Text("  " + pad(name, LABEL))
+        line = Text("  " + pad(name, label))
         for value in row:
             line.append(f"{value:+{CELL - 1}.3f}", c.DIVERGING[c.signed_level(value, scale)])
             line.append(" ")

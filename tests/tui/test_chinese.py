@@ -8,16 +8,19 @@ the `chinese` fixture does it and gives English back afterwards.
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.cells import cell_len
 from textual.command import CommandPalette
 from textual.widgets import Button, Footer, Input, Label, Markdown, Tabs
 
 from nnplay import i18n
+from nnplay.lab.neurons import LayerWeights
 from nnplay.tui.build_panel import FieldRow, label_width
 from nnplay.tui.curves import Chart
 from nnplay.tui.lab_screens import BackpropScreen
 from nnplay.tui.train_view import LossChart, NetworkView, SecondChart, TrainView
+from nnplay.tui.weights_view import render_weights
 
 from .conftest import SIZE, idle, ready, until
 from .test_snapshots import app_for, loaded, no_timings  # noqa: F401 (a fixture)
@@ -176,6 +179,23 @@ async def test_a_lab_screen_in_chinese(chinese, make_app):
         assert text(screen.query_one(".lab-title")).startswith("反向传播，一步一步")
         assert [str(b.label) for b in screen.query(Button)] == ["单步 (n)", "重置 (r)"]
         assert "学习率 0.5" in text(screen.query_one("#bp-status"))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_weights_table_keeps_its_columns_in_both_languages(language):
+    """The corner word (unit\\in, 神经元\\输入) is wider in Chinese: the names' column widens
+    with it, so every row of the table is as wide as its header."""
+    i18n.set_language(language)
+    try:
+        rng = np.random.default_rng(0)
+        layer = LayerWeights("hidden2", rng.normal(size=(4, 3)), rng.normal(size=4), (4, 3))
+        lines = render_weights([layer], ["x1", "x2", "x3"], 120).plain.splitlines()
+        table = [line for line in lines if line.startswith("  ")]
+        assert len(table) == 5  # the header and four units
+        assert len({cell_len(line.rstrip()) for line in table}) == 1
+        assert ("偏置" in table[0]) == (language == "zh")
+    finally:
+        i18n.set_language("en")
 
 
 def test_no_marked_text_hides_inside_an_f_string():
