@@ -116,7 +116,10 @@ class LossChart(PlotextPlot):
         if log:
             for one, (xs, ys) in zip(series, to_log(points), strict=True):
                 one.xs, one.ys = xs, ys
-            plt.yticks(*log_ticks([(x.xs, x.ys) for x in series]))
+            # one tick every two rows at most: plotext draws ticks in a hash-seeded order, so
+            # two on one row would show either label depending on the process
+            rows = max(self.size.height - 5, 2)
+            plt.yticks(*log_ticks([(x.xs, x.ys) for x in series], most=max(rows // 2, 2)))
         else:
             y = y_range([v for x in series for v in x.ys], floor=0.0)
             if y is not None:
@@ -195,7 +198,7 @@ class NetworkView(LiveText):
     """Each layer with its shape, weight statistics and last gradient norm."""
 
     def draw(self, view: View) -> None:
-        columns = (_("layer"), 7), (_("shape"), 7), (_("w mean±std"), 10), (_("|grad|"), 0)
+        columns = (_("layer"), 7), (_("shape"), 7), (_("w mean±std"), 10), (_("grad"), 0)
         lines = ["[b]" + " ".join(pad(name, width) for name, width in columns).rstrip() + "[/b]"]
         for s in view.layers:
             lines.append(f"{s.name:<7} {s.detail:<7} {s.mean:+.2f}±{s.std:<4.2f} {s.grad_norm:.0e}")
