@@ -1,16 +1,20 @@
 """Every action of the playground, listed once.
 
 The key bindings, the footer, the buttons, the command palette and the help screen are all
-made from `ACTIONS`, so they cannot disagree.
+made from `ACTIONS`, so they cannot disagree. Its words are marked with `N_()` (the table is
+built at import, before the language is chosen) and translated where they are shown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+
+from nnplay.i18n import N_, _
 
 KEY_NAMES = {
     "space": "space",
@@ -41,46 +45,48 @@ ACTIONS = [
     Action(
         "toggle_training",
         "space",
-        "Start/Pause",
-        "Start / pause training",
-        "train continuously, or pause",
+        N_("Start/Pause"),
+        N_("Start / pause training"),
+        N_("train continuously, or pause"),
         button=True,
     ),
-    Action("step", "n", "Step", "Step", "train on one mini-batch", button=True),
+    Action("step", "n", N_("Step"), N_("Step"), N_("train on one mini-batch"), button=True),
     Action(
         "reset",
         "r",
-        "Reset",
-        "Reset",
-        "new weights from the form; changes to the network, data or training apply here",
+        N_("Reset"),
+        N_("Reset"),
+        N_("new weights from the form; changes to the network, data or training apply here"),
         button=True,
     ),
-    Action("pick_preset", "p", "Presets", "Presets", "load an exercise", button=True),
+    Action("pick_preset", "p", N_("Presets"), N_("Presets"), N_("load an exercise"), button=True),
     Action(
         "export",
         "e",
-        "Export",
-        "Export",
-        "the trained weights as .pt, .safetensors, .onnx or .npz, or a PyTorch script .py",
+        N_("Export"),
+        N_("Export"),
+        N_("the trained weights as .pt, .safetensors, .onnx or .npz, or a PyTorch script .py"),
         footer=False,
         button=True,
     ),
     Action(
         "save_preset",
         "s",
-        "Save",
-        "Save as preset",
-        "the current setup as a TOML file",
+        N_("Save"),
+        N_("Save as preset"),
+        N_("the current setup as a TOML file"),
         footer=False,
         button=True,
     ),
-    Action("hint", "h", "Hint", "Next hint", "reveal the exercise's next hint", button=True),
+    Action(
+        "hint", "h", N_("Hint"), N_("Next hint"), N_("reveal the exercise's next hint"), button=True
+    ),
     Action(
         "solution",
         "S",
-        "Solution",
-        "Show solution",
-        "apply the exercise's solution, after asking",
+        N_("Solution"),
+        N_("Show solution"),
+        N_("apply the exercise's solution, after asking"),
         footer=False,
         button=True,
     ),
@@ -95,114 +101,145 @@ ACTIONS = [
     Action(
         "clear_ghosts",
         "x",
-        "Clear earlier",
-        "Clear earlier runs",
-        "remove the faded curves that a reset keeps of the earlier runs",
+        N_("Clear earlier"),
+        N_("Clear earlier runs"),
+        N_("remove the faded curves that a reset keeps of the earlier runs"),
         footer=False,
     ),
     Action(
         "toggle_build",
         "b",
-        "Build panel",
-        "Toggle build panel",
-        "hide or show the forms: more room for the charts",
+        N_("Build panel"),
+        N_("Toggle build panel"),
+        N_("hide or show the forms: more room for the charts"),
         footer=False,
     ),
     Action(
         "backprop",
         "B",
-        "Backprop lab",
-        "Lab: backpropagation",
-        "every value and gradient of a 2-2-2 network, step by step",
+        N_("Backprop lab"),
+        N_("Lab: backpropagation"),
+        N_("every value and gradient of a 2-2-2 network, step by step"),
         footer=False,
     ),
     Action(
         "optimizer_paths",
         "o",
-        "Optimizer paths",
-        "Lab: optimizer paths",
-        "SGD, momentum, AdaGrad, RMSprop and Adam on 2-D functions",
+        N_("Optimizer paths"),
+        N_("Lab: optimizer paths"),
+        N_("SGD, momentum, AdaGrad, RMSprop and Adam on 2-D functions"),
         footer=False,
     ),
     Action(
         "gradient_check",
         "g",
-        "Gradient check",
-        "Lab: gradient check",
-        "numerical gradients against backprop for this model",
+        N_("Gradient check"),
+        N_("Lab: gradient check"),
+        N_("numerical gradients against backprop for this model"),
         footer=False,
     ),
     Action(
         "show_charts",
         "1",
-        "Charts",
-        "Charts",
-        "loss and accuracy, layer statistics and a small map",
+        N_("Charts"),
+        N_("Charts"),
+        N_("loss and accuracy, layer statistics and a small map"),
         footer=False,
     ),
     Action(
         "show_map",
         "2",
-        "Map",
-        "Map",
-        "the decision map (or prediction curve) as large as it fits",
+        N_("Map"),
+        N_("Map"),
+        N_("the decision map (or prediction curve) as large as it fits"),
         footer=False,
     ),
     Action(
         "show_neurons",
         "3",
-        "Neurons",
-        "Neurons",
-        "every unit's output over the plane, its weights and bias",
+        N_("Neurons"),
+        N_("Neurons"),
+        N_("every unit's output over the plane, its weights and bias"),
         footer=False,
     ),
     Action(
         "show_weights",
         "4",
-        "Weights",
-        "Weights",
-        "each weight and bias of the small layers, live",
+        N_("Weights"),
+        N_("Weights"),
+        N_("each weight and bias of the small layers, live"),
         footer=False,
     ),
     Action(
         "previous_unit",
         "left_square_bracket",
-        "Previous unit",
-        "Previous unit",
-        "select the previous unit in the Neurons tab",
+        N_("Previous unit"),
+        N_("Previous unit"),
+        N_("select the previous unit in the Neurons tab"),
         footer=False,
     ),
     Action(
         "next_unit",
         "right_square_bracket",
-        "Next unit",
-        "Next unit",
-        "select the next unit in the Neurons tab",
+        N_("Next unit"),
+        N_("Next unit"),
+        N_("select the next unit in the Neurons tab"),
         footer=False,
     ),
     Action(
         "toggle_description",
         "d",
-        "Description",
-        "Fold the description",
-        "show or hide the exercise's description",
+        N_("Description"),
+        N_("Fold the description"),
+        N_("show or hide the exercise's description"),
         footer=False,
     ),
-    Action("help", "question_mark", "Help", "Help", "keys and what they do"),
+    Action("help", "question_mark", N_("Help"), N_("Help"), N_("keys and what they do")),
     Action(
         "unfocus",
         "escape",
-        "Keys back",
-        "Leave the field",
-        "leave a form field: the keys act on the playground again",
+        N_("Keys back"),
+        N_("Leave the field"),
+        N_("leave a form field: the keys act on the playground again"),
     ),
-    Action("quit", "q", "Quit", "Quit", "leave nnplay", main_only=False),
+    Action("quit", "q", N_("Quit"), N_("Quit"), N_("leave nnplay"), main_only=False),
 ]
 BY_ID = {action.id: action for action in ACTIONS}
 
 
+# Textual's own words that the learner reads (the footer's palette key, the palette's prompt
+# and its system commands), translated with the playground's.
+TEXTUAL_WORDS = (
+    N_("palette"),
+    N_("Search for commands…"),
+    N_("Theme"),
+    N_("Change the current theme"),
+    N_("Quit the application as soon as possible"),
+    N_("Keys"),
+    N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"),
+    N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"),
+    N_("Maximize the focused widget"),
+    N_("Screenshot"),
+    N_("Save an SVG 'screenshot' of the current screen"),
+)
+
+
 def bindings() -> list[BindingType]:
     return [Binding(a.key, a.id, a.label, show=a.footer) for a in ACTIONS]
+
+
+def translate_bindings(node: DOMNode) -> None:
+    """Show `node`'s key descriptions (the footer's words) in the learner's language.
+
+    Class bindings are made at import; each node holds its own copy of them, which is the one
+    translated here (from its __init__, so before the footer reads them)."""
+    for key, found in node._bindings.key_to_bindings.items():
+        node._bindings.key_to_bindings[key] = [
+            replace(b, description=_(b.description)) if b.description else b for b in found
+        ]
 
 
 def buttons() -> list[Action]:
@@ -215,9 +252,14 @@ def palette_entries() -> list[Action]:
 
 
 def help_markdown() -> str:
-    rows = "\n".join(f"| `{a.key_text}` | {a.title}: {a.description} |" for a in ACTIONS)
-    palette = "| `ctrl+p` | command palette: every action by name |"
-    return f"| key | does |\n|---|---|\n{rows}\n{palette}"
+    row = _("{title}: {description}")
+    rows = "\n".join(
+        f"| `{a.key_text}` | " + row.format(title=_(a.title), description=_(a.description)) + " |"
+        for a in ACTIONS
+    )
+    palette = "| `ctrl+p` | " + _("command palette: every action by name") + " |"
+    head = "| {key} | {does} |".format(key=_("key"), does=_("does"))
+    return f"{head}\n|---|---|\n{rows}\n{palette}"
 
 
 class ActionCommands(Provider):
@@ -231,19 +273,20 @@ class ActionCommands(Provider):
     async def discover(self) -> Hits:
         for action in self._available():
             yield DiscoveryHit(
-                action.title,
+                _(action.title),
                 partial(self.app.run_action, action.id),
-                help=f"{action.description} ({action.key_text})",
+                help=f"{_(action.description)} ({action.key_text})",
             )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for action in self._available():
-            score = matcher.match(action.title)
+            title = _(action.title)
+            score = matcher.match(title)
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(action.title),
+                    matcher.highlight(title),
                     partial(self.app.run_action, action.id),
-                    help=f"{action.description} ({action.key_text})",
+                    help=f"{_(action.description)} ({action.key_text})",
                 )

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.markup import escape
 from textual import events, on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.command import CommandPalette
 from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.message import Message
@@ -24,10 +26,10 @@ from textual.worker import Worker
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, save, with_solution
 from nnplay.export import export
-from nnplay.i18n import _
+from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
 from nnplay.presets import all_presets, load_preset
-from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons
+from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons, translate_bindings
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
 from nnplay.tui.form_model import needs_reset, value_of
@@ -72,7 +74,7 @@ class ButtonBar(HorizontalGroup):
     """The action buttons in a row, or in a grid of rows when the row would be cut."""
 
     def on_resize(self) -> None:
-        labels = [len(str(button.label)) + 3 for button in self.query(Button)]
+        labels = [cell_len(str(button.label)) + 3 for button in self.query(Button)]
         wrapped = self.size.width < sum(labels) - 1
         self.set_class(wrapped, "wrapped")
         if wrapped:  # as many columns as the longest label allows, and the rows they need
@@ -92,6 +94,7 @@ class PlaygroundApp(App):
 
     def __init__(self, experiment: Experiment, source: str) -> None:
         super().__init__()
+        translate_bindings(self)
         self.experiment = experiment  # what was loaded: the form's starting point
         self.source = source
         self.edited = experiment  # the form's current candidate
@@ -115,14 +118,25 @@ class PlaygroundApp(App):
                 yield Static("", id="exercise")
                 with ButtonBar(id="controls"):
                     for action in buttons():
-                        yield Button(action.label, id=action.id, compact=True)
+                        yield Button(_(action.label), id=action.id, compact=True)
                 yield TrainView(id="train")
         yield Footer(compact=True)
+
+    def get_system_commands(self, screen) -> Iterable[SystemCommand]:
+        """Textual's own palette entries (theme, keys, screenshot...) in the learner's language."""
+        for command in super().get_system_commands(screen):
+            yield command._replace(title=_(command.title), help=_(command.help))
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its prompt in the learner's language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            prompt = _("Search for commands…")
+            self.push_screen(CommandPalette(placeholder=prompt, id="--command-palette"))
 
     def on_mount(self) -> None:
         if self.size.width < NARROW:  # the charts need the room; b brings the forms back
             self.query_one(BuildPanel).display = False
-            self.notify("Narrow terminal: the build panel is hidden; press b to show it.")
+            self.notify(_("Narrow terminal: the build panel is hidden; press b to show it."))
         self.description_shown = self.size.height >= SHORT
         self._narrow, self._short = self.size.width < NARROW, self.size.height < SHORT
         self.sub_title = shown(self.source, 200)  # a file's name may hold terminal escapes
@@ -130,7 +144,7 @@ class PlaygroundApp(App):
         self._show_exercise()
         self.query_one("#toggle_training", Button).variant = "success"
         self._update_start_button()
-        self.call_after_refresh(self._rebuild, self.experiment, "loading PyTorch…")
+        self.call_after_refresh(self._rebuild, self.experiment, _("loading PyTorch…"))
 
     def on_resize(self, event: events.Resize) -> None:
         """Crossing into a narrow (short) terminal hides the build panel (folds the
@@ -160,7 +174,8 @@ class PlaygroundApp(App):
         except ExperimentError as e:
             self.post_message(SessionReady(None, generation, str(e)))
         except Exception as e:  # never a traceback on screen; the form stays as it is
-            self.post_message(SessionReady(None, generation, f"could not build the network: {e}"))
+            message = _("could not build the network: {error}").format(error=e)
+            self.post_message(SessionReady(None, generation, message))
         else:
             self.post_message(SessionReady(session, generation))
 
@@ -169,7 +184,7 @@ class PlaygroundApp(App):
             return  # a newer preset, reset or solution is being built
         if message.session is None:
             self.queued.clear()
-            self.query_one(TrainView).waiting("the network could not be built", [])
+            self.query_one(TrainView).waiting(_("the network could not be built"), [])
             self.notify(message.error, severity="error", timeout=8)
             return
         self.session = message.session
@@ -182,7 +197,7 @@ class PlaygroundApp(App):
             await self.run_action(action)
 
     def _queued_labels(self) -> list[str]:
-        return [BY_ID[action].label for action in self.queued]
+        return [_(BY_ID[action].label) for action in self.queued]
 
     def _session_or_wait(self, action: str) -> Session | None:
         """The session; None when there is no network yet: `action` then runs as soon as there
@@ -207,7 +222,8 @@ class PlaygroundApp(App):
             self.post_message(Progress(session))
         except Exception as e:  # a bug must not leave a traceback on the screen
             session.running = False
-            self.call_from_thread(self.notify, f"training stopped: {e}", severity="error")
+            message = _("training stopped: {error}").format(error=e)
+            self.call_from_thread(self.notify, message, severity="error")
             self.post_message(Progress(session))
 
     def on_progress(self, message: Progress) -> None:
@@ -234,19 +250,28 @@ class PlaygroundApp(App):
         lines = [f"[b]{escape(meta.title or shown(self.source, 200))}[/b]"]
         description = " ".join(meta.description.split())
         if description and self.description_shown:
-            lines.append(f"{escape(description)} [dim](d folds this)[/dim]")
+            folds = _("(d folds this)")
+            lines.append(f"{escape(description)} [dim]{folds}[/dim]")
         elif description:
-            lines[0] += "  [dim](d: the description)[/dim]"
+            unfolds = _("(d: the description)")
+            lines[0] += f"  [dim]{unfolds}[/dim]"
         if goal.enabled:
             result = view.goal if view is not None else None
             state = ""
             if result is not None and result.value is not None:
-                state = "  [green]✔ met[/green]" if result.met else f"  (now {result.value:.4g})"
-            lines.append(f"goal: {goal.describe()}{state}")
+                now = _("(now {value})").format(value=f"{result.value:.4g}")
+                met = _("✔ met")
+                state = f"  [green]{met}[/green]" if result.met else f"  {now}"
+            lines.append(_("goal: {goal}").format(goal=goal.describe()) + state)
         hints = meta.hints[: self.hints_shown]
-        lines += [f"[yellow]hint {i + 1}:[/yellow] {escape(h)}" for i, h in enumerate(hints)]
+        hint = _("hint {number}:")
+        lines += [
+            f"[yellow]{hint.format(number=i + 1)}[/yellow] {escape(h)}" for i, h in enumerate(hints)
+        ]
         if self.hints_shown < len(meta.hints):
-            lines.append(f"[dim]{len(meta.hints) - self.hints_shown} more hints (h)[/dim]")
+            left = len(meta.hints) - self.hints_shown
+            more = ngettext("{count} more hint (h)", "{count} more hints (h)", left)
+            lines.append(f"[dim]{more.format(count=left)}[/dim]")
         text = "\n".join(lines)
         if text != self._exercise_text:  # an update relayouts the screen: only on change
             self._exercise_text = text
@@ -255,15 +280,16 @@ class PlaygroundApp(App):
     def _show_outcome(self, view: View) -> None:
         s, train = view.snapshot, self.query_one(TrainView)
         if view.status == "diverged":
-            train.banner(f"✖ Diverged: {s.message}", "error")
+            train.banner(_("✖ Diverged: {message}").format(message=s.message), "error")
         elif view.goal is not None and view.goal.met and view.status in ENDED:
+            met = _("✔ Goal met: {goal} (value {value}).")
             train.banner(
-                f"✔ Goal met: {view.goal.description} (value {view.goal.value:.4g}).", "success"
+                met.format(goal=view.goal.description, value=f"{view.goal.value:.4g}"), "success"
             )
         elif view.status in ENDED and view.goal is not None:
+            not_met = _("Goal not met yet: {goal}; now {value}. Try a hint (h).")
             train.banner(
-                f"Goal not met yet: {view.goal.description}; now {view.goal.value:.4g}. "
-                "Try a hint (h).",
+                not_met.format(goal=view.goal.description, value=f"{view.goal.value:.4g}"),
                 "warning",
             )
         elif view.status == "early-stopped":
@@ -279,17 +305,17 @@ class PlaygroundApp(App):
             and needs_reset(self.session.experiment, self.edited)
         ):
             train.banner(
-                "Changes to the network, data or training take effect on reset (r).", "warning"
+                _("Changes to the network, data or training take effect on reset (r)."), "warning"
             )
         elif not self.form_valid:
-            train.banner("Fix the fields marked in red to train.", "error")
+            train.banner(_("Fix the fields marked in red to train."), "error")
         else:
             train.banner("")
 
     def _update_start_button(self) -> None:
         running = self.session is not None and self.session.running
         button = self.query_one("#toggle_training", Button)
-        button.label = "⏸ Pause" if running else "▶ Start"
+        button.label = _("⏸ Pause") if running else _("▶ Start")
         button.disabled = not running and not self.form_valid
 
     # -- form edits -------------------------------------------------------------------------------
@@ -322,8 +348,8 @@ class PlaygroundApp(App):
 
     def _over(self, session: Session) -> str:
         if session.status == "diverged":
-            return "This run diverged: lower the learning rate and reset (r)."
-        return "This run is over: reset (r) to train again, or raise the epochs."
+            return _("This run diverged: lower the learning rate and reset (r).")
+        return _("This run is over: reset (r) to train again, or raise the epochs.")
 
     def action_toggle_training(self) -> None:
         session = self._session_or_wait("toggle_training")
@@ -332,9 +358,9 @@ class PlaygroundApp(App):
         if session.running:
             session.running = False
         elif not self.form_valid:
-            self.notify("Fix the fields marked in red first.", severity="error")
+            self.notify(_("Fix the fields marked in red first."), severity="error")
         elif session.trainer.steps == 0 and needs_reset(session.experiment, self.edited):
-            self._rebuild(self.edited, "building the network…")  # nothing trained: use the form
+            self._rebuild(self.edited, _("building the network…"))  # nothing trained: use the form
             self._session_or_wait("toggle_training")
         elif not session.can_step:
             self.notify(self._over(session))
@@ -363,10 +389,10 @@ class PlaygroundApp(App):
     async def action_reset(self) -> None:
         await self._pause()
         if not self.form_valid:
-            self.notify("Fix the fields marked in red first.", severity="error")
+            self.notify(_("Fix the fields marked in red first."), severity="error")
             return
         self._keep_ghost()
-        self._rebuild(self.edited, "building the network…")
+        self._rebuild(self.edited, _("building the network…"))
 
     def _keep_ghost(self) -> None:
         """The run a reset replaces stays on the charts, faded (when it trained an epoch)."""
@@ -377,7 +403,7 @@ class PlaygroundApp(App):
 
     def action_clear_ghosts(self) -> None:
         if not self.query_one(TrainView).clear_ghosts():
-            self.notify("No earlier runs on the charts: a reset (r) keeps the last ones.")
+            self.notify(_("No earlier runs on the charts: a reset (r) keeps the last ones."))
 
     def action_pick_preset(self) -> None:
         self.push_screen(PresetPicker(all_presets()), self._load_preset)
@@ -399,26 +425,27 @@ class PlaygroundApp(App):
         self.source, self.sub_title = source, shown(source, 200)
         self.hints_shown = 0
         self._show_exercise()
-        self._rebuild(experiment, "building the network…")
+        self._rebuild(experiment, _("building the network…"))
         await self.query_one(BuildPanel).load(experiment)
 
     def action_hint(self) -> None:
         hints = self.experiment.meta.hints
         if self.hints_shown >= len(hints):
-            self.notify("No more hints." if hints else "This setup has no hints.")
+            self.notify(_("No more hints.") if hints else _("This setup has no hints."))
             return
         self.hints_shown += 1
         self._show_exercise()
 
     def action_solution(self) -> None:
         if not self.experiment.solution:
-            self.notify("This exercise meets its goal as shipped: there is no fix to show.")
+            self.notify(_("This exercise meets its goal as shipped: there is no fix to show."))
             return
         changes = describe_changes(self.experiment.solution)
         self.push_screen(
             Confirm(
-                f"Apply the solution?\n\n{escape(changes)}\n\nThe form changes "
-                "and the network is reset."
+                _(
+                    "Apply the solution?\n\n{changes}\n\nThe form changes and the network is reset."
+                ).format(changes=escape(changes))
             ),
             self._apply_solution,
         )
@@ -426,7 +453,9 @@ class PlaygroundApp(App):
     async def _apply_solution(self, yes: bool | None) -> None:
         if yes:
             await self.load(
-                with_solution(self.experiment), f"{self.source} (solution)", keep_ghost=True
+                with_solution(self.experiment),
+                _("{source} (solution)").format(source=self.source),
+                keep_ghost=True,
             )
 
     def _default_name(self, suffix: str) -> str:
@@ -437,8 +466,10 @@ class PlaygroundApp(App):
             return
         self.push_screen(
             PathPrompt(
-                "Export the trained weights to a file: .pt, .safetensors, "
-                ".onnx, .npz, or .py for a PyTorch script.",
+                _(
+                    "Export the trained weights to a file: .pt, .safetensors, "
+                    ".onnx, .npz, or .py for a PyTorch script."
+                ),
                 self._default_name(".pt"),
             ),
             self._export,
@@ -451,16 +482,19 @@ class PlaygroundApp(App):
         try:
             written = export(self.session.trainer.model, self.session.experiment, path)
         except Exception as e:  # the trained model must outlive any failed write
-            self.notify(file_error("export", path, e), severity="error", timeout=10)
+            self.notify(file_error(EXPORT, path, e), severity="error", timeout=10)
         else:
-            self.notify("Exported " + ", ".join(str(p) for p in written))
+            files = ", ".join(str(p) for p in written)
+            self.notify(_("Exported {files}").format(files=files))
 
     def action_save_preset(self) -> None:
         if not self.form_valid:
-            self.notify("Fix the fields marked in red before saving.", severity="error")
+            self.notify(_("Fix the fields marked in red before saving."), severity="error")
             return
         self.push_screen(
-            PathPrompt("Save this setup as a preset TOML file.", self._default_name("-mine.toml")),
+            PathPrompt(
+                _("Save this setup as a preset TOML file."), self._default_name("-mine.toml")
+            ),
             self._save,
         )
 
@@ -470,9 +504,9 @@ class PlaygroundApp(App):
         try:
             save(self.edited, path)
         except Exception as e:  # the setup stays in the form: the learner can try elsewhere
-            self.notify(file_error("save", path, e), severity="error", timeout=10)
+            self.notify(file_error(SAVE, path, e), severity="error", timeout=10)
         else:
-            self.notify(f"Saved {path}; open it with: nnplay {path}")
+            self.notify(_("Saved {path}; open it with: nnplay {path}").format(path=path))
 
     def resize_map(self, cols: int, rows: int) -> None:
         """The grid size the shown map has room for; redrawn at once when not training."""
@@ -598,12 +632,25 @@ def _warm_pool() -> None:
         start_early()
 
 
-def file_error(verb: str, path: str, error: Exception) -> str:
-    """One line on why a file could not be written, for a learner."""
+# What could not be done to a file, each sentence whole so that a translation can reorder it.
+EXPORT = (
+    N_("Could not export to {path}: {reason}. Nothing was lost; try another path."),
+    N_("Could not export: {error}"),
+)
+SAVE = (
+    N_("Could not save to {path}: {reason}. Nothing was lost; try another path."),
+    N_("Could not save: {error}"),
+)
+
+
+def file_error(messages: tuple[str, str], path: str, error: Exception) -> str:
+    """One line on why a file could not be written, for a learner: `messages` are EXPORT or
+    SAVE."""
+    to_path, other = messages
     if isinstance(error, OSError):
         reason = error.strerror or str(error)
-        return f"Could not {verb} to {path}: {reason}. Nothing was lost; try another path."
-    return f"Could not {verb}: {error}"  # the core's messages name the path
+        return _(to_path).format(path=path, reason=reason)
+    return _(other).format(error=error)  # the core's messages name the path
 
 
 def run_app(experiment: Experiment, source: str) -> int:
@@ -611,5 +658,7 @@ def run_app(experiment: Experiment, source: str) -> int:
     app = PlaygroundApp(experiment, source)
     app.run()
     if app.return_code:
-        print("nnplay stopped on an unexpected error (above). Please report it.", file=sys.stderr)
+        print(
+            _("nnplay stopped on an unexpected error (above). Please report it."), file=sys.stderr
+        )
     return app.return_code or 0

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, VerticalGroup, VerticalScroll
@@ -19,6 +20,8 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from nnplay.experiment import Experiment, LayerSpec, field_rule
+from nnplay.i18n import _, ngettext
+from nnplay.labels import label
 from nnplay.model import describe, parameter_count
 from nnplay.tasks import FEATURE_MODES, TASKS
 from nnplay.tui import form_model
@@ -29,6 +32,22 @@ MAX_LAYERS = 12
 
 def field_id(path: str) -> str:
     return "f-" + path.replace(".", "--").replace("[", "-").replace("]", "")
+
+
+LABEL_WIDTH = 19  # cells: the longest English label and a space
+
+
+def label_width() -> int:
+    """The label column's width in cells: the longest label in the learner's language, a
+    space after it (so a label is never wrapped or cut), at least LABEL_WIDTH."""
+    labels = [f.label for fields in form_model.FORM_SECTIONS.values() for f in fields]
+    return max(LABEL_WIDTH, *(cell_len(text) + 1 for text in labels))
+
+
+def field_label(text: str) -> Label:
+    label = Label(text, classes="field-label")
+    label.styles.width = label_width()
+    return label
 
 
 def choice_options(path: str) -> list[tuple[str, str]]:
@@ -53,7 +72,7 @@ class FieldRow(VerticalGroup):
 
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
-            yield Label(self.field.label, classes="field-label")
+            yield field_label(self.field.label)
             common: dict[str, Any] = {
                 "compact": True,
                 "classes": "field-input",
@@ -102,7 +121,7 @@ class FeaturesRow(FieldRow):
 
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
-            yield Label(self.field.label, classes="field-label")
+            yield field_label(self.field.label)
             yield Select(
                 [(mode, mode) for mode in FEATURE_MODES],
                 allow_blank=False,
@@ -152,7 +171,7 @@ class LayerRow(HorizontalGroup):
             str(self.values["units"]),
             compact=True,
             classes="units",
-            tooltip="units: " + field_rule("layer.units")[0].describe(),
+            tooltip=_("units: {allowed}").format(allowed=field_rule("layer.units")[0].describe()),
         )
         yield Select(
             choice_options("layer.activation"),
@@ -165,17 +184,19 @@ class LayerRow(HorizontalGroup):
             form_model.text_of(self.values["dropout"]),
             compact=True,
             classes="dropout",
-            tooltip="dropout rate: " + field_rule("layer.dropout")[0].describe(),
+            tooltip=_("dropout rate: {allowed}").format(
+                allowed=field_rule("layer.dropout")[0].describe()
+            ),
         )
         yield OnOff(
             value=self.values["batch_norm"],
             compact=True,
             classes="bn",
-            tooltip="batch norm before the activation",
+            tooltip=_("batch norm before the activation"),
         )
-        yield Button("↑", compact=True, classes="up", tooltip="move up")
-        yield Button("↓", compact=True, classes="down", tooltip="move down")
-        yield Button("✕", compact=True, classes="remove", tooltip="remove this layer")
+        yield Button("↑", compact=True, classes="up", tooltip=_("move up"))
+        yield Button("↓", compact=True, classes="down", tooltip=_("move down"))
+        yield Button("✕", compact=True, classes="remove", tooltip=_("remove this layer"))
 
     def raw(self) -> dict:
         return {
@@ -208,7 +229,7 @@ class BuildPanel(VerticalScroll):
         # would otherwise take half a second longer to appear.
         for title in form_model.FORM_SECTIONS:
             section = VerticalGroup(classes="section", id=f"section-{title.lower()}")
-            section.border_title = title
+            section.border_title = _(title)
             yield section
 
     def on_mount(self) -> None:
@@ -226,20 +247,21 @@ class BuildPanel(VerticalScroll):
             if title == "Network":
                 every = Select(
                     choice_options("layer.activation"),
-                    prompt="activation…",
+                    prompt=_("activation…"),
                     compact=True,
                     id="all-activation",
-                    tooltip="set the activation of every hidden layer at once",
+                    tooltip=_("set the activation of every hidden layer at once"),
                 )
                 rows += [
                     HorizontalGroup(
-                        Label("every layer's", classes="field-label"),
+                        field_label(_("every layer's")),
                         every,
                         id="all-activation-row",
                     ),
-                    Label("layer units activation   drop  BN", classes="hint"),
+                    # the columns of the rows below: a translation keeps them aligned
+                    Label(_("layer units activation   drop  BN"), classes="hint"),
                     VerticalGroup(id="layers"),
-                    Button("+ add layer", id="add-layer", compact=True),
+                    Button(_("+ add layer"), id="add-layer", compact=True),
                     Static("", id="architecture"),
                     Static("", id="layer-error", classes="error"),
                 ]
@@ -302,7 +324,10 @@ class BuildPanel(VerticalScroll):
             bad = {k for k in errors if k.startswith(f"model.hidden[{i}].")}
             layer.set_class(bool(bad), "invalid")
             layer_errors += [
-                f"layer {i + 1} {k.rsplit('.', 1)[1]}: {errors[k]}" for k in sorted(bad)
+                _("layer {number} {field}: {problem}").format(
+                    number=i + 1, field=label("layer." + k.rsplit(".", 1)[1]), problem=errors[k]
+                )
+                for k in sorted(bad)
             ]
         other = [
             f"{k}: {v}"
@@ -315,19 +340,21 @@ class BuildPanel(VerticalScroll):
 
     def _architecture(self) -> str:
         if any(k.startswith("model.") or k.startswith("task.") for k in self.errors):
-            return "(fix the fields marked in red to see the shapes)"
+            return _("(fix the fields marked in red to see the shapes)")
         try:
             rows = describe(self.experiment)
             total = parameter_count(self.experiment)
         except Exception:  # the loss may not fit the task yet; the error line says why
             return ""
+        params = _("{count} params")
         lines = [
-            f"{r.name:<8} {r.detail:<12} {r.params:>7,} params"
+            f"{r.name:<8} {r.detail:<12} " + params.format(count=f"{r.params:>7,}")
             if r.params
             else f"{r.name:<8} {r.detail}"
             for r in rows
         ]
-        return "\n".join(lines) + f"\n[b]{total:,} parameters[/b]"
+        every = ngettext("{count} parameter", "{count} parameters", total)
+        return "\n".join(lines) + f"\n[b]{every.format(count=f'{total:,}')}[/b]"
 
     # -- events ---------------------------------------------------------------------------------
 

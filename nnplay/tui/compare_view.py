@@ -29,7 +29,8 @@ from nnplay.history import thin
 from nnplay.i18n import N_, _
 from nnplay.labels import label, show_value
 from nnplay.rules import Choice
-from nnplay.tui.curves import VARIANTS, Series, legend, plot, rgb, y_range
+from nnplay.tui.curves import VARIANTS, Chart, Series, legend, plot, rgb, y_range
+from nnplay.tui.map_view import flow
 
 OWN = "own"  # the Select's value for the exercise's own comparison
 # The fields a learner compares most, with values worth trying first.
@@ -190,7 +191,8 @@ def entry(index: int, variant: Variant, result: VariantResult | None = None) -> 
 
 
 class CompareCurves(PlotextPlot):
-    """One metric of every finished variant, one colour each; the legend is the screen's."""
+    """One metric of every finished variant, one colour each; the legend is the screen's, the
+    heading its Chart's."""
 
     def __init__(self, title: str, metric: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -209,7 +211,6 @@ class CompareCurves(PlotextPlot):
         ]
         plt = self.plt
         plt.clear_figure()
-        plt.title(self.heading)
         plot(plt, series)
         if self.metric.endswith("accuracy"):
             plt.ylim(0, 1)
@@ -219,7 +220,6 @@ class CompareCurves(PlotextPlot):
             if y is not None:
                 plt.ylim(*y)
         plt.xlim(0, max(epochs, 1))  # every variant on the same epoch axis from the start
-        plt.xlabel(_("epoch"))
         self.refresh()
 
 
@@ -286,8 +286,10 @@ class CompareScreen(Screen[None]):
             yield Static("", id="compare-status")
             yield Static("", id="compare-legend")
             with Horizontal(id="compare-charts"):
-                yield CompareCurves(_("validation loss"), "val_loss", id="compare-loss")
-                yield CompareCurves(_("validation accuracy"), "val_accuracy", id="compare-accuracy")
+                yield Chart(CompareCurves(_("validation loss"), "val_loss"), id="compare-loss")
+                yield Chart(
+                    CompareCurves(_("validation accuracy"), "val_accuracy"), id="compare-accuracy"
+                )
             yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="compare-notes")
             yield Static(
@@ -303,6 +305,10 @@ class CompareScreen(Screen[None]):
         for i, variant in enumerate(self.variants):
             table.add_row(*table_row(i, variant, None), key=str(i))
         self.query_one("#compare-accuracy").display = self._classification()
+        for curves in self.query(CompareCurves):  # plotext gets no text: wide characters
+            # would break its rows
+            assert isinstance(curves.parent, Chart)
+            curves.parent.show_legend([], curves.heading, _("epoch"))
         self._draw()
         self._show_status()
         self.set_interval(0.5, self._show_status)
@@ -365,7 +371,8 @@ class CompareScreen(Screen[None]):
             Series([], [], entry(i, v, r), colour(i))
             for i, (v, r) in enumerate(zip(self.variants, self.results, strict=True))
         ]
-        self.query_one("#compare-legend", Static).update(legend(entries))
+        width = max(self.size.width - 2, 20)  # the screen's padding; items wrap whole
+        self.query_one("#compare-legend", Static).update(flow(legend(entries), width))
 
     def _show_notes(self) -> None:
         """Why a variant diverged or failed, in its own words."""

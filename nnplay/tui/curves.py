@@ -1,8 +1,10 @@
-"""Curves on a plotext chart with their legend beside the chart, never over the data.
+"""Curves on a plotext chart with their title and legend above the chart, never over the data.
 
 The train view's charts and the comparison's charts both draw `Series` through `plot`: plotext
-gets only finite points and no labels (its own legend sits inside the plot, on the data); the
-legend is a line of text above the chart in the same colours.
+gets only finite points and no text at all. Its own legend sits inside the plot, on the data;
+and it draws its title and axis labels one character per cell, so a wide (Chinese) character
+shifts the rest of its row. The title, the legend and the x axis's name are therefore a line of
+Rich text above the chart (in the same colours), in every language.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from nnplay.i18n import _
 from nnplay.tui.chart_scale import finite_points
+from nnplay.tui.map_view import flow
 
 Colour = tuple[int, int, int]
 TRAIN, VALIDATION, BATCH = (245, 147, 34), (8, 119, 189), (128, 128, 128)
@@ -61,14 +65,14 @@ def plot(plt, series: list[Series]) -> None:
             plt.plot(s.xs, s.ys, color=s.colour, marker="braille")
 
 
-def legend(series: list[Series]) -> Text:
-    text = Text()
-    for i, s in enumerate(series):
-        if i:
-            text.append("  ")
-        text.append(s.mark + " ", style=rgb(s.colour))
-        text.append(s.label)
-    return text
+def legend(series: list[Series], title: str = "", x_label: str = "") -> list[Text]:
+    """The chart's heading, item by item: its title in bold, a sample of each curve's line with
+    its label, and what the x axis shows."""
+    items = [Text(title, style="bold")] if title else []
+    items += [Text.assemble((s.mark + " ", rgb(s.colour)), s.label) for s in series]
+    if x_label:
+        items.append(Text(_("x: {name}").format(name=x_label), style="dim"))
+    return items
 
 
 def y_range(values: list[float], floor: float | None = None) -> tuple[float, float] | None:
@@ -86,21 +90,31 @@ def y_range(values: list[float], floor: float | None = None) -> tuple[float, flo
 
 
 class Chart(Vertical):
-    """A legend line above a plotext chart."""
+    """A heading (title, legend, x axis) above a plotext chart; its items wrap whole, never
+    a curve's sample apart from its label."""
 
     def __init__(self, plot: PlotextPlot, **kwargs) -> None:
         super().__init__(classes="chart", **kwargs)
         self.chart = plot
+        self._items: list[Text] = []
         self._legend: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="legend")
         yield self.chart
 
-    def show_legend(self, series: list[Series]) -> None:
-        text = legend([s for s in series if s.label])
-        if self.size.width < 2:  # no room to wrap in (a pane being laid out)
+    def show_legend(self, series: list[Series], title: str = "", x_label: str = "") -> None:
+        self._items = legend([s for s in series if s.label], title, x_label)
+        self._flow()
+
+    def on_resize(self) -> None:
+        self._flow()
+
+    def _flow(self) -> None:
+        width = self.size.width - 2  # the heading's padding
+        if width < 1 or not self._items:  # no room to wrap in (a pane being laid out)
             return
+        text = flow(self._items, width)
         if self._legend is None or text.plain != self._legend.plain:  # relayout only on change
             self._legend = text
             self.query_one(".legend", Static).update(text)

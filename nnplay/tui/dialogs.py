@@ -12,21 +12,24 @@ from textual.widgets import Button, Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnplay.experiment import Experiment
-from nnplay.tui.actions import help_markdown
+from nnplay.i18n import N_, _
+from nnplay.tui.actions import help_markdown, translate_bindings
 
 
 class PresetPicker(ModalScreen[str | None]):
     """Every preset with its title; the highlighted one's description and goal beside the list."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
+    BINDINGS = [Binding("escape", "dismiss(None)", N_("Close"))]
 
     def __init__(self, presets: list[tuple[str, Experiment]]) -> None:
         super().__init__()
+        translate_bindings(self)
         self.presets = dict(presets)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker", classes="dialog"):
-            yield Label("[b]Load a preset exercise[/b]  (enter to load, escape to close)")
+            title, keys = _("Load a preset exercise"), _("(enter to load, escape to close)")
+            yield Label(f"[b]{title}[/b]  {keys}")
             yield OptionList(
                 *[
                     Option(f"{name}  [dim]{escape(exp.meta.title)}[/dim]", id=name)
@@ -43,11 +46,12 @@ class PresetPicker(ModalScreen[str | None]):
     @on(OptionList.OptionHighlighted)
     def _describe(self, event: OptionList.OptionHighlighted) -> None:
         exp = self.presets[str(event.option.id)]
-        goal = exp.goal.describe() if exp.goal.enabled else "free play"
-        solved = "challenge: fix it" if exp.solution else "meets its goal as shipped"
+        goal = exp.goal.describe() if exp.goal.enabled else _("free play")
+        solved = _("challenge: fix it") if exp.solution else _("meets its goal as shipped")
+        heading = _("Goal:")
         self.query_one("#preset-info", Static).update(
             f"[b]{escape(exp.meta.title)}[/b]\n{escape(exp.meta.description)}\n\n"
-            f"[b]Goal:[/b] {goal} ({solved})"
+            f"[b]{heading}[/b] {goal} ({solved})"
         )
 
     @on(OptionList.OptionSelected)
@@ -58,17 +62,19 @@ class PresetPicker(ModalScreen[str | None]):
 class PathPrompt(ModalScreen[str | None]):
     """Ask for a file path."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
 
     def __init__(self, question: str, default: str) -> None:
         super().__init__()
+        translate_bindings(self)
         self.question, self.default = question, default
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog small"):
             yield Label(self.question)
             yield Input(self.default, id="path")
-            yield Label("[dim]enter to confirm, escape to cancel[/dim]")
+            keys = _("enter to confirm, escape to cancel")
+            yield Label(f"[dim]{keys}[/dim]")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -79,45 +85,63 @@ class PathPrompt(ModalScreen[str | None]):
 
 
 class Confirm(ModalScreen[bool]):
-    BINDINGS = [Binding("escape", "dismiss(False)", "No"), Binding("y", "dismiss(True)", "Yes")]
+    BINDINGS = [
+        Binding("escape", "dismiss(False)", N_("No")),
+        Binding("y", "dismiss(True)", N_("Yes")),
+    ]
 
     def __init__(self, question: str) -> None:
         super().__init__()
+        translate_bindings(self)
         self.question = question
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog small"):
             yield Static(self.question)
             with Grid(classes="buttons"):
-                yield Button("Yes (y)", id="yes", variant="primary")
-                yield Button("No (esc)", id="no")
+                yield Button(_("Yes (y)"), id="yes", variant="primary")
+                yield Button(_("No (esc)"), id="no")
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
 
-HELP = f"""\
-# nnplay
+# The help's paragraphs, each a message of its own (Markdown: a translation keeps the backticks).
+HELP_PARAGRAPHS = (
+    N_(
+        "Build a network on the left, train it on the right. Click a field (or press tab) to "
+        "type into it; `escape` gives the keys back to the playground."
+    ),
+    N_(
+        "Learning rate, L1, L2 and epochs change a running training at once. Other changes "
+        "(layers, task, loss, optimizer, batch size, ...) take effect when you reset with `r`."
+    ),
+    N_(
+        "A diverging run (the loss becomes NaN or infinite) stops by itself; the banner says "
+        "which weights it kept. Lower the learning rate and reset."
+    ),
+    N_(
+        "The lab screens (`B`, `o`, `g`) have their own keys, listed at their foot; `escape` "
+        "goes back."
+    ),
+)
 
-Build a network on the left, train it on the right. Click a field (or press tab) to type into
-it; `escape` gives the keys back to the playground.
 
-{help_markdown()}
-
-Learning rate, L1, L2 and epochs change a running training at once. Other changes (layers,
-task, loss, optimizer, batch size, ...) take effect when you reset with `r`.
-
-A diverging run (the loss becomes NaN or infinite) stops by itself; the banner says which
-weights it kept. Lower the learning rate and reset.
-
-The lab screens (`B`, `o`, `g`) have their own keys, listed at their foot; `escape` goes back.
-"""
+def help_text() -> str:
+    """The help screen's Markdown in the learner's language: the keys' table after the first
+    paragraph."""
+    first, *rest = (_(paragraph) for paragraph in HELP_PARAGRAPHS)
+    return "\n\n".join(["# nnplay", first, help_markdown(), *rest]) + "\n"
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", "Close")]
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", N_("Close"))]
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Markdown(HELP)
+            yield Markdown(help_text())

@@ -18,6 +18,7 @@ from nnplay.experiment import (
     parse_value,
     problems,
 )
+from nnplay.i18n import N_, _
 from nnplay.labels import label
 from nnplay.registry import OPTIMIZERS
 from nnplay.rules import Choice, Flag
@@ -28,7 +29,13 @@ from nnplay.tui.session import LIVE_SETTINGS
 @dataclass(frozen=True)
 class FormField:
     path: str
-    label: str
+
+    @property
+    def label(self) -> str:
+        """The field's word in the learner's language (asked when shown: the language is set
+        after import)."""
+        note = DEFAULT_NOTES.get(self.path)
+        return label(self.path) + (_(note) if note else "")
 
     @property
     def rule(self):
@@ -49,15 +56,16 @@ class FormField:
 
 
 # The form's words come from nnplay.labels, the same words hints and solutions speak.
-DEFAULT_NOTES = {"task.dim": " (0: auto)", "task.classes": " (0: auto)"}  # fits the label column
+DEFAULT_NOTES = {"task.dim": N_(" (0: auto)"), "task.classes": N_(" (0: auto)")}  # fits the column
 
 
 def form_fields(*paths: str) -> list[FormField]:
-    return [FormField(path, label(path) + DEFAULT_NOTES.get(path, "")) for path in paths]
+    return [FormField(path) for path in paths]
 
 
+# Section titles are marked here and translated where they are shown; the keys name the sections.
 FORM_SECTIONS: dict[str, list[FormField]] = {
-    "Data": form_fields(
+    N_("Data"): form_fields(
         "task.name",
         "task.samples",
         "task.val_samples",
@@ -68,8 +76,8 @@ FORM_SECTIONS: dict[str, list[FormField]] = {
         "task.classes",
         "task.seed",
     ),
-    "Network": form_fields("model.init", "model.init_scale"),
-    "Training": form_fields(
+    N_("Network"): form_fields("model.init", "model.init_scale"),
+    N_("Training"): form_fields(
         "training.loss",
         "training.optimizer",
         "training.lr",
@@ -86,7 +94,7 @@ FORM_SECTIONS: dict[str, list[FormField]] = {
         "training.epochs",
         "training.seed",
     ),
-    "Regularization": form_fields(
+    N_("Regularization"): form_fields(
         "training.l1", "training.l2", "training.patience", "training.min_delta"
     ),
 }
@@ -95,7 +103,7 @@ OPTIMIZER_FIELDS = ("momentum", "nesterov", "beta1", "beta2", "eps", "alpha")
 
 def visible(path: str, exp: Experiment) -> bool:
     """Only the settings that matter for the current choices are shown."""
-    section, _, name = path.partition(".")
+    section, _dot, name = path.partition(".")
     task = TASKS[exp.task.name]
     if path == "task.dim":
         return task.min_dim != task.max_dim
@@ -116,7 +124,7 @@ def visible(path: str, exp: Experiment) -> bool:
 
 
 def value_of(exp: Experiment, path: str):
-    section, _, name = path.partition(".")
+    section, _dot, name = path.partition(".")
     return getattr(getattr(exp, section), name)
 
 
@@ -127,8 +135,8 @@ def text_of(value) -> str:
 def shown(value) -> str:
     """A value as the learner typed or chose it; nothing internal (like Select.NULL)."""
     if isinstance(value, (bool, int, float, str)):
-        return text_of(value) or "empty"
-    return "nothing chosen"
+        return text_of(value) or _("empty")
+    return _("nothing chosen")
 
 
 def layer_values(layer: LayerSpec) -> dict:
@@ -165,7 +173,8 @@ def build(
             value = _typed(raw)
             problem = field_rule(f"layer.{name}")[0].check(value)
             if problem:
-                errors[path] = f"{shown(value)} is not allowed; {problem}"
+                message = _("{value} is not allowed; {problem}")
+                errors[path] = message.format(value=shown(value), problem=problem)
             else:
                 setattr(spec, name, field_rule(f"layer.{name}")[0].coerce(value))
         exp.model.hidden.append(spec)

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from nnplay.errors import ExperimentError
+from nnplay.i18n import N_, _
 from nnplay.lab.backprop import PARAMETER_NAMES, BackpropConfig, worked_example
 from nnplay.lab.checks import (
     GRADCHECK_MAX_PARAMS,
@@ -37,6 +38,7 @@ from nnplay.lab.text import (
     optpaths_caption,
     optpaths_table,
 )
+from nnplay.tui.actions import translate_bindings
 
 MAP_SIZE = (60, 22)  # columns, rows of the contour map
 
@@ -62,7 +64,11 @@ class LabScreen(Screen):
     # The scrolling column has the keys at first: arrows, page up/down, home and end scroll,
     # the screen's letters act; click a field (or tab) to type into it.
     AUTO_FOCUS = ".lab"
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS = [Binding("escape", "back", N_("Back"))]
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
 
     def action_back(self) -> None:
         """escape leaves a field first, then the screen."""
@@ -79,7 +85,7 @@ class BackpropScreen(LabScreen):
     """The 2-2-2 network: the form holds the network now; the panel shows what one SGD step does
     to it, computed by autograd and by NumPy layers; Step applies that step to the form."""
 
-    BINDINGS = [Binding("n", "step", "Step"), Binding("r", "reset", "Reset")]
+    BINDINGS = [Binding("n", "step", N_("Step")), Binding("r", "reset", N_("Reset"))]
     SHAPES = {"x": 2, "target": 2, "W1": 4, "b1": 2, "W2": 4, "b2": 2}
     SIZES = {2: "vector", 4: "matrix"}
 
@@ -91,14 +97,16 @@ class BackpropScreen(LabScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
             yield Static(
-                "Backpropagation, step by step: 2 inputs → 2 sigmoid → 2 sigmoid, "
-                "loss Σ(out − target)²/2",
+                _(
+                    "Backpropagation, step by step: 2 inputs → 2 sigmoid → 2 sigmoid, "
+                    "loss Σ(out − target)²/2"
+                ),
                 classes="lab-title",
             )
             with HorizontalGroup(classes="lab-row"):
                 yield field("lr", "bp-lr", "number")
-                yield Button("Step (n)", id="bp-step", variant="primary")
-                yield Button("Reset (r)", id="bp-reset")
+                yield Button(_("Step (n)"), id="bp-step", variant="primary")
+                yield Button(_("Reset (r)"), id="bp-reset")
             for row in (("x", "target"), ("W1", "b1"), ("W2", "b2")):
                 with HorizontalGroup(classes="lab-row"):
                     for name in row:
@@ -141,10 +149,12 @@ class BackpropScreen(LabScreen):
         # The shared report's first line counts steps of its own run (always one here).
         report = backprop_lines(self.result)[1:]
         self.query_one("#bp-result", Static).update("\n".join(report))
+        status = _(
+            "The form holds the weights after {taken} step(s). Below: step {next}, SGD with "
+            "lr {lr} from those weights; Step (n) applies it."
+        )
         self.query_one("#bp-status", Static).update(
-            f"The form holds the weights after {self.steps_taken} step(s). Below: step "
-            f"{self.steps_taken + 1}, SGD with lr {config.lr:g} from those weights; "
-            "Step (n) applies it."
+            status.format(taken=self.steps_taken, next=self.steps_taken + 1, lr=f"{config.lr:g}")
         )
         return config
 
@@ -179,31 +189,31 @@ class BackpropScreen(LabScreen):
 class OptPathsScreen(LabScreen):
     """Several optimizers from the same start on a 2-D function: the map and a table."""
 
-    BINDINGS = [Binding("ctrl+r", "run", "Run")]
+    BINDINGS = [Binding("ctrl+r", "run", N_("Run"))]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
-            yield Static("Optimizer paths on 2-D functions", classes="lab-title")
+            yield Static(_("Optimizer paths on 2-D functions"), classes="lab-title")
             with HorizontalGroup(classes="lab-row"):
                 with HorizontalGroup(classes="lab-field"):
-                    yield Label("function")
+                    yield Label(_("function"))
                     yield Select(
                         [(f"{n}: {s.formula}", n) for n, s in FUNCTIONS.items()],
                         value="bowl",
                         allow_blank=False,
                         id="op-function",
                     )
-                yield Button("Run (enter)", id="op-run", variant="primary")
+                yield Button(_("Run (enter)"), id="op-run", variant="primary")
             with HorizontalGroup(classes="lab-row"):
                 yield field(
-                    "optimizers",
+                    _("optimizers"),
                     "op-optimizers",
                     "names",
                     ",".join(PATH_OPTIMIZERS),
                     ", ".join(PATH_OPTIMIZERS),
                 )
-                yield field("lr", "op-lr", "number", placeholder="default")
-                yield field("steps", "op-steps", "number", str(DEFAULT_STEPS))
+                yield field("lr", "op-lr", "number", placeholder=_("default"))
+                yield field(_("steps"), "op-steps", "number", str(DEFAULT_STEPS))
             yield Static("", classes="lab-error")
             yield Static("", id="op-map")
             yield Static("", id="op-table", classes="lab-report")
@@ -265,7 +275,7 @@ class GradCheckScreen(LabScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
             yield Static(
-                "Gradient check: central differences (float64) against backprop",
+                _("Gradient check: central differences (float64) against backprop"),
                 classes="lab-title",
             )
             yield Static("", id="gc-report", classes="lab-report")

@@ -9,9 +9,11 @@ its prediction curve over the data. The grid is computed by the worker at the si
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
+from nnplay.i18n import _
 from nnplay.lab.boundary import EXTENT, BoundaryGrid, Curve, MapPoints, cell_of
 from nnplay.tui import colours as c
 from nnplay.tui.live_text import LiveText
@@ -64,7 +66,7 @@ class DecisionMap(LiveText):
         if self.content_size.height and map_grid_size(*self.content_size)[1] < MIN_ROWS:
             self.show(
                 Text(
-                    "The map needs more room: hide the build panel (b) or enlarge the terminal.",
+                    _("The map needs more room: hide the build panel (b) or enlarge the terminal."),
                     DIM,
                 )
             )
@@ -74,14 +76,11 @@ class DecisionMap(LiveText):
             rows = map_grid_size(width, self.content_size.height or 14)[1]
             self.show(render_curve(view.curve, view.points, rows, width))
         else:
-            self.show(
-                Text(
-                    f"No map: this task has {len(view.input_names)} inputs, and a map "
-                    "needs 2 (or 1 for a regression curve).\nThe Weights tab (4) shows "
-                    "what each input does.",
-                    style=DIM,
-                )
+            message = _(
+                "No map: this task has {count} inputs, and a map needs 2 (or 1 for a regression "
+                "curve).\nThe Weights tab (4) shows what each input does."
             )
+            self.show(Text(message.format(count=len(view.input_names)), style=DIM))
 
 
 def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text:
@@ -103,10 +102,10 @@ def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text
 
 def _title(grid: BoundaryGrid, width: int) -> str:
     title, detail = {
-        "binary": ("decision map", ": colour = P(class 1), paler = less sure"),
-        "multiclass": ("decision map", ": colour = class, paler = less sure"),
-    }.get(grid.kind, ("prediction map", ": colour = predicted value"))
-    return title + detail if len(title + detail) <= width else title
+        "binary": (_("decision map"), _(": colour = P(class 1), paler = less sure")),
+        "multiclass": (_("decision map"), _(": colour = class, paler = less sure")),
+    }.get(grid.kind, (_("prediction map"), _(": colour = predicted value")))
+    return title + detail if cell_len(title + detail) <= width else title
 
 
 def _cell_styles(grid: BoundaryGrid) -> tuple[list, np.ndarray]:
@@ -154,8 +153,8 @@ def _scale_items(grid: BoundaryGrid) -> list[Text]:
         ]
     if grid.kind == "binary":
         return [
-            Text.assemble(("■", c.CLASS_FG[0]), " class 0"),
-            Text.assemble(("■", c.CLASS_FG[1]), " class 1"),
+            Text.assemble(("■", c.CLASS_FG[0]), " " + _("class {number}").format(number=0)),
+            Text.assemble(("■", c.CLASS_FG[1]), " " + _("class {number}").format(number=1)),
         ]
     low, high = grid.value_range
     bar = Text()
@@ -167,9 +166,12 @@ def _scale_items(grid: BoundaryGrid) -> list[Text]:
 def _point_items(points: MapPoints | None) -> list[Text]:
     if points is None:
         return []
-    items = [Text("● train"), Text("○ validation")]
+    items = [Text("● " + _("train")), Text("○ " + _("validation"))]
     if points.value.dtype.kind == "i":  # classification
-        items.append(Text(f"✕ wrong {int(points.wrong.sum())}/{len(points.wrong)}"))
+        wrong = _("wrong {count}/{total}").format(
+            count=int(points.wrong.sum()), total=len(points.wrong)
+        )
+        items.append(Text("✕ " + wrong))
     return items
 
 
@@ -235,8 +237,8 @@ def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) 
         cells[(int(r), j)] = ("•", CURVE)
 
     canvas = c.Canvas()
-    title = "prediction curve: the line is the model, the dots the data"
-    canvas.append((title if len(title) <= width else "prediction curve") + "\n", BOLD)
+    title = _("prediction curve: the line is the model, the dots the data")
+    canvas.append((title if cell_len(title) <= width else _("prediction curve")) + "\n", BOLD)
     for i in range(rows):
         label = {0: _number(high), rows // 2: "y", rows - 1: _number(low)}.get(i, "")
         canvas.append(f"{label:>{GUTTER - 1}}" + ("┤" if label and label != "y" else "│"), DIM)
@@ -246,9 +248,9 @@ def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) 
     text = canvas.text()
     text.append(_x_axis(_number(curve.xs[0]), "x", _number(curve.xs[-1]), cols) + "\n", DIM)
     items = [
-        Text.assemble(("•", CURVE), " prediction"),
-        Text.assemble(("●", TRAIN_DOT), " train"),
-        Text.assemble(("○", VAL_DOT), " validation"),
+        Text.assemble(("•", CURVE), " " + _("prediction")),
+        Text.assemble(("●", TRAIN_DOT), " " + _("train")),
+        Text.assemble(("○", VAL_DOT), " " + _("validation")),
     ]
     text.append_text(flow(items, width))
     return text

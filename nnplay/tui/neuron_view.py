@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.geometry import Region
 from textual.widget import Widget
 
+from nnplay.i18n import N_, _, ngettext
 from nnplay.lab.neurons import UnitLayer
 from nnplay.tui import colours as c
 from nnplay.tui.live_text import GrowingText
@@ -23,8 +24,9 @@ from nnplay.tui.session import View
 GAP = 1
 BOLD, DIM, SELECTED = Style(bold=True), Style(dim=True), Style(reverse=True, bold=True)
 KEYS = (
-    "[ and ] or a click select a unit · maps: blue +, orange −, brighter = larger · "
-    "the strip under a map: the unit's incoming weights"
+    N_("[ and ] or a click select a unit"),
+    N_("maps: blue +, orange −, brighter = larger"),
+    N_("the strip under a map: the unit's incoming weights"),
 )
 
 
@@ -68,7 +70,7 @@ def render_units(
         for start in range(0, len(maps), per_line):
             chunk = range(start, min(start + per_line, len(maps)))
             top = len(lines)
-            block = [Text() for _ in range(tile_h + 1 + strip)]
+            block = [Text() for _row in range(tile_h + 1 + strip)]
             for n, k in enumerate(chunk):
                 if n:
                     for line in block:
@@ -82,19 +84,18 @@ def render_units(
                 x0 = n * (tile_w + GAP)
                 tiles.append((x0, top, x0 + tile_w, top + len(block), i, k))
             lines.extend(block)
-    lines.append(flow([Text(part, DIM) for part in KEYS.split(" · ")], width))
+    lines.append(flow([Text(_(part), DIM) for part in KEYS], width))
     return Text("\n").join(lines), tiles
 
 
 def _header(layer: UnitLayer, index: int, names: list[str]) -> Text:
     if index == 0:
-        return Text.assemble(("inputs", BOLD), (f" · {', '.join(names)}", DIM))
+        return Text.assemble((_("input layer"), BOLD), (f" · {', '.join(names)}", DIM))
     shown = len(layer.maps)
-    more = f" (the first {shown} drawn)" if layer.units > shown else ""
+    more = _(" (the first {count} drawn)").format(count=shown) if layer.units > shown else ""
     what = f" · {layer.what}" if layer.what else ""
-    return Text.assemble(
-        (layer.name, BOLD), (f" · {layer.units} unit{'s' * (layer.units > 1)}{more}{what}", DIM)
-    )
+    units = ngettext("{count} unit", "{count} units", layer.units).format(count=layer.units)
+    return Text.assemble((layer.name, BOLD), (f" · {units}{more}{what}", DIM))
 
 
 def half_block_keys(maps: np.ndarray, scale: float) -> list:
@@ -135,14 +136,17 @@ def unit_details(
     values = layer.maps[k]
     head = Text.assemble(
         ("▶ " + label, BOLD),
-        f" (unit {k + 1} of {layer.name}) · ",
-        f"{layer.what or 'no activation'} · bias {layer.bias[k]:+.3f} · ",
-        f"output over the plane {values.min():+.3f} … {values.max():+.3f}",
+        " " + _("(unit {number} of {layer})").format(number=k + 1, layer=layer.name) + " · ",
+        (layer.what or _("no activation")) + " · ",
+        _("bias {value}").format(value=f"{layer.bias[k]:+.3f}") + " · ",
+        _("output over the plane {low} … {high}").format(
+            low=f"{values.min():+.3f}", high=f"{values.max():+.3f}"
+        ),
     )
     if "relu" in layer.what:
-        head.append(f" · zero on {np.mean(values <= 0):.0%} of it")
+        head.append(" · " + _("zero on {share} of it").format(share=f"{np.mean(values <= 0):.0%}"))
     scale = c.finite_scale(layer.weights)
-    items = [Text("incoming weights:", DIM)]
+    items = [Text(_("incoming weights:"), DIM)]
     for j, w in enumerate(layer.weights[k]):
         source = unit_label(layers, names, i - 1, j)
         items.append(
@@ -179,8 +183,10 @@ class NeuronView(GrowingText):
             self.details.show(Text())
             self.show(
                 Text(
-                    "Neuron maps need a task with two inputs (x1, x2): try circle, xor or "
-                    "spiral.\nThe Weights tab (4) shows this network's weights.",
+                    _(
+                        "Neuron maps need a task with two inputs (x1, x2): try circle, xor or "
+                        "spiral.\nThe Weights tab (4) shows this network's weights."
+                    ),
                     DIM,
                 )
             )

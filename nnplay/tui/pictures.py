@@ -8,6 +8,7 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import TabbedContent, TabPane
 
+from nnplay.i18n import _
 from nnplay.tui.live_text import GrowingText
 from nnplay.tui.map_view import DecisionMap
 from nnplay.tui.neuron_view import NeuronView
@@ -18,12 +19,16 @@ TABS = ["charts", "map", "neurons", "weights"]  # keys 1-4
 
 
 def picture_panes():
-    yield TabPane("2 Map", DecisionMap(id="big-map"), id="map-tab")
+    yield TabPane("2 " + _("Map"), DecisionMap(id="big-map"), id="map-tab")
     details = GrowingText(id="unit-details")
     yield TabPane(
-        "3 Neurons", details, VerticalScroll(NeuronView(details, id="neurons")), id="neurons-tab"
+        "3 " + _("Neurons"),
+        details,
+        VerticalScroll(NeuronView(details, id="neurons")),
+        id="neurons-tab",
     )
-    yield TabPane("4 Weights", VerticalScroll(WeightsView(id="weights")), id="weights-tab")
+    weights = VerticalScroll(WeightsView(id="weights"))
+    yield TabPane("4 " + _("Weights"), weights, id="weights-tab")
 
 
 def draw_pictures(root, view: View) -> None:

@@ -18,7 +18,9 @@ from textual_plotext import PlotextPlot
 
 from nnplay.experiment import Experiment
 from nnplay.history import History, thin
+from nnplay.i18n import N_, _
 from nnplay.labels import describe_difference
+from nnplay.tui.cells import pad
 from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
 from nnplay.tui.curves import (
     BASELINE,
@@ -36,6 +38,16 @@ from nnplay.tui.map_view import DecisionMap
 from nnplay.tui.pictures import draw_pictures, picture_panes
 from nnplay.tui.session import View
 
+# The run's state as the status line names it (Session.status gives the key).
+STATUS_WORDS = {
+    "ready": N_("ready"),
+    "running": N_("running"),
+    "paused": N_("paused"),
+    "finished": N_("finished"),
+    "early-stopped": N_("early-stopped"),
+    "diverged": N_("diverged"),
+    "stopped": N_("stopped"),
+}
 CHART_POINTS = 200
 LOWER_FROM = 24  # rows the train view needs before it shows the network and the map
 MOST_GHOSTS = 3  # earlier runs kept on the charts
@@ -67,7 +79,7 @@ def _ghost_series(ghosts, name: str) -> list[Series]:
             Series.of(
                 thin(h.epoch, CHART_POINTS),
                 thin(getattr(h, name), CHART_POINTS),
-                f"earlier: {ghost.label}",
+                _("earlier: {difference}").format(difference=ghost.label),
                 colour,
                 "┈",
             )
@@ -77,7 +89,10 @@ def _ghost_series(ghosts, name: str) -> list[Series]:
 
 class LossChart(PlotextPlot):
     """Step losses (averaged), train and validation loss, earlier runs faded; logarithmic when
-    they span decades."""
+    they span decades. The title and the x axis's name are shown above the chart (curves.py)."""
+
+    title = ""
+    x_label = ""
 
     def draw(
         self, view: View, ghosts: Sequence[Ghost] = (), x_high: float | None = None
@@ -87,17 +102,17 @@ class LossChart(PlotextPlot):
         series = _ghost_series(ghosts, "val_loss")
         if h.step_loss:  # averaged step losses spread evenly over the steps done
             x = np.linspace(1, max(s.step, 1), len(h.step_loss)) / max(s.steps_per_epoch, 1)
-            series.append(Series.of(x, h.step_loss, "batch (avg)", BATCH))
+            series.append(Series.of(x, h.step_loss, _("batch (avg)"), BATCH))
         if h.epoch:
             epochs = thin(h.epoch, CHART_POINTS)
-            series.append(Series.of(epochs, thin(h.train_loss, CHART_POINTS), "train", TRAIN))
+            series.append(Series.of(epochs, thin(h.train_loss, CHART_POINTS), _("train"), TRAIN))
             series.append(
-                Series.of(epochs, thin(h.val_loss, CHART_POINTS), "validation", VALIDATION)
+                Series.of(epochs, thin(h.val_loss, CHART_POINTS), _("validation"), VALIDATION)
             )
         points = [(x.xs, x.ys) for x in series]
         log = wants_log(points)
         plt.clear_figure()  # also forgets the last draw's ticks; the theme is set per render
-        plt.title("loss (log scale)" if log else "loss")
+        self.title = _("loss (log scale)") if log else _("loss")
         if log:
             for one, (xs, ys) in zip(series, to_log(points), strict=True):
                 one.xs, one.ys = xs, ys
@@ -111,7 +126,7 @@ class LossChart(PlotextPlot):
                 plt.ylim(*y)
         plot(plt, series)
         plt.xlim(0, x_high)
-        plt.xlabel("epoch")
+        self.x_label = _("epoch")
         self.refresh()
         return series
 
@@ -119,6 +134,9 @@ class LossChart(PlotextPlot):
 class SecondChart(PlotextPlot):
     """Accuracy with the majority-class baseline for classification (earlier runs faded);
     predictions against targets for regression."""
+
+    title = ""
+    x_label = ""
 
     def draw(
         self, view: View, ghosts: Sequence[Ghost] = (), x_high: float | None = None
@@ -129,25 +147,25 @@ class SecondChart(PlotextPlot):
         if view.fit is not None:
             return self._fit(view)
         series = _ghost_series(ghosts, "val_accuracy")
-        title = "accuracy"
+        self.title = _("accuracy")
         if view.baseline is not None:
-            level = view.baseline.accuracy
-            series.append(
-                Series([0.0, x_high], [level, level], f"majority class {level:.1%}", BASELINE, "┄")
-            )
+            level = f"{view.baseline.accuracy:.1%}"
+            majority = _("majority class {share}").format(share=level)
+            y = view.baseline.accuracy
+            series.append(Series([0.0, x_high], [y, y], majority, BASELINE, "┄"))
             if any(f.code == "majority" for f in view.flags):
-                title = f"accuracy: flat at the majority class ({level:.1%})"
+                self.title = _("accuracy: flat at the majority class ({share})").format(share=level)
         if h.epoch:
             epochs = thin(h.epoch, CHART_POINTS)
-            series.append(Series.of(epochs, thin(h.train_accuracy, CHART_POINTS), "train", TRAIN))
+            train = thin(h.train_accuracy, CHART_POINTS)
+            series.append(Series.of(epochs, train, _("train"), TRAIN))
             series.append(
-                Series.of(epochs, thin(h.val_accuracy, CHART_POINTS), "validation", VALIDATION)
+                Series.of(epochs, thin(h.val_accuracy, CHART_POINTS), _("validation"), VALIDATION)
             )
-        plt.title(title)
         plot(plt, series)
         plt.ylim(0, 1)
         plt.xlim(0, x_high)
-        plt.xlabel("epoch")
+        self.x_label = _("epoch")
         self.refresh()
         return series
 
@@ -155,24 +173,23 @@ class SecondChart(PlotextPlot):
         plt = self.plt
         assert view.fit is not None  # _fit draws regression Views only
         targets, predictions = finite_points(*view.fit)
-        title = "validation: prediction vs target"
+        self.title = _("validation: prediction vs target")
         if targets:
             low, high = min(targets), max(targets)
             room = FIT_ROOM * max(high - low, 1e-6)
             clipped = [min(max(p, low - room), high + room) for p in predictions]
             if clipped != predictions:  # a diverged model: keep the chart readable
-                title += " (clipped)"
+                self.title = _("validation: prediction vs target (clipped)")
                 predictions = clipped
-        plt.title(title)
         series = []
         if targets:
             plt.scatter(targets, predictions, color=VALIDATION, marker="dot")
             series = [
-                Series(targets, predictions, "prediction", VALIDATION, "•"),
-                Series([low, high], [low, high], "perfect", BATCH),
+                Series(targets, predictions, _("prediction"), VALIDATION, "•"),
+                Series([low, high], [low, high], _("perfect"), BATCH),
             ]
             plot(plt, series[1:])
-        plt.xlabel("target")
+        self.x_label = _("target")
         self.refresh()
         return series
 
@@ -181,21 +198,23 @@ class NetworkView(LiveText):
     """Each layer with its shape, weight statistics and last gradient norm."""
 
     def draw(self, view: View) -> None:
-        lines = ["[b]layer   shape   w mean±std grad[/b]"]
+        columns = (_("layer"), 7), (_("shape"), 7), (_("w mean±std"), 10), (_("grad"), 0)
+        lines = ["[b]" + " ".join(pad(name, width) for name, width in columns).rstrip() + "[/b]"]
         for s in view.layers:
             lines.append(f"{s.name:<7} {s.detail:<7} {s.mean:+.2f}±{s.std:<4.2f} {s.grad_norm:.0e}")
             extra = f"{s.activation}  " if s.activation else ""
-            lines.append(f"[dim]  └ {extra}w in [{s.low:+.2f}, {s.high:+.2f}][/dim]")
+            span = _("w in [{low}, {high}]").format(low=f"{s.low:+.2f}", high=f"{s.high:+.2f}")
+            lines.append(f"[dim]  └ {extra}{escape(span)}[/dim]")
         self.show(Text.from_markup("\n".join(lines)))
 
 
 class TrainView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="banner")
-        yield LiveText("loading PyTorch…", id="status")
+        yield LiveText(_("loading PyTorch…"), id="status")
         yield Static("", id="diagnostics")
         with TabbedContent(id="pictures"):
-            with TabPane("1 Charts", id="charts-tab"):
+            with TabPane("1 " + _("Charts"), id="charts-tab"):
                 with Horizontal(id="charts"):
                     yield Chart(LossChart(id="loss-chart"), id="loss-box")
                     yield Chart(SecondChart(id="second-chart"), id="second-box")
@@ -234,13 +253,20 @@ class TrainView(Vertical):
     def draw(self, view: View) -> None:
         self.last_view = view
         s = view.snapshot
-        rate = f"{s.steps_per_second:,.0f} steps/s" if s.steps_per_second else "-"
+        line = "  ".join(
+            [
+                f"[b]{_(STATUS_WORDS[view.status])}[/b]",
+                _("epoch {epoch}/{epochs}").format(epoch=s.epoch, epochs=s.epochs),
+                _("step {step}").format(step=f"{s.step:,}"),
+                _("{rate} steps/s").format(rate=f"{s.steps_per_second:,.0f}")
+                if s.steps_per_second
+                else "-",
+                _("lr {lr}").format(lr=f"{s.lr:.3g}"),
+            ]
+        )
         # Two lines, so the numbers fit beside the build panel at 120 columns.
         self.query_one("#status", LiveText).show(
-            Text.from_markup(
-                f"[b]{view.status}[/b]  epoch {s.epoch}/{s.epochs}  step {s.step:,}  {rate}  "
-                f"lr {s.lr:.3g}\n" + _metrics(s.history)
-            )
+            Text.from_markup(line + "\n" + _metrics(s.history))
         )
         self._diagnose(view)
         x_high = x_extent(view, self.ghosts)
@@ -248,7 +274,8 @@ class TrainView(Vertical):
             ("#loss-box", self.query_one(LossChart)),
             ("#second-box", self.query_one(SecondChart)),
         ):
-            self.query_one(box, Chart).show_legend(chart.draw(view, self.ghosts, x_high))
+            series = chart.draw(view, self.ghosts, x_high)
+            self.query_one(box, Chart).show_legend(series, chart.title, chart.x_label)
         self.query_one(NetworkView).draw(view)
         draw_pictures(self, view)
 
@@ -258,15 +285,16 @@ class TrainView(Vertical):
 
     _banner = None
     _flags = None
-    _note = "loading PyTorch…"
+    _note = N_("loading PyTorch…")  # translated when the app first sets it
 
     def waiting(self, note: str | None, queued: list[str]) -> None:
         """No network yet: the status says why (None: the same as before) and which of the
         actions pressed meanwhile will run once it is built."""
         if note is not None:
             self._note = note
-        waits = f"  [b]queued:[/b] {', '.join(queued)}" if queued else ""
-        self.query_one("#status", LiveText).show(Text.from_markup(escape(self._note) + waits))
+        queued_word = _("queued:")
+        waits = f"  [b]{queued_word}[/b] {', '.join(queued)}" if queued else ""
+        self.query_one("#status", LiveText).show(Text.from_markup(escape(_(self._note)) + waits))
 
     def _diagnose(self, view: View) -> None:
         text = "\n".join(f"⚠ {f.cause} → {f.fix}" for f in view.flags)
@@ -287,7 +315,10 @@ class TrainView(Vertical):
 def _metrics(h) -> str:
     if not h.epoch:
         return ""
-    parts = [f"loss {h.train_loss[-1]:.4g} / val {h.val_loss[-1]:.4g}"]
+    loss = _("loss {train} / val {validation}")
+    parts = [loss.format(train=f"{h.train_loss[-1]:.4g}", validation=f"{h.val_loss[-1]:.4g}")]
     if h.val_accuracy[-1] is not None:
-        parts.append(f"acc {h.train_accuracy[-1]:.3f} / val {h.val_accuracy[-1]:.3f}")
+        acc = _("acc {train} / val {validation}")
+        train, validation = f"{h.train_accuracy[-1]:.3f}", f"{h.val_accuracy[-1]:.3f}"
+        parts.append(acc.format(train=train, validation=validation))
     return "  ".join(parts)

@@ -8,11 +8,14 @@ positive and orange for negative, brighter for larger. Bigger layers are named, 
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
+from nnplay.i18n import _, ngettext
 from nnplay.lab.neurons import MAX_WEIGHTS, LayerWeights
 from nnplay.tui import colours as c
+from nnplay.tui.cells import pad
 from nnplay.tui.live_text import GrowingText
 from nnplay.tui.session import View
 
@@ -40,20 +43,25 @@ def render_weights(layers: list[LayerWeights], names: list[str], width: int) -> 
     parts = []
     for index, layer in enumerate(layers):
         outputs, inputs = layer.shape
-        biases = f"{outputs} bias{'es' * (outputs > 1)}"
+        counts = ngettext(
+            "{weights} weights + {biases} bias", "{weights} weights + {biases} biases", outputs
+        ).format(weights=outputs * inputs, biases=outputs)
         head = Text.assemble(
             (layer.name, BOLD),
             f" · {inputs} → {outputs}",
-            (f" · {outputs * inputs} weights + {biases}", DIM),
+            (f" · {counts}", DIM),
         )
         if layer.weight is None:
-            head.append(f" · more than {MAX_WEIGHTS}: not listed (mean ± std in Charts)", DIM)
+            more = _("more than {count}: not listed (mean ± std in Charts)")
+            head.append(" · " + more.format(count=MAX_WEIGHTS), DIM)
             parts.append(head)
         elif outputs == 1 or inputs == 1:
             parts.append(Text("\n").join([head, *_bars(layers, index, names, width)]))
         else:
             parts.append(Text("\n").join([head, *_table(layers, index, names)]))
-    parts.append(Text("blue = positive, orange = negative, brighter = larger; updated live", DIM))
+    parts.append(
+        Text(_("blue = positive, orange = negative, brighter = larger; updated live"), DIM)
+    )
     return Text("\n\n").join(parts)
 
 
@@ -71,15 +79,15 @@ def _bars(layers, index, names, width) -> list[Text]:
     lines = []
     rows = [(f"w{j + 1}", end, w) for j, (end, w) in enumerate(zip(ends, weights, strict=True))]
     rows += [
-        (f"b{k + 1}" if len(layer.bias) > 1 else "bias", "", b) for k, b in enumerate(layer.bias)
+        (f"b{k + 1}" if len(layer.bias) > 1 else _("bias"), "", b) for k, b in enumerate(layer.bias)
     ]
-    pad = max(len(e) for e in ends)
+    width_of_ends = max(len(e) for e in ends)
     for name, end, value in rows:
         length = int(round(min(abs(value) / scale, 1.0) * bar_room)) if np.isfinite(value) else 0
         style = c.POINT_ON_LEVEL[c.signed_level(value, scale)] if value else DIM
         lines.append(
             Text.assemble(
-                f"  {name:<5} {end:<{pad}} ",
+                f"  {pad(name, 5)} {end:<{width_of_ends}} ",
                 (f"{value:+8.3f} ", BOLD),
                 ("█" * length or "▏", style),
             )
@@ -92,20 +100,21 @@ def _table(layers, index, names) -> list[Text]:
     layer = layers[index]
     rows_names, cols_names = unit_names(layers, index), source_names(layers, index, names)
     matrix = np.concatenate([layer.weight, layer.bias.reshape(-1, 1)], axis=1)
-    cols_names = [*cols_names, "bias"]
-    corner = "unit\\in"
+    cols_names = [*cols_names, _("bias")]
+    corner = _("unit\\in")
     if len(cols_names) > len(rows_names) + 1:  # more inputs than units: transpose
         matrix, rows_names, cols_names = matrix.T, cols_names, rows_names
-        corner = "in\\unit"
+        corner = _("in\\unit")
     scale = c.finite_scale(matrix)
+    label = max(LABEL, cell_len(corner) + 1)  # a translated corner widens the names' column
     lines = [
         Text.assemble(
-            (f"  {corner:<{LABEL}}", DIM),
-            *[(f"{name[: CELL - 1]:>{CELL - 1}} ", DIM) for name in cols_names],
+            ("  " + pad(corner, label), DIM),
+            *[(pad(name[: CELL - 1], CELL - 1, ">") + " ", DIM) for name in cols_names],
         )
     ]
     for name, row in zip(rows_names, matrix, strict=True):
-        line = Text(f"  {name:<{LABEL}}")
+        line = Text("  " + pad(name, label))
         for value in row:
             line.append(f"{value:+{CELL - 1}.3f}", c.DIVERGING[c.signed_level(value, scale)])
             line.append(" ")

@@ -6,7 +6,7 @@ from textual.widgets import Button, Footer, Input, Markdown
 
 from nnplay.tui.actions import ACTIONS, palette_entries
 from nnplay.tui.app import PlaygroundApp
-from nnplay.tui.dialogs import HELP, HelpScreen
+from nnplay.tui.dialogs import HelpScreen, help_text
 from nnplay.tui.lab_screens import BackpropScreen, GradCheckScreen
 
 from .conftest import SIZE, ready, until
@@ -19,7 +19,7 @@ def test_every_action_is_bound_runs_a_method_and_is_in_the_palette_and_help():
     assert len(keys) == len(set(keys))  # no key does two things
     for action in ACTIONS:
         assert callable(getattr(PlaygroundApp, f"action_{action.id}"))
-        assert f"`{action.key_text}` | {action.title}" in HELP
+        assert f"`{action.key_text}` | {action.title}" in help_text()
     assert {a.id for a in palette_entries()} <= set(bound)
 
 

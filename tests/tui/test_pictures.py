@@ -163,7 +163,7 @@ async def test_neuron_maps_and_selecting_a_unit(make_app, size):
         await ready(pilot)
         await open_tab(pilot, "3", "#neurons")
         text = shown(app, "#neurons")
-        assert "inputs · x1, x2" in text and "hidden1 · 8 units · tanh" in text
+        assert "input layer · x1, x2" in text and "hidden1 · 8 units · tanh" in text
         assert all(f"h1.{k}" in text for k in range(1, 9)) and "out" in text
         assert text.count("▀") >= 11 * 50  # 2 inputs, 8 hidden, 1 output: 10×5 cells each
         model = app.session.trainer.model

@@ -211,7 +211,9 @@ async def test_compare_runs_the_exercise_s_own_comparison_then_the_app_quits(mak
         shown = str(screen.query_one("#compare-legend").render())
         assert "1 optimizer sgd" in shown and "5 optimizer adam" in shown
         assert "training." not in shown  # the form's words, not config keys
-        assert len(screen.query(".legend")) == 0  # one legend for both charts
+        headings = [str(h.render()) for h in screen.query(".legend")]  # each chart's heading
+        assert headings[0].startswith("validation loss") and "x: epoch" in headings[0]
+        assert not any("optimizer" in h for h in headings)  # one legend for both charts
         assert "all 5 variants done" in str(screen.query_one("#compare-status").render())
 
         await press(pilot, "escape")

@@ -42,6 +42,8 @@ async def loaded(pilot) -> None:
     await until(
         pilot, lambda: pilot.app.session is not None and pilot.app.query_one("#build").filled
     )
+    # A toast lasts five seconds: whether it is still up depends on how fast the machine loads
+    pilot.app.clear_notifications()
     await pilot.pause(0.2)
 
 
