@@ -231,7 +231,7 @@ def cmd_presets(args) -> int:
     rows = []
     for name, exp in all_presets():
         goal = exp.goal.describe() if exp.goal.enabled else "-"
-        title = exp.meta.shown().title
+        title = exp.meta.localized().title
         rows.append({"name": name, "title": title, "task": exp.task.name, "goal": goal})
     if args.json:
         print(json_line({"presets": rows}))
@@ -464,8 +464,8 @@ def format_comparison(comparison, base) -> str:
         f"{comparison.preset}: {len(comparison.variants)} variants in "
         f"{comparison.seconds:.2f} s ({comparison.workers} processes)"
     ]
-    if base.compare.shown().description:
-        lines.append(base.compare.shown().description)
+    if base.compare.localized().description:
+        lines.append(base.compare.localized().description)
     lines += [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows

@@ -355,7 +355,7 @@ def subsection(cls, doc: str):
 
 
 # The texts a learner reads are written in English, and may be written in Chinese beside them in
-# a `zh` table with the same fields and rules ([meta.zh], [compare.zh]); `shown()` picks the
+# a `zh` table with the same fields and rules ([meta.zh], [compare.zh]); `localized()` picks the
 # language nnplay speaks, falling back to the English for any text the file leaves out.
 TRANSLATION_DOC = "the same texts in Chinese, shown when nnplay speaks Chinese"
 
@@ -371,7 +371,7 @@ class MetaText:
 class MetaSpec(MetaText):
     zh: MetaText = subsection(MetaText, TRANSLATION_DOC)
 
-    def shown(self) -> MetaText:
+    def localized(self) -> MetaText:
         """The title, description and hints in the learner's language."""
         return _in_language(self, self.zh)
 
@@ -389,7 +389,7 @@ class CompareSpec(CompareText):
     variants: list[dict] = rule(VariantList(), [], "or: each variant's own field = value table")
     zh: CompareText = subsection(CompareText, TRANSLATION_DOC)
 
-    def shown(self) -> CompareText:
+    def localized(self) -> CompareText:
         """The description in the learner's language."""
         return _in_language(self, self.zh)
 

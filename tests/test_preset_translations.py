@@ -79,7 +79,7 @@ def _decimals(text: str) -> set[str]:
 @pytest.mark.parametrize("name", NAMES)
 def test_a_preset_shows_its_chinese_when_nnplay_speaks_chinese(name, chinese):
     exp = load_preset(name)
-    meta, compare = exp.meta.shown(), exp.compare.shown()
+    meta, compare = exp.meta.localized(), exp.compare.localized()
     assert (meta.title, meta.description, meta.hints) == (
         exp.meta.zh.title,
         exp.meta.zh.description,
@@ -87,9 +87,9 @@ def test_a_preset_shows_its_chinese_when_nnplay_speaks_chinese(name, chinese):
     )
     assert compare.description == exp.compare.zh.description
     i18n.set_language("en")
-    assert exp.meta.shown().title == exp.meta.title
-    assert exp.meta.shown().hints == exp.meta.hints
-    assert exp.compare.shown().description == exp.compare.description
+    assert exp.meta.localized().title == exp.meta.title
+    assert exp.meta.localized().hints == exp.meta.hints
+    assert exp.compare.localized().description == exp.compare.description
 
 
 def presets_listing(capsys, as_json: bool = False) -> str:
@@ -123,15 +123,15 @@ def test_the_presets_listing_stays_english_in_english(capsys):
 def test_a_file_without_chinese_shows_its_english_in_chinese(chinese):
     exp = loads('[meta]\ntitle = "Mine"\ndescription = "My own."\nhints = ["one", "two"]\n')
     assert exp.meta.zh == type(exp.meta.zh)()
-    meta = exp.meta.shown()
+    meta = exp.meta.localized()
     assert (meta.title, meta.description, meta.hints) == ("Mine", "My own.", ["one", "two"])
     assert "[meta.zh]" not in dumps(exp)  # nothing invented on save
 
 
 def test_a_text_left_out_in_chinese_falls_back_to_its_english(chinese):
     exp = loads('[meta]\ntitle = "Mine"\nhints = ["one"]\n[meta.zh]\ntitle = "我的练习"\n')
-    assert exp.meta.shown().title == "我的练习"
-    assert exp.meta.shown().hints == ["one"]
+    assert exp.meta.localized().title == "我的练习"
+    assert exp.meta.localized().hints == ["one"]
     assert dumps(loads(dumps(exp))) == dumps(exp)
     assert to_dict(exp)["meta"]["zh"] == {"title": "我的练习"}  # only what was given
 

@@ -29,7 +29,7 @@ class PresetPicker(ModalScreen[str | None]):
             yield Label("[b]Load a preset exercise[/b]  (enter to load, escape to close)")
             yield OptionList(
                 *[
-                    Option(f"{name}  [dim]{escape(exp.meta.shown().title)}[/dim]", id=name)
+                    Option(f"{name}  [dim]{escape(exp.meta.localized().title)}[/dim]", id=name)
                     for name, exp in self.presets.items()
                 ],
                 id="preset-list",
@@ -43,10 +43,11 @@ class PresetPicker(ModalScreen[str | None]):
     @on(OptionList.OptionHighlighted)
     def _describe(self, event: OptionList.OptionHighlighted) -> None:
         exp = self.presets[str(event.option.id)]
+        meta = exp.meta.localized()
         goal = exp.goal.describe() if exp.goal.enabled else "free play"
         solved = "challenge: fix it" if exp.solution else "meets its goal as shipped"
         self.query_one("#preset-info", Static).update(
-            f"[b]{escape(exp.meta.shown().title)}[/b]\n{escape(exp.meta.shown().description)}\n\n"
+            f"[b]{escape(meta.title)}[/b]\n{escape(meta.description)}\n\n"
             f"[b]Goal:[/b] {goal} ({solved})"
         )
 
