@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -22,15 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nnplay.errors import ExperimentError
-from nnplay.experiment import (
-    Experiment,
-    Vary,
-    apply_override,
-    check_variant,
-    parse_value,
-    vary_grid,
-)
+from nnplay.experiment import Experiment, apply_override, check_variant, parse_value
 from nnplay.history import GoalResult, History, bucket_means, goal_result
+from nnplay.rules import Vary, vary_grid
 
 STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
 
@@ -189,7 +184,7 @@ def _finite(value):
 
 def run_variant(variant: Variant) -> VariantResult:
     """Train one variant to the end in this process (what each worker does)."""
-    from nnplay.training import Trainer
+    from nnplay.training import Trainer  # torch: only where variants train, not to plan them
 
     trainer = Trainer(variant.experiment)
     trainer.run()
@@ -237,9 +232,7 @@ def outcome(future: Future, variant: Variant, cancelled: bool = False) -> Varian
 
 
 def _worker_init() -> None:
-    import signal
-
-    import torch
+    import torch  # in the worker: planning in the parent never needs torch
 
     torch.set_num_threads(1)  # one process per core: more threads would only fight
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it cancels the run
@@ -266,7 +259,7 @@ def start_early() -> None:
     """Start the forkserver now (it imports torch, ~1.5 s), so the first comparison starts as
     fast as later ones; an app can call this in a background thread at launch. Idempotent."""
     if _context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
+        from multiprocessing import forkserver  # only where there is one (not on Windows)
 
         forkserver.ensure_running()
 

@@ -10,6 +10,10 @@ The format follows the suffix:
 - .npz          one array per state_dict entry, plus the Experiment as JSON
 - .py           not weights: a plain PyTorch script (and its data) that reproduces the run
 Every write is atomic, and `~` in a path means the home folder.
+
+torch, safetensors, onnx and onnxruntime are imported inside the functions that use them:
+`presets` imports this module to read experiments, before the app has imported torch
+(docs/architecture.md), and onnx/onnxruntime cost seconds that only their format needs.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import io
 import json
 import os
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +32,9 @@ from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
 from nnplay.files import check_writable, signals_held, write_atomic
 from nnplay.memory import check_fits, limit_bytes, model_bytes
-from nnplay.model import build_model, output_head, probabilities, state_shapes
+from nnplay.model import Predictor, build_model, output_head, state_shapes, torch_run
 from nnplay.script_export import data_path, write_script
-from nnplay.tasks import expand_features, task_shape
+from nnplay.tasks import task_shape
 from nnplay.untrusted import MAX_TEXT_BYTES, parse_json, shown
 
 # torch, safetensors, onnx and onnxruntime are imported inside the functions that use them: presets
@@ -130,8 +135,6 @@ def _export(model, exp: Experiment, path: Path) -> list[Path]:
 
 
 def _pt_bytes(state: dict, exp: Experiment) -> bytes:
-    import zipfile
-
     import torch
 
     buffer = io.BytesIO()
@@ -189,30 +192,6 @@ def _foreign(path: Path, why: str) -> ExperimentError:
     )
 
 
-class Predictor:
-    """Outputs of an exported network for raw task inputs."""
-
-    def __init__(self, exp: Experiment, run):
-        self.exp = exp
-        self.shape = task_shape(exp.task)
-        self.head = output_head(exp)
-        self._run = run  # float32 (n, inputs) -> outputs (n, units)
-
-    def outputs(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != self.shape.raw_inputs:
-            got = x.shape[-1] if x.ndim else 1
-            values = "1 value" if got == 1 else f"{got} values"
-            raise ExperimentError(
-                f"input: {values} is not allowed; this model takes "
-                f"{self.shape.raw_inputs} comma-separated numbers"
-            )
-        return self._run(expand_features(x, self.exp.task.features).astype(np.float32))
-
-    def probabilities(self, x) -> np.ndarray:
-        return probabilities(self.head, self.outputs(x))
-
-
 def load_predictor(path: str | Path) -> Predictor:
     path = Path(path).expanduser()
     if not path.is_file():
@@ -231,15 +210,7 @@ def load_predictor(path: str | Path) -> Predictor:
         raise _foreign(path, e.__class__.__name__) from None
     model = build_model(exp)
     model.load_state_dict(state)
-    model.eval()
-    return Predictor(exp, lambda x: _torch_run(model, x))
-
-
-def _torch_run(model, x):
-    import torch
-
-    with torch.no_grad():
-        return model(torch.from_numpy(x)).numpy()
+    return Predictor(exp, torch_run(model))
 
 
 def _expected_dtype(name: str) -> str:
@@ -289,8 +260,6 @@ def _read_state(path: Path):
 
 def _pt_experiment(path: Path) -> Experiment | None:
     """The experiment recorded inside a .pt archive (None: an older export without one)."""
-    import zipfile
-
     with zipfile.ZipFile(path) as z:
         entries = [i for i in z.infolist() if i.filename.endswith("/" + PT_EXPERIMENT)]
         if not entries:
@@ -394,8 +363,6 @@ def _npy_read(stream, shape, fortran, dtype) -> np.ndarray:
 
 
 def _read_npz(path: Path):
-    import zipfile
-
     import torch
 
     with zipfile.ZipFile(path) as z:

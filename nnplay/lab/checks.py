@@ -13,13 +13,9 @@ GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps
 GRADCHECK_MAX_PARAMS = 50  # per tensor
 
 
-class LabInputError(ExperimentError):
-    """A bad value typed into a lab instrument; the message is the whole explanation, one line."""
-
-
 def checked_count(value: int, field: str, most: int) -> int:
     if not 1 <= value <= most:
-        raise LabInputError(f"{field} {value} is out of range; allowed: 1..{most}")
+        raise ExperimentError(f"{field} {value} is out of range; allowed: 1..{most}")
     return value
 
 
@@ -32,7 +28,7 @@ def checked_lr(value: None, field: str = ...) -> None: ...
 def checked_lr(value: float | None, field: str = "--lr") -> float | None:
     """None stays None (each optimizer's default); otherwise a finite number > 0."""
     if value is not None and not (math.isfinite(value) and value > 0):
-        raise LabInputError(
+        raise ExperimentError(
             f"{field} {value:g} is not allowed; the learning rate must be a number > 0"
         )
     return value
@@ -40,7 +36,7 @@ def checked_lr(value: float | None, field: str = "--lr") -> float | None:
 
 def checked_name(name: str, field: str, known) -> str:
     if name not in known:
-        raise LabInputError(f"{field} {name!r} is not known; choose from {', '.join(known)}")
+        raise ExperimentError(f"{field} {name!r} is not known; choose from {', '.join(known)}")
     return name
 
 
@@ -56,7 +52,7 @@ def parse_numbers(text: str, field: str, count: int) -> list[float]:
     except ValueError:
         values = []
     if len(values) != count or not all(map(math.isfinite, values)):
-        raise LabInputError(
+        raise ExperimentError(
             f"{field} {text!r} is not allowed; write {count} numbers separated by commas"
         )
     return values
@@ -67,7 +63,7 @@ def parse_count(text: str, field: str, most: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise LabInputError(
+        raise ExperimentError(
             f"{field} {text!r} is not allowed; write a whole number 1..{most}"
         ) from None
     return checked_count(value, field, most)

@@ -101,7 +101,10 @@ class LossChart(PlotextPlot):
         if log:
             for one, (xs, ys) in zip(series, to_log(points), strict=True):
                 one.xs, one.ys = xs, ys
-            plt.yticks(*log_ticks([(x.xs, x.ys) for x in series]))
+            # one tick every two rows at most: plotext draws ticks in a hash-seeded order, so
+            # two on one row would show either label depending on the process
+            rows = max(self.size.height - 5, 2)
+            plt.yticks(*log_ticks([(x.xs, x.ys) for x in series], most=max(rows // 2, 2)))
         else:
             y = y_range([v for x in series for v in x.ys], floor=0.0)
             if y is not None:
@@ -178,7 +181,7 @@ class NetworkView(LiveText):
     """Each layer with its shape, weight statistics and last gradient norm."""
 
     def draw(self, view: View) -> None:
-        lines = ["[b]layer   shape   w mean±std |grad|[/b]"]
+        lines = ["[b]layer   shape   w mean±std grad[/b]"]
         for s in view.layers:
             lines.append(f"{s.name:<7} {s.detail:<7} {s.mean:+.2f}±{s.std:<4.2f} {s.grad_norm:.0e}")
             extra = f"{s.activation}  " if s.activation else ""
