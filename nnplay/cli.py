@@ -254,7 +254,8 @@ def cmd_presets(args) -> int:
     rows = []
     for name, exp in all_presets():
         goal = exp.goal.describe() if exp.goal.enabled else "-"
-        rows.append({"name": name, "title": exp.meta.title, "task": exp.task.name, "goal": goal})
+        title = exp.meta.localized().title
+        rows.append({"name": name, "title": title, "task": exp.task.name, "goal": goal})
     if args.json:
         print(json_line({"presets": rows}))
         return 0
@@ -484,8 +485,8 @@ def format_comparison(comparison, base) -> str:
         f"{comparison.preset}: {len(comparison.variants)} variants in "
         f"{comparison.seconds:.2f} s ({comparison.workers} processes)"
     ]
-    if base.compare.description:
-        lines.append(base.compare.description)
+    if base.compare.localized().description:
+        lines.append(base.compare.localized().description)
     lines += [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows

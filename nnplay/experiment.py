@@ -11,12 +11,13 @@ import copy
 import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import tomli_w
 
 from nnplay.errors import ExperimentError
 from nnplay.files import check_writable, write_atomic
+from nnplay.i18n import language
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.rules import (
     Choice,
@@ -135,24 +136,67 @@ class GoalSpec:
         return value <= self.threshold if self.metric.endswith("loss") else value >= self.threshold
 
 
+def subsection(cls, doc: str):
+    """A dataclass field holding a table of its own, e.g. [meta.zh] inside [meta]."""
+    return field(default_factory=cls, metadata={"section": cls, "doc": doc})
+
+
+# The texts a learner reads are written in English, and may be written in Chinese beside them in
+# a `zh` table with the same fields and rules ([meta.zh], [compare.zh]); `localized()` picks the
+# language nnplay speaks, falling back to the English for any text the file leaves out.
+TRANSLATION_DOC = "the same texts in Chinese, shown when nnplay speaks Chinese"
+
+
 @dataclass
-class MetaSpec:
+class MetaText:
     title: str = rule(Text(200), "", "the exercise's title")
     description: str = rule(Text(), "", "what the exercise is about")
     hints: list[str] = rule(TextList(), [], "hints, revealed one at a time")
 
 
 @dataclass
-class CompareSpec:
+class MetaSpec(MetaText):
+    zh: MetaText = subsection(MetaText, TRANSLATION_DOC)
+
+    def localized(self) -> MetaText:
+        """The title, description and hints in the learner's language."""
+        return _in_language(self, self.zh)
+
+
+@dataclass
+class CompareText:
+    description: str = rule(Text(), "", "what the comparison shows")
+
+
+@dataclass
+class CompareSpec(CompareText):
     """The comparison a preset teaches: `nnplay compare NAME` runs these variants."""
 
     vary: dict[str, list] = rule(Vary(), {}, "fields and the values to compare (all combinations)")
     variants: list[dict] = rule(VariantList(), [], "or: each variant's own field = value table")
-    description: str = rule(Text(), "", "what the comparison shows")
+    zh: CompareText = subsection(CompareText, TRANSLATION_DOC)
+
+    def localized(self) -> CompareText:
+        """The description in the learner's language."""
+        return _in_language(self, self.zh)
 
     def overrides(self) -> list[dict[str, Any]]:
         """Each variant's overrides: the grid of `vary`, else `variants` ([] when neither)."""
         return vary_grid(self.vary) if self.vary else [dict(v) for v in self.variants]
+
+
+T = TypeVar("T", MetaText, CompareText)
+
+
+def _in_language(english: T, chinese: T) -> T:
+    """The texts of `english` in the learner's language: the Chinese ones where nnplay speaks
+    Chinese and they are given, the English otherwise."""
+
+    def pick(name: str):
+        translated = getattr(chinese, name)
+        return translated if translated and language() == "zh" else getattr(english, name)
+
+    return type(chinese)(**{f.name: pick(f.name) for f in fields(chinese)})
 
 
 SECTIONS = {
@@ -196,10 +240,7 @@ def from_dict(data: dict) -> Experiment:
         )
     exp = Experiment()
     for section, cls in SECTIONS.items():
-        table = data.get(section, {})
-        if not isinstance(table, dict):
-            raise ExperimentError(f"{section}: must be a table")
-        setattr(exp, section, _section_from_dict(section, cls, table))
+        setattr(exp, section, _section_from_dict(section, cls, data.get(section, {})))
     solution = data.get("solution", {})
     if not isinstance(solution, dict) or len(solution) > 50:
         raise ExperimentError("solution: must be a table of at most 50 field = value overrides")
@@ -224,7 +265,9 @@ def check_variant(exp: Experiment, overrides: dict[str, Any]) -> None:
         raise ExperimentError(f"compare: the variant {shown} does not work: {path}: {message}")
 
 
-def _section_from_dict(section: str, cls, table: dict):
+def _section_from_dict(section: str, cls, table):
+    if not isinstance(table, dict):
+        raise ExperimentError(f"{section}: must be a table")
     known = [f.name for f in fields(cls)]  # a list: the message lists them in a stable order
     for key in table:
         if key not in known:
@@ -235,7 +278,11 @@ def _section_from_dict(section: str, cls, table: dict):
     for f in fields(cls):
         if f.name not in table or f.name == "hidden":
             continue
-        setattr(obj, f.name, _checked(f"{section}.{f.name}", f.metadata["rule"], table[f.name]))
+        path, value = f"{section}.{f.name}", table[f.name]
+        if "section" in f.metadata:
+            setattr(obj, f.name, _section_from_dict(path, f.metadata["section"], value))
+        else:
+            setattr(obj, f.name, _checked(path, f.metadata["rule"], value))
     if cls is ModelSpec:
         obj.hidden = parse_hidden(table.get("hidden", []), obj.layer_defaults())
     return obj
@@ -286,22 +333,25 @@ def check(exp: Experiment) -> None:
 def problems(exp: Experiment) -> list[tuple[str, str]]:
     """Every problem as (field path, message): field rules first, then how fields combine."""
     found = []
-    for section, cls in SECTIONS.items():
-        obj = getattr(exp, section)
-        for f in fields(cls):
-            if f.name != "hidden":
-                found += _field_problem(f"{section}.{f.name}", f, getattr(obj, f.name))
+    for section in SECTIONS:
+        found += _section_problems(section, getattr(exp, section))
     for i, layer in enumerate(exp.model.hidden):
-        for f in fields(LayerSpec):
-            found += _field_problem(f"model.hidden[{i}].{f.name}", f, getattr(layer, f.name))
+        found += _section_problems(f"model.hidden[{i}]", layer)
     if found:
         return found
     return _combination_problems(exp)
 
 
-def _field_problem(path, f, value) -> list[tuple[str, str]]:
-    problem = f.metadata["rule"].check(value)
-    return [(path, f"{_show(value)} is not allowed; {problem}")] if problem else []
+def _section_problems(section: str, obj) -> list[tuple[str, str]]:
+    found = []
+    for f in fields(obj):
+        path, value = f"{section}.{f.name}", getattr(obj, f.name)
+        if "section" in f.metadata:
+            found += _section_problems(path, value)
+        elif f.name != "hidden":
+            problem = f.metadata["rule"].check(value)
+            found += [(path, f"{_show(value)} is not allowed; {problem}")] if problem else []
+    return found
 
 
 def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
@@ -346,6 +396,15 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
                 "true is not allowed; Nesterov needs optimizer = sgd and training.momentum > 0",
             )
         )
+    hints, translated = len(exp.meta.hints), len(exp.meta.zh.hints)
+    if translated and translated != hints:  # hints are revealed one by one, in step
+        found.append(
+            (
+                "meta.zh.hints",
+                f"{translated} hints is not allowed; must be as many as meta.hints ({hints}), "
+                "in the same order, or none",
+            )
+        )
     if exp.compare.vary and exp.compare.variants:
         found.append(
             (
@@ -374,13 +433,28 @@ def to_dict(exp: Experiment) -> dict:
         obj = getattr(exp, section)
         if obj == cls() and section == "compare":  # most experiments compare nothing
             continue
-        table = {f.name: getattr(obj, f.name) for f in fields(cls) if f.name != "hidden"}
+        table = _table_to_data(obj)
         if cls is ModelSpec:
             table = {"hidden": _hidden_to_data(exp.model), **table}
         out[section] = copy.deepcopy(table)
     if exp.solution:
         out["solution"] = dict(exp.solution)
     return out
+
+
+def _table_to_data(obj) -> dict:
+    """A section's fields; a table inside it (a translation) only with the fields it sets."""
+    table = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if "section" in f.metadata:
+            default = f.metadata["section"]()
+            given = {k: v for k, v in _table_to_data(value).items() if v != getattr(default, k)}
+            if given:
+                table[f.name] = given
+        elif f.name != "hidden":
+            table[f.name] = value
+    return table
 
 
 def _hidden_to_data(model: ModelSpec) -> list:
@@ -451,6 +525,9 @@ def apply_override(exp: Experiment, path: str, value: Any, where: str | None = N
     by_name = {f.name: f for f in fields(cls)}
     if name not in by_name:
         raise ExperimentError(f"{shown(where)}: unknown field; {section} has: {', '.join(by_name)}")
+    if "section" in by_name[name].metadata:  # a whole table: --set 'meta.zh={title="..."}'
+        setattr(obj, name, _section_from_dict(where, by_name[name].metadata["section"], value))
+        return
     new = _checked(where, by_name[name].metadata["rule"], value)
     if cls is ModelSpec and name in obj.layer_defaults():
         # A model-wide default also changes the layers that followed the old default.

@@ -76,7 +76,7 @@ def section_values(cls, skip=()):
         {
             f.name: value_for(f.metadata["rule"])
             for f in fields(cls)
-            if f.name not in ("hidden", *skip)
+            if f.name not in ("hidden", *skip) and "rule" in f.metadata  # not a table inside
         }
     )
 
@@ -98,6 +98,11 @@ def experiments(draw):
     for section in ("model", "training", "goal", "meta", "compare"):
         for name, value in draw(section_values(SECTIONS[section])).items():
             setattr(getattr(exp, section), name, value)
+    for translation in (exp.meta.zh, exp.compare.zh):
+        for name, value in draw(section_values(type(translation))).items():
+            setattr(translation, name, value)
+    if len(exp.meta.zh.hints) != len(exp.meta.hints):  # translated hints go in step, or not at all
+        exp.meta.zh.hints = []
     if exp.compare.vary:  # one way of declaring variants at a time
         exp.compare.variants = []
     layers = draw(st.lists(section_values(LayerSpec), max_size=4))
@@ -172,7 +177,7 @@ def test_any_valid_experiment_round_trips_exactly(exp):
 def all_field_paths():
     for section, cls in SECTIONS.items():
         for f in fields(cls):
-            if f.name != "hidden":
+            if f.name != "hidden" and "rule" in f.metadata:
                 yield f"{section}.{f.name}", f.metadata["rule"]
 
 

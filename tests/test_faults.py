@@ -373,6 +373,7 @@ def test_an_exported_script_runs_no_text_from_the_experiment(tmp_path):
                 "meta.title": text,
                 "meta.description": text,
                 "meta.hints": [text, text],
+                "meta.zh": {"title": text, "description": text, "hints": [text, text]},
                 "training.epochs": 1,
                 "task.samples": 20,
             },

@@ -182,6 +182,9 @@ def test_negative_inputs_are_numbers_not_options(capsys, weights):
         ('[meta]\ndescription = "a\\u0007b"', "meta.description"),
         ('[meta]\nhints = ["ok", "\\u009b31m"]', "meta.hints"),
         ('[meta]\ntitle = "\\u202eevil"', "without control characters"),
+        ('[meta.zh]\ntitle = "\\u001b[2J清屏"', "meta.zh.title: '\\x1b[2J清屏'"),
+        ('[meta.zh]\nhints = ["\\u009b31m"]', "meta.zh.hints"),
+        ('[compare.zh]\ndescription = "\\u202e反转"', "compare.zh.description"),
     ],
 )
 def test_known_hostile_documents(tmp_path, capsys, text, words):

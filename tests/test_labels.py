@@ -36,7 +36,9 @@ def test_changes_are_phrased_with_the_labels():
 @pytest.mark.parametrize("name", preset_names())
 def test_preset_texts_speak_the_forms_words(name):
     exp = load_preset(name)
-    for text in [exp.meta.description, *exp.meta.hints, exp.compare.description]:
+    texts = [exp.meta.description, *exp.meta.hints, exp.compare.description]
+    texts += [exp.meta.zh.description, *exp.meta.zh.hints, exp.compare.zh.description]
+    for text in texts:
         assert not CONFIG_KEY.search(text), text
     if exp.solution:
         assert not CONFIG_KEY.search(describe_changes(exp.solution))

@@ -246,7 +246,7 @@ class PlaygroundApp(App):
     # -- the exercise box and banners -------------------------------------------------------------
 
     def _show_exercise(self, view: View | None = None) -> None:
-        meta, goal = self.experiment.meta, self.experiment.goal
+        meta, goal = self.experiment.meta.localized(), self.experiment.goal
         lines = [f"[b]{escape(meta.title or shown(self.source, 200))}[/b]"]
         description = " ".join(meta.description.split())
         if description and self.description_shown:

@@ -126,7 +126,7 @@ class CompareDialog(ModalScreen[list[Variant] | None]):
         values = self.query_one("#compare-values", Input)
         values.display = path != OWN
         if path == OWN:
-            about = " ".join(self.base.compare.description.split())
+            about = " ".join(self.base.compare.localized().description.split())
             names = "; ".join(variant_name(o) for o in self.own)
             text = escape(about) + "\n[dim]" + escape(_("variants: {names}").format(names=names))
             text += "[/dim]"

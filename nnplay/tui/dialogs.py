@@ -32,7 +32,7 @@ class PresetPicker(ModalScreen[str | None]):
             yield Label(f"[b]{title}[/b]  {keys}")
             yield OptionList(
                 *[
-                    Option(f"{name}  [dim]{escape(exp.meta.title)}[/dim]", id=name)
+                    Option(f"{name}  [dim]{escape(exp.meta.localized().title)}[/dim]", id=name)
                     for name, exp in self.presets.items()
                 ],
                 id="preset-list",
@@ -46,11 +46,12 @@ class PresetPicker(ModalScreen[str | None]):
     @on(OptionList.OptionHighlighted)
     def _describe(self, event: OptionList.OptionHighlighted) -> None:
         exp = self.presets[str(event.option.id)]
+        meta = exp.meta.localized()
         goal = exp.goal.describe() if exp.goal.enabled else _("free play")
         solved = _("challenge: fix it") if exp.solution else _("meets its goal as shipped")
         heading = _("Goal:")
         self.query_one("#preset-info", Static).update(
-            f"[b]{escape(exp.meta.title)}[/b]\n{escape(exp.meta.description)}\n\n"
+            f"[b]{escape(meta.title)}[/b]\n{escape(meta.description)}\n\n"
             f"[b]{heading}[/b] {goal} ({solved})"
         )
 
