@@ -21,6 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from nnplay import i18n
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
     Experiment,
@@ -236,11 +237,12 @@ def outcome(future: Future, variant: Variant, cancelled: bool = False) -> Varian
 # Running: a process pool, blocking or not
 
 
-def _worker_init() -> None:
+def _worker_init(language: str) -> None:
     import signal
 
     import torch
 
+    i18n.set_language(language)  # a worker's notes are in the language of the one who asked
     torch.set_num_threads(1)  # one process per core: more threads would only fight
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it cancels the run
 
@@ -291,7 +293,10 @@ class ComparisonRun:
         self.started = time.perf_counter()
         self._cancelled = False
         self._executor = ProcessPoolExecutor(
-            self.workers, mp_context=_context(), initializer=_worker_init
+            self.workers,
+            mp_context=_context(),
+            initializer=_worker_init,
+            initargs=(i18n.language(),),
         )
         self._futures: list[Future] = []
         for variant in self.variants:

@@ -17,6 +17,8 @@ import re
 from aiohttp import WSMsgType, web
 from textual_serve.server import Server
 
+from nnplay.i18n import _
+
 # What a browser may send as Host: a name or an IP (IPv6 in brackets), and a port.
 HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 MAX_COLUMNS, MAX_ROWS = 1000, 500  # a screen size from a browser is a number to check, too
@@ -71,12 +73,12 @@ class PlaygroundServer(Server):
         one more, and wait until the tab goes."""
         socket = web.WebSocketResponse(heartbeat=15)
         await socket.prepare(request)
-        await socket.send_bytes(
-            f"\r\n  nnplay serve: already running as many playgrounds as "
-            f"allowed ({self.max_tabs}, see --max-tabs). Close a tab, then "
-            "reload this page.\r\n".encode()
+        message = _(
+            "nnplay serve: already running as many playgrounds as allowed ({most}, see "
+            "--max-tabs). Close a tab, then reload this page."
         )
-        async for _ in socket:
+        await socket.send_bytes(f"\r\n  {message.format(most=self.max_tabs)}\r\n".encode())
+        async for _message in socket:
             pass
         return socket
 
@@ -110,11 +112,11 @@ class PlaygroundServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         shown = "localhost" if self.host in ("127.0.0.1", "localhost") else self.host
         url = f"http://{f'[{shown}]' if ':' in shown else shown}:{self.port}"
-        print(
-            f"nnplay serve: open {url} in a web browser; every tab gets its own playground. "
-            "Ctrl+C stops the server.",
-            flush=True,
+        message = _(
+            "nnplay serve: open {url} in a web browser; every tab gets its own playground. "
+            "Ctrl+C stops the server."
         )
+        print(message.format(url=url), flush=True)
 
 
 def screen_size(width, height) -> tuple[int, int] | None:
