@@ -383,9 +383,11 @@ def cmd_train(args) -> int:
             exports += [str(p) for p in export(trainer.model, exp, path)]
         except OSError as e:  # the disk filled, the folder went away: the others still go
             where = e.filename or path
-            message = _("nnplay: {path}: cannot write it ({reason})")
+            message = _("{path}: cannot write it ({reason})")
             reason = e.strerror or e.__class__.__name__
-            print(message.format(path=shown(where, 300), reason=reason), file=sys.stderr)
+            print(
+                "nnplay: " + message.format(path=shown(where, 300), reason=reason), file=sys.stderr
+            )
             failed = True
         except Interrupted as e:  # the file being written is whole or untouched
             interrupted = e

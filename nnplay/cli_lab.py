@@ -118,7 +118,8 @@ def cmd_backprop(args) -> int:
     )
     with i18n.english(args.json):  # JSON is the same in every language
         result = worked_example(config)
-    report(args, result.to_dict(), backprop_lines(result))
+        data = result.to_dict()
+    report(args, data, backprop_lines(result))
     return 0
 
 

@@ -32,6 +32,7 @@ from nnplay.experiment import (
     vary_grid,
 )
 from nnplay.history import GoalResult, History, bucket_means, goal_result
+from nnplay.i18n import _
 
 STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
 
@@ -89,10 +90,11 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
     key, sep, values = text.partition("=")
     parts = split_values(values)
     if not sep or not key.strip() or not all(parts):
-        raise ExperimentError(
-            f"--vary {text}: expected section.field=value1,value2,..., "
+        message = _(
+            "--vary {value}: expected section.field=value1,value2,..., "
             "e.g. training.optimizer=sgd,adam"
         )
+        raise ExperimentError(message.format(value=text))
     return key.strip(), [parse_value(p) for p in parts]
 
 
@@ -107,12 +109,10 @@ def plan(
     validate, before anything runs.
     """
     items = list(vary.items() if isinstance(vary, dict) else vary)
-    keys = [key for key, _ in items]
+    keys = [key for key, _values in items]
     if len(set(keys)) != len(keys):
-        raise ExperimentError(
-            f"--vary {next(k for k in keys if keys.count(k) > 1)}: given twice; "
-            "list all its values in one --vary"
-        )
+        message = _("--vary {field}: given twice; list all its values in one --vary")
+        raise ExperimentError(message.format(field=next(k for k in keys if keys.count(k) > 1)))
     grid = dict(items)
     problem = Vary().check(grid)
     if problem:
@@ -120,8 +120,10 @@ def plan(
     all_overrides = vary_grid(grid) if grid else base.compare.overrides()
     if not all_overrides:
         raise ExperimentError(
-            "compare: nothing to vary; give --vary section.field=v1,v2 "
-            "(this experiment declares no comparison of its own)"
+            _(
+                "compare: nothing to vary; give --vary section.field=v1,v2 "
+                "(this experiment declares no comparison of its own)"
+            )
         )
     variants = []
     for overrides in all_overrides:
@@ -224,12 +226,12 @@ def outcome(future: Future, variant: Variant, cancelled: bool = False) -> Varian
     """The variant's result, waiting for it; a crash becomes an "error" result, and a variant
     stopped by a cancel a "stopped" one."""
     if future.cancelled():
-        return _failed(variant, "stopped", "cancelled before it started")
+        return _failed(variant, "stopped", _("cancelled before it started"))
     error = future.exception()
     if error is None:
         return future.result()
     if cancelled:
-        return _failed(variant, "stopped", "cancelled while it ran")
+        return _failed(variant, "stopped", _("cancelled while it ran"))
     return _failed(variant, "error", f"{error.__class__.__name__}: {error}")
 
 

@@ -8,59 +8,61 @@ from __future__ import annotations
 
 from typing import Any
 
+from nnplay.i18n import N_, _
+
 LABELS: dict[str, str] = {
-    "task.name": "task",
-    "task.samples": "samples",
-    "task.val_samples": "validation samples",
-    "task.validation": "validation set",
-    "task.noise": "noise",
-    "task.features": "features",
-    "task.dim": "inputs",
-    "task.classes": "classes",
-    "task.seed": "data seed",
-    "model.hidden": "hidden layers",
-    "model.activation": "every layer's activation",
-    "model.dropout": "every layer's dropout",
-    "model.batch_norm": "batch norm in every layer",
-    "model.init": "init",
-    "model.init_scale": "init scale (a)",
-    "training.loss": "loss",
-    "training.optimizer": "optimizer",
-    "training.lr": "learning rate",
-    "training.momentum": "momentum",
-    "training.nesterov": "nesterov",
-    "training.beta1": "beta1",
-    "training.beta2": "beta2",
-    "training.eps": "eps",
-    "training.alpha": "alpha",
-    "training.schedule": "lr schedule",
-    "training.step_size": "step size (epochs)",
-    "training.gamma": "decay gamma",
-    "training.batch_size": "batch size",
-    "training.epochs": "epochs",
-    "training.seed": "seed",
-    "training.l1": "L1",
-    "training.l2": "L2 (weight decay)",
-    "training.patience": "stop patience",
-    "training.min_delta": "stop min delta",
-    "layer.units": "units",
-    "layer.activation": "activation",
-    "layer.dropout": "dropout",
-    "layer.batch_norm": "batch norm",
-    "goal.metric": "goal metric",
-    "goal.threshold": "goal threshold",
-    "goal.epochs": "goal epochs",
+    "task.name": N_("task"),
+    "task.samples": N_("samples"),
+    "task.val_samples": N_("validation samples"),
+    "task.validation": N_("validation set"),
+    "task.noise": N_("noise"),
+    "task.features": N_("features"),
+    "task.dim": N_("inputs"),
+    "task.classes": N_("classes"),
+    "task.seed": N_("data seed"),
+    "model.hidden": N_("hidden layers"),
+    "model.activation": N_("every layer's activation"),
+    "model.dropout": N_("every layer's dropout"),
+    "model.batch_norm": N_("batch norm in every layer"),
+    "model.init": N_("init"),
+    "model.init_scale": N_("init scale (a)"),
+    "training.loss": N_("loss"),
+    "training.optimizer": N_("optimizer"),
+    "training.lr": N_("learning rate"),
+    "training.momentum": N_("momentum"),
+    "training.nesterov": N_("nesterov"),
+    "training.beta1": N_("beta1"),
+    "training.beta2": N_("beta2"),
+    "training.eps": N_("eps"),
+    "training.alpha": N_("alpha"),
+    "training.schedule": N_("lr schedule"),
+    "training.step_size": N_("step size (epochs)"),
+    "training.gamma": N_("decay gamma"),
+    "training.batch_size": N_("batch size"),
+    "training.epochs": N_("epochs"),
+    "training.seed": N_("seed"),
+    "training.l1": N_("L1"),
+    "training.l2": N_("L2 (weight decay)"),
+    "training.patience": N_("stop patience"),
+    "training.min_delta": N_("stop min delta"),
+    "layer.units": N_("units"),
+    "layer.activation": N_("activation"),
+    "layer.dropout": N_("dropout"),
+    "layer.batch_norm": N_("batch norm"),
+    "goal.metric": N_("goal metric"),
+    "goal.threshold": N_("goal threshold"),
+    "goal.epochs": N_("goal epochs"),
 }
 
 
 def label(path: str) -> str:
     """The form's word for a field path (the path itself when it has none)."""
-    return LABELS.get(path, path)
+    return _(LABELS[path]) if path in LABELS else path
 
 
 def show_value(value: Any) -> str:
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return _("on") if value else _("off")
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list):
@@ -72,21 +74,25 @@ def describe_change(path: str, value: Any) -> str:
     """One change in the form's words: "set L2 (weight decay) to 0.01"."""
     if path == "model.hidden":
         if not value:
-            return "remove every hidden layer"
-        widths = [v if isinstance(v, int) else v.get("units", "?") for v in value]
-        layers = "one hidden layer" if len(widths) == 1 else f"{len(widths)} hidden layers"
-        return f"use {layers} of {', '.join(map(str, widths))} units"
+            return _("remove every hidden layer")
+        widths = ", ".join(str(v if isinstance(v, int) else v.get("units", "?")) for v in value)
+        if len(value) == 1:
+            return _("use one hidden layer of {units} units").format(units=widths)
+        message = _("use {count} hidden layers of {units} units")
+        return message.format(count=len(value), units=widths)
     if path == "task.features" and isinstance(value, list):
-        return f"set the features to {', '.join(value)}"
+        return _("set the features to {features}").format(features=", ".join(value))
     if isinstance(value, bool):
-        return f"turn {label(path)} {show_value(value)}"
-    return f"set {label(path)} to {show_value(value)}"
+        return _("turn {field} {value}").format(field=label(path), value=show_value(value))
+    return _("set {field} to {value}").format(field=label(path), value=show_value(value))
 
 
 def describe_changes(overrides: dict[str, Any]) -> str:
     """Several changes as one phrase: "set momentum to 0.9 and set batch size to 20"."""
     parts = [describe_change(path, value) for path, value in overrides.items()]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    if len(parts) == 1:
+        return parts[0]
+    return _("{changes} and {last}").format(changes=", ".join(parts[:-1]), last=parts[-1])
 
 
 def _hidden_text(layers) -> str:
@@ -95,7 +101,7 @@ def _hidden_text(layers) -> str:
         f"{layer.units} {layer.activation}" if hasattr(layer, "units") else str(layer)
         for layer in layers
     ]
-    return ", ".join(parts) or "none"
+    return ", ".join(parts) or _("none")
 
 
 def describe_difference(old, new, most: int = 2) -> str:
@@ -104,7 +110,7 @@ def describe_difference(old, new, most: int = 2) -> str:
     named, then "+N more"."""
     changes = []
     for path in LABELS:
-        section, _, name = path.partition(".")
+        section, _dot, name = path.partition(".")
         if section not in ("task", "model", "training"):
             continue
         before, after = getattr(getattr(old, section), name), getattr(getattr(new, section), name)
@@ -114,6 +120,8 @@ def describe_difference(old, new, most: int = 2) -> str:
             before, after = _hidden_text(before), _hidden_text(after)
         changes.append(f"{label(path)} {show_value(before)} → {show_value(after)}")
     if not changes:
-        return "same settings"
-    extra = f" +{len(changes) - most} more" if len(changes) > most else ""
+        return _("same settings")
+    extra = (
+        " " + _("+{count} more").format(count=len(changes) - most) if len(changes) > most else ""
+    )
     return "; ".join(changes[:most]) + extra
