@@ -218,32 +218,31 @@ def task_shape(spec) -> TaskShape:
             else _("{low} to {high}").format(low=task.min_dim, high=task.max_dim)
         )
         message = _(
-            "task.dim: {value} is not allowed for {task}; allowed: 0 (default {default}) or "
-            "{allowed}"
+            "{value} is not allowed for {task}; allowed: 0 (default {default}) or {allowed}"
         )
         raise ExperimentError(
-            message.format(value=dim, task=spec.name, default=task.default_dim, allowed=allowed)
+            "task.dim: "
+            + message.format(value=dim, task=spec.name, default=task.default_dim, allowed=allowed)
         )
     classes = spec.classes or task.default_classes
     if spec.classes and classes != task.default_classes and task.class_range is None:
-        message = _(
-            "task.classes: {value} is not allowed for {task}; it has {count} classes (use 0)"
-        )
+        message = _("{value} is not allowed for {task}; it has {count} classes (use 0)")
+        count = task.default_classes or _("no")
         raise ExperimentError(
-            message.format(
-                value=spec.classes, task=spec.name, count=task.default_classes or _("no")
-            )
+            "task.classes: " + message.format(value=spec.classes, task=spec.name, count=count)
         )
     if task.class_range and not task.class_range[0] <= classes <= task.class_range[1]:
         low, high = task.class_range
-        message = _("task.classes: {value} is not allowed for {task}; allowed: {low} to {high}")
-        raise ExperimentError(message.format(value=classes, task=spec.name, low=low, high=high))
+        message = _("{value} is not allowed for {task}; allowed: {low} to {high}")
+        raise ExperimentError(
+            "task.classes: " + message.format(value=classes, task=spec.name, low=low, high=high)
+        )
     if isinstance(spec.features, list):
         if not task.is_2d:
-            message = _(
-                "task.features: a list of features is for 2-D tasks only; {task} allows: {allowed}"
+            message = _("a list of features is for 2-D tasks only; {task} allows: {allowed}")
+            raise ExperimentError(
+                "task.features: " + message.format(task=spec.name, allowed=", ".join(FEATURE_MODES))
             )
-            raise ExperimentError(message.format(task=spec.name, allowed=", ".join(FEATURE_MODES)))
         inputs = len(spec.features)
     else:
         inputs = dim + (_poly2_extra(dim) if spec.features == "poly2" else 0)
