@@ -152,3 +152,21 @@ def test_served_tabs_get_the_language(monkeypatch):
     finally:
         i18n.set_language("en")
     assert argv[-3:] == ["--lang", "zh", "circle"]
+
+
+def test_the_progress_line_in_chinese(capsys):
+    from types import SimpleNamespace
+
+    from nnplay.cli import Progress
+    from nnplay.history import History
+
+    history = History(train_loss=[0.5, 0.25], val_accuracy=[0.5, 0.75])
+    trainer = SimpleNamespace(
+        epoch=2, exp=SimpleNamespace(training=SimpleNamespace(epochs=4)), history=history
+    )
+    try:
+        i18n.set_language("zh")
+        Progress(trainer, width=4).update(trainer)
+    finally:
+        i18n.set_language("en")
+    assert capsys.readouterr().err == "\r[##..] 第 2/4 轮 损失 0.2500 验证集准确率 0.750 "
