@@ -41,7 +41,7 @@ class PlaygroundServer(Server):
 
     async def handle_index(self, request: web.Request):
         if not self.trusted_host(request):
-            raise web.HTTPForbidden(text="unknown host name")
+            raise web.HTTPForbidden(text=_("unknown host name"))
         # No await before the page is rendered, so concurrent requests cannot mix addresses.
         self.public_url = f"http://{request.host}"
         return await super().handle_index(request)
@@ -51,9 +51,10 @@ class PlaygroundServer(Server):
             not self.trusted_host(request)
             or request.headers.get("Origin") != f"http://{request.host}"
         ):
-            raise web.HTTPForbidden(text="this page was not served here")
+            raise web.HTTPForbidden(text=_("this page was not served here"))
         if screen_size(request.query.get("width", "80"), request.query.get("height", "24")) is None:
-            raise web.HTTPBadRequest(text=f"the screen must be 1..{MAX_COLUMNS} x 1..{MAX_ROWS}")
+            message = _("the screen must be 1..{columns} x 1..{rows}")
+            raise web.HTTPBadRequest(text=message.format(columns=MAX_COLUMNS, rows=MAX_ROWS))
         connection = asyncio.current_task()
         assert connection is not None  # a request handler always runs in a task
         self.connections.add(connection)
