@@ -11,6 +11,13 @@ from nnplay.lab.optpaths import MINIMUM_MARK, START_MARK, OptPath
 from nnplay.lab.surfaces import FUNCTIONS, PATH_OPTIMIZERS
 
 
+def pad(text: str, spec: str) -> str:
+    """`text` aligned like a format spec ("<16" left, ">12" right), counting wide characters
+    (a translated column title) as two cells."""
+    width = int(spec[1:])
+    return ljust(text, width) if spec[0] == "<" else rjust(text, width)
+
+
 def numbers(values) -> str:
     """[0.593270, 0.596884] or [[…], […]] with six decimals."""
     array = np.asarray(values, dtype=float)
@@ -99,16 +106,10 @@ PATH_STATUS_WORDS = {
 def optpaths_table(paths: list[OptPath]) -> list[str]:
     to_converge = _("STEPS TO CONVERGE")
     steps_width = max(17, cells(to_converge))
+    optimizer, point, value = _("OPTIMIZER"), _("FINAL POINT"), _("FINAL VALUE")
     lines = [
-        ljust(_("OPTIMIZER"), 11)
-        + rjust("LR", 8)
-        + "  "
-        + rjust(to_converge, steps_width)
-        + "  "
-        + ljust(_("FINAL POINT"), 24)
-        + rjust(_("FINAL VALUE"), 12)
-        + "  "
-        + _("STATUS")
+        f"{pad(optimizer, '<11')}{'LR':>8}  {pad(to_converge, f'>{steps_width}')}  "
+        f"{pad(point, '<24')}{pad(value, '>12')}  " + _("STATUS")
     ]
     for p in paths:
         steps = "-" if p.steps_to_converge is None else str(p.steps_to_converge)
@@ -140,6 +141,8 @@ def optpaths_caption(function: str, steps: int) -> str:
 
 def gradcheck_lines(report: GradCheckReport) -> list[str]:
     verdict = _("passed") if report.passed else _("FAILED")
+    tensor, shape, checked = _("TENSOR"), _("SHAPE"), _("CHECKED")
+    worst, numeric, analytic = _("WORST PARAMETER"), _("NUMERIC"), _("ANALYTIC")
     summary = _(
         "gradient check {verdict}: max relative error {error} (threshold {threshold}, h {h}); "
         "{checked} of {total} parameters checked"
@@ -154,11 +157,7 @@ def gradcheck_lines(report: GradCheckReport) -> list[str]:
             total=report.total,
         ),
         "",
-        ljust(_("TENSOR"), 16)
-        + ljust(_("SHAPE"), 14)
-        + rjust(_("CHECKED"), 12)
-        + "  "
-        + _("MAX REL ERROR"),
+        f"{pad(tensor, '<16')}{pad(shape, '<14')}{pad(checked, '>12')}  " + _("MAX REL ERROR"),
     ]
     for t in report.tensors:
         lines.append(
@@ -166,11 +165,7 @@ def gradcheck_lines(report: GradCheckReport) -> list[str]:
         )
     lines += [
         "",
-        ljust(_("WORST PARAMETER"), 24)
-        + rjust(_("NUMERIC"), 14)
-        + rjust(_("ANALYTIC"), 14)
-        + "  "
-        + _("REL ERROR"),
+        f"{pad(worst, '<24')}{pad(numeric, '>14')}{pad(analytic, '>14')}  " + _("REL ERROR"),
     ]
     for p in report.worst:
         where = p.tensor + str(list(p.index))
