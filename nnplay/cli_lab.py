@@ -24,8 +24,8 @@ from nnplay.lab.checks import (
 )
 from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS
 
-# Modules that import torch are imported inside the commands: the parser is built on every start,
-# also before the app's first frame.
+# Modules that import NumPy or torch are imported inside the commands: the parser is built on
+# every start, also before the app's first frame.
 
 EXIT_FAILED = 1
 

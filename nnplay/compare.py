@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,16 +24,10 @@ from typing import Any
 
 from nnplay import i18n
 from nnplay.errors import ExperimentError
-from nnplay.experiment import (
-    Experiment,
-    Vary,
-    apply_override,
-    check_variant,
-    parse_value,
-    vary_grid,
-)
+from nnplay.experiment import Experiment, apply_override, check_variant, parse_value
 from nnplay.history import GoalResult, History, bucket_means, goal_result
 from nnplay.i18n import _
+from nnplay.rules import Vary, vary_grid
 
 STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
 
@@ -192,7 +187,7 @@ def _finite(value):
 
 def run_variant(variant: Variant) -> VariantResult:
     """Train one variant to the end in this process (what each worker does)."""
-    from nnplay.training import Trainer
+    from nnplay.training import Trainer  # torch: only where variants train, not to plan them
 
     trainer = Trainer(variant.experiment)
     trainer.run()
@@ -240,9 +235,7 @@ def outcome(future: Future, variant: Variant, cancelled: bool = False) -> Varian
 
 
 def _worker_init(language: str) -> None:
-    import signal
-
-    import torch
+    import torch  # in the worker: planning in the parent never needs torch
 
     i18n.set_language(language)  # a worker's notes are in the language of the one who asked
     torch.set_num_threads(1)  # one process per core: more threads would only fight
@@ -270,7 +263,7 @@ def start_early() -> None:
     """Start the forkserver now (it imports torch, ~1.5 s), so the first comparison starts as
     fast as later ones; an app can call this in a background thread at launch. Idempotent."""
     if _context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
+        from multiprocessing import forkserver  # only where there is one (not on Windows)
 
         forkserver.ensure_running()
 

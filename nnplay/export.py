@@ -10,6 +10,10 @@ The format follows the suffix:
 - .npz          one array per state_dict entry, plus the Experiment as JSON
 - .py           not weights: a plain PyTorch script (and its data) that reproduces the run
 Every write is atomic, and `~` in a path means the home folder.
+
+torch, safetensors, onnx and onnxruntime are imported inside the functions that use them:
+`presets` imports this module to read experiments, before the app has imported torch
+(docs/architecture.md), and onnx/onnxruntime cost seconds that only their format needs.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import io
 import json
 import os
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +31,11 @@ import numpy as np
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
 from nnplay.files import check_writable, signals_held, write_atomic
-from nnplay.i18n import _, ngettext
+from nnplay.i18n import _
 from nnplay.memory import check_fits, limit_bytes, model_bytes
-from nnplay.model import build_model, output_head, probabilities, state_shapes
+from nnplay.model import Predictor, build_model, output_head, state_shapes, torch_run
 from nnplay.script_export import data_path, write_script
-from nnplay.tasks import expand_features, task_shape
+from nnplay.tasks import task_shape
 from nnplay.untrusted import MAX_TEXT_BYTES, parse_json, shown
 
 # torch, safetensors, onnx and onnxruntime are imported inside the functions that use them: presets
@@ -142,8 +147,6 @@ def _export(model, exp: Experiment, path: Path) -> list[Path]:
 
 
 def _pt_bytes(state: dict, exp: Experiment) -> bytes:
-    import zipfile
-
     import torch
 
     buffer = io.BytesIO()
@@ -203,30 +206,6 @@ def _foreign(path: Path, why: str) -> ExperimentError:
     )
 
 
-class Predictor:
-    """Outputs of an exported network for raw task inputs."""
-
-    def __init__(self, exp: Experiment, run):
-        self.exp = exp
-        self.shape = task_shape(exp.task)
-        self.head = output_head(exp)
-        self._run = run  # float32 (n, inputs) -> outputs (n, units)
-
-    def outputs(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != self.shape.raw_inputs:
-            got = x.shape[-1] if x.ndim else 1
-            values = ngettext("{count} value", "{count} values", got).format(count=got)
-            message = _(
-                "input: {value} is not allowed; this model takes {count} comma-separated numbers"
-            )
-            raise ExperimentError(message.format(value=values, count=self.shape.raw_inputs))
-        return self._run(expand_features(x, self.exp.task.features).astype(np.float32))
-
-    def probabilities(self, x) -> np.ndarray:
-        return probabilities(self.head, self.outputs(x))
-
-
 def load_predictor(path: str | Path) -> Predictor:
     path = Path(path).expanduser()
     if not path.is_file():
@@ -246,15 +225,7 @@ def load_predictor(path: str | Path) -> Predictor:
         raise _foreign(path, e.__class__.__name__) from None
     model = build_model(exp)
     model.load_state_dict(state)
-    model.eval()
-    return Predictor(exp, lambda x: _torch_run(model, x))
-
-
-def _torch_run(model, x):
-    import torch
-
-    with torch.no_grad():
-        return model(torch.from_numpy(x)).numpy()
+    return Predictor(exp, torch_run(model))
 
 
 def _shape_problem(name: str, shape: tuple, expected: tuple) -> str:
@@ -305,8 +276,6 @@ def _read_state(path: Path):
 
 def _pt_experiment(path: Path) -> Experiment | None:
     """The experiment recorded inside a .pt archive (None: an older export without one)."""
-    import zipfile
-
     with zipfile.ZipFile(path) as z:
         entries = [i for i in z.infolist() if i.filename.endswith("/" + PT_EXPERIMENT)]
         if not entries:
@@ -412,8 +381,6 @@ def _npy_read(stream, shape, fortran, dtype) -> np.ndarray:
 
 
 def _read_npz(path: Path):
-    import zipfile
-
     import torch
 
     with zipfile.ZipFile(path) as z:

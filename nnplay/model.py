@@ -8,13 +8,16 @@ probability, log-softmax for NLL). The names are the state_dict keys that export
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nnplay.errors import ExperimentError
+from nnplay.i18n import _, ngettext
 from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, INITS, LOSSES, Head
-from nnplay.tasks import task_shape
+from nnplay.tasks import expand_features, task_shape
 
 # torch is imported inside the functions that build or inspect a network: the forms describe
 # layers before the app has imported torch (~2 s), see docs/architecture.md.
@@ -144,3 +147,47 @@ def probabilities(head: Head, outputs):
         return np.exp(outputs)
     shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))  # softmax of logits
     return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+class Predictor:
+    """A network's outputs for raw task inputs: the one way to run a model on inputs, for the
+    Trainer's model during a run as for a loaded export. The task's features are expanded as in
+    training; `run` maps the network's float32 inputs (n, inputs) to its outputs (n, units)."""
+
+    def __init__(self, exp, run: Callable[[np.ndarray], np.ndarray]):
+        self.exp = exp
+        self.shape = task_shape(exp.task)
+        self.head = output_head(exp)
+        self._run = run
+
+    def outputs(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.shape.raw_inputs:
+            got = x.shape[-1] if x.ndim else 1
+            values = ngettext("{count} value", "{count} values", got).format(count=got)
+            message = _(
+                "input: {value} is not allowed; this model takes {count} comma-separated numbers"
+            )
+            raise ExperimentError(message.format(value=values, count=self.shape.raw_inputs))
+        return self._run(expand_features(x, self.exp.task.features).astype(np.float32))
+
+    def probabilities(self, x) -> np.ndarray:
+        return probabilities(self.head, self.outputs(x))
+
+
+def torch_run(model: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
+    """A Predictor's `run` for a torch network: eval mode (dropout off, batch norm on its running
+    statistics) and no gradients; the mode the model was in is put back afterwards."""
+
+    def run(x: np.ndarray) -> np.ndarray:
+        import torch
+
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                return model(torch.from_numpy(x)).numpy()
+        finally:
+            model.train(was_training)
+
+    return run

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from nnplay.i18n import N_, _
 
@@ -137,55 +138,85 @@ HEAD_ACTIVATIONS = {
 # Optimizers (built from a TrainingSpec)
 
 
-def _sgd(params, t):
-    from torch import optim
+@dataclass(frozen=True)
+class WeightDecay:
+    """L2 regularization, defined once: on the weights only (not biases or batch norm), as
+    torch's own weight_decay computes it: coupled (each weight's gradient += l2·w, before the
+    step) for most optimizers, decoupled (w *= 1 - lr·l2) for AdamW. nnplay applies it itself
+    (the optimizers are built with weight_decay 0) so biases stay free and l2 can change during a
+    run. `apply` is what the Trainer runs after backward(); `source` writes the same update into
+    the exported script, which tests/test_script_export.py checks trains identically."""
 
-    return optim.SGD(params, lr=t.lr, momentum=t.momentum, nesterov=t.nesterov)
+    decoupled: bool = False
+
+    def apply(self, weights: list, l2: float, lr: float) -> None:
+        import torch  # deferred: the registry is imported before torch is (docs/architecture.md)
+
+        with torch.no_grad():
+            if self.decoupled:
+                torch._foreach_mul_(weights, 1 - lr * l2)
+            else:
+                grads = [w.grad for w in weights]  # all set: called after backward()
+                torch._foreach_add_(grads, weights, alpha=l2)
+
+    def source(self, l2: float, lr: str) -> list[str]:
+        """The same update as script lines over `weights`; `lr` is the expression of the
+        current learning rate there."""
+        # AdamW shrinks the weights directly; coupled L2 adds l2·w to each weight's gradient.
+        shrink, add = f"w.mul_(1 - {lr} * {l2!r})", f"w.grad.add_(w, alpha={l2!r})"
+        update = shrink if self.decoupled else add
+        return [
+            "with torch.no_grad():  # L2 regularization on the weights",
+            "    for w in weights:",
+            f"        {update}",
+        ]
 
 
-def _adagrad(params, t):
-    from torch import optim
-
-    return optim.Adagrad(params, lr=t.lr, eps=t.eps)
-
-
-def _rmsprop(params, t):
-    from torch import optim
-
-    return optim.RMSprop(params, lr=t.lr, alpha=t.alpha, eps=t.eps, momentum=t.momentum)
-
-
-def _adam_family(cls_name: str):
-    def build(params, t):
-        from torch import optim
-
-        # fused: one kernel for all parameters, ~1.2x steps/s on tiny nets (docs/architecture.md).
-        # weight_decay=0: the Trainer applies L2 itself (AdamW's default would be 0.01).
-        return getattr(optim, cls_name)(
-            params, lr=t.lr, betas=(t.beta1, t.beta2), eps=t.eps, weight_decay=0.0, fused=True
-        )
-
-    return build
+def _adam_options(t) -> dict[str, Any]:
+    # fused: one kernel for all parameters, ~1.2x steps/s on tiny nets (docs/architecture.md).
+    # weight_decay=0: L2 is WeightDecay's (AdamW's default would be 0.01).
+    return {"betas": (t.beta1, t.beta2), "eps": t.eps, "weight_decay": 0.0, "fused": True}
 
 
 @dataclass(frozen=True)
 class Optimizer:
     title: str
-    build: Callable
+    torch_class: str  # in torch.optim
+    options: Callable[
+        [Any], dict[str, Any]
+    ]  # its keyword arguments (besides lr) from a TrainingSpec
     uses: tuple[str, ...]  # TrainingSpec fields this optimizer reads (for forms)
-    decoupled_decay: bool = False  # AdamW: L2 is decoupled weight decay
+    decay: WeightDecay = WeightDecay()
+
+    def build(self, params, t):
+        """The torch optimizer for `params` with `t`'s settings (the exported script writes the
+        same class and arguments)."""
+        from torch import optim  # deferred: see the module's docstring
+
+        return getattr(optim, self.torch_class)(params, lr=t.lr, **self.options(t))
 
 
 OPTIMIZERS: dict[str, Optimizer] = {
-    "sgd": Optimizer("SGD (with optional momentum)", _sgd, ("momentum", "nesterov")),
-    "adagrad": Optimizer("AdaGrad", _adagrad, ("eps",)),
-    "rmsprop": Optimizer("RMSprop", _rmsprop, ("alpha", "eps", "momentum")),
-    "adam": Optimizer("Adam", _adam_family("Adam"), ("beta1", "beta2", "eps")),
+    "sgd": Optimizer(
+        "SGD (with optional momentum)",
+        "SGD",
+        lambda t: {"momentum": t.momentum, "nesterov": t.nesterov},
+        ("momentum", "nesterov"),
+    ),
+    "adagrad": Optimizer("AdaGrad", "Adagrad", lambda t: {"eps": t.eps}, ("eps",)),
+    "rmsprop": Optimizer(
+        "RMSprop",
+        "RMSprop",
+        lambda t: {"alpha": t.alpha, "eps": t.eps, "momentum": t.momentum},
+        ("alpha", "eps", "momentum"),
+    ),
+    "adam": Optimizer("Adam", "Adam", _adam_options, ("beta1", "beta2", "eps")),
     "adamw": Optimizer(
         "AdamW (decoupled weight decay)",
-        _adam_family("AdamW"),
+        "AdamW",
+        _adam_options,
         ("beta1", "beta2", "eps"),
-        decoupled_decay=True,
+        decay=WeightDecay(decoupled=True),
     ),
 }
 

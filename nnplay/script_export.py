@@ -84,21 +84,11 @@ def _module_lines(exp: Experiment) -> list[str]:
 
 
 def _optimizer_line(exp: Experiment) -> str:
+    """The optimizer the registry builds, with the same class and arguments."""
     t = exp.training
-    common = f"model.parameters(), lr={t.lr!r}"
-    return {
-        "sgd": f"torch.optim.SGD({common}, momentum={t.momentum!r}, nesterov={t.nesterov!r})",
-        "adagrad": f"torch.optim.Adagrad({common}, eps={t.eps!r})",
-        "rmsprop": (
-            f"torch.optim.RMSprop({common}, alpha={t.alpha!r}, eps={t.eps!r}, "
-            f"momentum={t.momentum!r})"
-        ),
-        "adam": f"torch.optim.Adam({common}, betas=({t.beta1!r}, {t.beta2!r}), eps={t.eps!r}, fused=True)",
-        "adamw": (
-            f"torch.optim.AdamW({common}, betas=({t.beta1!r}, {t.beta2!r}), eps={t.eps!r}, "
-            "weight_decay=0.0, fused=True)"
-        ),  # L2 is applied by hand below
-    }[t.optimizer]
+    optimizer = OPTIMIZERS[t.optimizer]
+    options = "".join(f", {k}={v!r}" for k, v in optimizer.options(t).items())
+    return f"torch.optim.{optimizer.torch_class}(model.parameters(), lr={t.lr!r}{options})"
 
 
 def _scheduler_line(exp: Experiment) -> str:
@@ -112,20 +102,12 @@ def _scheduler_line(exp: Experiment) -> str:
 
 
 def _l2_lines(exp: Experiment) -> str:
-    """L2 on the weights only (not biases or batch norm), written out as the Trainer does it."""
+    """L2 as the Trainer applies it (registry.WeightDecay), written out."""
     t = exp.training
     if not t.l2:
         return ""
-    indent = " " * 8
-    if OPTIMIZERS[t.optimizer].decoupled_decay:  # AdamW shrinks the weights directly
-        body = ["for w in weights:", f"    w.mul_(1 - optimizer.param_groups[0]['lr'] * {t.l2!r})"]
-    else:  # L2 adds l2·w to each weight's gradient
-        body = ["for w in weights:", f"    w.grad.add_(w, alpha={t.l2!r})"]
-    lines = [
-        "with torch.no_grad():  # L2 regularization on the weights",
-        *("    " + b for b in body),
-    ]
-    return "".join(f"{indent}{line}\n" for line in lines)
+    lines = OPTIMIZERS[t.optimizer].decay.source(t.l2, lr="optimizer.param_groups[0]['lr']")
+    return "".join(f"{' ' * 8}{line}\n" for line in lines)
 
 
 def _early_stopping_note(exp: Experiment) -> str:

@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 from nnplay import i18n
+from nnplay.errors import EXIT_BAD_INPUT
 from nnplay.i18n import _
 
-EXIT_BAD_INPUT = 2
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 DEFAULT_MAX_TABS, MAX_TABS = 8, 64
 # Letters, digits, dots, dashes, and colons for IPv6: anything else is refused before DNS sees it.
@@ -63,7 +63,7 @@ def add_serve_command(subparsers) -> None:
 
 
 def cmd_serve(args) -> int:
-    from nnplay.presets import DEFAULT_PRESET, load_experiment
+    from nnplay.presets import DEFAULT_PRESET, load_experiment  # NumPy: see cli's docstring
 
     target = args.target or DEFAULT_PRESET
     load_experiment(target)  # a bad name or file: ExperimentError, one line from cli.main
@@ -77,7 +77,7 @@ def cmd_serve(args) -> int:
         return EXIT_BAD_INPUT
     if not loopback:
         print(exposure_warning(args.host, args.port), file=sys.stderr)
-    from nnplay.web_server import PlaygroundServer
+    from nnplay.web_server import PlaygroundServer  # textual-serve (~0.8 s): only to serve
 
     server = PlaygroundServer(
         app_command(target), args.host, args.port, loopback_only=loopback, max_tabs=args.max_tabs

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,16 @@ from nnplay.experiment import Experiment, check
 from nnplay.history import History, Snapshot, bucket_means, goal_result
 from nnplay.i18n import N_, _
 from nnplay.memory import check_training_fits
-from nnplay.model import build_model, linear_layers, output_head, weight_grad_norms
+from nnplay.model import (
+    Predictor,
+    build_model,
+    linear_layers,
+    output_head,
+    torch_run,
+    weight_grad_norms,
+)
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
-from nnplay.tasks import expand_features, make_datasets, task_shape
+from nnplay.tasks import make_datasets, task_shape
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
 DIVERGED_ADVICE = N_(
@@ -67,11 +75,12 @@ class Trainer:
 
         torch.manual_seed(t.seed)
         self.model = build_model(exp)
+        self._predictor = Predictor(exp, torch_run(self.model))
         self.loss_fn = LOSSES[t.loss].build()
         self._weights = [m.weight for _, m in linear_layers(self.model)]
         # One parameter group: the fused optimizer step costs per group (~9 us on tiny nets).
         self.optimizer = OPTIMIZERS[t.optimizer].build(self.model.parameters(), t)
-        self._decoupled_decay = OPTIMIZERS[t.optimizer].decoupled_decay
+        self._decay = OPTIMIZERS[t.optimizer].decay  # L2, applied after backward() in step()
         self._params = list(self.model.parameters())
         # Dropout draws from torch's global RNG: keep this run's own stream, so another Trainer
         # or model built meanwhile cannot change it (None: no dropout, nothing to keep).
@@ -208,19 +217,9 @@ class Trainer:
             p.grad = None
         total.backward()
         if self.l2:
-            self._weight_decay()
+            self._decay.apply(self._weights, self.l2, self.lr)
         self.optimizer.step()
         return loss.item()
-
-    def _weight_decay(self) -> None:
-        """L2 on the weights only (not biases or batch norm), as torch's weight_decay computes
-        it: coupled (grad += l2·w) for most optimizers, decoupled (w *= 1 - lr·l2) for AdamW."""
-        with torch.no_grad():
-            if self._decoupled_decay:
-                torch._foreach_mul_(self._weights, 1 - self.lr * self.l2)
-            else:
-                grads = [w.grad for w in self._weights]  # all set: called after backward()
-                torch._foreach_add_(grads, self._weights, alpha=self.l2)  # type: ignore[arg-type]
 
     def evaluate(self, x, y) -> tuple[float, float | None]:
         """(data loss, accuracy or None) in eval mode (dropout off, batch norm running stats)."""
@@ -400,20 +399,11 @@ class Trainer:
         """The task's own inputs of the training (or validation) set, before features: the
         points a decision map draws. X_train/X_val hold what the network sees, which with
         task.features = ["x1^2", "x2^2"] is not the plane's coordinates."""
-        from dataclasses import replace
-
         if self._raw is None:
             x, _, xv, _ = make_datasets(replace(self.exp.task, features="raw"))
             self._raw = (x, xv)
         return self._raw[1 if validation else 0]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """The model's outputs for raw task inputs (features expanded as in training)."""
-        x = expand_features(
-            np.asarray(x, dtype=np.float64).reshape(len(x), -1), self.exp.task.features
-        )
-        self.model.eval()
-        with torch.no_grad():
-            out = self.model(torch.from_numpy(x.astype(np.float32))).numpy()
-        self.model.train()
-        return out
+        """The model's outputs for raw task inputs (n, inputs), as an export of it would give."""
+        return self._predictor.outputs(x)

@@ -1,8 +1,11 @@
-"""The one way tests run the real `nnplay` command: `python -m nnplay` in a fresh interpreter."""
+"""How tests run the real `nnplay` command: `python -m nnplay` in a fresh interpreter, or its
+`main` in the test's own process (fast, for many refusals; capsys captures the output)."""
 
 import os
 import subprocess
 import sys
+
+from nnplay.cli import main
 
 # The variables that choose nnplay's language: the tests choose it themselves, so the suite
 # gives the same result whatever the language of the machine it runs on.
@@ -53,3 +56,14 @@ def run_many(
         out, err = proc.communicate(timeout=timeout)
         results.append(subprocess.CompletedProcess(args, proc.returncode, out, err))
     return results
+
+
+def run_in_process(capsys, *argv) -> tuple[int, str, str]:
+    """nnplay.cli.main in this process: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as e:  # argparse's own refusals
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -1,4 +1,5 @@
-"""Shared helpers of the hostile-input tests: run the real CLI in-process and check a refusal."""
+"""Shared helpers of the hostile-input tests: check a refusal, measure runs (tests/command_line.py
+runs the CLI)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nnplay.cli import main
-
 RUNNER = """
 import json, resource, sys
 from nnplay.cli import main
@@ -16,17 +15,6 @@ codes = [main(argv) for argv in json.loads(sys.argv[2])]
 with open(sys.argv[1], "w") as f:
     json.dump([codes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss], f)
 """
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    """nnplay.cli.main in this process: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:  # argparse's own refusals
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_refused(code: int, err: str, *words: str) -> None:

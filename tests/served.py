@@ -7,8 +7,9 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
+
+from tests.command_line import nnplay_argv
 
 START_TIMEOUT = 30  # seconds until the server accepts connections (the machine may be busy)
 
@@ -32,7 +33,7 @@ def served(log_path, *args):
     port = free_port()
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "nnplay", "serve", *args, "--port", str(port)],
+            nnplay_argv("serve", *args, "--port", str(port)),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -4,16 +4,7 @@ import json
 
 import pytest
 
-from nnplay.cli import main
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as e:  # argparse's own errors
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.command_line import run_in_process
 
 
 def last_json(out: str) -> dict:
@@ -21,13 +12,13 @@ def last_json(out: str) -> dict:
 
 
 def test_backprop_prints_the_worked_example(capsys):
-    code, out, _ = run(capsys, "backprop")
+    code, out, _ = run_in_process(capsys, "backprop")
     assert code == 0
     assert "0.751365" in out and "0.298371" in out and "0.358916" in out
 
 
 def test_backprop_json_with_more_steps_and_another_lr(capsys):
-    code, out, _ = run(capsys, "backprop", "--steps", "3", "--lr", "1", "--json")
+    code, out, _ = run_in_process(capsys, "backprop", "--steps", "3", "--lr", "1", "--json")
     data = last_json(out)
     assert code == 0 and len(data["losses"]) == 3
     assert data["losses"][0] == pytest.approx(0.298371, abs=1e-6)
@@ -36,7 +27,9 @@ def test_backprop_json_with_more_steps_and_another_lr(capsys):
 
 
 def test_optpaths_prints_map_and_table(capsys):
-    code, out, _ = run(capsys, "optpaths", "--function", "elongated", "--optimizers", "sgd,adam")
+    code, out, _ = run_in_process(
+        capsys, "optpaths", "--function", "elongated", "--optimizers", "sgd,adam"
+    )
     assert code == 0
     assert "x²/20 + y²" in out
     assert "STEPS TO CONVERGE" in out and "A adam" in out and "S sgd" in out
@@ -44,7 +37,7 @@ def test_optpaths_prints_map_and_table(capsys):
 
 
 def test_optpaths_json_reports_divergence(capsys):
-    code, out, _ = run(
+    code, out, _ = run_in_process(
         capsys,
         "optpaths",
         "--function",
@@ -64,7 +57,7 @@ def test_optpaths_json_reports_divergence(capsys):
 
 
 def test_gradcheck_on_a_preset_passes(capsys):
-    code, out, _ = run(capsys, "gradcheck", "circle", "--json")
+    code, out, _ = run_in_process(capsys, "gradcheck", "circle", "--json")
     data = last_json(out)
     assert code == 0 and data["passed"] is True
     assert data["max_rel_error"] < 1e-6
@@ -86,7 +79,7 @@ def test_gradcheck_on_a_preset_passes(capsys):
     ],
 )
 def test_bad_arguments_exit_2_with_one_line_naming_them(capsys, argv, named):
-    code, _, err = run(capsys, *argv)
+    code, _, err = run_in_process(capsys, *argv)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and named in err
     assert "Traceback" not in err

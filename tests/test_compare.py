@@ -22,6 +22,7 @@ from nnplay.errors import ExperimentError
 from nnplay.experiment import from_dict, with_overrides, with_solution
 from nnplay.presets import load_preset, preset_names
 from nnplay.training import Trainer
+from tests.command_line import nnplay_argv
 
 VARIANT_KEYS = {
     "overrides",
@@ -378,13 +379,12 @@ def test_cli_bad_vary_is_one_line_before_anything_runs(nnplay_cli, args, message
 def test_cli_ctrl_c_stops_the_workers_with_one_line():
     import signal
     import subprocess
-    import sys
     import time
 
     # 100,000 epochs each: no machine finishes before the signal, whether it lands while the
     # workers start or while they train (both must stop cleanly).
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nnplay", "compare", "overfitting", "--epochs", "100000"],
+        nnplay_argv("compare", "overfitting", "--epochs", "100000"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

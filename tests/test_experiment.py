@@ -9,16 +9,8 @@ from hypothesis import strategies as st
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
     SECTIONS,
-    Choice,
     Experiment,
-    Features,
-    Flag,
     LayerSpec,
-    Number,
-    Text,
-    TextList,
-    VariantList,
-    Vary,
     apply_override,
     check,
     dumps,
@@ -35,6 +27,7 @@ from nnplay.experiment import (
     with_solution,
 )
 from nnplay.registry import LOSSES
+from nnplay.rules import Choice, Features, Flag, Number, Text, TextList, VariantList, Vary
 from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape
 
 # ---------------------------------------------------------------------------------------------

@@ -106,6 +106,18 @@ def test_pt_read_by_torch(trained, tmp_path):
     assert np.allclose(load_predictor(tmp_path / "w.pt").outputs(x), trainer.predict(x), atol=1e-5)
 
 
+def test_the_trainer_and_its_export_run_the_network_the_same_way(trained, tmp_path):
+    # One route for raw inputs (features, eval mode, no gradients): the same weights give the
+    # very same numbers during the run and read back from a file, and dropout is off (the same
+    # outputs twice). The Trainer's model is still in training mode afterwards.
+    trainer, x = trained
+    export(trainer.model, trainer.exp, tmp_path / "w.pt")
+    ours = trainer.predict(x)
+    assert trainer.model.training
+    assert np.array_equal(load_predictor(tmp_path / "w.pt").outputs(x), ours)
+    assert np.array_equal(trainer.predict(x), ours)
+
+
 def test_safetensors_read_by_safetensors(trained, tmp_path):
     from safetensors import safe_open
     from safetensors.torch import load_file

@@ -19,7 +19,8 @@ from nnplay.experiment import with_overrides
 from nnplay.export import export, load_predictor
 from nnplay.presets import load_preset
 from nnplay.training import Trainer
-from tests.hostile import assert_refused, run
+from tests.command_line import nnplay_argv, run_in_process
+from tests.hostile import assert_refused
 
 FAST = [
     "--set",
@@ -57,7 +58,7 @@ def target_cases(tmp_path: Path):
 def test_unwritable_targets_are_refused_before_training(tmp_path, capsys):
     for name, (target, words) in target_cases(tmp_path).items():
         started = time.perf_counter()
-        code, out, err = run(
+        code, out, err = run_in_process(
             capsys, "train", "first-gt-fifth", "--export", tmp_path / "ok.npz", "--export", target
         )
         assert_refused(code, err, words)
@@ -66,7 +67,7 @@ def test_unwritable_targets_are_refused_before_training(tmp_path, capsys):
 
 
 def test_conflicting_targets_are_refused(tmp_path, capsys):
-    code, _, err = run(
+    code, _, err = run_in_process(
         capsys,
         "train",
         "first-gt-fifth",
@@ -76,7 +77,7 @@ def test_conflicting_targets_are_refused(tmp_path, capsys):
         tmp_path / "w.data.npz",
     )
     assert_refused(code, err, "which --export")
-    code, _, err = run(
+    code, _, err = run_in_process(
         capsys,
         "train",
         "first-gt-fifth",
@@ -92,20 +93,20 @@ def test_the_file_a_run_was_read_from_is_never_overwritten(tmp_path, capsys):
     mine = tmp_path / "my.toml"
     text = "# my own notes\n" + (load_preset("first-gt-fifth") and "[training]\nepochs = 1\n")
     mine.write_text(text)
-    code, _, err = run(capsys, "train", mine, "--export", tmp_path / "my.pt")
+    code, _, err = run_in_process(capsys, "train", mine, "--export", tmp_path / "my.pt")
     assert_refused(code, err, "which this run was read from")
     assert mine.read_text() == text and not (tmp_path / "my.pt").exists()
 
 
 def test_tilde_is_the_home_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    code, out, err = run(
+    code, out, err = run_in_process(
         capsys, "train", "first-gt-fifth", *FAST, "--export", "~/w.pt", "--export", "~/sub/w.py"
     )
     assert code == 0, err
     assert {"w.pt", "w.toml"} <= {p.name for p in tmp_path.iterdir()}
     assert (tmp_path / "sub" / "w.py").is_file() and not (tmp_path / "~").exists()
-    code, _, err = run(capsys, "predict", "~/w.pt", "--input", "1,2,3,4,5")
+    code, _, err = run_in_process(capsys, "predict", "~/w.pt", "--input", "1,2,3,4,5")
     assert code == 0, err
 
 
@@ -120,7 +121,7 @@ def test_a_write_error_is_one_line_and_the_other_exports_are_still_written(
         return real(src, dst)
 
     monkeypatch.setattr(files.os, "replace", disk_full)
-    code, out, err = run(
+    code, out, err = run_in_process(
         capsys,
         "train",
         "first-gt-fifth",
@@ -271,7 +272,7 @@ def test_a_signal_during_training_ends_with_a_summary(tmp_path, capsys, monkeypa
 
     monkeypatch.setattr(nnplay.training.Trainer, "_end_epoch", end_epoch)
     good = tmp_path / "w.npz"
-    returncode, out, err = run(
+    returncode, out, err = run_in_process(
         capsys,
         "train",
         "first-gt-fifth",
@@ -333,7 +334,7 @@ def test_a_signal_at_any_moment_of_an_export_leaves_whole_files(tmp_path, signum
 def test_without_a_terminal_the_app_says_so_and_exits(tmp_path):
     with open(os.devnull) as stdin:
         result = subprocess.run(
-            [sys.executable, "-m", "nnplay"],
+            nnplay_argv(),
             stdin=stdin,
             capture_output=True,
             text=True,

@@ -18,7 +18,8 @@ from nnplay.experiment import dumps, to_dict, with_overrides
 from nnplay.export import METADATA_KEY, NPZ_KEY, PT_EXPERIMENT, export
 from nnplay.presets import load_preset
 from nnplay.training import Trainer
-from tests.hostile import assert_json, assert_refused, measured, run
+from tests.command_line import run_in_process
+from tests.hostile import assert_json, assert_refused, measured
 
 INPUT = ["--input", "0.1,0.2,0.3,0.4,0.5"]
 HUGE = {
@@ -116,7 +117,7 @@ def test_a_malicious_pickle_runs_nothing(tmp_path, capsys, good, monkeypatch):
     exp, _, _ = good
     monkeypatch.chdir(tmp_path)
     path = pt_file(tmp_path, {"output.bias": Evil()}, toml_text(exp))
-    code, _, err = run(capsys, "predict", path, *INPUT)
+    code, _, err = run_in_process(capsys, "predict", path, *INPUT)
     assert_refused(code, err, "not an nnplay export")
     assert not (tmp_path / "EVIL_MARKER").exists()
 
@@ -360,7 +361,7 @@ def test_every_hostile_weights_file_is_refused_in_one_line(tmp_path, capsys, goo
     assert len(cases) > 50
     print(f"{len(cases)} hostile weights files")
     for fmt, name, path, words in cases:
-        code, out, err = run(capsys, "predict", path, *INPUT, "--json")
+        code, out, err = run_in_process(capsys, "predict", path, *INPUT, "--json")
         assert_refused(code, err, words)
         assert out == "", (fmt, name)
 
@@ -369,7 +370,7 @@ def test_good_exports_still_predict(capsys, good):
     _, _, folder = good
     answers = []
     for suffix in (".pt", ".safetensors", ".onnx", ".npz"):
-        code, out, err = run(capsys, "predict", folder / f"w{suffix}", *INPUT, "--json")
+        code, out, err = run_in_process(capsys, "predict", folder / f"w{suffix}", *INPUT, "--json")
         assert code == 0 and err == "", err
         answers.append(assert_json(out)["predictions"][0]["probabilities"])
     assert np.allclose(answers, answers[0], atol=1e-5)
@@ -378,7 +379,7 @@ def test_good_exports_still_predict(capsys, good):
 def test_an_older_pt_without_its_experiment_inside_reads_the_toml_beside_it(tmp_path, capsys, good):
     exp, state, _ = good
     path = pt_file(tmp_path, state, toml_text(exp))
-    code, out, err = run(capsys, "predict", path, *INPUT, "--json")
+    code, out, err = run_in_process(capsys, "predict", path, *INPUT, "--json")
     assert code == 0 and err == "", err
 
 
@@ -392,7 +393,9 @@ def test_nan_weights_answer_strict_json(tmp_path, capsys, good):
         model = Trainer(with_overrides(exp, {"task.samples": 20})).model
         model.load_state_dict(nan)
         export(model, exp, tmp_path / f"nan{suffix}")
-        code, out, err = run(capsys, "predict", tmp_path / f"nan{suffix}", *INPUT, "--json")
+        code, out, err = run_in_process(
+            capsys, "predict", tmp_path / f"nan{suffix}", *INPUT, "--json"
+        )
         assert code == 0 and err == "", err
         assert assert_json(out)["predictions"][0]["probabilities"] == [None, None]
 

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nnplay.experiment import Experiment, TaskSpec, to_dict
-from tests.hostile import assert_json, assert_refused, run
+from tests.command_line import run_in_process
+from tests.hostile import assert_json, assert_refused
 
 SETTINGS = settings(
     max_examples=40,
@@ -112,7 +113,7 @@ def toml_documents(draw) -> str:
 def test_generated_experiment_files(tmp_path, capsys, document):
     path = tmp_path / "hostile.toml"
     path.write_text(document, encoding="utf-8", errors="surrogatepass")
-    code, out, err = run(capsys, "train", path, *FAST)
+    code, out, err = run_in_process(capsys, "train", path, *FAST)
     assert_answered(code, out, err)
 
 
@@ -120,7 +121,9 @@ def test_generated_experiment_files(tmp_path, capsys, document):
 @given(key=any_key, value=scalar)
 def test_generated_set_values(capsys, key, value):
     # FAST comes last: the hostile value is still checked, but cannot ask for a long run
-    code, out, err = run(capsys, "train", "first-gt-fifth", "--set", f"{key}={value}", *FAST)
+    code, out, err = run_in_process(
+        capsys, "train", "first-gt-fifth", "--set", f"{key}={value}", *FAST
+    )
     assert_answered(code, out, err)
 
 
@@ -146,7 +149,7 @@ inputs = st.one_of(st.lists(numbers, min_size=0, max_size=7).map(",".join), host
 @given(values=st.lists(inputs, min_size=1, max_size=3))
 def test_generated_input_values(capsys, weights, values):
     argv = [a for v in values for a in ("--input", v)]
-    code, out, err = run(capsys, "predict", weights, *argv, "--json")
+    code, out, err = run_in_process(capsys, "predict", weights, *argv, "--json")
     assert "Traceback" not in err
     if code == 0:
         for p in assert_json(out)["predictions"]:
@@ -156,7 +159,9 @@ def test_generated_input_values(capsys, weights, values):
 
 
 def test_negative_inputs_are_numbers_not_options(capsys, weights):
-    code, out, err = run(capsys, "predict", weights, "--input", "-4,4,-1,.5,-.5", "--json")
+    code, out, err = run_in_process(
+        capsys, "predict", weights, "--input", "-4,4,-1,.5,-.5", "--json"
+    )
     assert code == 0, err
     assert assert_json(out)["predictions"][0]["input"] == [-4, 4, -1, 0.5, -0.5]
 
@@ -182,7 +187,7 @@ def test_negative_inputs_are_numbers_not_options(capsys, weights):
 def test_known_hostile_documents(tmp_path, capsys, text, words):
     path = tmp_path / "x.toml"
     path.write_text(text)
-    code, _, err = run(capsys, "train", path)
+    code, _, err = run_in_process(capsys, "train", path)
     assert_refused(code, err, words)
 
 
@@ -196,12 +201,12 @@ def test_known_hostile_documents(tmp_path, capsys, text, words):
     ],
 )
 def test_known_hostile_set_values(capsys, override, words):
-    code, _, err = run(capsys, "train", "first-gt-fifth", "--set", override)
+    code, _, err = run_in_process(capsys, "train", "first-gt-fifth", "--set", override)
     assert_refused(code, err, words)
 
 
 def test_huge_epochs_flag_is_one_line(capsys):
-    code, _, err = run(capsys, "train", "first-gt-fifth", "--epochs", "9" * 400)
+    code, _, err = run_in_process(capsys, "train", "first-gt-fifth", "--epochs", "9" * 400)
     assert_refused(code, err, "training.epochs")
 
 
@@ -226,7 +231,7 @@ def test_huge_epochs_flag_is_one_line(capsys):
 )
 def test_runs_that_cannot_fit_in_memory_are_refused_before_allocating(capsys, overrides):
     argv = [a for o in overrides for a in ("--set", o)]
-    code, _, err = run(capsys, "train", "first-gt-fifth", *argv)
+    code, _, err = run_in_process(capsys, "train", "first-gt-fifth", *argv)
     assert_refused(code, err, "needs about", "GB of memory", "at most")
 
 
@@ -245,12 +250,14 @@ def test_runs_that_cannot_fit_in_memory_are_refused_before_allocating(capsys, ov
 )
 def test_batch_norm_with_one_sample_batches_is_refused(capsys, overrides):
     argv = [a for o in overrides for a in ("--set", o)]
-    code, _, err = run(capsys, "train", "first-gt-fifth", "--set", "training.loss=bce", *argv)
+    code, _, err = run_in_process(
+        capsys, "train", "first-gt-fifth", "--set", "training.loss=bce", *argv
+    )
     assert_refused(code, err, "training.batch_size: 1 is not allowed with batch norm")
 
 
 def test_batch_norm_with_a_last_batch_of_one_trains(capsys):
-    code, out, err = run(
+    code, out, err = run_in_process(
         capsys,
         "train",
         "first-gt-fifth",
@@ -271,7 +278,7 @@ def test_batch_norm_with_a_last_batch_of_one_trains(capsys):
 
 
 def test_a_diverging_bce_run_ends_as_diverged(capsys):
-    code, out, err = run(
+    code, out, err = run_in_process(
         capsys,
         "train",
         "circle",
@@ -289,19 +296,19 @@ def test_a_diverging_bce_run_ends_as_diverged(capsys):
 
 
 def test_argparse_errors_are_escaped_too(capsys):
-    code, _, err = run(capsys, "train", "first-gt-fifth", "\x1b[31mred\nline")
+    code, _, err = run_in_process(capsys, "train", "first-gt-fifth", "\x1b[31mred\nline")
     assert_refused(code, err, "\\x1b[31mred\\nline")
 
 
 def test_an_unknown_field_lists_the_allowed_ones_in_a_stable_order(tmp_path, capsys):
     path = tmp_path / "x.toml"
     path.write_text("[task]\nbogus = 1\n")
-    code, _, err = run(capsys, "train", path)
+    code, _, err = run_in_process(capsys, "train", path)
     assert_refused(code, err, "allowed: " + ", ".join(f.name for f in fields(TaskSpec)))
 
 
 def test_one_value_too_few_is_said_in_good_english(tmp_path, capsys):
     weights = tmp_path / "w.npz"
-    assert run(capsys, "train", "first-gt-fifth", *FAST, "--export", weights)[0] == 0
-    code, _, err = run(capsys, "predict", weights, "--input", "-4")
+    assert run_in_process(capsys, "train", "first-gt-fifth", *FAST, "--export", weights)[0] == 0
+    code, _, err = run_in_process(capsys, "predict", weights, "--input", "-4")
     assert_refused(code, err, "input: 1 value is not allowed")

@@ -10,7 +10,17 @@ import sys
 import pytest
 
 # tui.app too: the app's first frame never waits for torch.
-TORCH_FREE = ["registry", "experiment", "tasks", "model", "presets", "history", "cli", "tui.app"]
+TORCH_FREE = [
+    "registry",
+    "rules",
+    "experiment",
+    "tasks",
+    "model",
+    "presets",
+    "history",
+    "cli",
+    "tui.app",
+]
 
 
 def imports_torch(code: str) -> bool:

@@ -114,7 +114,7 @@ def test_optimizers_read_their_fields():
     t = TrainingSpec(optimizer="rmsprop", alpha=0.9, momentum=0.5)
     group = OPTIMIZERS["rmsprop"].build([nn.Parameter(torch.zeros(2))], t).param_groups[0]
     assert group["alpha"] == 0.9 and group["momentum"] == 0.5
-    assert OPTIMIZERS["adamw"].decoupled_decay and not OPTIMIZERS["adam"].decoupled_decay
+    assert OPTIMIZERS["adamw"].decay.decoupled and not OPTIMIZERS["adam"].decay.decoupled
 
 
 @pytest.mark.parametrize("name", list(SCHEDULES))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnplay.model import probabilities
+
 EXTENT = 1.2  # the view box is [-EXTENT, EXTENT]²; the 2-D tasks' data lies within [-1, 1]²
 
 
@@ -27,8 +29,6 @@ def grid_points(cols: int, rows: int) -> np.ndarray:
 
 def decision_grid(trainer, cols: int, rows: int) -> BoundaryGrid:
     """Evaluate `trainer`'s model on a cols × rows grid (no_grad, eval mode)."""
-    from nnplay.model import probabilities
-
     outputs = trainer.predict(grid_points(cols, rows))
     kind = trainer.shape.kind
     if kind == "regression":
@@ -62,8 +62,6 @@ class MapPoints:
 
 def map_points(trainer, most: int) -> MapPoints:
     """Up to `most` training and `most // 2` validation points with the model's verdict."""
-    from nnplay.model import probabilities
-
     # The plane's coordinates, not the network's inputs (features may be x1², sin(x2), ...).
     parts = [
         (trainer.raw_inputs()[:most], trainer.y_train[:most].numpy()),

@@ -14,14 +14,10 @@ GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps
 GRADCHECK_MAX_PARAMS = 50  # per tensor
 
 
-class LabInputError(ExperimentError):
-    """A bad value typed into a lab instrument; the message is the whole explanation, one line."""
-
-
 def checked_count(value: int, field: str, most: int) -> int:
     if not 1 <= value <= most:
         message = _("{field} {value} is out of range; allowed: 1..{most}")
-        raise LabInputError(message.format(field=field, value=value, most=most))
+        raise ExperimentError(message.format(field=field, value=value, most=most))
     return value
 
 
@@ -35,14 +31,16 @@ def checked_lr(value: float | None, field: str = "--lr") -> float | None:
     """None stays None (each optimizer's default); otherwise a finite number > 0."""
     if value is not None and not (math.isfinite(value) and value > 0):
         message = _("{field} {value} is not allowed; the learning rate must be a number > 0")
-        raise LabInputError(message.format(field=field, value=f"{value:g}"))
+        raise ExperimentError(message.format(field=field, value=f"{value:g}"))
     return value
 
 
 def checked_name(name: str, field: str, known) -> str:
     if name not in known:
         message = _("{field} {value} is not known; choose from {allowed}")
-        raise LabInputError(message.format(field=field, value=repr(name), allowed=", ".join(known)))
+        raise ExperimentError(
+            message.format(field=field, value=repr(name), allowed=", ".join(known))
+        )
     return name
 
 
@@ -59,7 +57,7 @@ def parse_numbers(text: str, field: str, count: int) -> list[float]:
         values = []
     if len(values) != count or not all(map(math.isfinite, values)):
         message = _("{field} {value} is not allowed; write {count} numbers separated by commas")
-        raise LabInputError(message.format(field=field, value=repr(text), count=count))
+        raise ExperimentError(message.format(field=field, value=repr(text), count=count))
     return values
 
 
@@ -69,5 +67,5 @@ def parse_count(text: str, field: str, most: int) -> int:
         value = int(text)
     except ValueError:
         message = _("{field} {value} is not allowed; write a whole number 1..{most}")
-        raise LabInputError(message.format(field=field, value=repr(text), most=most)) from None
+        raise ExperimentError(message.format(field=field, value=repr(text), most=most)) from None
     return checked_count(value, field, most)

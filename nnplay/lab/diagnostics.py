@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from nnplay.i18n import _
-from nnplay.tasks import Baseline
+from nnplay.tasks import Baseline, majority_baseline
 
 # Gradients: compare the first layer's gradient norm with the last layer's (layers ordered input → output).
 VANISHING_RATIO = 1e-3  # first / last below this: the early layers barely learn
@@ -343,8 +343,6 @@ def diagnose(
 
 
 def run_context(trainer) -> RunContext:
-    from nnplay.tasks import majority_baseline
-
     t = trainer.exp.training
     goal = trainer.goal()
     classification = trainer.shape.kind != "regression"

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+# torch is imported inside the functions that run a network: the TUI's views import this module
+# before the app has imported torch (~2 s, docs/architecture.md).
 if TYPE_CHECKING:
     from torch import nn
 

@@ -22,7 +22,9 @@ from textual.worker import Worker
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, save, with_solution
+from nnplay.export import export
 from nnplay.labels import describe_changes
+from nnplay.presets import all_presets, load_preset
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
@@ -97,6 +99,7 @@ class PlaygroundApp(App):
         self.queued: list[str] = []  # actions pressed while the network was being built
         self.hints_shown = 0
         self._train_worker: Worker | None = None
+        self._map_stale = False  # the map was resized while a run was stepping
         self.map_size = (40, 20)
         self._exercise_text = ""
         self.description_shown = True  # the exercise's description; d folds it
@@ -375,15 +378,11 @@ class PlaygroundApp(App):
             self.notify("No earlier runs on the charts: a reset (r) keeps the last ones.")
 
     def action_pick_preset(self) -> None:
-        from nnplay.presets import all_presets
-
         self.push_screen(PresetPicker(all_presets()), self._load_preset)
 
     async def _load_preset(self, name: str | None) -> None:
         if name is None:
             return
-        from nnplay.presets import load_preset
-
         await self.load(load_preset(name), name)
 
     async def load(self, experiment: Experiment, source: str, keep_ghost: bool = False) -> None:
@@ -446,8 +445,6 @@ class PlaygroundApp(App):
     async def _export(self, path: str | None) -> None:
         if path is None or self.session is None:
             return
-        from nnplay.export import export
-
         await self._pause()
         try:
             written = export(self.session.trainer.model, self.session.experiment, path)
@@ -484,6 +481,15 @@ class PlaygroundApp(App):
             self.session.map_size = self.map_size
             if self._idle():
                 self._draw(self.session.view())
+            else:  # the run's last frame may already be computed: redraw when it has ended
+                self._map_stale = True
+
+    @on(Worker.StateChanged)
+    def _redraw_stale_map(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._train_worker and self._map_stale and self._idle():
+            self._map_stale = False
+            assert self.session is not None  # _idle() says so
+            self._draw(self.session.view())
 
     def _idle(self) -> bool:
         """No worker is stepping the session: the UI thread may read the model."""
@@ -523,12 +529,12 @@ class PlaygroundApp(App):
         panel.display = not panel.display
 
     def action_backprop(self) -> None:
-        from nnplay.tui.lab_screens import BackpropScreen
+        from nnplay.tui.lab_screens import BackpropScreen  # torch: never before the first frame
 
         self.push_screen(BackpropScreen())
 
     def action_optimizer_paths(self) -> None:
-        from nnplay.tui.lab_screens import OptPathsScreen
+        from nnplay.tui.lab_screens import OptPathsScreen  # torch, as above
 
         self.push_screen(OptPathsScreen())
 
@@ -536,7 +542,7 @@ class PlaygroundApp(App):
         session = self._session_or_wait("gradient_check")
         if session is None:
             return
-        from nnplay.tui.lab_screens import GradCheckScreen
+        from nnplay.tui.lab_screens import GradCheckScreen  # torch, as above
 
         await self._pause()
         self.push_screen(GradCheckScreen.for_trainer(session.trainer))

@@ -18,14 +18,13 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from nnplay.experiment import Experiment, field_rule
+from nnplay.experiment import Experiment, LayerSpec, field_rule
 from nnplay.model import describe, parameter_count
 from nnplay.tasks import FEATURE_MODES, TASKS
 from nnplay.tui import form_model
 from nnplay.tui.form_model import FormField
 
 MAX_LAYERS = 12
-NEW_LAYER = {"units": "8", "activation": "relu", "dropout": "0", "batch_norm": False}
 
 
 def field_id(path: str) -> str:
@@ -357,7 +356,7 @@ class BuildPanel(VerticalScroll):
             if len(rows) >= MAX_LAYERS:
                 return None
             values = [row.raw() for row in rows]
-            return values + [dict(values[-1]) if values else dict(NEW_LAYER)]
+            return values + [dict(values[-1]) if values else form_model.layer_values(LayerSpec())]
 
         await self._change_layers(added)
 

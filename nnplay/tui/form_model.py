@@ -7,13 +7,11 @@ comes from the one schema in `nnplay.experiment`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
-    Choice,
     Experiment,
-    Flag,
     LayerSpec,
     apply_override,
     field_rule,
@@ -22,10 +20,9 @@ from nnplay.experiment import (
 )
 from nnplay.labels import label
 from nnplay.registry import OPTIMIZERS
+from nnplay.rules import Choice, Flag
 from nnplay.tasks import TASKS
 from nnplay.tui.session import LIVE_SETTINGS
-
-LAYER_FIELDS = ("units", "activation", "dropout", "batch_norm")
 
 
 @dataclass(frozen=True)
@@ -135,7 +132,8 @@ def shown(value) -> str:
 
 
 def layer_values(layer: LayerSpec) -> dict:
-    return {name: getattr(layer, name) for name in LAYER_FIELDS}
+    """A layer's fields as a layer row shows them (`LayerSpec()`: a new layer's defaults)."""
+    return asdict(layer)
 
 
 def _typed(raw):

@@ -16,12 +16,12 @@ from textual.containers import HorizontalGroup, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
+from nnplay.errors import ExperimentError
 from nnplay.lab.backprop import PARAMETER_NAMES, BackpropConfig, worked_example
 from nnplay.lab.checks import (
     GRADCHECK_MAX_PARAMS,
     GRADCHECK_SAMPLES,
     MAX_STEPS,
-    LabInputError,
     checked_lr,
     checked_names,
     parse_count,
@@ -133,7 +133,7 @@ class BackpropScreen(LabScreen):
         """Recompute from the form; None (and the reason on screen) when the form is not valid."""
         try:
             config = self.read()
-        except LabInputError as e:
+        except ExperimentError as e:
             self.show_error(str(e))
             return None
         self.show_error("")
@@ -220,7 +220,7 @@ class OptPathsScreen(LabScreen):
             lr_text = self.query_one("#op-lr", Input).value.strip()
             lr = checked_lr(parse_numbers(lr_text, "lr", 1)[0], "lr") if lr_text else None
             steps = parse_count(self.query_one("#op-steps", Input).value, "steps", MAX_STEPS)
-        except LabInputError as e:
+        except ExperimentError as e:
             self.show_error(str(e))
             return
         self.show_error("")

@@ -101,7 +101,10 @@ class LossChart(PlotextPlot):
         if log:
             for one, (xs, ys) in zip(series, to_log(points), strict=True):
                 one.xs, one.ys = xs, ys
-            plt.yticks(*log_ticks([(x.xs, x.ys) for x in series]))
+            # one tick every two rows at most: plotext draws ticks in a hash-seeded order, so
+            # two on one row would show either label depending on the process
+            rows = max(self.size.height - 5, 2)
+            plt.yticks(*log_ticks([(x.xs, x.ys) for x in series], most=max(rows // 2, 2)))
         else:
             y = y_range([v for x in series for v in x.ys], floor=0.0)
             if y is not None:

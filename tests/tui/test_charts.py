@@ -1,6 +1,7 @@
 """The charts draw any history at any size, on either y scale, however often they render."""
 
 import math
+import re
 from unittest.mock import PropertyMock, patch
 
 import numpy as np
@@ -99,6 +100,24 @@ async def test_a_diverged_run_is_drawn_on_a_log_scale_with_real_tick_labels():
         assert any(0x2800 < ord(c) <= 0x28FF for c in text)
         chart.draw(view_of([0.5, 0.4], [0.45], [0.5]))  # a new run: back to linear
         assert "log scale" not in render_at(chart, (80, 24))
+
+
+@pytest.mark.parametrize("height", [9, 12, 16, 24, 40])
+async def test_every_log_tick_label_is_shown_whatever_the_chart_height(height):
+    """plotext draws ticks in an order that changes between processes: two ticks on one row
+    once showed 1e20 in one run and 1e13 in the next."""
+    app = ChartApp()
+    async with app.run_test(size=(120, 40)):
+        chart = app.query_one(LossChart)
+        size = Size(60, height)
+        with (
+            patch.object(LossChart, "size", new_callable=PropertyMock, return_value=size),
+            patch.object(chart.plt, "yticks", wraps=chart.plt.yticks) as yticks,
+        ):
+            chart.draw(view_of([1e-3, 1.0, 1e9, 1e20, 1e35], [1e-2, 1e34], [1e-2, 1e35]))
+        asked = yticks.call_args.args[1]
+        shown = re.findall(r"1e-?\d+(?=┤)", render_at(chart, (60, height)))
+        assert len(asked) >= 2 and sorted(shown) == sorted(asked), (asked, shown)
 
 
 def test_the_scale_helpers_keep_only_what_can_be_drawn():

@@ -65,6 +65,10 @@ def test_main_screen_80x24(snap_compare):
     assert snap_compare(app_for("circle"), terminal_size=(80, 24), run_before=loaded)
 
 
+def test_a_diverged_run(snap_compare):
+    assert snap_compare(app_for("lr-too-high"), terminal_size=(120, 40), run_before=trained)
+
+
 def test_a_met_goal(snap_compare):
     app = app_for("xor", **{"task.samples": 400})
     assert snap_compare(app, terminal_size=(120, 40), run_before=trained)

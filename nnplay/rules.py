@@ -1,0 +1,237 @@
+"""Field rules: what a field of the Experiment allows, in one place.
+
+Each rule checks a value (returning the problem as text, or None), coerces it to its stored form
+and describes what is allowed, so validation, the forms and the error messages all read the same
+rule. `rule()` attaches one to a dataclass field with its one-line help text; the schema that
+uses them is `nnplay/experiment.py`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from nnplay.tasks import FEATURE_MODES, FEATURES
+
+
+class Rule:
+    """What a field allows: `check` returns the problem (or None), `describe` the allowed values."""
+
+    def check(self, value: Any) -> str | None:
+        raise NotImplementedError
+
+    def coerce(self, value: Any) -> Any:
+        return value
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Number(Rule):
+    low: float
+    high: float
+    integer: bool = False
+    low_open: bool = False  # True: the value must be strictly greater than `low`
+
+    def check(self, value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"must be {self.describe()}"
+        if isinstance(value, int) and not -(2**63) < value < 2**63:  # also: too large for a float
+            return f"must be {self.describe()}"
+        if self.integer and not float(value).is_integer():
+            return f"must be {self.describe()}"
+        if not math.isfinite(value):
+            return f"must be {self.describe()}"
+        too_low = value <= self.low if self.low_open else value < self.low
+        if too_low or value > self.high:
+            return f"must be {self.describe()}"
+        return None
+
+    def coerce(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        return (
+            int(value)
+            if self.integer and float(value).is_integer()
+            else (value if self.integer else float(value))
+        )
+
+    def describe(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        low = f"> {_fmt(self.low)}" if self.low_open else f">= {_fmt(self.low)}"
+        return f"{kind} {low} and <= {_fmt(self.high)}"
+
+
+@dataclass(frozen=True)
+class Choice(Rule):
+    options: tuple[str, ...]
+
+    def check(self, value: Any) -> str | None:
+        if value not in self.options:
+            return f"must be one of: {', '.join(self.options)}"
+        return None
+
+    def describe(self) -> str:
+        return "one of: " + ", ".join(self.options)
+
+
+@dataclass(frozen=True)
+class Flag(Rule):
+    def check(self, value: Any) -> str | None:
+        return None if isinstance(value, bool) else "must be true or false"
+
+    def describe(self) -> str:
+        return "true or false"
+
+
+@dataclass(frozen=True)
+class Text(Rule):
+    max_length: int = 2000
+
+    def check(self, value: Any) -> str | None:
+        if not _plain_text(value, self.max_length):
+            return f"must be {self.describe()}"
+        return None
+
+    def describe(self) -> str:
+        return f"text of at most {self.max_length} characters, without control characters"
+
+
+def _plain_text(value: Any, max_length: int) -> bool:
+    """Text a terminal shows as written: no escape sequences, bells or other control and format
+    characters (line breaks and tabs are fine), which a shared file could use to rewrite the
+    screen around it."""
+    return (
+        isinstance(value, str)
+        and len(value) <= max_length
+        and all(c in "\n\t" or unicodedata.category(c) not in _CONTROL for c in value)
+    )
+
+
+_CONTROL = {"Cc", "Cf", "Zl", "Zp"}  # controls, format characters (bidi overrides), line separators
+
+
+@dataclass(frozen=True)
+class TextList(Rule):
+    max_items: int = 50
+    max_length: int = 2000
+
+    def check(self, value: Any) -> str | None:
+        if (
+            not isinstance(value, list)
+            or len(value) > self.max_items
+            or not all(_plain_text(v, self.max_length) for v in value)
+        ):
+            return f"must be {self.describe()}"
+        return None
+
+    def describe(self) -> str:
+        return (
+            f"a list of at most {self.max_items} text lines of at most "
+            f"{self.max_length} characters, without control characters"
+        )
+
+
+@dataclass(frozen=True)
+class Features(Rule):
+    """task.features: a shorthand ("raw", "poly2") or a non-empty list of feature names, each at
+    most once; a list is kept in the order of FEATURES (toggles, not a sequence)."""
+
+    def check(self, value: Any) -> str | None:
+        if isinstance(value, str) and value in FEATURE_MODES:
+            return None
+        if (
+            isinstance(value, list)
+            and value
+            and len(value) <= len(FEATURES)
+            and all(isinstance(v, str) and v in FEATURES for v in value)
+            and len(set(value)) == len(value)
+        ):
+            return None
+        return f"must be {self.describe()}"
+
+    def coerce(self, value: Any) -> Any:
+        return [name for name in FEATURES if name in value] if isinstance(value, list) else value
+
+    def describe(self) -> str:
+        return (
+            f"{' or '.join(FEATURE_MODES)}, or a non-empty list of distinct names from: "
+            f"{', '.join(FEATURES)}"
+        )
+
+
+MAX_VARIANTS = 64  # a comparison's variants, whoever declares them
+VARIABLE_SECTIONS = ("task", "model", "training")
+
+
+def _variable_key_problem(key: str) -> str | None:
+    if key.partition(".")[0] not in VARIABLE_SECTIONS:
+        return f"{key} cannot be varied"
+    return None
+
+
+@dataclass(frozen=True)
+class Vary(Rule):
+    """compare.vary: field path -> the values to try; the variants are every combination."""
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return f"must be {self.describe()}"
+        for key, values in value.items():
+            problem = _variable_key_problem(key) or (
+                None if isinstance(values, list) and values else f"{key} needs a list of values"
+            )
+            if problem:
+                return f"{problem}; must be {self.describe()}"
+        if math.prod(len(v) for v in value.values()) > MAX_VARIANTS:
+            return f"too many variants; must be {self.describe()}"
+        return None
+
+    def describe(self) -> str:
+        return (
+            f"a table of task, model or training field = [values], at most {MAX_VARIANTS} "
+            "variants in all"
+        )
+
+
+@dataclass(frozen=True)
+class VariantList(Rule):
+    """compare.variants: each variant is its own table of field = value overrides."""
+
+    def check(self, value: Any) -> str | None:
+        if (
+            not isinstance(value, list)
+            or len(value) > MAX_VARIANTS
+            or not all(isinstance(v, dict) and v for v in value)
+        ):
+            return f"must be {self.describe()}"
+        for key in (key for variant in value for key in variant):
+            problem = _variable_key_problem(key)
+            if problem:
+                return f"{problem}; must be {self.describe()}"
+        return None
+
+    def describe(self) -> str:
+        return f"a list of at most {MAX_VARIANTS} tables of task, model or training field = value"
+
+
+def vary_grid(vary: dict[str, list]) -> list[dict[str, Any]]:
+    """Every combination of the varied values, as override dicts ({} when nothing varies)."""
+    keys = list(vary)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*vary.values())]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def rule(r, default, doc: str = ""):
+    """A dataclass field with its validation rule and a one-line help text."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.copy(default), metadata={"rule": r, "doc": doc})
+    return field(default=default, metadata={"rule": r, "doc": doc})
