@@ -402,7 +402,9 @@ def _read_npz(path: Path):
             if member != key:
                 with z.open(member) as stream:
                     headers[member[:-4]] = _npy_header(stream)
-        _check_fits(path, exp, {k: (shape, dtype.name) for k, (shape, _, dtype) in headers.items()})
+        _check_fits(
+            path, exp, {k: (shape, dtype.name) for k, (shape, _fortran, dtype) in headers.items()}
+        )
         state = {}
         for name, header in headers.items():
             with z.open(name + ".npy") as stream:

@@ -123,7 +123,7 @@ def check_address(host: str, port: int) -> bool:
                 probe.bind(address)
             except OSError as e:
                 raise OptionError(bind_problem(host, port, e)) from None
-    return all(is_loopback(str(address[0])) for *_, address in infos)
+    return all(is_loopback(str(address[0])) for *_info, address in infos)
 
 
 def is_loopback(ip: str) -> bool:

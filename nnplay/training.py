@@ -77,7 +77,7 @@ class Trainer:
         self.model = build_model(exp)
         self._predictor = Predictor(exp, torch_run(self.model))
         self.loss_fn = LOSSES[t.loss].build()
-        self._weights = [m.weight for _, m in linear_layers(self.model)]
+        self._weights = [m.weight for _name, m in linear_layers(self.model)]
         # One parameter group: the fused optimizer step costs per group (~9 us on tiny nets).
         self.optimizer = OPTIMIZERS[t.optimizer].build(self.model.parameters(), t)
         self._decay = OPTIMIZERS[t.optimizer].decay  # L2, applied after backward() in step()
@@ -400,7 +400,7 @@ class Trainer:
         points a decision map draws. X_train/X_val hold what the network sees, which with
         task.features = ["x1^2", "x2^2"] is not the plane's coordinates."""
         if self._raw is None:
-            x, _, xv, _ = make_datasets(replace(self.exp.task, features="raw"))
+            x, _y, xv, _yv = make_datasets(replace(self.exp.task, features="raw"))
             self._raw = (x, xv)
         return self._raw[1 if validation else 0]
 

@@ -63,12 +63,12 @@ def test_errors_keep_the_field_the_value_and_what_is_allowed_in_chinese():
     cases = {
         ("train", "first-gt-fifth", "--set", "training.lr=500"): ("training.lr", "500", "100"),
         ("train", "first-gt-fifth", "--epochs", "0"): ("training.epochs", "0", "1"),
-        ("train", "first-gt-fifth", "--set", "training.loss=nll"): ("training.loss", "nll", "mse"),
+        ("train", "first-gt-fifth", "--set", "training.loss=nll"): ("training.loss", "NLL", "bce"),
         ("train", "no-such-preset"): ("no-such-preset", "first-gt-fifth"),
         ("train", "first-gt-fifth", "--epochs", "many"): ("--epochs", "'many'", "int"),
         ("train",): ("PRESET_OR_PATH",),
         ("trian", "x"): ("'x'",),
-        ("predict", "w.npz", "--input", "1,x"): ("--input", "'1,x'", "0.1,0.5,0.2"),
+        ("predict", "missing.npz", "--input", "1"): ("missing.npz", "没有这个文件"),
         ("backprop", "--steps", "0"): ("--steps", "0", "1..10000"),
         ("optpaths", "--function", "moon"): ("--function", "'moon'", "bowl"),
         ("serve", "--port", "0"): ("--port", "0", "1..65535"),
@@ -170,3 +170,18 @@ def test_the_progress_line_in_chinese(capsys):
     finally:
         i18n.set_language("en")
     assert capsys.readouterr().err == "\r[##..] 第 2/4 轮 损失 0.2500 验证集准确率 0.750 "
+
+
+def test_a_bad_predict_input_in_chinese_names_the_option_the_value_and_an_example():
+    import pytest
+
+    from nnplay.cli import parse_input
+    from nnplay.errors import ExperimentError
+
+    try:
+        i18n.set_language("zh")
+        with pytest.raises(ExperimentError) as refused:
+            parse_input("1,x")
+    finally:
+        i18n.set_language("en")
+    assert str(refused.value) == "--input '1,x'：应为逗号分隔的数，例如 0.1,0.5,0.2"
