@@ -22,9 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-from nnplay import __version__
+from nnplay import __version__, i18n
 from nnplay.cli_lab import add_lab_commands
 from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
+from nnplay.i18n import N_, _
 from nnplay.serve import add_serve_command
 from nnplay.untrusted import shown
 
@@ -101,50 +102,121 @@ def json_line(data) -> str:
     return json.dumps(clean(data), allow_nan=False)
 
 
+# argparse's own words (usage, options, its errors) as its gettext msgids, marked here so that
+# they are extracted into our catalog; `speak_argparse` makes argparse look them up there.
+ARGPARSE_WORDS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("unrecognized arguments: %s"),
+    N_("the following arguments are required: %s"),
+    N_("expected one argument"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("ignored explicit argument %r"),
+)
+
+
+def speak_argparse() -> None:
+    """argparse translates its words with the `gettext` functions it imported; point those names
+    at ours, so its help and errors follow --lang like every other text."""
+    vars(argparse).update(_=i18n._, ngettext=i18n.ngettext)
+
+
+def choose_language(argv: list[str]) -> list[str]:
+    """Set the language from `--lang X` (anywhere before `--`, the last one counts), else from
+    NNPLAY_LANG or the locale; returns argv without the --lang options. An unknown value raises
+    ExperimentError, told in the language of the environment."""
+    chosen, rest, i = None, [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        if arg == "--lang" or arg.startswith("--lang="):
+            if arg == "--lang":
+                chosen = argv[i + 1] if i + 1 < len(argv) else ""
+                i += 2
+            else:
+                chosen = arg.partition("=")[2]
+                i += 1
+            continue
+        rest.append(arg)
+        i += 1
+    i18n.set_language(i18n.language_from(os.environ))
+    if chosen is not None:
+        if chosen not in i18n.LANGUAGES:
+            message = _("--lang {value}: must be one of {allowed}")
+            raise ExperimentError(
+                message.format(value=repr(shown(chosen, 40)), allowed=", ".join(i18n.LANGUAGES))
+            )
+        i18n.set_language(chosen)
+    return rest
+
+
 class Parser(argparse.ArgumentParser):
     """Argparse, but a usage error is one line on stderr (exit 2), like our own errors."""
 
     def error(self, message):
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {shown(message, 300)} (see {self.prog} --help)\n")
+        see = _("(see {command} --help)").format(command=self.prog)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {shown(message, 300)} {see}\n")
 
 
 def build_parser() -> Parser:
     parser = Parser(
         prog="nnplay",
-        description="A terminal neural-network playground on PyTorch. "
-        "Run `nnplay [PRESET_OR_PATH]` to open the app (default: first-gt-fifth).",
+        description=_(
+            "A terminal neural-network playground on PyTorch. "
+            "Run `nnplay [PRESET_OR_PATH]` to open the app (default: first-gt-fifth)."
+        ),
     )
-    parser.add_argument("--version", action="version", version=f"nnplay {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"nnplay {__version__}",
+        help=_("show program's version number and exit"),
+    )
+    parser.add_argument(
+        "--lang",
+        choices=i18n.LANGUAGES,
+        help=_(
+            "language of every text: en (English) or zh (Chinese); default: NNPLAY_LANG, "
+            "else the locale (LANG=zh_CN.UTF-8 gives Chinese), else English"
+        ),
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    listing = commands.add_parser("presets", help="list the preset exercises")
-    listing.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    listing = commands.add_parser("presets", help=_("list the preset exercises"))
+    listing.add_argument("--json", action="store_true", help=_("one JSON object on stdout"))
     listing.set_defaults(func=cmd_presets)
 
-    train = commands.add_parser("train", help="train a preset or experiment file headless")
+    train = commands.add_parser("train", help=_("train a preset or experiment file headless"))
     train.add_argument("target", metavar="PRESET_OR_PATH")
-    train.add_argument("--epochs", type=int, help="train this many epochs")
-    train.add_argument("--seed", type=int, help="seed of init, shuffling and dropout")
+    train.add_argument("--epochs", type=int, help=_("train this many epochs"))
+    train.add_argument("--seed", type=int, help=_("seed of init, shuffling and dropout"))
     train.add_argument(
         "--set",
         dest="overrides",
         action="append",
         default=[],
         metavar="SECTION.FIELD=VALUE",
-        help="override a field, e.g. training.lr=0.01",
+        help=_("override a field, e.g. training.lr=0.01"),
     )
-    train.add_argument("--solution", action="store_true", help="apply the preset's solution")
+    train.add_argument("--solution", action="store_true", help=_("apply the preset's solution"))
     train.add_argument(
         "--export",
         action="append",
         default=[],
         metavar="PATH",
-        help="write the weights (.pt, .safetensors, .onnx, .npz); repeatable",
+        help=_("write the weights (.pt, .safetensors, .onnx, .npz); repeatable"),
     )
-    train.add_argument("--json", action="store_true", help="end with one JSON summary line")
+    train.add_argument("--json", action="store_true", help=_("end with one JSON summary line"))
     train.set_defaults(func=cmd_train)
 
-    predict = commands.add_parser("predict", help="predict with exported weights")
+    predict = commands.add_parser("predict", help=_("predict with exported weights"))
     predict.add_argument("weights", metavar="WEIGHTS")
     predict.add_argument(
         "--input",
@@ -152,24 +224,26 @@ def build_parser() -> Parser:
         action="append",
         required=True,
         metavar="V1,V2,...",
-        help="one sample; repeatable",
+        help=_("one sample; repeatable"),
     )
-    predict.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    predict.add_argument("--json", action="store_true", help=_("one JSON object on stdout"))
     predict.set_defaults(func=cmd_predict)
 
-    compare = commands.add_parser("compare", help="train variants side by side (all cores)")
+    compare = commands.add_parser("compare", help=_("train variants side by side (all cores)"))
     compare.add_argument("target", metavar="PRESET_OR_TOML")
     compare.add_argument(
         "--vary",
         action="append",
         default=[],
         metavar="SECTION.FIELD=V1,V2",
-        help="values to compare; repeat for the grid of all combinations "
-        "(default: the preset's own comparison)",
+        help=_(
+            "values to compare; repeat for the grid of all combinations "
+            "(default: the preset's own comparison)"
+        ),
     )
-    compare.add_argument("--epochs", type=int, help="train every variant this many epochs")
-    compare.add_argument("--seed", type=int, help="seed of init, shuffling and dropout")
-    compare.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    compare.add_argument("--epochs", type=int, help=_("train every variant this many epochs"))
+    compare.add_argument("--seed", type=int, help=_("seed of init, shuffling and dropout"))
+    compare.add_argument("--json", action="store_true", help=_("one JSON object on stdout"))
     compare.set_defaults(func=cmd_compare)
 
     add_lab_commands(commands)
@@ -180,6 +254,12 @@ def build_parser() -> Parser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        argv = choose_language(argv)  # before the parser is built: its help is in the language
+    except ExperimentError as e:
+        print(f"nnplay: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    speak_argparse()
     parser = build_parser()
     if not argv or (argv[0] not in _command_names(parser) and not argv[0].startswith("-")):
         return launch_app(argv)
@@ -194,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nnplay: {shown(e, 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Interrupted as e:
-        print("nnplay: interrupted", file=sys.stderr)
+        print(_("nnplay: interrupted"), file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:  # the reader left early (nnplay ... | head): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -216,18 +296,20 @@ def launch_app(argv: list[str]) -> int:
     from nnplay.presets import DEFAULT_PRESET, load_experiment
 
     if len(argv) > 1:
-        print(
-            f"nnplay: unexpected {' '.join(argv[1:])!r}; open the app with nnplay "
-            "[PRESET_OR_PATH], or run a command (nnplay --help)",
-            file=sys.stderr,
+        message = _(
+            "nnplay: unexpected {words}; open the app with nnplay [PRESET_OR_PATH], "
+            "or run a command (nnplay --help)"
         )
+        print(message.format(words=repr(" ".join(argv[1:]))), file=sys.stderr)
         return EXIT_BAD_INPUT
     # A browser tab of `nnplay serve` talks to the app through Textual's web driver, not a tty.
     web_tab = os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
     if not web_tab and not (sys.stdin.isatty() and sys.stdout.isatty()):
         print(
-            "nnplay: the app needs a terminal (stdin or stdout is not one); to train without "
-            "one, use nnplay train PRESET (see nnplay train --help)",
+            _(
+                "nnplay: the app needs a terminal (stdin or stdout is not one); to train "
+                "without one, use nnplay train PRESET (see nnplay train --help)"
+            ),
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
@@ -252,17 +334,22 @@ def cmd_presets(args) -> int:
     from nnplay.presets import all_presets
 
     rows = []
-    for name, exp in all_presets():
-        goal = exp.goal.describe() if exp.goal.enabled else "-"
-        title = exp.meta.localized().title
-        rows.append({"name": name, "title": title, "task": exp.task.name, "goal": goal})
+    with i18n.english(args.json):  # JSON is the same in every language
+        for name, exp in all_presets():
+            goal = exp.goal.describe() if exp.goal.enabled else "-"
+            title = exp.meta.localized().title
+            rows.append({"name": name, "title": title, "task": exp.task.name, "goal": goal})
     if args.json:
         print(json_line({"presets": rows}))
         return 0
-    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in ("name", "title", "task")}
-    print("  ".join(k.upper().ljust(widths[k]) for k in widths) + "  GOAL")
+    headers = {"name": _("NAME"), "title": _("TITLE"), "task": _("TASK")}
+    widths = {
+        k: max(i18n.cells(header), *(i18n.cells(r[k]) for r in rows))
+        for k, header in headers.items()
+    }
+    print("  ".join(i18n.ljust(headers[k], widths[k]) for k in widths) + "  " + _("GOAL"))
     for r in rows:
-        print("  ".join(r[k].ljust(widths[k]) for k in widths) + "  " + r["goal"])
+        print("  ".join(i18n.ljust(r[k], widths[k]) for k in widths) + "  " + r["goal"])
     return 0
 
 
@@ -316,16 +403,17 @@ def cmd_train(args) -> int:
             exports += [str(p) for p in export(trainer.model, exp, path)]
         except OSError as e:  # the disk filled, the folder went away: the others still go
             where = e.filename or path
+            message = _("{path}: cannot write it ({reason})")
+            reason = e.strerror or e.__class__.__name__
             print(
-                f"nnplay: {shown(where, 300)}: cannot write it "
-                f"({e.strerror or e.__class__.__name__})",
-                file=sys.stderr,
+                "nnplay: " + message.format(path=shown(where, 300), reason=reason), file=sys.stderr
             )
             failed = True
         except Interrupted as e:  # the file being written is whole or untouched
             interrupted = e
             break
-    summary = train_summary(args.target, trainer, exports)
+    with i18n.english(args.json):  # JSON is the same in every language
+        summary = train_summary(args.target, trainer, exports)
     if args.json:
         print(json_line(summary))
     else:
@@ -363,23 +451,56 @@ def train_summary(target: str, trainer, exports: list[str]) -> dict:
     }
 
 
-def format_summary(s: dict, message: str) -> str:
-    def num(v):
-        return "-" if v is None else f"{v:.4f}"
+# The run's status in the human report (JSON keeps the status itself, an interface).
+STATUS_WORDS = {
+    "ready": N_("ready"),
+    "running": N_("running"),
+    "stopped": N_("stopped"),
+    "finished": N_("finished"),
+    "early_stopped": N_("early_stopped"),
+    "diverged": N_("diverged"),
+    "error": N_("error"),
+}
 
+
+def status_word(status: str) -> str:
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+
+
+def number(v) -> str:
+    return "-" if v is None else f"{v:.4f}"
+
+
+def format_summary(s: dict, message: str) -> str:
+    def row(label: str, text: str) -> str:
+        return "  " + i18n.ljust(label, 10) + text
+
+    head = _(
+        "{preset}: {status} after {epochs} epochs, {steps} steps ({seconds} s, {rate} steps/s)"
+    )
+    pair = _("train {train}   val {val}")
     lines = [
-        f"{shown(s['preset'], 300)}: {s['status']} after {s['epochs']} epochs, {s['steps']} steps "
-        f"({s['seconds']:.2f} s, {s['steps_per_second']:.0f} steps/s)",
-        f"  loss      train {num(s['train_loss'])}   val {num(s['val_loss'])}" + _kept_note(s),
+        head.format(
+            preset=shown(s["preset"], 300),
+            status=status_word(s["status"]),
+            epochs=s["epochs"],
+            steps=s["steps"],
+            seconds=f"{s['seconds']:.2f}",
+            rate=f"{s['steps_per_second']:.0f}",
+        ),
+        row(_("loss"), pair.format(train=number(s["train_loss"]), val=number(s["val_loss"])))
+        + _kept_note(s),
     ]
     if s["train_accuracy"] is not None:
-        lines.append(f"  accuracy  train {num(s['train_accuracy'])}   val {num(s['val_accuracy'])}")
+        accuracy = pair.format(train=number(s["train_accuracy"]), val=number(s["val_accuracy"]))
+        lines.append(row(_("accuracy"), accuracy))
     if s["goal"]:
-        mark = "met" if s["goal"]["met"] else "not met"
-        lines.append(f"  goal      {s['goal']['description']}: {mark}")
+        verdict = _("met") if s["goal"]["met"] else _("not met")
+        goal = _("{goal}: {verdict}").format(goal=s["goal"]["description"], verdict=verdict)
+        lines.append(row(_("goal"), goal))
     if message and s["status"] != "finished":
-        lines.append(f"  note      {message}")
-    lines += [f"  exported  {shown(p, 300)}" for p in s["exports"]]
+        lines.append(row(_("note"), message))
+    lines += [row(_("exported"), shown(p, 300)) for p in s["exports"]]
     return "\n".join(lines)
 
 
@@ -387,11 +508,9 @@ def _kept_note(s: dict) -> str:
     """Which weights the numbers (and exports) are of, when not the last epoch's."""
     if s["weights_epoch"] == s["epochs"]:
         return ""
-    return (
-        "   (the initial weights)"
-        if s["weights_epoch"] == 0
-        else f"   (the weights of epoch {s['weights_epoch']})"
-    )
+    if s["weights_epoch"] == 0:
+        return "   " + _("(the initial weights)")
+    return "   " + _("(the weights of epoch {epoch})").format(epoch=s["weights_epoch"])
 
 
 class Progress:
@@ -404,11 +523,13 @@ class Progress:
         total = trainer.exp.training.epochs
         done = int(self.width * trainer.epoch / total)
         acc = trainer.history.last("val_accuracy")
-        extra = f" val acc {acc:.3f}" if acc is not None else ""
-        sys.stderr.write(
-            f"\r[{'#' * done}{'.' * (self.width - done)}] epoch {trainer.epoch}/"
-            f"{total} loss {trainer.history.last('train_loss'):.4f}{extra} "
+        extra = (
+            " " + _("val acc {accuracy}").format(accuracy=f"{acc:.3f}") if acc is not None else ""
         )
+        where = _("epoch {epoch}/{epochs} loss {loss}").format(
+            epoch=trainer.epoch, epochs=total, loss=f"{trainer.history.last('train_loss'):.4f}"
+        )
+        sys.stderr.write(f"\r[{'#' * done}{'.' * (self.width - done)}] {where}{extra} ")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -434,12 +555,13 @@ def cmd_compare(args) -> int:
     variants = plan(with_overrides(base, fixed), vary)  # every variant valid before any runs
     running = ComparisonRun(variants, preset=args.target)  # nothing runs yet
     try:
-        with signals_deferred():
-            running.start()
-        comparison = running.result()
+        with i18n.english(args.json):  # JSON is the same in every language, the workers' too
+            with signals_deferred():
+                running.start()
+            comparison = running.result()
     except Interrupted as e:
         running.cancel()
-        print("nnplay: compare interrupted; the workers were stopped", file=sys.stderr)
+        print(_("nnplay: compare interrupted; the workers were stopped"), file=sys.stderr)
         return e.exit_code
     if args.json:
         print(json_line(comparison.to_dict()))
@@ -449,52 +571,54 @@ def cmd_compare(args) -> int:
 
 
 def format_comparison(comparison, base) -> str:
-    def num(v):
-        return "-" if v is None else f"{v:.4f}"
-
     rows = [
         (
-            "VARIANT",
-            "STATUS",
-            "EPOCHS",
-            "TRAIN LOSS",
-            "VAL LOSS",
-            "TRAIN ACC",
-            "VAL ACC",
-            "GOAL",
-            "SECONDS",
+            _("VARIANT"),
+            _("STATUS"),
+            _("EPOCHS"),
+            _("TRAIN LOSS"),
+            _("VAL LOSS"),
+            _("TRAIN ACC"),
+            _("VAL ACC"),
+            _("GOAL"),
+            _("SECONDS"),
         )
     ]
     for v in comparison.variants:
-        goal = "-" if v.goal is None else ("met" if v.goal.met else "not met")
+        goal = "-" if v.goal is None else (_("met") if v.goal.met else _("not met"))
         rows.append(
             (
                 v.label,
-                v.status,
+                status_word(v.status),
                 str(v.epochs),
-                num(v.train_loss),
-                num(v.val_loss),
-                num(v.train_accuracy),
-                num(v.val_accuracy),
+                number(v.train_loss),
+                number(v.val_loss),
+                number(v.train_accuracy),
+                number(v.val_accuracy),
                 goal,
                 f"{v.seconds:.2f}",
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(i18n.cells(row[i]) for row in rows) for i in range(len(rows[0]))]
+    head = _("{preset}: {variants} variants in {seconds} s ({workers} processes)")
     lines = [
-        f"{comparison.preset}: {len(comparison.variants)} variants in "
-        f"{comparison.seconds:.2f} s ({comparison.workers} processes)"
+        head.format(
+            preset=comparison.preset,
+            variants=len(comparison.variants),
+            seconds=f"{comparison.seconds:.2f}",
+            workers=comparison.workers,
+        )
     ]
     if base.compare.localized().description:
         lines.append(base.compare.localized().description)
     lines += [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        "  ".join(i18n.ljust(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
     if base.goal.enabled:
-        lines.append(f"goal: {base.goal.describe()}")
+        lines.append(_("goal: {goal}").format(goal=base.goal.describe()))
     lines += [
-        f"note: {v.label}: {v.message}"
+        _("note: {variant}: {message}").format(variant=v.label, message=v.message)
         for v in comparison.variants
         if v.status in ("diverged", "error")
     ]
@@ -512,13 +636,16 @@ def parse_input(text: str) -> list[float]:
     try:
         values = [float(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
-        raise ExperimentError(
-            f"--input {shown(text)!r}: expected comma-separated numbers, e.g. 0.1,0.5,0.2"
-        ) from None
+        message = _("--input {value}: expected comma-separated numbers, e.g. 0.1,0.5,0.2")
+        raise ExperimentError(message.format(value=repr(shown(text)))) from None
     if not values or not all(abs(v) <= FLOAT32_MAX for v in values):  # NaN fails too
+        message = _(
+            "--input {value}: expected comma-separated numbers between {low} and {high} (float32)"
+        )
         raise ExperimentError(
-            f"--input {shown(text)!r}: expected comma-separated numbers "
-            f"between -{FLOAT32_MAX:.4g} and {FLOAT32_MAX:.4g} (float32)"
+            message.format(
+                value=repr(shown(text)), low=f"-{FLOAT32_MAX:.4g}", high=f"{FLOAT32_MAX:.4g}"
+            )
         )
     return values
 
@@ -530,7 +657,8 @@ def cmd_predict(args) -> int:
     rows = [parse_input(text) for text in args.inputs]
     lengths = {len(r) for r in rows}
     if len(lengths) > 1:
-        raise ExperimentError(f"--input: every sample needs {predictor.shape.raw_inputs} values")
+        message = _("--input: every sample needs {count} values")
+        raise ExperimentError(message.format(count=predictor.shape.raw_inputs))
     results = describe_predictions(predictor, rows)
     if args.json:
         print(json_line({"weights": args.weights, "predictions": results}))
@@ -539,7 +667,8 @@ def cmd_predict(args) -> int:
         values = ", ".join(f"{v:g}" for v in r["input"])
         if "class" in r:
             probs = ", ".join(f"{p:.4f}" for p in r["probabilities"])
-            print(f"[{values}] -> class {r['class']}  (probabilities {probs})")
+            line = _("[{values}] -> class {label}  (probabilities {probabilities})")
+            print(line.format(values=values, label=r["class"], probabilities=probs))
         else:
             print(f"[{values}] -> {r['value']:.6g}")
     return 0

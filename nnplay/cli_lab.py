@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import sys
 
+from nnplay import i18n
 from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
+from nnplay.i18n import _
 from nnplay.lab.checks import (
     GRADCHECK_MAX_PARAMS,
     GRADCHECK_SAMPLES,
@@ -29,47 +31,63 @@ EXIT_FAILED = 1
 
 
 def add_lab_commands(subparsers) -> None:
-    backprop = subparsers.add_parser("backprop", help="the 2-2-2 backpropagation worked example")
+    json_help = _("end with one JSON object")
+    backprop = subparsers.add_parser("backprop", help=_("the 2-2-2 backpropagation worked example"))
     backprop.add_argument(
-        "--steps", type=int, default=1, help=f"SGD steps, 1..{MAX_STEPS} (default 1)"
+        "--steps",
+        type=int,
+        default=1,
+        help=_("SGD steps, 1..{most} (default 1)").format(most=MAX_STEPS),
     )
-    backprop.add_argument("--lr", type=float, default=0.5, help="learning rate > 0 (default 0.5)")
-    backprop.add_argument("--json", action="store_true", help="end with one JSON object")
+    backprop.add_argument(
+        "--lr", type=float, default=0.5, help=_("learning rate > 0 (default 0.5)")
+    )
+    backprop.add_argument("--json", action="store_true", help=json_help)
     backprop.set_defaults(func=reporting_bad_input(cmd_backprop))
 
-    paths = subparsers.add_parser("optpaths", help="optimizers walking a 2-D function")
+    paths = subparsers.add_parser("optpaths", help=_("optimizers walking a 2-D function"))
     paths.add_argument(
-        "--function", default="bowl", help=f"one of {', '.join(FUNCTIONS)} (default bowl)"
+        "--function",
+        default="bowl",
+        help=_("one of {names} (default bowl)").format(names=", ".join(FUNCTIONS)),
     )
     paths.add_argument(
         "--optimizers",
         default=",".join(PATH_OPTIMIZERS),
-        help=f"comma-separated, from {', '.join(PATH_OPTIMIZERS)} (default all)",
+        help=_("comma-separated, from {names} (default all)").format(
+            names=", ".join(PATH_OPTIMIZERS)
+        ),
     )
-    paths.add_argument("--lr", type=float, help="learning rate > 0 for all (default: each its own)")
+    paths.add_argument(
+        "--lr", type=float, help=_("learning rate > 0 for all (default: each its own)")
+    )
     paths.add_argument(
         "--steps", type=int, default=DEFAULT_STEPS, help=f"1..{MAX_STEPS} (default {DEFAULT_STEPS})"
     )
-    paths.add_argument("--json", action="store_true", help="end with one JSON object")
+    paths.add_argument("--json", action="store_true", help=json_help)
     paths.set_defaults(func=reporting_bad_input(cmd_optpaths))
 
     check = subparsers.add_parser(
-        "gradcheck", help="numerical gradients against autograd for a model"
+        "gradcheck", help=_("numerical gradients against autograd for a model")
     )
     check.add_argument("target", metavar="PRESET_OR_PATH")
     check.add_argument(
         "--samples",
         type=int,
         default=GRADCHECK_SAMPLES,
-        help=f"training samples in the batch, 1..{MAX_STEPS} (default {GRADCHECK_SAMPLES})",
+        help=_("training samples in the batch, 1..{most} (default {default})").format(
+            most=MAX_STEPS, default=GRADCHECK_SAMPLES
+        ),
     )
     check.add_argument(
         "--max-params",
         type=int,
         default=GRADCHECK_MAX_PARAMS,
-        help=f"parameters sampled per tensor, 1..{MAX_STEPS} (default {GRADCHECK_MAX_PARAMS})",
+        help=_("parameters sampled per tensor, 1..{most} (default {default})").format(
+            most=MAX_STEPS, default=GRADCHECK_MAX_PARAMS
+        ),
     )
-    check.add_argument("--json", action="store_true", help="end with one JSON object")
+    check.add_argument("--json", action="store_true", help=json_help)
     check.set_defaults(func=reporting_bad_input(cmd_gradcheck))
 
 
@@ -98,8 +116,10 @@ def cmd_backprop(args) -> int:
     config = BackpropConfig(
         lr=checked_lr(args.lr), steps=checked_count(args.steps, "--steps", MAX_STEPS)
     )
-    result = worked_example(config)
-    report(args, result.to_dict(), backprop_lines(result))
+    with i18n.english(args.json):  # JSON is the same in every language
+        result = worked_example(config)
+        data = result.to_dict()
+    report(args, data, backprop_lines(result))
     return 0
 
 

@@ -23,9 +23,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from nnplay import i18n
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, apply_override, check_variant, parse_value
 from nnplay.history import GoalResult, History, bucket_means, goal_result
+from nnplay.i18n import _
 from nnplay.rules import Vary, vary_grid
 
 STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
@@ -84,10 +86,11 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
     key, sep, values = text.partition("=")
     parts = split_values(values)
     if not sep or not key.strip() or not all(parts):
-        raise ExperimentError(
-            f"--vary {text}: expected section.field=value1,value2,..., "
+        message = _(
+            "--vary {value}: expected section.field=value1,value2,..., "
             "e.g. training.optimizer=sgd,adam"
         )
+        raise ExperimentError(message.format(value=text))
     return key.strip(), [parse_value(p) for p in parts]
 
 
@@ -102,12 +105,10 @@ def plan(
     validate, before anything runs.
     """
     items = list(vary.items() if isinstance(vary, dict) else vary)
-    keys = [key for key, _ in items]
+    keys = [key for key, _values in items]
     if len(set(keys)) != len(keys):
-        raise ExperimentError(
-            f"--vary {next(k for k in keys if keys.count(k) > 1)}: given twice; "
-            "list all its values in one --vary"
-        )
+        message = _("--vary {field}: given twice; list all its values in one --vary")
+        raise ExperimentError(message.format(field=next(k for k in keys if keys.count(k) > 1)))
     grid = dict(items)
     problem = Vary().check(grid)
     if problem:
@@ -115,8 +116,10 @@ def plan(
     all_overrides = vary_grid(grid) if grid else base.compare.overrides()
     if not all_overrides:
         raise ExperimentError(
-            "compare: nothing to vary; give --vary section.field=v1,v2 "
-            "(this experiment declares no comparison of its own)"
+            _(
+                "compare: nothing to vary; give --vary section.field=v1,v2 "
+                "(this experiment declares no comparison of its own)"
+            )
         )
     variants = []
     for overrides in all_overrides:
@@ -219,12 +222,12 @@ def outcome(future: Future, variant: Variant, cancelled: bool = False) -> Varian
     """The variant's result, waiting for it; a crash becomes an "error" result, and a variant
     stopped by a cancel a "stopped" one."""
     if future.cancelled():
-        return _failed(variant, "stopped", "cancelled before it started")
+        return _failed(variant, "stopped", _("cancelled before it started"))
     error = future.exception()
     if error is None:
         return future.result()
     if cancelled:
-        return _failed(variant, "stopped", "stopped before it finished")
+        return _failed(variant, "stopped", _("stopped before it finished"))
     return _failed(variant, "error", f"{error.__class__.__name__}: {error}")
 
 
@@ -232,9 +235,10 @@ def outcome(future: Future, variant: Variant, cancelled: bool = False) -> Varian
 # Running: a process pool, blocking or not
 
 
-def _worker_init() -> None:
+def _worker_init(language: str) -> None:
     import torch  # in the worker: planning in the parent never needs torch
 
+    i18n.set_language(language)  # a worker's notes are in the language of the one who asked
     torch.set_num_threads(1)  # one process per core: more threads would only fight
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it cancels the run
 
@@ -309,7 +313,10 @@ class ComparisonRun:
         start_early()
         self.started = time.perf_counter()
         executor = ProcessPoolExecutor(
-            self.workers, mp_context=_context(), initializer=_worker_init
+            self.workers,
+            mp_context=_context(),
+            initializer=_worker_init,
+            initargs=(i18n.language(),),
         )
         futures = [executor.submit(run_variant, variant) for variant in self.variants]
         if self._on_result is not None:

@@ -17,7 +17,7 @@ import tomli_w
 
 from nnplay.errors import ExperimentError
 from nnplay.files import check_writable, write_atomic
-from nnplay.i18n import language
+from nnplay.i18n import N_, _, language
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.rules import (
     Choice,
@@ -38,6 +38,12 @@ from nnplay.untrusted import NotToml, parse_toml, read_text, shown
 # The schema
 
 METRICS = ("val_accuracy", "train_accuracy", "val_loss", "train_loss")
+METRIC_WORDS = {
+    "val_accuracy": N_("val accuracy"),
+    "train_accuracy": N_("train accuracy"),
+    "val_loss": N_("val loss"),
+    "train_loss": N_("train loss"),
+}
 VALIDATION_MODES = ("fresh", "split")
 MAX_SAMPLES = 200_000
 
@@ -127,8 +133,12 @@ class GoalSpec:
 
     def describe(self) -> str:
         sign = "<=" if self.metric.endswith("loss") else ">="
-        label = self.metric.replace("_", " ")
-        return f"{label} {sign} {self.threshold:g} within {self.epochs} epochs"
+        return _("{metric} {sign} {threshold} within {epochs} epochs").format(
+            metric=_(METRIC_WORDS[self.metric]),
+            sign=sign,
+            threshold=f"{self.threshold:g}",
+            epochs=self.epochs,
+        )
 
     def is_met_by(self, value: float | None) -> bool:
         if value is None or not math.isfinite(value):
@@ -231,19 +241,21 @@ class Experiment:
 def from_dict(data: dict) -> Experiment:
     """Build and validate an Experiment from nested plain data (as read from TOML)."""
     if not isinstance(data, dict):
-        raise ExperimentError("experiment: expected a table of sections")
+        raise ExperimentError(_("experiment: expected a table of sections"))
     unknown = set(data) - set(SECTIONS) - {"solution"}
     if unknown:
+        message = _("{section}: unknown section; allowed: {allowed}")
         raise ExperimentError(
-            f"{shown(sorted(unknown)[0])}: unknown section; allowed: "
-            f"{', '.join([*SECTIONS, 'solution'])}"
+            message.format(
+                section=shown(sorted(unknown)[0]), allowed=", ".join([*SECTIONS, "solution"])
+            )
         )
     exp = Experiment()
     for section, cls in SECTIONS.items():
         setattr(exp, section, _section_from_dict(section, cls, data.get(section, {})))
     solution = data.get("solution", {})
     if not isinstance(solution, dict) or len(solution) > 50:
-        raise ExperimentError("solution: must be a table of at most 50 field = value overrides")
+        raise ExperimentError(_("solution: must be a table of at most 50 field = value overrides"))
     exp.solution = dict(solution)
     check(exp)
     for path, value in exp.solution.items():  # a solution must itself be applicable
@@ -262,17 +274,19 @@ def check_variant(exp: Experiment, overrides: dict[str, Any]) -> None:
     if found:
         path, message = found[0]
         shown = ", ".join(f"{k}={_show(v)}" for k, v in overrides.items())
-        raise ExperimentError(f"compare: the variant {shown} does not work: {path}: {message}")
+        problem = _("compare: the variant {variant} does not work: {field}: {problem}")
+        raise ExperimentError(problem.format(variant=shown, field=path, problem=message))
 
 
 def _section_from_dict(section: str, cls, table):
     if not isinstance(table, dict):
-        raise ExperimentError(f"{section}: must be a table")
+        raise ExperimentError(_("{section}: must be a table").format(section=section))
     known = [f.name for f in fields(cls)]  # a list: the message lists them in a stable order
     for key in table:
         if key not in known:
+            message = _("{field}: unknown field; allowed: {allowed}")
             raise ExperimentError(
-                f"{section}.{shown(key)}: unknown field; allowed: {', '.join(known)}"
+                message.format(field=f"{section}.{shown(key)}", allowed=", ".join(known))
             )
     obj = cls()
     for f in fields(cls):
@@ -291,7 +305,7 @@ def _section_from_dict(section: str, cls, table):
 def _checked(path: str, r, value):
     problem = r.check(value)
     if problem:
-        raise ExperimentError(f"{path}: {_show(value)} is not allowed; {problem}")
+        raise ExperimentError(f"{path}: {_not_allowed(value, problem)}")
     return r.coerce(value)
 
 
@@ -302,19 +316,21 @@ def _show(value) -> str:
     if isinstance(value, str):
         return shown(repr(value), 62)
     if isinstance(value, int) and not -(10**20) < value < 10**20:
-        return f"a {len(str(abs(value)))}-digit number"
+        return _("a {count}-digit number").format(count=len(str(abs(value))))
     return shown(value, 60)
 
 
 def parse_hidden(value, defaults: dict) -> list[LayerSpec]:
     """Hidden layers: a list of widths and/or tables {units, activation, dropout, batch_norm}."""
     if not isinstance(value, list):
-        raise ExperimentError(
-            f"model.hidden: {_show(value)} is not allowed; must be a list of "
-            "layer widths, e.g. [16, 16], or of layer tables"
+        message = _(
+            "{value} is not allowed; must be a list of layer widths, e.g. [16, 16], "
+            "or of layer tables"
         )
+        raise ExperimentError("model.hidden: " + message.format(value=_show(value)))
     if len(value) > 32:
-        raise ExperimentError(f"model.hidden: {len(value)} layers is too many; at most 32")
+        message = _("{count} layers is too many; at most 32")
+        raise ExperimentError("model.hidden: " + message.format(count=len(value)))
     layers = []
     for i, item in enumerate(value):
         table = {"units": item, **defaults} if not isinstance(item, dict) else {**defaults, **item}
@@ -350,8 +366,12 @@ def _section_problems(section: str, obj) -> list[tuple[str, str]]:
             found += _section_problems(path, value)
         elif f.name != "hidden":
             problem = f.metadata["rule"].check(value)
-            found += [(path, f"{_show(value)} is not allowed; {problem}")] if problem else []
+            found += [(path, _not_allowed(value, problem))] if problem else []
     return found
+
+
+def _not_allowed(value, problem: str) -> str:
+    return _("{value} is not allowed; {problem}").format(value=_show(value), problem=problem)
 
 
 def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
@@ -360,7 +380,7 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     try:
         shape = task_shape(t)
     except ExperimentError as e:  # its message starts with the field it is about
-        path, _, message = str(e).partition(": ")
+        path, _sep, message = str(e).partition(": ")
         return [(path, message)]
     advice = LOSSES[tr.loss].refuses(shape.kind)
     if advice:
@@ -369,8 +389,10 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
         found.append(
             (
                 "task.val_samples",
-                f"{t.val_samples} is not allowed; with validation = "
-                f"split it must be less than task.samples ({t.samples})",
+                _(
+                    "{value} is not allowed; with validation = split it must be less than "
+                    "task.samples ({samples})"
+                ).format(value=t.val_samples, samples=t.samples),
             )
         )
     train_samples = t.samples - (t.val_samples if t.validation == "split" else 0)
@@ -378,46 +400,49 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
         found.append(
             (
                 "task.samples",
-                f"{t.samples} is not allowed with batch norm; it needs at least 2 training samples",
+                _(
+                    "{value} is not allowed with batch norm; it needs at least 2 training samples"
+                ).format(value=t.samples),
             )
         )
     if tr.batch_size == 1 and any(layer.batch_norm for layer in exp.model.hidden):
         found.append(
             (
                 "training.batch_size",
-                "1 is not allowed with batch norm; batch norm "
-                "normalizes over a batch, so it needs at least 2 samples per batch",
+                _(
+                    "1 is not allowed with batch norm; batch norm normalizes over a batch, so "
+                    "it needs at least 2 samples per batch"
+                ),
             )
         )
     if tr.nesterov and (tr.optimizer != "sgd" or tr.momentum <= 0):
         found.append(
             (
                 "training.nesterov",
-                "true is not allowed; Nesterov needs optimizer = sgd and training.momentum > 0",
+                _("true is not allowed; Nesterov needs optimizer = sgd and training.momentum > 0"),
             )
         )
     hints, translated = len(exp.meta.hints), len(exp.meta.zh.hints)
     if translated and translated != hints:  # hints are revealed one by one, in step
-        found.append(
-            (
-                "meta.zh.hints",
-                f"{translated} hints is not allowed; must be as many as meta.hints ({hints}), "
-                "in the same order, or none",
-            )
+        message = _(
+            "{translated} hints is not allowed; must be as many as meta.hints ({hints}), "
+            "in the same order, or none"
         )
+        found.append(("meta.zh.hints", message.format(translated=translated, hints=hints)))
     if exp.compare.vary and exp.compare.variants:
         found.append(
             (
                 "compare.variants",
-                "is not allowed together with compare.vary; declare the variants one way",
+                _("is not allowed together with compare.vary; declare the variants one way"),
             )
         )
     if exp.goal.enabled and exp.goal.metric.endswith("accuracy") and shape.kind == "regression":
         found.append(
             (
                 "goal.metric",
-                f"{exp.goal.metric!r} is not allowed on a regression task; "
-                "use val_loss or train_loss",
+                _("{value} is not allowed on a regression task; use val_loss or train_loss").format(
+                    value=repr(exp.goal.metric)
+                ),
             )
         )
     return found
@@ -502,29 +527,31 @@ def parse_value(text: str) -> Any:
 def parse_assignment(text: str) -> tuple[str, Any]:
     path, sep, value = text.partition("=")
     if not sep or not path.strip():
-        raise ExperimentError(
-            f"--set {shown(text)}: expected section.field=value, e.g. training.lr=0.01"
-        )
+        message = _("--set {value}: expected section.field=value, e.g. training.lr=0.01")
+        raise ExperimentError(message.format(value=shown(text)))
     return path.strip(), parse_value(value.strip())
 
 
 def apply_override(exp: Experiment, path: str, value: Any, where: str | None = None) -> None:
     """Set one field by its dotted path, validating the value (in place)."""
     where = where or path
-    section, _, name = path.partition(".")
+    section, _dot, name = path.partition(".")
     cls = SECTIONS.get(section)
     if cls is None or not name:
-        raise ExperimentError(
-            f"{shown(where)}: unknown field; fields look like section.field with "
-            f"section one of {', '.join(SECTIONS)}"
+        message = _(
+            "{field}: unknown field; fields look like section.field with section one of {allowed}"
         )
+        raise ExperimentError(message.format(field=shown(where), allowed=", ".join(SECTIONS)))
     obj = getattr(exp, section)
     if cls is ModelSpec and name == "hidden":
         obj.hidden = parse_hidden(value, obj.layer_defaults())
         return
     by_name = {f.name: f for f in fields(cls)}
     if name not in by_name:
-        raise ExperimentError(f"{shown(where)}: unknown field; {section} has: {', '.join(by_name)}")
+        message = _("{field}: unknown field; {section} has: {allowed}")
+        raise ExperimentError(
+            message.format(field=shown(where), section=section, allowed=", ".join(by_name))
+        )
     if "section" in by_name[name].metadata:  # a whole table: --set 'meta.zh={title="..."}'
         setattr(obj, name, _section_from_dict(where, by_name[name].metadata["section"], value))
         return
@@ -556,7 +583,8 @@ def with_solution(exp: Experiment) -> Experiment:
 
 def field_rule(path: str):
     """The rule and help text of a dotted field path (for forms): (rule, doc)."""
-    section, _, name = path.partition(".")
+    section, _dot, name = path.partition(".")
     cls = LayerSpec if section == "layer" else SECTIONS[section]
     f = {f.name: f for f in fields(cls)}[name]
-    return f.metadata["rule"], f.metadata["doc"]
+    doc = f.metadata["doc"]  # marked for translation where the field is declared (rule())
+    return f.metadata["rule"], _(doc)

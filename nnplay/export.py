@@ -31,6 +31,7 @@ import numpy as np
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
 from nnplay.files import check_writable, signals_held, write_atomic
+from nnplay.i18n import _
 from nnplay.memory import check_fits, limit_bytes, model_bytes
 from nnplay.model import Predictor, build_model, output_head, state_shapes, torch_run
 from nnplay.script_export import data_path, write_script
@@ -52,10 +53,13 @@ PT_EXPERIMENT = "nnplay_experiment.toml"  # the record inside a .pt archive
 def check_export_path(path: str | Path) -> Path:
     path = Path(path).expanduser()
     if path.suffix not in EXPORT_SUFFIXES:
+        message = _("{path}: unknown export format {value}; allowed suffixes: {allowed}")
         raise ExperimentError(
-            f"{shown(path, 300)}: unknown export format "
-            f"{shown(path.suffix or '(none)')!r}; allowed suffixes: "
-            f"{', '.join(EXPORT_SUFFIXES)}"
+            message.format(
+                path=shown(path, 300),
+                value=repr(shown(path.suffix or _("(none)"))),
+                allowed=", ".join(EXPORT_SUFFIXES),
+            )
         )
     return path
 
@@ -82,16 +86,24 @@ def check_export_targets(paths: list[str], read_from: list[Path] | None = None) 
         for target in export_files(path):
             key = _identity(target)
             if key in owners:
+                message = _(
+                    "--export {value}: it writes {target}, which --export {other} writes too"
+                )
                 raise ExperimentError(
-                    f"--export {shown(raw, 300)}: it writes {shown(target, 300)}"
-                    f", which --export {shown(owners[key], 300)} writes too"
+                    message.format(
+                        value=shown(raw, 300),
+                        target=shown(target, 300),
+                        other=shown(owners[key], 300),
+                    )
                 )
             owners[key] = raw
             if key in inputs:
+                message = _(
+                    "--export {value}: it would overwrite {target}, which this run was read "
+                    "from; export under another name"
+                )
                 raise ExperimentError(
-                    f"--export {shown(raw, 300)}: it would overwrite "
-                    f"{shown(target, 300)}, which this run was read from; "
-                    "export under another name"
+                    message.format(value=shown(raw, 300), target=shown(target, 300))
                 )
             check_writable(target)
         out.append(path)
@@ -186,18 +198,21 @@ def read_experiment(path: str | Path) -> Experiment:
 
 
 def _foreign(path: Path, why: str) -> ExperimentError:
+    message = _(
+        "{path}: not an nnplay export ({reason}); nnplay reads {formats} files that it wrote"
+    )
     return ExperimentError(
-        f"{shown(path, 300)}: not an nnplay export ({why}); nnplay reads "
-        f"{', '.join(FORMATS)} files that it wrote"
+        message.format(path=shown(path, 300), reason=why, formats=", ".join(FORMATS))
     )
 
 
 def load_predictor(path: str | Path) -> Predictor:
     path = Path(path).expanduser()
     if not path.is_file():
-        raise ExperimentError(f"{shown(path, 300)}: no such file")
+        raise ExperimentError(_("{path}: no such file").format(path=shown(path, 300)))
     if path.suffix not in FORMATS:
-        raise _foreign(path, f"{shown(path.suffix) or 'no suffix'} is not a weights format")
+        suffix = shown(path.suffix) or _("no suffix")
+        raise _foreign(path, _("{suffix} is not a weights format").format(suffix=suffix))
     try:
         with warnings.catch_warnings():  # only nnplay's one line reaches the terminal
             warnings.simplefilter("ignore")
@@ -213,6 +228,11 @@ def load_predictor(path: str | Path) -> Predictor:
     return Predictor(exp, torch_run(model))
 
 
+def _shape_problem(name: str, shape: tuple, expected: tuple) -> str:
+    message = _("{name} has shape {shape}; its experiment needs {expected}")
+    return message.format(name=name, shape=shape, expected=expected)
+
+
 def _expected_dtype(name: str) -> str:
     return "int64" if name.endswith("num_batches_tracked") else "float32"
 
@@ -222,32 +242,28 @@ def _check_fits(path: Path, exp: Experiment, found: dict[str, tuple[tuple, str]]
     expected = state_shapes(exp)
     for name in found:
         if name not in expected:
-            raise _foreign(
-                path,
-                f"it holds a tensor {shown(name, 40)!r} that its experiment's "
-                "network does not have",
-            )
+            message = _("it holds a tensor {name} that its experiment's network does not have")
+            raise _foreign(path, message.format(name=repr(shown(name, 40))))
     for name, shape in expected.items():
         if name not in found:
-            raise _foreign(path, f"{name} is missing")
+            raise _foreign(path, _("{name} is missing").format(name=name))
         got_shape, dtype = found[name]
         if tuple(got_shape) != shape:
-            raise _foreign(
-                path, f"{name} has shape {tuple(got_shape)}; its experiment needs {shape}"
-            )
+            raise _foreign(path, _shape_problem(name, tuple(got_shape), shape))
         if dtype != _expected_dtype(name):
+            message = _("{name} is {dtype}; nnplay writes {expected}")
             raise _foreign(
-                path, f"{name} is {shown(dtype, 20)}; nnplay writes {_expected_dtype(name)}"
+                path,
+                message.format(name=name, dtype=shown(dtype, 20), expected=_expected_dtype(name)),
             )
 
 
 def _check_size(path: Path, exp: Experiment) -> None:
     """A weights file is about the size of its network; much larger is not ours."""
-    check_fits(2 * model_bytes(exp), f"{shown(path, 300)}: its network")
+    check_fits(2 * model_bytes(exp), _("{path}: its network").format(path=shown(path, 300)))
     if path.stat().st_size > 2 * model_bytes(exp) + 2**20:
-        raise _foreign(
-            path, f"{path.stat().st_size} bytes is far more than its experiment's network needs"
-        )
+        message = _("{size} bytes is far more than its experiment's network needs")
+        raise _foreign(path, message.format(size=path.stat().st_size))
 
 
 def _read_state(path: Path):
@@ -265,13 +281,13 @@ def _pt_experiment(path: Path) -> Experiment | None:
         if not entries:
             return None
         if len(entries) > 1 or entries[0].file_size > MAX_TEXT_BYTES:
-            raise _foreign(path, "its experiment record is not nnplay's")
+            raise _foreign(path, _("its experiment record is not nnplay's"))
         with z.open(entries[0]) as f:
             data = f.read(MAX_TEXT_BYTES + 1)
     try:
         text = data[:MAX_TEXT_BYTES].decode("utf-8")
     except UnicodeDecodeError:
-        raise _foreign(path, "its experiment record is not text") from None
+        raise _foreign(path, _("its experiment record is not text")) from None
     return loads(text, source=str(path))
 
 
@@ -282,7 +298,8 @@ def _read_pt(path: Path):
     if exp is None:
         beside = path.with_suffix(".toml")
         if not beside.is_file():
-            raise _foreign(path, f"its experiment {shown(beside.name)} is missing beside it")
+            message = _("its experiment {name} is missing beside it")
+            raise _foreign(path, message.format(name=shown(beside.name)))
         exp = load_file(beside)
     _check_size(path, exp)
     # mmap: tensors are not read until copied into the model, after their shapes are checked
@@ -292,7 +309,8 @@ def _read_pt(path: Path):
         and all(isinstance(k, str) for k in state)
         and all(isinstance(v, torch.Tensor) for v in state.values())
     ):
-        raise _foreign(path, f"it holds {type(state).__name__!r}, not a table of named tensors")
+        message = _("it holds {kind}, not a table of named tensors")
+        raise _foreign(path, message.format(kind=repr(type(state).__name__)))
     _check_fits(
         path,
         exp,
@@ -322,11 +340,11 @@ def _read_safetensors(path: Path):
     with open(path, "rb") as f:
         header = int.from_bytes(f.read(8), "little")
     if header > MAX_HEADER_BYTES:
-        raise _foreign(path, f"a header of {header} bytes")
+        raise _foreign(path, _("a header of {size} bytes").format(size=header))
     with safe_open(str(path), framework="pt") as f:
         meta = (f.metadata() or {}).get(METADATA_KEY)
         if meta is None:
-            raise _foreign(path, "no experiment in its metadata")
+            raise _foreign(path, _("no experiment in its metadata"))
         exp = loads(meta, source=str(path))
         _check_size(path, exp)
         found = {}
@@ -368,14 +386,14 @@ def _read_npz(path: Path):
     with zipfile.ZipFile(path) as z:
         members = [m for m in z.namelist() if m.endswith(".npy")]
         if len(z.namelist()) > MAX_NPZ_MEMBERS or len(members) != len(z.namelist()):
-            raise _foreign(path, "not an archive of arrays nnplay writes")
+            raise _foreign(path, _("not an archive of arrays nnplay writes"))
         key = NPZ_KEY + ".npy"
         if key not in members:
-            raise _foreign(path, "no experiment inside")
+            raise _foreign(path, _("no experiment inside"))
         with z.open(key) as stream:
             shape, fortran, dtype = _npy_header(stream)
             if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_TEXT_BYTES:
-                raise _foreign(path, "its experiment is not a text")
+                raise _foreign(path, _("its experiment is not a text"))
             text = str(_npy_read(stream, shape, fortran, dtype)[()])
         exp = from_dict(parse_json(text, shown(path, 300)))
         _check_size(path, exp)
@@ -384,7 +402,9 @@ def _read_npz(path: Path):
             if member != key:
                 with z.open(member) as stream:
                     headers[member[:-4]] = _npy_header(stream)
-        _check_fits(path, exp, {k: (shape, dtype.name) for k, (shape, _, dtype) in headers.items()})
+        _check_fits(
+            path, exp, {k: (shape, dtype.name) for k, (shape, _fortran, dtype) in headers.items()}
+        )
         state = {}
         for name, header in headers.items():
             with z.open(name + ".npy") as stream:
@@ -412,11 +432,11 @@ def _onnx_predictor(path: Path) -> Predictor:
     import onnx
 
     if path.stat().st_size > limit_bytes() // 4:
-        raise _foreign(path, "too large")
+        raise _foreign(path, _("too large"))
     proto = onnx.load(str(path), load_external_data=False)
     meta = {p.key: p.value for p in proto.metadata_props}.get(METADATA_KEY)
     if meta is None:
-        raise _foreign(path, "no experiment in its metadata")
+        raise _foreign(path, _("no experiment in its metadata"))
     exp = loads(meta, source=str(path))
     _check_size(path, exp)
     _check_onnx_graph(path, proto, exp)
@@ -430,7 +450,8 @@ def _onnx_predictor(path: Path) -> Predictor:
     def run(x):
         out = session.run(["output"], {"input": x})[0]
         if out.shape != (len(x), units):
-            raise _foreign(path, f"its graph answered shape {out.shape}, not ({len(x)}, {units})")
+            message = _("its graph answered shape {shape}, not {expected}")
+            raise _foreign(path, message.format(shape=out.shape, expected=(len(x), units)))
         return out
 
     return Predictor(exp, run)
@@ -451,27 +472,29 @@ def _check_onnx_graph(path: Path, proto, exp: Experiment) -> None:
     inputs, units = task_shape(exp.task).inputs, output_head(exp).units
     real_inputs = [v for v in g.input if v.name not in {i.name for i in g.initializer}]
     if [v.name for v in real_inputs] != ["input"] or [v.name for v in g.output] != ["output"]:
-        raise _foreign(path, "its graph's inputs or outputs are not nnplay's")
+        raise _foreign(path, _("its graph's inputs or outputs are not nnplay's"))
     if _onnx_value_shape(real_inputs[0]) != (float32, [None, inputs]):
-        raise _foreign(path, f"its input is not {inputs} float numbers per sample")
+        message = _("its input is not {count} float numbers per sample")
+        raise _foreign(path, message.format(count=inputs))
     if _onnx_value_shape(g.output[0]) != (float32, [None, units]):
-        raise _foreign(path, f"its output is not {units} float numbers per sample")
+        message = _("its output is not {count} float numbers per sample")
+        raise _foreign(path, message.format(count=units))
     if proto.functions or len(g.node) > 6 * (len(exp.model.hidden) + 1) + 4:
-        raise _foreign(path, "its graph is not the network its experiment describes")
+        raise _foreign(path, _("its graph is not the network its experiment describes"))
     for node in g.node:
         if node.op_type not in ONNX_OPERATORS or node.domain not in ("", "ai.onnx"):
-            raise _foreign(path, f"its graph uses the operator {shown(node.op_type, 30)!r}")
+            message = _("its graph uses the operator {name}")
+            raise _foreign(path, message.format(name=repr(shown(node.op_type, 30))))
         if any(a.type in (a.GRAPH, a.GRAPHS, a.TENSOR, a.TENSORS) for a in node.attribute):
-            raise _foreign(path, "its graph carries subgraphs or tensors in its operators")
+            raise _foreign(path, _("its graph carries subgraphs or tensors in its operators"))
     expected = state_shapes(exp)
     largest = max(int(np.prod(s, dtype=np.int64)) for s in expected.values())
     for init in g.initializer:
         if init.data_location == TensorProto.EXTERNAL or init.external_data:
-            raise _foreign(path, "its weights point to another file")
+            raise _foreign(path, _("its weights point to another file"))
         dims = tuple(init.dims)
         if init.name in expected and dims != expected[init.name]:
-            raise _foreign(
-                path, f"{init.name} has shape {dims}; its experiment needs {expected[init.name]}"
-            )
+            raise _foreign(path, _shape_problem(init.name, dims, expected[init.name]))
         if int(np.prod(dims, dtype=np.int64)) > largest or init.data_type != float32:
-            raise _foreign(path, f"its tensor {shown(init.name, 40)!r} is not one of its network's")
+            message = _("its tensor {name} is not one of its network's")
+            raise _foreign(path, message.format(name=repr(shown(init.name, 40))))

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from nnplay.errors import ExperimentError
+from nnplay.i18n import _
 from nnplay.untrusted import shown
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -54,20 +55,22 @@ def check_writable(path: Path) -> None:
     way, a parent that is a file, a name too long, a folder nnplay cannot create files in."""
 
     def refuse(why: str) -> ExperimentError:
-        return ExperimentError(f"{shown(path, 300)}: cannot write it ({why})")
+        message = _("{path}: cannot write it ({reason})")
+        return ExperimentError(message.format(path=shown(path, 300), reason=why))
 
     if len(os.fsencode(path.name)) > 255:
-        raise refuse("the file name is longer than 255 bytes")
+        raise refuse(_("the file name is longer than 255 bytes"))
     try:
         if path.is_dir():
-            raise refuse("it is a folder")
+            raise refuse(_("it is a folder"))
         folder = path.parent
         while not folder.exists():  # write_atomic creates missing folders
             if folder.is_symlink() or folder == folder.parent:
-                raise refuse(f"{shown(folder, 300)} cannot be created")
+                raise refuse(_("{folder} cannot be created").format(folder=shown(folder, 300)))
             folder = folder.parent
         if not folder.is_dir():
-            raise refuse(f"{shown(folder, 300)} is a file, not a folder")
+            message = _("{folder} is a file, not a folder")
+            raise refuse(message.format(folder=shown(folder, 300)))
         # the one honest test: create (and remove) a file there
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".nnplay-probe.", suffix=".tmp")
         os.close(fd)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import gettext
 import os
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 DOMAIN = "nnplay"
@@ -50,6 +52,18 @@ def set_language(lang: str) -> None:
         _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
 
 
+@contextmanager
+def english(when: bool = True) -> Iterator[None]:
+    """Texts made inside are English (when `when`): what a program reads (`--json` output) is
+    the same whatever the learner's language."""
+    previous = _language
+    set_language("en" if when else previous)
+    try:
+        yield
+    finally:
+        set_language(previous)
+
+
 def language() -> str:
     """The language texts are shown in now."""
     return _language
@@ -69,3 +83,18 @@ def N_(message: str) -> str:
     """Marks a text for translation where it is defined (at import, before the language is
     known); it is translated with `_()` where it is shown."""
     return message
+
+
+def cells(text: str) -> int:
+    """How many terminal cells `text` takes: wide characters (Chinese) take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def ljust(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` cells, as str.ljust does for one-cell characters."""
+    return text + " " * max(0, width - cells(text))
+
+
+def rjust(text: str, width: int) -> str:
+    """`text` with spaces before it to `width` cells."""
+    return " " * max(0, width - cells(text)) + text

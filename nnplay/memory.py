@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from nnplay.errors import ExperimentError
+from nnplay.i18n import _
 from nnplay.model import parameter_count
 from nnplay.tasks import task_shape
 
@@ -65,12 +66,12 @@ def training_bytes(exp) -> int:
 def check_fits(needed: int, what: str) -> None:
     limit = limit_bytes()
     if needed > limit:
-        raise ExperimentError(
-            f"{what} needs about {_size(needed)} of memory; at most "
-            f"{_size(limit)} can be used here (half of the memory available "
-            "now). Use fewer samples, a smaller input size or smaller layers"
+        message = _(
+            "{what} needs about {needed} of memory; at most {most} can be used here (half of "
+            "the memory available now). Use fewer samples, a smaller input size or smaller layers"
         )
+        raise ExperimentError(message.format(what=what, needed=_size(needed), most=_size(limit)))
 
 
 def check_training_fits(exp) -> None:
-    check_fits(training_bytes(exp), "this run")
+    check_fits(training_bytes(exp), _("this run"))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nnplay.errors import ExperimentError
+from nnplay.i18n import _, ngettext
 from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, INITS, LOSSES, Head
 from nnplay.tasks import expand_features, task_shape
 
@@ -163,11 +164,11 @@ class Predictor:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.shape.raw_inputs:
             got = x.shape[-1] if x.ndim else 1
-            values = "1 value" if got == 1 else f"{got} values"
-            raise ExperimentError(
-                f"input: {values} is not allowed; this model takes "
-                f"{self.shape.raw_inputs} comma-separated numbers"
+            values = ngettext("{count} value", "{count} values", got).format(count=got)
+            message = _(
+                "input: {value} is not allowed; this model takes {count} comma-separated numbers"
             )
+            raise ExperimentError(message.format(value=values, count=self.shape.raw_inputs))
         return self._run(expand_features(x, self.exp.task.features).astype(np.float32))
 
     def probabilities(self, x) -> np.ndarray:

@@ -7,6 +7,7 @@ from pathlib import Path
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, load_file
 from nnplay.export import FORMATS, read_experiment
+from nnplay.i18n import _
 from nnplay.untrusted import shown
 
 DEFAULT_PRESET = "first-gt-fifth"  # what `nnplay` and `nnplay serve` open without a name
@@ -26,8 +27,9 @@ def preset_names() -> list[str]:
 def load_preset(name: str) -> Experiment:
     path = presets_dir() / f"{name}.toml"
     if not path.is_file():
+        message = _("unknown preset {name}; available: {allowed}")
         raise ExperimentError(
-            f"unknown preset {shown(name)!r}; available: {', '.join(preset_names())}"
+            message.format(name=repr(shown(name)), allowed=", ".join(preset_names()))
         )
     return load_file(path)
 
@@ -39,7 +41,7 @@ def load_experiment(name_or_path: str) -> Experiment:
         return read_experiment(path)
     if path.suffix == ".toml" or path.is_file():
         if not path.is_file():
-            raise ExperimentError(f"{shown(path, 300)}: no such file")
+            raise ExperimentError(_("{path}: no such file").format(path=shown(path, 300)))
         return load_file(path)
     return load_preset(name_or_path)
 

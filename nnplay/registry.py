@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from nnplay.i18n import N_, _
+
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
+KIND_WORDS = {BINARY: N_("binary"), MULTICLASS: N_("multiclass"), REGRESSION: N_("regression")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -40,7 +43,8 @@ class Loss:
     def refuses(self, kind: str) -> str | None:
         if kind in self.kinds:
             return None
-        return f"{self.title} does not fit a {kind} task; {self.advice}"
+        message = _("{loss} does not fit a {kind} task; {advice}")
+        return message.format(loss=_(self.title), kind=_(KIND_WORDS[kind]), advice=_(self.advice))
 
     def head(self, kind: str, classes: int) -> Head:
         if self.torch_class == "CrossEntropyLoss":
@@ -52,41 +56,49 @@ class Loss:
         return Head(1, None, "float")
 
 
-_REGRESSION_ADVICE = "for regression use mse, mae or smooth_l1"
+_FOR_CLASSES = N_("for classes use cross_entropy (softmax output)")
 LOSSES: dict[str, Loss] = {
     "mse": Loss(
-        "mean squared error (MSE, L2)",
+        N_("mean squared error (MSE, L2)"),
         "MSELoss",
         (REGRESSION, BINARY),
-        "for classes use cross_entropy (softmax output)",
+        _FOR_CLASSES,
     ),
     "mae": Loss(
-        "mean absolute error (MAE, L1)",
+        N_("mean absolute error (MAE, L1)"),
         "L1Loss",
         (REGRESSION, BINARY),
-        "for classes use cross_entropy (softmax output)",
+        _FOR_CLASSES,
     ),
     "smooth_l1": Loss(
-        "smooth L1 (Huber-like)",
+        N_("smooth L1 (Huber-like)"),
         "SmoothL1Loss",
         (REGRESSION, BINARY),
-        "for classes use cross_entropy (softmax output)",
+        _FOR_CLASSES,
     ),
     "bce": Loss(
-        "binary cross-entropy (BCE)",
+        N_("binary cross-entropy (BCE)"),
         "BCELoss",
         (BINARY,),
-        "BCE needs a yes/no task; for several classes use cross_entropy, " + _REGRESSION_ADVICE,
+        N_(
+            "BCE needs a yes/no task; for several classes use cross_entropy, "
+            "for regression use mse, mae or smooth_l1"
+        ),
     ),
     "cross_entropy": Loss(
-        "cross-entropy", "CrossEntropyLoss", (BINARY, MULTICLASS), _REGRESSION_ADVICE
+        N_("cross-entropy"),
+        "CrossEntropyLoss",
+        (BINARY, MULTICLASS),
+        N_("for regression use mse, mae or smooth_l1"),
     ),
     "nll": Loss(
-        "negative log-likelihood (NLL)",
+        N_("negative log-likelihood (NLL)"),
         "NLLLoss",
         (MULTICLASS,),
-        "NLL reads log-probabilities of several classes; for a yes/no task use bce, "
-        + _REGRESSION_ADVICE,
+        N_(
+            "NLL reads log-probabilities of several classes; for a yes/no task use bce, "
+            "for regression use mse, mae or smooth_l1"
+        ),
     ),
 }
 

@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from nnplay.i18n import _
 from nnplay.tasks import FEATURE_MODES, FEATURES
 
 
@@ -30,6 +31,10 @@ class Rule:
     def describe(self) -> str:
         raise NotImplementedError
 
+    def must_be(self) -> str:
+        """The problem of a value this rule refuses: what it must be instead."""
+        return _("must be {allowed}").format(allowed=self.describe())
+
 
 @dataclass(frozen=True)
 class Number(Rule):
@@ -40,16 +45,16 @@ class Number(Rule):
 
     def check(self, value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"must be {self.describe()}"
+            return self.must_be()
         if isinstance(value, int) and not -(2**63) < value < 2**63:  # also: too large for a float
-            return f"must be {self.describe()}"
+            return self.must_be()
         if self.integer and not float(value).is_integer():
-            return f"must be {self.describe()}"
+            return self.must_be()
         if not math.isfinite(value):
-            return f"must be {self.describe()}"
+            return self.must_be()
         too_low = value <= self.low if self.low_open else value < self.low
         if too_low or value > self.high:
-            return f"must be {self.describe()}"
+            return self.must_be()
         return None
 
     def coerce(self, value: Any) -> Any:
@@ -62,9 +67,19 @@ class Number(Rule):
         )
 
     def describe(self) -> str:
-        kind = "a whole number" if self.integer else "a number"
-        low = f"> {_fmt(self.low)}" if self.low_open else f">= {_fmt(self.low)}"
-        return f"{kind} {low} and <= {_fmt(self.high)}"
+        if self.integer:
+            text = (
+                _("a whole number > {low} and <= {high}")
+                if self.low_open
+                else _("a whole number >= {low} and <= {high}")
+            )
+        else:
+            text = (
+                _("a number > {low} and <= {high}")
+                if self.low_open
+                else _("a number >= {low} and <= {high}")
+            )
+        return text.format(low=_fmt(self.low), high=_fmt(self.high))
 
 
 @dataclass(frozen=True)
@@ -73,20 +88,20 @@ class Choice(Rule):
 
     def check(self, value: Any) -> str | None:
         if value not in self.options:
-            return f"must be one of: {', '.join(self.options)}"
+            return _("must be one of: {allowed}").format(allowed=", ".join(self.options))
         return None
 
     def describe(self) -> str:
-        return "one of: " + ", ".join(self.options)
+        return _("one of: {allowed}").format(allowed=", ".join(self.options))
 
 
 @dataclass(frozen=True)
 class Flag(Rule):
     def check(self, value: Any) -> str | None:
-        return None if isinstance(value, bool) else "must be true or false"
+        return None if isinstance(value, bool) else _("must be true or false")
 
     def describe(self) -> str:
-        return "true or false"
+        return _("true or false")
 
 
 @dataclass(frozen=True)
@@ -95,11 +110,12 @@ class Text(Rule):
 
     def check(self, value: Any) -> str | None:
         if not _plain_text(value, self.max_length):
-            return f"must be {self.describe()}"
+            return self.must_be()
         return None
 
     def describe(self) -> str:
-        return f"text of at most {self.max_length} characters, without control characters"
+        message = _("text of at most {most} characters, without control characters")
+        return message.format(most=self.max_length)
 
 
 def _plain_text(value: Any, max_length: int) -> bool:
@@ -127,14 +143,15 @@ class TextList(Rule):
             or len(value) > self.max_items
             or not all(_plain_text(v, self.max_length) for v in value)
         ):
-            return f"must be {self.describe()}"
+            return self.must_be()
         return None
 
     def describe(self) -> str:
-        return (
-            f"a list of at most {self.max_items} text lines of at most "
-            f"{self.max_length} characters, without control characters"
+        message = _(
+            "a list of at most {items} text lines of at most {most} characters, "
+            "without control characters"
         )
+        return message.format(items=self.max_items, most=self.max_length)
 
 
 @dataclass(frozen=True)
@@ -153,16 +170,14 @@ class Features(Rule):
             and len(set(value)) == len(value)
         ):
             return None
-        return f"must be {self.describe()}"
+        return self.must_be()
 
     def coerce(self, value: Any) -> Any:
         return [name for name in FEATURES if name in value] if isinstance(value, list) else value
 
     def describe(self) -> str:
-        return (
-            f"{' or '.join(FEATURE_MODES)}, or a non-empty list of distinct names from: "
-            f"{', '.join(FEATURES)}"
-        )
+        message = _("{modes}, or a non-empty list of distinct names from: {names}")
+        return message.format(modes=_(" or ").join(FEATURE_MODES), names=", ".join(FEATURES))
 
 
 MAX_VARIANTS = 64  # a comparison's variants, whoever declares them
@@ -171,7 +186,7 @@ VARIABLE_SECTIONS = ("task", "model", "training")
 
 def _variable_key_problem(key: str) -> str | None:
     if key.partition(".")[0] not in VARIABLE_SECTIONS:
-        return f"{key} cannot be varied"
+        return _("{field} cannot be varied").format(field=key)
     return None
 
 
@@ -181,22 +196,26 @@ class Vary(Rule):
 
     def check(self, value: Any) -> str | None:
         if not isinstance(value, dict):
-            return f"must be {self.describe()}"
+            return self.must_be()
         for key, values in value.items():
             problem = _variable_key_problem(key) or (
-                None if isinstance(values, list) and values else f"{key} needs a list of values"
+                None
+                if isinstance(values, list) and values
+                else _("{field} needs a list of values").format(field=key)
             )
             if problem:
-                return f"{problem}; must be {self.describe()}"
+                return _("{problem}; must be {allowed}").format(
+                    problem=problem, allowed=self.describe()
+                )
         if math.prod(len(v) for v in value.values()) > MAX_VARIANTS:
-            return f"too many variants; must be {self.describe()}"
+            return _("too many variants; must be {allowed}").format(allowed=self.describe())
         return None
 
     def describe(self) -> str:
-        return (
-            f"a table of task, model or training field = [values], at most {MAX_VARIANTS} "
-            "variants in all"
+        message = _(
+            "a table of task, model or training field = [values], at most {most} variants in all"
         )
+        return message.format(most=MAX_VARIANTS)
 
 
 @dataclass(frozen=True)
@@ -209,15 +228,18 @@ class VariantList(Rule):
             or len(value) > MAX_VARIANTS
             or not all(isinstance(v, dict) and v for v in value)
         ):
-            return f"must be {self.describe()}"
+            return self.must_be()
         for key in (key for variant in value for key in variant):
             problem = _variable_key_problem(key)
             if problem:
-                return f"{problem}; must be {self.describe()}"
+                return _("{problem}; must be {allowed}").format(
+                    problem=problem, allowed=self.describe()
+                )
         return None
 
     def describe(self) -> str:
-        return f"a list of at most {MAX_VARIANTS} tables of task, model or training field = value"
+        message = _("a list of at most {most} tables of task, model or training field = value")
+        return message.format(most=MAX_VARIANTS)
 
 
 def vary_grid(vary: dict[str, list]) -> list[dict[str, Any]]:

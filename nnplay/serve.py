@@ -15,7 +15,9 @@ import socket
 import sys
 from pathlib import Path
 
+from nnplay import i18n
 from nnplay.errors import EXIT_BAD_INPUT
+from nnplay.i18n import _
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 DEFAULT_MAX_TABS, MAX_TABS = 8, 64
@@ -28,27 +30,34 @@ class OptionError(ValueError):
 
 
 def add_serve_command(subparsers) -> None:
-    serve = subparsers.add_parser("serve", help="the playground in a web browser")
+    serve = subparsers.add_parser("serve", help=_("the playground in a web browser"))
     serve.add_argument(
         "target",
         metavar="PRESET_OR_PATH",
         nargs="?",
-        help="the exercise every tab opens (default: first-gt-fifth)",
+        help=_("the exercise every tab opens (default: first-gt-fifth)"),
     )
     serve.add_argument(
         "--host",
         default=DEFAULT_HOST,
-        help=f"address to listen on (default {DEFAULT_HOST}: this machine only)",
+        help=_("address to listen on (default {host}: this machine only)").format(
+            host=DEFAULT_HOST
+        ),
     )
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port, 1..65535 (default {DEFAULT_PORT})"
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=_("port, 1..65535 (default {port})").format(port=DEFAULT_PORT),
     )
     serve.add_argument(
         "--max-tabs",
         type=int,
         default=DEFAULT_MAX_TABS,
-        help=f"playgrounds open at once, 1..{MAX_TABS} (default {DEFAULT_MAX_TABS}); "
-        "each is a process with its own PyTorch",
+        help=_(
+            "playgrounds open at once, 1..{most} (default {default}); "
+            "each is a process with its own PyTorch"
+        ).format(most=MAX_TABS, default=DEFAULT_MAX_TABS),
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -60,7 +69,8 @@ def cmd_serve(args) -> int:
     load_experiment(target)  # a bad name or file: ExperimentError, one line from cli.main
     try:
         if not 1 <= args.max_tabs <= MAX_TABS:
-            raise OptionError(f"--max-tabs {args.max_tabs}: must be 1..{MAX_TABS}")
+            message = _("--max-tabs {value}: must be 1..{most}")
+            raise OptionError(message.format(value=args.max_tabs, most=MAX_TABS))
         loopback = check_address(args.host, args.port)
     except OptionError as e:
         print(f"nnplay serve: {e}", file=sys.stderr)
@@ -75,8 +85,9 @@ def cmd_serve(args) -> int:
     try:
         server.serve()
     except OSError as e:  # the port was taken between our check and the server's own bind
+        message = _("cannot listen on {host} port {port}: {reason}")
         print(
-            f"nnplay serve: cannot listen on {args.host} port {args.port}: {e.strerror}",
+            "nnplay serve: " + message.format(host=args.host, port=args.port, reason=e.strerror),
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
@@ -84,32 +95,35 @@ def cmd_serve(args) -> int:
 
 
 def app_command(target: str) -> str:
-    """The shell command textual-serve runs for each tab: this Python, this nnplay, this target.
-    A file is passed by absolute path; everything is quoted, so no name becomes shell code."""
+    """The shell command textual-serve runs for each tab: this Python, this nnplay, this
+    language, this target. A file is passed by absolute path; everything is quoted, so no name
+    becomes shell code."""
     if Path(target).is_file():  # as load_experiment decides: a directory is no experiment
         target = str(Path(target).absolute())
-    return shlex.join([sys.executable, "-m", "nnplay", target])
+    return shlex.join([sys.executable, "-m", "nnplay", "--lang", i18n.language(), target])
 
 
 def check_address(host: str, port: int) -> bool:
     """Try to bind every address `host` names; True when all of them are loopback addresses.
     Raises OptionError with one readable sentence otherwise."""
     if not 1 <= port <= 65535:
-        raise OptionError(f"--port {port}: must be 1..65535")
+        raise OptionError(_("--port {value}: must be 1..65535").format(value=port))
     if not HOST_NAME.fullmatch(host):
-        raise OptionError(f"--host {host!r}: not a host name or IP address")
+        message = _("--host {value}: not a host name or IP address")
+        raise OptionError(message.format(value=repr(host)))
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError):
-        raise OptionError(f"--host {host!r}: not a known host name or IP address") from None
-    for family, kind, proto, _, address in infos:
+        message = _("--host {value}: not a known host name or IP address")
+        raise OptionError(message.format(value=repr(host))) from None
+    for family, kind, proto, _name, address in infos:
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
             try:
                 probe.bind(address)
             except OSError as e:
                 raise OptionError(bind_problem(host, port, e)) from None
-    return all(is_loopback(str(address[0])) for *_, address in infos)
+    return all(is_loopback(str(address[0])) for *_info, address in infos)
 
 
 def is_loopback(ip: str) -> bool:
@@ -119,17 +133,21 @@ def is_loopback(ip: str) -> bool:
 
 def bind_problem(host: str, port: int, error: OSError) -> str:
     if error.errno == errno.EADDRINUSE:
-        return f"port {port} is in use on {host}; choose another with --port"
-    if error.errno == errno.EADDRNOTAVAIL:
-        return f"--host {host!r}: not an address of this machine"
-    if error.errno == errno.EACCES:
-        return f"port {port}: not allowed for this user; choose one above 1023 with --port"
-    return f"cannot listen on {host} port {port}: {error.strerror}"
+        message = _("port {port} is in use on {host}; choose another with --port")
+    elif error.errno == errno.EADDRNOTAVAIL:
+        message = _("--host {host}: not an address of this machine")
+        host = repr(host)
+    elif error.errno == errno.EACCES:
+        message = _("port {port}: not allowed for this user; choose one above 1023 with --port")
+    else:
+        message = _("cannot listen on {host} port {port}: {reason}")
+    return message.format(host=host, port=port, reason=error.strerror)
 
 
 def exposure_warning(host: str, port: int) -> str:
-    return (
-        f"nnplay serve: WARNING: listening on {host} port {port}. Anyone who can reach this "
+    message = _(
+        "nnplay serve: WARNING: listening on {host} port {port}. Anyone who can reach this "
         "address can open the playground and run training on this machine (and write "
         "exported files here). Use the default --host 127.0.0.1 to keep it to yourself."
     )
+    return message.format(host=host, port=port)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnplay.errors import ExperimentError
+from nnplay.i18n import _
 from nnplay.registry import BINARY, MULTICLASS, REGRESSION
 
 # docs/curriculum.md §8: the class of a feature-sum sample is the bin of sum(x) between these edges.
@@ -214,28 +215,33 @@ def task_shape(spec) -> TaskShape:
         allowed = (
             f"{task.min_dim}"
             if task.min_dim == task.max_dim
-            else f"{task.min_dim} to {task.max_dim}"
+            else _("{low} to {high}").format(low=task.min_dim, high=task.max_dim)
+        )
+        message = _(
+            "{value} is not allowed for {task}; allowed: 0 (default {default}) or {allowed}"
         )
         raise ExperimentError(
-            f"task.dim: {dim} is not allowed for {spec.name}; allowed: 0 "
-            f"(default {task.default_dim}) or {allowed}"
+            "task.dim: "
+            + message.format(value=dim, task=spec.name, default=task.default_dim, allowed=allowed)
         )
     classes = spec.classes or task.default_classes
     if spec.classes and classes != task.default_classes and task.class_range is None:
+        message = _("{value} is not allowed for {task}; it has {count} classes (use 0)")
+        count = task.default_classes or _("no")
         raise ExperimentError(
-            f"task.classes: {spec.classes} is not allowed for {spec.name}; "
-            f"it has {task.default_classes or 'no'} classes (use 0)"
+            "task.classes: " + message.format(value=spec.classes, task=spec.name, count=count)
         )
     if task.class_range and not task.class_range[0] <= classes <= task.class_range[1]:
         low, high = task.class_range
+        message = _("{value} is not allowed for {task}; allowed: {low} to {high}")
         raise ExperimentError(
-            f"task.classes: {classes} is not allowed for {spec.name}; allowed: {low} to {high}"
+            "task.classes: " + message.format(value=classes, task=spec.name, low=low, high=high)
         )
     if isinstance(spec.features, list):
         if not task.is_2d:
+            message = _("a list of features is for 2-D tasks only; {task} allows: {allowed}")
             raise ExperimentError(
-                f"task.features: a list of features is for 2-D tasks only; "
-                f"{spec.name} allows: {', '.join(FEATURE_MODES)}"
+                "task.features: " + message.format(task=spec.name, allowed=", ".join(FEATURE_MODES))
             )
         inputs = len(spec.features)
     else:
@@ -285,7 +291,9 @@ class Baseline:
     accuracy: float
 
     def explain(self) -> str:
-        return f"it predicts the majority class: {self.accuracy:.1%}"
+        return _("it predicts the majority class: {accuracy}").format(
+            accuracy=f"{self.accuracy:.1%}"
+        )
 
 
 def majority_baseline(y) -> Baseline | None:

@@ -24,6 +24,7 @@ import torch
 
 from nnplay.experiment import Experiment, check
 from nnplay.history import History, Snapshot, bucket_means, goal_result
+from nnplay.i18n import N_, _
 from nnplay.memory import check_training_fits
 from nnplay.model import (
     Predictor,
@@ -37,7 +38,7 @@ from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.tasks import make_datasets, task_shape
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
-DIVERGED_ADVICE = (
+DIVERGED_ADVICE = N_(
     "the loss became {value}: the weights blew up. {cause}, or add batch norm; {kept}."
 )
 
@@ -45,11 +46,12 @@ DIVERGED_ADVICE = (
 def kept_weights_note(epoch: int, val_loss: float) -> str:
     """Which weights a diverged run keeps: the epoch with the lowest validation loss."""
     if epoch == 0:
-        return (
-            f"the initial weights were kept (validation loss {val_loss:.4g}): no epoch "
-            "improved on them"
+        message = _(
+            "the initial weights were kept (validation loss {loss}): no epoch improved on them"
         )
-    return f"the weights of epoch {epoch} were kept (the lowest validation loss, {val_loss:.4g})"
+    else:
+        message = _("the weights of epoch {epoch} were kept (the lowest validation loss, {loss})")
+    return message.format(epoch=epoch, loss=f"{val_loss:.4g}")
 
 
 def good_lr(checkpoint: dict) -> float:
@@ -75,7 +77,7 @@ class Trainer:
         self.model = build_model(exp)
         self._predictor = Predictor(exp, torch_run(self.model))
         self.loss_fn = LOSSES[t.loss].build()
-        self._weights = [m.weight for _, m in linear_layers(self.model)]
+        self._weights = [m.weight for _name, m in linear_layers(self.model)]
         # One parameter group: the fused optimizer step costs per group (~9 us on tiny nets).
         self.optimizer = OPTIMIZERS[t.optimizer].build(self.model.parameters(), t)
         self._decay = OPTIMIZERS[t.optimizer].decay  # L2, applied after backward() in step()
@@ -196,7 +198,7 @@ class Trainer:
     def stop(self) -> None:
         if not self.done:
             self.status = "stopped"
-            self.message = "stopped by the user"
+            self.message = _("stopped by the user")
 
     def _start_epoch(self) -> None:
         order = torch.randperm(len(self.X_train), generator=self._shuffle)
@@ -268,7 +270,7 @@ class Trainer:
             return
         if self.epoch >= self.exp.training.epochs:
             self.status = "finished"
-            self.message = f"finished {self.epoch} epochs"
+            self.message = _("finished {epochs} epochs").format(epochs=self.epoch)
 
     def _early_stop(self, val_loss: float) -> bool:
         t = self.exp.training
@@ -284,11 +286,10 @@ class Trainer:
         best = self._best
         self._restore(best)
         self.status = "early_stopped"
-        self.message = (
-            f"early stopping: validation loss did not improve for {t.patience} "
-            f"epochs; restored the best weights (epoch {best['epoch']}, val loss "
-            f"{best['val_loss']:.4g})"
-        )
+        self.message = _(
+            "early stopping: validation loss did not improve for {patience} epochs; restored "
+            "the best weights (epoch {epoch}, val loss {loss})"
+        ).format(patience=t.patience, epoch=best["epoch"], loss=f"{best['val_loss']:.4g}")
         return True
 
     def _diverge(self, value: float) -> None:
@@ -302,13 +303,15 @@ class Trainer:
         )
         self._restore(best)
         cause = (
-            f"Raising the learning rate from {before:g} to {blew_up:g} is the likely "
-            "cause: lower it again"
+            _(
+                "Raising the learning rate from {before} to {after} is the likely cause: "
+                "lower it again"
+            ).format(before=f"{before:g}", after=f"{blew_up:g}")
             if before is not None
-            else "Lower the learning rate (the usual cause)"
+            else _("Lower the learning rate (the usual cause)")
         )
         self.status = "diverged"
-        self.message = DIVERGED_ADVICE.format(
+        self.message = _(DIVERGED_ADVICE).format(
             value=value, cause=cause, kept=kept_weights_note(best["epoch"], best["val_loss"])
         )
 
@@ -397,7 +400,7 @@ class Trainer:
         points a decision map draws. X_train/X_val hold what the network sees, which with
         task.features = ["x1^2", "x2^2"] is not the plane's coordinates."""
         if self._raw is None:
-            x, _, xv, _ = make_datasets(replace(self.exp.task, features="raw"))
+            x, _y, xv, _yv = make_datasets(replace(self.exp.task, features="raw"))
             self._raw = (x, xv)
         return self._raw[1 if validation else 0]
 

@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 
 from nnplay.errors import ExperimentError
+from nnplay.i18n import _
 
 MAX_TEXT_BYTES = 256 * 1024  # an experiment is a few kB; hints and descriptions included
 MAX_NESTING = 16  # brackets/braces open at once in the raw text
@@ -41,15 +42,16 @@ def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
             data = f.read(limit + 1)
     except OSError as e:
         reason = e.strerror or e.__class__.__name__
-        raise ExperimentError(f"{shown(path, 300)}: cannot read ({reason})") from None
+        message = _("{path}: cannot read ({reason})")
+        raise ExperimentError(message.format(path=shown(path, 300), reason=reason)) from None
     if len(data) > limit:
-        raise ExperimentError(
-            f"{shown(path, 300)}: too large for an experiment (more than {limit // 1024} kB)"
-        )
+        message = _("{path}: too large for an experiment (more than {most} kB)")
+        raise ExperimentError(message.format(path=shown(path, 300), most=limit // 1024))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ExperimentError(f"{shown(path, 300)}: not UTF-8 text") from None
+        message = _("{path}: not UTF-8 text")
+        raise ExperimentError(message.format(path=shown(path, 300))) from None
 
 
 def _skip_string(text: str, i: int) -> int:
@@ -65,7 +67,7 @@ def _skip_string(text: str, i: int) -> int:
         if text.startswith(delimiter, j):
             j += len(delimiter)
             if len(delimiter) == 3:  # a multi-line string may end in one or two more quotes
-                for _ in range(2):
+                for _more in range(2):
                     j += j < len(text) and text[j] == quote
             return j
         if len(delimiter) == 1 and text[j] == "\n":
@@ -97,11 +99,11 @@ def nesting(text: str) -> int:
 
 def _check_shape(text: str, source: str) -> None:
     if len(text) > MAX_TEXT_BYTES:
-        raise ExperimentError(f"{source}: too large (more than {MAX_TEXT_BYTES // 1024} kB)")
+        message = _("{source}: too large (more than {most} kB)")
+        raise ExperimentError(message.format(source=source, most=MAX_TEXT_BYTES // 1024))
     if nesting(text) > MAX_NESTING:
-        raise ExperimentError(
-            f"{source}: nested too deeply (more than {MAX_NESTING} levels of [ ] or {{ }})"
-        )
+        message = _("{source}: nested too deeply (more than {most} levels of [ ] or {{ }})")
+        raise ExperimentError(message.format(source=source, most=MAX_NESTING))
 
 
 def _check_depth(data, source: str) -> None:
@@ -110,7 +112,8 @@ def _check_depth(data, source: str) -> None:
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ExperimentError(f"{source}: nested too deeply (more than {MAX_DEPTH} levels)")
+            message = _("{source}: nested too deeply (more than {most} levels)")
+            raise ExperimentError(message.format(source=source, most=MAX_DEPTH))
         if isinstance(value, dict):
             stack += [(v, depth + 1) for v in value.values()]
         elif isinstance(value, list):
@@ -122,9 +125,11 @@ def parse_toml(text: str, source: str) -> dict:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise NotToml(f"{source}: not valid TOML ({shown(e, 120)})") from None
+        message = _("{source}: not valid TOML ({reason})")
+        raise NotToml(message.format(source=source, reason=shown(e, 120))) from None
     except (ValueError, RecursionError, MemoryError):  # e.g. an integer of 5000 digits
-        raise ExperimentError(f"{source}: not valid TOML (a value is too large)") from None
+        message = _("{source}: not valid TOML (a value is too large)")
+        raise ExperimentError(message.format(source=source)) from None
     _check_depth(data, source)
     return data
 
@@ -134,6 +139,7 @@ def parse_json(text: str, source: str):
     try:
         data = json.loads(text)
     except (ValueError, RecursionError, MemoryError):
-        raise ExperimentError(f"{source}: its experiment is not valid JSON") from None
+        message = _("{source}: its experiment is not valid JSON")
+        raise ExperimentError(message.format(source=source)) from None
     _check_depth(data, source)
     return data

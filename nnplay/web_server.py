@@ -17,6 +17,8 @@ import re
 from aiohttp import WSMsgType, web
 from textual_serve.server import Server
 
+from nnplay.i18n import _
+
 # What a browser may send as Host: a name or an IP (IPv6 in brackets), and a port.
 HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 MAX_COLUMNS, MAX_ROWS = 1000, 500  # a screen size from a browser is a number to check, too
@@ -39,7 +41,7 @@ class PlaygroundServer(Server):
 
     async def handle_index(self, request: web.Request):
         if not self.trusted_host(request):
-            raise web.HTTPForbidden(text="unknown host name")
+            raise web.HTTPForbidden(text=_("unknown host name"))
         # No await before the page is rendered, so concurrent requests cannot mix addresses.
         self.public_url = f"http://{request.host}"
         return await super().handle_index(request)
@@ -49,9 +51,10 @@ class PlaygroundServer(Server):
             not self.trusted_host(request)
             or request.headers.get("Origin") != f"http://{request.host}"
         ):
-            raise web.HTTPForbidden(text="this page was not served here")
+            raise web.HTTPForbidden(text=_("this page was not served here"))
         if screen_size(request.query.get("width", "80"), request.query.get("height", "24")) is None:
-            raise web.HTTPBadRequest(text=f"the screen must be 1..{MAX_COLUMNS} x 1..{MAX_ROWS}")
+            message = _("the screen must be 1..{columns} x 1..{rows}")
+            raise web.HTTPBadRequest(text=message.format(columns=MAX_COLUMNS, rows=MAX_ROWS))
         connection = asyncio.current_task()
         assert connection is not None  # a request handler always runs in a task
         self.connections.add(connection)
@@ -71,12 +74,12 @@ class PlaygroundServer(Server):
         one more, and wait until the tab goes."""
         socket = web.WebSocketResponse(heartbeat=15)
         await socket.prepare(request)
-        await socket.send_bytes(
-            f"\r\n  nnplay serve: already running as many playgrounds as "
-            f"allowed ({self.max_tabs}, see --max-tabs). Close a tab, then "
-            "reload this page.\r\n".encode()
+        message = _(
+            "nnplay serve: already running as many playgrounds as allowed ({most}, see "
+            "--max-tabs). Close a tab, then reload this page."
         )
-        async for _ in socket:
+        await socket.send_bytes(f"\r\n  {message.format(most=self.max_tabs)}\r\n".encode())
+        async for _message in socket:
             pass
         return socket
 
@@ -110,11 +113,11 @@ class PlaygroundServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         shown = "localhost" if self.host in ("127.0.0.1", "localhost") else self.host
         url = f"http://{f'[{shown}]' if ':' in shown else shown}:{self.port}"
-        print(
-            f"nnplay serve: open {url} in a web browser; every tab gets its own playground. "
-            "Ctrl+C stops the server.",
-            flush=True,
+        message = _(
+            "nnplay serve: open {url} in a web browser; every tab gets its own playground. "
+            "Ctrl+C stops the server."
         )
+        print(message.format(url=url), flush=True)
 
 
 def screen_size(width, height) -> tuple[int, int] | None:

@@ -147,7 +147,11 @@ def test_the_app_command_is_quoted_and_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "my run; rm -rf ~.toml").write_text("")
     argv = shlex.split(serve.app_command("my run; rm -rf ~.toml"))
-    assert argv == [sys.executable, "-m", "nnplay", str(tmp_path / "my run; rm -rf ~.toml")]
+    assert argv == [
+        sys.executable,
+        *("-m", "nnplay", "--lang", "en"),
+        str(tmp_path / "my run; rm -rf ~.toml"),
+    ]
     (tmp_path / "circle").mkdir()  # a folder named like a preset is not the preset
     assert shlex.split(serve.app_command("circle"))[-1] == "circle"
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from nnplay.i18n import _
+
 PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
 
 
@@ -172,7 +174,7 @@ def numpy_step(params: dict[str, np.ndarray], x, target, lr: float) -> StepTrace
 def run_steps(step, config: BackpropConfig) -> list[StepTrace]:
     """Repeat `step` config.steps times, each starting from the weights the previous one left."""
     params, traces = config.parameters(), []
-    for _ in range(config.steps):
+    for _step in range(config.steps):
         traces.append(step(params, config.x, config.target, config.lr))
         params = traces[-1].after
     return traces
@@ -188,8 +190,8 @@ class ChainRule:
     paths: list[tuple[str, float]] = field(default_factory=list)
 
     def text(self) -> str:
-        labels = " · ".join(label for label, _ in self.factors)
-        values = " × ".join(f"{value:.6f}" for _, value in self.factors)
+        labels = " · ".join(label for label, _value in self.factors)
+        values = " × ".join(f"{value:.6f}" for _label, value in self.factors)
         return f"dL/d{self.weight} = {labels} = {values} = {self.gradient:.6f}"
 
     def to_dict(self) -> dict:
@@ -213,7 +215,7 @@ def output_weight_rule(trace: StepTrace, unit: int = 0, source: int = 0) -> Chai
         (f"dout{unit}/dnet{unit}", out * (1 - out)),
         (f"dnet{unit}/dW2[{unit}][{source}]", trace.hidden_out[source]),
     ]
-    return ChainRule(f"W2[{unit}][{source}]", factors, float(np.prod([v for _, v in factors])))
+    return ChainRule(f"W2[{unit}][{source}]", factors, float(np.prod([v for _label, v in factors])))
 
 
 def hidden_weight_rule(trace: StepTrace, unit: int = 0, source: int = 0) -> ChainRule:
@@ -226,12 +228,15 @@ def hidden_weight_rule(trace: StepTrace, unit: int = 0, source: int = 0) -> Chai
     ]
     h = trace.hidden_out[unit]
     factors = [
-        (f"dL/dh{unit} (Σ of {len(paths)} paths)", sum(v for _, v in paths)),
+        (
+            f"dL/dh{unit} " + _("(Σ of {count} paths)").format(count=len(paths)),
+            sum(v for _label, v in paths),
+        ),
         (f"dh{unit}/dnet_h{unit}", h * (1 - h)),
         (f"dnet_h{unit}/dW1[{unit}][{source}]", trace.x[source]),
     ]
     return ChainRule(
-        f"W1[{unit}][{source}]", factors, float(np.prod([v for _, v in factors])), paths
+        f"W1[{unit}][{source}]", factors, float(np.prod([v for _label, v in factors])), paths
     )
 
 

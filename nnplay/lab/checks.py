@@ -7,6 +7,7 @@ import math
 from typing import overload
 
 from nnplay.errors import ExperimentError
+from nnplay.i18n import _
 
 MAX_STEPS = 10_000  # the most steps, samples or parameters a lab input may ask for
 GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps wide nets fast
@@ -15,7 +16,8 @@ GRADCHECK_MAX_PARAMS = 50  # per tensor
 
 def checked_count(value: int, field: str, most: int) -> int:
     if not 1 <= value <= most:
-        raise ExperimentError(f"{field} {value} is out of range; allowed: 1..{most}")
+        message = _("{field} {value} is out of range; allowed: 1..{most}")
+        raise ExperimentError(message.format(field=field, value=value, most=most))
     return value
 
 
@@ -28,15 +30,17 @@ def checked_lr(value: None, field: str = ...) -> None: ...
 def checked_lr(value: float | None, field: str = "--lr") -> float | None:
     """None stays None (each optimizer's default); otherwise a finite number > 0."""
     if value is not None and not (math.isfinite(value) and value > 0):
-        raise ExperimentError(
-            f"{field} {value:g} is not allowed; the learning rate must be a number > 0"
-        )
+        message = _("{field} {value} is not allowed; the learning rate must be a number > 0")
+        raise ExperimentError(message.format(field=field, value=f"{value:g}"))
     return value
 
 
 def checked_name(name: str, field: str, known) -> str:
     if name not in known:
-        raise ExperimentError(f"{field} {name!r} is not known; choose from {', '.join(known)}")
+        message = _("{field} {value} is not known; choose from {allowed}")
+        raise ExperimentError(
+            message.format(field=field, value=repr(name), allowed=", ".join(known))
+        )
     return name
 
 
@@ -52,9 +56,8 @@ def parse_numbers(text: str, field: str, count: int) -> list[float]:
     except ValueError:
         values = []
     if len(values) != count or not all(map(math.isfinite, values)):
-        raise ExperimentError(
-            f"{field} {text!r} is not allowed; write {count} numbers separated by commas"
-        )
+        message = _("{field} {value} is not allowed; write {count} numbers separated by commas")
+        raise ExperimentError(message.format(field=field, value=repr(text), count=count))
     return values
 
 
@@ -63,7 +66,6 @@ def parse_count(text: str, field: str, most: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ExperimentError(
-            f"{field} {text!r} is not allowed; write a whole number 1..{most}"
-        ) from None
+        message = _("{field} {value} is not allowed; write a whole number 1..{most}")
+        raise ExperimentError(message.format(field=field, value=repr(text), most=most)) from None
     return checked_count(value, field, most)

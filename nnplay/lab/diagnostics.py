@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from nnplay.i18n import _
 from nnplay.tasks import Baseline, majority_baseline
 
 # Gradients: compare the first layer's gradient norm with the last layer's (layers ordered input → output).
@@ -110,10 +111,10 @@ def activation_stats(model: nn.Module, X: torch.Tensor) -> list[ActivationStats]
     stats, hooks = [], []
     modules = list(model.named_modules())
     last_linear = max(
-        (i for i, (_, m) in enumerate(modules) if isinstance(m, nn.Linear)), default=-1
+        (i for i, (_name, m) in enumerate(modules) if isinstance(m, nn.Linear)), default=-1
     )
     output_activation = next(
-        (m for _, m in modules[last_linear + 1 :] if isinstance(m, watched)), None
+        (m for _name, m in modules[last_linear + 1 :] if isinstance(m, watched)), None
     )
     for name, module in modules:
         if isinstance(module, watched):
@@ -143,8 +144,10 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Finding]:
             flags.append(
                 Finding(
                     "exploding",
-                    f"{layer}'s gradient norm is {norm:.3g}: the gradients explode",
-                    "lower the learning rate, clip gradients, or add batch norm",
+                    _("{layer}'s gradient norm is {norm}: the gradients explode").format(
+                        layer=layer, norm=f"{norm:.3g}"
+                    ),
+                    _("lower the learning rate, clip gradients, or add batch norm"),
                     layer,
                     norm,
                 )
@@ -152,7 +155,10 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Finding]:
             return flags
     if len(grad_norms) < 2:
         return flags
-    (first_name, first), (_, last) = list(grad_norms.items())[0], list(grad_norms.items())[-1]
+    (first_name, first), (_last_name, last) = (
+        list(grad_norms.items())[0],
+        list(grad_norms.items())[-1],
+    )
     if last == 0:  # nothing reaches even the last layer: a flat loss, not a depth problem
         return flags
     ratio = first / last
@@ -160,9 +166,11 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Finding]:
         flags.append(
             Finding(
                 "vanishing",
-                f"the first layer's gradient is {ratio:.1e} × the last layer's: "
-                "early layers barely learn",
-                "use ReLU in hidden layers, add batch norm, or use fewer layers",
+                _(
+                    "the first layer's gradient is {ratio} × the last layer's: "
+                    "early layers barely learn"
+                ).format(ratio=f"{ratio:.1e}"),
+                _("use ReLU in hidden layers, add batch norm, or use fewer layers"),
                 first_name,
                 ratio,
             )
@@ -171,9 +179,11 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Finding]:
         flags.append(
             Finding(
                 "exploding",
-                f"the first layer's gradient is {ratio:.1e} × the last layer's: "
-                "gradients grow on the way back",
-                "lower the learning rate, clip gradients, or use smaller initial weights",
+                _(
+                    "the first layer's gradient is {ratio} × the last layer's: "
+                    "gradients grow on the way back"
+                ).format(ratio=f"{ratio:.1e}"),
+                _("lower the learning rate, clip gradients, or use smaller initial weights"),
                 first_name,
                 ratio,
             )
@@ -189,9 +199,11 @@ def activation_flags(activations: list[ActivationStats]) -> list[Finding]:
             flags.append(
                 Finding(
                     "dead_relu",
-                    f"{a.never_active:.0%} of the ReLU units in layer {a.layer} "
-                    "never fire: they get no gradient",
-                    "lower the learning rate, use LeakyReLU, or add batch norm",
+                    _(
+                        "{share} of the ReLU units in layer {layer} never fire: "
+                        "they get no gradient"
+                    ).format(share=f"{a.never_active:.0%}", layer=a.layer),
+                    _("lower the learning rate, use LeakyReLU, or add batch norm"),
                     a.layer,
                     a.never_active,
                 )
@@ -200,9 +212,11 @@ def activation_flags(activations: list[ActivationStats]) -> list[Finding]:
             flags.append(
                 Finding(
                     "saturated",
-                    f"{a.saturated:.0%} of the {a.kind} outputs in layer {a.layer} "
-                    "sit at their bounds, where the slope is near zero",
-                    "normalize the inputs, use smaller initial weights, or switch to ReLU",
+                    _(
+                        "{share} of the {kind} outputs in layer {layer} sit at their bounds, "
+                        "where the slope is near zero"
+                    ).format(share=f"{a.saturated:.0%}", kind=a.kind, layer=a.layer),
+                    _("normalize the inputs, use smaller initial weights, or switch to ReLU"),
                     a.layer,
                     a.saturated,
                 )
@@ -219,17 +233,17 @@ def plateau_fix(context: RunContext) -> str:
     """Suggest only what the run does not do already (no Adam for a run on Adam)."""
     lr = context.lrs[-1] if context.lrs else None
     if lr is not None and lr >= LARGE_LR.get(context.optimizer, 1.0):
-        return (
-            f"lower the learning rate: steps this large (lr {lr:g}) push the units into "
+        return _(
+            "lower the learning rate: steps this large (lr {lr}) push the units into "
             "saturation, where the gradient vanishes"
-        )
+        ).format(lr=f"{lr:g}")
     if context.optimizer in ("adam", "adamw"):
-        return "raise the learning rate, or check for vanishing gradients"
+        return _("raise the learning rate, or check for vanishing gradients")
     if context.optimizer == "sgd" and not context.momentum:
-        return "raise the learning rate, add momentum, or switch the optimizer to Adam"
+        return _("raise the learning rate, add momentum, or switch the optimizer to Adam")
     if context.optimizer:
-        return "raise the learning rate, or switch the optimizer to Adam"
-    return "raise the learning rate, use momentum or Adam, or check for vanishing gradients"
+        return _("raise the learning rate, or switch the optimizer to Adam")
+    return _("raise the learning rate, use momentum or Adam, or check for vanishing gradients")
 
 
 def plateau_flags(losses: list[float], context: RunContext | None = None) -> list[Finding]:
@@ -241,8 +255,10 @@ def plateau_flags(losses: list[float], context: RunContext | None = None) -> lis
         return [
             Finding(
                 "plateau",
-                f"the loss moved {change:.1e} (relative) over the last {PLATEAU_EPOCHS} "
-                f"epochs and is still {now:.3g}",
+                _(
+                    "the loss moved {change} (relative) over the last {epochs} epochs "
+                    "and is still {loss}"
+                ).format(change=f"{change:.1e}", epochs=PLATEAU_EPOCHS, loss=f"{now:.3g}"),
                 plateau_fix(context or RunContext()),
                 None,
                 change,
@@ -260,9 +276,13 @@ def majority_flags(context: RunContext) -> list[Finding]:
         return [
             Finding(
                 "majority",
-                f"the validation accuracy is flat: {baseline.explain()} (class {baseline.label})",
-                "it has learned nothing yet: check the learning rate, the optimizer and the "
-                "gradients",
+                _("the validation accuracy is flat: {baseline} (class {label})").format(
+                    baseline=baseline.explain(), label=baseline.label
+                ),
+                _(
+                    "it has learned nothing yet: check the learning rate, the optimizer and "
+                    "the gradients"
+                ),
                 None,
                 baseline.accuracy,
             )
@@ -291,8 +311,10 @@ def lr_jump_flag(lrs: list[float], losses: list[float], trouble: bool) -> Findin
     before, after = lrs[jump - 1], lrs[jump]
     return Finding(
         "lr_jump",
-        f"the learning rate went up from {before:g} to {after:g}: the likely cause",
-        f"lower the learning rate again (it was {before:g})",
+        _("the learning rate went up from {before} to {after}: the likely cause").format(
+            before=f"{before:g}", after=f"{after:g}"
+        ),
+        _("lower the learning rate again (it was {before})").format(before=f"{before:g}"),
         None,
         after / before,
     )

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnplay.i18n import N_, _, cells, ljust, rjust
 from nnplay.lab.backprop import PARAMETER_NAMES, BackpropResult, StepTrace
 from nnplay.lab.gradcheck import GradCheckReport
 from nnplay.lab.optpaths import MINIMUM_MARK, START_MARK, OptPath
 from nnplay.lab.surfaces import FUNCTIONS, PATH_OPTIMIZERS
+
+
+def pad(text: str, spec: str) -> str:
+    """`text` aligned like a format spec ("<16" left, ">12" right), counting wide characters
+    (a translated column title) as two cells."""
+    width = int(spec[1:])
+    return ljust(text, width) if spec[0] == "<" else rjust(text, width)
 
 
 def numbers(values) -> str:
@@ -19,12 +27,14 @@ def numbers(values) -> str:
 
 
 def forward_lines(step: StepTrace) -> list[str]:
-    return [
-        f"input   x {numbers(step.x)}   target {numbers(step.target)}",
-        f"hidden  net {numbers(step.hidden_net)}   out {numbers(step.hidden_out)}",
-        f"output  net {numbers(step.output_net)}   out {numbers(step.output_out)}",
-        f"loss    Σ(out − target)²/2 = {step.loss:.6f}",
+    target = _("target")
+    rows = [
+        (_("input"), f"x {numbers(step.x)}   {target} {numbers(step.target)}"),
+        (_("hidden"), f"net {numbers(step.hidden_net)}   out {numbers(step.hidden_out)}"),
+        (_("output"), f"net {numbers(step.output_net)}   out {numbers(step.output_out)}"),
+        (_("loss"), f"Σ(out − {target})²/2 = {step.loss:.6f}"),
     ]
+    return [ljust(label, 8) + text for label, text in rows]
 
 
 def gradient_lines(step: StepTrace) -> list[str]:
@@ -50,76 +60,113 @@ def engines_lines(result: BackpropResult) -> list[str]:
     """Autograd and the NumPy layers side by side, for the loss and every gradient of the last step."""
     autograd, by_hand = result.autograd[-1], result.numpy[-1]
     rows: list[tuple[str, float | np.ndarray, float | np.ndarray]] = [
-        ("loss", autograd.loss, by_hand.loss)
+        (_("loss"), autograd.loss, by_hand.loss)
     ]
     rows += [(f"dL/d{n}", autograd.grads[n], by_hand.grads[n]) for n in PARAMETER_NAMES]
-    width = max(len(numbers(a)) for _, a, _ in rows)
-    lines = [f"{'':8}{'autograd (torch)':<{width}}   NumPy layers"]
-    lines += [f"{name:<8}{numbers(a):<{width}}   {numbers(n)}" for name, a, n in rows]
-    lines.append(f"max difference over all values and steps: {result.max_difference:.1e}")
+    width = max(len(numbers(a)) for _n, a, _h in rows)
+    lines = [" " * 8 + ljust("autograd (torch)", width) + "   " + _("NumPy layers")]
+    lines += [ljust(name, 8) + f"{numbers(a):<{width}}   {numbers(n)}" for name, a, n in rows]
+    message = _("max difference over all values and steps: {difference}")
+    lines.append(message.format(difference=f"{result.max_difference:.1e}"))
     return lines
 
 
 def backprop_lines(result: BackpropResult) -> list[str]:
     config, last = result.config, result.autograd[-1]
-    where = f"step {len(result.autograd)} of {config.steps}"
+    title = _("2-2-2 sigmoid network, SGD lr {lr}, {steps} step(s); showing step {step} of {steps}")
     return [
-        f"2-2-2 sigmoid network, SGD lr {config.lr:g}, {config.steps} step(s); showing {where}",
+        title.format(lr=f"{config.lr:g}", steps=config.steps, step=len(result.autograd)),
         "",
-        "Forward",
+        _("Forward"),
         *forward_lines(last),
         "",
-        "Gradients",
+        _("Gradients"),
         *gradient_lines(last),
         "",
-        "Chain rule",
+        _("Chain rule"),
         *chain_rule_lines(result),
         "",
-        "Weights before → after the step",
+        _("Weights before → after the step"),
         *weight_lines(last),
         "",
-        "Autograd vs NumPy",
+        _("Autograd vs NumPy"),
         *engines_lines(result),
     ]
 
 
+# A path's status in the table (JSON keeps the status itself).
+PATH_STATUS_WORDS = {
+    "converged": N_("converged"),
+    "not converged": N_("not converged"),
+    "escaped": N_("escaped"),
+    "diverged": N_("diverged"),
+}
+
+
 def optpaths_table(paths: list[OptPath]) -> list[str]:
+    to_converge = _("STEPS TO CONVERGE")
+    steps_width = max(17, cells(to_converge))
+    optimizer, point, value = _("OPTIMIZER"), _("FINAL POINT"), _("FINAL VALUE")
     lines = [
-        f"{'OPTIMIZER':<11}{'LR':>8}  {'STEPS TO CONVERGE':>17}  "
-        f"{'FINAL POINT':<24}{'FINAL VALUE':>12}  STATUS"
+        f"{pad(optimizer, '<11')}{'LR':>8}  {pad(to_converge, f'>{steps_width}')}  "
+        f"{pad(point, '<24')}{pad(value, '>12')}  " + _("STATUS")
     ]
     for p in paths:
         steps = "-" if p.steps_to_converge is None else str(p.steps_to_converge)
         point = f"({p.final_point[0]:.4f}, {p.final_point[1]:.4f})"
         name = f"{PATH_OPTIMIZERS[p.optimizer].mark} {p.optimizer}"
+        status = _(PATH_STATUS_WORDS.get(p.status, p.status))
         lines.append(
-            f"{name:<11}{p.lr:>8g}  {steps:>17}  {point:<24}{p.final_value:>12.4g}  {p.status}"
+            f"{name:<11}{p.lr:>8g}  {steps:>{steps_width}}  {point:<24}"
+            f"{p.final_value:>12.4g}  {status}"
         )
     return lines
 
 
 def optpaths_caption(function: str, steps: int) -> str:
     surface = FUNCTIONS[function]
-    return (
-        f"{function}: f = {surface.formula}, start {surface.start}, {steps} steps   "
-        f"{START_MARK} start  {MINIMUM_MARK} minimum"
+    caption = _(
+        "{function}: f = {formula}, start {start}, {steps} steps   "
+        "{start_mark} start  {minimum_mark} minimum"
+    )
+    return caption.format(
+        function=function,
+        formula=surface.formula,
+        start=surface.start,
+        steps=steps,
+        start_mark=START_MARK,
+        minimum_mark=MINIMUM_MARK,
     )
 
 
 def gradcheck_lines(report: GradCheckReport) -> list[str]:
-    verdict = "passed" if report.passed else "FAILED"
+    verdict = _("passed") if report.passed else _("FAILED")
+    tensor, shape, checked = _("TENSOR"), _("SHAPE"), _("CHECKED")
+    worst, numeric, analytic = _("WORST PARAMETER"), _("NUMERIC"), _("ANALYTIC")
+    summary = _(
+        "gradient check {verdict}: max relative error {error} (threshold {threshold}, h {h}); "
+        "{checked} of {total} parameters checked"
+    )
     lines = [
-        f"gradient check {verdict}: max relative error {report.max_rel_error:.2e} "
-        f"(threshold {report.threshold:g}, h {report.h:g}); "
-        f"{report.checked} of {report.total} parameters checked",
+        summary.format(
+            verdict=verdict,
+            error=f"{report.max_rel_error:.2e}",
+            threshold=f"{report.threshold:g}",
+            h=f"{report.h:g}",
+            checked=report.checked,
+            total=report.total,
+        ),
         "",
-        f"{'TENSOR':<16}{'SHAPE':<14}{'CHECKED':>12}  MAX REL ERROR",
+        f"{pad(tensor, '<16')}{pad(shape, '<14')}{pad(checked, '>12')}  " + _("MAX REL ERROR"),
     ]
     for t in report.tensors:
         lines.append(
             f"{t.name:<16}{str(t.shape):<14}{f'{t.checked}/{t.total}':>12}  {t.max_rel_error:.2e}"
         )
-    lines += ["", f"{'WORST PARAMETER':<24}{'NUMERIC':>14}{'ANALYTIC':>14}  REL ERROR"]
+    lines += [
+        "",
+        f"{pad(worst, '<24')}{pad(numeric, '>14')}{pad(analytic, '>14')}  " + _("REL ERROR"),
+    ]
     for p in report.worst:
         where = p.tensor + str(list(p.index))
         lines.append(f"{where:<24}{p.numeric:>14.6e}{p.analytic:>14.6e}  {p.rel_error:.2e}")
