@@ -97,6 +97,7 @@ class PlaygroundApp(App):
         translate_bindings(self)
         self.experiment = experiment  # what was loaded: the form's starting point
         self.source = source
+        self.file_stem = Path(source).stem  # what exported files are named after
         self.edited = experiment  # the form's current candidate
         self.form_valid = True
         self.session: Session | None = None
@@ -413,9 +414,12 @@ class PlaygroundApp(App):
             return
         await self.load(load_preset(name), name)
 
-    async def load(self, experiment: Experiment, source: str, keep_ghost: bool = False) -> None:
+    async def load(
+        self, experiment: Experiment, source: str, keep_ghost: bool = False, stem: str = ""
+    ) -> None:
         """Stop the current run, show a new experiment in the form and build its session;
-        the charts keep the current run faded only when `keep_ghost` (a solution)."""
+        the charts keep the current run faded only when `keep_ghost` (a solution). `stem`
+        names the files it exports (the source's file name without its suffix by default)."""
         await self._pause()
         if keep_ghost:
             self._keep_ghost()
@@ -423,6 +427,7 @@ class PlaygroundApp(App):
             self.query_one(TrainView).clear_ghosts()
         self.experiment, self.edited, self.form_valid = experiment, experiment, True
         self.source, self.sub_title = source, shown(source, 200)
+        self.file_stem = stem or Path(source).stem
         self.hints_shown = 0
         self._show_exercise()
         self._rebuild(experiment, _("building the network…"))
@@ -456,24 +461,27 @@ class PlaygroundApp(App):
                 with_solution(self.experiment),
                 _("{source} (solution)").format(source=self.source),
                 keep_ghost=True,
+                stem=f"{self.file_stem}-solution",
             )
 
     def _default_name(self, suffix: str) -> str:
-        return Path(self.source.split(" ")[0]).stem + suffix
+        return self.file_stem + suffix
 
     def action_export(self) -> None:
-        if self._session_or_wait("export") is None:
+        session = self._session_or_wait("export")
+        if session is None:
             return
-        self.push_screen(
-            PathPrompt(
-                _(
-                    "Export the trained weights to a file: .pt, .safetensors, "
-                    ".onnx, .npz, or .py for a PyTorch script."
-                ),
-                self._default_name(".pt"),
-            ),
-            self._export,
-        )
+        if session.trainer.steps:
+            prompt = _(
+                "Export the trained weights to a file: .pt, .safetensors, "
+                ".onnx, .npz, or .py for a PyTorch script."
+            )
+        else:
+            prompt = _(
+                "Nothing is trained yet: export the initial (random) weights to a file: .pt, "
+                ".safetensors, .onnx, .npz, or .py for a PyTorch script."
+            )
+        self.push_screen(PathPrompt(prompt, self._default_name(".pt")), self._export)
 
     async def _export(self, path: str | None) -> None:
         if path is None or self.session is None:

@@ -10,6 +10,7 @@ from textual.widgets import Button, Input
 from nnplay.tui import app as app_module
 from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.build_panel import BuildPanel, LayerRow, OnOff
+from nnplay.tui.dialogs import PathPrompt
 
 from .conftest import SIZE, idle, ready, small, train_to_epoch, until
 from .test_app import architecture, banner, field, type_into
@@ -240,3 +241,20 @@ async def test_a_file_name_with_terminal_escapes_is_shown_escaped():
         app.screen.dismiss("spiral")
         await until(pilot, lambda: app.source == "spiral" and app.session is not None)
         assert app.sub_title == "spiral"
+
+
+async def test_the_export_prompt_says_what_is_exported_and_names_it_after_the_file(make_app):
+    exp = small("lr-too-high", **{"task.samples": 300})
+    app = PlaygroundApp(exp, "my runs/lr too high.toml")  # a file name with spaces
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("e")
+        assert isinstance(app.screen, PathPrompt)
+        assert "Nothing is trained yet" in app.screen.question  # not "the trained weights"
+        assert app.screen.query_one(Input).value == "lr too high.pt"
+        await pilot.press("escape", "n", "e")
+        assert app.screen.question.startswith("Export the trained weights")
+        await pilot.press("escape")
+        await app._apply_solution(True)
+        await pilot.press("e")
+        assert app.screen.query_one(Input).value == "lr too high-solution.pt"
