@@ -7,6 +7,7 @@ import re
 import shlex
 
 from nnplay import i18n, serve
+from nnplay.presets import all_presets
 from tests.command_line import run_many
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -130,9 +131,11 @@ def test_tables_stay_aligned_with_wide_characters():
     assert len(rows) == len(presets)
     title_column = i18n.cells(header[: header.index("标题")])
     task_column = i18n.cells(header[: header.index("任务")])
+    chinese = {name: exp.meta.zh.title or exp.meta.title for name, exp in all_presets()}
     for row, preset in zip(rows, presets, strict=True):
-        title_at = row.index(preset["title"], len(preset["name"]))
-        task_at = row.index(preset["task"], title_at + len(preset["title"]))
+        title = chinese[preset["name"]]  # the listing shows each exercise's Chinese title
+        title_at = row.index(title, len(preset["name"]))
+        task_at = row.index(preset["task"], title_at + len(title))
         assert i18n.cells(row[:title_at]) == title_column, row
         assert i18n.cells(row[:task_at]) == task_column, row
     lines = lab.stdout.splitlines()
