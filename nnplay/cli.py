@@ -280,8 +280,19 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        restore_signals(previous)
+
+
+def restore_signals(previous: dict) -> None:
+    """Give the signals their old handlers. One that lands meanwhile finds the command done
+    (its files whole, its summary printed): it is dropped, never a traceback."""
+    while True:
+        try:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            return
+        except Interrupted:
+            continue
 
 
 def _command_names(parser) -> set[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnplay import files
+from nnplay import cli, files
 from nnplay.experiment import with_overrides
 from nnplay.export import export, load_predictor
 from nnplay.presets import load_preset
@@ -396,3 +396,21 @@ def test_an_exported_script_runs_no_text_from_the_experiment(tmp_path):
     assert not list(tmp_path.rglob("PWNED"))
     for folder, names in expected.items():
         assert sorted(p.name for p in folder.iterdir()) == names
+
+
+def test_a_signal_landing_while_the_handlers_are_given_back_is_no_traceback(monkeypatch):
+    """Seen in CI: Ctrl+C just as an export command finished hit main()'s `finally` and ended
+    in a traceback with exit 1."""
+    previous = cli.handle_signals()
+    real, landed = signal.signal, []
+
+    def lands_once(signum, handler):
+        if not landed:
+            landed.append(signum)
+            cli._on_signal(signal.SIGINT, None)  # the handler, as if the signal came now
+        return real(signum, handler)
+
+    monkeypatch.setattr(signal, "signal", lands_once)
+    cli.restore_signals(previous)
+    monkeypatch.undo()
+    assert landed and signal.getsignal(signal.SIGINT) is previous[signal.SIGINT]
