@@ -17,6 +17,19 @@ with open(sys.argv[1], "w") as f:
 """
 
 
+# A run that trains for a moment: what a file or a signal does, not what the network learns.
+FAST = [
+    "--set",
+    "task.samples=20",
+    "--set",
+    "task.val_samples=5",
+    "--set",
+    "training.epochs=1",
+    "--set",
+    "goal.epochs=0",
+]
+
+
 def assert_refused(code: int, err: str, *words: str) -> None:
     """Exit 2 with exactly one clean line on stderr (no traceback, no terminal escapes)."""
     assert code == 2, err

@@ -20,18 +20,8 @@ from nnplay.export import export, load_predictor
 from nnplay.presets import load_preset
 from nnplay.training import Trainer
 from tests.command_line import nnplay_argv, run_in_process
-from tests.hostile import assert_refused
+from tests.hostile import FAST, assert_refused
 
-FAST = [
-    "--set",
-    "task.samples=20",
-    "--set",
-    "task.val_samples=5",
-    "--set",
-    "training.epochs=1",
-    "--set",
-    "goal.epochs=0",
-]
 X = np.array([[0.1, 0.2, 0.3, 0.4, 0.5]])
 
 

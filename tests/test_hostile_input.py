@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from nnplay.experiment import Experiment, TaskSpec, to_dict
 from tests.command_line import run_in_process
+from tests.hostile import FAST as BRIEF
 from tests.hostile import assert_json, assert_refused
 
 SETTINGS = settings(
@@ -21,20 +22,7 @@ SETTINGS = settings(
     derandomize=False,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-FAST = [
-    "--set",
-    "task.samples=20",
-    "--set",
-    "task.val_samples=5",
-    "--set",
-    "training.epochs=1",
-    "--set",
-    "goal.epochs=0",
-    "--set",
-    "training.batch_size=20",
-    "--set",
-    "training.patience=0",
-]
+FAST = [*BRIEF, "--set", "training.batch_size=20", "--set", "training.patience=0"]
 HOSTILE_CHARS = "\x1b\n\r\t\x00\x07\u202e\u2028\"'\\[]{}=#.,"
 SCHEMA = to_dict(Experiment())
 

@@ -19,25 +19,15 @@ from textual_plotext import PlotextPlot
 
 from nnplay.i18n import _
 from nnplay.tui.chart_scale import finite_points
+from nnplay.tui.colours import CLASS_COLOURS
 from nnplay.tui.map_view import flow
 
 Colour = tuple[int, int, int]
 TRAIN, VALIDATION, BATCH = (245, 147, 34), (8, 119, 189), (128, 128, 128)
 BASELINE = (200, 70, 90)
 GHOSTS: list[Colour] = [(150, 120, 80), (90, 120, 150), (130, 100, 140)]  # faded, newest first
-# One colour each for the variants of a comparison.
-VARIANTS: list[Colour] = [
-    (245, 147, 34),
-    (8, 119, 189),
-    (80, 170, 90),
-    (200, 70, 90),
-    (150, 110, 200),
-    (230, 200, 60),
-    (90, 200, 200),
-    (200, 120, 170),
-    (140, 140, 140),
-    (110, 80, 40),
-]
+# One colour each for the variants of a comparison: the class colours, told apart best.
+VARIANTS: list[Colour] = CLASS_COLOURS
 MIN_SPAN = 0.1  # a linear y range covers at least this share of its level: noise stays small
 
 
