@@ -129,14 +129,16 @@ class Monkey:
         if kind == "units":
             text = random_text(self.rng)
             self.note(f"layer {index + 1} units {text!r}")
-            row.query_one(".units", Input).value = text
+            for field in row.query(".units").results(Input):  # none on a row half removed
+                field.value = text
         elif kind == "click":  # a real click, where the row is on screen
             self.note(f"click remove on layer {index + 1}")
             with contextlib.suppress(OutOfBounds):
                 await self.pilot.click(row.query_one(".remove"))
         else:
             self.note(f"{kind} layer {index + 1}")
-            row.query_one(f".{kind}", Button).press()
+            for button in row.query(f".{kind}").results(Button):  # none on a row half removed
+                button.press()
 
     async def preset(self) -> None:
         name = self.rng.choice(preset_names())

@@ -76,6 +76,22 @@ def test_a_diverged_run(snap_compare):
     assert snap_compare(app_for("lr-too-high"), terminal_size=(120, 40), run_before=trained)
 
 
+@pytest.mark.parametrize(
+    ("name", "tab"),
+    [("xor", "2"), ("xor", "3"), ("first-gt-fifth", "4")],
+    ids=["map", "neurons", "weights"],
+)
+def test_the_pictures_after_training(snap_compare, name, tab):
+    async def shown(pilot):
+        await trained(pilot)
+        await pilot.press(tab)
+        await until(pilot, lambda: idle(pilot.app))
+        await pilot.pause(0.3)
+
+    app = app_for(name, **{"task.samples": 400})
+    assert snap_compare(app, terminal_size=(120, 40), run_before=shown)
+
+
 def test_a_met_goal(snap_compare):
     app = app_for("xor", **{"task.samples": 400})
     assert snap_compare(app, terminal_size=(120, 40), run_before=trained)
