@@ -230,6 +230,8 @@ class PlaygroundApp(App):
     def on_progress(self, message: Progress) -> None:
         if message.session is not self.session:
             return  # the last frame of a run already replaced (a preset, a reset)
+        if not self.is_running:
+            return  # the app is closing: its widgets are being removed
         started = time.perf_counter()
         self._update_start_button()
         self._draw(message.view)
@@ -530,7 +532,12 @@ class PlaygroundApp(App):
 
     @on(Worker.StateChanged)
     def _redraw_stale_map(self, event: Worker.StateChanged) -> None:
-        if event.worker is self._train_worker and self._map_stale and self._idle():
+        if (
+            self.is_running
+            and event.worker is self._train_worker
+            and self._map_stale
+            and self._idle()
+        ):
             self._map_stale = False
             assert self.session is not None  # _idle() says so
             self._draw(self.session.view())

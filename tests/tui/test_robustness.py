@@ -258,3 +258,13 @@ async def test_the_export_prompt_says_what_is_exported_and_names_it_after_the_fi
         await app._apply_solution(True)
         await pilot.press("e")
         assert app.screen.query_one(Input).value == "lr too high-solution.pt"
+
+
+async def test_a_frame_arriving_while_the_app_closes_is_not_drawn(make_app):
+    """Seen under load: the run's last frame reached the exercise box after the app's widgets
+    were removed (NoMatches '#exercise' at exit)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        session = app.session
+    app.on_progress(app_module.Progress(session))  # the app has closed: nothing to draw on
