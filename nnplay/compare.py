@@ -12,10 +12,12 @@ may run threads), each with one torch thread; what comes back is plain data.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -260,6 +262,26 @@ def _context():
     return context
 
 
+@contextlib.contextmanager
+def _stderr_with_a_file():
+    """The resource tracker hands `sys.stderr.fileno()` to its process. Inside a Textual app
+    sys.stderr may be a capture whose fileno() is -1 (headless, in a browser tab), and starting
+    the tracker then fails with "bad value(s) in fds_to_keep": lend it the process's own stderr
+    meanwhile."""
+    try:
+        usable = sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable or sys.__stderr__ is None:
+        yield
+        return
+    captured, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stderr = captured
+
+
 def start_early() -> None:
     """Start the forkserver now (it imports torch, ~1.5 s), so the first comparison starts as
     fast as later ones; an app can call this in a background thread at launch. Idempotent.
@@ -273,7 +295,8 @@ def start_early() -> None:
     # only where there is a forkserver (not on Windows)
     from multiprocessing import forkserver, resource_tracker
 
-    resource_tracker.ensure_running()  # first: starting it unblocks SIGINT again
+    with _stderr_with_a_file():
+        resource_tracker.ensure_running()  # first: starting it unblocks SIGINT again
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         forkserver.ensure_running()

@@ -1,5 +1,6 @@
 """Compare: planning variants, the process pool, `nnplay compare`, and the presets' comparisons."""
 
+import io
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import pytest
 from nnplay.compare import (
     ComparisonRun,
     Variant,
+    _stderr_with_a_file,
     outcome,
     parse_vary,
     plan,
@@ -450,3 +452,18 @@ def test_cli_ctrl_c_stops_the_workers_with_one_line():
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert out == "" and err == "nnplay: compare interrupted; the workers were stopped\n"
+
+
+def test_the_resource_tracker_gets_a_real_stderr_inside_an_app(monkeypatch):
+    """Inside a Textual app (headless, or a browser tab) sys.stderr is a capture whose fileno()
+    is -1: starting the tracker failed with "bad value(s) in fds_to_keep"."""
+
+    class Captured(io.StringIO):
+        def fileno(self) -> int:
+            return -1
+
+    captured = Captured()
+    monkeypatch.setattr(sys, "stderr", captured)
+    with _stderr_with_a_file():
+        assert sys.stderr is sys.__stderr__ and sys.stderr.fileno() >= 0
+    assert sys.stderr is captured
