@@ -181,8 +181,8 @@ class PlaygroundApp(App):
             self.post_message(SessionReady(session, generation))
 
     async def on_session_ready(self, message: SessionReady) -> None:
-        if message.generation != self.generation:
-            return  # a newer preset, reset or solution is being built
+        if message.generation != self.generation or not self.is_running:
+            return  # a newer preset, reset or solution is being built; or the app is closing
         if message.session is None:
             self.queued.clear()
             self.query_one(TrainView).waiting(_("the network could not be built"), [])
@@ -326,6 +326,8 @@ class PlaygroundApp(App):
     @on(BuildPanel.Edited)
     def _edited(self, message: BuildPanel.Edited) -> None:
         self.edited, self.form_valid = message.experiment, not message.errors
+        if not self.is_running:
+            return  # a form's last edit may arrive while the app closes
         self._update_start_button()
         if self.session is not None and self.form_valid:
             for path in LIVE_SETTINGS:

@@ -260,11 +260,15 @@ async def test_the_export_prompt_says_what_is_exported_and_names_it_after_the_fi
         assert app.screen.query_one(Input).value == "lr too high-solution.pt"
 
 
-async def test_a_frame_arriving_while_the_app_closes_is_not_drawn(make_app):
-    """Seen under load: the run's last frame reached the exercise box after the app's widgets
-    were removed (NoMatches '#exercise' at exit)."""
+async def test_messages_arriving_while_the_app_closes_touch_no_widget(make_app):
+    """Seen under load and by the monkey: the run's last frame reached the exercise box, and a
+    form's last edit the Start button, after the app's widgets were removed (NoMatches at
+    exit)."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        session = app.session
-    app.on_progress(app_module.Progress(session))  # the app has closed: nothing to draw on
+        session, generation = app.session, app.generation
+    # the app has closed: nothing to draw on
+    app.on_progress(app_module.Progress(session))
+    app._edited(BuildPanel.Edited(session.experiment, {}))
+    await app.on_session_ready(app_module.SessionReady(session, generation))
