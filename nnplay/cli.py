@@ -26,6 +26,7 @@ from nnplay import __version__, i18n
 from nnplay.cli_lab import add_lab_commands
 from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
 from nnplay.i18n import N_, _
+from nnplay.labels import status_word
 from nnplay.serve import add_serve_command
 from nnplay.untrusted import shown
 
@@ -460,22 +461,6 @@ def train_summary(target: str, trainer, exports: list[str]) -> dict:
         "goal": None if goal is None else {"description": goal.description, "met": goal.met},
         "exports": exports,
     }
-
-
-# The run's status in the human report (JSON keeps the status itself, an interface).
-STATUS_WORDS = {
-    "ready": N_("ready"),
-    "running": N_("running"),
-    "stopped": N_("stopped"),
-    "finished": N_("finished"),
-    "early_stopped": N_("early_stopped"),
-    "diverged": N_("diverged"),
-    "error": N_("error"),
-}
-
-
-def status_word(status: str) -> str:
-    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
 def number(v) -> str:

@@ -55,6 +55,25 @@ LABELS: dict[str, str] = {
 }
 
 
+# A run's status in the words every screen and report uses. The trainer and JSON say
+# early_stopped, the app's status line early-stopped: both are the same word here.
+STATUS_WORDS = {
+    "ready": N_("ready"),
+    "running": N_("running"),
+    "paused": N_("paused"),
+    "finished": N_("finished"),
+    "early_stopped": N_("early-stopped"),
+    "diverged": N_("diverged"),
+    "stopped": N_("stopped"),
+    "error": N_("error"),
+}
+
+
+def status_word(status: str) -> str:
+    key = status.replace("-", "_")
+    return _(STATUS_WORDS[key]) if key in STATUS_WORDS else status
+
+
 def label(path: str) -> str:
     """The form's word for a field path (the path itself when it has none)."""
     return _(LABELS[path]) if path in LABELS else path

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from nnplay.experiment import SECTIONS
-from nnplay.labels import LABELS, describe_change, describe_changes, label
+from nnplay.labels import LABELS, describe_change, describe_changes, label, status_word
 from nnplay.presets import load_preset, preset_names
 
 CONFIG_KEY = re.compile(r"\b(task|model|training|goal|meta)\.[a-z_]+")
@@ -42,3 +42,15 @@ def test_preset_texts_speak_the_forms_words(name):
         assert not CONFIG_KEY.search(text), text
     if exp.solution:
         assert not CONFIG_KEY.search(describe_changes(exp.solution))
+
+
+def test_every_status_has_one_word_whichever_way_it_is_spelled():
+    from nnplay.history import TERMINAL_STATES
+    from nnplay.i18n import english
+    from nnplay.tui.session import STATUSES
+
+    with english():
+        for status in (*STATUSES, *TERMINAL_STATES, "error"):
+            assert status_word(status) in {*STATUSES, "error"}, status
+        # The trainer (and JSON) say early_stopped, the app early-stopped: one word for both.
+        assert status_word("early_stopped") == status_word("early-stopped") == "early-stopped"

@@ -251,15 +251,13 @@ def palette_entries() -> list[Action]:
     return [a for a in ACTIONS if a.id != "unfocus"]
 
 
-def help_markdown() -> str:
+def help_rows() -> list[tuple[str, str]]:
+    """(key, what it does) for every action and the palette, in the learner's language."""
     row = _("{title}: {description}")
-    rows = "\n".join(
-        f"| `{a.key_text}` | " + row.format(title=_(a.title), description=_(a.description)) + " |"
-        for a in ACTIONS
-    )
-    palette = "| `ctrl+p` | " + _("command palette: every action by name") + " |"
-    head = "| {key} | {does} |".format(key=_("key"), does=_("does"))
-    return f"{head}\n|---|---|\n{rows}\n{palette}"
+    rows = [
+        (a.key_text, row.format(title=_(a.title), description=_(a.description))) for a in ACTIONS
+    ]
+    return [*rows, ("ctrl+p", _("command palette: every action by name"))]
 
 
 class ActionCommands(Provider):

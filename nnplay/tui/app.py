@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rich.cells import cell_len
-from rich.markup import escape
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.command import CommandPalette
 from textual.containers import Horizontal, HorizontalGroup, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Static, TabbedContent
 from textual.worker import Worker
@@ -107,7 +107,7 @@ class PlaygroundApp(App):
         self._train_worker: Worker | None = None
         self._map_stale = False  # the map was resized while a run was stepping
         self.map_size = (40, 20)
-        self._exercise_text = ""
+        self._exercise_text = Content("")
         self.description_shown = True  # the exercise's description; d folds it
         self.frame_cost = 0.0  # seconds to draw and paint one View
 
@@ -133,6 +133,11 @@ class PlaygroundApp(App):
         if self.use_command_palette and not CommandPalette.is_open(self):
             prompt = _("Search for commands…")
             self.push_screen(CommandPalette(placeholder=prompt, id="--command-palette"))
+
+    def notify(self, message: str, *, markup: bool = False, **options) -> None:
+        """Notices carry paths, values and errors as they were typed or read: shown as text,
+        never as markup (a path holding `[/x]` would otherwise end the app)."""
+        super().notify(message, markup=markup, **options)
 
     def on_mount(self) -> None:
         if self.size.width < NARROW:  # the charts need the room; b brings the forms back
@@ -250,32 +255,35 @@ class PlaygroundApp(App):
 
     def _show_exercise(self, view: View | None = None) -> None:
         meta, goal = self.experiment.meta.localized(), self.experiment.goal
-        lines = [f"[b]{escape(meta.title or shown(self.source, 200))}[/b]"]
+        # The exercise's texts come from a file: they enter as template variables, never markup.
+        title = Content.from_markup("[b]$title[/b]", title=meta.title or shown(self.source, 200))
+        lines = [title]
         description = " ".join(meta.description.split())
         if description and self.description_shown:
             folds = _("(d folds this)")
-            lines.append(f"{escape(description)} [dim]{folds}[/dim]")
+            lines.append(
+                Content.from_markup("$text [dim]$folds[/dim]", text=description, folds=folds)
+            )
         elif description:
-            unfolds = _("(d: the description)")
-            lines[0] += f"  [dim]{unfolds}[/dim]"
+            lines[0] += Content.styled("  " + _("(d: the description)"), "dim")
         if goal.enabled:
             result = view.goal if view is not None else None
-            state = ""
+            state: Content | str = ""
             if result is not None and result.value is not None:
                 now = _("(now {value})").format(value=f"{result.value:.4g}")
-                met = _("✔ met")
-                state = f"  [green]{met}[/green]" if result.met else f"  {now}"
-            lines.append(_("goal: {goal}").format(goal=goal.describe()) + state)
-        hints = meta.hints[: self.hints_shown]
+                state = Content.styled("  " + _("✔ met"), "green") if result.met else "  " + now
+            lines.append(Content(_("goal: {goal}").format(goal=goal.describe())) + state)
         hint = _("hint {number}:")
-        lines += [
-            f"[yellow]{hint.format(number=i + 1)}[/yellow] {escape(h)}" for i, h in enumerate(hints)
-        ]
+        for i, h in enumerate(meta.hints[: self.hints_shown]):
+            number = hint.format(number=i + 1)
+            lines.append(
+                Content.from_markup("[yellow]$number[/yellow] $hint", number=number, hint=h)
+            )
         if self.hints_shown < len(meta.hints):
             left = len(meta.hints) - self.hints_shown
             more = ngettext("{count} more hint (h)", "{count} more hints (h)", left)
-            lines.append(f"[dim]{more.format(count=left)}[/dim]")
-        text = "\n".join(lines)
+            lines.append(Content.styled(more.format(count=left), "dim"))
+        text = Content("\n").join(lines)
         if text != self._exercise_text:  # an update relayouts the screen: only on change
             self._exercise_text = text
             self.query_one("#exercise", Static).update(text)
@@ -454,7 +462,7 @@ class PlaygroundApp(App):
             Confirm(
                 _(
                     "Apply the solution?\n\n{changes}\n\nThe form changes and the network is reset."
-                ).format(changes=escape(changes))
+                ).format(changes=changes)
             ),
             self._apply_solution,
         )

@@ -86,7 +86,7 @@ class FieldRow(VerticalGroup):
                 )
             else:
                 yield Input(form_model.text_of(self.value), **common)
-        yield Static("", classes="error")
+        yield Static("", classes="error", markup=False)  # shows what was typed
 
     def raw(self):
         widget: Any = self.query_one(".field-input")  # Input, Select or Checkbox
@@ -134,7 +134,7 @@ class FeaturesRow(FieldRow):
             chosen = self._names(self.value)
             for name, text in FEATURE_LABELS.items():
                 yield OnOff(text, value=name in chosen, compact=True, name=name, classes="feature")
-        yield Static("", classes="error")
+        yield Static("", classes="error", markup=False)  # shows what was typed
 
     @staticmethod
     def _names(value) -> list[str]:
@@ -263,7 +263,7 @@ class BuildPanel(VerticalScroll):
                     VerticalGroup(id="layers"),
                     Button(_("+ add layer"), id="add-layer", compact=True),
                     Static("", id="architecture"),
-                    Static("", id="layer-error", classes="error"),
+                    Static("", id="layer-error", classes="error", markup=False),
                 ]
             await section.mount_all(rows)
         self.filled = True

@@ -10,12 +10,12 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
-from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
@@ -27,7 +27,7 @@ from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, field_rule
 from nnplay.history import thin
 from nnplay.i18n import N_, _
-from nnplay.labels import label, show_value
+from nnplay.labels import label, show_value, status_word
 from nnplay.rules import Choice
 from nnplay.tui.curves import VARIANTS, Chart, Series, legend, plot, rgb, y_range
 from nnplay.tui.map_view import flow
@@ -53,13 +53,6 @@ FIELDS: dict[str, str] = {
 }
 CHART_POINTS = 200
 RUNNING = N_("running…")
-STATUS = {  # a variant's status as the table shows it
-    "finished": N_("finished"),
-    "early_stopped": N_("stopped early"),
-    "diverged": N_("diverged"),
-    "error": N_("error"),
-    "stopped": N_("stopped"),
-}
 COLUMNS = (
     "",
     N_("variant"),
@@ -128,12 +121,14 @@ class CompareDialog(ModalScreen[list[Variant] | None]):
         if path == OWN:
             about = " ".join(self.base.compare.localized().description.split())
             names = "; ".join(variant_name(o) for o in self.own)
-            text = escape(about) + "\n[dim]" + escape(_("variants: {names}").format(names=names))
-            text += "[/dim]"
+            variants = _("variants: {names}").format(names=names)
+            text = Content.from_markup(
+                "$about\n[dim]$variants[/dim]", about=about, variants=variants
+            )
         else:
             values.value = suggested_values(path, self.base)
             rule, doc = field_rule(path)
-            text = f"[dim]{escape(doc)}: {escape(rule.describe())}[/dim]"
+            text = Content.from_markup("[dim]$doc: $rule[/dim]", doc=doc, rule=rule.describe())
         self.query_one("#compare-about", Static).update(text)
         self.query_one("#compare-error", Static).update("")
 
@@ -152,7 +147,7 @@ class CompareDialog(ModalScreen[list[Variant] | None]):
         try:
             variants = self.variants()
         except ExperimentError as e:
-            self.query_one("#compare-error", Static).update(escape(str(e)))
+            self.query_one("#compare-error", Static).update(Content(str(e)))
             return
         self.dismiss(variants)
 
@@ -233,7 +228,7 @@ def table_row(index: int, variant: Variant, result: VariantResult | None) -> lis
     if result is None:
         return [mark, name, _(RUNNING), *["" for _c in COLUMNS[3:]]]
     failed = result.status in ("diverged", "error")
-    status = Text(_(STATUS.get(result.status, result.status)), style="bold red" if failed else "")
+    status = Text(status_word(result.status), style="bold red" if failed else "")
     if result.goal is None:
         goal = Text("-")
     elif result.goal.met:
@@ -277,10 +272,12 @@ class CompareScreen(Screen[None]):
         goal = self.variants[0].experiment.goal
         with Vertical(id="compare"):
             yield Static(
-                title.format(
-                    source=escape(self.source), count=len(self.variants), fields=escape(fields)
+                Content.from_markup(
+                    title.format(source="$source", count=len(self.variants), fields="$fields"),
+                    source=self.source,
+                    fields=fields,
                 )
-                + (escape("  " + _("goal: {goal}").format(goal=goal.describe())) if goal else ""),
+                + ("  " + _("goal: {goal}").format(goal=goal.describe()) if goal else ""),
                 id="compare-title",
             )
             yield Static("", id="compare-status")
@@ -293,9 +290,9 @@ class CompareScreen(Screen[None]):
             yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="compare-notes")
             yield Static(
-                "[dim]"
-                + escape(_("escape: back to the playground (a comparison still running stops)"))
-                + "[/dim]",
+                Content.styled(
+                    _("escape: back to the playground (a comparison still running stops)"), "dim"
+                ),
                 id="compare-keys",
             )
 
@@ -381,7 +378,7 @@ class CompareScreen(Screen[None]):
             for i, (v, r) in enumerate(zip(self.variants, self.results, strict=True))
             if r is not None and r.status in ("diverged", "error") and r.message
         ]
-        self.query_one("#compare-notes", Static).update(escape("\n".join(notes)))
+        self.query_one("#compare-notes", Static).update(Content("\n".join(notes)))
 
     def _show_status(self) -> None:
         done = sum(r is not None for r in self.results)
@@ -397,7 +394,7 @@ class CompareScreen(Screen[None]):
                 count=len(self.results),
                 seconds=f"{perf_counter() - self.started:.0f}",
             )
-        self.query_one("#compare-status", Static).update(escape(text))
+        self.query_one("#compare-status", Static).update(Content(text))
 
     def stop(self) -> None:
         """Stop the processes of a comparison still running (idempotent, any time)."""

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich import box
+from rich.table import Table
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnplay.experiment import Experiment
 from nnplay.i18n import N_, _
-from nnplay.tui.actions import help_markdown, translate_bindings
+from nnplay.tui.actions import help_rows, translate_bindings
 
 
 class PresetPicker(ModalScreen[str | None]):
@@ -32,7 +34,12 @@ class PresetPicker(ModalScreen[str | None]):
             yield Label(f"[b]{title}[/b]  {keys}")
             yield OptionList(
                 *[
-                    Option(f"{name}  [dim]{escape(exp.meta.localized().title)}[/dim]", id=name)
+                    Option(
+                        Content.from_markup(
+                            "$name  [dim]$title[/dim]", name=name, title=exp.meta.localized().title
+                        ),
+                        id=name,
+                    )
                     for name, exp in self.presets.items()
                 ],
                 id="preset-list",
@@ -51,8 +58,14 @@ class PresetPicker(ModalScreen[str | None]):
         solved = _("challenge: fix it") if exp.solution else _("meets its goal as shipped")
         heading = _("Goal:")
         self.query_one("#preset-info", Static).update(
-            f"[b]{escape(meta.title)}[/b]\n{escape(meta.description)}\n\n"
-            f"[b]{heading}[/b] {goal} ({solved})"
+            Content.from_markup(
+                "[b]$title[/b]\n$description\n\n[b]$heading[/b] $goal ($solved)",
+                title=meta.title,
+                description=meta.description,
+                heading=heading,
+                goal=goal,
+                solved=solved,
+            )
         )
 
     @on(OptionList.OptionSelected)
@@ -72,7 +85,7 @@ class PathPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog small"):
-            yield Label(self.question)
+            yield Label(self.question, markup=False)
             yield Input(self.default, id="path")
             keys = _("enter to confirm, escape to cancel")
             yield Label(f"[dim]{keys}[/dim]")
@@ -98,7 +111,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog small"):
-            yield Static(self.question)
+            yield Static(self.question, markup=False)
             with Grid(classes="buttons"):
                 yield Button(_("Yes (y)"), id="yes", variant="primary")
                 yield Button(_("No (esc)"), id="no")
@@ -129,11 +142,14 @@ HELP_PARAGRAPHS = (
 )
 
 
-def help_text() -> str:
-    """The help screen's Markdown in the learner's language: the keys' table after the first
-    paragraph."""
-    first, *rest = (_(paragraph) for paragraph in HELP_PARAGRAPHS)
-    return "\n\n".join(["# nnplay", first, help_markdown(), *rest]) + "\n"
+def keys_table() -> Table:
+    """The keys' table: a key is never wrapped or cut; the descriptions wrap (Chinese too)."""
+    table = Table(expand=True, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column(_("key"), no_wrap=True, style="bold")
+    table.add_column(_("does"), ratio=1, overflow="fold")
+    for key, does in help_rows():
+        table.add_row(key, does)
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -144,5 +160,12 @@ class HelpScreen(ModalScreen[None]):
         translate_bindings(self)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Markdown(help_text())
+        first, *rest = (_(paragraph) for paragraph in HELP_PARAGRAPHS)
+        # Scrollable and focused, so arrows and PageDown read a help taller than the terminal.
+        with VerticalScroll(id="help", classes="dialog"):
+            yield Markdown(f"# nnplay\n\n{first}")
+            yield Static(keys_table(), id="help-keys")
+            yield Markdown("\n\n".join(rest))
+
+    def on_mount(self) -> None:
+        self.query_one("#help").focus()

@@ -111,7 +111,7 @@ class BackpropScreen(LabScreen):
                 with HorizontalGroup(classes="lab-row"):
                     for name in row:
                         yield field(name, f"bp-{name.lower()}", self.SIZES[self.SHAPES[name]])
-            yield Static("", classes="lab-error")
+            yield Static("", classes="lab-error", markup=False)
             yield Static("", id="bp-status")
             yield Static("", id="bp-result", classes="lab-report")
         yield Footer()
@@ -214,7 +214,7 @@ class OptPathsScreen(LabScreen):
                 )
                 yield field("lr", "op-lr", "number", placeholder=_("default"))
                 yield field(_("steps"), "op-steps", "number", str(DEFAULT_STEPS))
-            yield Static("", classes="lab-error")
+            yield Static("", classes="lab-error", markup=False)
             yield Static("", id="op-map")
             yield Static("", id="op-table", classes="lab-report")
         yield Footer()

@@ -19,7 +19,7 @@ from textual_plotext import PlotextPlot
 from nnplay.experiment import Experiment
 from nnplay.history import History, thin
 from nnplay.i18n import N_, _
-from nnplay.labels import describe_difference
+from nnplay.labels import describe_difference, status_word
 from nnplay.tui.cells import pad
 from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
 from nnplay.tui.curves import (
@@ -38,16 +38,6 @@ from nnplay.tui.map_view import DecisionMap
 from nnplay.tui.pictures import draw_pictures, picture_panes
 from nnplay.tui.session import View
 
-# The run's state as the status line names it (Session.status gives the key).
-STATUS_WORDS = {
-    "ready": N_("ready"),
-    "running": N_("running"),
-    "paused": N_("paused"),
-    "finished": N_("finished"),
-    "early-stopped": N_("early-stopped"),
-    "diverged": N_("diverged"),
-    "stopped": N_("stopped"),
-}
 CHART_POINTS = 200
 LOWER_FROM = 24  # rows the train view needs before it shows the network and the map
 MOST_GHOSTS = 3  # earlier runs kept on the charts
@@ -210,7 +200,7 @@ class NetworkView(LiveText):
 
 class TrainView(Vertical):
     def compose(self) -> ComposeResult:
-        yield Static("", id="banner")
+        yield Static("", id="banner", markup=False)
         yield LiveText(_("loading PyTorch…"), id="status")
         yield Static("", id="diagnostics")
         with TabbedContent(id="pictures"):
@@ -255,7 +245,7 @@ class TrainView(Vertical):
         s = view.snapshot
         line = "  ".join(
             [
-                f"[b]{_(STATUS_WORDS[view.status])}[/b]",
+                f"[b]{status_word(view.status)}[/b]",
                 _("epoch {epoch}/{epochs}").format(epoch=s.epoch, epochs=s.epochs),
                 _("step {step}").format(step=f"{s.step:,}"),
                 _("{rate} steps/s").format(rate=f"{s.steps_per_second:,.0f}")
@@ -292,9 +282,8 @@ class TrainView(Vertical):
         actions pressed meanwhile will run once it is built."""
         if note is not None:
             self._note = note
-        queued_word = _("queued:")
-        waits = f"  [b]{queued_word}[/b] {', '.join(queued)}" if queued else ""
-        self.query_one("#status", LiveText).show(Text.from_markup(escape(_(self._note)) + waits))
+        waits = ("  ", (_("queued:"), "bold"), " " + ", ".join(queued)) if queued else ()
+        self.query_one("#status", LiveText).show(Text.assemble(_(self._note), *waits))
 
     def _diagnose(self, view: View) -> None:
         text = "\n".join(f"⚠ {f.cause} → {f.fix}" for f in view.flags)

@@ -1,4 +1,5 @@
 import pytest
+from textual.geometry import Region
 
 from nnplay.experiment import with_overrides
 from nnplay.presets import load_preset
@@ -34,6 +35,12 @@ async def train_to_epoch(pilot, epochs: int, seconds: float = 20.0):
     app = pilot.app
     await pilot.press("space")
     await until(pilot, lambda: idle(app) and app.session.trainer.epoch == epochs, seconds)
+
+
+def shown_lines(widget) -> str:
+    """The text a widget draws on the screen, row by row."""
+    region = Region(0, 0, widget.size.width, widget.size.height)
+    return "\n".join(strip.text for strip in widget.render_lines(region))
 
 
 def idle(app) -> bool:

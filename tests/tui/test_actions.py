@@ -2,14 +2,14 @@
 its keys."""
 
 from textual.command import CommandPalette
-from textual.widgets import Button, Footer, Input, Markdown
+from textual.widgets import Button, Footer, Input
 
-from nnplay.tui.actions import ACTIONS, palette_entries
+from nnplay.tui.actions import ACTIONS, help_rows, palette_entries
 from nnplay.tui.app import PlaygroundApp
-from nnplay.tui.dialogs import HelpScreen, help_text
+from nnplay.tui.dialogs import HelpScreen
 from nnplay.tui.lab_screens import BackpropScreen, GradCheckScreen
 
-from .conftest import SIZE, ready, until
+from .conftest import SIZE, ready, shown_lines, until
 
 
 def test_every_action_is_bound_runs_a_method_and_is_in_the_palette_and_help():
@@ -19,7 +19,7 @@ def test_every_action_is_bound_runs_a_method_and_is_in_the_palette_and_help():
     assert len(keys) == len(set(keys))  # no key does two things
     for action in ACTIONS:
         assert callable(getattr(PlaygroundApp, f"action_{action.id}"))
-        assert f"`{action.key_text}` | {action.title}" in help_text()
+        assert (action.key_text, f"{action.title}: {action.description}") in help_rows()
     assert {a.id for a in palette_entries()} <= set(bound)
 
 
@@ -55,7 +55,7 @@ async def test_the_help_lists_every_key(make_app):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.pause()
-        text = app.screen.query_one(Markdown).source
+        text = shown_lines(app.screen.query_one("#help-keys"))
         for action in ACTIONS:
             assert action.title in text
         await pilot.press("escape")

@@ -12,17 +12,18 @@ import numpy as np
 import pytest
 from rich.cells import cell_len
 from textual.command import CommandPalette
-from textual.widgets import Button, Footer, Input, Label, Markdown, Tabs
+from textual.widgets import Button, Footer, Input, Label, Tabs
 
 from nnplay import i18n
 from nnplay.lab.neurons import LayerWeights
+from nnplay.tui.actions import help_rows
 from nnplay.tui.build_panel import FieldRow, label_width
 from nnplay.tui.curves import Chart
 from nnplay.tui.lab_screens import BackpropScreen
 from nnplay.tui.train_view import LossChart, NetworkView, SecondChart, TrainView
 from nnplay.tui.weights_view import render_weights
 
-from .conftest import SIZE, idle, ready, until
+from .conftest import SIZE, idle, ready, shown_lines, until
 from .test_snapshots import app_for, loaded, no_timings  # noqa: F401 (a fixture)
 
 FAST = {"task.samples": 400, "training.epochs": 3, "goal.epochs": 3}
@@ -145,14 +146,32 @@ async def test_the_form_is_aligned_in_chinese(chinese, make_app, size):
         assert len(starts) == 1
 
 
+async def test_the_help_shows_every_key_whole_and_scrolls_to_its_end_in_80x24(chinese, make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        rows = shown_lines(app.screen.query_one("#help-keys")).splitlines()
+        for key, does in help_rows():
+            # The key is never cut ("sp…") and its description starts on the same row.
+            assert any(row.startswith(f"{key} ") and does[:4] in row for row in rows), key
+        help_pane = app.screen.query_one("#help")
+        assert help_pane.max_scroll_y > 0 and help_pane.scroll_y == 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert help_pane.scroll_y == help_pane.max_scroll_y
+
+
 async def test_help_palette_and_dialogs_in_chinese(chinese, make_app):
     app = make_app("lr-too-high")  # a challenge: it has a solution to confirm
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
-        help_text = app.screen.query_one(Markdown).source
-        assert "| `space` | 开始 / 暂停训练：连续训练，或暂停 |" in help_text
+        assert "开始 / 暂停训练：连续训练，或暂停" in shown_lines(
+            app.screen.query_one("#help-keys")
+        )
         await pilot.press("escape")
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))

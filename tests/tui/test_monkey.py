@@ -34,6 +34,8 @@ SEEDS = [int(s) for s in os.environ.get("NNPLAY_MONKEY_SEEDS", "1,2,3").split(",
 CI_STEPS = 80
 KEYS = [a.key for a in ACTIONS if a.id != "quit"] + ["tab", "enter", "y", "escape", "down"]
 TEXTS = ["0.01", "3", "-1", "1e308", "", "abc", "0", "99999999999", "nan", "0.5", "inf", "-0"]
+MARKUP = ["[/x]", "[b]1", "[@click=app.quit]q", "1\\"]  # shown as typed, never as markup
+TEXTS += MARKUP
 
 
 def random_text(rng: random.Random) -> str:
@@ -164,7 +166,7 @@ class Monkey:
         inputs = list(self.app.screen.query(Input))
         if inputs:
             widget = self.rng.choice(inputs)
-            text = self.rng.choice(["1", "-1", "x", "", "0.1, 0.2", "1e9", "1,2,3,4"])
+            text = self.rng.choice(["1", "-1", "x", "", "0.1, 0.2", "1e9", "1,2,3,4", *MARKUP])
             self.note(f"lab field {widget.id} = {text!r}")
             widget.value = text
             if isinstance(self.app.screen, OptPathsScreen):
@@ -186,6 +188,8 @@ class Monkey:
                     self.folder / "no" / "such" / "dir.pt",
                     self.folder,
                     self.folder / "w.txt",
+                    self.folder / "a[/x]" / "w.pt",
+                    self.folder / "[b]w.pt",
                     "",
                 ]
             )
@@ -193,7 +197,7 @@ class Monkey:
             screen.query_one(Input).value = str(path)
             await self.pilot.press("enter")
         elif isinstance(screen, CompareDialog) and self.rng.random() < 0.4:
-            text = self.rng.choice(["0.1, 0.3", "sgd, adam", "8, 32", "", "1, x", "0"])
+            text = self.rng.choice(["0.1, 0.3", "sgd, adam", "8, 32", "", "1, x", "0", *MARKUP])
             text = text if self.rng.random() < 0.7 else random_text(self.rng)
             self.note(f"compare values {text!r}")
             screen.query_one("#compare-values", Input).value = text

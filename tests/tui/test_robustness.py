@@ -272,3 +272,32 @@ async def test_messages_arriving_while_the_app_closes_touch_no_widget(make_app):
     app.on_progress(app_module.Progress(session))
     app._edited(BuildPanel.Edited(session.experiment, {}))
     await app.on_session_ready(app_module.SessionReady(session, generation))
+
+
+async def test_text_that_looks_like_markup_is_shown_as_typed_and_never_ends_the_app(tmp_path):
+    # `[/x]` in a field, a path or an exercise's text used to raise MarkupError while rendering
+    # (the app ended); `[@click=…]` would have become an action; a trailing backslash showed twice.
+    exp = small(
+        "circle",
+        **{"meta.title": "Title [/x]", "meta.hints": ["try [b]this[/b] \\", "C:\\temp\\[x]"]},
+    )
+    app = PlaygroundApp(exp, "circle")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("h", "h")
+        await pilot.pause()
+        exercise = app.query_one("#exercise").render().plain
+        assert "Title [/x]" in exercise
+        assert "try [b]this[/b] \\\n" in exercise and exercise.count("\\") == 3
+        assert "C:\\temp\\[x]" in exercise
+        await type_into(pilot, "training.lr", "[/x]")
+        await type_into(pilot, "task.samples", "[@click=app.quit]q")
+        errors = [str(e.render()) for e in app.query(".error") if e.display]
+        assert any("'[/x]'" in e for e in errors) and any("[@click=app.quit]q" in e for e in errors)
+        await pilot.press("escape", "e")
+        app.screen.query_one(Input).value = str(tmp_path / "a[/x]" / "w[b].pt")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        message = [n.message for n in app._notifications][-1]
+        assert f"{tmp_path}/a[/x]" in message, message  # the toast draws it as text
+        assert app.is_running and app.screen is app.screen_stack[0]
