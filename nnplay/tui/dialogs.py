@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich import box
+from rich.markdown import Markdown as RichMarkdown
 from rich.table import Table
 from textual import on
 from textual.app import ComposeResult
@@ -10,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Markdown, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnplay.experiment import Experiment
@@ -163,9 +164,11 @@ class HelpScreen(ModalScreen[None]):
         first, *rest = (_(paragraph) for paragraph in HELP_PARAGRAPHS)
         # Scrollable and focused, so arrows and PageDown read a help taller than the terminal.
         with VerticalScroll(id="help", classes="dialog"):
-            yield Markdown(f"# nnplay\n\n{first}")
+            # Rich's Markdown renders at once (Textual's lays out later, so an early End fell
+            # short of the end) and wraps Chinese by character.
+            yield Static(RichMarkdown(f"# nnplay\n\n{first}"))
             yield Static(keys_table(), id="help-keys")
-            yield Markdown("\n\n".join(rest))
+            yield Static(RichMarkdown("\n\n".join(rest)))
 
     def on_mount(self) -> None:
         self.query_one("#help").focus()
