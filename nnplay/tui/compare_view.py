@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from textual_plotext import PlotextPlot
 
@@ -31,6 +31,7 @@ from nnplay.labels import label, show_value, status_word
 from nnplay.rules import Choice
 from nnplay.tui.curves import VARIANTS, Chart, Series, legend, plot, rgb, y_range
 from nnplay.tui.map_view import flow
+from nnplay.tui.screens import OnTop
 
 OWN = "own"  # the Select's value for the exercise's own comparison
 # The fields a learner compares most, with values worth trying first.
@@ -83,7 +84,7 @@ def suggested_values(path: str, base: Experiment) -> str:
     return str(getattr(getattr(base, section), name))
 
 
-class CompareDialog(ModalScreen[list[Variant] | None]):
+class CompareDialog(OnTop[list[Variant] | None], ModalScreen[list[Variant] | None]):
     """Choose the field and its values (or the exercise's own comparison, the default when it
     has one: `c` then enter); checked here, before anything runs."""
 
@@ -249,7 +250,7 @@ def table_row(index: int, variant: Variant, result: VariantResult | None) -> lis
     ]
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(OnTop[None]):
     """The variants' curves overlaid under one legend, and a table of their final metrics and
     goal results, filled in as each variant finishes."""
 

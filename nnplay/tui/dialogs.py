@@ -17,9 +17,10 @@ from textual.widgets.option_list import Option
 from nnplay.experiment import Experiment
 from nnplay.i18n import N_, _
 from nnplay.tui.actions import help_rows, translate_bindings
+from nnplay.tui.screens import OnTop
 
 
-class PresetPicker(ModalScreen[str | None]):
+class PresetPicker(OnTop[str | None], ModalScreen[str | None]):
     """Every preset with its title; the highlighted one's description and goal beside the list."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", N_("Close"))]
@@ -74,7 +75,7 @@ class PresetPicker(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
 
-class PathPrompt(ModalScreen[str | None]):
+class PathPrompt(OnTop[str | None], ModalScreen[str | None]):
     """Ask for a file path."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
@@ -99,7 +100,7 @@ class PathPrompt(ModalScreen[str | None]):
         self.dismiss(event.value.strip() or None)
 
 
-class Confirm(ModalScreen[bool]):
+class Confirm(OnTop[bool], ModalScreen[bool]):
     BINDINGS = [
         Binding("escape", "dismiss(False)", N_("No")),
         Binding("y", "dismiss(True)", N_("Yes")),
@@ -153,7 +154,7 @@ def keys_table() -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(OnTop[None], ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", N_("Close"))]
 
     def __init__(self) -> None:

@@ -13,7 +13,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from nnplay.errors import ExperimentError
@@ -39,6 +38,7 @@ from nnplay.lab.text import (
     optpaths_table,
 )
 from nnplay.tui.actions import translate_bindings
+from nnplay.tui.screens import OnTop
 
 MAP_SIZE = (60, 22)  # columns, rows of the contour map
 
@@ -59,7 +59,7 @@ def flat(values) -> str:
     return numbers(np.ravel(values))[1:-1]
 
 
-class LabScreen(Screen):
+class LabScreen(OnTop[None]):
     CSS_PATH = "lab.tcss"
     # The scrolling column has the keys at first: arrows, page up/down, home and end scroll,
     # the screen's letters act; click a field (or tab) to type into it.

@@ -193,9 +193,10 @@ class Monkey:
                     "",
                 ]
             )
-            self.note(f"path {path}")
+            twice = self.rng.random() < 0.3  # a second Enter queued before the prompt closed
+            self.note(f"path {path}" + (" (enter twice)" if twice else ""))
             screen.query_one(Input).value = str(path)
-            await self.pilot.press("enter")
+            await self.pilot.press(*["enter"] * (2 if twice else 1))
         elif isinstance(screen, CompareDialog) and self.rng.random() < 0.4:
             text = self.rng.choice(["0.1, 0.3", "sgd, adam", "8, 32", "", "1, x", "0", *MARKUP])
             text = text if self.rng.random() < 0.7 else random_text(self.rng)

@@ -10,7 +10,7 @@ from textual.widgets import Button, Input
 from nnplay.tui import app as app_module
 from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.build_panel import BuildPanel, LayerRow, OnOff
-from nnplay.tui.dialogs import PathPrompt
+from nnplay.tui.dialogs import HelpScreen, PathPrompt
 
 from .conftest import SIZE, idle, ready, small, train_to_epoch, until
 from .test_app import architecture, banner, field, type_into
@@ -301,3 +301,29 @@ async def test_text_that_looks_like_markup_is_shown_as_typed_and_never_ends_the_
         message = [n.message for n in app._notifications][-1]
         assert f"{tmp_path}/a[/x]" in message, message  # the toast draws it as text
         assert app.is_running and app.screen is app.screen_stack[0]
+
+
+async def test_a_dialog_answered_twice_answers_once_and_never_pops_the_playground(
+    make_app, tmp_path
+):
+    # Two Enters queued on the export prompt: Textual's dismiss popped whatever was on top, so the
+    # second one popped the playground itself (ScreenStackError, the session lost).
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        exported = []
+        app._export = lambda path: exported.append(path)
+        for _ in range(3):
+            await pilot.press("e")
+            prompt = app.screen
+            prompt.query_one(Input).value = str(tmp_path / "w.pt")
+            await prompt.query_one(Input).action_submit()
+            await prompt.query_one(Input).action_submit()
+            await pilot.pause()
+            prompt.dismiss(None)  # a late answer from a screen already gone does nothing
+            await pilot.pause()
+            assert app.screen is app.screen_stack[0] and len(app.screen_stack) == 1
+        assert exported == [str(tmp_path / "w.pt")] * 3
+        await pilot.press("question_mark", "escape", "escape", "question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and len(app.screen_stack) == 2
