@@ -27,7 +27,7 @@ from nnplay.cli_lab import add_lab_commands
 from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
 from nnplay.i18n import N_, _
 from nnplay.labels import status_word
-from nnplay.serve import add_serve_command
+from nnplay.serve import add_serve_command, end_with_the_server
 from nnplay.untrusted import shown
 
 EXIT_DIVERGED = 3
@@ -331,6 +331,8 @@ def launch_app(argv: list[str]) -> int:
     except ExperimentError as e:
         print(f"nnplay: {shown(e, 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if web_tab:
+        end_with_the_server()
     from nnplay.tui.app import run_app
 
     # Comparisons start worker processes; the tracker they need cannot start inside the app.

@@ -7,10 +7,12 @@ preset, a bad host or a busy port is one line on stderr (exit 2), never a traceb
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import ipaddress
 import re
 import shlex
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -97,10 +99,20 @@ def cmd_serve(args) -> int:
 def app_command(target: str) -> str:
     """The shell command textual-serve runs for each tab: this Python, this nnplay, this
     language, this target. A file is passed by absolute path; everything is quoted, so no name
-    becomes shell code."""
+    becomes shell code. `exec` makes the app the server's own child (dash would keep a shell in
+    between), so the app ends when the server dies (`end_with_the_server`)."""
     if Path(target).is_file():  # as load_experiment decides: a directory is no experiment
         target = str(Path(target).absolute())
-    return shlex.join([sys.executable, "-m", "nnplay", "--lang", i18n.language(), target])
+    argv = [sys.executable, "-m", "nnplay", "--lang", i18n.language(), target]
+    return "exec " + shlex.join(argv)
+
+
+def end_with_the_server() -> None:
+    """Called in a tab's app: it gets SIGTERM when the server that started it dies, even by
+    SIGKILL, which runs no clean-up (Linux's parent-death signal; elsewhere nothing is done)."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def check_address(host: str, port: int) -> bool:

@@ -2,7 +2,9 @@
 server itself on 127.0.0.1 (which pages it answers, and that Ctrl+C ends it and its apps)."""
 
 import asyncio
+import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -148,6 +150,7 @@ def test_the_app_command_is_quoted_and_absolute(tmp_path, monkeypatch):
     (tmp_path / "my run; rm -rf ~.toml").write_text("")
     argv = shlex.split(serve.app_command("my run; rm -rf ~.toml"))
     assert argv == [
+        "exec",
         sys.executable,
         *("-m", "nnplay", "--lang", "en"),
         str(tmp_path / "my run; rm -rf ~.toml"),
@@ -225,3 +228,22 @@ async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
                 break
             await asyncio.sleep(0.1)
         assert not any(alive(pid) for pid in apps), "an app outlived the server"
+
+
+async def test_a_tab_ends_when_the_server_is_killed(tmp_path):
+    # SIGKILL runs no clean-up in the server: the tab's app must notice on its own.
+    with served(tmp_path / "serve.log", "circle") as (proc, port):
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+            ws = await http.ws_connect(f"{base}/ws?width=100&height=30", headers={"Origin": base})
+            first = await asyncio.wait_for(ws.receive(), 30)  # the app has started
+            assert first.type == aiohttp.WSMsgType.BINARY
+            apps = children(proc.pid)
+            assert apps and all(alive(pid) for pid in apps)
+            os.kill(proc.pid, signal.SIGKILL)
+            for _ in range(100):  # bounded: 10 s
+                if not any(alive(pid) for pid in apps):
+                    break
+                await asyncio.sleep(0.1)
+            assert not any(alive(pid) for pid in apps), "a tab outlived its killed server"
+            await ws.close()
