@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnplay.experiment import Experiment
@@ -155,7 +155,11 @@ def keys_table() -> Table:
 
 
 class HelpScreen(OnTop[None], ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss(None)", N_("Close"))]
+    # q and ? close the help too; the footer shows escape only, so "q Quit" is not shown here.
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", N_("Close")),
+        Binding("question_mark,q", "dismiss(None)", N_("Close"), show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -170,6 +174,7 @@ class HelpScreen(OnTop[None], ModalScreen[None]):
             yield Static(RichMarkdown(f"# nnplay\n\n{first}"))
             yield Static(keys_table(), id="help-keys")
             yield Static(RichMarkdown("\n\n".join(rest)))
+        yield Footer()  # the help's own keys: escape closes it (the playground's are not live)
 
     def on_mount(self) -> None:
         self.query_one("#help").focus()
