@@ -7,7 +7,7 @@ import math
 from typing import overload
 
 from nnplay.errors import ExperimentError
-from nnplay.i18n import _
+from nnplay.i18n import _, ngettext
 
 MAX_STEPS = 10_000  # the most steps, samples or parameters a lab input may ask for
 GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps wide nets fast
@@ -56,7 +56,11 @@ def parse_numbers(text: str, field: str, count: int) -> list[float]:
     except ValueError:
         values = []
     if len(values) != count or not all(map(math.isfinite, values)):
-        message = _("{field} {value} is not allowed; write {count} numbers separated by commas")
+        message = ngettext(
+            "{field} {value} is not allowed; write one number",
+            "{field} {value} is not allowed; write {count} numbers separated by commas",
+            count,
+        )
         raise ExperimentError(message.format(field=field, value=repr(text), count=count))
     return values
 
