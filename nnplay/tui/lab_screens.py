@@ -212,6 +212,7 @@ class OptPathsScreen(LabScreen):
                     ",".join(PATH_OPTIMIZERS),
                     ", ".join(PATH_OPTIMIZERS),
                 )
+            with HorizontalGroup(classes="lab-row"):  # a row of its own: all of it fits 80 columns
                 yield field("lr", "op-lr", "number", placeholder=_("default"))
                 yield field(_("steps"), "op-steps", "number", str(DEFAULT_STEPS))
             yield Static("", classes="lab-error", markup=False)
