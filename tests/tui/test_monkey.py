@@ -203,8 +203,11 @@ class Monkey:
             self.note(f"compare values {text!r}")
             screen.query_one("#compare-values", Input).value = text
         else:
-            key = self.rng.choice(["enter", "down", "y", "escape", "tab"])
-            self.note(f"dialog press {key}")
+            keys = ["enter", "down", "y", "escape", "tab"]
+            if isinstance(screen, CommandPalette):  # entered blindly, it may pick Quit
+                keys = ["down", "escape", "tab"]
+            key = self.rng.choice(keys)
+            self.note(f"{type(screen).__name__} press {key}")
             await self.pilot.press(key)
 
     async def compare_key(self) -> None:
