@@ -107,7 +107,7 @@ class PlaygroundApp(App):
         self._train_worker: Worker | None = None
         self._map_stale = False  # the map was resized while a run was stepping
         self.map_size = (40, 20)
-        self._exercise_text = Content("")
+        self._exercise_shows: tuple | None = None  # what the exercise box was built from
         self.description_shown = True  # the exercise's description; d folds it
         self.frame_cost = 0.0  # seconds to draw and paint one View
 
@@ -254,6 +254,18 @@ class PlaygroundApp(App):
     # -- the exercise box and banners -------------------------------------------------------------
 
     def _show_exercise(self, view: View | None = None) -> None:
+        result = view.goal if view is not None and self.experiment.goal.enabled else None
+        goal_state = None
+        if result is not None and result.value is not None:
+            # The value as shown: a change past its 4th digit needs no new box (it relayouts).
+            goal_state = (result.met, f"{result.value:.4g}")
+        shows = (self.experiment, self.source, self.description_shown, self.hints_shown, goal_state)
+        if shows == self._exercise_shows:  # called every frame: the box is built only on change
+            return
+        self._exercise_shows = shows
+        self.query_one("#exercise", Static).update(self._exercise_text(goal_state))
+
+    def _exercise_text(self, goal_state: tuple[bool, str] | None) -> Content:
         meta, goal = self.experiment.meta.localized(), self.experiment.goal
         # The exercise's texts come from a file: they enter as template variables, never markup.
         title = Content.from_markup("[b]$title[/b]", title=meta.title or shown(self.source, 200))
@@ -267,11 +279,11 @@ class PlaygroundApp(App):
         elif description:
             lines[0] += Content.styled("  " + _("(d: the description)"), "dim")
         if goal.enabled:
-            result = view.goal if view is not None else None
             state: Content | str = ""
-            if result is not None and result.value is not None:
-                now = _("(now {value})").format(value=f"{result.value:.4g}")
-                state = Content.styled("  " + _("✔ met"), "green") if result.met else "  " + now
+            if goal_state is not None:
+                met, value = goal_state
+                now = _("(now {value})").format(value=value)
+                state = Content.styled("  " + _("✔ met"), "green") if met else "  " + now
             lines.append(Content(_("goal: {goal}").format(goal=goal.describe())) + state)
         hint = _("hint {number}:")
         for i, h in enumerate(meta.hints[: self.hints_shown]):
@@ -283,10 +295,7 @@ class PlaygroundApp(App):
             left = len(meta.hints) - self.hints_shown
             more = ngettext("{count} more hint (h)", "{count} more hints (h)", left)
             lines.append(Content.styled(more.format(count=left), "dim"))
-        text = Content("\n").join(lines)
-        if text != self._exercise_text:  # an update relayouts the screen: only on change
-            self._exercise_text = text
-            self.query_one("#exercise", Static).update(text)
+        return Content("\n").join(lines)
 
     def _show_outcome(self, view: View) -> None:
         s, train = view.snapshot, self.query_one(TrainView)
