@@ -1,6 +1,9 @@
+from contextlib import contextmanager
+
 import pytest
 from textual.geometry import Region
 
+from nnplay import i18n
 from nnplay.experiment import with_overrides
 from nnplay.presets import load_preset
 from nnplay.tui.app import PlaygroundApp
@@ -35,6 +38,22 @@ async def train_to_epoch(pilot, epochs: int, seconds: float = 20.0):
     app = pilot.app
     await pilot.press("space")
     await until(pilot, lambda: idle(app) and app.session.trainer.epoch == epochs, seconds)
+
+
+@contextmanager
+def speaking(language: str):
+    """The app's texts in `language` inside the block, English again after it."""
+    i18n.set_language(language)
+    try:
+        yield
+    finally:
+        i18n.set_language("en")
+
+
+@pytest.fixture
+def chinese():
+    with speaking("zh"):
+        yield
 
 
 def shown_lines(widget) -> str:

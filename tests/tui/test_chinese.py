@@ -30,13 +30,6 @@ FAST = {"task.samples": 400, "training.epochs": 3, "goal.epochs": 3}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture
-def chinese():
-    i18n.set_language("zh")
-    yield
-    i18n.set_language("en")
-
-
 def text(widget) -> str:
     return str(widget.render())
 

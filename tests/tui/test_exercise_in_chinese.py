@@ -1,20 +1,11 @@
 """The exercise in Chinese: its title, description and hints on the main screen and in the preset
 list, and a setup saved from the app keeps the Chinese beside the English."""
 
-import pytest
 from textual.widgets import Input, OptionList
 
-from nnplay import i18n
 from nnplay.presets import load_experiment, load_preset
 
 from .conftest import SIZE, ready, until
-
-
-@pytest.fixture
-def chinese():
-    i18n.set_language("zh")
-    yield
-    i18n.set_language("en")
 
 
 def exercise(app) -> str:

@@ -4,8 +4,9 @@ from textual.app import App
 from textual.widgets import Input, Select
 from torch import nn
 
-from nnplay import i18n
 from nnplay.tui.lab_screens import BackpropScreen, GradCheckScreen, OptPathsScreen
+
+from .conftest import speaking
 
 
 class LabApp(App):
@@ -91,13 +92,10 @@ async def test_gradcheck_screen_reports_a_pass_and_escape_goes_back():
 @pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("screen", [BackpropScreen, OptPathsScreen])
 async def test_every_lab_field_fits_in_80_columns(screen, language):
-    i18n.set_language(language)
-    try:
+    with speaking(language):
         app = LabApp(screen())
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             room = app.screen.query_one(".lab").scrollable_content_region  # less its scrollbar
             for widget in app.screen.query("Input, Select, Button"):
                 assert widget.region.right <= room.right, (widget.id, widget.region, room)
-    finally:
-        i18n.set_language("en")
