@@ -20,6 +20,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from nnplay import __version__, i18n
@@ -161,6 +162,9 @@ def choose_language(argv: list[str]) -> list[str]:
 class Parser(argparse.ArgumentParser):
     """Argparse, but a usage error is one line on stderr (exit 2), like our own errors."""
 
+    # The subcommands' names (the top-level parser's): argparse keeps them only privately.
+    command_names: Iterable[str] = ()
+
     def error(self, message):
         see = _("(see {command} --help)").format(command=self.prog)
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: {shown(message, 300)} {see}\n")
@@ -189,6 +193,8 @@ def build_parser() -> Parser:
         ),
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    assert isinstance(commands.choices, dict)  # argparse fills it in as commands are added
+    parser.command_names = commands.choices
 
     listing = commands.add_parser("presets", help=_("list the preset exercises"))
     listing.add_argument("--json", action="store_true", help=_("one JSON object on stdout"))
@@ -262,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     speak_argparse()
     parser = build_parser()
-    if not argv or (argv[0] not in _command_names(parser) and not argv[0].startswith("-")):
+    if not argv or (argv[0] not in parser.command_names and not argv[0].startswith("-")):
         return launch_app(argv)
     args = parser.parse_args(join_negative_values(argv))
     if args.command is None:
@@ -294,12 +300,6 @@ def restore_signals(previous: dict) -> None:
             return
         except Interrupted:
             continue
-
-
-def _command_names(parser) -> set[str]:
-    return set(
-        next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    )
 
 
 def launch_app(argv: list[str]) -> int:

@@ -256,9 +256,7 @@ def _context():
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    # torch._dynamo: torch imports it when the first optimizer is built (~3 s); once here,
-    # not again in every worker.
-    context.set_forkserver_preload(["nnplay.compare", "nnplay.training", "torch._dynamo"])
+    context.set_forkserver_preload(["nnplay.compare", "nnplay.preload"])
     return context
 
 

@@ -153,11 +153,11 @@ class WeightDecay:
         import torch  # deferred: the registry is imported before torch is (docs/architecture.md)
 
         with torch.no_grad():
-            if self.decoupled:
-                torch._foreach_mul_(weights, 1 - lr * l2)
-            else:
-                grads = [w.grad for w in weights]  # all set: called after backward()
-                torch._foreach_add_(grads, weights, alpha=l2)
+            for w in weights:  # the grads are all set: called after backward()
+                if self.decoupled:
+                    w.mul_(1 - lr * l2)
+                else:
+                    w.grad.add_(w, alpha=l2)
 
     def source(self, l2: float, lr: str) -> list[str]:
         """The same update as script lines over `weights`; `lr` is the expression of the

@@ -7,8 +7,7 @@ import string
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.frontend import _parse_mapping_toml
+from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
@@ -19,16 +18,18 @@ PO = ROOT / "nnplay" / "locale" / "zh" / "LC_MESSAGES" / "nnplay.po"
 MO = PO.with_suffix(".mo")
 
 
-def marked_texts() -> set[str]:
-    """Every msgid the code marks, found the way `pybabel extract -F pyproject.toml` finds them."""
-    with open(ROOT / "pyproject.toml", "rb") as config:
-        method_map, options_map = _parse_mapping_toml(config, style="pyproject.toml")
-    found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        ROOT, method_map, options_map
-    ):
-        found.update(message if isinstance(message, tuple) else [message])
-    return found
+@pytest.fixture(scope="module")
+def marked_texts(tmp_path_factory) -> set[str]:
+    """Every msgid the code marks, found by the command translators run (README, Contributing):
+    `pybabel extract -F pyproject.toml`, through Babel's public command-line class."""
+    pot = tmp_path_factory.mktemp("extract") / "nnplay.pot"
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", "-F", str(ROOT / "pyproject.toml"), "-o", str(pot), str(ROOT)]
+    )
+    with open(pot, "rb") as f:
+        extracted = read_po(f)
+    # a plural pair's two ids are both texts the code marks
+    return {text for m in extracted if m.id for text in ([m.id] if isinstance(m.id, str) else m.id)}
 
 
 def catalog():
@@ -40,11 +41,11 @@ def placeholders(text: str) -> list[str]:
     return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
 
 
-def test_every_marked_text_has_a_chinese_translation():
+def test_every_marked_text_has_a_chinese_translation(marked_texts):
     translated = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog() if m.id}
     missing = [
         text
-        for text in sorted(marked_texts())
+        for text in sorted(marked_texts)
         if text not in translated or not all(translated[text].string or [""])
     ]
     # extract_from_dir gives plural pairs as separate ids: the plural id is covered by its pair
@@ -121,7 +122,7 @@ def test_set_language_switches_what_underscore_returns():
         i18n.set_language("fr")
 
 
-def test_placeholders_are_named():
+def test_placeholders_are_named(marked_texts):
     """Positional `{}` cannot be reordered by a translation: every marked text names its fields."""
-    positional = [t for t in marked_texts() if re.search(r"(?<!\{)\{(?:![rsa])?(?::[^}]*)?\}", t)]
+    positional = [t for t in marked_texts if re.search(r"(?<!\{)\{(?:![rsa])?(?::[^}]*)?\}", t)]
     assert not positional, positional[:5]

@@ -62,6 +62,20 @@ def shown_lines(widget) -> str:
     return "\n".join(strip.text for strip in widget.render_lines(region))
 
 
+def notices(app, monkeypatch) -> list[str]:
+    """Every notification the app shows from now on, kept (a toast expires, and Textual keeps
+    its own list privately)."""
+    shown: list[str] = []
+    notify = app.notify
+
+    def recording(message, *args, **kwargs):
+        shown.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    monkeypatch.setattr(app, "notify", recording)
+    return shown
+
+
 def idle(app) -> bool:
     return app.session is not None and not app.session.running
 

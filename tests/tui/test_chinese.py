@@ -23,7 +23,7 @@ from nnplay.tui.lab_screens import BackpropScreen
 from nnplay.tui.train_view import LossChart, NetworkView, SecondChart, TrainView
 from nnplay.tui.weights_view import render_weights
 
-from .conftest import SIZE, idle, ready, shown_lines, until
+from .conftest import SIZE, idle, notices, ready, shown_lines, until
 from .test_snapshots import app_for, loaded, no_timings  # noqa: F401 (a fixture)
 
 FAST = {"task.samples": 400, "training.epochs": 3, "goal.epochs": 3}
@@ -60,16 +60,16 @@ async def test_the_main_screen_speaks_chinese(chinese, make_app):
 
 async def test_a_narrow_terminal_says_why_the_forms_are_hidden(chinese, make_app, monkeypatch):
     app = make_app("circle")
-    messages: list[str] = []  # kept here: a toast expires while a loaded machine loads torch
-    monkeypatch.setattr(app, "notify", lambda message, **_options: messages.append(message))
+    messages = notices(app, monkeypatch)  # a toast expires while a loaded machine loads torch
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         assert messages == ["终端较窄：构建面板已隐藏；按 b 显示。"]
         assert not app.query_one("#build").display
 
 
-async def test_a_training_run_in_chinese_keeps_its_numbers(chinese, make_app):
+async def test_a_training_run_in_chinese_keeps_its_numbers(chinese, make_app, monkeypatch):
     app = make_app("circle", **FAST)
+    messages = notices(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("space")
@@ -92,7 +92,7 @@ async def test_a_training_run_in_chinese_keeps_its_numbers(chinese, make_app):
         assert "均值±标准差" in text(app.query_one(NetworkView))
         await pilot.press("space")  # a run that is over says so, in Chinese
         await pilot.pause()
-        assert any("这次训练已结束" in str(n.message) for n in app._notifications)
+        assert any("这次训练已结束" in message for message in messages)
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

@@ -21,7 +21,7 @@ from textual.widgets import Button, Checkbox, Input, Select
 
 from nnplay.presets import preset_names
 from nnplay.tui.actions import ACTIONS, palette_entries
-from nnplay.tui.build_panel import BuildPanel, FieldRow, LayerRow
+from nnplay.tui.build_panel import BuildPanel, FieldRow, LayerRow, choice_options
 from nnplay.tui.compare_view import CompareDialog, CompareScreen
 from nnplay.tui.dialogs import Confirm, PathPrompt, PresetPicker
 from nnplay.tui.form_model import needs_reset
@@ -111,7 +111,7 @@ class Monkey:
             self.note(f"type {text!r} into {row.field.path}")
             widget.value = text
         elif isinstance(widget, Select):
-            value = self.rng.choice([v for _, v in widget._options if v is not Select.NULL])
+            value = self.rng.choice([v for _, v in choice_options(row.field.path)])
             self.note(f"choose {value} for {row.field.path}")
             widget.value = value
         elif isinstance(widget, Checkbox):
@@ -237,7 +237,7 @@ class Monkey:
 
     def check(self) -> None:
         app = self.app
-        assert app._exception is None and app.is_running, "the app stopped"
+        assert app.return_code is None and app.is_running, "the app stopped"
         if app.screen is not app.screen_stack[0]:
             return
         status = str(app.query_one("#status").render())
@@ -263,24 +263,26 @@ class Monkey:
 async def run_monkey(make_app, seed: int, steps: int, folder) -> int:
     rng = random.Random(seed)
     app = make_app(rng.choice(preset_names()), **{"task.samples": 300})
-    async with app.run_test(size=(120, 40)) as pilot:
-        monkey = Monkey(pilot, rng, folder)
-        try:
+    monkey = None
+    try:
+        # an error in the app ends it, and run_test raises that error as the block closes
+        async with app.run_test(size=(120, 40)) as pilot:
+            monkey = Monkey(pilot, rng, folder)
             await ready(pilot)
             for _ in range(steps):
                 await monkey.act()
                 monkey.check()
-        except Exception as e:
-            cause = app._exception or e
-            trace = "".join(traceback.format_exception(cause)[-12:])
-            replay = "\n".join(monkey.log[-60:])
-            raise AssertionError(
-                f"monkey seed {seed} failed after {len(monkey.log)} actions:\n"
-                f"{trace}\nthe last actions:\n{replay}"
-            ) from e
-        if app.session is not None:
-            app.session.running = False
-        await app.workers.wait_for_complete()
+            if app.session is not None:
+                app.session.running = False
+            await app.workers.wait_for_complete()
+    except Exception as cause:
+        trace = "".join(traceback.format_exception(cause)[-12:])
+        log = monkey.log if monkey else []
+        replay = "\n".join(log[-60:])
+        raise AssertionError(
+            f"monkey seed {seed} failed after {len(log)} actions:\n"
+            f"{trace}\nthe last actions:\n{replay}"
+        ) from cause
     return len(monkey.log)
 
 

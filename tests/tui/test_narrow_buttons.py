@@ -25,4 +25,4 @@ async def test_a_button_two_cells_wide_renders():
         await pilot.pause()
         assert all(b.size.width == 2 for b in app.query(Button))
         app.save_screenshot("/dev/null")  # renders every line; raised before the fix
-    assert app._exception is None
+    assert app.return_code in (None, 0)  # an error in the app ends it with 1

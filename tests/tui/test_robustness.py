@@ -12,7 +12,7 @@ from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.build_panel import BuildPanel, LayerRow, OnOff
 from nnplay.tui.dialogs import HelpScreen, PathPrompt
 
-from .conftest import SIZE, idle, ready, small, train_to_epoch, until
+from .conftest import SIZE, idle, notices, ready, small, train_to_epoch, until
 from .test_app import architecture, banner, field, type_into
 
 
@@ -122,8 +122,11 @@ async def test_status_is_paused_after_manual_steps_and_diverged_runs_take_no_ste
         assert "Diverged" in banner(app)
 
 
-async def test_a_failed_export_or_save_is_one_message_and_the_model_stays(make_app, tmp_path):
+async def test_a_failed_export_or_save_is_one_message_and_the_model_stays(
+    make_app, tmp_path, monkeypatch
+):
     app = make_app(**{"training.epochs": 1, "goal.epochs": 1, "task.samples": 300})
+    messages = notices(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("n")
@@ -143,10 +146,10 @@ async def test_a_failed_export_or_save_is_one_message_and_the_model_stays(make_a
             app.screen.query_one(Input).value = str(path)
             await pilot.press("enter")
             await pilot.pause(0.2)
-            messages = [n.message for n in app._notifications]
             assert messages[-1].startswith(f"Could not {'export' if key == 'e' else 'save'}")
             assert reason in messages[-1], messages[-1]
             assert "\n" not in messages[-1] and "Traceback" not in messages[-1]
+            messages.clear()
             app.clear_notifications()
         assert app.session is session and session.trainer is trainer and trainer.steps == 1
         assert app.screen is app.screen_stack[0]
@@ -274,7 +277,9 @@ async def test_messages_arriving_while_the_app_closes_touch_no_widget(make_app):
     await app.on_session_ready(app_module.SessionReady(session, generation))
 
 
-async def test_text_that_looks_like_markup_is_shown_as_typed_and_never_ends_the_app(tmp_path):
+async def test_text_that_looks_like_markup_is_shown_as_typed_and_never_ends_the_app(
+    tmp_path, monkeypatch
+):
     # `[/x]` in a field, a path or an exercise's text used to raise MarkupError while rendering
     # (the app ended); `[@click=…]` would have become an action; a trailing backslash showed twice.
     exp = small(
@@ -282,6 +287,7 @@ async def test_text_that_looks_like_markup_is_shown_as_typed_and_never_ends_the_
         **{"meta.title": "Title [/x]", "meta.hints": ["try [b]this[/b] \\", "C:\\temp\\[x]"]},
     )
     app = PlaygroundApp(exp, "circle")
+    messages = notices(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("h", "h")
@@ -298,7 +304,7 @@ async def test_text_that_looks_like_markup_is_shown_as_typed_and_never_ends_the_
         app.screen.query_one(Input).value = str(tmp_path / "a[/x]" / "w[b].pt")
         await pilot.press("enter")
         await pilot.pause(0.3)
-        message = [n.message for n in app._notifications][-1]
+        message = messages[-1]
         assert f"{tmp_path}/a[/x]" in message, message  # the toast draws it as text
         assert app.is_running and app.screen is app.screen_stack[0]
 

@@ -80,9 +80,14 @@ async def test_the_charts_share_the_epoch_axis(make_app):
     app = make_app("circle", **{"training.epochs": 3, "task.samples": 200})
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
+        limits: dict[str, list] = {}
+        for name in ("loss-chart", "second-chart"):
+            plt = app.query_one(f"#{name}").plt
+            limits[name] = calls = []
+            plt.xlim = lambda *args, calls=calls, xlim=plt.xlim: calls.append(args) or xlim(*args)
         await train_to_end(pilot)
-        loss, accuracy = (app.query_one(f"#{name}").plt for name in ("loss-chart", "second-chart"))
-        assert loss._active.monitor.xlim == accuracy._active.monitor.xlim
+        await pilot.pause(0.3)  # the last frame drawn
+        assert limits["loss-chart"] and limits["loss-chart"][-1] == limits["second-chart"][-1]
 
 
 async def test_feature_toggles_change_the_input_size_and_parameter_count(make_app):
@@ -148,8 +153,10 @@ async def press(pilot, *keys: str) -> None:
     task = asyncio.ensure_future(pilot.press(*keys))
     done, _pending = await asyncio.wait({task}, timeout=15)
     if not done:
-        task.cancel()
-        pilot.app._task.cancel()  # its clean-up would wait for the hung app forever
+        # the app's own clean-up would wait for the hung app forever: end every task but this one
+        for other in asyncio.all_tasks():
+            if other is not asyncio.current_task():
+                other.cancel()
         raise AssertionError(f"the app stopped answering (keys {keys})")
 
 
