@@ -139,6 +139,13 @@ def optpaths_caption(function: str, steps: int) -> str:
     )
 
 
+def shown_error(error: float, threshold: float) -> str:
+    """A relative error as a learner reads it: under the threshold only that it is ("< 1e-06 ✔"),
+    since the digits of such a tiny error are rounding noise that differs from one CPU to
+    another; over it, the error itself. --json keeps every digit."""
+    return f"< {threshold:g} ✔" if error < threshold else f"{error:.2e} ✖"
+
+
 def gradcheck_lines(report: GradCheckReport) -> list[str]:
     verdict = _("passed") if report.passed else _("FAILED")
     tensor, shape, checked = _("TENSOR"), _("SHAPE"), _("CHECKED")
@@ -150,7 +157,7 @@ def gradcheck_lines(report: GradCheckReport) -> list[str]:
     lines = [
         summary.format(
             verdict=verdict,
-            error=f"{report.max_rel_error:.2e}",
+            error=shown_error(report.max_rel_error, report.threshold),
             threshold=f"{report.threshold:g}",
             h=f"{report.h:g}",
             checked=report.checked,
@@ -161,7 +168,8 @@ def gradcheck_lines(report: GradCheckReport) -> list[str]:
     ]
     for t in report.tensors:
         lines.append(
-            f"{t.name:<16}{str(t.shape):<14}{f'{t.checked}/{t.total}':>12}  {t.max_rel_error:.2e}"
+            f"{t.name:<16}{str(t.shape):<14}{f'{t.checked}/{t.total}':>12}  "
+            + shown_error(t.max_rel_error, report.threshold)
         )
     lines += [
         "",
@@ -169,5 +177,6 @@ def gradcheck_lines(report: GradCheckReport) -> list[str]:
     ]
     for p in report.worst:
         where = p.tensor + str(list(p.index))
-        lines.append(f"{where:<24}{p.numeric:>14.6e}{p.analytic:>14.6e}  {p.rel_error:.2e}")
+        error = shown_error(p.rel_error, report.threshold)
+        lines.append(f"{where:<24}{p.numeric:>14.6e}{p.analytic:>14.6e}  {error}")
     return lines

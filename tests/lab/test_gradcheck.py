@@ -127,3 +127,20 @@ def test_report_to_dict_is_json():
     data_out = json.loads(json.dumps(report.to_dict()))
     assert data_out["passed"] is True
     assert data_out["worst"][0]["index"]
+
+
+def test_the_text_shows_a_tiny_error_only_as_under_the_threshold_and_a_failing_one_whole():
+    """Digits of a 1e-8 error differ between CPUs: the learner reads "< 1e-06 ✔"; a failing
+    error keeps its value, and --json (to_dict) every digit."""
+    from nnplay.lab.text import gradcheck_lines
+
+    X, y = data()
+    passed = gradient_check(small_net(nn.ReLU()), nn.CrossEntropyLoss(), X, y)
+    lines = gradcheck_lines(passed)
+    assert "max relative error < 1e-06 ✔" in lines[0]
+    rows = [line for line in lines[3:] if line and not line.isupper()]  # not the headings
+    assert len(rows) == 4 + 5 and all(row.endswith("  < 1e-06 ✔") for row in rows)
+    assert passed.to_dict()["max_rel_error"] == passed.max_rel_error > 0
+    failed = gradient_check(small_net(Wrap(LeakyGradReLU)), nn.CrossEntropyLoss(), X, y)
+    text = "\n".join(gradcheck_lines(failed))
+    assert f"{failed.max_rel_error:.2e} ✖" in text and "FAILED" in text
