@@ -17,11 +17,11 @@ import traceback
 import pytest
 from textual.command import CommandPalette
 from textual.pilot import OutOfBounds
-from textual.widgets import Button, Checkbox, Input, Select
+from textual.widgets import Button, Checkbox, Input, OptionList, Select
 
 from nnplay.presets import preset_names
 from nnplay.tui.actions import ACTIONS, palette_entries
-from nnplay.tui.build_panel import BuildPanel, FieldRow, LayerRow, choice_options
+from nnplay.tui.build_panel import BuildPanel, FieldRow, LayerRow
 from nnplay.tui.compare_view import CompareDialog, CompareScreen
 from nnplay.tui.dialogs import Confirm, PathPrompt, PresetPicker
 from nnplay.tui.form_model import needs_reset
@@ -111,12 +111,20 @@ class Monkey:
             self.note(f"type {text!r} into {row.field.path}")
             widget.value = text
         elif isinstance(widget, Select):
-            value = self.rng.choice([v for _, v in choice_options(row.field.path)])
-            self.note(f"choose {value} for {row.field.path}")
-            widget.value = value
+            await self.choose(widget, row.field.path)
         elif isinstance(widget, Checkbox):
             self.note(f"toggle {row.field.path}")
             widget.toggle()
+
+    async def choose(self, select: Select, what: str) -> None:
+        """Open a dropdown and pick one of its options with the keys, as a person does."""
+        options = select.query_one(OptionList)
+        index = self.rng.randrange(options.option_count)
+        self.note(f"choose option {index} of {what}")
+        select.focus()
+        await self.pilot.press("enter")  # opens the list
+        options.highlighted = index
+        await self.pilot.press("enter")
 
     async def layers(self) -> None:
         # a row being removed has lost its buttons already: a person can no longer press them
