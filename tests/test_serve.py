@@ -3,7 +3,6 @@ server itself on 127.0.0.1 (which pages it answers, and that Ctrl+C ends it and 
 
 import asyncio
 import os
-import shlex
 import signal
 import socket
 import subprocess
@@ -77,12 +76,37 @@ def test_bad_numbers_are_one_line(nnplay_cli, option, value):
         ("evil.example:8000", False),
         ("192.168.1.20:8000", False),
         ("[::]:80", False),
+        ("localhost:8000\r\nX: y", False),
     ],
 )
 def test_host_names_the_loopback_server_answers(header, loopback):
-    from nnplay.web_server import is_loopback_name
+    from nnplay.web_server import HostNames
 
-    assert is_loopback_name(header) is loopback
+    assert HostNames(True, ["127.0.0.1"]).accepts(header) is loopback
+
+
+@pytest.mark.parametrize(
+    "header, accepted",
+    [
+        ("localhost:8000", True),
+        ("127.0.0.1:8000", True),
+        ("teacher.lan:8000", True),  # --host's name
+        ("Teacher.LAN.:8000", True),
+        ("class-7:8000", True),  # --allow-host
+        ("evil.example:8000", False),  # a rebinding page: its name is its own
+        ("teacher.lan.evil.example:8000", False),
+        ("0.0.0.0:8000", False),  # binds, but is no address of this machine
+        ("[::]:8000", False),
+        ("224.0.0.1:8000", False),
+        ("192.0.2.1:8000", False),  # TEST-NET-1: no machine has it
+        ("", False),
+    ],
+)
+def test_host_names_a_classroom_server_answers(header, accepted):
+    """On other addresses: the names it was started with, its own addresses, --allow-host."""
+    from nnplay.web_server import HostNames
+
+    assert HostNames(False, ["teacher.lan", "class-7"]).accepts(header) is accepted
 
 
 @pytest.mark.parametrize(
@@ -142,21 +166,19 @@ def test_other_hosts_get_the_warning(monkeypatch, capsys, host, warned):
         "anyone who can reach this address can open the playground and run training on "
         "this machine" in err.lower()
     ) is warned
-    assert len(started) == 1 and started[0].loopback_only is not warned
+    assert len(started) == 1 and started[0].hosts.loopback_only is not warned
 
 
 def test_the_app_command_is_quoted_and_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "my run; rm -rf ~.toml").write_text("")
-    argv = shlex.split(serve.app_command("my run; rm -rf ~.toml"))
-    assert argv == [
-        "exec",
+    assert serve.app_command("my run; rm -rf ~.toml") == [
         sys.executable,
         *("-m", "nnplay", "--lang", "en"),
         str(tmp_path / "my run; rm -rf ~.toml"),
     ]
     (tmp_path / "circle").mkdir()  # a folder named like a preset is not the preset
-    assert shlex.split(serve.app_command("circle"))[-1] == "circle"
+    assert serve.app_command("circle")[-1] == "circle"
 
 
 def children(pid: int) -> list[int]:
