@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ MOST_QUEUED = 256 * 1024  # bytes waiting for an app that does not read its inpu
 MOST_PACKET = 16 * 2**20  # one screen update from the app
 READY_LINES = 10  # lines of start-up output before the app's "ready" line
 READY = b"__GANGLION__\n"  # Textual's web driver writes it once it runs
+ERROR_LINE = re.compile(r"^[A-Z]\w*: .*$", re.MULTILINE)  # "NoMatches: No nodes match ..."
 
 
 class InputBudget:
@@ -159,10 +161,12 @@ class TabApp:
             process.stdin.close()
 
     def ending(self) -> str | None:
-        """One line for the server's log when the app ended on its own with an error."""
+        """One line for the server's log when the app ended on its own with an error: the
+        error's own line from its stderr (`Name: what`), not the whole traceback."""
         code = self.process.returncode if self.process else None
         if code in (None, 0) or self.ended_by_us:
             return None
-        last = self.errors.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        text = self.errors.decode("utf-8", "replace")
+        errors = ERROR_LINE.findall(text) or [_("no error line")]
         message = _("a tab's app ended with exit code {code}: {reason}")
-        return message.format(code=code, reason=shown(last[0], 200))
+        return message.format(code=code, reason=shown(errors[-1].strip(), 200))

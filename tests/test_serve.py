@@ -173,8 +173,8 @@ def test_other_hosts_get_the_warning(monkeypatch, capsys, host, warned):
 @pytest.mark.parametrize(
     "available_gb, asked, says",
     [
-        (24, "64", "--max-tabs 64: must be 1..34"),  # 64 x 330 MB did not fit in 24 GB
-        (24, "35", "--max-tabs 35: must be 1..34"),
+        (24, "64", "--max-tabs 64: must be 1..30"),  # 64 x 400 MB do not fit in half of 24 GB
+        (24, "31", "--max-tabs 31: must be 1..30"),
         (0.5, "1", "--max-tabs: not even one playground fits"),
     ],
 )
@@ -189,7 +189,7 @@ def test_more_tabs_than_the_memory_holds_are_one_line(
     assert err.startswith(f"nnplay serve: {says}") and len(err.splitlines()) == 1, err
 
 
-@pytest.mark.parametrize("available_gb, tabs", [(24, 8), (24 * 64, 8), (3, 4), (0.9, 1)])
+@pytest.mark.parametrize("available_gb, tabs", [(24, 8), (24 * 64, 8), (3, 3), (0.9, 1)])
 def test_the_default_max_tabs_is_what_fits(monkeypatch, available_gb, tabs):
     from nnplay import memory, web_server
 
@@ -363,3 +363,28 @@ async def test_a_tab_ends_when_the_server_is_killed(tmp_path):
                 await asyncio.sleep(0.1)
             assert not any(alive(pid) for pid in apps), "a tab outlived its killed server"
             await ws.close()
+
+
+@pytest.mark.parametrize(
+    "code, ended_by_us, stderr, line",
+    [
+        (0, False, b"", None),
+        (-9, True, b"", None),  # the server ended it: nothing to report
+        (
+            1,
+            False,
+            b"Traceback ...\n\xe2\x94\x82 x = 1\nNoMatches: no '#layers'\nnnplay stopped (above).\n",
+            "a tab's app ended with exit code 1: NoMatches: no '#layers'",
+        ),
+        (2, False, b"\x1b]0;TITLE\x07", "a tab's app ended with exit code 2: no error line"),
+    ],
+)
+def test_an_app_that_failed_is_one_line_in_the_servers_log(code, ended_by_us, stderr, line):
+    from types import SimpleNamespace
+
+    from nnplay.web_tab import TabApp
+
+    tab = TabApp([], send_screen=None, close_tab=None)
+    tab.process = SimpleNamespace(returncode=code)
+    tab.ended_by_us, tab.errors = ended_by_us, stderr
+    assert tab.ending() == line
