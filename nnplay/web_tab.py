@@ -21,9 +21,11 @@ from nnplay.i18n import _
 from nnplay.untrusted import shown
 
 QUIT_GRACE = 2.0  # seconds for the app to quit when asked, then as long again after SIGTERM
-INPUT_RATE = 64 * 1024  # bytes a second a tab may send its app (typing and a mouse need ~1 kB)
-INPUT_BURST = 256 * 1024  # bytes at once, such as a paste
-MESSAGE_COST = 256  # bytes each message counts for on top of its size: a resize costs a relayout
+# Every byte of input is a key event the app handles one by one: typing and a moving mouse send
+# about 1 kB a second, a pasted path a few hundred bytes.
+INPUT_RATE = 16 * 1024  # bytes a second a tab may send its app
+INPUT_BURST = 32 * 1024  # bytes at once
+MESSAGE_COST = 64  # bytes each message counts for on top of its size: a resize costs a relayout
 MOST_QUEUED = 256 * 1024  # bytes waiting for an app that does not read its input; more are dropped
 MOST_PACKET = 16 * 2**20  # one screen update from the app
 READY_LINES = 10  # lines of start-up output before the app's "ready" line
