@@ -133,10 +133,13 @@ def check_max_tabs(value: int | None, tab_bytes: int) -> int:
             "at most {most} can be used here)"
         )
         raise OptionError(message.format(each=size_text(tab_bytes), most=size_text(limit_bytes())))
-    message = _(
-        "--max-tabs {value}: must be 1..{most} (each playground needs about {each}; "
-        "{most} fit in half of the memory available now)"
-    )
+    if fits == MAX_TABS:  # the memory is not what limits
+        message = _("--max-tabs {value}: must be 1..{most}")
+    else:
+        message = _(
+            "--max-tabs {value}: must be 1..{most} (each playground needs about {each}; "
+            "{most} fit in half of the memory available now)"
+        )
     raise OptionError(message.format(value=value, most=fits, each=size_text(tab_bytes)))
 
 
