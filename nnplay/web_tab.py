@@ -50,6 +50,13 @@ class InputBudget:
         return True
 
 
+async def bounded(task: asyncio.Task) -> None:
+    """Wait for a task that reads the app's output, cancelling it after QUIT_GRACE: once the app
+    is gone its pipes end, unless a process it started still holds them."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(task, QUIT_GRACE)
+
+
 def tab_environment(width: int, height: int) -> dict[str, str]:
     """The app's environment: Textual's web driver at the browser's size, and this server's
     process id, so the app can tell when the server is gone (serve.end_with_the_server)."""
@@ -112,7 +119,7 @@ class TabApp:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError, AttributeError):
             pass  # the app ended, the tab went, or a packet made no sense: the tab is over
         finally:
-            await errors
+            await bounded(errors)
 
     async def keep_errors(self) -> None:
         assert self.process is not None and self.process.stderr is not None
@@ -158,7 +165,7 @@ class TabApp:
                     break
         await process.wait()
         if self.relay is not None:
-            await self.relay
+            await bounded(self.relay)
         if process.stdin is not None:
             process.stdin.close()
 
