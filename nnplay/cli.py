@@ -28,7 +28,7 @@ from nnplay.cli_lab import add_lab_commands
 from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
 from nnplay.i18n import N_, _
 from nnplay.labels import status_word
-from nnplay.serve import add_serve_command, end_with_the_server
+from nnplay.serve import add_serve_command, end_with_the_server, is_web_tab
 from nnplay.untrusted import shown
 
 EXIT_DIVERGED = 3
@@ -315,7 +315,7 @@ def launch_app(argv: list[str]) -> int:
         print(message.format(words=repr(" ".join(argv[1:]))), file=sys.stderr)
         return EXIT_BAD_INPUT
     # A browser tab of `nnplay serve` talks to the app through Textual's web driver, not a tty.
-    web_tab = os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
+    web_tab = is_web_tab()
     if not web_tab and not (sys.stdin.isatty() and sys.stdout.isatty()):
         print(
             _(

@@ -2,7 +2,8 @@
 
 Every browser tab that opens the page starts its own `nnplay PRESET_OR_PATH` process; the page
 shows its screen and sends it the keys. Everything is checked before the server starts, so a bad
-preset, a bad host or a busy port is one line on stderr (exit 2), never a traceback.
+preset, a bad host, a busy port or more tabs than the memory holds is one line on stderr (exit
+2), never a traceback.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 import ctypes
 import errno
 import ipaddress
+import os
 import re
-import shlex
 import signal
 import socket
+import stat
 import sys
+import threading
+import time
 from pathlib import Path
 
 from nnplay import i18n
@@ -25,6 +29,10 @@ DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 DEFAULT_MAX_TABS, MAX_TABS = 8, 64
 # Letters, digits, dots, dashes, and colons for IPv6: anything else is refused before DNS sees it.
 HOST_NAME = re.compile(r"[A-Za-z0-9.\-:]{1,253}")
+# What one tab holds before it trains: its app (Python, Textual, PyTorch) measured 383 MB resident,
+# and multiprocessing's resource tracker 12 MB.
+APP_BYTES = 400 * 2**20
+KILL_GRACE = 3.0  # seconds a tab's app has to quit after its server is gone, before SIGKILL
 
 
 class OptionError(ValueError):
@@ -42,8 +50,21 @@ def add_serve_command(subparsers) -> None:
     serve.add_argument(
         "--host",
         default=DEFAULT_HOST,
-        help=_("address to listen on (default {host}: this machine only)").format(
-            host=DEFAULT_HOST
+        help=_(
+            "address to listen on (default {host}: this machine only). On any other address, "
+            "pages are answered only under this name, this machine's own addresses and the "
+            "--allow-host names, so that another web site cannot reach the playground through "
+            "its own name (DNS rebinding)"
+        ).format(host=DEFAULT_HOST),
+    )
+    serve.add_argument(
+        "--allow-host",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help=_(
+            "one more name the page may be opened under, such as this machine's name on the "
+            "network (repeatable)"
         ),
     )
     serve.add_argument(
@@ -55,35 +76,34 @@ def add_serve_command(subparsers) -> None:
     serve.add_argument(
         "--max-tabs",
         type=int,
-        default=DEFAULT_MAX_TABS,
         help=_(
-            "playgrounds open at once, 1..{most} (default {default}); "
-            "each is a process with its own PyTorch"
+            "playgrounds open at once, 1..{most} and as many as half of the memory available "
+            "holds (default {default}, or fewer if they do not fit); each is a process with "
+            "its own PyTorch"
         ).format(most=MAX_TABS, default=DEFAULT_MAX_TABS),
     )
     serve.set_defaults(func=cmd_serve)
 
 
 def cmd_serve(args) -> int:
-    from nnplay.presets import DEFAULT_PRESET, load_experiment  # NumPy: see cli's docstring
+    from nnplay.memory import training_bytes  # NumPy: see cli's docstring
+    from nnplay.presets import DEFAULT_PRESET, load_experiment
 
     target = args.target or DEFAULT_PRESET
-    load_experiment(target)  # a bad name or file: ExperimentError, one line from cli.main
+    exp = load_experiment(target)  # a bad name or file: ExperimentError, one line from cli.main
     try:
-        if not 1 <= args.max_tabs <= MAX_TABS:
-            message = _("--max-tabs {value}: must be 1..{most}")
-            raise OptionError(message.format(value=args.max_tabs, most=MAX_TABS))
+        max_tabs = check_max_tabs(args.max_tabs, APP_BYTES + training_bytes(exp))
+        allowed = [check_host_name("--allow-host", name) for name in args.allow_host]
         loopback = check_address(args.host, args.port)
     except OptionError as e:
         print(f"nnplay serve: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not loopback:
         print(exposure_warning(args.host, args.port), file=sys.stderr)
-    from nnplay.web_server import PlaygroundServer  # textual-serve (~0.8 s): only to serve
+    from nnplay.web_server import HostNames, PlaygroundServer  # textual-serve (~0.8 s): to serve
 
-    server = PlaygroundServer(
-        app_command(target), args.host, args.port, loopback_only=loopback, max_tabs=args.max_tabs
-    )
+    hosts = HostNames(loopback, [args.host, *allowed])
+    server = PlaygroundServer(app_command(target), args.host, args.port, hosts, max_tabs)
     try:
         server.serve()
     except OSError as e:  # the port was taken between our check and the server's own bind
@@ -96,23 +116,83 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def app_command(target: str) -> str:
-    """The shell command textual-serve runs for each tab: this Python, this nnplay, this
-    language, this target. A file is passed by absolute path; everything is quoted, so no name
-    becomes shell code. `exec` makes the app the server's own child (dash would keep a shell in
-    between), so the app ends when the server dies (`end_with_the_server`)."""
+def check_max_tabs(value: int | None, tab_bytes: int) -> int:
+    """--max-tabs, or the default: 1..MAX_TABS, and no more tabs than half of the memory
+    available holds (each tab's app with the exercise's training). Without the option, the
+    default shrinks to what fits."""
+    from nnplay.memory import _size as size_text  # NumPy: see cli's docstring
+    from nnplay.memory import limit_bytes
+
+    fits = min(MAX_TABS, limit_bytes() // tab_bytes)
+    if value is None and fits >= 1:
+        return min(DEFAULT_MAX_TABS, fits)
+    if value is not None and 1 <= value <= fits:
+        return value
+    if fits < 1:
+        message = _(
+            "--max-tabs: not even one playground fits (each needs about {each}; "
+            "at most {most} can be used here)"
+        )
+        raise OptionError(message.format(each=size_text(tab_bytes), most=size_text(limit_bytes())))
+    if fits == MAX_TABS:  # the memory is not what limits
+        message = _("--max-tabs {value}: must be 1..{most}")
+    else:
+        message = _(
+            "--max-tabs {value}: must be 1..{most} (each playground needs about {each}; "
+            "{most} fit in half of the memory available now)"
+        )
+    raise OptionError(message.format(value=value, most=fits, each=size_text(tab_bytes)))
+
+
+def check_host_name(option: str, name: str) -> str:
+    if not HOST_NAME.fullmatch(name):
+        message = _("{option} {value}: not a host name or IP address")
+        raise OptionError(message.format(option=option, value=repr(name)))
+    return name
+
+
+def app_command(target: str) -> list[str]:
+    """The command the server runs for each tab: this Python, this nnplay, this language, this
+    target. A file is passed by absolute path. It runs without a shell, so no name becomes
+    shell code, and the app is the server's own child, so it ends when the server dies
+    (`end_with_the_server`)."""
     if Path(target).is_file():  # as load_experiment decides: a directory is no experiment
         target = str(Path(target).absolute())
-    argv = [sys.executable, "-m", "nnplay", "--lang", i18n.language(), target]
-    return "exec " + shlex.join(argv)
+    return [sys.executable, "-m", "nnplay", "--lang", i18n.language(), target]
+
+
+def is_web_tab() -> bool:
+    """Started by `nnplay serve` for a browser tab: Textual's web driver, talking through pipes
+    (the driver cannot read a file or a terminal)."""
+    if not os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver"):
+        return False
+    try:
+        return all(stat.S_ISFIFO(os.fstat(fd).st_mode) for fd in (0, 1))
+    except OSError:
+        return False
 
 
 def end_with_the_server() -> None:
     """Called in a tab's app: it gets SIGTERM when the server that started it dies, even by
-    SIGKILL, which runs no clean-up (Linux's parent-death signal; elsewhere nothing is done)."""
+    SIGKILL, which runs no clean-up (Linux's parent-death signal). A watchdog thread covers
+    what that misses: a server gone before this call, another system, and an app that does not
+    end on SIGTERM (it is killed KILL_GRACE seconds later)."""
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    try:
+        server = int(os.environ.get("NNPLAY_SERVER_PID", ""))
+    except ValueError:
+        server = os.getppid()
+    threading.Thread(target=watch_the_server, args=(server,), daemon=True).start()
+
+
+def watch_the_server(server: int, every: float = 0.25) -> None:
+    while os.getppid() == server:
+        time.sleep(every)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(KILL_GRACE)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def check_address(host: str, port: int) -> bool:
@@ -120,9 +200,7 @@ def check_address(host: str, port: int) -> bool:
     Raises OptionError with one readable sentence otherwise."""
     if not 1 <= port <= 65535:
         raise OptionError(_("--port {value}: must be 1..65535").format(value=port))
-    if not HOST_NAME.fullmatch(host):
-        message = _("--host {value}: not a host name or IP address")
-        raise OptionError(message.format(value=repr(host)))
+    check_host_name("--host", host)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError):

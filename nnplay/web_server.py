@@ -1,10 +1,12 @@
 """textual-serve's web server, hardened for `nnplay serve`.
 
-The page's websocket address follows the address the browser used (so `localhost` and
-`127.0.0.1` both work), and the websocket only accepts the pages this server served: another web
-site open in the same browser must not be able to drive the playground, which trains and writes
-files on this machine. At most --max-tabs apps run at once (each is a process with its own
-PyTorch), and screen sizes from the browser are checked before an app sees them.
+Every request is checked for its Host first (the page, its websocket and /static/ alike): a web
+page elsewhere whose name is made to point at this machine (DNS rebinding) must not get the
+playground, which trains and writes files here. On loopback only loopback names are answered;
+on other addresses, the names the server was started with, this machine's own addresses and
+--allow-host names. The websocket also only accepts the pages this server served (Origin). At
+most --max-tabs apps run at once, each bounded by web_tab; what a browser sends is checked
+(sizes, nesting, rate) before an app sees it.
 """
 
 from __future__ import annotations
@@ -12,67 +14,141 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import logging
 import re
+import signal
+import socket
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import WSMsgType, web
+from aiohttp.web_runner import GracefulExit
 from textual_serve.server import Server
 
 from nnplay.i18n import _
+from nnplay.untrusted import MAX_NESTING, nesting
+from nnplay.web_tab import TabApp
 
 # What a browser may send as Host: a name or an IP (IPv6 in brackets), and a port.
 HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 MAX_COLUMNS, MAX_ROWS = 1000, 500  # a screen size from a browser is a number to check, too
+MAX_MESSAGE = 1024 * 1024  # bytes in one websocket message (the budget in web_tab drops more)
+
+
+class HostNames:
+    """The Host headers this server answers."""
+
+    def __init__(self, loopback_only: bool, names: list[str]) -> None:
+        self.loopback_only = loopback_only
+        self.names = {name.lower().rstrip(".") for name in names}
+
+    def accepts(self, header: str) -> bool:
+        if not HOST_HEADER.fullmatch(header):
+            return False
+        name = host_name(header)
+        if is_loopback_name(name):
+            return True
+        # Bound to loopback, only loopback names: a foreign name that resolves here is a
+        # DNS-rebinding page, not the learner. Elsewhere the same holds for any name not given.
+        return not self.loopback_only and (name in self.names or is_own_address(name))
 
 
 class PlaygroundServer(Server):
-    def __init__(self, command: str, host: str, port: int, loopback_only: bool, max_tabs: int):
-        super().__init__(command, host=host, port=port, title="nnplay")
-        self.loopback_only, self.max_tabs = loopback_only, max_tabs
+    def __init__(self, command: list[str], host: str, port: int, hosts: HostNames, max_tabs: int):
+        super().__init__(" ".join(command), host=host, port=port, title="nnplay")
+        self.argv, self.hosts, self.max_tabs = command, hosts, max_tabs
         self.connections: set[asyncio.Task] = set()  # one per open tab, with an app or refused
-        self.apps = 0
+        self.apps: set[TabApp] = set()  # each until its process is gone
+        self.endings: set[asyncio.Task] = set()
 
-    def trusted_host(self, request: web.Request) -> bool:
-        host = request.host or ""
-        if not HOST_HEADER.fullmatch(host):
-            return False
-        # Bound to loopback, only loopback names: a foreign name that resolves here is a
-        # DNS-rebinding page, not the learner.
-        return not self.loopback_only or is_loopback_name(host)
+    def application(self) -> web.Application:
+        app = web.Application(middlewares=[self.check_host])
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        app.add_routes(
+            [
+                web.get("/", self.handle_index, name="index"),
+                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.static("/static", self.statics_path, show_index=True, name="static"),
+            ]
+        )
+        app.on_startup.append(self.on_startup)
+        app.on_shutdown.append(self.on_shutdown)
+        return app
+
+    def serve(self, debug: bool = False) -> None:
+        loop = asyncio.new_event_loop()
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stop, self.request_exit)
+        logging.basicConfig(level=logging.INFO, format="%(message)s")  # no tracebacks with locals
+        web.run_app(
+            self.application(),
+            host=self.host,
+            port=self.port,
+            handle_signals=False,
+            loop=loop,
+            print=lambda *args: None,
+        )
+
+    def request_exit(self) -> None:
+        raise GracefulExit()
+
+    @web.middleware
+    async def check_host(self, request: web.Request, handler):
+        if not self.hosts.accepts(request.host or ""):
+            raise web.HTTPForbidden(text=_("unknown host name"))
+        return await handler(request)
 
     async def handle_index(self, request: web.Request):
-        if not self.trusted_host(request):
-            raise web.HTTPForbidden(text=_("unknown host name"))
         # No await before the page is rendered, so concurrent requests cannot mix addresses.
         self.public_url = f"http://{request.host}"
         return await super().handle_index(request)
 
     async def handle_websocket(self, request: web.Request):
-        if (
-            not self.trusted_host(request)
-            or request.headers.get("Origin") != f"http://{request.host}"
-        ):
+        if request.headers.get("Origin") != f"http://{request.host}":
             raise web.HTTPForbidden(text=_("this page was not served here"))
-        if screen_size(request.query.get("width", "80"), request.query.get("height", "24")) is None:
+        size = screen_size(request.query.get("width", "80"), request.query.get("height", "24"))
+        if size is None:
             message = _("the screen must be 1..{columns} x 1..{rows}")
             raise web.HTTPBadRequest(text=message.format(columns=MAX_COLUMNS, rows=MAX_ROWS))
         connection = asyncio.current_task()
         assert connection is not None  # a request handler always runs in a task
         self.connections.add(connection)
         try:
-            if self.apps >= self.max_tabs:
+            if len(self.apps) >= self.max_tabs:
                 return await self.refuse(request)
-            self.apps += 1
-            try:
-                return await super().handle_websocket(request)
-            finally:
-                self.apps -= 1
+            return await self.run_tab(request, size)
         finally:
             self.connections.discard(connection)
+
+    async def run_tab(self, request: web.Request, size: tuple[int, int]) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
+        tab = TabApp(self.argv, socket.send_bytes, socket.close)
+        self.apps.add(tab)
+        try:
+            await socket.prepare(request)
+            await tab.start(*size)
+            await self.relay_browser(socket, tab)
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # the tab went, or the server is stopping
+        finally:
+            # The slot is held until the process is gone, even when this handler is cancelled.
+            ending = asyncio.ensure_future(self.end(tab))
+            self.endings.add(ending)
+            await asyncio.shield(ending)
+        return socket
+
+    async def end(self, tab: TabApp) -> None:
+        try:
+            await tab.stop()
+            if line := tab.ending():
+                print(f"nnplay serve: {line}", flush=True)
+        finally:
+            self.apps.discard(tab)
 
     async def refuse(self, request: web.Request) -> web.WebSocketResponse:
         """Every app is a process with its own PyTorch: say so in the tab instead of starting
         one more, and wait until the tab goes."""
-        socket = web.WebSocketResponse(heartbeat=15)
+        socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
         await socket.prepare(request)
         message = _(
             "nnplay serve: already running as many playgrounds as allowed ({most}, see "
@@ -83,32 +159,31 @@ class PlaygroundServer(Server):
             pass
         return socket
 
-    async def _process_messages(self, websocket: web.WebSocketResponse, app_service) -> None:
+    async def relay_browser(self, socket: web.WebSocketResponse, tab: TabApp) -> None:
         """The browser's messages to the app (textual-serve's protocol), each one checked: a
-        malformed message is ignored, never a traceback, and a screen size must be in range."""
-        async for message in websocket:
-            try:
-                kind, *rest = json.loads(message.data) if message.type == WSMsgType.TEXT else [None]
-            except (ValueError, TypeError):  # not JSON, or not a non-empty list
+        malformed, too deeply nested or over-budget message is dropped, never a traceback, and
+        a screen size must be in range."""
+        async for message in socket:
+            if message.type != WSMsgType.TEXT or not tab.allows(len(message.data)):
                 continue
-            data = rest[0] if rest else None
+            kind, data = browser_message(message.data)
             if kind == "stdin" and isinstance(data, str):
-                await app_service.send_bytes(data.encode("utf-8", "replace"))
+                tab.send_input(data.encode("utf-8", "replace"))
             elif kind == "resize" and isinstance(data, dict):
                 if size := screen_size(data.get("width"), data.get("height")):
-                    await app_service.set_terminal_size(*size)
+                    tab.send_meta({"type": "resize", "width": size[0], "height": size[1]})
             elif kind == "ping" and isinstance(data, str):
-                await websocket.send_json(["pong", data])
-            elif kind == "blur":
-                await app_service.blur()
-            elif kind == "focus":
-                await app_service.focus()
+                await socket.send_json(["pong", data])
+            elif kind in ("blur", "focus"):
+                tab.send_meta({"type": kind})
 
     async def on_shutdown(self, app: web.Application) -> None:
-        """Ctrl+C: end every tab's connection now (which quits its app) rather than wait for
-        the browsers to hang up."""
+        """Ctrl+C: end every tab's connection now (which ends its app) rather than wait for
+        the browsers to hang up, and return once every app's process is gone."""
         for connection in self.connections:
             connection.cancel()
+        await asyncio.gather(*self.connections, return_exceptions=True)
+        await asyncio.gather(*self.endings, return_exceptions=True)
 
     async def on_startup(self, app: web.Application) -> None:
         shown = "localhost" if self.host in ("127.0.0.1", "localhost") else self.host
@@ -118,6 +193,20 @@ class PlaygroundServer(Server):
             "Ctrl+C stops the server."
         )
         print(message.format(url=url), flush=True)
+
+
+def browser_message(text: str) -> tuple[object, object]:
+    """(kind, data) of a message `[kind, data?]`; (None, None) for anything else. The nesting
+    is bounded before the parser sees it (a message 5,000 deep would exhaust its recursion)."""
+    if nesting(text) > MAX_NESTING:
+        return None, None
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(message, list) or not message:
+        return None, None
+    return message[0], message[1] if len(message) > 1 else None
 
 
 def screen_size(width, height) -> tuple[int, int] | None:
@@ -131,12 +220,34 @@ def screen_size(width, height) -> tuple[int, int] | None:
     return None
 
 
-def is_loopback_name(host_header: str) -> bool:
-    """localhost, 127.x or [::1], with or without a port."""
+def host_name(host_header: str) -> str:
+    """The name or address in a Host header, without its port or brackets, in lower case."""
     name = host_header if host_header.endswith("]") else host_header.rsplit(":", 1)[0]
+    return name.strip("[]").lower().rstrip(".")
+
+
+def is_loopback_name(name: str) -> bool:
+    """localhost, 127.x or ::1."""
     if name == "localhost":
         return True
     try:
-        return ipaddress.ip_address(name.strip("[]")).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def is_own_address(name: str) -> bool:
+    """An address of one of this machine's interfaces: only those can be bound to."""
+    try:
+        ip = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    if ip.is_unspecified or ip.is_multicast:
+        return False
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((str(ip), 0))
+        except OSError:  # EADDRNOTAVAIL: another machine's
+            return False
+    return True

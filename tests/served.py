@@ -1,4 +1,5 @@
-"""A real `nnplay serve` on 127.0.0.1 for the serve tests: started on a free port, always stopped."""
+"""A real `nnplay serve` on 127.0.0.1 for the serve tests: started on a free port, always stopped;
+and the processes it leaves, read from /proc."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from tests.command_line import nnplay_argv
 
 START_TIMEOUT = 30  # seconds until the server accepts connections (the machine may be busy)
+MARK = "NNPLAY_TEST_SERVER"
 
 
 def free_port() -> int:
@@ -27,13 +29,14 @@ def accepts(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def served(log_path, *args):
+def served(log_path, *args, port: int | None = None):
     """`nnplay serve *args --port P` until the block ends; yields (process, port).
     Its output goes to a file (a pipe nobody reads could fill up and stall the server)."""
-    port = free_port()
+    port = port or free_port()
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             nnplay_argv("serve", *args, "--port", str(port)),
+            env=os.environ | {MARK: str(port)},  # the server's apps inherit it: see tab_apps
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -67,3 +70,60 @@ def end_group(proc: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
+
+
+def process_state(pid: int) -> tuple[str, int] | None:
+    """(state letter, parent pid) from /proc, or None when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return fields[0], int(fields[1])
+
+
+def alive(pid: int) -> bool:
+    """Running or sleeping: not gone, and not a zombie waiting for its parent."""
+    state = process_state(pid)
+    return state is not None and state[0] != "Z"
+
+
+def children(pid: int) -> list[int]:
+    """The live processes whose parent is `pid`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (state := process_state(int(entry))) and state[1] == pid:
+            found.append(int(entry))
+    return [child for child in found if alive(child)]
+
+
+def tab_processes(port: int, apps_only: bool = False) -> set[int]:
+    """Every live process of the tabs of the server `served` started on `port` (each app and its
+    own helpers, such as multiprocessing's resource tracker), found by the environment they
+    inherited, so that one which lost its server (its parent is then 1) is found as well.
+    `apps_only`: the `python -m nnplay` apps alone."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = f.read().split(b"\0")
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:  # not a process, gone, or not ours to read
+            continue
+        if f"{MARK}={port}".encode() not in environ:
+            continue
+        if not any(v.startswith(b"TEXTUAL_DRIVER=") for v in environ):
+            continue  # the server itself
+        if not apps_only or argv[1:3] == [b"-m", b"nnplay"]:
+            found.add(int(entry))
+    return {pid for pid in found if alive(pid)}
+
+
+def wait_until(condition, timeout: float, every: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True

@@ -3,7 +3,6 @@ server itself on 127.0.0.1 (which pages it answers, and that Ctrl+C ends it and 
 
 import asyncio
 import os
-import shlex
 import signal
 import socket
 import subprocess
@@ -14,7 +13,8 @@ import pytest
 
 from nnplay import serve
 from nnplay.cli import main
-from tests.served import free_port, served, stop
+from tests.command_line import environment
+from tests.served import alive, children, free_port, served, stop
 
 
 def one_line_error(result, *words):
@@ -77,12 +77,37 @@ def test_bad_numbers_are_one_line(nnplay_cli, option, value):
         ("evil.example:8000", False),
         ("192.168.1.20:8000", False),
         ("[::]:80", False),
+        ("localhost:8000\r\nX: y", False),
     ],
 )
 def test_host_names_the_loopback_server_answers(header, loopback):
-    from nnplay.web_server import is_loopback_name
+    from nnplay.web_server import HostNames
 
-    assert is_loopback_name(header) is loopback
+    assert HostNames(True, ["127.0.0.1"]).accepts(header) is loopback
+
+
+@pytest.mark.parametrize(
+    "header, accepted",
+    [
+        ("localhost:8000", True),
+        ("127.0.0.1:8000", True),
+        ("teacher.lan:8000", True),  # --host's name
+        ("Teacher.LAN.:8000", True),
+        ("class-7:8000", True),  # --allow-host
+        ("evil.example:8000", False),  # a rebinding page: its name is its own
+        ("teacher.lan.evil.example:8000", False),
+        ("0.0.0.0:8000", False),  # binds, but is no address of this machine
+        ("[::]:8000", False),
+        ("224.0.0.1:8000", False),
+        ("192.0.2.1:8000", False),  # TEST-NET-1: no machine has it
+        ("", False),
+    ],
+)
+def test_host_names_a_classroom_server_answers(header, accepted):
+    """On other addresses: the names it was started with, its own addresses, --allow-host."""
+    from nnplay.web_server import HostNames
+
+    assert HostNames(False, ["teacher.lan", "class-7"]).accepts(header) is accepted
 
 
 @pytest.mark.parametrize(
@@ -142,34 +167,122 @@ def test_other_hosts_get_the_warning(monkeypatch, capsys, host, warned):
         "anyone who can reach this address can open the playground and run training on "
         "this machine" in err.lower()
     ) is warned
-    assert len(started) == 1 and started[0].loopback_only is not warned
+    assert len(started) == 1 and started[0].hosts.loopback_only is not warned
 
 
-def test_the_app_command_is_quoted_and_absolute(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "available_gb, asked, says",
+    [
+        (24, "64", "--max-tabs 64: must be 1..30"),  # 64 x 400 MB do not fit in half of 24 GB
+        (24, "31", "--max-tabs 31: must be 1..30"),
+        (0.5, "1", "--max-tabs: not even one playground fits"),
+        (24 * 64, "65", "--max-tabs 65: must be 1..64\n"),  # the memory is not what limits
+    ],
+)
+def test_more_tabs_than_the_memory_holds_are_one_line(
+    monkeypatch, capsys, available_gb, asked, says
+):
+    from nnplay import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: int(available_gb * 2**30))
+    assert main(["serve", "circle", "--max-tabs", asked, "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"nnplay serve: {says}") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("available_gb, tabs", [(24, 8), (24 * 64, 8), (3, 3), (0.9, 1)])
+def test_the_default_max_tabs_is_what_fits(monkeypatch, available_gb, tabs):
+    from nnplay import memory, web_server
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: int(available_gb * 2**30))
+    started = []
+    monkeypatch.setattr(web_server.PlaygroundServer, "serve", lambda self: started.append(self))
+    assert main(["serve", "circle", "--port", str(free_port())]) == 0
+    assert started[0].max_tabs == tabs
+    assert main(["serve", "circle", "--max-tabs", str(tabs), "--port", str(free_port())]) == 0
+
+
+def test_allowed_host_names_are_checked(monkeypatch, capsys):
+    from nnplay import web_server
+
+    started = []
+    monkeypatch.setattr(web_server.PlaygroundServer, "serve", lambda self: started.append(self))
+    args = ["serve", "--port", str(free_port()), "--allow-host", "class.lan"]
+    assert main([*args, "--allow-host", "evil.example/x"]) == 2
+    err = capsys.readouterr().err
+    assert err == "nnplay serve: --allow-host 'evil.example/x': not a host name or IP address\n"
+    assert main([*args, "--allow-host", "Teacher.lan"]) == 0 and started
+    assert started[0].hosts.names == {"127.0.0.1", "class.lan", "teacher.lan"}
+
+
+def test_the_help_says_which_names_a_classroom_server_answers(nnplay_cli):
+    for env in ({}, {"NNPLAY_LANG": "zh"}):
+        helped = nnplay_cli("serve", "--help", env=env).stdout
+        assert "--allow-host NAME" in helped
+    assert "DNS rebinding" in " ".join(nnplay_cli("serve", "--help").stdout.split())
+    assert "DNS 重绑定" in "".join(nnplay_cli("serve", "--help", env={"NNPLAY_LANG": "zh"}).stdout)
+
+
+def test_a_web_driver_without_pipes_is_one_line():
+    """TEXTUAL_DRIVER=...WebDriver with stdin from /dev/null skipped the terminal check and
+    ended in a traceback: only a server's pipes make a web tab."""
+    ran = subprocess.run(
+        [sys.executable, "-m", "nnplay", "circle"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment({"TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver"}),
+    )
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr
+    assert ran.stderr.splitlines() == [
+        "nnplay: the app needs a terminal (stdin or stdout is not one); to train without one, "
+        "use nnplay train PRESET (see nnplay train --help)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, kind, data",
+    [
+        ('["stdin", "a"]', "stdin", "a"),
+        ('["focus"]', "focus", None),
+        ("[" * 5000 + "]" * 5000, None, None),  # RecursionError in the parser before
+        ('["stdin", ' + "[" * 17 + "]" * 17 + "]", None, None),
+        ('["stdin", "' + "[" * 5000 + '"]', "stdin", "[" * 5000),  # brackets in a string
+        ('{"a": 1}', None, None),
+        ("[]", None, None),
+        ("not json", None, None),
+    ],
+)
+def test_browser_messages_are_bounded_before_parsing(text, kind, data):
+    from nnplay.web_server import browser_message
+
+    assert browser_message(text) == (kind, data)
+
+
+def test_a_tabs_input_budget_refills_at_its_rate():
+    from nnplay.web_tab import InputBudget
+
+    now = [0.0]
+    budget = InputBudget(rate=1000, burst=4000, clock=lambda: now[0])
+    assert budget.take(3000) and not budget.take(2000) and budget.take(1000)
+    assert not budget.take(1)
+    now[0] = 1.5
+    assert budget.take(1500) and not budget.take(1)
+    now[0] = 100.0  # never more than the burst
+    assert budget.take(4000) and not budget.take(1)
+
+
+def test_the_app_command_is_absolute_and_needs_no_shell(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "my run; rm -rf ~.toml").write_text("")
-    argv = shlex.split(serve.app_command("my run; rm -rf ~.toml"))
-    assert argv == [
-        "exec",
+    assert serve.app_command("my run; rm -rf ~.toml") == [
         sys.executable,
         *("-m", "nnplay", "--lang", "en"),
         str(tmp_path / "my run; rm -rf ~.toml"),
     ]
     (tmp_path / "circle").mkdir()  # a folder named like a preset is not the preset
-    assert shlex.split(serve.app_command("circle"))[-1] == "circle"
-
-
-def children(pid: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, timeout=10)
-    return [int(p) for p in found.stdout.split()]
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    assert serve.app_command("circle")[-1] == "circle"
 
 
 async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
@@ -182,8 +295,11 @@ async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
             async with http.get(base, headers={"Host": f"localhost:{port}"}) as page:
                 assert f'"ws://localhost:{port}/ws"' in await page.text()
             # A web site whose name points here (DNS rebinding) gets no page and no app.
-            async with http.get(base, headers={"Host": f"evil.example:{port}"}) as page:
-                assert page.status == 403
+            for path in ("", "/static/", "/static/css/xterm.css", "/ws"):
+                async with http.get(base + path, headers={"Host": f"evil.example:{port}"}) as page:
+                    assert page.status == 403, path
+            async with http.get(f"{base}/static/") as listing:
+                assert listing.status == 200
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await http.ws_connect(f"{base}/ws", headers={"Origin": "http://evil.example"})
             assert refused.value.status == 403
@@ -208,6 +324,7 @@ async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
                     '["resize", 3]',
                     '["resize", {"width": 1e12, "height": 5}]',
                     '["stdin", "\\ud800"]',
+                    "[" * 5000 + "]" * 5000,  # a RecursionError ended the tab before
                 ]:
                     await ws.send_str(hostile)
                 await ws.send_str('["ping", "still here"]')
@@ -247,3 +364,28 @@ async def test_a_tab_ends_when_the_server_is_killed(tmp_path):
                 await asyncio.sleep(0.1)
             assert not any(alive(pid) for pid in apps), "a tab outlived its killed server"
             await ws.close()
+
+
+@pytest.mark.parametrize(
+    "code, ended_by_us, stderr, line",
+    [
+        (0, False, b"", None),
+        (-9, True, b"", None),  # the server ended it: nothing to report
+        (
+            1,
+            False,
+            b"Traceback ...\n\xe2\x94\x82 x = 1\nNoMatches: no '#layers'\nnnplay stopped (above).\n",
+            "a tab's app ended with exit code 1: NoMatches: no '#layers'",
+        ),
+        (2, False, b"\x1b]0;TITLE\x07", "a tab's app ended with exit code 2: no error line"),
+    ],
+)
+def test_an_app_that_failed_is_one_line_in_the_servers_log(code, ended_by_us, stderr, line):
+    from types import SimpleNamespace
+
+    from nnplay.web_tab import TabApp
+
+    tab = TabApp([], send_screen=None, close_tab=None)
+    tab.process = SimpleNamespace(returncode=code)
+    tab.ended_by_us, tab.errors = ended_by_us, stderr
+    assert tab.ending() == line

@@ -34,6 +34,7 @@ from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
 from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
+from nnplay.tui.screens import Steady
 from nnplay.tui.session import LIVE_SETTINGS, Session, View
 from nnplay.tui.train_view import TrainView
 from nnplay.untrusted import shown
@@ -122,6 +123,9 @@ class PlaygroundApp(App):
                         yield Button(_(action.label), id=action.id, compact=True)
                 yield TrainView(id="train")
         yield Footer(compact=True)
+
+    def get_default_screen(self) -> Steady:
+        return Steady(id="_default")  # as Textual's own, but still while the app closes
 
     def get_system_commands(self, screen) -> Iterable[SystemCommand]:
         """Textual's own palette entries (theme, keys, screenshot...) in the learner's language."""
