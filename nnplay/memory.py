@@ -36,7 +36,7 @@ def limit_bytes() -> int:
     return int(available_bytes() * USABLE_FRACTION)
 
 
-def _size(n: float) -> str:
+def size_text(n: float) -> str:
     for unit in ("bytes", "kB", "MB", "GB", "TB"):
         if n < 1024 or unit == "TB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
@@ -70,7 +70,9 @@ def check_fits(needed: int, what: str) -> None:
             "{what} needs about {needed} of memory; at most {most} can be used here (half of "
             "the memory available now). Use fewer samples, a smaller input size or smaller layers"
         )
-        raise ExperimentError(message.format(what=what, needed=_size(needed), most=_size(limit)))
+        raise ExperimentError(
+            message.format(what=what, needed=size_text(needed), most=size_text(limit))
+        )
 
 
 def check_training_fits(exp) -> None:

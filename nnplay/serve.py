@@ -120,8 +120,7 @@ def check_max_tabs(value: int | None, tab_bytes: int) -> int:
     """--max-tabs, or the default: 1..MAX_TABS, and no more tabs than half of the memory
     available holds (each tab's app with the exercise's training). Without the option, the
     default shrinks to what fits."""
-    from nnplay.memory import _size as size_text  # NumPy: see cli's docstring
-    from nnplay.memory import limit_bytes
+    from nnplay.memory import limit_bytes, size_text  # NumPy: see cli's docstring
 
     fits = min(MAX_TABS, limit_bytes() // tab_bytes)
     if value is None and fits >= 1:
