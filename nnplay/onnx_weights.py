@@ -121,8 +121,11 @@ def _read_mapped(path: Path, mapped: mmap.mmap, keep: bool) -> tuple[Experiment,
         message = _("{size} bytes is far more than its experiment's network needs")
         raise OnnxRefused(message.format(size=len(mapped)))
     check_fits(2 * model_bytes(exp), _("{path}: its network").format(path=shown(path, 300)))
-    data = mapped[:] if keep else None  # onnxruntime gets exactly the bytes checked here
-    model = read_model(mapped if data is None else data)
+    model = read_model(mapped)  # a hostile file is refused before anything is copied
+    data = None
+    if keep:
+        data = mapped[:]  # onnxruntime gets exactly the bytes checked here
+        model = read_model(data)
     if [one(e, "value") for e in model["metadata_props"]] != [text]:
         raise OnnxRefused(_("it changed while nnplay read it"))
     check_graph(model, exp)
