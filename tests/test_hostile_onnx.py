@@ -372,12 +372,12 @@ layer = st.fixed_dictionaries(
     loss=st.sampled_from(["cross_entropy", "nll", "mse"]),
 )
 def test_every_kind_of_network_round_trips(tmp_path, layers, loss):
-    task = {"task.name": "quadratic"} if loss == "mse" else {"task.name": "feature_sum"}
+    task = {"task.name": "quadratic", "task.dim": 1} if loss == "mse" else {"task.dim": 5}
     exp = with_overrides(
         load_preset("first-gt-fifth"),
         {
+            "task.name": "feature_sum",
             **task,
-            "task.dim": 5,
             "task.samples": 20,
             "task.val_samples": 5,
             "model.hidden": layers,
@@ -388,7 +388,7 @@ def test_every_kind_of_network_round_trips(tmp_path, layers, loss):
     trainer = Trainer(exp)
     export(trainer.model, exp, tmp_path / "r.onnx")
     assert read_experiment(tmp_path / "r.onnx") == exp
-    x = np.random.default_rng(0).normal(size=(4, trainer.data.x_train.shape[1])).astype("f4")
+    x = np.random.default_rng(0).normal(size=(4, trainer.shape.raw_inputs)).astype("f4")
     predictor = load_predictor(tmp_path / "r.onnx")
     assert np.allclose(predictor.outputs(x), trainer.predict(x), atol=1e-5)
 
