@@ -32,10 +32,11 @@ from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
 from nnplay.files import check_writable, signals_held, write_atomic
 from nnplay.i18n import _
-from nnplay.memory import check_fits, limit_bytes, model_bytes
-from nnplay.model import Predictor, build_model, output_head, state_shapes, torch_run
+from nnplay.memory import check_fits, model_bytes
+from nnplay.model import Predictor, build_model, state_shapes, torch_run
+from nnplay.onnx_check import OnnxRefused
+from nnplay.onnx_weights import METADATA_KEY, onnx_bytes, onnx_predictor, read_onnx
 from nnplay.script_export import data_path, write_script
-from nnplay.tasks import task_shape
 from nnplay.untrusted import MAX_TEXT_BYTES, parse_json, shown
 
 # torch, safetensors, onnx and onnxruntime are imported inside the functions that use them: presets
@@ -43,7 +44,6 @@ from nnplay.untrusted import MAX_TEXT_BYTES, parse_json, shown
 
 FORMATS = (".pt", ".safetensors", ".onnx", ".npz")  # weights that load back for prediction
 EXPORT_SUFFIXES = (*FORMATS, ".py")
-METADATA_KEY = "nnplay.experiment"
 NPZ_KEY = "__nnplay_experiment__"
 
 
@@ -138,7 +138,7 @@ def _export(model, exp: Experiment, path: Path) -> list[Path]:
 
         return [write_atomic(path, save(state, metadata={METADATA_KEY: dumps(exp)}))]
     if path.suffix == ".onnx":
-        return [write_atomic(path, _onnx_bytes(model, exp))]
+        return [write_atomic(path, onnx_bytes(model, exp))]
     buffer = io.BytesIO()
     arrays: dict[str, Any] = {k: v.numpy() for k, v in state.items()}
     arrays[NPZ_KEY] = np.array(json.dumps(to_dict(exp)))
@@ -157,36 +157,6 @@ def _pt_bytes(state: dict, exp: Experiment) -> bytes:
     return buffer.getvalue()
 
 
-def _onnx_bytes(model, exp: Experiment) -> bytes:
-    import onnx
-    import torch
-
-    was_training = model.training
-    model.eval()
-    example = torch.zeros(2, task_shape(exp.task).inputs)
-    buffer = io.BytesIO()
-    try:
-        with warnings.catch_warnings():
-            # The TorchScript exporter (deprecated, hence the warning): the dynamo one cannot
-            # trace these Sequentials on torch 2.13.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(
-                model,
-                (example,),
-                buffer,  # type: ignore[arg-type]  # a file works
-                dynamo=False,
-                input_names=["input"],
-                output_names=["output"],
-                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-            )
-    finally:
-        model.train(was_training)
-    proto = onnx.load_from_string(buffer.getvalue())
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, dumps(exp)
-    return proto.SerializeToString()
-
-
 # ---------------------------------------------------------------------------------------------
 # Reading back: every file is untrusted. The experiment is read first (bounded), then each
 # tensor's name, shape and dtype are checked against it from headers, before anything of the
@@ -194,7 +164,18 @@ def _onnx_bytes(model, exp: Experiment) -> bytes:
 
 
 def read_experiment(path: str | Path) -> Experiment:
+    if Path(path).suffix == ".onnx":  # from its metadata, the file checked, no onnxruntime
+        return _onnx(Path(path).expanduser(), read_onnx)[0]
     return load_predictor(path).exp
+
+
+def _onnx(path: Path, reader):
+    if not path.is_file():
+        raise ExperimentError(_("{path}: no such file").format(path=shown(path, 300)))
+    try:
+        return reader(path)
+    except OnnxRefused as e:
+        raise _foreign(path, str(e)) from None
 
 
 def _foreign(path: Path, why: str) -> ExperimentError:
@@ -217,7 +198,7 @@ def load_predictor(path: str | Path) -> Predictor:
         with warnings.catch_warnings():  # only nnplay's one line reaches the terminal
             warnings.simplefilter("ignore")
             if path.suffix == ".onnx":
-                return _onnx_predictor(path)
+                return _onnx(path, onnx_predictor)
             exp, state = _read_state(path)
     except ExperimentError:
         raise
@@ -411,90 +392,3 @@ def _read_npz(path: Path):
                 _npy_header(stream)
                 state[name] = torch.from_numpy(_npy_read(stream, *header))
         return exp, state
-
-
-# What nnplay's ONNX exports contain; any other operator (a shape-building or looping one above
-# all) means a graph nnplay did not write.
-ONNX_OPERATORS = {
-    "Gemm",
-    "BatchNormalization",
-    "Identity",
-    "Relu",
-    "Tanh",
-    "Sigmoid",
-    "Gelu",
-    "LeakyRelu",
-    "LogSoftmax",
-}
-
-
-def _onnx_predictor(path: Path) -> Predictor:
-    import onnx
-
-    if path.stat().st_size > limit_bytes() // 4:
-        raise _foreign(path, _("too large"))
-    proto = onnx.load(str(path), load_external_data=False)
-    meta = {p.key: p.value for p in proto.metadata_props}.get(METADATA_KEY)
-    if meta is None:
-        raise _foreign(path, _("no experiment in its metadata"))
-    exp = loads(meta, source=str(path))
-    _check_size(path, exp)
-    _check_onnx_graph(path, proto, exp)
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # errors only: warnings would reach the terminal
-    session = onnxruntime.InferenceSession(proto.SerializeToString(), options)
-    units = output_head(exp).units
-
-    def run(x):
-        out = session.run(["output"], {"input": x})[0]
-        if out.shape != (len(x), units):
-            message = _("its graph answered shape {shape}, not {expected}")
-            raise _foreign(path, message.format(shape=out.shape, expected=(len(x), units)))
-        return out
-
-    return Predictor(exp, run)
-
-
-def _onnx_value_shape(value) -> tuple[int, list]:
-    t = value.type.tensor_type
-    return t.elem_type, [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
-
-
-def _check_onnx_graph(path: Path, proto, exp: Experiment) -> None:
-    """Only the structure nnplay exports: one float input `input` (batch, inputs), one float
-    output `output` (batch, units), known operators, weights of the experiment's shapes."""
-    from onnx import TensorProto
-
-    g = proto.graph
-    float32 = TensorProto.FLOAT
-    inputs, units = task_shape(exp.task).inputs, output_head(exp).units
-    real_inputs = [v for v in g.input if v.name not in {i.name for i in g.initializer}]
-    if [v.name for v in real_inputs] != ["input"] or [v.name for v in g.output] != ["output"]:
-        raise _foreign(path, _("its graph's inputs or outputs are not nnplay's"))
-    if _onnx_value_shape(real_inputs[0]) != (float32, [None, inputs]):
-        message = _("its input is not {count} float numbers per sample")
-        raise _foreign(path, message.format(count=inputs))
-    if _onnx_value_shape(g.output[0]) != (float32, [None, units]):
-        message = _("its output is not {count} float numbers per sample")
-        raise _foreign(path, message.format(count=units))
-    if proto.functions or len(g.node) > 6 * (len(exp.model.hidden) + 1) + 4:
-        raise _foreign(path, _("its graph is not the network its experiment describes"))
-    for node in g.node:
-        if node.op_type not in ONNX_OPERATORS or node.domain not in ("", "ai.onnx"):
-            message = _("its graph uses the operator {name}")
-            raise _foreign(path, message.format(name=repr(shown(node.op_type, 30))))
-        if any(a.type in (a.GRAPH, a.GRAPHS, a.TENSOR, a.TENSORS) for a in node.attribute):
-            raise _foreign(path, _("its graph carries subgraphs or tensors in its operators"))
-    expected = state_shapes(exp)
-    largest = max(int(np.prod(s, dtype=np.int64)) for s in expected.values())
-    for init in g.initializer:
-        if init.data_location == TensorProto.EXTERNAL or init.external_data:
-            raise _foreign(path, _("its weights point to another file"))
-        dims = tuple(init.dims)
-        if init.name in expected and dims != expected[init.name]:
-            raise _foreign(path, _shape_problem(init.name, dims, expected[init.name]))
-        if int(np.prod(dims, dtype=np.int64)) > largest or init.data_type != float32:
-            message = _("its tensor {name} is not one of its network's")
-            raise _foreign(path, message.format(name=repr(shown(init.name, 40))))
