@@ -112,7 +112,7 @@ class PlaygroundApp(App):
         self._exercise_shows: tuple | None = None  # what the exercise box was built from
         self.description_shown = True  # the exercise's description; d folds it
         self.frame_cost = 0.0  # seconds to draw and paint one View
-        self.keeper = RunKeeper()  # which training an export or a save has kept
+        self.keeper = RunKeeper()  # which training an export has kept
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -499,10 +499,7 @@ class PlaygroundApp(App):
             self.notify(_("No more hints.") if hints else _("This setup has no hints."))
             return
         self.hints_shown += 1
-        self._show_exercise(self.query_one(TrainView).last_view)  # keeps the goal's ✔ met
-        # the box scrolls when the hints outgrow it: the new one comes into sight
-        box = self.query_one("#exercise", Static)
-        self.call_after_refresh(box.scroll_end, animate=False)
+        self._show_exercise()
 
     def action_solution(self) -> None:
         if not self.experiment.solution:
@@ -553,7 +550,7 @@ class PlaygroundApp(App):
             written = export(self.session.trainer.model, self.session.experiment, path)
         except Exception as e:  # the trained model must outlive any failed write
             return file_error(EXPORT, path, e)
-        self.keeper.keep(self.session)
+        self.keeper.exported(self.session, path)
         files = ", ".join(str(p) for p in written)
         self.notify(_("Exported {files}").format(files=files))
         return None
@@ -576,8 +573,6 @@ class PlaygroundApp(App):
             save(self.edited, path)
         except Exception as e:  # the setup stays in the form: the learner can try elsewhere
             return file_error(SAVE, path, e)
-        if self.session is not None:
-            self.keeper.keep(self.session)
         self.notify(_("Saved {path}; open it with: nnplay {path}").format(path=path))
         return None
 
