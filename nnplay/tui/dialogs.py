@@ -172,6 +172,11 @@ HELP_PARAGRAPHS = (
         "which weights it kept. Lower the learning rate and reset."
     ),
     N_(
+        "Nothing trained is lost by a key: a preset (`p`), a file (`O`), a reset (`r`) or a "
+        "solution (`S`) over weights that are not exported asks first. Export them with `e` "
+        "(.pt, .safetensors, .onnx or .npz) to keep them."
+    ),
+    N_(
         "The lab screens (`B`, `o`, `g`) have their own keys, listed at their foot; `escape` "
         "goes back."
     ),

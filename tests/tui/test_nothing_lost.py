@@ -1,7 +1,7 @@
 """Nothing the learner made is lost by a keystroke (issue 18 §3): a trained run is never
 replaced without asking, a prompt with a bad value stays open, a file opens from inside the app."""
 
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Input, Label, Select
 
 from nnplay.experiment import save, with_overrides
 from nnplay.presets import load_preset
@@ -295,3 +295,21 @@ async def test_the_build_panel_keeps_the_control_under_the_pointer_when_an_error
         lr.query_one(Input).value = "0.1"  # and goes
         await pilot.pause(0.3)
         assert epochs.region.y == where
+
+
+async def test_the_question_and_the_open_prompt_in_chinese(chinese, make_app):
+    app = make_app(**FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("n", "r")
+        await pilot.pause()
+        assert question(app) == (
+            "重置：按表单生成新的权重。\n\n"
+            "网络已训练 1 步（第 0 轮），其权重尚未导出：它们将会丢失。请回答否，然后按 e 导出。\n\n"
+            "继续吗？"
+        )
+        await pilot.press("escape", "O")
+        assert isinstance(app.screen, OpenPrompt)
+        assert app.screen.question.startswith("打开保存的设置（.toml）或导出的权重文件")
+        labels = [str(label.render()) for label in app.screen.query(Label)]
+        assert "→ 补全路径，enter 打开，escape 取消" in labels
