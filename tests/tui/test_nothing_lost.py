@@ -1,7 +1,7 @@
 """Nothing the learner made is lost by a keystroke (issue 18 §3): a trained run is never
 replaced without asking, a prompt with a bad value stays open, a file opens from inside the app."""
 
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Label, Select, Static
 
 from nnplay.experiment import save, with_overrides
 from nnplay.presets import load_preset
@@ -9,7 +9,7 @@ from nnplay.tui.build_panel import BuildPanel, LayerRow
 from nnplay.tui.dialogs import Confirm, PathPrompt, PresetPicker
 from nnplay.tui.open_dialog import OpenPrompt, completion
 
-from .conftest import SIZE, from_palette, notices, ready, train_to_epoch, until
+from .conftest import SIZE, from_palette, notices, ready, shown_lines, train_to_epoch, until
 from .test_app import FAST, field
 
 
@@ -313,3 +313,20 @@ async def test_the_question_and_the_open_prompt_in_chinese(chinese, make_app):
         assert app.screen.question.startswith("打开保存的设置（.toml）或导出的权重文件")
         labels = [str(label.render()) for label in app.screen.query(Label)]
         assert "→ 补全路径，enter 打开，escape 取消" in labels
+
+
+async def test_the_help_says_what_asks_first_and_how_to_keep_a_run(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        paragraphs = " ".join(
+            " ".join(shown_lines(static).split()) for static in app.screen.query(Static)
+        )
+        assert (
+            "a preset (p), a file (O), a reset (r) or a solution (S) over weights that are not "
+            "exported asks first" in paragraphs
+        )
+        keys = shown_lines(app.screen.query_one("#help-keys")).splitlines()
+        assert ["O", "Open…:", "a", "saved", "setup", "(.toml)"] in [k.split()[:6] for k in keys]
