@@ -61,6 +61,14 @@ ACTIONS = [
     ),
     Action("pick_preset", "p", N_("Presets"), N_("Presets"), N_("load an exercise"), button=True),
     Action(
+        "open",
+        "O",
+        N_("Open"),
+        N_("Open…"),
+        N_("a saved setup (.toml) or the setup of an exported weights file"),
+        footer=False,
+    ),
+    Action(
         "export",
         "e",
         N_("Export"),

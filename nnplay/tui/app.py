@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -34,9 +34,11 @@ from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
 from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
+from nnplay.tui.open_dialog import OpenPrompt
 from nnplay.tui.screens import Steady
 from nnplay.tui.session import LIVE_SETTINGS, Session, View
 from nnplay.tui.train_view import TrainView
+from nnplay.tui.unsaved import RunKeeper, discard_question
 from nnplay.untrusted import shown
 
 # The worker sends a View at most 15 times a second, and less often when drawing one costs
@@ -111,6 +113,7 @@ class PlaygroundApp(App):
         self._exercise_shows: tuple | None = None  # what the exercise box was built from
         self.description_shown = True  # the exercise's description; d folds it
         self.frame_cost = 0.0  # seconds to draw and paint one View
+        self.keeper = RunKeeper()  # which training an export has kept
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -417,8 +420,25 @@ class PlaygroundApp(App):
         if not self.form_valid:
             self.notify(_("Fix the fields marked in red first."), severity="error")
             return
+        await self._ask_first(_("Reset: new weights from the form."), self._reset)
+
+    async def _reset(self) -> None:
         self._keep_ghost()
         self._rebuild(self.edited, _("building the network…"))
+
+    async def _ask_first(self, doing: str, then: Callable[[], Awaitable[None]]) -> None:
+        """Run `then`, after asking when it would lose training that is not exported or saved
+        (the run pauses while the question is open; no keeps it)."""
+        await self._pause()
+        if self.session is None or not self.keeper.unsaved(self.session):
+            await then()
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await then()
+
+        self.push_screen(Confirm(discard_question(doing, self.session)), answered)
 
     def _keep_ghost(self) -> None:
         """The run a reset replaces stays on the charts, faded (when it trained an epoch)."""
@@ -437,7 +457,26 @@ class PlaygroundApp(App):
     async def _load_preset(self, name: str | None) -> None:
         if name is None:
             return
-        await self.load(load_preset(name), name)
+
+        async def load() -> None:
+            await self.load(load_preset(name), name)
+
+        await self._ask_first(_("Load the exercise {name}.").format(name=name), load)
+
+    def action_open(self) -> None:
+        prompt = OpenPrompt()
+
+        async def opened(path: str | None) -> None:
+            if path is None or prompt.opened is None:
+                return
+            experiment = prompt.opened
+
+            async def load() -> None:
+                await self.load(experiment, path)
+
+            await self._ask_first(_("Open {path}.").format(path=shown(path, 200)), load)
+
+        self.push_screen(prompt, opened)
 
     async def load(
         self, experiment: Experiment, source: str, keep_ghost: bool = False, stem: str = ""
@@ -471,14 +510,12 @@ class PlaygroundApp(App):
             self.notify(_("This exercise meets its goal as shipped: there is no fix to show."))
             return
         changes = describe_changes(self.experiment.solution)
-        self.push_screen(
-            Confirm(
-                _(
-                    "Apply the solution?\n\n{changes}\n\nThe form changes and the network is reset."
-                ).format(changes=changes)
-            ),
-            self._apply_solution,
-        )
+        question = _(
+            "Apply the solution?\n\n{changes}\n\nThe form changes and the network is reset."
+        ).format(changes=changes)
+        if self.session is not None and self.keeper.unsaved(self.session):
+            question = discard_question(question, self.session)
+        self.push_screen(Confirm(question), self._apply_solution)
 
     async def _apply_solution(self, yes: bool | None) -> None:
         if yes:
@@ -506,19 +543,21 @@ class PlaygroundApp(App):
                 "Nothing is trained yet: export the initial (random) weights to a file: .pt, "
                 ".safetensors, .onnx, .npz, or .py for a PyTorch script."
             )
-        self.push_screen(PathPrompt(prompt, self._default_name(".pt")), self._export)
+        self.push_screen(PathPrompt(prompt, self._default_name(".pt"), act=self._export))
 
-    async def _export(self, path: str | None) -> None:
-        if path is None or self.session is None:
-            return
+    async def _export(self, path: str) -> str | None:
+        """Export to `path`: None when written, else why not (the prompt stays open)."""
+        if self.session is None:
+            return None
         await self._pause()
         try:
             written = export(self.session.trainer.model, self.session.experiment, path)
         except Exception as e:  # the trained model must outlive any failed write
-            self.notify(file_error(EXPORT, path, e), severity="error", timeout=10)
-        else:
-            files = ", ".join(str(p) for p in written)
-            self.notify(_("Exported {files}").format(files=files))
+            return file_error(EXPORT, path, e)
+        self.keeper.exported(self.session, path)
+        files = ", ".join(str(p) for p in written)
+        self.notify(_("Exported {files}").format(files=files))
+        return None
 
     def action_save_preset(self) -> None:
         if not self.form_valid:
@@ -526,20 +565,20 @@ class PlaygroundApp(App):
             return
         self.push_screen(
             PathPrompt(
-                _("Save this setup as a preset TOML file."), self._default_name("-mine.toml")
-            ),
-            self._save,
+                _("Save this setup as a preset TOML file."),
+                self._default_name("-mine.toml"),
+                act=self._save,
+            )
         )
 
-    def _save(self, path: str | None) -> None:
-        if path is None:
-            return
+    async def _save(self, path: str) -> str | None:
+        """Save the form's setup to `path`: None when written, else why not."""
         try:
             save(self.edited, path)
         except Exception as e:  # the setup stays in the form: the learner can try elsewhere
-            self.notify(file_error(SAVE, path, e), severity="error", timeout=10)
-        else:
-            self.notify(_("Saved {path}; open it with: nnplay {path}").format(path=path))
+            return file_error(SAVE, path, e)
+        self.notify(_("Saved {path}; open it with: nnplay {path}").format(path=path))
+        return None
 
     def resize_map(self, cols: int, rows: int) -> None:
         """The grid size the shown map has room for; redrawn at once when not training."""

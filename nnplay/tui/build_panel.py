@@ -25,6 +25,7 @@ from nnplay.labels import label
 from nnplay.model import describe, parameter_count
 from nnplay.tasks import FEATURE_MODES, TASKS
 from nnplay.tui import form_model
+from nnplay.tui.dropdown import Dropdown
 from nnplay.tui.form_model import FormField
 
 MAX_LAYERS = 12
@@ -81,7 +82,7 @@ class FieldRow(VerticalGroup):
             if self.field.is_flag:
                 yield OnOff(value=bool(self.value), **common)
             elif self.field.is_choice:
-                yield Select(
+                yield Dropdown(
                     choice_options(self.field.path), value=self.value, allow_blank=False, **common
                 )
             else:
@@ -122,7 +123,7 @@ class FeaturesRow(FieldRow):
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
             yield field_label(self.field.label)
-            yield Select(
+            yield Dropdown(
                 [(mode, mode) for mode in FEATURE_MODES],
                 allow_blank=False,
                 value=self.value if isinstance(self.value, str) else "raw",
@@ -173,7 +174,7 @@ class LayerRow(HorizontalGroup):
             classes="units",
             tooltip=_("units: {allowed}").format(allowed=field_rule("layer.units")[0].describe()),
         )
-        yield Select(
+        yield Dropdown(
             choice_options("layer.activation"),
             value=self.values["activation"],
             allow_blank=False,
@@ -223,6 +224,7 @@ class BuildPanel(VerticalScroll):
         self.errors: dict[str, str] = {}
         self.filled = False  # the form widgets are mounted after the first frame
         self._layers_changing = asyncio.Lock()
+        self._place_held = False  # a place is held until the form's change is drawn
 
     def compose(self) -> ComposeResult:
         # Only the frames: the ~150 form widgets are mounted after the first frame, which
@@ -245,7 +247,7 @@ class BuildPanel(VerticalScroll):
                 for field in fields
             ]
             if title == "Network":
-                every = Select(
+                every = Dropdown(
                     choice_options("layer.activation"),
                     prompt=_("activation…"),
                     compact=True,
@@ -291,7 +293,12 @@ class BuildPanel(VerticalScroll):
         async with self._layers_changing:
             values = change(self.layer_rows())
             if values is not None:
+                self._hold_place()
                 layers = self.query_one("#layers")
+                focused = self.screen.focused
+                if focused is not None and layers in focused.ancestors:
+                    # Textual would focus the panel's first control instead, scrolling to it
+                    self.screen.set_focus(None)
                 await layers.remove_children()
                 await layers.mount_all(LayerRow(v) for v in values)
         self.revalidate()
@@ -312,7 +319,35 @@ class BuildPanel(VerticalScroll):
         self._show(errors)
         self.post_message(self.Edited(experiment, errors))
 
+    def _hold_place(self) -> None:
+        """Keep what the pointer is on (else the focused control) where it is on the screen
+        while the form above it changes height (an error line, layer rows rebuilt): the next
+        click lands where the learner aimed. Without either, the panel keeps its scroll."""
+        if self._place_held:
+            return  # the first position counts until the change is drawn
+        anchor = next(
+            (
+                widget
+                for widget in (self.app.mouse_over, self.screen.focused)
+                if widget is not None and self in widget.ancestors and widget.region.height
+            ),
+            None,
+        )
+        scroll, anchor_y = self.scroll_y, anchor.region.y if anchor is not None else 0
+        self._place_held = True
+
+        def restore() -> None:
+            self._place_held = False
+            if anchor is not None and anchor.is_mounted and anchor.region.height:
+                scroll_now = scroll + anchor.region.y - anchor_y
+            else:
+                scroll_now = scroll
+            self.scroll_to(y=scroll_now, animate=False, immediate=True)
+
+        self.call_after_refresh(restore)
+
     def _show(self, errors: dict[str, str]) -> None:
+        self._hold_place()
         shown = set()
         for row in self.query(FieldRow):
             row.display = form_model.visible(row.field.path, self.experiment)

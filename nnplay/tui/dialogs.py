@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from rich import box
 from rich.markdown import Markdown as RichMarkdown
 from rich.table import Table
@@ -11,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -75,29 +78,60 @@ class PresetPicker(OnTop[str | None], ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
 
+# What a path prompt does with the path: None when done (the prompt closes), else why not.
+PathAction = Callable[[str], Awaitable[str | None]]
+
+
 class PathPrompt(OnTop[str | None], ModalScreen[str | None]):
-    """Ask for a file path."""
+    """Ask for a file path. With `act`, the prompt does the work itself and stays open while it
+    fails, the reason beside the path: the keys typed next go to the prompt, never to the
+    playground behind it (a `p` there loads another exercise)."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
 
-    def __init__(self, question: str, default: str) -> None:
+    def __init__(
+        self,
+        question: str,
+        default: str,
+        act: PathAction | None = None,
+        suggester: Suggester | None = None,
+        keys: str = "",
+    ) -> None:
         super().__init__()
         translate_bindings(self)
-        self.question, self.default = question, default
+        self.question, self.default, self.act = question, default, act
+        self.suggester, self.keys = suggester, keys or _("enter to confirm, escape to cancel")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog small"):
             yield Label(self.question, markup=False)
-            yield Input(self.default, id="path")
-            keys = _("enter to confirm, escape to cancel")
-            yield Label(f"[dim]{keys}[/dim]")
+            yield Input(self.default, id="path", suggester=self.suggester)
+            # the error's line is always there: the keys' line never moves under the pointer
+            yield Static(" ", id="path-error", markup=False)
+            yield Label(Content.styled(self.keys, "dim"))
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
+    @property
+    def error(self) -> str:
+        """The reason the last path failed, as shown; "" when none did."""
+        return str(self.query_one("#path-error", Static).render()).strip()
+
     @on(Input.Submitted)
-    def _submit(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+    async def _submit(self, event: Input.Submitted) -> None:
+        path = event.value.strip()
+        if not path or self.act is None:
+            self.dismiss(path or None)
+            return
+        if self.answered:
+            return  # a second Enter queued while the first one worked
+        problem = await self.act(path)
+        if problem is None:
+            self.dismiss(path)
+        elif self.is_on_top:
+            self.query_one("#path-error", Static).update(problem)
+            self.query_one(Input).focus()
 
 
 class Confirm(OnTop[bool], ModalScreen[bool]):
@@ -136,6 +170,11 @@ HELP_PARAGRAPHS = (
     N_(
         "A diverging run (the loss becomes NaN or infinite) stops by itself; the banner says "
         "which weights it kept. Lower the learning rate and reset."
+    ),
+    N_(
+        "Nothing trained is lost by a key: a preset (`p`), a file (`O`), a reset (`r`) or a "
+        "solution (`S`) over weights that are not exported asks first. Export them with `e` "
+        "(.pt, .safetensors, .onnx or .npz) to keep them."
     ),
     N_(
         "The lab screens (`B`, `o`, `g`) have their own keys, listed at their foot; `escape` "

@@ -25,6 +25,17 @@ async def until(pilot, condition, seconds: float = 20.0):
     raise AssertionError("timed out waiting for the app")
 
 
+async def from_palette(pilot, title: str):
+    """Run an action as a learner finds it: ctrl+p, its title typed, enter."""
+    from textual.command import CommandPalette
+
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+    await pilot.press(*title)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+
+
 async def ready(pilot):
     """The session is built and the form is filled in."""
     await until(

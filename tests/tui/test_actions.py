@@ -1,7 +1,6 @@
 """One action table: the bindings, footer, buttons, palette and help agree, and each screen owns
 its keys."""
 
-from textual.command import CommandPalette
 from textual.widgets import Button, Footer, Input
 
 from nnplay.tui.actions import ACTIONS, help_rows, palette_entries
@@ -9,7 +8,7 @@ from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.dialogs import HelpScreen
 from nnplay.tui.lab_screens import BackpropScreen, GradCheckScreen
 
-from .conftest import SIZE, ready, shown_lines, until
+from .conftest import SIZE, from_palette, ready, shown_lines, until
 
 
 def test_every_action_is_bound_runs_a_method_and_is_in_the_palette_and_help():
@@ -39,11 +38,7 @@ async def test_the_palette_runs_an_action_by_name(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"Step")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await from_palette(pilot, "Step")
         await until(pilot, lambda: app.session.trainer.steps == 1)
         assert "paused" in str(app.query_one("#status").render())
 

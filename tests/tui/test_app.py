@@ -81,6 +81,8 @@ async def test_pause_step_and_reset(make_app):
         assert trainer.steps == paused_at  # really paused
         assert str(app.query_one("#toggle_training", Button).label) == "▶ Start"
         await pilot.press("r")
+        assert "not exported" in app.screen.question  # the trained run would be lost
+        await pilot.press("y")
         await until(pilot, lambda: app.session.trainer is not trainer)
         assert app.session.trainer.steps == 0
         assert "step 0" in str(app.query_one("#status").render())

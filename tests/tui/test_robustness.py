@@ -10,7 +10,7 @@ from textual.widgets import Button, Input
 from nnplay.tui import app as app_module
 from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.build_panel import BuildPanel, LayerRow, OnOff
-from nnplay.tui.dialogs import HelpScreen, PathPrompt
+from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt
 
 from .conftest import SIZE, idle, notices, ready, small, train_to_epoch, until
 from .test_app import architecture, banner, field, type_into
@@ -88,6 +88,9 @@ async def test_loading_a_preset_while_training_stops_the_old_run(make_app):
         await pilot.press("p")
         await pilot.pause()
         app.screen.dismiss("lr-too-high")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)  # the trained run is not exported
+        await pilot.press("y")
         await until(pilot, lambda: app.session is not None and app.session is not old)
         await pilot.pause(0.3)
         assert not old.running
@@ -146,11 +149,14 @@ async def test_a_failed_export_or_save_is_one_message_and_the_model_stays(
             app.screen.query_one(Input).value = str(path)
             await pilot.press("enter")
             await pilot.pause(0.2)
-            assert messages[-1].startswith(f"Could not {'export' if key == 'e' else 'save'}")
-            assert reason in messages[-1], messages[-1]
-            assert "\n" not in messages[-1] and "Traceback" not in messages[-1]
-            messages.clear()
-            app.clear_notifications()
+            # the prompt stays open, the reason beside the path
+            assert isinstance(app.screen, PathPrompt)
+            error = app.screen.error
+            assert error.startswith(f"Could not {'export' if key == 'e' else 'save'}"), error
+            assert reason in error, error
+            assert "\n" not in error and "Traceback" not in error
+            await pilot.press("escape")
+        assert not messages
         assert app.session is session and session.trainer is trainer and trainer.steps == 1
         assert app.screen is app.screen_stack[0]
 
@@ -318,7 +324,11 @@ async def test_a_dialog_answered_twice_answers_once_and_never_pops_the_playgroun
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         exported = []
-        app._export = lambda path: exported.append(path)
+
+        async def export(path):
+            exported.append(path)
+
+        app._export = export
         for _ in range(3):
             await pilot.press("e")
             prompt = app.screen

@@ -36,14 +36,14 @@ async def test_a_reset_keeps_the_last_run_faded_and_named_by_what_changed(make_a
         await train_to_end(pilot)
         app.query_one(f"#{field_id('training.lr')} Input", Input).value = "0.01"
         await pilot.pause()
-        await pilot.press("r")
+        await pilot.press("r", "y")  # yes: the trained run may be lost
         await ready(pilot)
         assert [g.label for g in app.query_one(TrainView).ghosts] == ["learning rate 0.03 → 0.01"]
         for box in ("#loss-box", "#second-box"):
             assert "earlier: learning rate 0.03 → 0.01" in legend(app, box)
         for _ in range(3):  # only the newest three stay
             await train_to_end(pilot)
-            await pilot.press("r")
+            await pilot.press("r", "y")
             await ready(pilot)
         assert len(app.query_one(TrainView).ghosts) == 3
         await pilot.press("x")
@@ -57,7 +57,7 @@ async def test_a_new_preset_starts_without_ghosts(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await train_to_end(pilot)
-        await pilot.press("r")
+        await pilot.press("r", "y")  # yes: the trained run may be lost
         await ready(pilot)
         assert len(app.query_one(TrainView).ghosts) == 1
         from nnplay.presets import load_preset

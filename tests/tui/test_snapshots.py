@@ -113,7 +113,7 @@ def test_earlier_runs_faded_after_a_reset(snap_compare):
         app = pilot.app
         app.query_one(f"#{field_id('training.lr')} Input", Input).value = "0.01"
         await pilot.pause()
-        await pilot.press("r")
+        await pilot.press("r", "y")  # yes: the trained run may be lost
         await loaded(pilot)
         await until(pilot, lambda: app.query_one(TrainView).ghosts)
         await pilot.pause(0.3)
