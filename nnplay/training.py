@@ -316,7 +316,8 @@ class Trainer:
         )
 
     def _weights_finite(self) -> bool:
-        return all(torch.isfinite(p).all() for p in self.model.parameters())
+        # buffers too: a BatchNorm running_var at inf keeps the loss finite (x / inf is 0)
+        return all(torch.isfinite(t).all() for t in (*self._params, *self.model.buffers()))
 
     def _checkpoint(self, val_loss: float | None) -> dict:
         return {

@@ -1,0 +1,123 @@
+"""The zip archives weights come in (.pt, .npz), checked from their central directory before
+anything is decompressed, unpickled or allocated, and before torch is imported.
+
+An archive may hold only what its experiment's network allows: each member no larger than the
+network's largest tensor (plus its format's small header), all of them together about the
+network's size. Members must be stored, uncompressed, as torch.save and np.savez write them: a
+deflated member can declare a gigabyte in a kilobyte, and torch reads a deflated record two
+ways (its memory-mapped reader takes the compressed bytes as the weights, torch.load inflates
+them), so one file would mean two networks.
+"""
+
+from __future__ import annotations
+
+import os
+import pickletools
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from nnplay.i18n import _
+from nnplay.model import state_shapes
+from nnplay.untrusted import MAX_TEXT_BYTES, shown
+
+MAX_MEMBERS = 200
+NPY_HEADER_BYTES = 10_000  # np.lib.format's own bound on an .npy header
+PICKLE_BYTES_PER_TENSOR = 512  # a state_dict's pickle: a name and a small call per tensor
+
+# What the pickle of a state_dict of dense float32/int64 CPU tensors (torch.save, protocol 2)
+# names. Anything else (complex or other storages, sparse layouts, meta tensors, objects) is not
+# an nnplay export, and is refused before torch is imported.
+PT_GLOBALS = {
+    "collections OrderedDict",
+    "torch._utils _rebuild_tensor_v2",
+    "torch FloatStorage",
+    "torch LongStorage",
+}
+NAME_OPCODES = {"STACK_GLOBAL", "INST", "OBJ"}  # name code without a GLOBAL line to check
+
+
+class NotOurs(ValueError):
+    """The archive is not one nnplay writes; the message says what is wrong, in words."""
+
+
+def tensor_bytes(exp) -> dict[str, int]:
+    """The exact bytes of each tensor the experiment's network has."""
+    return {
+        name: int(np.prod(shape, dtype=np.int64)) * (8 if name.endswith("_tracked") else 4)
+        for name, shape in state_shapes(exp).items()
+    }
+
+
+def stored_members(z: zipfile.ZipFile, path: Path) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members, refused unless each is stored uncompressed and lies, with all
+    the others, within the file's own size (so no read can go past what the file holds)."""
+    infos = z.infolist()
+    if len(infos) > MAX_MEMBERS:
+        message = _("it has {count} members; nnplay writes at most {most}")
+        raise NotOurs(message.format(count=len(infos), most=MAX_MEMBERS))
+    size = os.path.getsize(path)
+    total = 0
+    for info in infos:
+        name = repr(shown(info.filename, 60))
+        if info.compress_type != zipfile.ZIP_STORED:
+            message = _("its member {name} is compressed; nnplay writes its members uncompressed")
+            raise NotOurs(message.format(name=name))
+        total += info.file_size
+        if info.file_size != info.compress_size or info.header_offset + info.file_size > size:
+            message = _("its member {name} declares more bytes than the file holds")
+            raise NotOurs(message.format(name=name))
+    if total > size:
+        message = _("its members declare {total} bytes; the file holds {size}")
+        raise NotOurs(message.format(total=total, size=size))
+    members = {info.filename: info for info in infos}
+    if len(members) != len(infos):
+        raise NotOurs(_("it has two members of the same name"))
+    return members
+
+
+def check_sizes(members: dict[str, zipfile.ZipInfo], exp, limits: dict[str, int]) -> None:
+    """Each member within its limit (`limits` by name; others by the largest tensor), all the
+    weights together at most twice the network's exact bytes."""
+    sizes = tensor_bytes(exp)
+    largest, allowed = max(sizes.values()), 2 * sum(sizes.values())
+    weights = 0
+    for name, info in members.items():
+        most = limits.get(name, largest + NPY_HEADER_BYTES)
+        if name not in limits:
+            weights += info.file_size
+        if info.file_size > most:
+            message = _("its member {name} has {size} bytes; its experiment allows at most {most}")
+            raise NotOurs(
+                message.format(name=repr(shown(name, 60)), size=info.file_size, most=most)
+            )
+    if weights > allowed + len(members) * NPY_HEADER_BYTES:
+        message = _("its weights have {size} bytes; its experiment's network has {exact}")
+        raise NotOurs(message.format(size=weights, exact=allowed // 2))
+
+
+def pt_limits(members: dict[str, zipfile.ZipInfo], exp, experiment_record: str) -> dict[str, int]:
+    """The most each of a .pt archive's bookkeeping members may hold (the rest are tensors)."""
+    folder = next(iter(members)).split("/")[0]
+    pickle_bytes = 4096 + PICKLE_BYTES_PER_TENSOR * len(state_shapes(exp))
+    limits = {f"{folder}/data.pkl": pickle_bytes, f"{folder}/{experiment_record}": MAX_TEXT_BYTES}
+    limits |= {n: 64 for n in members if not n.startswith(f"{folder}/data/") and n not in limits}
+    return limits
+
+
+def check_pt_pickle(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> None:
+    """The .pt's pickle names only what a table of dense float32/int64 tensors needs (its
+    opcodes are decoded, never run)."""
+    pickles = [n for n in members if n.endswith("/data.pkl")]
+    if len(pickles) != 1:
+        raise NotOurs(_("it has no table of tensors (data.pkl)"))
+    try:
+        opcodes = [(op.name, arg) for op, arg, _pos in pickletools.genops(z.read(pickles[0]))]
+    except (ValueError, EOFError):
+        raise NotOurs(_("its table of tensors is damaged")) from None
+    for opcode, arg in opcodes:
+        if opcode in NAME_OPCODES or (opcode == "GLOBAL" and arg not in PT_GLOBALS):
+            message = _("it holds {name}; nnplay writes dense float32 and int64 tensors on the CPU")
+            what = str(arg).replace(" ", ".") if opcode == "GLOBAL" else opcode
+            raise NotOurs(message.format(name=repr(shown(what, 60))))
