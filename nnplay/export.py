@@ -37,7 +37,13 @@ from nnplay.model import Predictor, build_model, output_head, state_shapes, torc
 from nnplay.script_export import data_path, write_script
 from nnplay.tasks import task_shape
 from nnplay.untrusted import MAX_TEXT_BYTES, parse_json, shown
-from nnplay.weight_archives import NotOurs, check_pt_pickle, check_sizes, pt_limits, stored_members
+from nnplay.weight_archives import (
+    NotOurs,
+    archive_members,
+    check_pt_pickle,
+    check_sizes,
+    pt_limits,
+)
 
 # torch, safetensors, onnx and onnxruntime are imported inside the functions that use them: presets
 # import this module, and the app draws its first frame before torch loads (docs/architecture.md).
@@ -318,7 +324,7 @@ def _pt_experiment(path: Path, z: zipfile.ZipFile) -> Experiment | None:
 def _read_pt(path: Path):
     # The archive, its directory and its pickle's names are checked before torch is imported.
     with zipfile.ZipFile(path) as z:
-        members = stored_members(z, path)
+        members = archive_members(z, path)
         exp = _pt_experiment(path, z)
         if exp is None:
             beside = path.with_suffix(".toml")
@@ -331,8 +337,9 @@ def _read_pt(path: Path):
         check_pt_pickle(z, members)
     import torch
 
-    # mmap: tensors are not read until copied into the model, after their shapes are checked
-    state = torch.load(path, weights_only=True, mmap=True, map_location="cpu")
+    # Not memory-mapped: torch's mmap reader takes a deflated record's compressed bytes as the
+    # weights, where torch.load inflates them; every record's size is bounded above.
+    state = torch.load(path, weights_only=True, map_location="cpu")
     if not (
         isinstance(state, dict)
         and all(isinstance(k, str) for k in state)
@@ -408,7 +415,7 @@ def _npy_read(stream, shape, fortran, dtype) -> np.ndarray:
 
 def _read_npz(path: Path):
     with zipfile.ZipFile(path) as z:
-        infos = stored_members(z, path)
+        infos = archive_members(z, path)
         members = [m for m in infos if m.endswith(".npy")]
         if len(members) != len(infos):
             raise _foreign(path, _("not an archive of arrays nnplay writes"))
@@ -423,14 +430,22 @@ def _read_npz(path: Path):
         exp = from_dict(parse_json(text, shown(path, 300)))
         _check_size(path, exp)
         check_sizes(infos, exp, {key: infos[key].file_size})
-        headers = {}
+        headers, data_bytes = {}, {}
         for member in members:
             if member != key:
                 with z.open(member) as stream:
                     headers[member[:-4]] = _npy_header(stream)
+                    data_bytes[member[:-4]] = infos[member].file_size - stream.tell()
         _check_fits(
             path, exp, {k: (shape, dtype.name) for k, (shape, _fortran, dtype) in headers.items()}
         )
+        # Each array exactly its shape's bytes, from the directory: a truncated or padded one
+        # is refused before any array is read (or inflated).
+        for name, (shape, _fortran, dtype) in headers.items():
+            exact = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if data_bytes[name] != exact:
+                message = _("its array {name} holds {size} bytes; its shape needs {exact}")
+                raise _foreign(path, message.format(name=name, size=data_bytes[name], exact=exact))
         import torch
 
         state = {}

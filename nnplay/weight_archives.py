@@ -1,12 +1,12 @@
 """The zip archives weights come in (.pt, .npz), checked from their central directory before
 anything is decompressed, unpickled or allocated, and before torch is imported.
 
-An archive may hold only what its experiment's network allows: each member no larger than the
-network's largest tensor (plus its format's small header), all of them together about the
-network's size. Members must be stored, uncompressed, as torch.save and np.savez write them: a
-deflated member can declare a gigabyte in a kilobyte, and torch reads a deflated record two
-ways (its memory-mapped reader takes the compressed bytes as the weights, torch.load inflates
-them), so one file would mean two networks.
+An archive may hold only what its experiment's network allows, whatever its members declare:
+each member no larger than the network's largest tensor (plus its format's small header), all of
+them together about the network's size, every byte of them inside the file. A deflated member
+(torch.save and np.savez store theirs, other tools may deflate) is bounded the same way: its
+uncompressed size comes from the directory, checked against the experiment, and a reader stops
+there.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnplay.i18n import _
+from nnplay.i18n import N_, _
 from nnplay.model import state_shapes
 from nnplay.untrusted import MAX_TEXT_BYTES, shown
 
@@ -27,8 +27,8 @@ NPY_HEADER_BYTES = 10_000  # np.lib.format's own bound on an .npy header
 PICKLE_BYTES_PER_TENSOR = 512  # a state_dict's pickle: a name and a small call per tensor
 
 # What the pickle of a state_dict of dense float32/int64 CPU tensors (torch.save, protocol 2)
-# names. Anything else (complex or other storages, sparse layouts, meta tensors, objects) is not
-# an nnplay export, and is refused before torch is imported.
+# names. Anything else (other storages, sparse layouts, meta tensors, objects) is not an nnplay
+# export, and is refused before torch is imported.
 PT_GLOBALS = {
     "collections OrderedDict",
     "torch._utils _rebuild_tensor_v2",
@@ -36,6 +36,27 @@ PT_GLOBALS = {
     "torch LongStorage",
 }
 NAME_OPCODES = {"STACK_GLOBAL", "INST", "OBJ"}  # name code without a GLOBAL line to check
+# The names torch.save writes for what nnplay refuses, in the words a learner reads.
+PT_REFUSED = {
+    "torch._utils _rebuild_sparse_tensor": N_("a sparse tensor"),
+    "torch._utils _rebuild_meta_tensor_no_storage": N_("a tensor on the meta device"),
+    "torch._utils _rebuild_device_tensor_from_numpy": N_("a tensor on another device"),
+    "torch._utils _rebuild_wrapper_subclass": N_("a tensor on another device"),
+    "torch._utils _rebuild_qtensor": N_("a quantized tensor"),
+    "torch._utils _rebuild_parameter": N_("a Parameter (nnplay writes plain tensors)"),
+}
+STORAGE_DTYPES = {
+    "DoubleStorage": "float64",
+    "HalfStorage": "float16",
+    "BFloat16Storage": "bfloat16",
+    "ComplexFloatStorage": "complex64",
+    "ComplexDoubleStorage": "complex128",
+    "IntStorage": "int32",
+    "ShortStorage": "int16",
+    "CharStorage": "int8",
+    "ByteStorage": "uint8",
+    "BoolStorage": "bool",
+}
 
 
 class NotOurs(ValueError):
@@ -50,9 +71,9 @@ def tensor_bytes(exp) -> dict[str, int]:
     }
 
 
-def stored_members(z: zipfile.ZipFile, path: Path) -> dict[str, zipfile.ZipInfo]:
-    """The archive's members, refused unless each is stored uncompressed and lies, with all
-    the others, within the file's own size (so no read can go past what the file holds)."""
+def archive_members(z: zipfile.ZipFile, path: Path) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members, refused unless each is stored or deflated (what torch and numpy
+    read) and lies, with all the others, within the file's own size."""
     infos = z.infolist()
     if len(infos) > MAX_MEMBERS:
         message = _("it has {count} members; nnplay writes at most {most}")
@@ -61,11 +82,14 @@ def stored_members(z: zipfile.ZipFile, path: Path) -> dict[str, zipfile.ZipInfo]
     total = 0
     for info in infos:
         name = repr(shown(info.filename, 60))
-        if info.compress_type != zipfile.ZIP_STORED:
-            message = _("its member {name} is compressed; nnplay writes its members uncompressed")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            message = _("its member {name} is compressed in a way torch and numpy do not read")
             raise NotOurs(message.format(name=name))
-        total += info.file_size
-        if info.file_size != info.compress_size or info.header_offset + info.file_size > size:
+        total += info.compress_size
+        stored = info.compress_type == zipfile.ZIP_STORED
+        if (stored and info.file_size != info.compress_size) or (
+            info.header_offset + info.compress_size > size
+        ):
             message = _("its member {name} declares more bytes than the file holds")
             raise NotOurs(message.format(name=name))
     if total > size:
@@ -118,6 +142,16 @@ def check_pt_pickle(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> 
         raise NotOurs(_("its table of tensors is damaged")) from None
     for opcode, arg in opcodes:
         if opcode in NAME_OPCODES or (opcode == "GLOBAL" and arg not in PT_GLOBALS):
-            message = _("it holds {name}; nnplay writes dense float32 and int64 tensors on the CPU")
-            what = str(arg).replace(" ", ".") if opcode == "GLOBAL" else opcode
-            raise NotOurs(message.format(name=repr(shown(what, 60))))
+            message = _("it holds {what}; nnplay reads dense float32 and int64 tensors on the CPU")
+            raise NotOurs(message.format(what=_refused_words(opcode, str(arg))))
+
+
+def _refused_words(opcode: str, name: str) -> str:
+    """What a pickle's name stands for, in words where nnplay knows it."""
+    if name in PT_REFUSED:
+        return _(PT_REFUSED[name])
+    module, _space, attribute = name.partition(" ")
+    if module == "torch" and attribute in STORAGE_DTYPES:
+        return _("a {dtype} tensor").format(dtype=STORAGE_DTYPES[attribute])
+    what = f"{module}.{attribute}" if opcode == "GLOBAL" else opcode
+    return repr(shown(what, 60))
