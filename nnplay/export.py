@@ -413,6 +413,15 @@ def _npy_read(stream, shape, fortran, dtype) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
 
 
+def _check_array_bytes(path: Path, name: str, size: int, shape: tuple, dtype) -> None:
+    """An array member holds exactly its shape's bytes, as its directory entry says: a
+    truncated or padded one is refused before any array is read (or inflated)."""
+    exact = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size != exact:
+        message = _("its array {name} holds {size} bytes; its shape needs {exact}")
+        raise _foreign(path, message.format(name=name, size=size, exact=exact))
+
+
 def _read_npz(path: Path):
     with zipfile.ZipFile(path) as z:
         infos = archive_members(z, path)
@@ -426,6 +435,7 @@ def _read_npz(path: Path):
             shape, fortran, dtype = _npy_header(stream)
             if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_TEXT_BYTES:
                 raise _foreign(path, _("its experiment is not a text"))
+            _check_array_bytes(path, NPZ_KEY, infos[key].file_size - stream.tell(), shape, dtype)
             text = str(_npy_read(stream, shape, fortran, dtype)[()])
         exp = from_dict(parse_json(text, shown(path, 300)))
         _check_size(path, exp)
@@ -439,13 +449,8 @@ def _read_npz(path: Path):
         _check_fits(
             path, exp, {k: (shape, dtype.name) for k, (shape, _fortran, dtype) in headers.items()}
         )
-        # Each array exactly its shape's bytes, from the directory: a truncated or padded one
-        # is refused before any array is read (or inflated).
         for name, (shape, _fortran, dtype) in headers.items():
-            exact = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-            if data_bytes[name] != exact:
-                message = _("its array {name} holds {size} bytes; its shape needs {exact}")
-                raise _foreign(path, message.format(name=name, size=data_bytes[name], exact=exact))
+            _check_array_bytes(path, name, data_bytes[name], shape, dtype)
         import torch
 
         state = {}
