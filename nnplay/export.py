@@ -38,6 +38,7 @@ from nnplay.script_export import data_path, write_script
 from nnplay.tasks import task_shape
 from nnplay.untrusted import MAX_TEXT_BYTES, parse_json, shown
 from nnplay.weight_archives import (
+    NPY_HEADER_BYTES,
     NotOurs,
     archive_members,
     check_pt_pickle,
@@ -333,8 +334,8 @@ def _read_pt(path: Path):
                 raise _foreign(path, message.format(name=shown(beside.name)))
             exp = load_file(beside)
         _check_size(path, exp)
-        check_sizes(members, exp, pt_limits(members, exp, PT_EXPERIMENT))
-        check_pt_pickle(z, members)
+        check_pt_pickle(z, members, exp)
+        check_sizes(members, exp, pt_limits(members, exp, PT_EXPERIMENT), header_bytes=0)
     import torch
 
     # Not memory-mapped: torch's mmap reader takes a deflated record's compressed bytes as the
@@ -398,9 +399,9 @@ def _npy_header(stream):
     """(shape, fortran_order, dtype) of an .npy stream, its data not read."""
     version = np.lib.format.read_magic(stream)
     if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(stream, max_header_size=10_000)
+        return np.lib.format.read_array_header_1_0(stream, max_header_size=NPY_HEADER_BYTES)
     if version == (2, 0):
-        return np.lib.format.read_array_header_2_0(stream, max_header_size=10_000)
+        return np.lib.format.read_array_header_2_0(stream, max_header_size=NPY_HEADER_BYTES)
     raise ValueError("unsupported .npy version")
 
 
@@ -439,7 +440,7 @@ def _read_npz(path: Path):
             text = str(_npy_read(stream, shape, fortran, dtype)[()])
         exp = from_dict(parse_json(text, shown(path, 300)))
         _check_size(path, exp)
-        check_sizes(infos, exp, {key: infos[key].file_size})
+        check_sizes(infos, exp, {key: infos[key].file_size}, header_bytes=NPY_HEADER_BYTES)
         headers, data_bytes = {}, {}
         for member in members:
             if member != key:

@@ -25,7 +25,7 @@ from nnplay.untrusted import MAX_TEXT_BYTES, shown
 # 32 hidden layers with batch norm have 226 tensors; torch.save adds 6 records, nnplay 1
 MAX_MEMBERS = 256
 NPY_HEADER_BYTES = 10_000  # np.lib.format's own bound on an .npy header
-PICKLE_BYTES_PER_TENSOR = 512  # a state_dict's pickle: a name and a small call per tensor
+PICKLE_BYTES_PER_TENSOR = 512
 
 # What the pickle of a state_dict of dense float32/int64 CPU tensors (torch.save, protocol 2)
 # names. Anything else (other storages, sparse layouts, meta tensors, objects) is not an nnplay
@@ -102,41 +102,54 @@ def archive_members(z: zipfile.ZipFile, path: Path) -> dict[str, zipfile.ZipInfo
     return members
 
 
-def check_sizes(members: dict[str, zipfile.ZipInfo], exp, limits: dict[str, int]) -> None:
-    """Each member within its limit (`limits` by name; others by the largest tensor), all the
-    weights together at most twice the network's exact bytes."""
+def check_sizes(
+    members: dict[str, zipfile.ZipInfo], exp, limits: dict[str, int], header_bytes: int
+) -> None:
+    """Each member within its limit (`limits` by name; the others hold a tensor each: at most
+    the largest tensor's bytes and its `header_bytes`), all of those together at most twice
+    the network's exact bytes and their headers (the memory `export._check_size` reserves;
+    within it, a wrong shape or an extra tensor is named by the checks that follow)."""
     sizes = tensor_bytes(exp)
-    largest, allowed = max(sizes.values()), 2 * sum(sizes.values())
-    weights = 0
+    largest, exact = max(sizes.values()), sum(sizes.values())
+    weights = tensors = 0
     for name, info in members.items():
-        most = limits.get(name, largest + NPY_HEADER_BYTES)
         if name not in limits:
-            weights += info.file_size
-        if info.file_size > most:
-            message = _("its member {name} has {size} bytes; its experiment allows at most {most}")
-            raise NotOurs(
-                message.format(name=repr(shown(name, 60)), size=info.file_size, most=most)
-            )
-    if weights > allowed + len(members) * NPY_HEADER_BYTES:
+            weights, tensors = weights + info.file_size, tensors + 1
+        _check_member(name, info, limits.get(name, largest + header_bytes))
+    if weights > 2 * exact + tensors * header_bytes:
         message = _("its weights have {size} bytes; its experiment's network has {exact}")
-        raise NotOurs(message.format(size=weights, exact=allowed // 2))
+        raise NotOurs(message.format(size=weights, exact=exact))
+
+
+def _check_member(name: str, info: zipfile.ZipInfo, most: int) -> None:
+    if info.file_size > most:
+        message = _("its member {name} has {size} bytes; its experiment allows at most {most}")
+        raise NotOurs(message.format(name=repr(shown(name, 60)), size=info.file_size, most=most))
+
+
+def pickle_limit(exp) -> int:
+    """The most a .pt's data.pkl may hold: a name and a small call per tensor."""
+    return 4096 + PICKLE_BYTES_PER_TENSOR * len(state_shapes(exp))
 
 
 def pt_limits(members: dict[str, zipfile.ZipInfo], exp, experiment_record: str) -> dict[str, int]:
     """The most each of a .pt archive's bookkeeping members may hold (the rest are tensors)."""
-    folder = next(iter(members)).split("/")[0]
-    pickle_bytes = 4096 + PICKLE_BYTES_PER_TENSOR * len(state_shapes(exp))
-    limits = {f"{folder}/data.pkl": pickle_bytes, f"{folder}/{experiment_record}": MAX_TEXT_BYTES}
+    folder = next(n for n in members if n.endswith("/data.pkl")).split("/")[0]
+    limits = {
+        f"{folder}/data.pkl": pickle_limit(exp),
+        f"{folder}/{experiment_record}": MAX_TEXT_BYTES,
+    }
     limits |= {n: 64 for n in members if not n.startswith(f"{folder}/data/") and n not in limits}
     return limits
 
 
-def check_pt_pickle(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> None:
-    """The .pt's pickle names only what a table of dense float32/int64 tensors needs (its
-    opcodes are decoded, never run)."""
+def check_pt_pickle(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], exp) -> None:
+    """The .pt's pickle (no larger than `exp`'s tensors need) names only what a table of dense
+    float32/int64 tensors needs; its opcodes are decoded, never run."""
     pickles = [n for n in members if n.endswith("/data.pkl")]
     if len(pickles) != 1:
         raise NotOurs(_("it has no table of tensors (data.pkl)"))
+    _check_member(pickles[0], members[pickles[0]], pickle_limit(exp))
     try:
         opcodes = [(op.name, arg) for op, arg, _pos in pickletools.genops(z.read(pickles[0]))]
     except (ValueError, EOFError):

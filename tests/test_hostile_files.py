@@ -82,8 +82,13 @@ def pt_cases(folder, exp, state):
     yield "complex", pt_file(folder, complex_state, side, "complex.pt"), "a complex64 tensor"
     yield (
         "wrong shape",
-        pt_file(folder, {**state, "output.weight": torch.zeros(1, 9)}, side, "shape.pt"),
-        "output.weight has shape (1, 9)",
+        pt_file(folder, {**state, "output.weight": torch.zeros(1, 3)}, side, "shape.pt"),
+        "output.weight has shape (1, 3)",
+    )
+    yield (
+        "a tensor larger than the network's largest",
+        pt_file(folder, {**state, "output.weight": torch.zeros(1, 9)}, side, "large.pt"),
+        "its experiment allows at most 20",
     )
     yield "extra tensor", pt_file(folder, {**state, "x": torch.zeros(1)}, side, "extra.pt"), "'x'"
     yield (

@@ -140,6 +140,12 @@ def pt_bomb_cases(folder, pt):
             declaring(stored, name, 2**31),
             "declares more bytes than the file holds",
         )
+    copies = {f"{name}-{copy}": members[name] for name in records for copy in (1, 2)}
+    yield (
+        "two more copies of every record",
+        rezip(folder / "copies.pt", {**members, **copies}),
+        "its weights have",
+    )
     many = {**members, **{f"{folder_name}/data/m{i}": b"" for i in range(300)}}
     yield "300 more members", rezip(folder / "many.pt", many), "nnplay writes at most 256"
 
