@@ -96,12 +96,14 @@ def refusal(capsys, path, case: str) -> str:
 
 
 def assert_all_refused(capsys, cases) -> int:
-    """Each (name, path, words) refused in one line holding `words`; returns how many."""
+    """Each (name, path, words) refused in one line holding `words`; returns how many (shown
+    with -s: the number of generated cases per run)."""
     cases = list(cases)
     for name, path, words in cases:
         err = refusal(capsys, path, name)
         assert words in err, (name, err)
-    print(f"{len(cases)} generated cases")
+    with capsys.disabled():
+        print(f"{len(cases)} generated cases")
     return len(cases)
 
 
