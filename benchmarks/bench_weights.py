@@ -93,9 +93,9 @@ def zeros_after(count: int):
     return write
 
 
-def wide_npz(folder: Path, layers: int, units: int) -> Path:
-    """A deflated .npz of `layers` x `units` zero weights, its last array cut short; written
-    array by array (the network is never built)."""
+def wide_npz(folder: Path, layers: int, units: int, cut: bool = True) -> Path:
+    """A deflated .npz of `layers` x `units` zero weights, its last array cut short (or whole);
+    written array by array (the network is never built)."""
     import numpy as np
 
     from nnplay.experiment import to_dict
@@ -104,7 +104,7 @@ def wide_npz(folder: Path, layers: int, units: int) -> Path:
 
     exp = with_overrides(load_preset("first-gt-fifth"), {"model.hidden": [units] * layers})
     shapes = state_shapes(exp)
-    path = folder / f"wide-{layers}x{units}.npz"
+    path = folder / f"wide-{layers}x{units}{'-cut' if cut else ''}.npz"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         last = f"hidden{layers}.weight"
         for name, shape in shapes.items():
@@ -112,16 +112,30 @@ def wide_npz(folder: Path, layers: int, units: int) -> Path:
             np.lib.format.write_array_header_1_0(
                 header, {"descr": "<f4", "fortran_order": False, "shape": shape}
             )
-            rows = shape[0] if name != last else shape[0] - 1
+            rows, row = (shape[0], 4 * shape[1]) if len(shape) == 2 else (1, 4 * shape[0])
+            if name == last and cut:
+                rows -= 1
             with z.open(name + ".npy", "w", force_zip64=True) as out:
                 out.write(header.getvalue())
-                row = bytes(4 * int(np.prod(shape[1:], dtype=np.int64)))
-                for _ in range(rows if len(shape) > 1 else 1):
-                    out.write(row)
+                for _ in range(rows):
+                    out.write(bytes(row))
         text = io.BytesIO()
         np.save(text, np.array(json.dumps(to_dict(exp))))
         z.writestr(NPZ_KEY + ".npy", text.getvalue())
     return path
+
+
+def corrupt(path: Path, member: str) -> Path:
+    """`path` with bytes in the middle of `member`'s deflated stream overwritten: every size it
+    declares is right, the data is not."""
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(member)
+    data = bytearray(path.read_bytes())
+    middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+    data[middle : middle + 64] = bytes(range(64))
+    target = path.with_name(path.stem + "-corrupt.npz")
+    target.write_bytes(bytes(data))
+    return target
 
 
 def build(folder: Path) -> dict[str, Path]:
@@ -145,6 +159,9 @@ def build(folder: Path) -> dict[str, Path]:
             good, folder / "record-bomb.pt", {record: zeros_after(960)}
         ),
         "npz: 16x4096 deflated, last array truncated": wide_npz(folder, 16, 4096),
+        "npz: 16x4096 deflated, last stream corrupt": corrupt(
+            wide_npz(folder, 16, 4096, cut=False), "hidden16.weight.npy"
+        ),
         "pt: a complex64 tensor": complex_pt,
         "pt: empty": empty,
     }

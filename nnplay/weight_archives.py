@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import pickletools
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from nnplay.untrusted import MAX_TEXT_BYTES, shown
 MAX_MEMBERS = 256
 NPY_HEADER_BYTES = 10_000  # np.lib.format's own bound on an .npy header
 PICKLE_BYTES_PER_TENSOR = 512
+READ_CHUNK = 2**20  # what is inflated at a time
 
 # What the pickle of a state_dict of dense float32/int64 CPU tensors (torch.save, protocol 2)
 # names. Anything else (other storages, sparse layouts, meta tensors, objects) is not an nnplay
@@ -125,6 +127,22 @@ def _check_member(name: str, info: zipfile.ZipInfo, most: int) -> None:
     if info.file_size > most:
         message = _("its member {name} has {size} bytes; its experiment allows at most {most}")
         raise NotOurs(message.format(name=repr(shown(name, 60)), size=info.file_size, most=most))
+
+
+def check_streams(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> None:
+    """Every deflated member inflates whole and to its checksum, a chunk at a time, before any
+    tensor is allocated: a damaged stream at the end of a large archive is refused without
+    first filling memory with the arrays before it."""
+    for name, info in members.items():
+        if info.compress_type != zipfile.ZIP_DEFLATED:
+            continue
+        try:
+            with z.open(info) as stream:
+                while stream.read(READ_CHUNK):
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            message = _("its member {name} is damaged")
+            raise NotOurs(message.format(name=repr(shown(name, 60)))) from None
 
 
 def pickle_limit(exp) -> int:

@@ -328,9 +328,31 @@ def damaged_cases(folder, trained_folder):
             yield f"{suffix} {name}", path, words
 
 
+def corrupt_stream_cases(folder, trained_folder):
+    """Deflated archives whose every declared size is right, one member's stream overwritten
+    in its middle: refused before any tensor is allocated."""
+    for suffix in (".pt", ".npz"):
+        members = members_of(trained_folder / f"w{suffix}")
+        for name in members:
+            path = rezip(
+                folder / f"{len(name)}-{name[-6:].replace('/', '_')}{suffix}", members, True
+            )
+            with zipfile.ZipFile(path) as z:
+                info = z.getinfo(name)
+            if info.compress_size < 8:
+                continue
+            data = bytearray(path.read_bytes())
+            middle = info.header_offset + 30 + len(name) + info.compress_size // 2
+            data[middle : middle + 4] = bytes(b ^ 0xFF for b in data[middle : middle + 4])
+            path.write_bytes(bytes(data))
+            yield f"{suffix} {name} corrupt", path, "damaged"
+
+
 def test_damaged_archives_are_refused_in_words(tmp_path, capsys, trained):
     _, _, folder = trained
-    assert assert_all_refused(capsys, damaged_cases(tmp_path, folder)) >= 20
+    count = assert_all_refused(capsys, damaged_cases(tmp_path, folder))
+    count += assert_all_refused(capsys, corrupt_stream_cases(tmp_path, folder))
+    assert count >= 40
 
 
 # ---------------------------------------------------------------------------------------------
