@@ -5,8 +5,8 @@ An archive may hold only what its experiment's network allows, whatever its memb
 each member no larger than the network's largest tensor (plus its format's small header), all of
 them together about the network's size, every byte of them inside the file. A deflated member
 (torch.save and np.savez store theirs, other tools may deflate) is bounded the same way: its
-uncompressed size comes from the directory, checked against the experiment, and a reader stops
-there.
+uncompressed size comes from the directory, checked against the experiment and against its
+compressed size (at most 16 times it), and a reader stops there.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ MAX_MEMBERS = 256
 NPY_HEADER_BYTES = 10_000  # np.lib.format's own bound on an .npy header
 PICKLE_BYTES_PER_TENSOR = 512
 READ_CHUNK = 2**20  # what is inflated at a time
+# Trained or freshly initialized float32 weights deflate to about 90% of their bytes; only
+# small members (biases, batch norm statistics, headers) may be constant and shrink more. So a
+# file can declare at most about 16 times what it holds: a megabyte never unpacks to a gigabyte.
+MAX_INFLATION = 16
+INFLATION_SLACK = 2**16
 
 # What the pickle of a state_dict of dense float32/int64 CPU tensors (torch.save, protocol 2)
 # names. Anything else (other storages, sparse layouts, meta tensors, objects) is not an nnplay
@@ -90,6 +95,12 @@ def archive_members(z: zipfile.ZipFile, path: Path) -> dict[str, zipfile.ZipInfo
             raise NotOurs(message.format(name=name))
         total += info.compress_size
         stored = info.compress_type == zipfile.ZIP_STORED
+        if not stored and info.file_size > MAX_INFLATION * info.compress_size + INFLATION_SLACK:
+            message = _(
+                "its member {name} would inflate {packed} bytes to {size}; weights do not "
+                "compress that much"
+            )
+            raise NotOurs(message.format(name=name, packed=info.compress_size, size=info.file_size))
         if (stored and info.file_size != info.compress_size) or (
             info.header_offset + info.compress_size > size
         ):

@@ -27,7 +27,7 @@ from tests.command_line import run_in_process
 from tests.hostile import assert_refused
 from tests.test_hostile_files import INPUT, pt_file, toml_text
 
-MiB = 2**20
+KiB, MiB = 2**10, 2**20
 SAMPLES = np.random.default_rng(0).random((7, 5))
 # an exception's class name in parentheses: what a refusal said instead of words
 EXCEPTION_NAME = re.compile(r"\((\w*Error|BadZipFile|Fail|\w*Exception)\)")
@@ -111,30 +111,49 @@ def assert_all_refused(capsys, cases) -> int:
 # Members that declare more than the experiment allows (zip bombs), read from the directory
 
 
+BOMB = "weights do not compress that much"
+
+
 def pt_bomb_cases(folder, pt):
     members = members_of(pt)
     folder_name = next(iter(members)).split("/")[0]
     pickle_name = f"{folder_name}/data.pkl"
     records = [n for n in members if n.startswith(f"{folder_name}/data/")]
+    extra = f"{folder_name}/x"
+    # deflated zeros: a megabyte declares 1000 times more, refused from the directory
     for size in (1, 8, 64):
         zeros = bytes(size * MiB)
         padded = {**members, pickle_name: members[pickle_name] + zeros}
         yield (
             f"data.pkl followed by {size} MiB of deflated zeros",
             rezip(folder / f"pkl-{size}.pt", padded, deflated={pickle_name}),
-            "data.pkl",
+            BOMB,
         )
         for record in records:
             yield (
                 f"record {record} of {size} MiB of deflated zeros",
                 rezip(folder / f"rec-{size}-{record[-1]}.pt", {**members, record: zeros}, True),
-                "allows at most",
+                BOMB,
             )
         yield (
             f"an extra member of {size} MiB of deflated zeros",
-            rezip(folder / f"extra-{size}.pt", {**members, f"{folder_name}/x": zeros}, True),
+            rezip(folder / f"extra-{size}.pt", {**members, extra: zeros}, True),
+            BOMB,
+        )
+    # bytes that are there, stored, but more than the experiment allows
+    noise = np.random.default_rng(1).bytes(64 * KiB)
+    yield (
+        "data.pkl followed by 64 KiB",
+        rezip(folder / "pkl.pt", {**members, pickle_name: members[pickle_name] + noise}),
+        "data.pkl",
+    )
+    for record in records:
+        yield (
+            f"record {record} of 64 KiB",
+            rezip(folder / f"rec-{record[-1]}.pt", {**members, record: noise}),
             "allows at most",
         )
+    yield "an extra member of 64 KiB", rezip(folder / "x.pt", {**members, extra: noise}), "at most"
     for name in members:
         stored = rezip(folder / f"lie-{len(name)}-{name[-3:].replace('/', '_')}.pt", members)
         yield (
@@ -154,14 +173,22 @@ def pt_bomb_cases(folder, pt):
 
 def npz_bomb_cases(folder, npz):
     members = members_of(npz)
-    for size in (1, 8, 64):
-        for name in members:
+    noise = np.random.default_rng(2).bytes(64 * KiB)
+    for name in members:
+        for size in (1, 8, 64):
             padded = {**members, name: members[name] + bytes(size * MiB)}
             yield (
                 f"{name} followed by {size} MiB of deflated zeros",
                 rezip(folder / f"pad-{size}-{len(name)}-{name[:8]}.npz", padded, True),
-                "its array __nnplay_experiment__ holds" if name.startswith("__") else "at most",
+                BOMB,
             )
+        yield (
+            f"{name} followed by 64 KiB",
+            rezip(
+                folder / f"pad-{len(name)}-{name[:8]}.npz", {**members, name: members[name] + noise}
+            ),
+            "its array __nnplay_experiment__ holds" if name.startswith("__") else "at most",
+        )
 
 
 def test_members_larger_than_the_experiment_allows_are_refused_from_the_directory(
