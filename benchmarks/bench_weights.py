@@ -2,10 +2,15 @@
 
     python benchmarks/bench_weights.py [--source DIR] [--json]
 
-The files (built once in a temporary folder, about 20 s):
+The files (built once in a temporary folder, under a minute):
 - a .pt whose data.pkl is followed by 960 MiB of deflated zeros (about 1 MB on disk);
-- a deflated .npz declaring 16 hidden layers of 4096 units, its last array truncated;
 - a .pt whose record declares 960 MiB of deflated zeros;
+- a deflated .npz of zeros declaring 16 hidden layers of 4096 units, its last array truncated,
+  and the same whole but its last stream corrupt (these three are refused from the zip
+  directory: they inflate far more than weights can);
+- a deflated .npz of 4 x 4096 random weights (256 MiB, incompressible) whose last stream is
+  corrupt: every size it declares is allowed, so its streams are inflated (to their checksums,
+  a chunk at a time) before any array is allocated;
 - a .pt with a complex64 tensor; an empty .pt.
 
 Each is refused by `nnplay predict` in a fresh interpreter that has already imported
@@ -93,9 +98,10 @@ def zeros_after(count: int):
     return write
 
 
-def wide_npz(folder: Path, layers: int, units: int, cut: bool = True) -> Path:
-    """A deflated .npz of `layers` x `units` zero weights, its last array cut short (or whole);
-    written array by array (the network is never built)."""
+def wide_npz(folder: Path, layers: int, units: int, cut: bool = True, noise: bool = False) -> Path:
+    """A deflated .npz of `layers` x `units` weights (zeros, or random bytes that do not
+    compress), its last array cut short (or whole); written array by array (the network is
+    never built)."""
     import numpy as np
 
     from nnplay.experiment import to_dict
@@ -104,7 +110,8 @@ def wide_npz(folder: Path, layers: int, units: int, cut: bool = True) -> Path:
 
     exp = with_overrides(load_preset("first-gt-fifth"), {"model.hidden": [units] * layers})
     shapes = state_shapes(exp)
-    path = folder / f"wide-{layers}x{units}{'-cut' if cut else ''}.npz"
+    path = folder / f"wide-{layers}x{units}{'-cut' if cut else ''}{'-noise' if noise else ''}.npz"
+    random = np.random.default_rng(0)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         last = f"hidden{layers}.weight"
         for name, shape in shapes.items():
@@ -118,7 +125,7 @@ def wide_npz(folder: Path, layers: int, units: int, cut: bool = True) -> Path:
             with z.open(name + ".npy", "w", force_zip64=True) as out:
                 out.write(header.getvalue())
                 for _ in range(rows):
-                    out.write(bytes(row))
+                    out.write(random.bytes(row) if noise else bytes(row))
         text = io.BytesIO()
         np.save(text, np.array(json.dumps(to_dict(exp))))
         z.writestr(NPZ_KEY + ".npy", text.getvalue())
@@ -161,6 +168,9 @@ def build(folder: Path) -> dict[str, Path]:
         "npz: 16x4096 deflated, last array truncated": wide_npz(folder, 16, 4096),
         "npz: 16x4096 deflated, last stream corrupt": corrupt(
             wide_npz(folder, 16, 4096, cut=False), "hidden16.weight.npy"
+        ),
+        "npz: 4x4096 random, deflated, last stream corrupt": corrupt(
+            wide_npz(folder, 4, 4096, cut=False, noise=True), "hidden4.weight.npy"
         ),
         "pt: a complex64 tensor": complex_pt,
         "pt: empty": empty,
