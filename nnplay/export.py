@@ -3,8 +3,8 @@
 The format follows the suffix:
 - .pt           a plain state_dict (torch.load(path, weights_only=True)); the Experiment is
                 written beside it as a preset TOML of the same stem, and also inside the .pt's
-                zip archive (an extra record torch.load ignores): the .toml is written first, so
-                a crash between the two leaves the previous .pt whole, its experiment with it
+                zip archive (an extra record torch.load ignores): the two are replaced together
+                or not at all (a full disk leaves the previous pair as it was)
 - .safetensors  tensors, with the Experiment (TOML) in the metadata
 - .onnx         the network for onnxruntime, with the Experiment (TOML) in metadata_props
 - .npz          one array per state_dict entry, plus the Experiment as JSON
@@ -23,6 +23,7 @@ import json
 import os
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ import numpy as np
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, dumps, from_dict, load_file, loads, to_dict
-from nnplay.files import check_writable, signals_held, write_atomic
+from nnplay.files import check_writable, signals_held, write_atomic, write_atomic_files
 from nnplay.i18n import _
 from nnplay.memory import check_fits, model_bytes
 from nnplay.model import Predictor, build_model, state_shapes, torch_run
@@ -38,6 +39,16 @@ from nnplay.onnx_check import OnnxRefused
 from nnplay.onnx_weights import METADATA_KEY, onnx_bytes, onnx_predictor, read_onnx
 from nnplay.script_export import data_path, write_script
 from nnplay.untrusted import MAX_TEXT_BYTES, parse_json, shown
+from nnplay.weight_archives import (
+    NPY_HEADER_BYTES,
+    READ_CHUNK,
+    NotOurs,
+    archive_members,
+    check_pt_pickle,
+    check_sizes,
+    check_streams,
+    pt_limits,
+)
 
 # torch, safetensors, onnx and onnxruntime are imported inside the functions that use them: presets
 # import this module, and the app draws its first frame before torch loads (docs/architecture.md).
@@ -131,8 +142,8 @@ def _export(model, exp: Experiment, path: Path) -> list[Path]:
         return write_script(exp, path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if path.suffix == ".pt":
-        beside = write_atomic(path.with_suffix(".toml"), dumps(exp).encode())
-        return [write_atomic(path, _pt_bytes(state, exp)), beside]
+        pair = {path: _pt_bytes(state, exp), path.with_suffix(".toml"): dumps(exp).encode()}
+        return write_atomic_files(pair)
     if path.suffix == ".safetensors":
         from safetensors.torch import save
 
@@ -203,10 +214,36 @@ def load_predictor(path: str | Path) -> Predictor:
     except ExperimentError:
         raise
     except Exception as e:  # a foreign or damaged file: torch, safetensors, numpy, onnx differ
-        raise _foreign(path, e.__class__.__name__) from None
+        raise _foreign(path, _unreadable(e)) from None
+    _check_finite(path, state)
     model = build_model(exp)
     model.load_state_dict(state)
     return Predictor(exp, torch_run(model))
+
+
+def _unreadable(error: Exception) -> str:
+    """What was wrong with a file its reader refused, in words (not an exception's name)."""
+    if isinstance(error, NotOurs):
+        return str(error)
+    if isinstance(error, zipfile.BadZipFile):
+        return _("not a zip archive, or a damaged one")
+    if isinstance(error, (zlib.error, EOFError)):
+        return _("its compressed data is damaged")
+    detail = shown(str(error).splitlines()[0] if str(error) else "", 100)
+    if detail:
+        return _("its reader refused it: {detail}").format(detail=detail)
+    return _("its reader refused it")
+
+
+def _check_finite(path: Path, state: dict) -> None:
+    """NaN or infinite weights answer nothing meaningful: refuse them rather than predict."""
+    import torch
+
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            value = "NaN" if bool(torch.isnan(tensor).any()) else "inf"
+            message = _("{path}: the weights hold {value} ({name}): this file cannot predict")
+            raise ExperimentError(message.format(path=shown(path, 300), value=value, name=name))
 
 
 def _shape_problem(name: str, shape: tuple, expected: tuple) -> str:
@@ -255,16 +292,15 @@ def _read_state(path: Path):
     return _read_npz(path)
 
 
-def _pt_experiment(path: Path) -> Experiment | None:
+def _pt_experiment(path: Path, z: zipfile.ZipFile) -> Experiment | None:
     """The experiment recorded inside a .pt archive (None: an older export without one)."""
-    with zipfile.ZipFile(path) as z:
-        entries = [i for i in z.infolist() if i.filename.endswith("/" + PT_EXPERIMENT)]
-        if not entries:
-            return None
-        if len(entries) > 1 or entries[0].file_size > MAX_TEXT_BYTES:
-            raise _foreign(path, _("its experiment record is not nnplay's"))
-        with z.open(entries[0]) as f:
-            data = f.read(MAX_TEXT_BYTES + 1)
+    entries = [i for i in z.infolist() if i.filename.endswith("/" + PT_EXPERIMENT)]
+    if not entries:
+        return None
+    if len(entries) > 1 or entries[0].file_size > MAX_TEXT_BYTES:
+        raise _foreign(path, _("its experiment record is not nnplay's"))
+    with z.open(entries[0]) as f:
+        data = f.read(MAX_TEXT_BYTES + 1)
     try:
         text = data[:MAX_TEXT_BYTES].decode("utf-8")
     except UnicodeDecodeError:
@@ -273,18 +309,25 @@ def _pt_experiment(path: Path) -> Experiment | None:
 
 
 def _read_pt(path: Path):
+    # The archive, its directory and its pickle's names are checked before torch is imported.
+    with zipfile.ZipFile(path) as z:
+        members = archive_members(z, path)
+        exp = _pt_experiment(path, z)
+        if exp is None:
+            beside = path.with_suffix(".toml")
+            if not beside.is_file():
+                message = _("its experiment {name} is missing beside it")
+                raise _foreign(path, message.format(name=shown(beside.name)))
+            exp = load_file(beside)
+        _check_size(path, exp)
+        check_pt_pickle(z, members, exp)
+        check_sizes(members, exp, pt_limits(members, exp, PT_EXPERIMENT), header_bytes=0)
+        check_streams(z, members)
     import torch
 
-    exp = _pt_experiment(path)
-    if exp is None:
-        beside = path.with_suffix(".toml")
-        if not beside.is_file():
-            message = _("its experiment {name} is missing beside it")
-            raise _foreign(path, message.format(name=shown(beside.name)))
-        exp = load_file(beside)
-    _check_size(path, exp)
-    # mmap: tensors are not read until copied into the model, after their shapes are checked
-    state = torch.load(path, weights_only=True, mmap=True, map_location="cpu")
+    # Not memory-mapped: torch's mmap reader takes a deflated record's compressed bytes as the
+    # weights, where torch.load inflates them; every record's size is bounded above.
+    state = torch.load(path, weights_only=True, map_location="cpu")
     if not (
         isinstance(state, dict)
         and all(isinstance(k, str) for k in state)
@@ -339,34 +382,44 @@ def _read_safetensors(path: Path):
         return exp, {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
 
 
-MAX_NPZ_MEMBERS = 200
-
-
 def _npy_header(stream):
     """(shape, fortran_order, dtype) of an .npy stream, its data not read."""
     version = np.lib.format.read_magic(stream)
     if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(stream, max_header_size=10_000)
+        return np.lib.format.read_array_header_1_0(stream, max_header_size=NPY_HEADER_BYTES)
     if version == (2, 0):
-        return np.lib.format.read_array_header_2_0(stream, max_header_size=10_000)
+        return np.lib.format.read_array_header_2_0(stream, max_header_size=NPY_HEADER_BYTES)
     raise ValueError("unsupported .npy version")
 
 
 def _npy_read(stream, shape, fortran, dtype) -> np.ndarray:
-    """Exactly the bytes the (already checked) header declares; short data is an error."""
-    count = int(np.prod(shape, dtype=np.int64))
-    data = stream.read(count * dtype.itemsize)
-    if len(data) != count * dtype.itemsize:
-        raise ValueError("truncated array")
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+    """Exactly the bytes the (already checked) header declares, read into the array a chunk at
+    a time (one large read of a deflated member builds its bytes by concatenation: about 16 s
+    for 1 GB); short data is an error."""
+    data = np.empty(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, dtype=np.uint8)
+    view, done = data.data, 0
+    while done < len(data):
+        got = stream.readinto(view[done : done + READ_CHUNK])
+        if not got:
+            raise ValueError("truncated array")
+        done += got
+    return data.view(dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _check_array_bytes(path: Path, name: str, size: int, shape: tuple, dtype) -> None:
+    """An array member holds exactly its shape's bytes, as its directory entry says: a
+    truncated or padded one is refused before any array is read (or inflated)."""
+    exact = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size != exact:
+        message = _("its array {name} holds {size} bytes; its shape needs {exact}")
+        raise _foreign(path, message.format(name=name, size=size, exact=exact))
 
 
 def _read_npz(path: Path):
-    import torch
-
     with zipfile.ZipFile(path) as z:
-        members = [m for m in z.namelist() if m.endswith(".npy")]
-        if len(z.namelist()) > MAX_NPZ_MEMBERS or len(members) != len(z.namelist()):
+        infos = archive_members(z, path)
+        members = [m for m in infos if m.endswith(".npy")]
+        if len(members) != len(infos):
             raise _foreign(path, _("not an archive of arrays nnplay writes"))
         key = NPZ_KEY + ".npy"
         if key not in members:
@@ -375,17 +428,25 @@ def _read_npz(path: Path):
             shape, fortran, dtype = _npy_header(stream)
             if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_TEXT_BYTES:
                 raise _foreign(path, _("its experiment is not a text"))
+            _check_array_bytes(path, NPZ_KEY, infos[key].file_size - stream.tell(), shape, dtype)
             text = str(_npy_read(stream, shape, fortran, dtype)[()])
         exp = from_dict(parse_json(text, shown(path, 300)))
         _check_size(path, exp)
-        headers = {}
+        check_sizes(infos, exp, {key: infos[key].file_size}, header_bytes=NPY_HEADER_BYTES)
+        headers, data_bytes = {}, {}
         for member in members:
             if member != key:
                 with z.open(member) as stream:
                     headers[member[:-4]] = _npy_header(stream)
+                    data_bytes[member[:-4]] = infos[member].file_size - stream.tell()
         _check_fits(
             path, exp, {k: (shape, dtype.name) for k, (shape, _fortran, dtype) in headers.items()}
         )
+        for name, (shape, _fortran, dtype) in headers.items():
+            _check_array_bytes(path, name, data_bytes[name], shape, dtype)
+        check_streams(z, infos)
+        import torch
+
         state = {}
         for name, header in headers.items():
             with z.open(name + ".npy") as stream:

@@ -32,22 +32,42 @@ def signals_held():
 
 def write_atomic(path: Path, data: bytes) -> Path:
     """Write to a temporary file beside `path`, then rename it over `path` in one step."""
-    path = Path(path).expanduser()
+    return write_atomic_files({path: data})[0]
+
+
+def write_atomic_files(files: dict[Path, bytes]) -> list[Path]:
+    """Write each file to a temporary one beside it, and only when all are written rename them
+    over their targets: a failed write (a full disk) leaves every old file as it was, so files
+    that belong together (a .pt and its .toml) are replaced together or not at all."""
+    targets = [Path(p).expanduser() for p in files]
+    temps: list[str] = []
     with signals_held():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            # mkstemp makes the file private (0600); an export is for other tools to read.
-            os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            for path, data in zip(targets, files.values(), strict=True):
+                temps.append(_write_temporary(path, data))
+            for path, tmp in zip(targets, temps, strict=True):
+                os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            for tmp in temps:
+                Path(tmp).unlink(missing_ok=True)
             raise
-    return path
+    return targets
+
+
+def _write_temporary(path: Path, data: bytes) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file private (0600); an export is for other tools to read.
+        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def check_writable(path: Path) -> None:

@@ -42,6 +42,12 @@ DIVERGED_ADVICE = N_(
     "the loss became {value}: the weights blew up. {cause}, or add batch norm; {kept}."
 )
 
+# A batch norm's running statistics overflowed while the loss stayed finite.
+OVERFLOW_ADVICE = N_(
+    "{name} overflowed to inf: the activations before it grew past what float32 holds. Lower "
+    "the init scale or the learning rate; {kept}."
+)
+
 
 def kept_weights_note(epoch: int, val_loss: float) -> str:
     """Which weights a diverged run keeps: the epoch with the lowest validation loss."""
@@ -249,6 +255,10 @@ class Trainer:
         if not (math.isfinite(train_loss) and self._weights_finite()):
             self._diverge(train_loss)
             return
+        overflowed = self._overflowed_buffer()
+        if overflowed is not None:
+            self._diverge(train_loss, overflowed)
+            return
         self._batch = 0
         self.epoch += 1
         h = self.history
@@ -292,9 +302,10 @@ class Trainer:
         ).format(patience=t.patience, epoch=best["epoch"], loss=f"{best['val_loss']:.4g}")
         return True
 
-    def _diverge(self, value: float) -> None:
+    def _diverge(self, value: float, overflowed: str | None = None) -> None:
         """Stop for good and bring back the best weights seen; History keeps what happened
-        (the exploding step losses included), so the chart shows the blow-up."""
+        (the exploding step losses included), so the chart shows the blow-up. `overflowed`: the
+        buffer (a batch norm's running statistics) that blew up while the loss stayed finite."""
         best = self._best
         blew_up = self.lr
         # A rate raised during the run (schedules only lower it) is the likely cause.
@@ -311,12 +322,22 @@ class Trainer:
             else _("Lower the learning rate (the usual cause)")
         )
         self.status = "diverged"
-        self.message = _(DIVERGED_ADVICE).format(
-            value=value, cause=cause, kept=kept_weights_note(best["epoch"], best["val_loss"])
-        )
+        kept = kept_weights_note(best["epoch"], best["val_loss"])
+        if overflowed is not None:
+            self.message = _(OVERFLOW_ADVICE).format(name=overflowed, kept=kept)
+        else:
+            self.message = _(DIVERGED_ADVICE).format(value=value, cause=cause, kept=kept)
 
     def _weights_finite(self) -> bool:
-        return all(torch.isfinite(p).all() for p in self.model.parameters())
+        return all(torch.isfinite(p).all() for p in self._params)
+
+    def _overflowed_buffer(self) -> str | None:
+        """The first buffer that is no longer finite: a batch norm's running_var at inf keeps
+        the loss finite (x / inf is 0), but the exported network answers nothing."""
+        for name, buffer in self.model.named_buffers():
+            if not torch.isfinite(buffer).all():
+                return name
+        return None
 
     def _checkpoint(self, val_loss: float | None) -> dict:
         return {

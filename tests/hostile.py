@@ -8,12 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+# The peak is VmHWM (kB), not getrusage's ru_maxrss: Linux carries ru_maxrss over exec from the
+# forked parent (pytest, with torch loaded), so it measured the test runner, not nnplay.
 RUNNER = """
-import json, resource, sys
+import json, sys
 from nnplay.cli import main
 codes = [main(argv) for argv in json.loads(sys.argv[2])]
+with open("/proc/self/status") as f:
+    peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
 with open(sys.argv[1], "w") as f:
-    json.dump([codes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss], f)
+    json.dump([codes, peak], f)
 """
 
 
@@ -59,5 +63,5 @@ def measured(tmp_path: Path, runs: list[list], timeout: float = 120):
         text=True,
         timeout=timeout,
     )
-    codes, maxrss = json.loads(out.read_text())
-    return result, codes, maxrss * 1024  # ru_maxrss is in kB on Linux
+    codes, peak = json.loads(out.read_text())
+    return result, codes, peak * 1024

@@ -79,11 +79,16 @@ def pt_cases(folder, exp, state):
     yield "a bare tensor", pt_file(folder, state["output.bias"], side, "bare.pt"), "not a table"
     yield "None", pt_file(folder, None, side, "none.pt"), "NoneType"
     yield "int keys", pt_file(folder, {1: state["output.bias"]}, side, "intkey.pt"), "not a table"
-    yield "complex", pt_file(folder, complex_state, side, "complex.pt"), "complex64"
+    yield "complex", pt_file(folder, complex_state, side, "complex.pt"), "a complex64 tensor"
     yield (
         "wrong shape",
-        pt_file(folder, {**state, "output.weight": torch.zeros(1, 9)}, side, "shape.pt"),
-        "output.weight has shape (1, 9)",
+        pt_file(folder, {**state, "output.weight": torch.zeros(1, 3)}, side, "shape.pt"),
+        "output.weight has shape (1, 3)",
+    )
+    yield (
+        "a tensor larger than the network's largest",
+        pt_file(folder, {**state, "output.weight": torch.zeros(1, 9)}, side, "large.pt"),
+        "its experiment allows at most 20",
     )
     yield "extra tensor", pt_file(folder, {**state, "x": torch.zeros(1)}, side, "extra.pt"), "'x'"
     yield (
@@ -189,7 +194,7 @@ def npy_bytes(header: dict, data: bytes = b"") -> bytes:
 
 def npz_file(folder, name, members: dict[str, bytes]):
     path = folder / name
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:  # as savez_compressed
+    with zipfile.ZipFile(path, "w") as z:  # stored, as np.savez
         for member, data in members.items():
             z.writestr(member + ".npy", data)
     return path
@@ -209,9 +214,7 @@ def npz_good_members(exp, state, experiment_json: str | None = None):
 
 def npz_cases(folder, exp, state):
     good = npz_good_members(exp, state)
-    bomb = npy_bytes(
-        {"descr": "<f4", "fortran_order": False, "shape": (1, 2**30)}, b"\0" * (4 * 2**20)
-    )
+    bomb = npy_bytes({"descr": "<f4", "fortran_order": False, "shape": (1, 2**30)}, b"\0" * 4096)
     yield (
         "(1, 2^30) bomb",
         npz_file(folder, "bomb.npz", {**good, "output.weight": bomb}),
@@ -383,23 +386,6 @@ def test_an_older_pt_without_its_experiment_inside_reads_the_toml_beside_it(tmp_
     assert code == 0 and err == "", err
 
 
-def test_nan_weights_answer_strict_json(tmp_path, capsys, good):
-    exp, state, _ = good
-    nan = {
-        k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
-        for k, v in state.items()
-    }
-    for suffix in (".pt", ".npz", ".safetensors", ".onnx"):
-        model = Trainer(with_overrides(exp, {"task.samples": 20})).model
-        model.load_state_dict(nan)
-        export(model, exp, tmp_path / f"nan{suffix}")
-        code, out, err = run_in_process(
-            capsys, "predict", tmp_path / f"nan{suffix}", *INPUT, "--json"
-        )
-        assert code == 0 and err == "", err
-        assert assert_json(out)["predictions"][0]["probabilities"] == [None, None]
-
-
 # the largest declared sizes, and the files torch itself would warn about on stderr
 WORST = [
     "huge sidecar",
@@ -422,4 +408,4 @@ def test_the_worst_files_are_refused_with_little_memory(tmp_path, good):
     assert codes == [2] * len(WORST), result.stderr
     assert result.stderr.count("\n") == len(WORST) and "Traceback" not in result.stderr
     print(f"peak memory refusing the worst files: {peak / 2**20:.0f} MB")
-    assert peak < 600 * 2**20
+    assert peak < 300 * 10**6  # issue 17's target for every refusal
