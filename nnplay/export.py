@@ -209,7 +209,9 @@ def load_predictor(path: str | Path) -> Predictor:
         with warnings.catch_warnings():  # only nnplay's one line reaches the terminal
             warnings.simplefilter("ignore")
             if path.suffix == ".onnx":
-                return _onnx(path, onnx_predictor)
+                predictor, weights = _onnx(path, onnx_predictor)
+                _check_finite(path, weights)
+                return predictor
             exp, state = _read_state(path)
     except ExperimentError:
         raise
@@ -236,12 +238,12 @@ def _unreadable(error: Exception) -> str:
 
 
 def _check_finite(path: Path, state: dict) -> None:
-    """NaN or infinite weights answer nothing meaningful: refuse them rather than predict."""
-    import torch
-
+    """NaN or infinite weights answer nothing meaningful: refuse them rather than predict.
+    `state` holds torch tensors or NumPy arrays (an .onnx file's)."""
     for name, tensor in state.items():
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            value = "NaN" if bool(torch.isnan(tensor).any()) else "inf"
+        values = np.asarray(tensor)
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            value = "NaN" if np.isnan(values).any() else "inf"
             message = _("{path}: the weights hold {value} ({name}): this file cannot predict")
             raise ExperimentError(message.format(path=shown(path, 300), value=value, name=name))
 

@@ -270,7 +270,8 @@ def _check_settings(node: Decoded) -> None:
         raise OnnxRefused(message.format(operator=shown(operator, 30)))
 
 
-def onnx_predictor(path: Path) -> Predictor:
+def onnx_predictor(path: Path) -> tuple[Predictor, dict[str, np.ndarray]]:
+    """A predictor for a checked .onnx file, and its weights (to check their values)."""
     exp, data = read_onnx(path, keep=True)
     import onnxruntime
 
@@ -284,4 +285,15 @@ def onnx_predictor(path: Path) -> Predictor:
     except Exception:  # every graph was checked above; this is onnxruntime's own refusal
         raise OnnxRefused(_("onnxruntime cannot run its graph")) from None
     # the checked graph answers (batch, units) floats: its shapes are the experiment's
-    return Predictor(exp, lambda x: session.run(["output"], {"input": x})[0])
+    predictor = Predictor(exp, lambda x: session.run(["output"], {"input": x})[0])
+    return predictor, _weights(data)
+
+
+def _weights(data: bytes) -> dict[str, np.ndarray]:
+    """The checked file's weight tensors, as float32 views of its bytes (nothing copied)."""
+    graph = one(read_model(data), "graph", {})
+    weights = {}
+    for tensor in graph.get("initializer", []):
+        offset, size = one(tensor, "raw_data")
+        weights[one(tensor, "name")] = np.frombuffer(data, np.float32, size // 4, offset)
+    return weights

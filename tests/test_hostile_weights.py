@@ -393,7 +393,7 @@ def non_finite_cases(folder, exp, state):
             broken[name].view(-1)[-1] = value
             model = Trainer(with_overrides(exp, {"task.samples": 20})).model
             model.load_state_dict(broken)
-            for suffix in (".pt", ".npz", ".safetensors"):
+            for suffix in (".pt", ".npz", ".safetensors", ".onnx"):
                 path = folder / f"{words}{value:+}-{name}{suffix}"
                 export(model, exp, path)
                 yield (
@@ -405,7 +405,7 @@ def non_finite_cases(folder, exp, state):
 
 def test_nan_and_inf_weights_are_refused(tmp_path, capsys, trained):
     exp, state, _ = trained
-    assert assert_all_refused(capsys, non_finite_cases(tmp_path, exp, state)) == 27
+    assert assert_all_refused(capsys, non_finite_cases(tmp_path, exp, state)) == 36
 
 
 # ---------------------------------------------------------------------------------------------
