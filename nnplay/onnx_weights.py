@@ -273,6 +273,7 @@ def _check_settings(node: Decoded) -> None:
 def onnx_predictor(path: Path) -> tuple[Predictor, dict[str, np.ndarray]]:
     """A predictor for a checked .onnx file, and its weights (to check their values)."""
     exp, data = read_onnx(path, keep=True)
+    assert data is not None  # keep=True returns the checked bytes
     import onnxruntime
 
     # onnxruntime's own log lines (coloured, before nnplay's) never reach the terminal: what
