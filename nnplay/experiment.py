@@ -20,9 +20,11 @@ from nnplay.files import check_writable, write_atomic
 from nnplay.i18n import N_, _, language
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.rules import (
+    MAX_LAYERS,
     Choice,
     Features,
     Flag,
+    Layers,
     Number,
     Text,
     TextList,
@@ -80,7 +82,7 @@ class LayerSpec:
 
 @dataclass
 class ModelSpec:
-    hidden: list[LayerSpec] = field(default_factory=list)
+    hidden: list[LayerSpec] = rule(Layers(), [], "hidden layers: their widths, input to output")
     # Defaults for layers given as a bare width, e.g. hidden = [16, 16].
     activation: str = rule(Choice(tuple(ACTIVATIONS)), "relu", "activation of bare-width layers")
     dropout: float = rule(Number(0, 0.95), 0.0, "dropout of bare-width layers")
@@ -328,9 +330,9 @@ def parse_hidden(value, defaults: dict) -> list[LayerSpec]:
             "or of layer tables"
         )
         raise ExperimentError("model.hidden: " + message.format(value=_show(value)))
-    if len(value) > 32:
-        message = _("{count} layers is too many; at most 32")
-        raise ExperimentError("model.hidden: " + message.format(count=len(value)))
+    if len(value) > MAX_LAYERS:
+        message = _("{count} layers is too many; at most {most}")
+        raise ExperimentError("model.hidden: " + message.format(count=len(value), most=MAX_LAYERS))
     layers = []
     for i, item in enumerate(value):
         table = {"units": item, **defaults} if not isinstance(item, dict) else {**defaults, **item}
