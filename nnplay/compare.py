@@ -27,7 +27,13 @@ from typing import Any
 
 from nnplay import i18n
 from nnplay.errors import ExperimentError
-from nnplay.experiment import Experiment, apply_override, check_variant, parse_value
+from nnplay.experiment import (
+    Experiment,
+    apply_override,
+    check_variant,
+    parse_value,
+    reset_for_changed_choices,
+)
 from nnplay.history import GoalResult, History, bucket_means, goal_result
 from nnplay.i18n import _
 from nnplay.rules import Vary, vary_grid
@@ -124,7 +130,8 @@ def plan(
             )
         )
     variants = []
-    for overrides in all_overrides:
+    for asked in all_overrides:
+        overrides = {**asked, **reset_for_changed_choices(base, asked)}
         exp = base.copy()
         for path, value in overrides.items():
             apply_override(exp, path, value)
