@@ -188,6 +188,8 @@ def test_a_crashed_variant_becomes_an_error_result():
     assert result.to_dict()["goal"] == {
         "description": variant.experiment.goal.describe(),
         "met": False,
+        "value": None,
+        "epoch": None,
     }
 
 

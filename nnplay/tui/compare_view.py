@@ -239,6 +239,13 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
+def epochs_cell(result: VariantResult) -> str:
+    """The epochs run, and the epoch whose weights the numbers are of when it is another."""
+    if result.weights_epoch == result.epochs or result.status == "error":
+        return str(result.epochs)
+    return _("{epochs}, kept {kept}").format(epochs=result.epochs, kept=result.weights_epoch)
+
+
 def table_row(index: int, variant: Variant, result: VariantResult | None) -> list:
     mark = Text("━━", style=rgb(colour(index)))
     name = entry(index, variant, result)
@@ -256,7 +263,7 @@ def table_row(index: int, variant: Variant, result: VariantResult | None) -> lis
         mark,
         name,
         status,
-        str(result.epochs),
+        epochs_cell(result),
         _number(result.train_loss),
         _number(result.val_loss),
         _number(result.train_accuracy),

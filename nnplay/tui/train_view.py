@@ -143,7 +143,7 @@ class SecondChart(PlotextPlot):
             majority = _("majority class {share}").format(share=level)
             y = view.baseline.accuracy
             series.append(Series([0.0, x_high], [y, y], majority, BASELINE, "┄"))
-            if any(f.code == "majority" for f in view.flags):
+            if any(f.code == "at_baseline" for f in view.flags):
                 self.title = _("accuracy: flat at the majority class ({share})").format(share=level)
         if h.epoch:
             epochs = thin(h.epoch, CHART_POINTS)
@@ -255,9 +255,7 @@ class TrainView(Vertical):
             ]
         )
         # Two lines, so the numbers fit beside the build panel at 120 columns.
-        self.query_one("#status", LiveText).show(
-            Text.from_markup(line + "\n" + _metrics(s.history))
-        )
+        self.query_one("#status", LiveText).show(Text.from_markup(line + "\n" + _metrics(view)))
         self._diagnose(view)
         x_high = x_extent(view, self.ghosts)
         for box, chart in (
@@ -286,7 +284,7 @@ class TrainView(Vertical):
         self.query_one("#status", LiveText).show(Text.assemble(_(self._note), *waits))
 
     def _diagnose(self, view: View) -> None:
-        text = "\n".join(f"⚠ {f.cause} → {f.fix}" for f in view.flags)
+        text = "\n".join(f"⚠ {f.message()}" for f in view.flags)
         if text != self._flags:  # an update relayouts the screen: only on change
             self._flags = text
             self.query_one("#diagnostics", Static).update(text)
@@ -301,13 +299,22 @@ class TrainView(Vertical):
         banner.display = bool(text)
 
 
-def _metrics(h) -> str:
-    if not h.epoch:
+def _metrics(view: View) -> str:
+    """The numbers of the weights kept (after early stopping or divergence, an earlier epoch's,
+    and the line says which), as `nnplay train` prints them."""
+    s = view.summary
+    if s is None or not s.epochs:
         return ""
+
+    def number(value: float | None, digits: str) -> str:
+        return "-" if value is None else format(value, digits)
+
     loss = _("loss {train} / val {validation}")
-    parts = [loss.format(train=f"{h.train_loss[-1]:.4g}", validation=f"{h.val_loss[-1]:.4g}")]
-    if h.val_accuracy[-1] is not None:
+    parts = [loss.format(train=number(s.train_loss, ".4g"), validation=number(s.val_loss, ".4g"))]
+    if s.val_accuracy is not None:
         acc = _("acc {train} / val {validation}")
-        train, validation = f"{h.train_accuracy[-1]:.3f}", f"{h.val_accuracy[-1]:.3f}"
+        train, validation = number(s.train_accuracy, ".3f"), number(s.val_accuracy, ".3f")
         parts.append(acc.format(train=train, validation=validation))
-    return "  ".join(parts)
+    if s.kept_note():
+        parts.append(s.kept_note())
+    return escape("  ".join(parts))
