@@ -42,6 +42,8 @@ VARIANT_KEYS = {
     "val_accuracy",
     "goal",
     "seconds",
+    "weights_epoch",
+    "findings",
 }
 
 
@@ -357,7 +359,7 @@ def test_cli_grid_as_json(nnplay_cli):
     ]
     for v in data["variants"]:
         assert set(v) == VARIANT_KEYS and v["status"] == "finished" and v["epochs"] == 1
-        assert set(v["goal"]) == {"description", "met"}
+        assert set(v["goal"]) == {"description", "met", "value", "epoch"}
         assert 0 <= v["val_accuracy"] <= 1 and v["seconds"] > 0
     assert data["seconds"] >= max(v["seconds"] for v in data["variants"])
     # the same seed and data as `nnplay train`
