@@ -462,7 +462,7 @@ class PlaygroundApp(App):
             self.notify(_("No more hints.") if hints else _("This setup has no hints."))
             return
         self.hints_shown += 1
-        self._show_exercise()
+        self._show_exercise(self.query_one(TrainView).last_view)  # keeps the goal's state
 
     def action_solution(self) -> None:
         if not self.experiment.solution:
