@@ -463,6 +463,18 @@ class PlaygroundApp(App):
             return
         self.hints_shown += 1
         self._show_exercise(self.query_one(TrainView).last_view)  # keeps the goal's state
+        self.call_after_refresh(self._fit_hint)
+
+    def _fit_hint(self) -> None:
+        """A long description can push the hint just revealed below the box's fold (it holds
+        at most 45% of the height): fold the description, which d brings back."""
+        box = self.query_one("#exercise", Static)
+        inner = box.content_size
+        needed = box.get_content_height(inner, self.size, inner.width)
+        if self.description_shown and needed > inner.height:
+            self.description_shown = False
+            self._show_exercise(self.query_one(TrainView).last_view)
+            self.notify(_("The description is folded so the hint fits: d shows it again."))
 
     def action_solution(self) -> None:
         if not self.experiment.solution:

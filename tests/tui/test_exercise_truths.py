@@ -1,6 +1,6 @@
 """What the exercise box says stays true while the learner reads on."""
 
-from .conftest import SIZE, ready, train_to_epoch, until
+from .conftest import SIZE, notices, ready, shown_lines, train_to_epoch, until
 
 FAST = {"task.samples": 400, "training.epochs": 3, "goal.epochs": 3, "training.lr": 0.05}
 
@@ -18,3 +18,21 @@ async def test_revealing_a_hint_keeps_the_goal_met_mark(make_app):
         await pilot.press("h")
         await pilot.pause()
         assert "hint 1:" in exercise(app) and "✔ met" in exercise(app), exercise(app)
+
+
+async def test_every_hint_can_be_read_at_120x40(make_app, monkeypatch):
+    app = make_app("feature-sum")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        notes = notices(app, monkeypatch)
+        hints = app.experiment.meta.hints
+        box = app.query_one("#exercise")
+        for number in range(1, len(hints) + 1):
+            await pilot.press("h")
+            await pilot.pause()
+            # the hint just revealed is on the screen, not below the box's fold
+            assert f"hint {number}:" in shown_lines(box), shown_lines(box)
+        await pilot.press("h")
+        # the fourth did not fit under the description: it was folded, and the learner told
+        folded = "The description is folded so the hint fits: d shows it again."
+        assert notes == [folded, "No more hints."] and not app.description_shown
