@@ -407,6 +407,7 @@ class Trainer:
             self.steps_per_second(),
             h,
             self.grad_norms(),
+            self.history.last("step_loss"),
         )
 
     def raw_inputs(self, validation: bool = False) -> np.ndarray:

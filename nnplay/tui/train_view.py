@@ -248,9 +248,7 @@ class TrainView(Vertical):
                 f"[b]{status_word(view.status)}[/b]",
                 _("epoch {epoch}/{epochs}").format(epoch=s.epoch, epochs=s.epochs),
                 _("step {step}").format(step=f"{s.step:,}"),
-                _("{rate} steps/s").format(rate=f"{s.steps_per_second:,.0f}")
-                if s.steps_per_second
-                else "-",
+                _speed(view),
                 _("lr {lr}").format(lr=f"{s.lr:.3g}"),
             ]
         )
@@ -297,6 +295,17 @@ class TrainView(Vertical):
         banner.update(text)
         banner.set_classes(kind)
         banner.display = bool(text)
+
+
+def _speed(view: View) -> str:
+    """While running, the steps per second; after single steps (paused mid-run), the loss of
+    the batch just taken, which is what a step shows (the rate of one step says nothing)."""
+    s = view.snapshot
+    if view.status == "paused" and s.batch_loss is not None:
+        return _("batch loss {loss}").format(loss=f"{s.batch_loss:.4g}")
+    if s.steps_per_second:
+        return _("{rate} steps/s").format(rate=f"{s.steps_per_second:,.0f}")
+    return "-"
 
 
 def _metrics(view: View) -> str:

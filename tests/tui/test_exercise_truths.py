@@ -36,3 +36,17 @@ async def test_every_hint_can_be_read_at_120x40(make_app, monkeypatch):
         # the fourth did not fit under the description: it was folded, and the learner told
         folded = "The description is folded so the hint fits: d shows it again."
         assert notes == [folded, "No more hints."] and not app.description_shown
+
+
+async def test_a_single_step_shows_the_loss_of_the_batch_just_taken(make_app):
+    app = make_app("circle")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for steps in (1, 2):
+            await pilot.press("n")
+            await until(pilot, lambda steps=steps: app.session.trainer.steps == steps)
+            await pilot.pause(0.2)
+            status = str(app.query_one("#status").render())
+            taken = app.session.trainer.history.step_loss[-1]
+            assert f"batch loss {taken:.4g}" in status, status
+            assert "steps/s" not in status  # the rate of one step says nothing
