@@ -53,6 +53,9 @@ class Ghost:
     label: str = ""
 
 
+GHOST_HEADROOM = 10.0  # an earlier run's loss is drawn up to this many times the run now's
+
+
 def x_extent(view: View, ghosts=()) -> float:
     """The last epoch any curve reaches: both charts share this x range."""
     s, h = view.snapshot, view.snapshot.history
@@ -77,6 +80,20 @@ def _ghost_series(ghosts, name: str) -> list[Series]:
     return series
 
 
+def cut_ghosts(faded: list[Series], own: list[Series]) -> None:
+    """An earlier run that blew up (a loss of 1e31) would set the scale and flatten the run
+    now: its values above GHOST_HEADROOM × the run's highest are drawn at that height, leaving
+    through the top, and its label says so. With nothing of its own yet, the ghost shows whole."""
+    highest = max((y for x in own for y in x.ys), default=0.0)
+    if highest <= 0:
+        return
+    top = highest * GHOST_HEADROOM
+    for ghost in faded:
+        if any(y > top for y in ghost.ys):
+            ghost.ys = [min(y, top) for y in ghost.ys]
+            ghost.label = _("{label} (cut at the top)").format(label=ghost.label)
+
+
 class LossChart(PlotextPlot):
     """Step losses (averaged), train and validation loss, earlier runs faded; logarithmic when
     they span decades. The title and the x axis's name are shown above the chart (curves.py)."""
@@ -99,6 +116,7 @@ class LossChart(PlotextPlot):
             series.append(
                 Series.of(epochs, thin(h.val_loss, CHART_POINTS), _("validation"), VALIDATION)
             )
+        cut_ghosts(series[: len(ghosts)], series[len(ghosts) :])
         points = [(x.xs, x.ys) for x in series]
         log = wants_log(points)
         plt.clear_figure()  # also forgets the last draw's ticks; the theme is set per render
