@@ -259,6 +259,15 @@ def table_row(index: int, variant: Variant, result: VariantResult | None) -> lis
         goal = Text(_("✔ met"), style="green")
     else:
         goal = Text(_("✖ not met"), style="red")
+    judged = result.goal
+    if judged is not None and judged.value is not None and judged.epoch != result.weights_epoch:
+        # judged on another epoch than the numbers beside it are of: say which, and its value
+        goal.append(
+            " "
+            + _("(epoch {epoch}, value {value})").format(
+                epoch=judged.epoch, value=f"{judged.value:.4g}"
+            )
+        )
     return [
         mark,
         name,
