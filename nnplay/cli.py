@@ -440,27 +440,16 @@ def cmd_train(args) -> int:
 
 
 def train_summary(target: str, trainer, exports: list[str]) -> dict:
-    """The run's numbers; losses and accuracies are those of the weights kept (after early
-    stopping or divergence, an earlier epoch's), since those are what exports hold."""
-    kept = trainer.kept_metrics()
-    goal = trainer.goal()
-
-    def finite(value):
-        return value if value is not None and math.isfinite(value) else None
+    """The run's summary (nnplay.summary: the numbers of the weights kept, the goal with the
+    value it was judged on, the findings) and how it ran."""
+    from nnplay.summary import summarize
 
     return {
         "preset": target,
-        "status": trainer.status,
-        "epochs": trainer.epoch,
+        **summarize(trainer).to_dict(),
         "steps": trainer.steps,
         "seconds": round(trainer.seconds, 4),
         "steps_per_second": round(trainer.steps_per_second(), 1),
-        "weights_epoch": trainer.weights_epoch,
-        "train_loss": finite(kept["train_loss"]),
-        "val_loss": finite(kept["val_loss"]),
-        "train_accuracy": kept["train_accuracy"],
-        "val_accuracy": kept["val_accuracy"],
-        "goal": None if goal is None else {"description": goal.description, "met": goal.met},
         "exports": exports,
     }
 
@@ -492,23 +481,44 @@ def format_summary(s: dict, message: str) -> str:
     if s["train_accuracy"] is not None:
         accuracy = pair.format(train=number(s["train_accuracy"]), val=number(s["val_accuracy"]))
         lines.append(row(_("accuracy"), accuracy))
-    if s["goal"]:
-        verdict = _("met") if s["goal"]["met"] else _("not met")
-        goal = _("{goal}: {verdict}").format(goal=s["goal"]["description"], verdict=verdict)
+    summary = summary_of(s)
+    if summary.goal is not None:
+        goal = _("{goal}: {verdict}").format(
+            goal=summary.goal.description, verdict=summary.goal_words()
+        )
         lines.append(row(_("goal"), goal))
     if message and s["status"] != "finished":
         lines.append(row(_("note"), message))
+    lines += [row(_("advice"), "⚠ " + f["message"]) for f in s["findings"]]
     lines += [row(_("exported"), shown(p, 300)) for p in s["exports"]]
     return "\n".join(lines)
 
 
+def summary_of(s: dict):
+    """A RunSummary back from its JSON shape, for the words it prints."""
+    from nnplay.history import GoalResult
+    from nnplay.summary import RunSummary
+
+    goal = s["goal"]
+    return RunSummary(
+        s["status"],
+        s["epochs"],
+        s["weights_epoch"],
+        s["train_loss"],
+        s["val_loss"],
+        s["train_accuracy"],
+        s["val_accuracy"],
+        None
+        if goal is None
+        else GoalResult(goal["description"], goal["met"], goal["epoch"], goal["value"], None),
+        s["findings"],
+    )
+
+
 def _kept_note(s: dict) -> str:
     """Which weights the numbers (and exports) are of, when not the last epoch's."""
-    if s["weights_epoch"] == s["epochs"]:
-        return ""
-    if s["weights_epoch"] == 0:
-        return "   " + _("(the initial weights)")
-    return "   " + _("(the weights of epoch {epoch})").format(epoch=s["weights_epoch"])
+    note = summary_of(s).kept_note()
+    return "   " + note if note else ""
 
 
 class Progress:
@@ -583,12 +593,15 @@ def format_comparison(comparison, base) -> str:
         )
     ]
     for v in comparison.variants:
-        goal = "-" if v.goal is None else (_("met") if v.goal.met else _("not met"))
+        goal = v.summary.goal_words()
+        epochs = str(v.epochs)
+        if v.weights_epoch != v.epochs and v.status != "error":
+            epochs = _("{epochs}, kept {kept}").format(epochs=v.epochs, kept=v.weights_epoch)
         rows.append(
             (
                 v.label,
                 status_word(v.status),
-                str(v.epochs),
+                epochs,
                 number(v.train_loss),
                 number(v.val_loss),
                 number(v.train_accuracy),
@@ -620,6 +633,18 @@ def format_comparison(comparison, base) -> str:
         for v in comparison.variants
         if v.status in ("diverged", "error")
     ]
+    lines += [
+        _("advice: {variant}: {message}").format(variant=v.label, message=f["message"])
+        for v in comparison.variants
+        for f in v.findings
+    ]
+    if any(v.weights_epoch != v.epochs for v in comparison.variants if v.status != "error"):
+        lines.append(
+            _(
+                "EPOCHS …, kept N: early stopping or divergence restored the weights of "
+                "epoch N, and the numbers are theirs"
+            )
+        )
     return "\n".join(lines)
 
 

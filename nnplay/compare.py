@@ -13,7 +13,6 @@ may run threads), each with one torch thread; what comes back is plain data.
 from __future__ import annotations
 
 import contextlib
-import math
 import multiprocessing
 import os
 import signal
@@ -27,10 +26,17 @@ from typing import Any
 
 from nnplay import i18n
 from nnplay.errors import ExperimentError
-from nnplay.experiment import Experiment, apply_override, check_variant, parse_value
+from nnplay.experiment import (
+    Experiment,
+    apply_override,
+    check_variant,
+    parse_value,
+    reset_for_changed_choices,
+)
 from nnplay.history import GoalResult, History, bucket_means, goal_result
 from nnplay.i18n import _
 from nnplay.rules import Vary, vary_grid
+from nnplay.summary import RunSummary, summarize
 
 STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
 
@@ -124,7 +130,8 @@ def plan(
             )
         )
     variants = []
-    for overrides in all_overrides:
+    for asked in all_overrides:
+        overrides = {**asked, **reset_for_changed_choices(base, asked)}
         exp = base.copy()
         for path, value in overrides.items():
             apply_override(exp, path, value)
@@ -151,20 +158,29 @@ class VariantResult:
     goal: GoalResult | None
     seconds: float  # training time of this variant
     history: History = field(default_factory=History)  # per-epoch curves; step loss averaged
+    weights_epoch: int = 0  # the epoch the numbers above are of (the weights kept)
+    findings: list[dict] = field(default_factory=list)  # what went wrong, with its fix
+
+    @property
+    def summary(self) -> RunSummary:
+        """The numbers as `nnplay train` summarizes a run: the same builder for both."""
+        return RunSummary(
+            self.status,
+            self.epochs,
+            self.weights_epoch,
+            self.train_loss,
+            self.val_loss,
+            self.train_accuracy,
+            self.val_accuracy,
+            self.goal,
+            self.findings,
+        )
 
     def to_dict(self) -> dict:
         """The JSON shape `nnplay compare --json` prints for one variant."""
         return {
             "overrides": self.overrides,
-            "status": self.status,
-            "epochs": self.epochs,
-            "train_loss": self.train_loss,
-            "val_loss": self.val_loss,
-            "train_accuracy": self.train_accuracy,
-            "val_accuracy": self.val_accuracy,
-            "goal": None
-            if self.goal is None
-            else {"description": self.goal.description, "met": self.goal.met},
+            **self.summary.to_dict(),
             "seconds": round(self.seconds, 4),
         }
 
@@ -184,10 +200,6 @@ class Comparison:
         }
 
 
-def _finite(value):
-    return value if value is not None and math.isfinite(value) else None
-
-
 def run_variant(variant: Variant) -> VariantResult:
     """Train one variant to the end in this process (what each worker does)."""
     from nnplay.training import Trainer  # torch: only where variants train, not to plan them
@@ -196,19 +208,22 @@ def run_variant(variant: Variant) -> VariantResult:
     trainer.run()
     h = trainer.history.copy()
     h.step_loss = bucket_means(h.step_loss, STEP_POINTS)
+    s = summarize(trainer)
     return VariantResult(
         variant.overrides,
         variant.label,
-        trainer.status,
+        s.status,
         trainer.message,
-        trainer.epoch,
-        _finite(h.last("train_loss")),
-        _finite(h.last("val_loss")),
-        h.last("train_accuracy"),
-        h.last("val_accuracy"),
-        trainer.goal(),
+        s.epochs,
+        s.train_loss,
+        s.val_loss,
+        s.train_accuracy,
+        s.val_accuracy,
+        s.goal,
         trainer.seconds,
         h,
+        s.weights_epoch,
+        s.findings,
     )
 
 

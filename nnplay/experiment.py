@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,9 +21,11 @@ from nnplay.files import check_writable, write_atomic
 from nnplay.i18n import N_, _, language
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.rules import (
+    MAX_LAYERS,
     Choice,
     Features,
     Flag,
+    Layers,
     Number,
     Text,
     TextList,
@@ -80,7 +83,7 @@ class LayerSpec:
 
 @dataclass
 class ModelSpec:
-    hidden: list[LayerSpec] = field(default_factory=list)
+    hidden: list[LayerSpec] = rule(Layers(), [], "hidden layers: their widths, input to output")
     # Defaults for layers given as a bare width, e.g. hidden = [16, 16].
     activation: str = rule(Choice(tuple(ACTIVATIONS)), "relu", "activation of bare-width layers")
     dropout: float = rule(Number(0, 0.95), 0.0, "dropout of bare-width layers")
@@ -328,9 +331,9 @@ def parse_hidden(value, defaults: dict) -> list[LayerSpec]:
             "or of layer tables"
         )
         raise ExperimentError("model.hidden: " + message.format(value=_show(value)))
-    if len(value) > 32:
-        message = _("{count} layers is too many; at most 32")
-        raise ExperimentError("model.hidden: " + message.format(count=len(value)))
+    if len(value) > MAX_LAYERS:
+        message = _("{count} layers is too many; at most {most}")
+        raise ExperimentError("model.hidden: " + message.format(count=len(value), most=MAX_LAYERS))
     layers = []
     for i, item in enumerate(value):
         table = {"units": item, **defaults} if not isinstance(item, dict) else {**defaults, **item}
@@ -563,6 +566,56 @@ def apply_override(exp: Experiment, path: str, value: Any, where: str | None = N
             if getattr(layer, name) == old:
                 setattr(layer, name, new)
     setattr(obj, name, new)
+
+
+# Settings that mean something only with one choice: the choice's field and whether a value of
+# it uses the setting. The form shows them only then; a variant that changes the choice starts
+# them from their defaults (an RMSprop variant does not inherit the SGD base's momentum).
+OPTIMIZER_SETTINGS = ("momentum", "nesterov", "beta1", "beta2", "eps", "alpha")
+
+
+def _used_by_optimizer(name: str) -> Callable[[str], bool]:
+    return lambda optimizer: name in OPTIMIZERS[optimizer].uses
+
+
+BELONGS_TO: dict[str, tuple[str, Callable[[str], bool]]] = {
+    **{
+        f"training.{name}": ("training.optimizer", _used_by_optimizer(name))
+        for name in OPTIMIZER_SETTINGS
+    },
+    "training.step_size": ("training.schedule", lambda s: s == "step"),
+    "training.gamma": ("training.schedule", lambda s: s in ("step", "exponential")),
+    "model.init_scale": ("model.init", lambda i: i == "uniform"),
+}
+
+
+def value_at(exp: Experiment, path: str) -> Any:
+    section, _dot, name = path.partition(".")
+    return getattr(getattr(exp, section), name)
+
+
+def belongs(path: str, exp: Experiment) -> bool:
+    """Whether `path` means something with `exp`'s choices (True for a field of no choice)."""
+    if path not in BELONGS_TO:
+        return True
+    choice, uses = BELONGS_TO[path]
+    return uses(value_at(exp, choice))
+
+
+def reset_for_changed_choices(base: Experiment, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The settings a variant with `overrides` starts from their defaults: those of each choice
+    it changes, unless it sets them itself and unless they are at their defaults already."""
+    resets = {}
+    for path, (choice, _uses) in BELONGS_TO.items():
+        if path in overrides or choice not in overrides:
+            continue
+        if overrides[choice] == value_at(base, choice):
+            continue
+        section, _dot, name = path.partition(".")
+        default = {f.name: f.default for f in fields(SECTIONS[section])}[name]
+        if value_at(base, path) != default:
+            resets[path] = default
+    return resets
 
 
 def with_overrides(

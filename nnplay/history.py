@@ -104,3 +104,4 @@ class Snapshot:
     steps_per_second: float
     history: History  # a copy, with step_loss averaged down to a few hundred points
     grad_norms: dict[str, float]
+    batch_loss: float | None = None  # the loss of the last mini-batch taken (not averaged)

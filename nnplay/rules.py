@@ -180,6 +180,28 @@ class Features(Rule):
         return message.format(modes=_(" or ").join(FEATURE_MODES), names=", ".join(FEATURES))
 
 
+MAX_LAYERS = 32
+
+
+@dataclass(frozen=True)
+class Layers(Rule):
+    """model.hidden as written: a list of layer widths and/or layer tables. Each layer's own
+    fields are checked by LayerSpec's rules when the list is read (experiment.parse_hidden)."""
+
+    def check(self, value: Any) -> str | None:
+        if (
+            not isinstance(value, list)
+            or len(value) > MAX_LAYERS
+            or not all(isinstance(v, dict) or (isinstance(v, int) and v > 0) for v in value)
+        ):
+            return self.must_be()
+        return None
+
+    def describe(self) -> str:
+        message = _("a list of at most {most} layer widths, e.g. [16, 16], or of layer tables")
+        return message.format(most=MAX_LAYERS)
+
+
 MAX_VARIANTS = 64  # a comparison's variants, whoever declares them
 VARIABLE_SECTIONS = ("task", "model", "training")
 

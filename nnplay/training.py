@@ -326,7 +326,16 @@ class Trainer:
         if overflowed is not None:
             self.message = _(OVERFLOW_ADVICE).format(name=overflowed, kept=kept)
         else:
-            self.message = _(DIVERGED_ADVICE).format(value=value, cause=cause, kept=kept)
+            value_seen = self._values_seen(value)
+            self.message = _(DIVERGED_ADVICE).format(value=value_seen, cause=cause, kept=kept)
+
+    def _values_seen(self, value: float) -> str:
+        """The loss as the learner saw it: the last epoch's on the status line, then what it
+        became ("7.315e+31, then inf"), not only the overflow."""
+        last = self.history.last("train_loss")
+        if last is None or not math.isfinite(last) or last == value:
+            return f"{value:.4g}"
+        return _("{last}, then {value}").format(last=f"{last:.4g}", value=f"{value:.4g}")
 
     def _weights_finite(self) -> bool:
         return all(torch.isfinite(p).all() for p in self._params)
@@ -363,6 +372,10 @@ class Trainer:
             "train_accuracy": train_acc,
             "val_accuracy": val_acc,
         }
+
+    def initial_metrics(self) -> dict[str, Any]:
+        """Loss and accuracy of the initial weights, before the first step."""
+        return dict(self._initial_metrics)
 
     def kept_metrics(self) -> dict[str, Any]:
         """Loss and accuracy of the weights the model holds now (after early stopping or
@@ -414,6 +427,7 @@ class Trainer:
             self.steps_per_second(),
             h,
             self.grad_norms(),
+            self.history.last("step_loss"),
         )
 
     def raw_inputs(self, validation: bool = False) -> np.ndarray:

@@ -25,6 +25,7 @@ SUMMARY_KEYS = {
     "goal",
     "exports",
     "weights_epoch",
+    "findings",
 }
 REFERENCE_INPUT = "0.97889086,0.15229675,0.31082123,0.03504317,0.88920843"
 SMALL = ["--set", "task.samples=200"]

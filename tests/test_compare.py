@@ -42,6 +42,8 @@ VARIANT_KEYS = {
     "val_accuracy",
     "goal",
     "seconds",
+    "weights_epoch",
+    "findings",
 }
 
 
@@ -188,6 +190,8 @@ def test_a_crashed_variant_becomes_an_error_result():
     assert result.to_dict()["goal"] == {
         "description": variant.experiment.goal.describe(),
         "met": False,
+        "value": None,
+        "epoch": None,
     }
 
 
@@ -355,7 +359,7 @@ def test_cli_grid_as_json(nnplay_cli):
     ]
     for v in data["variants"]:
         assert set(v) == VARIANT_KEYS and v["status"] == "finished" and v["epochs"] == 1
-        assert set(v["goal"]) == {"description", "met"}
+        assert set(v["goal"]) == {"description", "met", "value", "epoch"}
         assert 0 <= v["val_accuracy"] <= 1 and v["seconds"] > 0
     assert data["seconds"] >= max(v["seconds"] for v in data["variants"])
     # the same seed and data as `nnplay train`
@@ -467,3 +471,36 @@ def test_the_resource_tracker_gets_a_real_stderr_inside_an_app(monkeypatch):
     with _stderr_with_a_file():
         assert sys.stderr is sys.__stderr__ and sys.stderr.fileno() >= 0
     assert sys.stderr is captured
+
+
+def test_a_variant_that_changes_a_choice_drops_the_settings_of_the_old_one():
+    """Momentum and Nesterov belong to SGD, step_size to the step schedule: a variant that
+    switches away starts them from their defaults, and its label says so."""
+    base = with_overrides(
+        load_preset("momentum-vs-sgd"),
+        {
+            "training.momentum": 0.9,
+            "training.nesterov": True,
+            "training.schedule": "step",
+            "training.step_size": 3,
+        },
+    )
+    variants = plan(
+        base,
+        [("training.optimizer", ["sgd", "rmsprop"]), ("training.schedule", ["step", "cosine"])],
+    )
+    by_label = {v.label: v.experiment.training for v in variants}
+    assert list(by_label) == [
+        "training.optimizer=sgd, training.schedule=step",
+        "training.optimizer=sgd, training.schedule=cosine, training.step_size=10",
+        "training.optimizer=rmsprop, training.schedule=step, training.momentum=0, "
+        "training.nesterov=false",
+        "training.optimizer=rmsprop, training.schedule=cosine, training.momentum=0, "
+        "training.nesterov=false, training.step_size=10",
+    ]
+    assert by_label["training.optimizer=sgd, training.schedule=step"].momentum == 0.9
+    rmsprop = variants[2].experiment.training
+    assert (rmsprop.momentum, rmsprop.nesterov, rmsprop.step_size) == (0.0, False, 3)
+    # a variant that sets the setting itself keeps it
+    kept = plan(base, [("training.optimizer", ["rmsprop"]), ("training.momentum", [0.5])])
+    assert kept[0].experiment.training.momentum == 0.5

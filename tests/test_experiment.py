@@ -439,3 +439,18 @@ def test_invalid_solution_is_refused_at_load():
         loads('[solution]\n"training.rate" = 0.1\n')
     with pytest.raises(ExperimentError, match=r"^solution: "):
         from_dict({"solution": 3})
+
+
+def test_every_field_has_a_rule_and_a_help_text():
+    """Forms and the compare dialog ask field_rule for any field: none may be without one."""
+    from nnplay.experiment import SECTIONS, LayerSpec
+
+    for section, cls in [*SECTIONS.items(), ("layer", LayerSpec)]:
+        for f in fields(cls):
+            if "section" in f.metadata:  # a whole table (meta.zh), not a field
+                continue
+            rule, doc = field_rule(f"{section}.{f.name}")
+            assert doc and rule.describe(), f"{section}.{f.name}"
+    rule, _doc = field_rule("model.hidden")
+    assert rule.check([16, {"units": 4}]) is None
+    assert rule.check("16") and rule.check([0]) and rule.check([8] * 33)

@@ -1,5 +1,7 @@
 """Training diagnostics: read gradient norms, activation statistics and the loss history, name the
-likely problem (vanishing or exploding gradients, dead ReLUs, saturated units, a plateau) and a fix.
+likely problem and its fix: too_simple, lr_too_high, lr_too_low, plateau, at_baseline, overfitting,
+vanishing_gradients, exploding_gradients, dead_relu, saturated. The one place advice is made: the
+app, `nnplay train` and `compare` (through nnplay.summary) all show these.
 
 The advice reads the run's context: a recent jump of the learning rate is named as the likely
 cause of trouble; a run that meets its goal is not told to change what works; the fix for a
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -34,7 +37,26 @@ LR_JUMP_FACTOR = 3.0
 LR_JUMP_EPOCHS = 3
 BASELINE_MARGIN = 0.005  # an accuracy this close to the majority-class baseline sits on it
 # With the goal met, only these still need action: the run can still blow up.
-STILL_URGENT = ("exploding",)
+STILL_URGENT = ("exploding_gradients",)
+# Capacity: accuracy below this on the training data, with validation as close as this to it.
+LOW_ACCURACY = 0.9
+HIGH_BIAS_GAP = 0.05
+FLAT_CHANGE = 1e-2  # a loss that moved less than this (relative) over PLATEAU_EPOCHS has stopped
+# Too small a rate: the loss falls every epoch, by less than SLOW_CHANGE (relative) per epoch,
+# and has come down less than SLOW_PROGRESS of the way from its start.
+SLOW_CHANGE = 5e-3
+SLOW_PROGRESS = 0.5
+# Too large a rate: the loss ends above its start by this factor, or rises by OSCILLATION_RISE
+# at least OSCILLATION_RISES times within the last OSCILLATION_EPOCHS epochs.
+ABOVE_START = 1.05
+OSCILLATION_EPOCHS = 10
+OSCILLATION_RISE = 1.2
+OSCILLATION_RISES = 3
+# Overfitting: the validation loss this far above its lowest, at least OVERFIT_EPOCHS after it.
+OVERFIT_EPOCHS = 5
+OVERFIT_RISE = 1.1
+# Regression losses: on a classification task they are the suspect, not the capacity.
+REGRESSION_LOSSES = ("mse", "mae", "smooth_l1")
 
 RELU_FAMILY = (nn.ReLU, nn.LeakyReLU, nn.GELU)
 SQUASHING = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0)}  # output bounds
@@ -50,6 +72,13 @@ class Finding:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def message(self) -> str:
+        return f"{self.cause} → {self.fix}"
+
+    def to_summary(self) -> dict:
+        """How a run's summary (and --json) carries it."""
+        return {"kind": self.code, "message": self.message()}
 
 
 @dataclass
@@ -79,6 +108,11 @@ class RunContext:
     goal_met: bool = False
     val_accuracy: list[float] = field(default_factory=list)  # per epoch (classification)
     baseline: Baseline | None = None  # of the validation data (classification)
+    train_accuracy: list[float] = field(default_factory=list)  # per epoch (classification)
+    val_losses: list[float] = field(default_factory=list)  # per epoch
+    initial_loss: float | None = None  # the training loss before the first step
+    hidden_layers: int = -1  # -1: unknown (a bare model)
+    loss: str = ""  # the loss's registry name, on a classification task
 
 
 def _stats(
@@ -143,7 +177,7 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Finding]:
         if not math.isfinite(norm) or norm > EXPLODING_NORM:
             flags.append(
                 Finding(
-                    "exploding",
+                    "exploding_gradients",
                     _("{layer}'s gradient norm is {norm}: the gradients explode").format(
                         layer=layer, norm=f"{norm:.3g}"
                     ),
@@ -165,7 +199,7 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Finding]:
     if ratio < VANISHING_RATIO:
         flags.append(
             Finding(
-                "vanishing",
+                "vanishing_gradients",
                 _(
                     "the first layer's gradient is {ratio} × the last layer's: "
                     "early layers barely learn"
@@ -178,7 +212,7 @@ def gradient_flags(grad_norms: dict[str, float]) -> list[Finding]:
     elif ratio > EXPLODING_RATIO:
         flags.append(
             Finding(
-                "exploding",
+                "exploding_gradients",
                 _(
                     "the first layer's gradient is {ratio} × the last layer's: "
                     "gradients grow on the way back"
@@ -224,69 +258,152 @@ def activation_flags(activations: list[ActivationStats]) -> list[Finding]:
     return flags
 
 
-# Learning rates so large that a flat loss means saturated units, not small steps: advising a
-# higher rate there would be wrong (adaptive optimizers scale their steps, so their bar is lower).
+# Learning rates so large that a flat loss means saturated units, not small steps (adaptive
+# optimizers scale their steps, so their bar is lower).
 LARGE_LR = {"adam": 0.1, "adamw": 0.1, "rmsprop": 0.1, "adagrad": 1.0, "sgd": 1.0}
 
 
-def plateau_fix(context: RunContext) -> str:
-    """Suggest only what the run does not do already (no Adam for a run on Adam)."""
-    lr = context.lrs[-1] if context.lrs else None
-    if lr is not None and lr >= LARGE_LR.get(context.optimizer, 1.0):
-        return _(
-            "lower the learning rate: steps this large (lr {lr}) push the units into "
-            "saturation, where the gradient vanishes"
-        ).format(lr=f"{lr:g}")
-    if context.optimizer in ("adam", "adamw"):
-        return _("raise the learning rate, or check for vanishing gradients")
-    if context.optimizer == "sgd" and not context.momentum:
-        return _("raise the learning rate, add momentum, or switch the optimizer to Adam")
-    if context.optimizer:
-        return _("raise the learning rate, or switch the optimizer to Adam")
-    return _("raise the learning rate, use momentum or Adam, or check for vanishing gradients")
+def capacity_flags(losses: list[float], context: RunContext) -> list[Finding]:
+    """Training and validation accuracy both low and close while the loss has stopped falling:
+    the network is too simple for the pattern (high bias), not badly trained."""
+    train, val = context.train_accuracy[-1:], context.val_accuracy[-1:]
+    if not train or train[0] is None or val[0] is None or not _flat(losses):
+        return []
+    if context.loss in REGRESSION_LOSSES:  # the loss, not the capacity, is the suspect
+        return []
+    if train[0] >= LOW_ACCURACY or abs(train[0] - val[0]) > HIGH_BIAS_GAP:
+        return []
+    shares = {"train": f"{train[0]:.3f}", "val": f"{val[0]:.3f}"}
+    if context.hidden_layers == 0:
+        cause = _(
+            "without a hidden layer the network draws one straight boundary, and this data "
+            "needs a curve: accuracy stays at {train} (train) / {val} (val)"
+        ).format(**shares)
+        fix = _("add a hidden layer (8 units is a good start)")
+    else:
+        cause = _(
+            "training and validation accuracy are both low ({train} / {val}) and the loss no "
+            "longer falls: the network is too small for this pattern (underfitting)"
+        ).format(**shares)
+        fix = _("add units or another hidden layer")
+    return [Finding("too_simple", cause, fix, None, train[0])]
+
+
+def _flat(losses: list[float]) -> bool:
+    if len(losses) <= PLATEAU_EPOCHS:
+        return False
+    before, now = losses[-PLATEAU_EPOCHS - 1], losses[-1]
+    return abs(now - before) / max(abs(before), 1e-12) < FLAT_CHANGE
 
 
 def plateau_flags(losses: list[float], context: RunContext | None = None) -> list[Finding]:
+    """The loss barely moves: a different optimizer or rate may get it going (the causes with
+    a clearer reason are found by the other checks first)."""
     if len(losses) <= PLATEAU_EPOCHS:
         return []
+    context = context or RunContext()
     before, now = losses[-PLATEAU_EPOCHS - 1], losses[-1]
     change = abs(now - before) / max(abs(before), 1e-12)
-    if change < PLATEAU_CHANGE and now > SMALL_LOSS:
-        return [
-            Finding(
-                "plateau",
-                _(
-                    "the loss moved {change} (relative) over the last {epochs} epochs "
-                    "and is still {loss}"
-                ).format(change=f"{change:.1e}", epochs=PLATEAU_EPOCHS, loss=f"{now:.3g}"),
-                plateau_fix(context or RunContext()),
-                None,
-                change,
-            )
-        ]
-    return []
+    if change >= PLATEAU_CHANGE or now <= SMALL_LOSS:
+        return []
+    if context.optimizer in ("adam", "adamw"):
+        fix = _("raise the learning rate a little, or try a learning-rate schedule")
+    elif context.optimizer == "sgd" and not context.momentum:
+        fix = _("raise the learning rate, add momentum, or switch the optimizer to Adam")
+    else:
+        fix = _("raise the learning rate, or switch the optimizer to Adam")
+    cause = _(
+        "the loss moved {change} (relative) over the last {epochs} epochs and is still {loss}"
+    ).format(change=f"{change:.1e}", epochs=PLATEAU_EPOCHS, loss=f"{now:.3g}")
+    return [Finding("plateau", cause, fix, None, change)]
 
 
-def majority_flags(context: RunContext) -> list[Finding]:
+def slow_flags(losses: list[float], context: RunContext) -> list[Finding]:
+    """The loss falls every epoch, but by so little that the budget ends long before it
+    arrives: the steps are too small."""
+    if len(losses) <= PLATEAU_EPOCHS or context.initial_loss is None:
+        return []
+    recent = losses[-PLATEAU_EPOCHS - 1 :]
+    falling = all(b < a for a, b in pairwise(recent))
+    per_epoch = (recent[0] - recent[-1]) / PLATEAU_EPOCHS / max(abs(recent[0]), 1e-12)
+    learned = 1 - losses[-1] / max(context.initial_loss, 1e-12)
+    if not (falling and per_epoch < SLOW_CHANGE and learned < SLOW_PROGRESS):
+        return []
+    lr = context.lrs[-1] if context.lrs else None
+    cause = _(
+        "the loss falls every epoch but only {share} per epoch: the steps are too small "
+        "(learning rate {lr})"
+    ).format(share=f"{per_epoch:.2%}", lr="-" if lr is None else f"{lr:g}")
+    return [Finding("lr_too_low", cause, _("raise the learning rate, e.g. ×10"), None, per_epoch)]
+
+
+def baseline_flags(context: RunContext) -> list[Finding]:
     """Validation accuracy flat on the majority-class baseline: the network answers one class."""
     recent, baseline = context.val_accuracy[-PLATEAU_EPOCHS:], context.baseline
     if baseline is None or len(recent) < PLATEAU_EPOCHS or None in recent:
         return []
-    if all(abs(a - baseline.accuracy) <= BASELINE_MARGIN for a in recent):
-        return [
-            Finding(
-                "majority",
-                _("the validation accuracy is flat: {baseline} (class {label})").format(
-                    baseline=baseline.explain(), label=baseline.label
-                ),
-                _(
-                    "it has learned nothing yet: check the learning rate, the optimizer and "
-                    "the gradients"
-                ),
-                None,
-                baseline.accuracy,
-            )
-        ]
+    if not all(abs(a - baseline.accuracy) <= BASELINE_MARGIN for a in recent):
+        return []
+    if context.loss in REGRESSION_LOSSES:
+        fix = _(
+            "{loss} is a regression loss: on yes/no targets its best constant answer is the "
+            "majority class, and it gives little gradient away from it; use bce (or "
+            "cross_entropy for several classes)"
+        ).format(loss=context.loss)
+    else:
+        fix = _("check the learning rate and the gradients: the network has learned nothing yet")
+    cause = _("the validation accuracy is flat: {baseline} (class {label})").format(
+        baseline=baseline.explain(), label=baseline.label
+    )
+    return [Finding("at_baseline", cause, fix, None, baseline.accuracy)]
+
+
+def overfitting_flags(context: RunContext, losses: list[float]) -> list[Finding]:
+    """Validation loss rising for a while since its lowest point while the training loss
+    still falls: the network learns the training set's noise."""
+    val = context.val_losses
+    if len(val) < OVERFIT_EPOCHS * 2 or len(losses) != len(val):
+        return []
+    best = min(range(len(val)), key=val.__getitem__)
+    rising = len(val) - 1 - best >= OVERFIT_EPOCHS and val[-1] > val[best] * OVERFIT_RISE
+    if not (rising and losses[-1] < losses[best]):
+        return []
+    cause = _(
+        "the validation loss rose from {best} (epoch {epoch}) to {now} while the training "
+        "loss kept falling: the network memorizes the training data"
+    ).format(best=f"{val[best]:.3g}", epoch=best + 1, now=f"{val[-1]:.3g}")
+    fix = _("add L2 (weight decay) or dropout, stop early (patience), or use more data")
+    return [Finding("overfitting", cause, fix, None, val[-1] / val[best])]
+
+
+def lr_high_flags(lrs: list[float], losses: list[float], context: RunContext) -> list[Finding]:
+    """The steps overshoot: the loss ended above where it started, or jumps up and down."""
+    start = context.initial_loss
+    lr = lrs[-1] if lrs else None
+    lower = (
+        _("lower the learning rate")
+        if lr is None
+        else _("lower the learning rate, e.g. to {lr}").format(lr=f"{lr / 10:g}")
+    )
+    if start is not None and len(losses) >= 2 and losses[-1] > start * ABOVE_START:
+        cause = _(
+            "the loss ended at {now}, above where it started ({start}): the steps overshoot"
+        ).format(now=f"{losses[-1]:.3g}", start=f"{start:.3g}")
+        return [Finding("lr_too_high", cause, lower, None, losses[-1] / start)]
+    if lr is not None and lr >= LARGE_LR.get(context.optimizer, 1.0) and _flat(losses):
+        cause = _(
+            "the loss is stuck at {loss}: steps this large (lr {lr}) push the units into "
+            "saturation, where the gradient vanishes"
+        ).format(loss=f"{losses[-1]:.3g}", lr=f"{lr:g}")
+        return [Finding("lr_too_high", cause, lower, None, lr)]
+    recent = losses[-OSCILLATION_EPOCHS:]
+    rises = sum(b > a * OSCILLATION_RISE for a, b in pairwise(recent))
+    if len(recent) == OSCILLATION_EPOCHS and rises >= OSCILLATION_RISES:
+        cause = _(
+            "the loss jumped up {count} times in the last {epochs} epochs: the steps overshoot "
+            "the valley instead of settling in it"
+        ).format(count=rises, epochs=OSCILLATION_EPOCHS)
+        return [Finding("lr_too_high", cause, lower, None, float(rises))]
     return []
 
 
@@ -310,7 +427,7 @@ def lr_jump_flag(lrs: list[float], losses: list[float], trouble: bool) -> Findin
         return None
     before, after = lrs[jump - 1], lrs[jump]
     return Finding(
-        "lr_jump",
+        "lr_too_high",
         _("the learning rate went up from {before} to {after}: the likely cause").format(
             before=f"{before:g}", after=f"{after:g}"
         ),
@@ -326,33 +443,52 @@ def diagnose(
     losses: list[float] | None = None,
     context: RunContext | None = None,
 ) -> list[Finding]:
-    """All flags that apply: a learning-rate jump that explains them first, then gradients,
-    activations and the loss. With the goal met, only what still needs action."""
+    """The causes that apply, each once, the most fundamental first. A rate that is too high
+    explains flat, saturated or majority-class runs, so it stands alone (with exploding
+    gradients); so does a network too simple for its data. With the goal met, only what still
+    needs action."""
     context = context or RunContext()
     losses = losses or []
-    flags = (
-        gradient_flags(grad_norms)
-        + activation_flags(activations or [])
-        + plateau_flags(losses, context)
-        + majority_flags(context)
-    )
+    gradients = gradient_flags(grad_norms)
+    exploding = [f for f in gradients if f.code == "exploding_gradients"]
+    symptoms = gradients + activation_flags(activations or []) + baseline_flags(context)
+    jump = lr_jump_flag(context.lrs, losses, bool(symptoms) or _flat(losses))
+    high = [jump] if jump else lr_high_flags(context.lrs, losses, context)
+    if high:
+        flags = high + exploding
+    else:
+        slow = slow_flags(losses, context)
+        # Gradients or units that cannot learn explain low accuracy before capacity does.
+        stuck = any(f.code != "at_baseline" for f in symptoms)
+        simple = [] if slow or stuck else capacity_flags(losses, context)
+        rest = symptoms + overfitting_flags(context, losses)
+        if simple:
+            rest = [f for f in rest if f.code != "at_baseline"]
+        explained = simple or slow or any(f.code == "at_baseline" for f in rest)
+        flat = [] if explained else plateau_flags(losses, context)
+        flags = simple + slow + rest + flat
     if context.goal_met:
         flags = [f for f in flags if f.code in STILL_URGENT]
-    jump = lr_jump_flag(context.lrs, losses, bool(flags))
-    return [jump, *flags] if jump else flags
+    return flags
 
 
 def run_context(trainer) -> RunContext:
     t = trainer.exp.training
     goal = trainer.goal()
     classification = trainer.shape.kind != "regression"
+    h = trainer.history
     return RunContext(
         t.optimizer,
         t.momentum,
-        [*trainer.history.lr, trainer.lr],
+        [*h.lr, trainer.lr],
         goal is not None and goal.met,
-        list(trainer.history.val_accuracy),
+        list(h.val_accuracy),
         majority_baseline(trainer.y_val.numpy()) if classification else None,
+        list(h.train_accuracy),
+        list(h.val_loss),
+        trainer.initial_metrics()["train_loss"],
+        len(trainer.exp.model.hidden),
+        t.loss if classification else "",
     )
 
 

@@ -99,6 +99,7 @@ class PlaygroundApp(App):
         super().__init__()
         translate_bindings(self)
         self.experiment = experiment  # what was loaded: the form's starting point
+        self.exercise = experiment  # the exercise as loaded, before a solution: its comparison's
         self.source = source
         self.file_stem = Path(source).stem  # what exported files are named after
         self.edited = experiment  # the form's current candidate
@@ -490,6 +491,7 @@ class PlaygroundApp(App):
         else:
             self.query_one(TrainView).clear_ghosts()
         self.experiment, self.edited, self.form_valid = experiment, experiment, True
+        self.exercise = experiment
         self.source, self.sub_title = source, shown(source, 200)
         self.file_stem = stem or Path(source).stem
         self.hints_shown = 0
@@ -503,7 +505,19 @@ class PlaygroundApp(App):
             self.notify(_("No more hints.") if hints else _("This setup has no hints."))
             return
         self.hints_shown += 1
-        self._show_exercise()
+        self._show_exercise(self.query_one(TrainView).last_view)  # keeps the goal's state
+        self.call_after_refresh(self._fit_hint)
+
+    def _fit_hint(self) -> None:
+        """A long description can push the hint just revealed below the box's fold (it holds
+        at most 45% of the height): fold the description, which d brings back."""
+        box = self.query_one("#exercise", Static)
+        inner = box.content_size
+        needed = box.get_content_height(inner, self.size, inner.width)
+        if self.description_shown and needed > inner.height:
+            self.description_shown = False
+            self._show_exercise(self.query_one(TrainView).last_view)
+            self.notify(_("The description is folded so the hint fits: d shows it again."))
 
     def action_solution(self) -> None:
         if not self.experiment.solution:
@@ -519,12 +533,14 @@ class PlaygroundApp(App):
 
     async def _apply_solution(self, yes: bool | None) -> None:
         if yes:
+            exercise = self.exercise  # a solution is a step inside the same exercise
             await self.load(
                 with_solution(self.experiment),
                 _("{source} (solution)").format(source=self.source),
                 keep_ghost=True,
                 stem=f"{self.file_stem}-solution",
             )
+            self.exercise = exercise
 
     def _default_name(self, suffix: str) -> str:
         return self.file_stem + suffix
@@ -641,7 +657,7 @@ class PlaygroundApp(App):
             self.notify(text, severity="error")
             return
         self.run_worker(_warm_pool, thread=True, group="warm")  # while the learner chooses
-        self.push_screen(CompareDialog(self.edited, self.source), self._compare)
+        self.push_screen(CompareDialog(self.exercise, self.edited, self.source), self._compare)
 
     def _compare(self, variants: list | None) -> None:
         from nnplay.tui.compare_view import CompareScreen

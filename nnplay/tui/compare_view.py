@@ -33,7 +33,8 @@ from nnplay.tui.curves import VARIANTS, Chart, Series, legend, plot, rgb, y_rang
 from nnplay.tui.map_view import flow
 from nnplay.tui.screens import OnTop
 
-OWN = "own"  # the Select's value for the exercise's own comparison
+OWN = "own"  # the Select's value for the exercise's own comparison, from its settings
+MINE = "mine"  # the exercise's comparison, from the learner's setup in the form
 # The fields a learner compares most, with values worth trying first.
 FIELDS: dict[str, str] = {
     "training.optimizer": "sgd, adagrad, rmsprop, adam",
@@ -90,15 +91,17 @@ class CompareDialog(OnTop[list[Variant] | None], ModalScreen[list[Variant] | Non
 
     BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
 
-    def __init__(self, base: Experiment, name: str) -> None:
+    def __init__(self, exercise: Experiment, base: Experiment, name: str) -> None:
         super().__init__()
-        self.base, self.source = base, name
-        self.own = base.compare.overrides()
+        self.exercise, self.base, self.source = exercise, base, name
+        self.own = exercise.compare.overrides()
 
     def compose(self) -> ComposeResult:
         options = [(f"{_(label(path))} ({path})", path) for path in FIELDS]
+        if self.own and self.base != self.exercise:
+            options.insert(0, (_("this exercise's comparison, from your setup"), MINE))
         if self.own:
-            options.insert(0, (_("this exercise's own comparison"), OWN))
+            options.insert(0, (_("this exercise's own comparison, from its settings"), OWN))
         with Vertical(classes="dialog", id="compare-dialog"):
             yield Label(_("[b]Compare runs[/b]: the same data and seed, one field changed"))
             yield Select(options, value=options[0][1], allow_blank=False, id="compare-field")
@@ -118,18 +121,29 @@ class CompareDialog(OnTop[list[Variant] | None], ModalScreen[list[Variant] | Non
     def _field_chosen(self) -> None:
         path = str(self.query_one("#compare-field", Select).value)
         values = self.query_one("#compare-values", Input)
-        values.display = path != OWN
-        if path == OWN:
-            about = " ".join(self.base.compare.localized().description.split())
-            names = "; ".join(variant_name(o) for o in self.own)
-            variants = _("variants: {names}").format(names=names)
+        values.display = path not in (OWN, MINE)
+        if path in (OWN, MINE):
+            about = " ".join(self.exercise.compare.localized().description.split())
+            try:
+                names = "; ".join(variant_name(v.overrides) for v in self.variants())
+                variants = _("variants: {names}").format(names=names)
+            except ExperimentError as e:  # the learner's setup may not take every variant
+                variants = str(e)
+            start = (
+                _("from the exercise's settings, as nnplay compare runs it")
+                if path == OWN
+                else _("from your setup in the form, not the exercise's settings")
+            )
             text = Content.from_markup(
-                "$about\n[dim]$variants[/dim]", about=about, variants=variants
+                "$about\n[dim]$start\n$variants[/dim]", about=about, start=start, variants=variants
             )
         else:
             values.value = suggested_values(path, self.base)
             rule, doc = field_rule(path)
-            text = Content.from_markup("[dim]$doc: $rule[/dim]", doc=doc, rule=rule.describe())
+            start = _("varied from your setup in the form")
+            text = Content.from_markup(
+                "[dim]$doc: $rule\n$start[/dim]", doc=doc, rule=rule.describe(), start=start
+            )
         self.query_one("#compare-about", Static).update(text)
         self.query_one("#compare-error", Static).update("")
 
@@ -137,7 +151,9 @@ class CompareDialog(OnTop[list[Variant] | None], ModalScreen[list[Variant] | Non
         """The planned variants; ExperimentError naming the field when they do not validate."""
         path = str(self.query_one("#compare-field", Select).value)
         if path == OWN:
-            return compare.plan(self.base)
+            return compare.plan(self.exercise)
+        if path == MINE:
+            return compare.plan(self.base)  # the form keeps the exercise's [compare]
         text = self.query_one("#compare-values", Input).value
         key, values = compare.parse_vary(f"{path}={text}")
         return compare.plan(self.base, [(key, values)])
@@ -223,6 +239,13 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
+def epochs_cell(result: VariantResult) -> str:
+    """The epochs run, and the epoch whose weights the numbers are of when it is another."""
+    if result.weights_epoch == result.epochs or result.status == "error":
+        return str(result.epochs)
+    return _("{epochs}, kept {kept}").format(epochs=result.epochs, kept=result.weights_epoch)
+
+
 def table_row(index: int, variant: Variant, result: VariantResult | None) -> list:
     mark = Text("━━", style=rgb(colour(index)))
     name = entry(index, variant, result)
@@ -236,11 +259,20 @@ def table_row(index: int, variant: Variant, result: VariantResult | None) -> lis
         goal = Text(_("✔ met"), style="green")
     else:
         goal = Text(_("✖ not met"), style="red")
+    judged = result.goal
+    if judged is not None and judged.value is not None and judged.epoch != result.weights_epoch:
+        # judged on another epoch than the numbers beside it are of: say which, and its value
+        goal.append(
+            " "
+            + _("(epoch {epoch}, value {value})").format(
+                epoch=judged.epoch, value=f"{judged.value:.4g}"
+            )
+        )
     return [
         mark,
         name,
         status,
-        str(result.epochs),
+        epochs_cell(result),
         _number(result.train_loss),
         _number(result.val_loss),
         _number(result.train_accuracy),

@@ -14,16 +14,19 @@ from nnplay.experiment import (
     Experiment,
     LayerSpec,
     apply_override,
+    belongs,
     field_rule,
     parse_value,
     problems,
+    value_at,
 )
 from nnplay.i18n import N_, _
 from nnplay.labels import label
-from nnplay.registry import OPTIMIZERS
 from nnplay.rules import Choice, Flag
 from nnplay.tasks import TASKS
 from nnplay.tui.session import LIVE_SETTINGS
+
+value_of = value_at  # the form's name for the one reader of a dotted field
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,6 @@ FORM_SECTIONS: dict[str, list[FormField]] = {
         "training.l1", "training.l2", "training.patience", "training.min_delta"
     ),
 }
-OPTIMIZER_FIELDS = ("momentum", "nesterov", "beta1", "beta2", "eps", "alpha")
 
 
 def visible(path: str, exp: Experiment) -> bool:
@@ -109,23 +111,9 @@ def visible(path: str, exp: Experiment) -> bool:
         return task.min_dim != task.max_dim
     if path == "task.classes":
         return task.class_range is not None
-    t = exp.training
-    if section == "training" and name in OPTIMIZER_FIELDS:
-        return name in OPTIMIZERS[t.optimizer].uses
-    if path == "training.step_size":
-        return t.schedule == "step"
-    if path == "training.gamma":
-        return t.schedule in ("step", "exponential")
     if path == "training.min_delta":
-        return t.patience > 0
-    if path == "model.init_scale":
-        return exp.model.init == "uniform"
-    return True
-
-
-def value_of(exp: Experiment, path: str):
-    section, _dot, name = path.partition(".")
-    return getattr(getattr(exp, section), name)
+        return exp.training.patience > 0
+    return belongs(path, exp)
 
 
 def text_of(value) -> str:

@@ -168,7 +168,8 @@ def _point_items(points: MapPoints | None) -> list[Text]:
         return []
     items = [Text("● " + _("train")), Text("○ " + _("validation"))]
     if points.value.dtype.kind == "i":  # classification
-        wrong = _("wrong {count}/{total}").format(
+        # Only the plotted points are counted (a sample of the data): the words say so.
+        wrong = _("wrong {count}/{total} in the sample shown").format(
             count=int(points.wrong.sum()), total=len(points.wrong)
         )
         items.append(Text("✕ " + wrong))

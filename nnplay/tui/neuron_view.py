@@ -1,7 +1,9 @@
 """The neurons of a small network on a 2-D task, as TF Playground draws them.
 
-Each layer is a row of small maps: what every unit outputs over the input plane (blue positive,
-orange negative, brighter = larger; one scale per layer, so a unit that does little looks dark).
+Each layer is a row of small maps: what every unit outputs over the input plane, coloured from
+orange (low) through dark (the middle) to blue (high) on one scale per layer that fits its range
+(0 to 1 for probabilities, around 0 otherwise; a unit that does little looks dark). Each layer's
+heading says its scale.
 Under each map, a strip of its incoming weights (one cell per input, same colours). The selected
 unit (click it, or [ and ]) is described below: its incoming weights, bias and activation.
 """
@@ -25,7 +27,7 @@ GAP = 1
 BOLD, DIM, SELECTED = Style(bold=True), Style(dim=True), Style(reverse=True, bold=True)
 KEYS = (
     N_("[ and ] or a click select a unit"),
-    N_("maps: blue +, orange −, brighter = larger"),
+    N_("maps: orange low, blue high, each layer on its own scale (in its heading)"),
     N_("the strip under a map: the unit's incoming weights"),
 )
 
@@ -39,14 +41,17 @@ def unit_label(layers: list[UnitLayer], names: list[str], layer: int, unit: int)
     return f"h{layer}.{unit + 1}"
 
 
-def centred(layer: UnitLayer) -> tuple[np.ndarray, float]:
-    """The maps around their natural middle (0, or 0.5 for probabilities) and a scale."""
+def centred(layer: UnitLayer) -> tuple[np.ndarray, float, str]:
+    """The maps around their natural middle (0, or 0.5 for probabilities), a scale, and the
+    range the colours span in the layer's own values, in words."""
     maps = layer.maps
     if "logsoftmax" in layer.what:
         maps = np.exp(maps)
+    span = _("orange {low} … blue {high}")
     if "sigmoid" in layer.what or "softmax" in layer.what:
-        return maps - 0.5, 0.5
-    return maps, c.finite_scale(maps)
+        return maps - 0.5, 0.5, span.format(low="0", high="1")
+    scale = c.finite_scale(maps)
+    return maps, scale, span.format(low=f"{-scale:+.2g}", high=f"{scale:+.2g}")
 
 
 def selectable(layers: list[UnitLayer]) -> list[tuple[int, int]]:
@@ -63,8 +68,8 @@ def render_units(
     lines: list[Text] = []
     tiles = []
     for i, layer in enumerate(layers):
-        lines.append(_header(layer, i, names))
-        maps, scale = centred(layer)
+        maps, scale, span = centred(layer)
+        lines.append(_header(layer, i, names) + Text(f" · {span}", DIM))
         pixels = half_block_keys(maps, scale)
         strip = layer.weights is not None  # the inputs have no incoming weights
         for start in range(0, len(maps), per_line):

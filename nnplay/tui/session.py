@@ -25,6 +25,7 @@ from nnplay.lab.boundary import (
 )
 from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights, unit_maps
 from nnplay.model import describe, linear_layers
+from nnplay.summary import RunSummary, summarize
 from nnplay.tasks import Baseline, expand_features, majority_baseline
 
 MAP_POINTS = 150
@@ -61,6 +62,7 @@ class View:
     flags: list = field(default_factory=list)  # diagnostics: vanishing gradients, dead ReLUs…
     status: str = "ready"  # one of STATUSES: the trainer's, "paused" when the worker is not on
     baseline: Baseline | None = None  # classification: always answering the majority class
+    summary: RunSummary | None = None  # the numbers of the weights kept, as `nnplay train` says
 
 
 def _set_epochs(trainer, epochs: int) -> None:
@@ -148,6 +150,7 @@ class Session:
             input_names=names,
             status=self.status,
             baseline=self.baseline,
+            summary=summarize(t, flags),
         )
         if t.shape.is_2d or (t.shape.raw_inputs == 1 and t.shape.kind == "regression"):
             view = self._with_map(view)

@@ -53,6 +53,9 @@ class Ghost:
     label: str = ""
 
 
+GHOST_HEADROOM = 10.0  # an earlier run's loss is drawn up to this many times the run now's
+
+
 def x_extent(view: View, ghosts=()) -> float:
     """The last epoch any curve reaches: both charts share this x range."""
     s, h = view.snapshot, view.snapshot.history
@@ -77,6 +80,20 @@ def _ghost_series(ghosts, name: str) -> list[Series]:
     return series
 
 
+def cut_ghosts(faded: list[Series], own: list[Series]) -> None:
+    """An earlier run that blew up (a loss of 1e31) would set the scale and flatten the run
+    now: its values above GHOST_HEADROOM × the run's highest are drawn at that height, leaving
+    through the top, and its label says so. With nothing of its own yet, the ghost shows whole."""
+    highest = max((y for x in own for y in x.ys), default=0.0)
+    if highest <= 0:
+        return
+    top = highest * GHOST_HEADROOM
+    for ghost in faded:
+        if any(y > top for y in ghost.ys):
+            ghost.ys = [min(y, top) for y in ghost.ys]
+            ghost.label = _("{label} (cut at the top)").format(label=ghost.label)
+
+
 class LossChart(PlotextPlot):
     """Step losses (averaged), train and validation loss, earlier runs faded; logarithmic when
     they span decades. The title and the x axis's name are shown above the chart (curves.py)."""
@@ -99,6 +116,7 @@ class LossChart(PlotextPlot):
             series.append(
                 Series.of(epochs, thin(h.val_loss, CHART_POINTS), _("validation"), VALIDATION)
             )
+        cut_ghosts(series[: len(ghosts)], series[len(ghosts) :])
         points = [(x.xs, x.ys) for x in series]
         log = wants_log(points)
         plt.clear_figure()  # also forgets the last draw's ticks; the theme is set per render
@@ -143,7 +161,7 @@ class SecondChart(PlotextPlot):
             majority = _("majority class {share}").format(share=level)
             y = view.baseline.accuracy
             series.append(Series([0.0, x_high], [y, y], majority, BASELINE, "┄"))
-            if any(f.code == "majority" for f in view.flags):
+            if any(f.code == "at_baseline" for f in view.flags):
                 self.title = _("accuracy: flat at the majority class ({share})").format(share=level)
         if h.epoch:
             epochs = thin(h.epoch, CHART_POINTS)
@@ -248,16 +266,12 @@ class TrainView(Vertical):
                 f"[b]{status_word(view.status)}[/b]",
                 _("epoch {epoch}/{epochs}").format(epoch=s.epoch, epochs=s.epochs),
                 _("step {step}").format(step=f"{s.step:,}"),
-                _("{rate} steps/s").format(rate=f"{s.steps_per_second:,.0f}")
-                if s.steps_per_second
-                else "-",
+                _speed(view),
                 _("lr {lr}").format(lr=f"{s.lr:.3g}"),
             ]
         )
         # Two lines, so the numbers fit beside the build panel at 120 columns.
-        self.query_one("#status", LiveText).show(
-            Text.from_markup(line + "\n" + _metrics(s.history))
-        )
+        self.query_one("#status", LiveText).show(Text.from_markup(line + "\n" + _metrics(view)))
         self._diagnose(view)
         x_high = x_extent(view, self.ghosts)
         for box, chart in (
@@ -286,7 +300,7 @@ class TrainView(Vertical):
         self.query_one("#status", LiveText).show(Text.assemble(_(self._note), *waits))
 
     def _diagnose(self, view: View) -> None:
-        text = "\n".join(f"⚠ {f.cause} → {f.fix}" for f in view.flags)
+        text = "\n".join(f"⚠ {f.message()}" for f in view.flags)
         if text != self._flags:  # an update relayouts the screen: only on change
             self._flags = text
             self.query_one("#diagnostics", Static).update(text)
@@ -301,13 +315,33 @@ class TrainView(Vertical):
         banner.display = bool(text)
 
 
-def _metrics(h) -> str:
-    if not h.epoch:
+def _speed(view: View) -> str:
+    """While running, the steps per second; after single steps (paused mid-run), the loss of
+    the batch just taken, which is what a step shows (the rate of one step says nothing)."""
+    s = view.snapshot
+    if view.status == "paused" and s.batch_loss is not None:
+        return _("batch loss {loss}").format(loss=f"{s.batch_loss:.4g}")
+    if s.steps_per_second:
+        return _("{rate} steps/s").format(rate=f"{s.steps_per_second:,.0f}")
+    return "-"
+
+
+def _metrics(view: View) -> str:
+    """The numbers of the weights kept (after early stopping or divergence, an earlier epoch's,
+    and the line says which), as `nnplay train` prints them."""
+    s = view.summary
+    if s is None or not s.epochs:
         return ""
+
+    def number(value: float | None, digits: str) -> str:
+        return "-" if value is None else format(value, digits)
+
     loss = _("loss {train} / val {validation}")
-    parts = [loss.format(train=f"{h.train_loss[-1]:.4g}", validation=f"{h.val_loss[-1]:.4g}")]
-    if h.val_accuracy[-1] is not None:
+    parts = [loss.format(train=number(s.train_loss, ".4g"), validation=number(s.val_loss, ".4g"))]
+    if s.val_accuracy is not None:
         acc = _("acc {train} / val {validation}")
-        train, validation = f"{h.train_accuracy[-1]:.3f}", f"{h.val_accuracy[-1]:.3f}"
+        train, validation = number(s.train_accuracy, ".3f"), number(s.val_accuracy, ".3f")
         parts.append(acc.format(train=train, validation=validation))
-    return "  ".join(parts)
+    if s.kept_note():
+        parts.append(s.kept_note())
+    return escape("  ".join(parts))

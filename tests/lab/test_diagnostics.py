@@ -11,11 +11,11 @@ from nnplay.lab.diagnostics import (
     PLATEAU_EPOCHS,
     RunContext,
     activation_stats,
+    baseline_flags,
     diagnose,
     diagnose_trainer,
     gradient_flags,
     lr_jump_flag,
-    majority_flags,
     plateau_flags,
 )
 from nnplay.model import weight_grad_norms
@@ -64,8 +64,8 @@ def test_deep_sigmoid_stack_is_flagged_vanishing():
     norms = train_a_few_steps(model)
     assert list(norms) == [*(f"hidden{i}" for i in range(1, 9)), "output"]
     flags = diagnose(norms, activation_stats(model, quadrant_task()[0]))
-    assert "vanishing" in codes(flags)
-    vanishing = flags[codes(flags).index("vanishing")]
+    assert "vanishing_gradients" in codes(flags)
+    vanishing = flags[codes(flags).index("vanishing_gradients")]
     assert vanishing.layer == "hidden1" and vanishing.value < 1e-3
     assert vanishing.cause and vanishing.fix and "\n" not in vanishing.cause + vanishing.fix
 
@@ -76,13 +76,15 @@ def test_deep_sigmoid_stack_is_flagged_vanishing():
 def test_same_depth_with_relu_or_batch_norm_is_not_flagged(shape):
     model = deep_stack(**shape)
     norms = train_a_few_steps(model)
-    assert "vanishing" not in codes(diagnose(norms, activation_stats(model, quadrant_task()[0])))
+    assert "vanishing_gradients" not in codes(
+        diagnose(norms, activation_stats(model, quadrant_task()[0]))
+    )
 
 
 def test_exploding_gradients_by_norm_or_by_growth_toward_the_input():
-    assert codes(gradient_flags({"layer1": 5e3, "layer2": 1.0})) == ["exploding"]
-    assert codes(gradient_flags({"layer1": math.nan, "layer2": 1.0})) == ["exploding"]
-    assert codes(gradient_flags({"layer1": 50.0, "layer2": 0.01})) == ["exploding"]
+    assert codes(gradient_flags({"layer1": 5e3, "layer2": 1.0})) == ["exploding_gradients"]
+    assert codes(gradient_flags({"layer1": math.nan, "layer2": 1.0})) == ["exploding_gradients"]
+    assert codes(gradient_flags({"layer1": 50.0, "layer2": 0.01})) == ["exploding_gradients"]
     assert gradient_flags({"layer1": 0.5, "layer2": 1.0}) == []
 
 
@@ -163,13 +165,23 @@ def test_diagnose_trainer_reads_a_trainer_shaped_object():
         model=model,
         X_train=quadrant_task()[0],
         grad_norms=lambda: norms,
-        history=SimpleNamespace(train_loss=[0.7] * 8, lr=[0.1] * 8, val_accuracy=[None] * 8),
+        history=SimpleNamespace(
+            train_loss=[0.7] * 8,
+            val_loss=[0.7] * 8,
+            lr=[0.1] * 8,
+            train_accuracy=[None] * 8,
+            val_accuracy=[None] * 8,
+        ),
         shape=SimpleNamespace(kind="regression"),
-        exp=SimpleNamespace(training=SimpleNamespace(optimizer="sgd", momentum=0.0)),
+        exp=SimpleNamespace(
+            training=SimpleNamespace(optimizer="sgd", momentum=0.0, loss="mse"),
+            model=SimpleNamespace(hidden=[8, 8, 8]),
+        ),
+        initial_metrics=lambda: {"train_loss": 0.7},
         lr=0.1,
         goal=lambda: None,
     )
-    assert codes(diagnose_trainer(trainer)) == ["vanishing", "plateau"]
+    assert codes(diagnose_trainer(trainer)) == ["vanishing_gradients", "plateau"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,7 +200,7 @@ def test_a_run_that_meets_its_goal_is_not_told_to_change_what_works():
     assert codes(diagnose({}, saturated_stats(), [0.5] * 8)) == ["saturated", "plateau"]
     assert diagnose({}, saturated_stats(), [0.5] * 8, RunContext(goal_met=True)) == []
     exploding = diagnose({"layer1": 1e6}, saturated_stats(), [], RunContext(goal_met=True))
-    assert codes(exploding) == ["exploding"]  # a run that blows up still needs action
+    assert codes(exploding) == ["exploding_gradients"]  # a run that blows up still needs action
 
 
 @pytest.mark.slow
@@ -220,7 +232,8 @@ def test_plateau_advice_never_suggests_what_the_run_already_uses(optimizer, mome
 
 @pytest.mark.parametrize("optimizer,lr", [("adam", 50.0), ("sgd", 5.0), ("rmsprop", 0.5)])
 def test_a_plateau_at_a_huge_learning_rate_is_not_told_to_raise_it(optimizer, lr):
-    (flag,) = plateau_flags([23.1] * 8, RunContext(optimizer, lrs=[lr]))
+    (flag,) = diagnose({}, [], [23.1] * 8, RunContext(optimizer, lrs=[lr]))
+    assert flag.code == "lr_too_high" and "saturation" in flag.cause
     assert "raise" not in flag.fix and "lower the learning rate" in flag.fix
 
 
@@ -230,7 +243,7 @@ def test_after_a_learning_rate_jump_the_rate_is_named_first():
     trainer.set_lr(3.0)
     trainer.run(2)
     flags = diagnose_trainer(trainer)
-    assert flags[0].code == "lr_jump"
+    assert flags[0].code == "lr_too_high"
     assert flags[0].cause == "the learning rate went up from 0.03 to 3: the likely cause"
     assert flags[0].fix == "lower the learning rate again (it was 0.03)"
 
@@ -238,8 +251,10 @@ def test_after_a_learning_rate_jump_the_rate_is_named_first():
 def test_a_jump_with_nothing_wrong_since_is_not_flagged():
     assert lr_jump_flag([0.01, 0.01, 0.1], [0.5, 0.4], trouble=False) is None
     assert lr_jump_flag([0.01, 0.01, 0.1, 0.1], [0.5, 0.4, 0.3], trouble=False) is None
-    assert lr_jump_flag([0.01, 0.01, 0.1, 0.1], [0.5, 0.4, 0.6], trouble=False).code == "lr_jump"
-    assert lr_jump_flag([0.01, 0.01, 0.1], [0.5, 0.4], trouble=True).code == "lr_jump"
+    assert (
+        lr_jump_flag([0.01, 0.01, 0.1, 0.1], [0.5, 0.4, 0.6], trouble=False).code == "lr_too_high"
+    )
+    assert lr_jump_flag([0.01, 0.01, 0.1], [0.5, 0.4], trouble=True).code == "lr_too_high"
     # long ago, or a schedule lowering the rate: not a jump
     assert lr_jump_flag([0.01, 0.1, 0.1, 0.1, 0.1, 0.1], [1] * 5, trouble=True) is None
     assert lr_jump_flag([0.1, 0.05, 0.025], [0.5, 0.6], trouble=True) is None
@@ -259,11 +274,11 @@ def test_accuracy_flat_on_the_majority_baseline_is_explained():
     trainer.run()
     assert trainer.history.val_accuracy == [0.736] * 6
     flags = {f.code: f for f in diagnose_trainer(trainer)}
-    assert flags["majority"].cause == (
+    assert flags["at_baseline"].cause == (
         "the validation accuracy is flat: it predicts the majority class: 73.6% (class 0)"
     )
     assert (
-        majority_flags(
+        baseline_flags(
             RunContext(val_accuracy=[0.7, 0.8, 0.85, 0.9, 0.95], baseline=Baseline(0, 0.736))
         )
         == []

@@ -52,9 +52,9 @@ class Monkey:
     async def act(self) -> None:
         screen = self.app.screen
         if isinstance(screen, LabScreen):
-            choices = [self.lab_key, self.lab_edit, self.leave]
+            choices = [self.lab_key, self.lab_edit, self.dropdown, self.leave]
         elif isinstance(screen, (PresetPicker, Confirm, PathPrompt, CommandPalette, CompareDialog)):
-            choices = [self.dialog, self.leave]
+            choices = [self.dialog, self.dropdown, self.leave]
         elif isinstance(screen, CompareScreen):  # a comparison runs: leaving stops it
             choices = [self.leave, self.wait, self.resize, self.compare_key]
         else:
@@ -66,6 +66,7 @@ class Monkey:
                 self.edit,
                 self.edit,
                 self.layers,
+                self.dropdown,
                 self.preset,
                 self.lab,
                 self.file,
@@ -115,6 +116,13 @@ class Monkey:
         elif isinstance(widget, Checkbox):
             self.note(f"toggle {row.field.path}")
             widget.toggle()
+
+    async def dropdown(self) -> None:
+        """Any dropdown on the screen on top (a dialog's, a lab's, a layer row's, the form's)."""
+        selects = [s for s in self.app.screen.query(Select) if s.display and not s.disabled]
+        if selects:
+            select = self.rng.choice(selects)
+            await self.choose(select, f"dropdown {select.id or type(select.parent).__name__}")
 
     async def choose(self, select: Select, what: str) -> None:
         """Open a dropdown and pick one of its options with the keys, as a person does."""

@@ -80,7 +80,8 @@ async def test_the_map_has_title_axes_legend_and_points_at_two_sizes(make_app, s
         points = app.query_one("#train").last_view.points
         wrong = int(points.wrong.sum())
         assert len(points.wrong) == 225 and points.validation.sum() == 75  # 150 + 75 drawn
-        assert f"✕ wrong {wrong}/225" in text and wrong > 0  # untrained: some are wrong
+        # untrained: some are wrong; the count is of the points drawn, and the legend says so
+        assert f"✕ wrong {wrong}/225 in the sample shown" in text and wrong > 0
         assert fits(app, "#big-map")
         cols, rows = app.session.map_size
         assert rows >= (18 if size == SIZE else 8) and cols == 2 * rows

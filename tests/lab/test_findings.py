@@ -1,0 +1,84 @@
+"""Each finding names the right cause on a real run that must show it, and stays away from runs
+that must not (the learner believes the screen: a wrong cause teaches the opposite)."""
+
+import pytest
+
+from nnplay.experiment import parse_value, with_overrides
+from nnplay.lab.diagnostics import RunContext, diagnose
+from nnplay.presets import load_preset
+from nnplay.summary import summarize
+from nnplay.training import Trainer
+
+RUNS = {
+    "underfitting": {},
+    "spiral": {},
+    "circle": {},
+    "circle-mae": {"training.loss": "mae"},
+    "circle-lr3": {"training.lr": 3},
+    "circle-slow": {"training.optimizer": "sgd", "training.lr": 0.001},
+    "gaussians": {},
+    "overfitting": {},
+    "vanishing-gradients": {},
+}
+
+
+@pytest.fixture(scope="module")
+def kinds() -> dict[str, list[str]]:
+    """Every run's finding kinds, each run trained once as shipped (or as named)."""
+    found = {}
+    for name, overrides in RUNS.items():
+        preset = "circle" if name.startswith("circle") else name
+        trainer = Trainer(with_overrides(load_preset(preset), overrides))
+        trainer.run()
+        found[name] = [f["kind"] for f in summarize(trainer).findings]
+    return found
+
+
+@pytest.mark.parametrize(
+    "run,kind",
+    [
+        ("underfitting", "too_simple"),
+        ("spiral", "too_simple"),
+        ("circle-mae", "at_baseline"),
+        ("circle-lr3", "lr_too_high"),
+        ("circle-slow", "lr_too_low"),
+        ("overfitting", "overfitting"),
+        ("vanishing-gradients", "vanishing_gradients"),
+    ],
+)
+def test_the_run_gets_its_cause_first(kinds, run, kind):
+    assert kinds[run] and kinds[run][0] == kind, kinds[run]
+
+
+def test_runs_that_went_well_get_no_advice(kinds):
+    assert kinds["circle"] == [] and kinds["gaussians"] == []
+
+
+def test_no_cause_is_named_where_it_cannot_be(kinds):
+    # a network without hidden layers has no early layers for a gradient to vanish in
+    assert "vanishing_gradients" not in kinds["underfitting"] + kinds["gaussians"]
+    # a higher rate helps in none of these: no advice may point that way
+    for run in ("underfitting", "spiral", "circle-mae", "circle-lr3"):
+        assert "lr_too_low" not in kinds[run] and "plateau" not in kinds[run], (run, kinds[run])
+    assert "too_simple" not in kinds["circle-mae"] + kinds["circle-lr3"] + kinds["circle-slow"]
+    assert "overfitting" not in kinds["underfitting"] + kinds["circle"]
+    assert "lr_too_high" not in kinds["underfitting"] + kinds["spiral"] + kinds["overfitting"]
+
+
+def test_the_mae_run_is_told_about_its_loss_and_the_lr3_run_about_its_rate():
+    trainer = Trainer(with_overrides(load_preset("circle"), {"training.loss": "mae"}))
+    trainer.run()
+    (first, *_rest) = summarize(trainer).findings
+    assert "mae is a regression loss" in first["message"] and "use bce" in first["message"]
+    assert "raise the learning rate" not in first["message"]
+    trainer = Trainer(with_overrides(load_preset("circle"), {"training.lr": parse_value("3")}))
+    trainer.run()
+    (first,) = summarize(trainer).findings
+    assert first["message"].startswith("the loss ended at 1.53, above where it started (0.638)")
+    assert "lower the learning rate, e.g. to 0.3" in first["message"]
+
+
+def test_a_plain_plateau_is_a_plateau_and_its_advice_fits_the_optimizer():
+    (flag,) = diagnose({}, [], [0.5] * 8, RunContext("sgd", initial_loss=0.7))
+    assert flag.code == "plateau" and "vanishing" not in flag.fix
+    assert flag.fix == "raise the learning rate, add momentum, or switch the optimizer to Adam"
