@@ -190,6 +190,18 @@ def flow(items: list[Text], width: int) -> Text:
     return legend
 
 
+def fit(items: list[tuple[Text, bool]], width: int) -> Text:
+    """The items flowed into `width` cells; the optional ones (False) are left out, last first,
+    while they make the text take more lines than the needed ones alone."""
+    needed = len(flow([t for t, must in items if must], width).plain.splitlines())
+    while len(flow([t for t, _must in items], width).plain.splitlines()) > needed:
+        optional = [i for i, (_text, must) in enumerate(items) if not must]
+        if not optional:
+            break
+        items = items[: optional[-1]] + items[optional[-1] + 1 :]
+    return flow([t for t, _must in items], width)
+
+
 def _x_axis(low: str, name: str, high: str, cols: int) -> str:
     inner = max(0, cols - len(low) - len(high))
     return " " * GUTTER + low + name.center(inner) + high
