@@ -20,7 +20,7 @@ from textual.command import CommandPalette
 from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Static, TabbedContent
+from textual.widgets import Button, Header, Static, TabbedContent
 from textual.worker import Worker
 
 from nnplay.errors import ExperimentError
@@ -32,6 +32,7 @@ from nnplay.presets import all_presets, load_preset
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons, translate_bindings
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
+from nnplay.tui.footer import KeyBar
 from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.prose import Prose
@@ -127,7 +128,7 @@ class PlaygroundApp(App):
                     for action in buttons():
                         yield Button(_(action.label), id=action.id, compact=True)
                 yield TrainView(id="train")
-        yield Footer(compact=True)
+        yield KeyBar(compact=True)
 
     def get_system_commands(self, screen) -> Iterable[SystemCommand]:
         """Textual's own palette entries (theme, keys, screenshot...) in the learner's language."""
