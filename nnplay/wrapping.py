@@ -21,9 +21,18 @@ def _wide(char: str) -> bool:
 def may_break_before(text: str, i: int) -> bool:
     """Whether a line may start at text[i] (0 < i < len(text))."""
     before, here = text[i - 1], text[i]
-    if here == " " or here in NEVER_STARTS or before in NEVER_ENDS:
+    if here == " ":
         return False
-    return before == " " or _wide(before) or _wide(here)
+    if before == " ":  # after a space any word may start a line: ".npz" in "(.pt, .npz)" too
+        return True
+    if before in NEVER_ENDS or (here in NEVER_STARTS and not _extension(text, i)):
+        return False
+    return _wide(before) or _wide(here)
+
+
+def _extension(text: str, i: int) -> bool:
+    """text[i] is the dot of a file's extension (".npz" in "、.npz"), not a full stop."""
+    return text[i] == "." and i + 1 < len(text) and text[i + 1].isalnum()
 
 
 def line_starts(text: str, width: int) -> list[int]:

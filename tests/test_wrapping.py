@@ -4,6 +4,7 @@ import pytest
 
 from nnplay.i18n import cells
 from nnplay.wrapping import NEVER_ENDS, NEVER_STARTS, fill, wrap
+from tests.command_line import run_many
 
 HINT = "提示 1：验证集损失在第 8 轮最低，之后再训练下去没有哪一轮比它更好。"
 
@@ -43,3 +44,38 @@ def test_a_word_longer_than_the_line_is_cut():
 def test_newlines_are_kept_and_fill_indents():
     assert wrap("a b\nc", 10) == ["a b", "c"]
     assert fill("one two three", 9, "  ") == "one two\n  three"
+
+
+def test_a_line_may_start_at_a_word_after_a_space_or_an_extension_after_a_chinese_mark():
+    assert wrap("write (.pt, .safetensors, .onnx, .npz)", 20) == [
+        "write (.pt,",
+        ".safetensors, .onnx,",
+        ".npz)",
+    ]
+    assert wrap("写出权重（.pt、.safetensors、.onnx、.npz）；可重复", 24) == [
+        "写出权重（.pt、",
+        ".safetensors、.onnx、",
+        ".npz）；可重复",
+    ]
+
+
+COMMANDS = ["presets", "train", "predict", "compare", "backprop", "optpaths", "gradcheck", "serve"]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_command_line_help_fits_a_narrow_terminal_by_the_same_rule(language):
+    """Every help text of every command, at 50 columns: no line wider (a Chinese character is
+    two cells), none starting with a closing mark or ending with an opening one."""
+    runs = [("--help",), *[(command, "--help") for command in COMMANDS]]
+    env = {"NNPLAY_LANG": language, "COLUMNS": "50"}
+    for argv, result in zip(runs, run_many(runs, envs=[env] * len(runs)), strict=True):
+        assert result.returncode == 0, (argv, result.stderr)
+        usage, _, body = result.stdout.partition("\n\n")  # argparse lays the usage out itself
+        assert body.strip(), (argv, result.stdout)
+        for line in body.splitlines():
+            text = line.strip()
+            assert cells(line) <= 50, (argv, line)
+            if text:
+                extension = text[0] == "." and text[1:2].isalnum()  # ".npz", not a full stop
+                assert text[0] not in NEVER_STARTS or extension, (argv, line)
+                assert text[-1] not in NEVER_ENDS, (argv, line)
