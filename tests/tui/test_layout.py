@@ -5,14 +5,18 @@ its box, a row pushed out of its container or a line wrapped away fails here.
 """
 
 import pytest
+from rich.cells import cell_len
 from textual.geometry import Region
 from textual.widgets import Button, Footer, Select, Tab, Tabs
 
 from nnplay.i18n import _
+from nnplay.tui.actions import help_rows
 from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.build_panel import LayerRow
 from nnplay.tui.footer import outer_width
+from nnplay.tui.prose import index_at_cells
 from nnplay.tui.train_view import TrainView
+from nnplay.wrapping import NEVER_ENDS, NEVER_STARTS
 
 from .conftest import ready, small, speaking, train_to_epoch, until
 
@@ -154,3 +158,26 @@ async def test_the_map_legend_keeps_apart_from_the_layer_table_at_120x40():
             gap = start - (network.region.x + len(left))
             assert gap >= 3, (gap, left, right)
         assert shared, "the layer table and the map share no row: nothing was checked"
+
+
+async def test_the_help_breaks_chinese_lines_by_the_rule_at_every_width(chinese):
+    """No line of the help starts with a closing mark (。，：；！？」）) or ends with an opening
+    one, and none is wider than the dialog, from 40 to 100 columns."""
+    app = PlaygroundApp(small("circle"), "circle")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        for width in range(40, 101, 3):
+            await pilot.resize_terminal(width, 40)
+            await pilot.pause()
+            for text in app.screen.query("#help Static"):
+                # the keys' table: its descriptions, right of the keys ("]" is a key)
+                keys = 2 + max(cell_len(key) for key, _does in help_rows())
+                beside = keys if text.id == "help-keys" else 0
+                for line in shown_lines(text).splitlines():
+                    assert cell_len(line) <= text.region.width, (width, line)
+                    shown = line[index_at_cells(line, beside) :].strip()
+                    if shown:
+                        extension = shown[0] == "." and shown[1:2].isalnum()
+                        assert shown[0] not in NEVER_STARTS or extension, (width, line)
+                        assert shown[-1] not in NEVER_ENDS, (width, line)
