@@ -9,13 +9,14 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnplay.experiment import Experiment
 from nnplay.i18n import N_, _
 from nnplay.tui.actions import help_rows, translate_bindings
 from nnplay.tui.cells import pad
+from nnplay.tui.footer import KeyBar
 from nnplay.tui.prose import Prose, with_code
 from nnplay.tui.screens import OnTop
 
@@ -176,7 +177,7 @@ class HelpScreen(OnTop[None], ModalScreen[None]):
             yield Static(Prose(with_code(first)))
             yield Static(keys_table(), id="help-keys")
             yield Static(Prose(with_code("\n\n".join(rest))))
-        yield Footer()  # the help's own keys: escape closes it (the playground's are not live)
+        yield KeyBar()  # the help's own keys: escape closes it (the playground's are not live)
 
     def on_mount(self) -> None:
         self.query_one("#help").focus()
