@@ -87,6 +87,10 @@ async def test_buttons_footer_tabs_status_and_layer_rows_are_whole(size, languag
             assert len(shown_tabs) == 4
             for tab, name in zip(shown_tabs, ("Charts", "Map", "Neurons", "Weights"), strict=True):
                 assert inside(tab, tabs) and _(name) in shown_lines(tab), (name, tab.region)
+            # a diverged run's loss title ("损失（对数刻" / "度）" was cut inside a word) fits whole
+            if language == "zh":
+                legend = app.query_one("#loss-box .legend")
+                assert cell_len(_("loss (log scale)")) <= legend.content_size.width, legend.region
             # the status line says the epoch, the learning rate, the loss and the accuracy
             status = app.query_one("#status")
             assert inside(status, app.query_one(TrainView)), status.region
