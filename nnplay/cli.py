@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from nnplay import __version__, i18n
+from nnplay import __version__, cli_help, i18n
 from nnplay.cli_lab import add_lab_commands
 from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
 from nnplay.i18n import N_, _
@@ -160,10 +160,27 @@ def choose_language(argv: list[str]) -> list[str]:
 
 
 class Parser(argparse.ArgumentParser):
-    """Argparse, but a usage error is one line on stderr (exit 2), like our own errors."""
+    """Argparse, but a usage error is one line on stderr (exit 2), like our own errors, and the
+    help's lines break by nnplay's rule (cli_help), Chinese too."""
 
     # The subcommands' names (the top-level parser's): argparse keeps them only privately.
     command_names: Iterable[str] = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", cli_help.Help)
+        super().__init__(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs):
+        """The subcommands, each one's line in the list filled like every other help text."""
+        commands = super().add_subparsers(**kwargs)
+        add_parser = commands.add_parser
+
+        def add_command(name, **options):
+            options["help"] = cli_help.filled_help(options.get("help"))
+            return add_parser(name, **options)
+
+        commands.add_parser = add_command  # type: ignore[method-assign]
+        return commands
 
     def error(self, message):
         see = _("(see {command} --help)").format(command=self.prog)

@@ -20,7 +20,7 @@ from textual.command import CommandPalette
 from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Static, TabbedContent
+from textual.widgets import Button, Header, Static, TabbedContent
 from textual.worker import Worker
 
 from nnplay.errors import ExperimentError
@@ -32,9 +32,11 @@ from nnplay.presets import all_presets, load_preset
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons, translate_bindings
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
+from nnplay.tui.footer import KeyBar
 from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
+from nnplay.tui.prose import Prose
 from nnplay.tui.screens import Steady
 from nnplay.tui.session import LIVE_SETTINGS, Session, View
 from nnplay.tui.train_view import TrainView
@@ -74,18 +76,23 @@ NEEDS_SESSION = ("toggle_training", "step", "export", "gradient_check")
 
 
 class ButtonBar(HorizontalGroup):
-    """The action buttons in a row, or in a grid of rows when the row would be cut."""
+    """The action buttons in as few rows as the width allows, each button as wide as its label
+    (a grid of equal cells took four rows for eight Chinese labels at 80 columns)."""
 
     def on_resize(self) -> None:
-        labels = [cell_len(str(button.label)) + 3 for button in self.query(Button)]
-        wrapped = self.size.width < sum(labels) - 1
-        self.set_class(wrapped, "wrapped")
-        if wrapped:  # as many columns as the longest label allows, and the rows they need
-            columns = max(1, self.size.width // max(labels))
-            self.styles.grid_size_columns = columns
-            self.styles.height = -(-len(labels) // columns)
-        else:
-            self.styles.height = 1
+        self.arrange_buttons()
+
+    def arrange_buttons(self) -> None:
+        width = max(self.size.width, 1)
+        x = y = 0
+        for button in self.query(Button):
+            size = cell_len(str(button.label)) + 2
+            if x and x + size > width:
+                x, y = 0, y + 1
+            button.styles.width = min(size, width)
+            button.styles.offset = (x, y)
+            x += size  # a compact button's padding keeps the labels apart
+        self.styles.height = y + 1
 
 
 class PlaygroundApp(App):
@@ -126,7 +133,7 @@ class PlaygroundApp(App):
                     for action in buttons():
                         yield Button(_(action.label), id=action.id, compact=True)
                 yield TrainView(id="train")
-        yield Footer(compact=True)
+        yield KeyBar(compact=True)
 
     def get_default_screen(self) -> Steady:
         return Steady(id="_default")  # as Textual's own, but still while the app closes
@@ -271,7 +278,7 @@ class PlaygroundApp(App):
         if shows == self._exercise_shows:  # called every frame: the box is built only on change
             return
         self._exercise_shows = shows
-        self.query_one("#exercise", Static).update(self._exercise_text(goal_state))
+        self.query_one("#exercise", Static).update(Prose(self._exercise_text(goal_state)))
 
     def _exercise_text(self, goal_state: tuple[bool, str] | None) -> Content:
         meta, goal = self.experiment.meta.localized(), self.experiment.goal
@@ -343,7 +350,10 @@ class PlaygroundApp(App):
     def _update_start_button(self) -> None:
         running = self.session is not None and self.session.running
         button = self.query_one("#toggle_training", Button)
-        button.label = _("⏸ Pause") if running else _("▶ Start")
+        label = _("⏸ Pause") if running else _("▶ Start")
+        if str(button.label) != label:
+            button.label = label
+            self.query_one(ButtonBar).arrange_buttons()
         button.disabled = not running and not self.form_valid
 
     # -- form edits -------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from nnplay.i18n import N_, _
 from nnplay.labels import label, show_value, status_word
 from nnplay.rules import Choice
 from nnplay.tui.curves import VARIANTS, Chart, Series, legend, plot, rgb, y_range
-from nnplay.tui.map_view import flow
+from nnplay.tui.map_view import fit
 from nnplay.tui.screens import OnTop
 
 OWN = "own"  # the Select's value for the exercise's own comparison, from its settings
@@ -402,7 +402,7 @@ class CompareScreen(OnTop[None]):
             for i, (v, r) in enumerate(zip(self.variants, self.results, strict=True))
         ]
         width = max(self.size.width - 2, 20)  # the screen's padding; items wrap whole
-        self.query_one("#compare-legend", Static).update(flow(legend(entries), width))
+        self.query_one("#compare-legend", Static).update(fit(legend(entries), width))
 
     def _show_notes(self) -> None:
         """Why a variant diverged or failed, in its own words."""

@@ -20,7 +20,7 @@ from textual_plotext import PlotextPlot
 from nnplay.i18n import _
 from nnplay.tui.chart_scale import finite_points
 from nnplay.tui.colours import CLASS_COLOURS
-from nnplay.tui.map_view import flow
+from nnplay.tui.map_view import fit
 
 Colour = tuple[int, int, int]
 TRAIN, VALIDATION, BATCH = (245, 147, 34), (8, 119, 189), (128, 128, 128)
@@ -55,13 +55,13 @@ def plot(plt, series: list[Series]) -> None:
             plt.plot(s.xs, s.ys, color=s.colour, marker="braille")
 
 
-def legend(series: list[Series], title: str = "", x_label: str = "") -> list[Text]:
+def legend(series: list[Series], title: str = "", x_label: str = "") -> list[tuple[Text, bool]]:
     """The chart's heading, item by item: its title in bold, a sample of each curve's line with
     its label, and what the x axis shows."""
-    items = [Text(title, style="bold")] if title else []
-    items += [Text.assemble((s.mark + " ", rgb(s.colour)), s.label) for s in series]
-    if x_label:
-        items.append(Text(_("x: {name}").format(name=x_label), style="dim"))
+    items = [(Text(title, style="bold"), True)] if title else []
+    items += [(Text.assemble((s.mark + " ", rgb(s.colour)), s.label), True) for s in series]
+    if x_label:  # the one item a narrow chart leaves out: the axis's numbers say much the same
+        items.append((Text(_("x: {name}").format(name=x_label), style="dim"), False))
     return items
 
 
@@ -86,7 +86,7 @@ class Chart(Vertical):
     def __init__(self, plot: PlotextPlot, **kwargs) -> None:
         super().__init__(classes="chart", **kwargs)
         self.chart = plot
-        self._items: list[Text] = []
+        self._items: list[tuple[Text, bool]] = []
         self._legend: Text | None = None
 
     def compose(self) -> ComposeResult:
@@ -104,7 +104,7 @@ class Chart(Vertical):
         width = self.size.width - 2  # the heading's padding
         if width < 1 or not self._items:  # no room to wrap in (a pane being laid out)
             return
-        text = flow(self._items, width)
+        text = fit(self._items, width)
         if self._legend is None or text.plain != self._legend.plain:  # relayout only on change
             self._legend = text
             self.query_one(".legend", Static).update(text)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from rich import box
-from rich.markdown import Markdown as RichMarkdown
-from rich.table import Table
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,12 +12,15 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
-from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnplay.experiment import Experiment
 from nnplay.i18n import N_, _
 from nnplay.tui.actions import help_rows, translate_bindings
+from nnplay.tui.cells import pad
+from nnplay.tui.footer import KeyBar
+from nnplay.tui.prose import Prose, with_code
 from nnplay.tui.screens import OnTop
 
 
@@ -183,14 +184,15 @@ HELP_PARAGRAPHS = (
 )
 
 
-def keys_table() -> Table:
-    """The keys' table: a key is never wrapped or cut; the descriptions wrap (Chinese too)."""
-    table = Table(expand=True, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column(_("key"), no_wrap=True, style="bold")
-    table.add_column(_("does"), ratio=1, overflow="fold")
-    for key, does in help_rows():
-        table.add_row(key, does)
-    return table
+def keys_table() -> Prose:
+    """The keys' table: a key is never wrapped or cut; the descriptions wrap beside the keys by
+    nnplay's rule (Chinese too)."""
+    rows = [(_("key"), _("does")), *help_rows()]
+    column = max(cell_len(key) for key, _does in rows) + 2
+    (key, does), heading = rows[0], "bold underline"
+    lines = [Content.assemble((key, heading), pad("", column - cell_len(key)), (does, heading))]
+    lines += [Content.assemble((pad(key, column), "bold"), does) for key, does in rows[1:]]
+    return Prose(Content("\n").join(lines), hanging=column)
 
 
 class HelpScreen(OnTop[None], ModalScreen[None]):
@@ -208,12 +210,13 @@ class HelpScreen(OnTop[None], ModalScreen[None]):
         first, *rest = (_(paragraph) for paragraph in HELP_PARAGRAPHS)
         # Scrollable and focused, so arrows and PageDown read a help taller than the terminal.
         with VerticalScroll(id="help", classes="dialog"):
-            # Rich's Markdown renders at once (Textual's lays out later, so an early End fell
-            # short of the end) and wraps Chinese by character.
-            yield Static(RichMarkdown(f"# nnplay\n\n{first}"))
+            # Prose renders at once (Textual's Markdown lays out later, so an early End fell
+            # short of the end) and breaks Chinese lines by nnplay's rule.
+            yield Static(Content.styled("nnplay", "bold"), id="help-title")
+            yield Static(Prose(with_code(first)))
             yield Static(keys_table(), id="help-keys")
-            yield Static(RichMarkdown("\n\n".join(rest)))
-        yield Footer()  # the help's own keys: escape closes it (the playground's are not live)
+            yield Static(Prose(with_code("\n\n".join(rest))))
+        yield KeyBar()  # the help's own keys: escape closes it (the playground's are not live)
 
     def on_mount(self) -> None:
         self.query_one("#help").focus()

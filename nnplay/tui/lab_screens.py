@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup, VerticalScroll
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from nnplay.errors import ExperimentError
 from nnplay.i18n import N_, _
@@ -38,6 +38,7 @@ from nnplay.lab.text import (
     optpaths_table,
 )
 from nnplay.tui.actions import translate_bindings
+from nnplay.tui.footer import KeyBar
 from nnplay.tui.screens import OnTop
 
 MAP_SIZE = (60, 22)  # columns, rows of the contour map
@@ -114,7 +115,7 @@ class BackpropScreen(LabScreen):
             yield Static("", classes="lab-error", markup=False)
             yield Static("", id="bp-status")
             yield Static("", id="bp-result", classes="lab-report")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.action_reset()
@@ -218,7 +219,7 @@ class OptPathsScreen(LabScreen):
             yield Static("", classes="lab-error", markup=False)
             yield Static("", id="op-map")
             yield Static("", id="op-table", classes="lab-report")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.action_run()
@@ -280,7 +281,7 @@ class GradCheckScreen(LabScreen):
                 classes="lab-title",
             )
             yield Static("", id="gc-report", classes="lab-report")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.report = gradient_check(*self.check_args, max_params=self.max_params)

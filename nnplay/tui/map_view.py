@@ -18,6 +18,7 @@ from nnplay.lab.boundary import EXTENT, BoundaryGrid, Curve, MapPoints, cell_of
 from nnplay.tui import colours as c
 from nnplay.tui.live_text import LiveText
 from nnplay.tui.session import View
+from nnplay.wrapping import line_starts
 
 GUTTER = 7  # the y axis labels and their tick: "  +1.2┤"
 MIN_ROWS = 4
@@ -177,7 +178,8 @@ def _point_items(points: MapPoints | None) -> list[Text]:
 
 
 def flow(items: list[Text], width: int) -> Text:
-    """The items on as many lines as the width needs (two spaces apart)."""
+    """The items on as many lines as the width needs (two spaces apart); an item wider than a
+    line is broken by nnplay's rule, not cut."""
     legend, line = Text(), 0
     for item in items:
         if line and line + 2 + item.cell_len > width:
@@ -186,9 +188,24 @@ def flow(items: list[Text], width: int) -> Text:
         elif line:
             legend.append("  ")
             line += 2
-        legend.append_text(item)
-        line += item.cell_len
+        pieces = item.divide(line_starts(item.plain, max(width, 1)))
+        for piece in pieces[:-1]:
+            piece.rstrip()  # the space a line broke at
+        legend.append_text(Text("\n").join(pieces))
+        line += pieces[-1].cell_len
     return legend
+
+
+def fit(items: list[tuple[Text, bool]], width: int) -> Text:
+    """The items flowed into `width` cells; the optional ones (False) are left out, last first,
+    while they make the text take more lines than the needed ones alone."""
+    needed = len(flow([t for t, must in items if must], width).plain.splitlines())
+    while len(flow([t for t, _must in items], width).plain.splitlines()) > needed:
+        optional = [i for i, (_text, must) in enumerate(items) if not must]
+        if not optional:
+            break
+        items = items[: optional[-1]] + items[optional[-1] + 1 :]
+    return flow([t for t, _must in items], width)
 
 
 def _x_axis(low: str, name: str, high: str, cols: int) -> str:

@@ -5,10 +5,11 @@ Only the active tab is drawn each frame; a newly shown tab draws the last View a
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.containers import VerticalScroll
 from textual.widgets import TabbedContent, TabPane
 
-from nnplay.i18n import _
+from nnplay.i18n import N_, _
 from nnplay.tui.live_text import GrowingText
 from nnplay.tui.map_view import DecisionMap
 from nnplay.tui.neuron_view import NeuronView
@@ -16,19 +17,47 @@ from nnplay.tui.session import View
 from nnplay.tui.weights_view import WeightsView
 
 TABS = ["charts", "map", "neurons", "weights"]  # keys 1-4
+TAB_NAMES = {
+    "charts": N_("Charts"),
+    "map": N_("Map"),
+    "neurons": N_("Neurons"),
+    "weights": N_("Weights"),
+}
+
+
+def tab_labels(width: int) -> dict[str, str]:
+    """Each tab's label with its key ("1 Charts"), or without the keys when the row of tabs
+    would not fit in `width` cells with them (the keys are in the help)."""
+    for keyed in (True, False):
+        labels = {
+            name: (f"{key} " if keyed else "") + _(TAB_NAMES[name])
+            for key, name in enumerate(TABS, 1)
+        }
+        if sum(cell_len(label) + 2 for label in labels.values()) <= width:  # a tab's padding
+            break
+    return labels
+
+
+def fit_tabs(tabs: TabbedContent) -> None:
+    """The tabs' labels for the width the row of tabs has."""
+    for name, label in tab_labels(tabs.size.width).items():
+        tab = tabs.get_tab(f"{name}-tab")
+        if tab.label.plain != label:
+            tab.label = label
 
 
 def picture_panes():
-    yield TabPane("2 " + _("Map"), DecisionMap(id="big-map"), id="map-tab")
+    labels = tab_labels(1000)
+    yield TabPane(labels["map"], DecisionMap(id="big-map"), id="map-tab")
     details = GrowingText(id="unit-details")
     yield TabPane(
-        "3 " + _("Neurons"),
+        labels["neurons"],
         details,
         VerticalScroll(NeuronView(details, id="neurons")),
         id="neurons-tab",
     )
     weights = VerticalScroll(WeightsView(id="weights"))
-    yield TabPane("4 " + _("Weights"), weights, id="weights-tab")
+    yield TabPane(labels["weights"], weights, id="weights-tab")
 
 
 def draw_pictures(root, view: View) -> None:

@@ -34,8 +34,9 @@ from nnplay.tui.curves import (
     y_range,
 )
 from nnplay.tui.live_text import LiveText
-from nnplay.tui.map_view import DecisionMap
-from nnplay.tui.pictures import draw_pictures, picture_panes
+from nnplay.tui.map_view import DecisionMap, fit
+from nnplay.tui.pictures import draw_pictures, fit_tabs, picture_panes, tab_labels
+from nnplay.tui.prose import Prose
 from nnplay.tui.session import View
 
 CHART_POINTS = 200
@@ -222,7 +223,7 @@ class TrainView(Vertical):
         yield LiveText(_("loading PyTorch…"), id="status")
         yield Static("", id="diagnostics")
         with TabbedContent(id="pictures"):
-            with TabPane("1 " + _("Charts"), id="charts-tab"):
+            with TabPane(tab_labels(1000)["charts"], id="charts-tab"):
                 with Horizontal(id="charts"):
                     yield Chart(LossChart(id="loss-chart"), id="loss-box")
                     yield Chart(SecondChart(id="second-chart"), id="second-box")
@@ -257,21 +258,13 @@ class TrainView(Vertical):
         lower = self.query_one("#lower")
         if lower.display != (self.size.height >= LOWER_FROM):
             lower.display = self.size.height >= LOWER_FROM
+        fit_tabs(self.query_one("#pictures", TabbedContent))
+        if self.last_view is not None:  # the status line's items follow the width
+            self._status(self.last_view)
 
     def draw(self, view: View) -> None:
         self.last_view = view
-        s = view.snapshot
-        line = "  ".join(
-            [
-                f"[b]{status_word(view.status)}[/b]",
-                _("epoch {epoch}/{epochs}").format(epoch=s.epoch, epochs=s.epochs),
-                _("step {step}").format(step=f"{s.step:,}"),
-                _speed(view),
-                _("lr {lr}").format(lr=f"{s.lr:.3g}"),
-            ]
-        )
-        # Two lines, so the numbers fit beside the build panel at 120 columns.
-        self.query_one("#status", LiveText).show(Text.from_markup(line + "\n" + _metrics(view)))
+        self._status(view)
         self._diagnose(view)
         x_high = x_extent(view, self.ghosts)
         for box, chart in (
@@ -286,6 +279,26 @@ class TrainView(Vertical):
     def on_tabbed_content_tab_activated(self) -> None:
         if self.last_view is not None:  # the new tab shows the last View at once
             draw_pictures(self, self.last_view)
+
+    def _status(self, view: View) -> None:
+        """The run's state, epoch, lr, loss and accuracy always; the step and the speed only
+        where they need no extra line."""
+        s = view.snapshot
+        items = [
+            (Text(status_word(view.status), "bold"), True),
+            (Text(_("epoch {epoch}/{epochs}").format(epoch=s.epoch, epochs=s.epochs)), True),
+            (Text(_("step {step}").format(step=f"{s.step:,}")), False),
+            (Text(_speed(view)), False),
+            (Text(_("lr {lr}").format(lr=f"{s.lr:.3g}")), True),
+        ]
+        status = self.query_one("#status", LiveText)
+        width = status.content_size.width or 1000  # not laid out yet: one line each
+        first = fit(items, width)
+        second = fit([(Text(m), True) for m in _metrics(view)], width)
+        lines = len(first.plain.splitlines()) + max(1, len(second.plain.splitlines()))
+        if status.styles.height is None or status.styles.height.value != lines:
+            status.styles.height = lines  # a relayout only when the width needs another line
+        status.show(Text("\n").join([first, second]))
 
     _banner = None
     _flags = None
@@ -303,14 +316,16 @@ class TrainView(Vertical):
         text = "\n".join(f"⚠ {f.message()}" for f in view.flags)
         if text != self._flags:  # an update relayouts the screen: only on change
             self._flags = text
-            self.query_one("#diagnostics", Static).update(text)
+            diagnostics = self.query_one("#diagnostics", Static)
+            diagnostics.update(Prose(text))
+            diagnostics.display = bool(text)  # an empty one would still take a line
 
     def banner(self, text: str, kind: str = "") -> None:
         if self._banner == (text, kind):  # an update relayouts the screen: only on change
             return
         self._banner = (text, kind)
         banner = self.query_one("#banner", Static)
-        banner.update(text)
+        banner.update(Prose(text))
         banner.set_classes(kind)
         banner.display = bool(text)
 
@@ -326,12 +341,12 @@ def _speed(view: View) -> str:
     return "-"
 
 
-def _metrics(view: View) -> str:
+def _metrics(view: View) -> list[str]:
     """The numbers of the weights kept (after early stopping or divergence, an earlier epoch's,
     and the line says which), as `nnplay train` prints them."""
     s = view.summary
     if s is None or not s.epochs:
-        return ""
+        return []
 
     def number(value: float | None, digits: str) -> str:
         return "-" if value is None else format(value, digits)
@@ -344,4 +359,4 @@ def _metrics(view: View) -> str:
         parts.append(acc.format(train=train, validation=validation))
     if s.kept_note():
         parts.append(s.kept_note())
-    return escape("  ".join(parts))
+    return parts

@@ -20,7 +20,7 @@ from nnplay.tui.live_text import GrowingText
 from nnplay.tui.session import View
 
 BOLD, DIM = Style(bold=True), Style(dim=True)
-CELL = 7  # "+0.123 "
+CELL = 7  # "+0.123 ", or one decimal fewer per cell missing when a table would wrap
 LABEL = 8
 
 
@@ -58,7 +58,7 @@ def render_weights(layers: list[LayerWeights], names: list[str], width: int) -> 
         elif outputs == 1 or inputs == 1:
             parts.append(Text("\n").join([head, *_bars(layers, index, names, width)]))
         else:
-            parts.append(Text("\n").join([head, *_table(layers, index, names)]))
+            parts.append(Text("\n").join([head, *_table(layers, index, names, width)]))
     parts.append(
         Text(_("blue = positive, orange = negative, brighter = larger; updated live"), DIM)
     )
@@ -95,8 +95,9 @@ def _bars(layers, index, names, width) -> list[Text]:
     return lines
 
 
-def _table(layers, index, names) -> list[Text]:
-    """Rows are units, columns their inputs and the bias; the longer side goes down."""
+def _table(layers, index, names, width) -> list[Text]:
+    """Rows are units, columns their inputs and the bias; the longer side goes down. The values
+    lose decimals (down to one) before a row would wrap."""
     layer = layers[index]
     rows_names, cols_names = unit_names(layers, index), source_names(layers, index, names)
     matrix = np.concatenate([layer.weight, layer.bias.reshape(-1, 1)], axis=1)
@@ -107,16 +108,22 @@ def _table(layers, index, names) -> list[Text]:
         corner = _("in\\unit")
     scale = c.finite_scale(matrix)
     label = max(LABEL, cell_len(corner) + 1)  # a translated corner widens the names' column
+    cell = CELL
+    while cell > CELL - 2 and 2 + label + cell * len(cols_names) - 1 > width:
+        cell -= 1
+    decimals = cell - 4  # the sign, the digit before the point, the point and a space
     lines = [
         Text.assemble(
             ("  " + pad(corner, label), DIM),
-            *[(pad(name[: CELL - 1], CELL - 1, ">") + " ", DIM) for name in cols_names],
+            *[(pad(name[: cell - 1], cell - 1, ">") + " ", DIM) for name in cols_names],
         )
     ]
     for name, row in zip(rows_names, matrix, strict=True):
         line = Text("  " + pad(name, label))
         for value in row:
-            line.append(f"{value:+{CELL - 1}.3f}", c.DIVERGING[c.signed_level(value, scale)])
+            line.append(
+                f"{value:+{cell - 1}.{decimals}f}", c.DIVERGING[c.signed_level(value, scale)]
+            )
             line.append(" ")
         lines.append(line)
     return lines

@@ -18,7 +18,7 @@ from nnplay.tui.compare_view import CompareScreen
 from nnplay.tui.session import Session
 from nnplay.tui.train_view import TrainView
 
-from .conftest import idle, small, until
+from .conftest import idle, small, speaking, until
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +70,20 @@ def test_main_screen_120x40(snap_compare):
 
 def test_main_screen_80x24(snap_compare):
     assert snap_compare(app_for("circle"), terminal_size=(80, 24), run_before=loaded)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_80x24_with_the_build_panel_after_training(snap_compare, language):
+    """The tightest common screen: buttons, tabs, the status line and the layer rows whole."""
+
+    async def panel_shown(pilot):
+        await trained(pilot)
+        await pilot.press("b")  # hidden at the start below 100 columns
+        await pilot.pause(0.3)
+
+    with speaking(language):
+        app = app_for("circle", **{"training.epochs": 2})
+        assert snap_compare(app, terminal_size=(80, 24), run_before=panel_shown)
 
 
 def test_a_diverged_run(snap_compare):
