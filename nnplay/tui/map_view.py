@@ -170,7 +170,7 @@ def _point_items(points: MapPoints | None) -> list[Text]:
     items = [Text("● " + _("train")), Text("○ " + _("validation"))]
     if points.value.dtype.kind == "i":  # classification
         # Only the plotted points are counted (a sample of the data): the words say so.
-        wrong = _("wrong {count}/{total} in the sample shown").format(
+        wrong = _("wrong {count}/{total} (a sample)").format(
             count=int(points.wrong.sum()), total=len(points.wrong)
         )
         items.append(Text("✕ " + wrong))

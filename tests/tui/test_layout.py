@@ -127,7 +127,7 @@ async def test_an_earlier_runs_legend_is_whole_beside_the_curves_of_the_run_now(
             await trained_with_panel(pilot, 1)
             app.query_one("#all-activation", Select).value = "relu"
             await pilot.pause(0.3)
-            await pilot.press("r")  # the run so far becomes an earlier run, drawn faded
+            await pilot.press("r", "y")  # yes (it asks first): the run becomes an earlier run
             await until(pilot, lambda: app.query_one(TrainView).ghosts)
             await ready(pilot)
             await train_to_epoch(pilot, 1)

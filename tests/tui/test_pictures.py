@@ -81,7 +81,7 @@ async def test_the_map_has_title_axes_legend_and_points_at_two_sizes(make_app, s
         wrong = int(points.wrong.sum())
         assert len(points.wrong) == 225 and points.validation.sum() == 75  # 150 + 75 drawn
         # untrained: some are wrong; the count is of the points drawn, and the legend says so
-        assert f"✕ wrong {wrong}/225 in the sample shown" in text and wrong > 0
+        assert f"✕ wrong {wrong}/225 (a sample)" in text and wrong > 0
         assert fits(app, "#big-map")
         cols, rows = app.session.map_size
         assert rows >= (18 if size == SIZE else 8) and cols == 2 * rows
