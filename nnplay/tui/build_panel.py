@@ -237,6 +237,8 @@ class BuildPanel(VerticalScroll):
 
     async def _fill(self) -> None:
         for title, fields in form_model.FORM_SECTIONS.items():
+            if not self.is_attached:
+                return  # the app is closing (q pressed in its first second): nothing to fill
             section = self.query_one(f"#section-{title.lower()}")
             rows: list[Widget] = [
                 (FeaturesRow if field.path == "task.features" else FieldRow)(
@@ -266,6 +268,8 @@ class BuildPanel(VerticalScroll):
                     Static("", id="layer-error", classes="error", markup=False),
                 ]
             await section.mount_all(rows)
+        if not self.is_attached:
+            return
         self.filled = True
         await self.load(self.base)
 
@@ -290,11 +294,12 @@ class BuildPanel(VerticalScroll):
         """
         async with self._layers_changing:
             values = change(self.layer_rows())
-            if values is not None:
+            if values is not None and self.is_attached:  # not while the app closes
                 layers = self.query_one("#layers")
                 await layers.remove_children()
                 await layers.mount_all(LayerRow(v) for v in values)
-        self.revalidate()
+        if self.is_attached:
+            self.revalidate()
 
     def layer_rows(self) -> list[LayerRow]:
         return list(self.query(LayerRow))
