@@ -1,3 +1,26 @@
-from nnplay.cli import main
+"""`python -m nnplay` and the `nnplay` command: Ctrl+C is answered from the first moment.
 
-raise SystemExit(main())
+Importing the command line takes ~0.1 s; a Ctrl+C meanwhile raised KeyboardInterrupt inside some
+import (a traceback; inside a class being made, "RuntimeError: Error calling __set_name__"). Nothing
+has been done yet then, so the process just ends as interrupted. The command installs its own
+handlers while it runs and gives this one back when done: a Ctrl+C while Python shuts down
+(multiprocessing's and torch's exit handlers) ends it the same way, without a traceback.
+"""
+
+import os
+import signal
+
+
+def interrupted_quietly(signum, frame):
+    os._exit(128 + signum)  # no clean-up to run: nothing is started or written outside a command
+
+
+def run() -> int:
+    signal.signal(signal.SIGINT, interrupted_quietly)
+    from nnplay.cli import main
+
+    return main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())

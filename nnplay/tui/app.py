@@ -513,7 +513,7 @@ class PlaygroundApp(App):
         except Exception as e:  # the trained model must outlive any failed write
             self.notify(file_error(EXPORT, path, e), severity="error", timeout=10)
         else:
-            files = ", ".join(str(p) for p in written)
+            files = ", ".join(shown(p, 300) for p in written)
             self.notify(_("Exported {files}").format(files=files))
 
     def action_save_preset(self) -> None:
@@ -535,7 +535,8 @@ class PlaygroundApp(App):
         except Exception as e:  # the setup stays in the form: the learner can try elsewhere
             self.notify(file_error(SAVE, path, e), severity="error", timeout=10)
         else:
-            self.notify(_("Saved {path}; open it with: nnplay {path}").format(path=path))
+            message = _("Saved {path}; open it with: nnplay {path}")
+            self.notify(message.format(path=shown(path, 300)))
 
     def resize_map(self, cols: int, rows: int) -> None:
         """The grid size the shown map has room for; redrawn at once when not training."""
@@ -683,7 +684,7 @@ def file_error(messages: tuple[str, str], path: str, error: Exception) -> str:
     to_path, other = messages
     if isinstance(error, OSError):
         reason = error.strerror or str(error)
-        return _(to_path).format(path=path, reason=reason)
+        return _(to_path).format(path=shown(path, 300), reason=reason)
     return _(other).format(error=error)  # the core's messages name the path
 
 
