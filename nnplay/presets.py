@@ -38,8 +38,9 @@ def load_preset(name: str) -> Experiment:
 def load_experiment(name_or_path: str) -> Experiment:
     """A preset name, a preset/experiment TOML path, or an exported weights file's experiment.
 
-    It is a path when it says so (a suffix nnplay reads, a folder in it) or when something other
-    than a folder is there; whatever is there must then be a file (one line says what it is)."""
+    It is a path when it says so (a suffix nnplay reads, a folder in it) or when something is
+    there (a folder only when no preset has its name); whatever is there must then be a file
+    (one line says what it is)."""
     path = named_path(name_or_path)
     if path.suffix in FORMATS:
         return read_experiment(weights_file(path))
@@ -47,6 +48,7 @@ def load_experiment(name_or_path: str) -> Experiment:
         path.suffix == ".toml"
         or os.sep in name_or_path
         or (os.path.exists(path) and not os.path.isdir(path))
+        or (os.path.isdir(path) and name_or_path not in preset_names())
     ):
         return load_file(readable_file(path))
     return load_preset(name_or_path)
