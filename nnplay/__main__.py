@@ -16,7 +16,8 @@ def interrupted_quietly(signum, frame):
 
 
 def run() -> int:
-    signal.signal(signal.SIGINT, interrupted_quietly)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored (nohup)
+        signal.signal(signal.SIGINT, interrupted_quietly)
     from nnplay.cli import main
 
     return main()

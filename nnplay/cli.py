@@ -391,10 +391,14 @@ def launch_app(argv: list[str]) -> int:
         end_with_the_server()
     from nnplay.tui.app import run_app
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # in the app, as Python sets it
-    # Comparisons start worker processes; the tracker they need cannot start inside the app.
-    multiprocessing.resource_tracker.ensure_running()
-    return run_app(exp, target)
+    # in the app, as Python sets it (the app restores the terminal); quiet again at exit
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        # Comparisons start worker processes; the tracker they need cannot start in the app.
+        multiprocessing.resource_tracker.ensure_running()
+        return run_app(exp, target)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ---------------------------------------------------------------------------------------------
