@@ -1,7 +1,8 @@
 """The command line: `nnplay [PRESET]` opens the app; subcommands train, predict and list headless.
 
-Exit codes: 0 done; 2 bad input or a file that cannot be written (one line on stderr, never a
-traceback); 3 diverged; 130 / 143 interrupted by Ctrl+C / SIGTERM (after a summary of what was done).
+Exit codes: 0 done; 1 the output's reader left early (silently); 2 bad input, a file or the
+output that cannot be written (one line on stderr, never a traceback); 3 diverged; 130 / 143
+interrupted by Ctrl+C / SIGTERM (after a summary of what was done).
 JSON output is strict JSON: a number that is not finite (NaN, infinity) is written as null.
 
 Each command imports what it runs inside its function: the parser, --help and a usage error answer
