@@ -36,6 +36,11 @@ def shown(text: object, limit: int = 80) -> str:
     return safe + ("…" if cut else "")
 
 
+def printable(text: str, stand_in: str = "_") -> str:
+    """`text` with every character a terminal would act on (or cannot show) replaced."""
+    return "".join(c if c.isprintable() else stand_in for c in text)
+
+
 def _escaped(c: str) -> str:
     if "\udc80" <= c <= "\udcff":  # os.fsdecode's stand-in for an undecodable byte
         return f"\\x{ord(c) - 0xDC00:02x}"

@@ -36,7 +36,7 @@ from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.session import LIVE_SETTINGS, Session, View
 from nnplay.tui.train_view import TrainView
-from nnplay.untrusted import shown
+from nnplay.untrusted import printable, shown
 
 # The worker sends a View at most 15 times a second, and less often when drawing one costs
 # more: drawing holds the GIL, so it is kept to about 8% of the time to leave the rest to
@@ -97,7 +97,7 @@ class PlaygroundApp(App):
         translate_bindings(self)
         self.experiment = experiment  # what was loaded: the form's starting point
         self.source = source
-        self.file_stem = Path(source).stem  # what exported files are named after
+        self.file_stem = file_stem(source)  # what exported files are named after
         self.edited = experiment  # the form's current candidate
         self.form_valid = True
         self.session: Session | None = None
@@ -448,7 +448,7 @@ class PlaygroundApp(App):
             self.query_one(TrainView).clear_ghosts()
         self.experiment, self.edited, self.form_valid = experiment, experiment, True
         self.source, self.sub_title = source, shown(source, 200)
-        self.file_stem = stem or Path(source).stem
+        self.file_stem = stem or file_stem(source)
         self.hints_shown = 0
         self._show_exercise()
         self._rebuild(experiment, _("building the network…"))
@@ -686,6 +686,12 @@ def file_error(messages: tuple[str, str], path: str, error: Exception) -> str:
         reason = error.strerror or str(error)
         return _(to_path).format(path=shown(path, 300), reason=reason)
     return _(other).format(error=error)  # the core's messages name the path
+
+
+def file_stem(source: str) -> str:
+    """The source's file name without its suffix, as the export and save prompts offer it: a
+    text field draws what it holds, so a terminal escape in the name becomes "_"."""
+    return printable(Path(source).stem)
 
 
 def run_app(experiment: Experiment, source: str) -> int:

@@ -1,6 +1,6 @@
-"""A file name holding terminal escapes, as the app shows it: escaped, in its subtitle and in
-what it says about a file it saved (Textual draws a raw escape as it is: it would retitle the
-window or clear the screen)."""
+"""A file name holding terminal escapes, as the app shows it: escaped in its subtitle and in
+what it says about a file it saved, replaced in the file name it offers (Textual draws a raw
+escape as it is: it would retitle the window or clear the screen)."""
 
 from textual.widgets import Input
 
@@ -20,6 +20,8 @@ async def test_a_hostile_file_name_is_shown_escaped(tmp_path, monkeypatch):
         assert app.sub_title == f"esc{ESCAPED}.toml"
         shown = notices(app, monkeypatch)
         await pilot.press("s")
+        # the prompt's text field would draw an escape as it is
+        assert app.screen.query_one(Input).value == "esc_]0;TITLE__[31m-mine.toml"
         path = tmp_path / "saved\x1b]0;TITLE\x07\x1b[31m.toml"
         app.screen.query_one(Input).value = str(path)
         await pilot.press("enter")
