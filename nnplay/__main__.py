@@ -2,7 +2,7 @@
 
 Importing the command line takes ~0.1 s; a Ctrl+C meanwhile raised KeyboardInterrupt inside some
 import (a traceback; inside a class being made, "RuntimeError: Error calling __set_name__"). Nothing
-has been done yet then, so the process just ends as interrupted. The command installs its own
+has been done yet then, so the process just ends by the signal. The command installs its own
 handlers while it runs and gives this one back when done: a Ctrl+C while Python shuts down
 (multiprocessing's and torch's exit handlers) ends it the same way, without a traceback.
 """
@@ -12,7 +12,10 @@ import signal
 
 
 def interrupted_quietly(signum, frame):
-    os._exit(128 + signum)  # no clean-up to run: nothing is started or written outside a command
+    """End by the signal itself, as a program without a handler would (the shell sees 130 and
+    stops a script): no clean-up to run, nothing is started or written outside a command."""
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def run() -> int:
