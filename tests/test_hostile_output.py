@@ -101,7 +101,7 @@ def before_nnplay(stderr: str) -> bool:
     """A KeyboardInterrupt traceback from the interpreter's own start, out of nnplay's hands."""
     frames = re.findall(r'File "([^"]+)"', stderr)
     return (
-        stderr.startswith("Traceback")
+        "Traceback" in stderr  # after "Fatal Python error: init_import_site" while in site
         and stderr.rstrip().endswith("KeyboardInterrupt")
         and all(BEFORE_NNPLAY.search(f) for f in frames)
     )
