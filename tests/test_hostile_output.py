@@ -92,18 +92,19 @@ def test_a_reader_that_left_is_exit_1_and_nothing_on_stderr(weights):
 # Ctrl+C at any moment
 
 
-# The frames of a traceback raised before nnplay's first line could install its handler: the
-# interpreter's start (site, runpy), and `import signal` itself (signal.py builds enums).
-BEFORE_NNPLAY = re.compile(r"<frozen [^>]+>|/(signal|enum)\.py$|/nnplay/__main__\.py$|/bin/nnplay$")
+# nnplay's own code, but for `python -m nnplay`'s first lines (which install the handler)
+NNPLAY_CODE = re.compile(r"/nnplay/(?!__main__\.py$)[^\"]*\.py$")
 
 
 def before_nnplay(stderr: str) -> bool:
-    """A KeyboardInterrupt traceback from the interpreter's own start, out of nnplay's hands."""
+    """A KeyboardInterrupt traceback from the interpreter's own start (site, runpy, the standard
+    library they import, `import signal`), with no frame of nnplay's code: out of its hands."""
     frames = re.findall(r'File "([^"]+)"', stderr)
     return (
-        "Traceback" in stderr  # after "Fatal Python error: init_import_site" while in site
+        "Traceback" in stderr  # also after "Fatal Python error: init_import_site"
         and stderr.rstrip().endswith("KeyboardInterrupt")
-        and all(BEFORE_NNPLAY.search(f) for f in frames)
+        and "Exception ignored" not in stderr
+        and not any(NNPLAY_CODE.search(f) for f in frames)
     )
 
 
