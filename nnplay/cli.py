@@ -1,7 +1,8 @@
 """The command line: `nnplay [PRESET]` opens the app; subcommands train, predict and list headless.
 
-Exit codes: 0 done; 2 bad input or a file that cannot be written (one line on stderr, never a
-traceback); 3 diverged; 130 / 143 interrupted by Ctrl+C / SIGTERM (after a summary of what was done).
+Exit codes: 0 done; 1 the output's reader left early (silently); 2 bad input, a file or the
+output that cannot be written (one line on stderr, never a traceback); 3 diverged; 130 / 143
+interrupted by Ctrl+C / SIGTERM (after a summary of what was done).
 JSON output is strict JSON: a number that is not finite (NaN, infinity) is written as null.
 
 Each command imports what it runs inside its function: the parser, --help and a usage error answer
@@ -29,9 +30,10 @@ from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
 from nnplay.i18n import N_, _
 from nnplay.labels import status_word
 from nnplay.serve import add_serve_command, end_with_the_server, is_web_tab
-from nnplay.untrusted import shown
+from nnplay.untrusted import named_path, shown
 
 EXIT_DIVERGED = 3
+EXIT_OUTPUT_CLOSED = 1  # the reader left early (nnplay ... | head), as other tools exit then
 
 
 class Interrupted(BaseException):
@@ -276,7 +278,65 @@ def build_parser() -> Parser:
     return parser
 
 
+class OutputFailed(Exception):
+    """Writing to stdout failed (a full disk, a closed reader): told apart from the command's
+    own files."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error)
+        self.error = error
+
+
+class GuardedStdout:
+    """sys.stdout while a command runs: a write or flush that fails raises OutputFailed."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as e:
+            raise OutputFailed(e) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as e:
+            raise OutputFailed(e) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. What it prints goes out before it returns: a full disk or a closed
+    stdout is one line on stderr and exit 2; a reader that left early (`| head`) exit 1,
+    silently."""
+    if sys.stdout is None:  # started with stdout closed (>&-): the output has nowhere to go
+        print(_("nnplay: stdout is closed; redirect it to a file or /dev/null"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    stdout, sys.stdout = sys.stdout, GuardedStdout(sys.stdout)
+    try:
+        try:
+            return run_command(argv)
+        finally:
+            sys.stdout.flush()
+    except OutputFailed as e:
+        if isinstance(e.error, BrokenPipeError):
+            # nothing more can reach the reader, even at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+            return EXIT_OUTPUT_CLOSED
+        reason = e.error.strerror or e.error.__class__.__name__
+        print(
+            _("nnplay: cannot write the output ({reason})").format(reason=reason), file=sys.stderr
+        )
+        return EXIT_BAD_INPUT
+    finally:
+        sys.stdout = stdout
+
+
+def run_command(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         argv = choose_language(argv)  # before the parser is built: its help is in the language
@@ -300,9 +360,6 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as e:
         print(_("nnplay: interrupted"), file=sys.stderr)
         return e.exit_code
-    except BrokenPipeError:  # the reader left early (nnplay ... | head): not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     finally:
         restore_signals(previous)
 
@@ -352,9 +409,14 @@ def launch_app(argv: list[str]) -> int:
         end_with_the_server()
     from nnplay.tui.app import run_app
 
-    # Comparisons start worker processes; the tracker they need cannot start inside the app.
-    multiprocessing.resource_tracker.ensure_running()
-    return run_app(exp, target)
+    # in the app, as Python sets it (the app restores the terminal); quiet again at exit
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        # Comparisons start worker processes; the tracker they need cannot start in the app.
+        multiprocessing.resource_tracker.ensure_running()
+        return run_app(exp, target)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,7 +473,8 @@ def cmd_train(args) -> int:
     source = Path(args.target).expanduser()
     read_from = [source, source.with_suffix(".toml")] if source.is_file() else []
     # refuse what cannot be written or run before training, not after
-    targets = check_export_targets(args.export, read_from)
+    named = [str(named_path(raw, "--export")) for raw in args.export]
+    targets = check_export_targets(named, read_from)
     check_training_fits(exp)
     from nnplay.training import Trainer  # torch: ~1.5 s, so only once the input is good
 
@@ -631,7 +694,7 @@ def format_comparison(comparison, base) -> str:
     head = _("{preset}: {variants} variants in {seconds} s ({workers} processes)")
     lines = [
         head.format(
-            preset=comparison.preset,
+            preset=shown(comparison.preset, 300),
             variants=len(comparison.variants),
             seconds=f"{comparison.seconds:.2f}",
             workers=comparison.workers,
@@ -692,8 +755,9 @@ def parse_input(text: str) -> list[float]:
 
 def cmd_predict(args) -> int:
     from nnplay.export import load_predictor
+    from nnplay.presets import weights_file
 
-    predictor = load_predictor(args.weights)
+    predictor = load_predictor(weights_file(args.weights))
     rows = [parse_input(text) for text in args.inputs]
     lengths = {len(r) for r in rows}
     if len(lengths) > 1:

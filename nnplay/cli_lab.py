@@ -23,6 +23,7 @@ from nnplay.lab.checks import (
     checked_names,
 )
 from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS
+from nnplay.untrusted import shown
 
 # Modules that import NumPy or torch are imported inside the commands: the parser is built on
 # every start, also before the app's first frame.
@@ -98,7 +99,7 @@ def reporting_bad_input(command):
         try:
             return command(args)
         except ExperimentError as e:
-            print(f"nnplay {args.command}: {e}", file=sys.stderr)
+            print(f"nnplay {args.command}: {shown(e, 2000)}", file=sys.stderr)
             return EXIT_BAD_INPUT
 
     return run
@@ -156,6 +157,8 @@ def cmd_gradcheck(args) -> int:
         max_params=max_params,
     )
     report(
-        args, {"target": args.target, **result.to_dict()}, [args.target, *gradcheck_lines(result)]
+        args,
+        {"target": args.target, **result.to_dict()},
+        [shown(args.target, 300), *gradcheck_lines(result)],
     )
     return 0 if result.passed else EXIT_FAILED

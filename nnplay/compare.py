@@ -35,6 +35,7 @@ from nnplay.experiment import (
 )
 from nnplay.history import GoalResult, History, bucket_means, goal_result
 from nnplay.i18n import _
+from nnplay.memory import check_fits, training_bytes
 from nnplay.rules import Vary, vary_grid
 from nnplay.summary import RunSummary, summarize
 
@@ -137,7 +138,17 @@ def plan(
             apply_override(exp, path, value)
         check_variant(exp, overrides)
         variants.append(Variant(overrides, exp))
+    check_comparison_fits(variants)
     return variants
+
+
+def check_comparison_fits(variants: list[Variant]) -> None:
+    """The variants that train at once (one per worker) must fit in memory together, the
+    largest ones counted: each alone fitting is not enough."""
+    at_once = default_workers(len(variants))
+    needs = sorted((training_bytes(v.experiment) for v in variants), reverse=True)
+    what = _("compare ({count} variants at once)").format(count=at_once)
+    check_fits(sum(needs[:at_once]), what)
 
 
 # ---------------------------------------------------------------------------------------------

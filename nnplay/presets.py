@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, load_file
 from nnplay.export import FORMATS, read_experiment
 from nnplay.i18n import _
-from nnplay.untrusted import shown
+from nnplay.untrusted import named_path, readable_file, shown
 
 DEFAULT_PRESET = "first-gt-fifth"  # what `nnplay` and `nnplay serve` open without a name
 
@@ -35,15 +36,34 @@ def load_preset(name: str) -> Experiment:
 
 
 def load_experiment(name_or_path: str) -> Experiment:
-    """A preset name, a preset/experiment TOML path, or an exported weights file's experiment."""
-    path = Path(name_or_path).expanduser()
+    """A preset name, a preset/experiment TOML path, or an exported weights file's experiment.
+
+    It is a path when it says so (a suffix nnplay reads, a folder in it) or when something is
+    there (a folder only when no preset has its name); whatever is there must then be a file
+    (one line says what it is)."""
+    path = named_path(name_or_path)
     if path.suffix in FORMATS:
-        return read_experiment(path)
-    if path.suffix == ".toml" or path.is_file():
-        if not path.is_file():
-            raise ExperimentError(_("{path}: no such file").format(path=shown(path, 300)))
-        return load_file(path)
+        return read_experiment(weights_file(path))
+    if (
+        path.suffix == ".toml"
+        or os.sep in name_or_path
+        or (os.path.exists(path) and not os.path.isdir(path))
+        or (os.path.isdir(path) and name_or_path not in preset_names())
+    ):
+        return load_file(readable_file(path))
     return load_preset(name_or_path)
+
+
+def weights_file(name: str | Path) -> Path:
+    """A weights file that can be read; its name must be UTF-8 (PyTorch and safetensors open
+    files by a UTF-8 name: another name failed deep inside them)."""
+    path = readable_file(name)
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        message = _("{path}: the file name is not UTF-8; rename the file to read its weights")
+        raise ExperimentError(message.format(path=shown(path, 300))) from None
+    return path
 
 
 def all_presets() -> list[tuple[str, Experiment]]:

@@ -129,7 +129,9 @@ def _plain_text(value: Any, max_length: int) -> bool:
     )
 
 
-_CONTROL = {"Cc", "Cf", "Zl", "Zp"}  # controls, format characters (bidi overrides), line separators
+# controls, format characters (bidi overrides), line separators, and lone surrogates (a file
+# name's undecodable bytes, "\ud800" in JSON): no file or terminal can write those back
+_CONTROL = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,10 @@ def vary_grid(vary: dict[str, list]) -> list[dict[str, Any]]:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    """A bound as people write it: 2147483647 and 1000000, not 2.14748e+09 and 1e+06."""
+    if float(x).is_integer() and abs(x) < 2**63:
+        return str(int(x))
+    return repr(float(x))
 
 
 def rule(r, default, doc: str = ""):

@@ -239,10 +239,12 @@ def test_bad_input_exits_2_with_one_line(tmp_path, reference_run):
     assert not (tmp_path / "w.h5").exists()
 
 
-def test_a_reader_that_leaves_early_is_not_an_error(monkeypatch):
+def test_a_reader_that_leaves_early_ends_it_quietly_with_exit_1(monkeypatch, capsys):
+    # as `nnplay presets | head -1` expects: no traceback, no complaint, exit 1
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone: every write now fails with EPIPE
     closed = os.fdopen(write_end, "w", buffering=1)
     monkeypatch.setattr(sys, "stdout", closed)
-    assert main(["presets"]) == 0
+    assert main(["presets"]) == 1
+    assert capsys.readouterr().err == ""
     closed.close()

@@ -41,7 +41,7 @@ from nnplay.tui.screens import Steady
 from nnplay.tui.session import LIVE_SETTINGS, Session, View
 from nnplay.tui.train_view import TrainView
 from nnplay.tui.unsaved import RunKeeper, discard_question
-from nnplay.untrusted import shown
+from nnplay.untrusted import printable, shown
 
 # The worker sends a View at most 15 times a second, and less often when drawing one costs
 # more: drawing holds the GIL, so it is kept to about 8% of the time to leave the rest to
@@ -108,7 +108,7 @@ class PlaygroundApp(App):
         self.experiment = experiment  # what was loaded: the form's starting point
         self.exercise = experiment  # the exercise as loaded, before a solution: its comparison's
         self.source = source
-        self.file_stem = Path(source).stem  # what exported files are named after
+        self.file_stem = file_stem(source)  # what exported files are named after
         self.edited = experiment  # the form's current candidate
         self.form_valid = True
         self.session: Session | None = None
@@ -503,7 +503,7 @@ class PlaygroundApp(App):
         self.experiment, self.edited, self.form_valid = experiment, experiment, True
         self.exercise = experiment
         self.source, self.sub_title = source, shown(source, 200)
-        self.file_stem = stem or Path(source).stem
+        self.file_stem = stem or file_stem(source)
         self.hints_shown = 0
         self._show_exercise()
         self._rebuild(experiment, _("building the network…"))
@@ -581,7 +581,7 @@ class PlaygroundApp(App):
         except Exception as e:  # the trained model must outlive any failed write
             return file_error(EXPORT, path, e)
         self.keeper.exported(self.session, path)
-        files = ", ".join(str(p) for p in written)
+        files = ", ".join(shown(p, 300) for p in written)
         self.notify(_("Exported {files}").format(files=files))
         return None
 
@@ -603,7 +603,8 @@ class PlaygroundApp(App):
             save(self.edited, path)
         except Exception as e:  # the setup stays in the form: the learner can try elsewhere
             return file_error(SAVE, path, e)
-        self.notify(_("Saved {path}; open it with: nnplay {path}").format(path=path))
+        message = _("Saved {path}; open it with: nnplay {path}")
+        self.notify(message.format(path=shown(path, 300)))
         return None
 
     def resize_map(self, cols: int, rows: int) -> None:
@@ -752,8 +753,14 @@ def file_error(messages: tuple[str, str], path: str, error: Exception) -> str:
     to_path, other = messages
     if isinstance(error, OSError):
         reason = error.strerror or str(error)
-        return _(to_path).format(path=path, reason=reason)
+        return _(to_path).format(path=shown(path, 300), reason=reason)
     return _(other).format(error=error)  # the core's messages name the path
+
+
+def file_stem(source: str) -> str:
+    """The source's file name without its suffix, as the export and save prompts offer it: a
+    text field draws what it holds, so a terminal escape in the name becomes "_"."""
+    return printable(Path(source).stem)
 
 
 def run_app(experiment: Experiment, source: str) -> int:

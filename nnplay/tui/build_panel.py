@@ -239,6 +239,8 @@ class BuildPanel(VerticalScroll):
 
     async def _fill(self) -> None:
         for title, fields in form_model.FORM_SECTIONS.items():
+            if not self.is_attached:
+                return  # the app is closing (q pressed in its first second): nothing to fill
             section = self.query_one(f"#section-{title.lower()}")
             rows: list[Widget] = [
                 (FeaturesRow if field.path == "task.features" else FieldRow)(
@@ -268,6 +270,8 @@ class BuildPanel(VerticalScroll):
                     Static("", id="layer-error", classes="error", markup=False),
                 ]
             await section.mount_all(rows)
+        if not self.is_attached:
+            return
         self.filled = True
         await self.load(self.base)
 
@@ -292,7 +296,7 @@ class BuildPanel(VerticalScroll):
         """
         async with self._layers_changing:
             values = change(self.layer_rows())
-            if values is not None:
+            if values is not None and self.is_attached:  # not while the app closes
                 self._hold_place()
                 layers = self.query_one("#layers")
                 focused = self.screen.focused
@@ -301,7 +305,8 @@ class BuildPanel(VerticalScroll):
                     self.screen.set_focus(None)
                 await layers.remove_children()
                 await layers.mount_all(LayerRow(v) for v in values)
-        self.revalidate()
+        if self.is_attached:
+            self.revalidate()
 
     def layer_rows(self) -> list[LayerRow]:
         return list(self.query(LayerRow))

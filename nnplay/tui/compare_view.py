@@ -32,6 +32,7 @@ from nnplay.rules import Choice
 from nnplay.tui.curves import VARIANTS, Chart, Series, legend, plot, rgb, y_range
 from nnplay.tui.map_view import fit
 from nnplay.tui.screens import OnTop
+from nnplay.untrusted import shown
 
 OWN = "own"  # the Select's value for the exercise's own comparison, from its settings
 MINE = "mine"  # the exercise's comparison, from the learner's setup in the form
@@ -307,7 +308,7 @@ class CompareScreen(OnTop[None]):
             yield Static(
                 Content.from_markup(
                     title.format(source="$source", count=len(self.variants), fields="$fields"),
-                    source=self.source,
+                    source=shown(self.source, 200),
                     fields=fields,
                 )
                 + ("  " + _("goal: {goal}").format(goal=goal.describe()) if goal else ""),

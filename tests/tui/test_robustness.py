@@ -343,3 +343,13 @@ async def test_a_dialog_answered_twice_answers_once_and_never_pops_the_playgroun
         await pilot.press("question_mark", "escape", "escape", "question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen) and len(app.screen_stack) == 2
+
+
+async def test_q_while_the_form_is_still_being_filled_quits_cleanly(make_app):
+    # The form's widgets are mounted after the first frame; q in the app's first second removed
+    # them while they were mounted, and the filling crashed the app (NoMatches '#layers', exit 1).
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert not app.query_one(BuildPanel).filled
+        await pilot.press("q")
+    assert app.return_code == 0
