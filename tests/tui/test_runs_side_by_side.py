@@ -14,7 +14,8 @@ from .conftest import SIZE, idle, ready, until
 
 
 def legend(app, box: str) -> str:
-    return str(app.query_one(f"{box} .legend").render())
+    """The legend's words in order (a long item is broken across lines to fit the box)."""
+    return " ".join(str(app.query_one(f"{box} .legend").render()).split())
 
 
 async def train_to_end(pilot) -> None:
