@@ -101,7 +101,8 @@ def tab_processes(port: int, apps_only: bool = False) -> set[int]:
     """Every live process of the tabs of the server `served` started on `port` (each app and its
     own helpers, such as multiprocessing's resource tracker), found by the environment they
     inherited, so that one which lost its server (its parent is then 1) is found as well.
-    `apps_only`: the `python -m nnplay` apps alone."""
+    `apps_only`: the `python -m nnplay` apps alone (not a child an app forked, which shows the
+    app's command line until it execs its own)."""
     found = set()
     for entry in os.listdir("/proc"):
         try:
@@ -117,7 +118,10 @@ def tab_processes(port: int, apps_only: bool = False) -> set[int]:
             continue  # the server itself
         if not apps_only or argv[1:3] == [b"-m", b"nnplay"]:
             found.add(int(entry))
-    return {pid for pid in found if alive(pid)}
+    live = {pid for pid in found if alive(pid)}
+    if apps_only:
+        return {pid for pid in live if (state := process_state(pid)) and state[1] not in live}
+    return live
 
 
 def wait_until(condition, timeout: float, every: float = 0.1) -> bool:
