@@ -715,7 +715,14 @@ class PlaygroundApp(App):
             self.session.running = False
 
     async def action_quit(self) -> None:
-        await self._pause()
+        """q (and ctrl+q) over unsaved training asks first, like a preset load or a reset. A
+        question already open is answered no first, so questions never stack."""
+        if isinstance(self.screen, Confirm):
+            self.screen.dismiss(False)
+            await self._pause()
+        await self._ask_first(_("Quit nnplay."), self._quit)
+
+    async def _quit(self) -> None:
         from nnplay.tui.compare_view import CompareScreen
 
         for screen in self.screen_stack:

@@ -173,8 +173,9 @@ HELP_PARAGRAPHS = (
         "which weights it kept. Lower the learning rate and reset."
     ),
     N_(
-        "Nothing trained is lost by a key: a preset (`p`), a file (`O`), a reset (`r`) or a "
-        "solution (`S`) over weights that are not exported asks first. Export them with `e` "
+        "Nothing trained is lost by a key: a preset (`p`), a file (`O`), a reset (`r`), a "
+        "solution (`S`) or quitting (`q`) over weights that are not exported asks first. Export "
+        "them with `e` "
         "(.pt, .safetensors, .onnx or .npz) to keep them."
     ),
     N_(

@@ -2,7 +2,8 @@
 
 A run is kept once an export of its weights has seen its latest step; any step after that is
 unsaved again. A saved setup (.toml) or a .py script keeps no weights. Loading a preset or a
-file, a reset and a solution replace the network: over unsaved training they ask first.
+file, a reset and a solution replace the network, and quitting ends it: over unsaved training
+they ask first.
 """
 
 from __future__ import annotations

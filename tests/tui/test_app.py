@@ -207,8 +207,11 @@ async def test_quit_while_training_stops_the_worker(make_app):
         await pilot.press("space")
         await until(pilot, lambda: app.session.trainer.steps > 20)
         session = app.session
-        await pilot.press("q")
+        await pilot.press("q")  # it pauses, then asks about the unsaved run
+        assert not session.running
+        await pilot.press("y")
     assert not session.running
+    assert app.return_code == 0
     assert session.trainer.epoch < 100000
 
 

@@ -1,6 +1,8 @@
 """Nothing the learner made is lost by a keystroke (issue 18 §3): a trained run is never
 replaced without asking, a prompt with a bad value stays open, a file opens from inside the app."""
 
+import asyncio
+
 from textual.widgets import Button, Input, Label, Select, Static
 
 from nnplay.experiment import save, with_overrides
@@ -11,6 +13,14 @@ from nnplay.tui.open_dialog import OpenPrompt, completion
 
 from .conftest import SIZE, from_palette, notices, ready, shown_lines, train_to_epoch, until
 from .test_app import FAST, field
+
+
+async def ended(app) -> None:
+    for _ in range(100):
+        if not app.is_running:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the app is still running")
 
 
 def question(app) -> str:
@@ -73,6 +83,44 @@ async def test_a_reset_asks_first_until_the_weights_are_exported(make_app, tmp_p
         await pilot.press("r")  # nothing trained: nothing to lose, nothing asked
         await pilot.pause()
         assert app.screen is app.screen_stack[0]
+
+
+async def test_quitting_over_a_trained_run_asks_first_and_never_stacks_questions(
+    make_app, tmp_path
+):
+    app = make_app(**FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        run = await trained(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm) and app.is_running
+        assert question(app).startswith("Quit nnplay.")
+        assert f"{run.trainer.steps:,} steps (epoch 3)" in question(app)
+        await pilot.press("q")  # q inside the question asks again: one question, not two
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm) and len(app.screen_stack) == 2
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.is_running and app.session is run and len(app.screen_stack) == 1
+        await pilot.press("e")  # exported: nothing to lose, q quits at once
+        app.screen.query_one(Input).value = str(tmp_path / "w.pt")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is app.screen_stack[0])
+        await pilot.press("q")
+        await ended(app)
+    assert app.return_code == 0
+
+
+async def test_yes_to_the_quit_question_quits(make_app):
+    app = make_app(**FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        await trained(pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("y")
+        await ended(app)
+    assert app.return_code == 0
 
 
 async def test_a_solution_over_a_trained_run_says_the_run_is_lost(make_app):
@@ -325,8 +373,8 @@ async def test_the_help_says_what_asks_first_and_how_to_keep_a_run(make_app):
             " ".join(shown_lines(static).split()) for static in app.screen.query(Static)
         )
         assert (
-            "a preset (p), a file (O), a reset (r) or a solution (S) over weights that are not "
-            "exported asks first" in paragraphs
+            "a preset (p), a file (O), a reset (r), a solution (S) or quitting (q) over weights "
+            "that are not exported asks first" in paragraphs
         )
         keys = shown_lines(app.screen.query_one("#help-keys")).splitlines()
         assert ["O", "Open…:", "a", "saved", "setup", "(.toml)"] in [k.split()[:6] for k in keys]

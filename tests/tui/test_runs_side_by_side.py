@@ -8,6 +8,7 @@ from textual.widgets import Checkbox, DataTable, Input, Select
 
 from nnplay.tui.build_panel import FeaturesRow, LayerRow, field_id
 from nnplay.tui.compare_view import CompareDialog, CompareScreen
+from nnplay.tui.dialogs import Confirm
 from nnplay.tui.train_view import TrainView
 
 from .conftest import SIZE, idle, ready, until
@@ -162,9 +163,11 @@ async def press(pilot, *keys: str) -> None:
 
 
 async def quits(pilot) -> None:
-    """q ends the app at once, with exit code 0."""
+    """q ends the app, with exit code 0 (after a yes, when it asks about unsaved training)."""
     app = pilot.app
     await press(pilot, "q")
+    if app.is_running and isinstance(app.screen, Confirm):
+        await press(pilot, "y")
     for _ in range(100):
         if not app.is_running:
             break
