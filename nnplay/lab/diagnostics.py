@@ -472,16 +472,25 @@ def diagnose(
     return flags
 
 
+def still_met(trainer) -> bool:
+    """The goal was met and the weights the run has now still meet it: a run can go on past
+    its goal's epochs (a raised rate, a longer budget) and lose what it had."""
+    goal = trainer.goal()
+    if goal is None or not goal.met or trainer.weights_epoch == 0:
+        return False
+    values = getattr(trainer.history, trainer.exp.goal.metric)
+    return trainer.exp.goal.is_met_by(values[trainer.weights_epoch - 1])
+
+
 def run_context(trainer) -> RunContext:
     t = trainer.exp.training
-    goal = trainer.goal()
     classification = trainer.shape.kind != "regression"
     h = trainer.history
     return RunContext(
         t.optimizer,
         t.momentum,
         [*h.lr, trainer.lr],
-        goal is not None and goal.met,
+        still_met(trainer),
         list(h.val_accuracy),
         majority_baseline(trainer.y_val.numpy()) if classification else None,
         list(h.train_accuracy),

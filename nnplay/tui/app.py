@@ -273,7 +273,12 @@ class PlaygroundApp(App):
         goal_state = None
         if result is not None and result.value is not None:
             # The value as shown: a change past its 4th digit needs no new box (it relayouts).
-            goal_state = (result.met, f"{result.value:.4g}")
+            value = f"{result.value:.4g}"
+            if self._past_budget(view):  # judged at the budget's last epoch, not now
+                value = _("(epoch {epoch}: {value})").format(value=value, epoch=result.epoch)
+            else:
+                value = _("(now {value})").format(value=value)
+            goal_state = (result.met, value)
         shows = (self.experiment, self.source, self.description_shown, self.hints_shown, goal_state)
         if shows == self._exercise_shows:  # called every frame: the box is built only on change
             return
@@ -297,8 +302,7 @@ class PlaygroundApp(App):
             state: Content | str = ""
             if goal_state is not None:
                 met, value = goal_state
-                now = _("(now {value})").format(value=value)
-                state = Content.styled("  " + _("✔ met"), "green") if met else "  " + now
+                state = Content.styled("  " + _("✔ met"), "green") if met else "  " + value
             lines.append(Content(_("goal: {goal}").format(goal=goal.describe())) + state)
         hint = _("hint {number}:")
         for i, h in enumerate(meta.hints[: self.hints_shown]):
@@ -312,21 +316,35 @@ class PlaygroundApp(App):
             lines.append(Content.styled(more.format(count=left), "dim"))
         return Content("\n").join(lines)
 
+    def _past_budget(self, view: View) -> bool:
+        """The run went on after the goal's last epoch: the goal judged that epoch's model,
+        not the one the status line shows."""
+        goal = view.goal
+        return (
+            goal is not None
+            and goal.epoch == self.experiment.goal.epochs
+            and view.snapshot.epoch > goal.epoch
+        )
+
     def _show_outcome(self, view: View) -> None:
-        s, train = view.snapshot, self.query_one(TrainView)
+        s, train, goal = view.snapshot, self.query_one(TrainView), view.goal
         if view.status == "diverged":
             train.banner(_("✖ Diverged: {message}").format(message=s.message), "error")
-        elif view.goal is not None and view.goal.met and view.status in ENDED:
-            met = _("✔ Goal met: {goal} (value {value}).")
-            train.banner(
-                met.format(goal=view.goal.description, value=f"{view.goal.value:.4g}"), "success"
-            )
-        elif view.status in ENDED and view.goal is not None:
-            not_met = _("Goal not met yet: {goal}; now {value}. Try a hint (h).")
-            train.banner(
-                not_met.format(goal=view.goal.description, value=f"{view.goal.value:.4g}"),
-                "warning",
-            )
+        elif goal is not None and goal.value is not None and view.status in ENDED:
+            # the verdict names the value and epoch it was judged on, as the CLI's summary does
+            words = {"goal": goal.description, "value": f"{goal.value:.4g}", "epoch": goal.epoch}
+            if goal.met:
+                text, kind = _("✔ Goal met: {goal} (value {value}, epoch {epoch})."), "success"
+            else:
+                text = _("Goal not met yet: {goal} (value {value}, epoch {epoch}). Try a hint (h).")
+                kind = "warning"
+            text = text.format(**words)
+            if self._past_budget(view):
+                went_on = _(
+                    "The run went on after epoch {epoch}: the status below shows the network now."
+                )
+                text += " " + went_on.format(epoch=goal.epoch)
+            train.banner(text, kind)
         elif view.status == "early-stopped":
             train.banner(s.message, "warning")
         else:

@@ -78,6 +78,28 @@ def test_the_mae_run_is_told_about_its_loss_and_the_lr3_run_about_its_rate():
     assert "lower the learning rate, e.g. to 0.3" in first["message"]
 
 
+def test_a_goal_met_in_its_epochs_does_not_hide_what_went_wrong_after_them():
+    # The learner's path: circle meets its goal within 40 epochs, the rate is raised to 3 and
+    # the run goes on: the loss rises from 0.06 to 23 at majority-class accuracy. The goal's
+    # verdict stays true (it judges epoch 40); the advice must speak about the network now.
+    longer = with_overrides(load_preset("circle"), {"training.epochs": 200})
+    trainer = Trainer(longer)
+    trainer.run(40)
+    assert trainer.goal().met and summarize(trainer).findings == []
+    trainer.set_lr(3.0)
+    trainer.run()
+    assert trainer.goal().met and trainer.history.val_accuracy[-1] < 0.8
+    (first, *_rest) = summarize(trainer).findings
+    assert first["kind"] == "lr_too_high" and "lower the learning rate" in first["message"]
+
+
+def test_a_run_that_goes_on_well_past_its_goal_s_epochs_gets_no_advice():
+    trainer = Trainer(with_overrides(load_preset("circle"), {"training.epochs": 200}))
+    trainer.run()
+    assert trainer.goal().met and trainer.history.val_accuracy[-1] >= 0.95
+    assert summarize(trainer).findings == []
+
+
 def test_a_plain_plateau_is_a_plateau_and_its_advice_fits_the_optimizer():
     (flag,) = diagnose({}, [], [0.5] * 8, RunContext("sgd", initial_loss=0.7))
     assert flag.code == "plateau" and "vanishing" not in flag.fix

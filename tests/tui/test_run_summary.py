@@ -35,7 +35,8 @@ async def test_after_early_stopping_the_status_line_shows_the_kept_weights(make_
         assert kept in status, status
         assert f"(the weights of epoch {summary['weights_epoch']})" in status
         # the verdict's number is the one on the status line, not the last epoch's
-        assert f"(value {summary['goal']['value']:.4g})" in banner and "Goal met" in banner
+        judged = f"(value {summary['goal']['value']:.4g}, epoch {summary['weights_epoch']})"
+        assert judged in banner and "Goal met" in banner and "went on" not in banner
         last = app.session.trainer.history.val_loss[-1]
         assert f"val {last:.4g}" not in status
 
@@ -49,3 +50,16 @@ async def test_the_app_gives_the_advice_the_command_line_gives(make_app):
         await run_to_the_end(pilot)
         shown = text(app, "#diagnostics").splitlines()
         assert shown == [f"⚠ {f['message']}" for f in findings]
+
+
+async def test_a_run_past_its_goal_s_epochs_says_which_epoch_the_verdict_judged(make_app):
+    app = make_app("circle", **{"training.epochs": 50})  # the goal: within 40 epochs
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_the_end(pilot)
+        goal, banner = app.session.trainer.goal(), " ".join(text(app, "#banner").split())
+        assert goal.met and goal.epoch == 40
+        assert (
+            f"✔ Goal met: val accuracy >= 0.95 within 40 epochs (value {goal.value:.4g}, epoch 40)."
+            in banner
+        )
+        assert "The run went on after epoch 40: the status below shows the network now." in banner
