@@ -274,7 +274,7 @@ class PlaygroundApp(App):
         if result is not None and result.value is not None:
             # The value as shown: a change past its 4th digit needs no new box (it relayouts).
             value = f"{result.value:.4g}"
-            if self._past_budget(view):  # judged at the budget's last epoch, not now
+            if view is not None and self._past_budget(view):  # judged at the budget's end
                 value = _("(epoch {epoch}: {value})").format(value=value, epoch=result.epoch)
             else:
                 value = _("(now {value})").format(value=value)
