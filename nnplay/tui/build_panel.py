@@ -27,6 +27,7 @@ from nnplay.tasks import FEATURE_MODES, TASKS
 from nnplay.tui import form_model
 from nnplay.tui.dropdown import Dropdown
 from nnplay.tui.form_model import FormField
+from nnplay.tui.prose import Prose
 
 MAX_LAYERS = 12
 
@@ -99,7 +100,7 @@ class FieldRow(VerticalGroup):
 
     def show_error(self, message: str | None) -> None:
         error = self.query_one(".error", Static)
-        error.update(message or "")
+        error.update(Prose(message or ""))
         error.display = bool(message)
         self.set_class(bool(message), "invalid")
 
@@ -374,7 +375,7 @@ class BuildPanel(VerticalScroll):
             for k, v in errors.items()
             if k not in shown and not k.startswith("model.hidden[")
         ]
-        self.query_one("#layer-error", Static).update("\n".join(layer_errors + other))
+        self.query_one("#layer-error", Static).update(Prose("\n".join(layer_errors + other)))
         self.query_one("#add-layer", Button).disabled = len(self.layer_rows()) >= MAX_LAYERS
         self.query_one("#architecture", Static).update(self._architecture())
 

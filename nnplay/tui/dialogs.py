@@ -105,7 +105,7 @@ class PathPrompt(OnTop[str | None], ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog small"):
-            yield Label(self.question, markup=False)
+            yield Label(Prose(self.question))
             yield Input(self.default, id="path", suggester=self.suggester)
             # the error's line is always there: the keys' line never moves under the pointer
             yield Static(" ", id="path-error", markup=False)
@@ -131,7 +131,7 @@ class PathPrompt(OnTop[str | None], ModalScreen[str | None]):
         if problem is None:
             self.dismiss(path)
         elif self.is_on_top:
-            self.query_one("#path-error", Static).update(problem)
+            self.query_one("#path-error", Static).update(Prose(problem))
             self.query_one(Input).focus()
 
 
@@ -148,7 +148,7 @@ class Confirm(OnTop[bool], ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog small"):
-            yield Static(self.question, markup=False)
+            yield Static(Prose(self.question))
             with Grid(classes="buttons"):
                 yield Button(_("Yes (y)"), id="yes", variant="primary")
                 yield Button(_("No (esc)"), id="no")

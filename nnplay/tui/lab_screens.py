@@ -39,6 +39,7 @@ from nnplay.lab.text import (
 )
 from nnplay.tui.actions import translate_bindings
 from nnplay.tui.footer import KeyBar
+from nnplay.tui.prose import Prose
 from nnplay.tui.screens import OnTop
 
 MAP_SIZE = (60, 22)  # columns, rows of the contour map
@@ -79,7 +80,7 @@ class LabScreen(OnTop[None]):
             self.dismiss()
 
     def show_error(self, message: str) -> None:
-        self.query_one(".lab-error", Static).update(message)
+        self.query_one(".lab-error", Static).update(Prose(message))
 
 
 class BackpropScreen(LabScreen):

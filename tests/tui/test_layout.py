@@ -219,3 +219,55 @@ async def test_the_lab_screens_and_the_help_show_their_footer_keys_whole_at_40x1
         await pilot.pause(0.5)
         assert app.screen is not app.screen_stack[0]
         assert_footer_keys_whole(app)
+
+
+def first_piece(text: str) -> str:
+    """What a line must start with: one wide character with the closing marks after it, or a
+    word of narrow ones."""
+    if cell_len(text[0]) == 2:
+        end = 1
+        while end < len(text) and text[end] in NEVER_STARTS:
+            end += 1
+        return text[:end]
+    end = 0
+    while end < len(text) and text[end] != " " and cell_len(text[end]) == 1:
+        end += 1
+    return text[:end]
+
+
+def assert_lines_filled(widget) -> None:
+    """Each line broke because the next piece did not fit: Textual alone breaks only at spaces,
+    leaving a Chinese line half empty before a long run of text."""
+    lines = [line.rstrip() for line in shown_lines(widget).splitlines()]
+    width = widget.content_region.width
+    for line, after in zip(lines, lines[1:], strict=False):
+        line, after = line.strip(), after.strip()
+        if line and after:
+            gap = 1 if cell_len(line[-1]) == cell_len(after[0]) == 1 else 0
+            assert cell_len(line) + gap + cell_len(first_piece(after)) > width, (line, after)
+
+
+async def test_questions_and_errors_in_dialogs_break_chinese_lines_by_the_rule(chinese):
+    from nnplay.tui.dialogs import Confirm, PathPrompt
+
+    app = PlaygroundApp(small("circle", **{"training.epochs": 2}), "circle")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await train_to_epoch(pilot, 2)
+        await pilot.press("q")  # unsaved training: the question is asked
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        question = app.screen.query_one("Static")
+        assert "尚未导出" in shown_lines(question)
+        assert_lines_filled(question)
+        await pilot.press("escape", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, PathPrompt)
+        # refused by its suffix before anything is written (a path longer than a line would
+        # start a line of its own, as a long English word does)
+        app.screen.query_one("Input").value = "权重" * 12 + ".txt"
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.screen.error))
+        error = app.screen.query_one("#path-error")
+        assert "未知的导出格式" in " ".join(shown_lines(error).split())
+        assert_lines_filled(error)
