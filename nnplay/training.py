@@ -35,6 +35,7 @@ from nnplay.model import (
     weight_grad_norms,
 )
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
+from nnplay.run_state import Checkpoint, RunState
 from nnplay.tasks import make_datasets, task_shape
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
@@ -60,9 +61,9 @@ def kept_weights_note(epoch: int, val_loss: float) -> str:
     return message.format(epoch=epoch, loss=f"{val_loss:.4g}")
 
 
-def good_lr(checkpoint: dict) -> float:
+def good_lr(checkpoint: Checkpoint) -> float:
     """The learning rate saved with a checkpoint's optimizer state."""
-    return checkpoint["optimizer"]["param_groups"][0]["lr"]
+    return checkpoint.optimizer["param_groups"][0]["lr"]
 
 
 class Trainer:
@@ -95,6 +96,7 @@ class Trainer:
         self.scheduler = SCHEDULES[t.schedule](self.optimizer, t)
         self.l1, self.l2 = t.l1, t.l2
         self._shuffle = torch.Generator().manual_seed(t.seed)
+        self._shuffle_at_epoch_start = self._shuffle.get_state()  # a mid-epoch state needs it
 
         self.history = History()
         self.status = "ready"
@@ -207,6 +209,7 @@ class Trainer:
             self.message = _("stopped by the user")
 
     def _start_epoch(self) -> None:
+        self._shuffle_at_epoch_start = self._shuffle.get_state()
         order = torch.randperm(len(self.X_train), generator=self._shuffle)
         x, y = self.X_train.index_select(0, order), self.y_train.index_select(0, order)
         ends = self._batch_starts[1:] + [len(x)]
@@ -274,7 +277,7 @@ class Trainer:
         if self.scheduler is not None:
             self.scheduler.step()
         self.weights_epoch = self.epoch
-        if math.isfinite(val_loss) and not val_loss >= self._best["val_loss"]:  # NaN: replace
+        if math.isfinite(val_loss) and not val_loss >= self._best.val_loss:  # NaN: replace
             self._best = self._checkpoint(val_loss)
         if self._early_stop(val_loss):
             return
@@ -299,7 +302,7 @@ class Trainer:
         self.message = _(
             "early stopping: validation loss did not improve for {patience} epochs; restored "
             "the best weights (epoch {epoch}, val loss {loss})"
-        ).format(patience=t.patience, epoch=best["epoch"], loss=f"{best['val_loss']:.4g}")
+        ).format(patience=t.patience, epoch=best.epoch, loss=f"{best.val_loss:.4g}")
         return True
 
     def _diverge(self, value: float, overflowed: str | None = None) -> None:
@@ -322,7 +325,7 @@ class Trainer:
             else _("Lower the learning rate (the usual cause)")
         )
         self.status = "diverged"
-        kept = kept_weights_note(best["epoch"], best["val_loss"])
+        kept = kept_weights_note(best.epoch, best.val_loss)
         if overflowed is not None:
             self.message = _(OVERFLOW_ADVICE).format(name=overflowed, kept=kept)
         else:
@@ -348,20 +351,79 @@ class Trainer:
                 return name
         return None
 
-    def _checkpoint(self, val_loss: float | None) -> dict:
-        return {
-            "model": copy.deepcopy(self.model.state_dict()),
-            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
-            "epoch": self.epoch,
-            "val_loss": val_loss,
-        }
+    def _checkpoint(self, val_loss: float) -> Checkpoint:
+        return Checkpoint(
+            copy.deepcopy(self.model.state_dict()),
+            copy.deepcopy(self.optimizer.state_dict()),
+            self.epoch,
+            val_loss,
+        )
 
-    def _restore(self, checkpoint: dict) -> None:
+    def _restore(self, checkpoint: Checkpoint) -> None:
         """Back to a checkpoint's weights (and optimizer state); History keeps every epoch."""
-        self.model.load_state_dict(checkpoint["model"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
-        self.weights_epoch = checkpoint["epoch"]
+        self.model.load_state_dict(checkpoint.model)
+        # an optimizer loads state tensors without copying them: a copy keeps the checkpoint
+        self.optimizer.load_state_dict(copy.deepcopy(checkpoint.optimizer))
+        self.weights_epoch = checkpoint.epoch
         self._batch = 0
+
+    # -- the whole run state --------------------------------------------------------------------
+
+    def state(self) -> RunState:
+        """The run as it is now, as plain data that later steps do not change."""
+        mid_epoch = self._batch > 0
+        return RunState(
+            experiment=self.exp.copy(),
+            model=copy.deepcopy(self.model.state_dict()),
+            optimizer=copy.deepcopy(self.optimizer.state_dict()),
+            scheduler=None
+            if self.scheduler is None
+            else copy.deepcopy(self.scheduler.state_dict()),
+            # mid-epoch, the batches are dealt again from the shuffle the epoch began with
+            shuffle_rng=(self._shuffle_at_epoch_start if mid_epoch else self._shuffle.get_state()),
+            dropout_rng=None if self._rng_state is None else self._rng_state.clone(),
+            l1=self.l1,
+            l2=self.l2,
+            status=self.status,
+            message=self.message,
+            epoch=self.epoch,
+            batch=self._batch,
+            steps=self.steps,
+            seconds=self.seconds,
+            weights_epoch=self.weights_epoch,
+            best=copy.deepcopy(self._best),
+            stop_reference=self._stop_reference,
+            bad_epochs=self._bad_epochs,
+            history=self.history.copy(),
+        )
+
+    @classmethod
+    def from_state(cls, state: RunState) -> Trainer:
+        """A Trainer that goes on exactly where `state` was: the data and the model are built
+        from its Experiment, then everything the run changed is put back."""
+        trainer = cls(state.experiment.copy())
+        trainer._load(state)
+        return trainer
+
+    def _load(self, state: RunState) -> None:
+        self.model.load_state_dict(state.model)
+        self.optimizer.load_state_dict(copy.deepcopy(state.optimizer))
+        if self.scheduler is not None and state.scheduler is not None:
+            self.scheduler.load_state_dict(copy.deepcopy(state.scheduler))
+        self._shuffle.set_state(state.shuffle_rng)
+        if state.dropout_rng is not None:
+            self._rng_state = state.dropout_rng.clone()
+        self.l1, self.l2 = state.l1, state.l2
+        self.status, self.message = state.status, state.message
+        self.epoch, self.steps, self.seconds = state.epoch, state.steps, state.seconds
+        self.weights_epoch = state.weights_epoch
+        self._best = copy.deepcopy(state.best)
+        self._stop_reference, self._bad_epochs = state.stop_reference, state.bad_epochs
+        self.history = state.history.copy()
+        self._batch = 0
+        if state.batch:  # deal the current epoch's batches again, then skip those done
+            self._start_epoch()
+            self._batch = state.batch
 
     def _metrics(self) -> dict[str, Any]:
         train_loss, train_acc = self.evaluate(self.X_train, self.y_train)
