@@ -30,6 +30,7 @@ from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
 from nnplay.i18n import N_, _
 from nnplay.labels import status_word
 from nnplay.serve import add_serve_command, end_with_the_server, is_web_tab
+from nnplay.status import Status
 from nnplay.untrusted import named_path, shown
 
 EXIT_DIVERGED = 3
@@ -516,7 +517,7 @@ def cmd_train(args) -> int:
         return interrupted.exit_code
     if failed:
         return EXIT_BAD_INPUT
-    return EXIT_DIVERGED if trainer.status == "diverged" else 0
+    return EXIT_DIVERGED if trainer.status == Status.DIVERGED else 0
 
 
 def train_summary(target: str, trainer, exports: list[str]) -> dict:
@@ -567,7 +568,7 @@ def format_summary(s: dict, message: str) -> str:
             goal=summary.goal.description, verdict=summary.goal_words()
         )
         lines.append(row(_("goal"), goal))
-    if message and s["status"] != "finished":
+    if message and s["status"] != Status.FINISHED:
         lines.append(row(_("note"), message))
     lines += [row(_("advice"), "⚠ " + f["message"]) for f in s["findings"]]
     lines += [row(_("exported"), shown(p, 300)) for p in s["exports"]]
@@ -711,7 +712,7 @@ def format_comparison(comparison, base) -> str:
     lines += [
         _("note: {variant}: {message}").format(variant=v.label, message=v.message)
         for v in comparison.variants
-        if v.status in ("diverged", "error")
+        if v.status in (Status.DIVERGED, Status.ERROR)
     ]
     lines += [
         _("advice: {variant}: {message}").format(variant=v.label, message=f["message"])

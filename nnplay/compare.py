@@ -37,6 +37,7 @@ from nnplay.history import GoalResult, History, bucket_means, goal_result
 from nnplay.i18n import _
 from nnplay.memory import check_fits, training_bytes
 from nnplay.rules import Vary, vary_grid
+from nnplay.status import Status
 from nnplay.summary import RunSummary, summarize
 
 STEP_POINTS = 400  # a variant's per-step loss comes back averaged down to this many points
@@ -159,7 +160,7 @@ def check_comparison_fits(variants: list[Variant]) -> None:
 class VariantResult:
     overrides: dict[str, Any]
     label: str
-    status: str  # finished, early_stopped, diverged, or error (the variant crashed)
+    status: Status  # finished, early-stopped, diverged, or error (the variant crashed)
     message: str
     epochs: int
     train_loss: float | None
@@ -238,7 +239,7 @@ def run_variant(variant: Variant) -> VariantResult:
     )
 
 
-def _failed(variant: Variant, status: str, message: str) -> VariantResult:
+def _failed(variant: Variant, status: Status, message: str) -> VariantResult:
     """A variant that crashed, lost its worker or was cancelled: reported, and the others go on."""
     goal = goal_result(variant.experiment.goal, History())
     return VariantResult(
@@ -250,13 +251,13 @@ def outcome(future: Future, variant: Variant, cancelled: bool = False) -> Varian
     """The variant's result, waiting for it; a crash becomes an "error" result, and a variant
     stopped by a cancel a "stopped" one."""
     if future.cancelled():
-        return _failed(variant, "stopped", _("cancelled before it started"))
+        return _failed(variant, Status.STOPPED, _("cancelled before it started"))
     error = future.exception()
     if error is None:
         return future.result()
     if cancelled:
-        return _failed(variant, "stopped", _("stopped before it finished"))
-    return _failed(variant, "error", f"{error.__class__.__name__}: {error}")
+        return _failed(variant, Status.STOPPED, _("stopped before it finished"))
+    return _failed(variant, Status.ERROR, f"{error.__class__.__name__}: {error}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from itertools import pairwise
 
-TERMINAL_STATES = ("finished", "early_stopped", "diverged", "stopped")
+from nnplay.status import Status
 
 
 @dataclass
@@ -94,7 +94,7 @@ def bucket_means(values: list[float], most: int) -> list[float]:
 class Snapshot:
     """A compact, immutable picture of a run for the UI (sent ~10-20 times a second)."""
 
-    status: str
+    status: Status
     message: str
     epoch: int
     epochs: int  # planned

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from nnplay.i18n import N_, _
+from nnplay.status import Status
 
 LABELS: dict[str, str] = {
     "task.name": N_("task"),
@@ -55,23 +56,21 @@ LABELS: dict[str, str] = {
 }
 
 
-# A run's status in the words every screen and report uses. The trainer and JSON say
-# early_stopped, the app's status line early-stopped: both are the same word here.
+# A run's status in the words every screen and report uses.
 STATUS_WORDS = {
-    "ready": N_("ready"),
-    "running": N_("running"),
-    "paused": N_("paused"),
-    "finished": N_("finished"),
-    "early_stopped": N_("early-stopped"),
-    "diverged": N_("diverged"),
-    "stopped": N_("stopped"),
-    "error": N_("error"),
+    Status.READY: N_("ready"),
+    Status.RUNNING: N_("running"),
+    Status.PAUSED: N_("paused"),
+    Status.FINISHED: N_("finished"),
+    Status.EARLY_STOPPED: N_("early-stopped"),
+    Status.DIVERGED: N_("diverged"),
+    Status.STOPPED: N_("stopped"),
+    Status.ERROR: N_("error"),
 }
 
 
-def status_word(status: str) -> str:
-    key = status.replace("-", "_")
-    return _(STATUS_WORDS[key]) if key in STATUS_WORDS else status
+def status_word(status: Status) -> str:
+    return _(STATUS_WORDS[status])
 
 
 def label(path: str) -> str:

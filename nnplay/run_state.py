@@ -19,6 +19,7 @@ import torch
 
 from nnplay.experiment import Experiment
 from nnplay.history import History
+from nnplay.status import Status
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class RunState:
     dropout_rng: torch.Tensor | None  # None: no dropout, no stream of its own
     l1: float
     l2: float
-    status: str
+    status: Status
     message: str
     epoch: int  # finished epochs
     batch: int  # mini-batches done within the current epoch

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from nnplay.history import GoalResult
 from nnplay.i18n import _
+from nnplay.status import Status
 
 METRICS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
 
@@ -24,7 +25,7 @@ def finite(value: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class RunSummary:
-    status: str  # the trainer's: finished, early_stopped, diverged, stopped, running
+    status: Status  # the trainer's
     epochs: int  # epochs run
     weights_epoch: int  # the epoch the kept weights come from (0: the initial ones)
     train_loss: float | None  # of the kept weights; None where not finite

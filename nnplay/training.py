@@ -36,6 +36,7 @@ from nnplay.model import (
 )
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.run_state import Checkpoint, RunState
+from nnplay.status import Status
 from nnplay.tasks import make_datasets, task_shape
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
@@ -99,7 +100,7 @@ class Trainer:
         self._shuffle_at_epoch_start = self._shuffle.get_state()  # a mid-epoch state needs it
 
         self.history = History()
-        self.status = "ready"
+        self.status = Status.READY
         self.message = ""
         self.epoch = 0  # finished epochs
         self.steps = 0
@@ -156,13 +157,13 @@ class Trainer:
     @property
     def done(self) -> bool:
         """No more steps: finished, early-stopped or diverged (a stopped run may go on)."""
-        return self.status in ("finished", "early_stopped", "diverged")
+        return self.status.ended
 
     def step(self) -> float | None:
         """Train on one mini-batch; returns its data loss (None when there is nothing to do)."""
         if self.done:
             return None
-        self.status = "running"
+        self.status = Status.RUNNING
         started = time.perf_counter()
         if self._batch == 0:
             self._start_epoch()
@@ -187,25 +188,25 @@ class Trainer:
 
     def run_epoch(self) -> None:
         """Steps to the end of the current epoch (or until the run ends)."""
-        while self.step() is not None and self._batch and self.status == "running":
+        while self.step() is not None and self._batch and self.status == Status.RUNNING:
             pass
 
-    def run(self, epochs: int | None = None, on_epoch=None) -> str:
+    def run(self, epochs: int | None = None, on_epoch=None) -> Status:
         """Train until `epochs` more epochs are done or the run ends; returns the status."""
         target = self.exp.training.epochs if epochs is None else self.epoch + epochs
         while self.epoch < target and not self.done:
             self.run_epoch()
-            if self.status == "diverged":
+            if self.status == Status.DIVERGED:
                 break
             if on_epoch is not None:
                 on_epoch(self)
-        if self.status == "running":
-            self.status = "stopped"
+        if self.status == Status.RUNNING:
+            self.status = Status.STOPPED
         return self.status
 
     def stop(self) -> None:
         if not self.done:
-            self.status = "stopped"
+            self.status = Status.STOPPED
             self.message = _("stopped by the user")
 
     def _start_epoch(self) -> None:
@@ -282,7 +283,7 @@ class Trainer:
         if self._early_stop(val_loss):
             return
         if self.epoch >= self.exp.training.epochs:
-            self.status = "finished"
+            self.status = Status.FINISHED
             self.message = _("finished {epochs} epochs").format(epochs=self.epoch)
 
     def _early_stop(self, val_loss: float) -> bool:
@@ -298,7 +299,7 @@ class Trainer:
             return False
         best = self._best
         self._restore(best)
-        self.status = "early_stopped"
+        self.status = Status.EARLY_STOPPED
         self.message = _(
             "early stopping: validation loss did not improve for {patience} epochs; restored "
             "the best weights (epoch {epoch}, val loss {loss})"
@@ -324,7 +325,7 @@ class Trainer:
             if before is not None
             else _("Lower the learning rate (the usual cause)")
         )
-        self.status = "diverged"
+        self.status = Status.DIVERGED
         kept = kept_weights_note(best.epoch, best.val_loss)
         if overflowed is not None:
             self.message = _(OVERFLOW_ADVICE).format(name=overflowed, kept=kept)

@@ -8,6 +8,7 @@ import torch
 
 from nnplay.experiment import Experiment, with_overrides
 from nnplay.history import History
+from nnplay.status import Status
 from nnplay.training import Trainer
 
 EPOCHS = 6
@@ -183,7 +184,7 @@ def test_restoring_the_best_weights_leaves_the_best_checkpoint_unchanged():
     trainer.run()
     best = trainer.state().best
     kept = {k: v.clone() for k, v in best.optimizer["state"][0].items()}
-    trainer.status = "stopped"  # as a fork from the kept weights will
+    trainer.status = Status.STOPPED  # as a fork from the kept weights will
     trainer.run_epoch()
     assert all(torch.equal(kept[k], v) for k, v in trainer._best.optimizer["state"][0].items())
 

@@ -29,6 +29,7 @@ from nnplay.export import export
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
 from nnplay.presets import all_presets, load_preset
+from nnplay.status import Status
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons, translate_bindings
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
@@ -50,7 +51,6 @@ FASTEST_FRAME = 1 / 15
 NARROW = 100  # columns below which the build panel starts hidden
 SHORT = 32  # rows below which the exercise's description starts folded
 UI_SHARE = 0.05
-ENDED = ("finished", "early-stopped")
 MOST_QUEUED = 10  # keys kept while the network is built
 
 
@@ -328,9 +328,13 @@ class PlaygroundApp(App):
 
     def _show_outcome(self, view: View) -> None:
         s, train, goal = view.snapshot, self.query_one(TrainView), view.goal
-        if view.status == "diverged":
+        if view.status == Status.DIVERGED:
             train.banner(_("✖ Diverged: {message}").format(message=s.message), "error")
-        elif goal is not None and goal.value is not None and view.status in ENDED:
+        elif (
+            goal is not None
+            and goal.value is not None
+            and view.status in (Status.FINISHED, Status.EARLY_STOPPED)
+        ):
             # the verdict names the value and epoch it was judged on, as the CLI's summary does
             words = {"goal": goal.description, "value": f"{goal.value:.4g}", "epoch": goal.epoch}
             if goal.met:
@@ -345,7 +349,7 @@ class PlaygroundApp(App):
                 )
                 text += " " + went_on.format(epoch=goal.epoch)
             train.banner(text, kind)
-        elif view.status == "early-stopped":
+        elif view.status == Status.EARLY_STOPPED:
             train.banner(s.message, "warning")
         else:
             self._show_pending()
@@ -405,7 +409,7 @@ class PlaygroundApp(App):
         return True
 
     def _over(self, session: Session) -> str:
-        if session.status == "diverged":
+        if session.status == Status.DIVERGED:
             return _("This run diverged: lower the learning rate and reset (r).")
         return _("This run is over: reset (r) to train again, or raise the epochs.")
 

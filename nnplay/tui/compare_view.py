@@ -29,6 +29,7 @@ from nnplay.history import thin
 from nnplay.i18n import N_, _
 from nnplay.labels import label, show_value, status_word
 from nnplay.rules import Choice
+from nnplay.status import Status
 from nnplay.tui.curves import VARIANTS, Chart, Series, legend, plot, rgb, y_range
 from nnplay.tui.map_view import fit
 from nnplay.tui.screens import OnTop
@@ -198,7 +199,7 @@ def entry(index: int, variant: Variant, result: VariantResult | None = None) -> 
     """The variant's line in the legend and the table: "2 optimizer adam", and whether it
     diverged."""
     name = f"{index + 1} {variant_name(variant.overrides)}"
-    if result is not None and result.status == "diverged":
+    if result is not None and result.status == Status.DIVERGED:
         name = _("{name} (diverged)").format(name=name)
     return name
 
@@ -228,7 +229,9 @@ class CompareCurves(PlotextPlot):
         if self.metric.endswith("accuracy"):
             plt.ylim(0, 1)
         else:  # a diverged variant's blow-up would flatten the others: range the rest
-            calm = [s for s, (_i, r) in zip(series, done, strict=True) if r.status != "diverged"]
+            calm = [
+                s for s, (_i, r) in zip(series, done, strict=True) if r.status != Status.DIVERGED
+            ]
             y = y_range([v for s in calm or series for v in s.ys], floor=0.0)
             if y is not None:
                 plt.ylim(*y)
@@ -252,7 +255,7 @@ def table_row(index: int, variant: Variant, result: VariantResult | None) -> lis
     name = entry(index, variant, result)
     if result is None:
         return [mark, name, _(RUNNING), *["" for _c in COLUMNS[3:]]]
-    failed = result.status in ("diverged", "error")
+    failed = result.status in (Status.DIVERGED, Status.ERROR)
     status = Text(status_word(result.status), style="bold red" if failed else "")
     if result.goal is None:
         goal = Text("-")
@@ -410,7 +413,7 @@ class CompareScreen(OnTop[None]):
         notes = [
             f"{entry(i, v)}: {r.message}"
             for i, (v, r) in enumerate(zip(self.variants, self.results, strict=True))
-            if r is not None and r.status in ("diverged", "error") and r.message
+            if r is not None and r.status in (Status.DIVERGED, Status.ERROR) and r.message
         ]
         self.query_one("#compare-notes", Static).update(Content("\n".join(notes)))
 

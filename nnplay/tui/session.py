@@ -25,6 +25,7 @@ from nnplay.lab.boundary import (
 )
 from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights, unit_maps
 from nnplay.model import describe, linear_layers
+from nnplay.status import Status
 from nnplay.summary import RunSummary, summarize
 from nnplay.tasks import Baseline, expand_features, majority_baseline
 
@@ -60,17 +61,17 @@ class View:
     input_names: list[str] = field(default_factory=list)  # x1, x2, x1², ...
     fit: tuple[np.ndarray, np.ndarray] | None = None  # regression: (targets, predictions)
     flags: list = field(default_factory=list)  # diagnostics: vanishing gradients, dead ReLUs…
-    status: str = "ready"  # one of STATUSES: the trainer's, "paused" when the worker is not on
+    status: Status = Status.READY  # the trainer's, PAUSED when the worker is not on
     baseline: Baseline | None = None  # classification: always answering the majority class
     summary: RunSummary | None = None  # the numbers of the weights kept, as `nnplay train` says
 
 
 def _set_epochs(trainer, epochs: int) -> None:
     """More (or fewer) epochs for a run in progress; a finished run can go on."""
-    if trainer.status == "finished" and trainer.epoch < epochs:
-        trainer.status = "stopped"
-    elif trainer.epoch >= epochs and trainer.status in ("running", "stopped") and trainer.epoch:
-        trainer.status = "finished"
+    if trainer.status == Status.FINISHED and trainer.epoch < epochs:
+        trainer.status = Status.STOPPED
+    elif trainer.epoch >= epochs and not trainer.status.ended and trainer.epoch:
+        trainer.status = Status.FINISHED
 
 
 # The settings a running training takes at once; every other change needs a reset.
@@ -80,7 +81,6 @@ LIVE_SETTINGS = {
     "training.l2": lambda trainer, l2: trainer.set_l2(l2),
     "training.epochs": _set_epochs,
 }
-STATUSES = ("ready", "running", "paused", "finished", "early-stopped", "diverged", "stopped")
 
 
 class Session:
@@ -124,15 +124,15 @@ class Session:
     @property
     def can_step(self) -> bool:
         """A finished, early-stopped or diverged run takes no more steps."""
-        return not self.trainer.done and self.trainer.status != "diverged"
+        return not self.trainer.done
 
     @property
-    def status(self) -> str:
-        """What the learner sees: one of STATUSES, and true."""
+    def status(self) -> Status:
+        """What the learner sees, and true: a run that can go on is running or paused."""
         status = self.trainer.status
-        if status in ("running", "stopped"):
-            return "running" if self.running else "paused"
-        return status.replace("_", "-")
+        if status in (Status.RUNNING, Status.STOPPED):
+            return Status.RUNNING if self.running else Status.PAUSED
+        return status
 
     def view(self) -> View:
         from nnplay.lab.diagnostics import diagnose_trainer  # imports torch, as above

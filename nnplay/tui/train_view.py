@@ -20,6 +20,7 @@ from nnplay.experiment import Experiment
 from nnplay.history import History, thin
 from nnplay.i18n import N_, _
 from nnplay.labels import describe_difference, status_word
+from nnplay.status import Status
 from nnplay.tui.cells import pad
 from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
 from nnplay.tui.curves import (
@@ -334,7 +335,7 @@ def _speed(view: View) -> str:
     """While running, the steps per second; after single steps (paused mid-run), the loss of
     the batch just taken, which is what a step shows (the rate of one step says nothing)."""
     s = view.snapshot
-    if view.status == "paused" and s.batch_loss is not None:
+    if view.status == Status.PAUSED and s.batch_loss is not None:
         return _("batch loss {loss}").format(loss=f"{s.batch_loss:.4g}")
     if s.steps_per_second:
         return _("{rate} steps/s").format(rate=f"{s.steps_per_second:,.0f}")

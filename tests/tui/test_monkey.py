@@ -19,14 +19,15 @@ from textual.command import CommandPalette
 from textual.pilot import OutOfBounds
 from textual.widgets import Button, Checkbox, Input, OptionList, Select
 
+from nnplay.labels import status_word
 from nnplay.presets import preset_names
+from nnplay.status import Status
 from nnplay.tui.actions import ACTIONS, palette_entries
 from nnplay.tui.build_panel import BuildPanel, FieldRow, LayerRow
 from nnplay.tui.compare_view import CompareDialog, CompareScreen
 from nnplay.tui.dialogs import Confirm, PathPrompt, PresetPicker
 from nnplay.tui.form_model import needs_reset
 from nnplay.tui.lab_screens import BackpropScreen, LabScreen, OptPathsScreen
-from nnplay.tui.session import STATUSES
 
 from .conftest import ready
 
@@ -263,7 +264,7 @@ class Monkey:
                 ("loading PyTorch", "building the network", "the network could not")
             ), status
             return
-        assert status.split()[0] in STATUSES, status
+        assert status.split()[0] in {status_word(s) for s in Status}, status
         panel = app.query_one(BuildPanel)
         shown = re.search(r"([\d,]+) parameters", str(panel.query_one("#architecture").render()))
         if (
