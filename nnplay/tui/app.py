@@ -7,10 +7,12 @@ in a worker after the first frame, so the app appears at once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -21,7 +23,6 @@ from textual.containers import Horizontal, HorizontalGroup, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Header, Static, TabbedContent
-from textual.worker import Worker
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, save, with_solution
@@ -39,15 +40,14 @@ from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
 from nnplay.tui.prose import Prose
 from nnplay.tui.screens import Steady
-from nnplay.tui.session import LIVE_SETTINGS, Session, View
+from nnplay.tui.session import FASTEST_FRAME, LIVE_SETTINGS, Session, View
 from nnplay.tui.train_view import TrainView
 from nnplay.tui.unsaved import RunKeeper, discard_question
 from nnplay.untrusted import printable, shown
 
-# The worker sends a View at most 15 times a second, and less often when drawing one costs
-# more: drawing holds the GIL, so it is kept to about 8% of the time to leave the rest to
+# The session sends a View at most 15 times a second, and less often when drawing one costs
+# more: drawing holds the GIL, so it is kept to a small share of the time to leave the rest to
 # training (charts at ~25 ms a frame come out at ~3 frames a second).
-FASTEST_FRAME = 1 / 15
 NARROW = 100  # columns below which the build panel starts hidden
 SHORT = 32  # rows below which the exercise's description starts folded
 UI_SHARE = 0.05
@@ -55,20 +55,22 @@ MOST_QUEUED = 10  # keys kept while the network is built
 
 
 class Progress(Message):
-    """A new View from the worker; a backlog collapses to the newest."""
+    """A new View from the session's thread; a backlog collapses to the newest."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, view: View) -> None:
         super().__init__()
-        self.session, self.view = session, session.view()
+        self.session, self.view = session, view
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Progress)
 
 
 class SessionReady(Message):
-    def __init__(self, session: Session | None, generation: int, error: str = "") -> None:
+    def __init__(
+        self, session: Session | None, generation: int, error: str = "", view: View | None = None
+    ) -> None:
         super().__init__()
-        self.session, self.generation, self.error = session, generation, error
+        self.session, self.generation, self.error, self.view = session, generation, error, view
 
 
 # Actions that need the network; pressed while it is being built, they wait for it.
@@ -115,8 +117,6 @@ class PlaygroundApp(App):
         self.generation = 0  # which _prepare the session must come from: older ones are stale
         self.queued: list[str] = []  # actions pressed while the network was being built
         self.hints_shown = 0
-        self._train_worker: Worker | None = None
-        self._map_stale = False  # the map was resized while a run was stepping
         self.map_size = (40, 20)
         self._exercise_shows: tuple | None = None  # what the exercise box was built from
         self.description_shown = True  # the exercise's description; d folds it
@@ -182,6 +182,8 @@ class PlaygroundApp(App):
 
     def _rebuild(self, experiment: Experiment, note: str) -> None:
         """Drop the current session and build one for `experiment`; keys wait for it."""
+        if self.session is not None:
+            self.session.close()
         self.session = None
         self.generation += 1
         self.query_one(TrainView).waiting(note, self._queued_labels())
@@ -192,18 +194,26 @@ class PlaygroundApp(App):
         """Build a Trainer off the UI thread (the first one imports torch)."""
         try:
             session = Session(experiment)
+            view = session.view()  # before the session's thread starts: this one owns it
         except ExperimentError as e:
             self.post_message(SessionReady(None, generation, str(e)))
         except Exception as e:  # never a traceback on screen; the form stays as it is
             message = _("could not build the network: {error}").format(error=e)
             self.post_message(SessionReady(None, generation, message))
         else:
-            self.post_message(SessionReady(session, generation))
+            session.on_view = lambda view: self.post_message(Progress(session, view))
+            session.on_error = partial(self.call_from_thread, self._training_error)
+            session.frame_interval = lambda: max(FASTEST_FRAME, self.frame_cost / UI_SHARE)
+            session.start()
+            self.post_message(SessionReady(session, generation, view=view))
+
+    def _training_error(self, error: str) -> None:
+        self.notify(_("training stopped: {error}").format(error=error), severity="error")
 
     async def on_session_ready(self, message: SessionReady) -> None:
         if message.generation != self.generation or not self.is_running:
             return  # a newer preset, reset or solution is being built; or the app is closing
-        if message.session is None:
+        if message.session is None or message.view is None:
             self.queued.clear()
             self.query_one(TrainView).waiting(_("the network could not be built"), [])
             self.notify(message.error, severity="error", timeout=8)
@@ -211,7 +221,9 @@ class PlaygroundApp(App):
         self.session = message.session
         self.session.map_size = self.map_size
         self.query_one(TrainView).label_ghosts(self.session.experiment)
-        self._draw(self.session.view())
+        self._draw(message.view)
+        if message.view.grid is not None and self.map_size != (40, 20):
+            self.session.request_view()  # the first View drew the map at the default size
         self._update_start_button()
         queued, self.queued = self.queued, []
         for action in queued:
@@ -229,23 +241,6 @@ class PlaygroundApp(App):
             self.queued.append(action)
         self.query_one(TrainView).waiting(None, self._queued_labels())
         return None
-
-    @work(thread=True, exclusive=True, group="train")
-    def _train(self, session: Session) -> None:
-        """Step until paused or the run ends; a View goes to the UI every frame and at the end."""
-        next_frame = 0.0
-        try:
-            while session.running and session.advance():
-                if time.monotonic() >= next_frame:
-                    self.post_message(Progress(session))
-                    next_frame = time.monotonic() + max(FASTEST_FRAME, self.frame_cost / UI_SHARE)
-            session.running = False
-            self.post_message(Progress(session))
-        except Exception as e:  # a bug must not leave a traceback on the screen
-            session.running = False
-            message = _("training stopped: {error}").format(error=e)
-            self.call_from_thread(self.notify, message, severity="error")
-            self.post_message(Progress(session))
 
     def on_progress(self, message: Progress) -> None:
         if message.session is not self.session:
@@ -418,7 +413,7 @@ class PlaygroundApp(App):
         if session is None:
             return
         if session.running:
-            session.running = False
+            session.pause()
         elif not self.form_valid:
             self.notify(_("Fix the fields marked in red first."), severity="error")
         elif session.trainer.steps == 0 and needs_reset(session.experiment, self.edited):
@@ -427,8 +422,7 @@ class PlaygroundApp(App):
         elif not session.can_step:
             self.notify(self._over(session))
         else:
-            session.running = True
-            self._train_worker = self._train(session)
+            session.play()
         self._update_start_button()
 
     def action_step(self) -> None:
@@ -438,14 +432,15 @@ class PlaygroundApp(App):
         if not session.can_step:
             self.notify(self._over(session))
             return
-        session.advance()
-        self._draw(session.view())
+        session.step_once()
 
     async def _pause(self) -> None:
-        if self.session is not None and self.session.running:
-            self.session.running = False
-            if self._train_worker is not None:
-                await self._train_worker.wait()
+        """Training paused, and every command sent before done: the run holds still."""
+        if self.session is not None:
+            session = self.session
+            await asyncio.wrap_future(
+                session.pause() if session.running else session.call(_nothing)
+            )
         self._update_start_button()
 
     async def action_reset(self) -> None:
@@ -599,7 +594,9 @@ class PlaygroundApp(App):
             return None
         await self._pause()
         try:
-            written = export(self.session.trainer.model, self.session.experiment, path)
+            written = await asyncio.wrap_future(
+                self.session.call(lambda trainer: export(trainer.model, trainer.exp, path))
+            )
         except Exception as e:  # the trained model must outlive any failed write
             return file_error(EXPORT, path, e)
         self.keeper.exported(self.session, path)
@@ -636,30 +633,7 @@ class PlaygroundApp(App):
         self.map_size = (cols, rows)
         if self.session is not None:
             self.session.map_size = self.map_size
-            if self._idle():
-                self._draw(self.session.view())
-            else:  # the run's last frame may already be computed: redraw when it has ended
-                self._map_stale = True
-
-    @on(Worker.StateChanged)
-    def _redraw_stale_map(self, event: Worker.StateChanged) -> None:
-        if (
-            self.is_running
-            and event.worker is self._train_worker
-            and self._map_stale
-            and self._idle()
-        ):
-            self._map_stale = False
-            assert self.session is not None  # _idle() says so
-            self._draw(self.session.view())
-
-    def _idle(self) -> bool:
-        """No worker is stepping the session: the UI thread may read the model."""
-        return (
-            self.session is not None
-            and not self.session.running
-            and (self._train_worker is None or self._train_worker.is_finished)
-        )
+            self.session.request_view()
 
     def _show_tab(self, name: str) -> None:
         self.query_one("#pictures", TabbedContent).active = f"{name}-tab"
@@ -723,7 +697,8 @@ class PlaygroundApp(App):
         from nnplay.tui.lab_screens import GradCheckScreen  # torch, as above
 
         await self._pause()
-        self.push_screen(GradCheckScreen.for_trainer(session.trainer))
+        checked = await asyncio.wrap_future(session.call(GradCheckScreen.inputs))
+        self.push_screen(GradCheckScreen(*checked))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -734,7 +709,7 @@ class PlaygroundApp(App):
     def on_unmount(self) -> None:
         """However the app ends (q, ctrl+q, a crash), the training thread ends with it."""
         if self.session is not None:
-            self.session.running = False
+            self.session.close()
 
     async def action_quit(self) -> None:
         """q (and ctrl+q) over unsaved training asks first, like a preset load or a reset. A
@@ -755,6 +730,10 @@ class PlaygroundApp(App):
     @on(Button.Pressed, "#controls Button")
     async def _button(self, event: Button.Pressed) -> None:
         await self.run_action(str(event.button.id))
+
+
+def _nothing(trainer) -> None:
+    """A command that does nothing: done once every command before it is."""
 
 
 def _warm_pool() -> None:

@@ -6,6 +6,7 @@ from nnplay.lab.text, so the screens and the command line always agree.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -268,12 +269,12 @@ class GradCheckScreen(LabScreen):
         self.check_args = (model, loss_fn, X, y)
         self.max_params = max_params
 
-    @classmethod
-    def for_trainer(cls, trainer, samples: int = GRADCHECK_SAMPLES) -> GradCheckScreen:
-        """The trainer's model and loss on its first training samples."""
-        return cls(
-            trainer.model, trainer.loss_fn, trainer.X_train[:samples], trainer.y_train[:samples]
-        )
+    @staticmethod
+    def inputs(trainer, samples: int = GRADCHECK_SAMPLES) -> tuple:
+        """A copy of the trainer's model, its loss, and its first training samples: the check
+        runs on them in the UI thread while the session's thread keeps the model itself."""
+        model = copy.deepcopy(trainer.model)
+        return model, trainer.loss_fn, trainer.X_train[:samples], trainer.y_train[:samples]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):

@@ -1,13 +1,20 @@
-"""The training session behind the app: one Trainer, commands in, Views out.
+"""The training session behind the app: one Trainer, owned by one thread; commands in, Views out.
 
-UI-free (no Textual): the app's thread worker calls `advance()` in a loop and posts the Views
-`view()` builds; the UI thread only queues commands, which the Trainer applies between steps.
+UI-free (no Textual). After `start()`, the session's own thread is the only one that touches
+torch, the model and the Trainer: it steps, builds Views, exports, copies the model for a
+gradient check. The UI queues commands (`play`, `pause`, `step_once`, `send`, `call`,
+`request_view`) and receives Views through `on_view`; it reads only plain numbers (the status,
+the step count). Without `start()`, the caller's thread is the owner (benchmarks, the CLI).
 Torch is imported when the first Trainer is built, after the app has drawn its first frame.
 """
 
 from __future__ import annotations
 
 import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -83,43 +90,80 @@ LIVE_SETTINGS = {
 }
 
 
+# The owner sends a View at most this often while training (the app may ask for less).
+FASTEST_FRAME = 1 / 15
+
+
 class Session:
     def __init__(self, experiment: Experiment):
         from nnplay.training import Trainer  # imports torch: not before the app's first frame
 
         self.trainer = Trainer(experiment)
         self.started_with = experiment.copy()  # live settings change the trainer's copy
-        self.commands: queue.SimpleQueue = queue.SimpleQueue()
-        self.running = False
         self.map_size = (40, 20)  # (cols, rows) of the decision map, set from the screen
         classification = self.trainer.shape.kind != "regression"
         self.baseline = majority_baseline(self.trainer.y_val.numpy()) if classification else None
+        # What the owner thread calls with each View and with an error's words (set by the UI).
+        self.on_view: Callable[[View], object] = lambda view: None
+        self.on_error: Callable[[str], None] = lambda message: None
+        self.frame_interval: Callable[[], float] = lambda: FASTEST_FRAME
+        # The UI's wish (play/pause); the owner clears it when the run cannot go on.
+        self.running = False
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._pending = 0  # commands queued and not yet done, the Views they post included
+        self._pending_lock = threading.Lock()
+        self._owner: threading.Thread | None = None
 
     @property
     def experiment(self) -> Experiment:
         return self.trainer.exp
 
+    # -- what the UI thread calls ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Hand the Trainer to the session's own thread; from now on only it touches torch."""
+        self._owner = threading.Thread(target=self._serve, name="nnplay-session", daemon=True)
+        self._owner.start()
+
+    def close(self) -> None:
+        """The owner thread ends after the command or step under way (the run stops)."""
+        self.running = False
+        self._put(None)
+
+    def call(self, work: Callable) -> Future:
+        """`work(trainer)` on the owner thread, between two steps; its result (or its error)
+        comes in the Future."""
+        future: Future = Future()
+        self._put((work, future))
+        return future
+
+    def play(self) -> None:
+        """Train until paused or the run ends; Views come through `on_view`."""
+        self.running = True
+        self._tell(lambda: None)  # wakes the owner
+
+    def pause(self) -> Future:
+        """Stop training: the Future is done, and a View of where it stopped sent, once the
+        step under way has ended."""
+        self.running = False
+        return self.call(lambda trainer: self.on_view(self.view()))
+
+    def step_once(self) -> None:
+        """One step (when paused), then a View."""
+        self._tell(lambda: None if self.running else (self.advance(), self.on_view(self.view())))
+
+    def request_view(self) -> None:
+        """A View of the run as it is (when training, the next frame is one)."""
+        self._tell(lambda: None if self.running else self.on_view(self.view()))
+
     def send(self, path: str, value) -> None:
-        """Queue a live setting (a key of LIVE_SETTINGS) for the next gap between steps."""
-        self.commands.put((path, value))
-        if not self.running:
-            self.apply_commands()
+        """A live setting (a key of LIVE_SETTINGS), applied between two steps."""
+        self._tell(lambda: self._apply(path, value))
 
-    def apply_commands(self) -> None:
-        while not self.commands.empty():
-            path, value = self.commands.get()
-            # The running experiment changes too, so an export records what was used.
-            setattr(self.trainer.exp.training, path.removeprefix("training."), value)
-            LIVE_SETTINGS[path](self.trainer, value)
-
-    def advance(self) -> bool:
-        """One step; False when the run cannot go on (finished, early-stopped, diverged)."""
-        if not self.commands.empty():
-            self.apply_commands()
-        if not self.can_step:
-            return False
-        self.trainer.step()
-        return self.can_step
+    @property
+    def idle(self) -> bool:
+        """Not training and no command waiting: every View asked for has been sent."""
+        return not self.running and self._pending == 0
 
     @property
     def can_step(self) -> bool:
@@ -133,6 +177,84 @@ class Session:
         if status in (Status.RUNNING, Status.STOPPED):
             return Status.RUNNING if self.running else Status.PAUSED
         return status
+
+    # -- the owner ----------------------------------------------------------------------------------
+
+    def _tell(self, work: Callable[[], object]) -> None:
+        """`work()` on the owner, with no one waiting for it: an error is shown, not lost."""
+
+        def told(trainer) -> None:
+            try:
+                work()
+            except Exception as e:  # a bug must not leave a traceback on the screen
+                self.on_error(str(e))
+
+        self.call(told)
+
+    def _put(self, command) -> None:
+        if self._owner is None:  # not started: the caller's thread owns the Trainer
+            if command is not None:
+                self._run(command)
+            return
+        self._count(1)
+        self._commands.put(command)
+
+    def _count(self, change: int) -> None:
+        with self._pending_lock:
+            self._pending += change
+
+    def _run(self, command) -> None:
+        work, future = command
+        try:
+            future.set_result(work(self.trainer))
+        except Exception as e:
+            future.set_exception(e)
+
+    def _serve(self) -> None:
+        """The owner's loop: every waiting command first, then (while running) one step."""
+        next_frame = 0.0
+        while True:
+            try:
+                command = self._commands.get(block=not self.running)
+            except queue.Empty:  # running, nothing asked: train
+                next_frame = self._train_step(next_frame)
+                continue
+            if command is not None:
+                self._run(command)
+            self._count(-1)
+            if command is None:
+                return
+
+    def _train_step(self, next_frame: float) -> float:
+        """One step; a View when a frame is due or the run has ended. Returns the next frame's
+        time."""
+        try:
+            going = self.advance()
+        except Exception as e:  # a bug must not leave a traceback on the screen
+            self.on_error(str(e))
+            going = False
+        if not going:
+            self._count(1)  # not idle until the last View is sent
+            self.running = False
+            self.on_view(self.view())
+            self._count(-1)
+            return 0.0
+        if time.monotonic() >= next_frame:
+            self.on_view(self.view())
+            return time.monotonic() + self.frame_interval()
+        return next_frame
+
+    def _apply(self, path: str, value) -> None:
+        # The running experiment changes too, so an export records what was used.
+        setattr(self.trainer.exp.training, path.removeprefix("training."), value)
+        LIVE_SETTINGS[path](self.trainer, value)
+
+    def advance(self) -> bool:
+        """One step (owner only); False when the run cannot go on."""
+        if not self.can_step:
+            return False
+        self.trainer.step()
+        return self.can_step
 
     def view(self) -> View:
         from nnplay.lab.diagnostics import diagnose_trainer  # imports torch, as above

@@ -88,7 +88,7 @@ def notices(app, monkeypatch) -> list[str]:
 
 
 def idle(app) -> bool:
-    return app.session is not None and not app.session.running
+    return app.session is not None and app.session.idle
 
 
 @pytest.fixture(scope="session", autouse=True)

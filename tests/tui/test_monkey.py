@@ -290,7 +290,7 @@ async def run_monkey(make_app, seed: int, steps: int, folder) -> int:
                 await monkey.act()
                 monkey.check()
             if app.session is not None:
-                app.session.running = False
+                app.session.pause()
             await app.workers.wait_for_complete()
     except Exception as cause:
         trace = "".join(traceback.format_exception(cause)[-12:])

@@ -11,6 +11,7 @@ from nnplay.tui import app as app_module
 from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.build_panel import BuildPanel, LayerRow, OnOff
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt
+from nnplay.tui.train_view import TrainView
 
 from .conftest import SIZE, idle, notices, ready, small, train_to_epoch, until
 from .test_app import architecture, banner, field, type_into
@@ -277,10 +278,11 @@ async def test_messages_arriving_while_the_app_closes_touch_no_widget(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         session, generation = app.session, app.generation
+        view = app.query_one(TrainView).last_view
     # the app has closed: nothing to draw on
-    app.on_progress(app_module.Progress(session))
+    app.on_progress(app_module.Progress(session, view))
     app._edited(BuildPanel.Edited(session.experiment, {}))
-    await app.on_session_ready(app_module.SessionReady(session, generation))
+    await app.on_session_ready(app_module.SessionReady(session, generation, view=view))
 
 
 async def test_text_that_looks_like_markup_is_shown_as_typed_and_never_ends_the_app(
