@@ -34,7 +34,7 @@ from nnplay.rules import (
     rule,
     vary_grid,
 )
-from nnplay.tasks import TASKS, task_shape
+from nnplay.tasks import TASKS, task_shape, train_samples
 from nnplay.untrusted import NotToml, parse_toml, read_text, shown
 
 # ---------------------------------------------------------------------------------------------
@@ -398,8 +398,7 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
                 ).format(value=t.val_samples, samples=t.samples),
             )
         )
-    train_samples = t.samples - (t.val_samples if t.validation == "split" else 0)
-    if train_samples < 2 and any(layer.batch_norm for layer in exp.model.hidden):
+    if train_samples(t) < 2 and any(layer.batch_norm for layer in exp.model.hidden):
         found.append(
             (
                 "task.samples",
