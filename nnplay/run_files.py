@@ -343,8 +343,11 @@ class Counts:
 
 def _counts(record: dict, exp: Experiment) -> Counts:
     if record["status"] not in STATUSES:
-        message = _("its status is {value}; allowed: {allowed}")
-        raise NotARun(message.format(value=_value(record["status"]), allowed=", ".join(STATUSES)))
+        message = _("{name} is {value}; allowed: {allowed}")
+        allowed = ", ".join(STATUSES)
+        raise NotARun(
+            message.format(name="status", value=_value(record["status"]), allowed=allowed)
+        )
     per_epoch = steps_per_epoch(exp)
     epoch = _whole(record, "epoch", 0, MAX_EPOCHS)
     batch = _whole(record, "batch", 0, per_epoch - 1)
@@ -365,7 +368,7 @@ def _counts(record: dict, exp: Experiment) -> Counts:
 def _whole(record: dict, name: str, low: int, high: int) -> int:
     value = record[name]
     if type(value) is not int or not low <= value <= high:
-        message = _("its {name} is {value}; allowed: a whole number from {low} to {high}")
+        message = _("{name} is {value}; allowed: a whole number from {low} to {high}")
         raise NotARun(message.format(name=name, value=_value(value), low=low, high=high))
     return value
 
@@ -373,7 +376,7 @@ def _whole(record: dict, name: str, low: int, high: int) -> int:
 def _number(record: dict, name: str, allowed: Callable[[float], bool], words: str) -> float:
     value = record[name]
     if type(value) not in (int, float) or not allowed(value):
-        message = _("its {name} is {value}; allowed: {allowed}")
+        message = _("{name} is {value}; allowed: {allowed}")
         raise NotARun(message.format(name=name, value=_value(value), allowed=_(words)))
     return float(value)
 
@@ -689,7 +692,9 @@ def continued(state: RunState, exp: Experiment, source: str | Path) -> Trainer:
                 kept=state.weights_epoch,
             )
         )
-    for path in changed_fields(state.experiment, exp):
+    # a model-wide default changes the layers too: name the default, as it was set
+    changed = sorted(changed_fields(state.experiment, exp), key=lambda p: p == "model.hidden")
+    for path in changed:
         if path not in LIVE_SETTINGS and path.partition(".")[0] not in EXERCISE_SECTIONS:
             message = _(
                 "{field}: cannot continue a run with that change; start a new run instead (a "
