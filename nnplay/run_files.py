@@ -54,6 +54,7 @@ from nnplay.weight_archives import tensor_bytes
 FORMAT = "nnplay run"
 VERSION = 1
 RUN_KEY = "nnplay.run"  # the record's metadata key; the experiment's is METADATA_KEY
+SAFETENSORS_METADATA = "__metadata__"  # where a safetensors header keeps its metadata
 # The one list of statuses a run file may hold (stored as the status's string value).
 STATUSES = ("ready", "running", "stopped", "finished", "early_stopped", "diverged")
 ENDED = ("early_stopped", "diverged")  # their weights were set back: no more epochs follow
@@ -236,10 +237,11 @@ class Fresh:
 
 def _read(f: IO[bytes], size: int) -> RunState:
     header_bytes, header = _header(f, size)
-    record, exp = _documents(header.pop("__metadata__", None))
+    record, exp = _documents(header.pop(SAFETENSORS_METADATA, None))
     counts = _counts(record, exp)
     data = size - 8 - header_bytes
     _check_data_size(data, exp, counts)
+    # the run it continues, and the file twice over while it is loaded
     check_fits(training_bytes(exp) + 2 * size, _("this run"))
     fresh = _fresh(exp)
     expected = _expected_tensors(record, fresh, counts, header)
@@ -263,7 +265,7 @@ def _header(f: IO[bytes], size: int) -> tuple[int, dict]:
         message = _("it is cut short: its header needs {need} bytes, the file has {size}")
         raise NotARun(message.format(need=8 + length, size=size))
     header = _parsed_header(f.read(length))
-    entries = [v for k, v in header.items() if k != "__metadata__"]
+    entries = [v for k, v in header.items() if k != SAFETENSORS_METADATA]
     if not all(_is_entry(entry) for entry in entries):
         raise NotARun(_("its header is not a safetensors header"))
     return length, header
@@ -296,25 +298,26 @@ def _documents(metadata: Any) -> tuple[dict, Experiment]:
     """The run record and the experiment, from the header's metadata."""
     if not isinstance(metadata, dict) or RUN_KEY not in metadata:
         raise NotARun(_("it holds no run record (an exported .safetensors holds weights only)"))
-    if set(metadata) != {RUN_KEY, METADATA_KEY}:
-        raise NotARun(_("its metadata is not a run file's"))
-    if not all(isinstance(v, str) for v in metadata.values()):
+    if set(metadata) != {RUN_KEY, METADATA_KEY} or not all(
+        isinstance(v, str) for v in metadata.values()
+    ):
         raise NotARun(_("its metadata is not a run file's"))
     invalid = N_("{source}: not valid JSON")
     record = parse_json(metadata[RUN_KEY], _("its run record"), invalid)
-    _check_format(record)
+    _check_record(record)
     return record, loads(metadata[METADATA_KEY], source=_("its experiment"))
 
 
-def _check_format(record: Any) -> None:
+def _check_record(record: Any) -> None:
+    """The record's format tag and version first (a newer file says so), then its fields."""
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         message = _("its run record is not tagged {tag}")
         raise NotARun(message.format(tag=repr(FORMAT)))
-    if record.get("version") != VERSION:
+    version = record.get("version")
+    if type(version) is not int or version != VERSION:
         message = _("it is a run file of version {version}; this nnplay reads version {known}")
-        raise NotARun(message.format(version=_value(record.get("version")), known=VERSION))
-    keys = list(record)
-    unknown = next((k for k in keys if k not in RECORD_KEYS), None)
+        raise NotARun(message.format(version=_value(version), known=VERSION))
+    unknown = next((k for k in record if k not in RECORD_KEYS), None)
     if unknown is not None:
         message = _("its run record has an unknown field {name}")
         raise NotARun(message.format(name=repr(shown(unknown, 40))))
@@ -327,6 +330,7 @@ def _check_format(record: Any) -> None:
 
 
 def _value(value: Any) -> str:
+    """A value from the file as a message quotes it: escaped, and short."""
     return shown(repr(value), 40)
 
 
@@ -622,16 +626,18 @@ def _rebuilt(value: Any, like: Any, name: str, tensors: dict[str, torch.Tensor])
 
 
 def _scalar(value: Any, like: Any, name: str) -> Any:
-    if type(like) is float:  # a rate or a factor
-        if type(value) is not float or not 0 <= value <= MAX_RATE:
+    if type(like) is float:  # a rate or a factor (a whole number is one too)
+        if type(value) not in (int, float) or not 0 <= value <= MAX_RATE:
             message = _("{name} is {value}; allowed: a number from 0 to {most}")
             raise NotARun(message.format(name=name, value=_value(value), most=f"{MAX_RATE:g}"))
-    elif type(like) is int:  # a count (one that starts at 1 never goes below it)
+        return float(value)
+    if type(like) is int:  # a count (one that starts at 1 never goes below it)
         low = min(like, 1)
         if type(value) is not int or not low <= value <= MAX_COUNT:
             message = _("{name} is {value}; allowed: a whole number from {low} to {high}")
             raise NotARun(message.format(name=name, value=_value(value), low=low, high=MAX_COUNT))
-    elif type(value) is not type(like) or value != like:  # a choice the experiment made
+        return value
+    if type(value) is not type(like) or value != like:  # a choice the experiment made
         message = _("{name} is {value}; its experiment's optimizer and schedule have {expected}")
         raise NotARun(message.format(name=name, value=_value(value), expected=_value(like)))
     return value
