@@ -569,7 +569,7 @@ def test_history_lists_of_the_wrong_length_are_refused(tmp_path, capsys, good, n
 
 
 BAD_HISTORY = {
-    "epoch": [2, 7, -1],
+    "epoch": [0, 7, -1],  # never one of 1, 2, 3
     "step": [0, 5, -8],
     "train_loss": [math.nan, math.inf],
     "step_loss": [math.nan, -math.inf],
