@@ -21,7 +21,8 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from nnplay import __version__, cli_help, i18n
@@ -58,18 +59,26 @@ def handle_signals() -> dict:
 
 
 @contextlib.contextmanager
+def signals_received():
+    """Ctrl+C and SIGTERM inside the block are only noted: it yields the list of those
+    received, first first, for the block to act on when it can."""
+    received: list[int] = []
+    old = {signum: signal.signal(signum, lambda n, _: received.append(n)) for signum in _SIGNALS}
+    try:
+        yield received
+    finally:
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
 def signals_deferred():
     """Ctrl+C and SIGTERM inside the block are kept and raised as Interrupted when it ends, so
     what it starts (worker processes) is never left half started: such a worker is not known to
     be stopped and outlives its parent to print a traceback. (Not a signal mask: the processes
     started in the block would inherit it, and could not be stopped.)"""
-    received: list[int] = []
-    old = {signum: signal.signal(signum, lambda n, _: received.append(n)) for signum in _SIGNALS}
-    try:
+    with signals_received() as received:
         yield
-    finally:
-        for signum, handler in old.items():
-            signal.signal(signum, handler)
     if received:
         raise Interrupted(received[0])
 
@@ -220,9 +229,27 @@ def build_parser() -> Parser:
     listing.add_argument("--json", action="store_true", help=_("one JSON object on stdout"))
     listing.set_defaults(func=cmd_presets)
 
-    train = commands.add_parser("train", help=_("train a preset or experiment file headless"))
-    train.add_argument("target", metavar="PRESET_OR_PATH")
-    train.add_argument("--epochs", type=int, help=_("train this many epochs"))
+    train = commands.add_parser(
+        "train",
+        help=_("train a preset or experiment file headless, or continue a saved run"),
+        description=_(
+            "Train a preset or an experiment file, or continue a run saved with --save-run "
+            "(FILE.nnrun): it goes on exactly where it stopped, up to --epochs in all, and "
+            "prints what a run that never stopped would. A continued run may change "
+            "training.lr, training.l1, training.l2, training.epochs and the goal and meta "
+            "sections (--set): it then goes on with the change from where it was. A run that "
+            "early-stopped or diverged cannot continue (its weights were set back to an "
+            "earlier epoch): start a new run instead."
+        ),
+    )
+    train.add_argument(
+        "target",
+        metavar="PRESET_OR_PATH",
+        help=_("a preset, an experiment file (.toml), an export, or a run file (.nnrun)"),
+    )
+    train.add_argument(
+        "--epochs", type=int, help=_("train this many epochs (in all, when continuing a run)")
+    )
     train.add_argument("--seed", type=int, help=_("seed of init, shuffling and dropout"))
     train.add_argument(
         "--set",
@@ -239,6 +266,14 @@ def build_parser() -> Parser:
         default=[],
         metavar="PATH",
         help=_("write the weights (.pt, .safetensors, .onnx, .npz); repeatable"),
+    )
+    train.add_argument(
+        "--save-run",
+        metavar="FILE.nnrun",
+        help=_(
+            "at the end, write the whole run (weights, optimizer, random streams, history) to "
+            "continue it later: nnplay train FILE.nnrun"
+        ),
     )
     train.add_argument("--json", action="store_true", help=_("end with one JSON summary line"))
     train.set_defaults(func=cmd_train)
@@ -451,11 +486,10 @@ def cmd_presets(args) -> int:
 # nnplay train
 
 
-def experiment_from_args(args):
+def experiment_from_args(args, exp):
+    """`exp` with what the command line changes: --solution, then --set, --epochs, --seed."""
     from nnplay.experiment import parse_assignment, with_overrides, with_solution
-    from nnplay.presets import load_experiment
 
-    exp = load_experiment(args.target)
     if args.solution:
         exp = with_solution(exp)
     overrides = [parse_assignment(text) for text in args.overrides]
@@ -466,49 +500,58 @@ def experiment_from_args(args):
     return with_overrides(exp, overrides)
 
 
+def saved_run_target(text: str) -> Path:
+    """Where --save-run writes: a .nnrun file that can be written (checked before training)."""
+    from nnplay.files import check_writable
+    from nnplay.presets import RUN_SUFFIX
+
+    path = named_path(text, "--save-run")
+    if path.suffix != RUN_SUFFIX:
+        message = _("--save-run {path}: a run file's name ends in {suffix}")
+        raise ExperimentError(message.format(path=shown(path, 300), suffix=RUN_SUFFIX))
+    check_writable(path)
+    return path
+
+
 def cmd_train(args) -> int:
     from nnplay.export import check_export_targets, export
     from nnplay.memory import check_training_fits
+    from nnplay.presets import RUN_SUFFIX, load_experiment
 
-    exp = experiment_from_args(args)
-    source = Path(args.target).expanduser()
+    source = named_path(args.target)
+    saved = None
+    if source.suffix == RUN_SUFFIX:
+        from nnplay.run_files import read_run  # torch: reading a run builds its network
+
+        saved = read_run(source)
+    exp = experiment_from_args(args, saved.experiment if saved else load_experiment(args.target))
     read_from = [source, source.with_suffix(".toml")] if source.is_file() else []
     # refuse what cannot be written or run before training, not after
     named = [str(named_path(raw, "--export")) for raw in args.export]
     targets = check_export_targets(named, read_from)
+    save_to = None if args.save_run is None else saved_run_target(args.save_run)
     check_training_fits(exp)
-    from nnplay.training import Trainer  # torch: ~1.5 s, so only once the input is good
-
-    trainer = Trainer(exp)
+    trainer = new_or_continued(exp, saved, source)
     progress = Progress(trainer) if sys.stderr.isatty() and not args.json else None
-    interrupted = None
-    try:
-        trainer.run(on_epoch=progress.update if progress else None)
-    except Interrupted as e:
-        trainer.stop()
-        interrupted = e
-    if progress:
-        progress.close()
-    exports, failed = [], False
+    interrupted = train_to_the_end(trainer, progress)
     # Ctrl+C during training keeps what was learned (the summary says stopped); SIGTERM asks
     # the program to end, so nothing more is written.
     go_on = interrupted is None or interrupted.signum == signal.SIGINT
-    for path in targets if go_on else []:
-        try:
-            exports += [str(p) for p in export(trainer.model, exp, path)]
-        except OSError as e:  # the disk filled, the folder went away: the others still go
-            where = e.filename or path
-            message = _("{path}: cannot write it ({reason})")
-            reason = e.strerror or e.__class__.__name__
-            print(
-                "nnplay: " + message.format(path=shown(where, 300), reason=reason), file=sys.stderr
-            )
-            failed = True
-        except Interrupted as e:  # the file being written is whole or untouched
-            interrupted = e
-            break
+    writes: list[tuple[Path, Callable[[], list[Path]]]] = [
+        (path, partial(export, trainer.model, exp, path)) for path in targets if go_on
+    ]
+    exports, failed, cut = write_files(writes)
+    run_file: list[str] = []
+    if save_to is not None and go_on and cut is None:
+        from nnplay.run_files import write_run
+
+        run_file, failed_run, cut = write_files(
+            [(save_to, lambda: [write_run(save_to, trainer.state())])]
+        )
+        failed = failed or failed_run
+    interrupted = cut or interrupted
     with i18n.english(args.json):  # JSON is the same in every language
-        summary = train_summary(args.target, trainer, exports)
+        summary = train_summary(args.target, trainer, exports, next(iter(run_file), None))
     if args.json:
         print(json_line(summary))
     else:
@@ -520,7 +563,55 @@ def cmd_train(args) -> int:
     return EXIT_DIVERGED if trainer.status == Status.DIVERGED else 0
 
 
-def train_summary(target: str, trainer, exports: list[str]) -> dict:
+def new_or_continued(exp, saved, source: Path):
+    """A Trainer for `exp`: a new run, or the saved run (a RunState) going on with `exp`."""
+    if saved is None:
+        from nnplay.training import Trainer  # torch: ~1.5 s, so only once the input is good
+
+        return Trainer(exp)
+    from nnplay.run_files import continued
+
+    return continued(saved, exp, source)
+
+
+def train_to_the_end(trainer, progress) -> Interrupted | None:
+    """Train until the run ends. Ctrl+C or SIGTERM stop it between two steps, never inside one
+    (a run file then continues exactly); returns the Interrupted they make."""
+    with signals_received() as received:
+        trainer.run(
+            on_epoch=progress.update if progress else None, stop_when=lambda: bool(received)
+        )
+    if progress:
+        progress.close()
+    if not received:
+        return None
+    trainer.stop()
+    return Interrupted(received[0])
+
+
+def write_files(
+    writes: list[tuple[Path, Callable[[], list[Path]]]],
+) -> tuple[list[str], bool, Interrupted | None]:
+    """Run each (target, write) in turn: (the files written, whether one failed, the
+    Interrupted that cut the writing short). A file that cannot be written is one line on
+    stderr, and the others still go."""
+    written: list[str] = []
+    failed = False
+    for path, write in writes:
+        try:
+            written += [str(p) for p in write()]
+        except OSError as e:  # the disk filled, the folder went away: the others still go
+            message = _("{path}: cannot write it ({reason})")
+            where = shown(e.filename or path, 300)
+            reason = e.strerror or e.__class__.__name__
+            print("nnplay: " + message.format(path=where, reason=reason), file=sys.stderr)
+            failed = True
+        except Interrupted as e:  # the file being written is whole or untouched
+            return written, failed, e
+    return written, failed, None
+
+
+def train_summary(target: str, trainer, exports: list[str], run_file: str | None = None) -> dict:
     """The run's summary (nnplay.summary: the numbers of the weights kept, the goal with the
     value it was judged on, the findings) and how it ran."""
     from nnplay.summary import summarize
@@ -532,6 +623,7 @@ def train_summary(target: str, trainer, exports: list[str]) -> dict:
         "seconds": round(trainer.seconds, 4),
         "steps_per_second": round(trainer.steps_per_second(), 1),
         "exports": exports,
+        "run_file": run_file,
     }
 
 
@@ -572,6 +664,8 @@ def format_summary(s: dict, message: str) -> str:
         lines.append(row(_("note"), message))
     lines += [row(_("advice"), "⚠ " + f["message"]) for f in s["findings"]]
     lines += [row(_("exported"), shown(p, 300)) for p in s["exports"]]
+    if s["run_file"] is not None:
+        lines.append(row(_("run file"), shown(s["run_file"], 300)))
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ from nnplay.rules import (
     rule,
     vary_grid,
 )
-from nnplay.tasks import TASKS, task_shape
+from nnplay.tasks import TASKS, task_shape, train_samples
 from nnplay.untrusted import NotToml, parse_toml, read_text, shown
 
 # ---------------------------------------------------------------------------------------------
@@ -211,6 +211,10 @@ def _in_language(english: T, chinese: T) -> T:
 
     return type(chinese)(**{f.name: pick(f.name) for f in fields(chinese)})
 
+
+# The settings a run in progress takes between two steps (the app's live edits, a continued run
+# file's fork); every other change needs a new run.
+LIVE_SETTINGS = ("training.lr", "training.l1", "training.l2", "training.epochs")
 
 SECTIONS = {
     "task": TaskSpec,
@@ -398,8 +402,7 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
                 ).format(value=t.val_samples, samples=t.samples),
             )
         )
-    train_samples = t.samples - (t.val_samples if t.validation == "split" else 0)
-    if train_samples < 2 and any(layer.batch_norm for layer in exp.model.hidden):
+    if train_samples(t) < 2 and any(layer.batch_norm for layer in exp.model.hidden):
         found.append(
             (
                 "task.samples",

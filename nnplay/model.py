@@ -130,6 +130,12 @@ def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
     return [(name, m) for name, m in model.named_children() if isinstance(m, nn.Linear)]
 
 
+def has_dropout(model: nn.Module) -> bool:
+    from torch import nn
+
+    return any(isinstance(m, nn.Dropout) for m in model.modules())
+
+
 def weight_grad_norms(model: nn.Module) -> dict[str, float]:
     """L2 norm of each Linear layer's weight gradient from the last backward pass (0 before any)."""
     return {

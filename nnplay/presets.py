@@ -12,6 +12,7 @@ from nnplay.i18n import _
 from nnplay.untrusted import named_path, readable_file, shown
 
 DEFAULT_PRESET = "first-gt-fifth"  # what `nnplay` and `nnplay serve` open without a name
+RUN_SUFFIX = ".nnrun"  # a run's whole state, to continue it (nnplay.run_files)
 
 
 def presets_dir() -> Path:

@@ -315,6 +315,11 @@ def majority_baseline(y) -> Baseline | None:
     return Baseline(int(counts.argmax() + labels.min()), float(counts.max() / labels.size))
 
 
+def train_samples(spec) -> int:
+    """How many samples the training set has (a split validation set is held out of them)."""
+    return spec.samples - (spec.val_samples if spec.validation == "split" else 0)
+
+
 def make_datasets(spec):
     """(X_train, y_train, X_val, y_val) as the TaskSpec asks: fresh or split validation."""
     if spec.validation == "fresh":

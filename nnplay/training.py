@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -29,6 +30,7 @@ from nnplay.memory import check_training_fits
 from nnplay.model import (
     Predictor,
     build_model,
+    has_dropout,
     linear_layers,
     output_head,
     torch_run,
@@ -37,7 +39,7 @@ from nnplay.model import (
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.run_state import Checkpoint, RunState
 from nnplay.status import Status
-from nnplay.tasks import make_datasets, task_shape
+from nnplay.tasks import make_datasets, task_shape, train_samples
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
 DIVERGED_ADVICE = N_(
@@ -67,6 +69,24 @@ def good_lr(checkpoint: Checkpoint) -> float:
     return checkpoint.optimizer["param_groups"][0]["lr"]
 
 
+def batch_starts(samples: int, exp: Experiment) -> list[int]:
+    """Where each mini-batch of an epoch starts; the last may be smaller (as in a plain PyTorch
+    loop)."""
+    starts = list(range(0, samples, exp.training.batch_size))
+    if (
+        len(starts) > 1
+        and samples - starts[-1] == 1
+        and any(layer.batch_norm for layer in exp.model.hidden)
+    ):
+        starts.pop()  # batch norm cannot train on one sample: fold it into the batch before
+    return starts
+
+
+def steps_per_epoch(exp: Experiment) -> int:
+    """Mini-batches an epoch has, from the experiment alone (no data made)."""
+    return len(batch_starts(train_samples(exp.task), exp))
+
+
 class Trainer:
     def __init__(self, exp: Experiment):
         check(exp)
@@ -92,8 +112,7 @@ class Trainer:
         self._params = list(self.model.parameters())
         # Dropout draws from torch's global RNG: keep this run's own stream, so another Trainer
         # or model built meanwhile cannot change it (None: no dropout, nothing to keep).
-        has_dropout = any(isinstance(m, torch.nn.Dropout) for m in self.model.modules())
-        self._rng_state = torch.get_rng_state() if has_dropout else None
+        self._rng_state = torch.get_rng_state() if has_dropout(self.model) else None
         self.scheduler = SCHEDULES[t.schedule](self.optimizer, t)
         self.l1, self.l2 = t.l1, t.l2
         self._shuffle = torch.Generator().manual_seed(t.seed)
@@ -104,7 +123,7 @@ class Trainer:
         self.message = ""
         self.epoch = 0  # finished epochs
         self.steps = 0
-        self._batch_starts = self._plan_batches(len(self.X_train), t.batch_size)
+        self._batch_starts = batch_starts(len(self.X_train), exp)
         self.steps_per_epoch = len(self._batch_starts)
         self.seconds = 0.0  # time spent training and evaluating (not setup)
         self._batch = 0  # next batch within the current epoch
@@ -118,17 +137,6 @@ class Trainer:
         self._best = self._checkpoint(self._initial_metrics["val_loss"])
         self._stop_reference = math.inf  # early stopping: the val loss to improve on
         self._bad_epochs = 0
-
-    def _plan_batches(self, n: int, size: int) -> list[int]:
-        """Where each mini-batch starts; the last may be smaller (as in a plain PyTorch loop)."""
-        starts = list(range(0, n, size))
-        if (
-            len(starts) > 1
-            and n - starts[-1] == 1
-            and any(layer.batch_norm for layer in self.exp.model.hidden)
-        ):
-            starts.pop()  # batch norm cannot train on one sample: fold it into the batch before
-        return starts
 
     def _targets(self, y: np.ndarray):
         t = torch.from_numpy(y)
@@ -151,6 +159,28 @@ class Trainer:
 
     def set_l1(self, l1: float) -> None:
         self.l1 = l1
+
+    def set_epochs(self, epochs: int) -> None:
+        """More (or fewer) epochs in all: a finished run given more goes on (it is stopped
+        again), a stopped one that has done them all is finished."""
+        self.exp.training.epochs = epochs
+        if self.status == Status.FINISHED and self.epoch < epochs:
+            self.status = Status.STOPPED
+        elif self.epoch >= epochs and not self.status.ended and self.epoch:
+            self.status = Status.FINISHED
+
+    def set_live(self, path: str, value) -> None:
+        """A live setting (one of LIVE_SETTINGS) from the next step on; the experiment records
+        it, so an export says what was used."""
+        name = path.removeprefix("training.")
+        setattr(self.exp.training, name, value)
+        setters = {
+            "lr": self.set_lr,
+            "l1": self.set_l1,
+            "l2": self.set_l2,
+            "epochs": self.set_epochs,
+        }
+        setters[name](value)
 
     # -- training -------------------------------------------------------------------------------
 
@@ -186,17 +216,29 @@ class Trainer:
         self.seconds += time.perf_counter() - started
         return loss
 
-    def run_epoch(self) -> None:
-        """Steps to the end of the current epoch (or until the run ends)."""
-        while self.step() is not None and self._batch and self.status == Status.RUNNING:
+    def run_epoch(self, stop_when: Callable[[], bool] = lambda: False) -> None:
+        """Steps to the end of the current epoch (or until the run ends, or `stop_when()`)."""
+        while (
+            self.step() is not None
+            and self._batch
+            and self.status == Status.RUNNING
+            and not stop_when()
+        ):
             pass
 
-    def run(self, epochs: int | None = None, on_epoch=None) -> Status:
-        """Train until `epochs` more epochs are done or the run ends; returns the status."""
+    def run(
+        self,
+        epochs: int | None = None,
+        on_epoch=None,
+        stop_when: Callable[[], bool] = lambda: False,
+    ) -> Status:
+        """Train until `epochs` more epochs are done or the run ends; returns the status.
+        `stop_when` is asked after every step: a run told to stop stops between two steps,
+        never inside one (its state then continues exactly)."""
         target = self.exp.training.epochs if epochs is None else self.epoch + epochs
         while self.epoch < target and not self.done:
-            self.run_epoch()
-            if self.status == Status.DIVERGED:
+            self.run_epoch(stop_when)
+            if self.status == Status.DIVERGED or stop_when():
                 break
             if on_epoch is not None:
                 on_epoch(self)

@@ -221,12 +221,14 @@ def parse_toml(text: str, source: str) -> dict:
     return data
 
 
-def parse_json(text: str, source: str):
+def parse_json(
+    text: str, source: str, invalid: str = N_("{source}: its experiment is not valid JSON")
+):
+    """JSON data from untrusted text; `invalid` says (with {source}) that it did not parse."""
     _check_shape(text, source)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError, MemoryError):
-        message = _("{source}: its experiment is not valid JSON")
-        raise ExperimentError(message.format(source=source)) from None
+        raise ExperimentError(_(invalid).format(source=source)) from None
     _check_depth(data, source)
     return data

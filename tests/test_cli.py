@@ -24,6 +24,7 @@ SUMMARY_KEYS = {
     "val_accuracy",
     "goal",
     "exports",
+    "run_file",
     "weights_epoch",
     "findings",
 }

@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.widgets import Button, Header, Static, TabbedContent
 
 from nnplay.errors import ExperimentError
-from nnplay.experiment import Experiment, save, with_solution
+from nnplay.experiment import LIVE_SETTINGS, Experiment, save, with_solution
 from nnplay.export import export
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
@@ -40,7 +40,7 @@ from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
 from nnplay.tui.prose import Prose
 from nnplay.tui.screens import Steady
-from nnplay.tui.session import FASTEST_FRAME, LIVE_SETTINGS, Session, View
+from nnplay.tui.session import FASTEST_FRAME, Session, View
 from nnplay.tui.train_view import TrainView
 from nnplay.tui.unsaved import RunKeeper, discard_question
 from nnplay.untrusted import printable, shown

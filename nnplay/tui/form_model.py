@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
+    LIVE_SETTINGS,
     Experiment,
     LayerSpec,
     apply_override,
@@ -24,7 +25,6 @@ from nnplay.i18n import N_, _
 from nnplay.labels import label
 from nnplay.rules import Choice, Flag
 from nnplay.tasks import TASKS
-from nnplay.tui.session import LIVE_SETTINGS
 
 value_of = value_at  # the form's name for the one reader of a dotted field
 

@@ -73,23 +73,6 @@ class View:
     summary: RunSummary | None = None  # the numbers of the weights kept, as `nnplay train` says
 
 
-def _set_epochs(trainer, epochs: int) -> None:
-    """More (or fewer) epochs for a run in progress; a finished run can go on."""
-    if trainer.status == Status.FINISHED and trainer.epoch < epochs:
-        trainer.status = Status.STOPPED
-    elif trainer.epoch >= epochs and not trainer.status.ended and trainer.epoch:
-        trainer.status = Status.FINISHED
-
-
-# The settings a running training takes at once; every other change needs a reset.
-LIVE_SETTINGS = {
-    "training.lr": lambda trainer, lr: trainer.set_lr(lr),
-    "training.l1": lambda trainer, l1: trainer.set_l1(l1),
-    "training.l2": lambda trainer, l2: trainer.set_l2(l2),
-    "training.epochs": _set_epochs,
-}
-
-
 # The owner sends a View at most this often while training (the app may ask for less).
 FASTEST_FRAME = 1 / 15
 
@@ -157,7 +140,7 @@ class Session:
         self._tell(lambda: None if self.running else self.on_view(self.view()))
 
     def send(self, path: str, value) -> None:
-        """A live setting (a key of LIVE_SETTINGS), applied between two steps."""
+        """A live setting (one of LIVE_SETTINGS), applied between two steps."""
         self._tell(lambda: self._apply(path, value))
 
     @property
@@ -245,9 +228,7 @@ class Session:
         return next_frame
 
     def _apply(self, path: str, value) -> None:
-        # The running experiment changes too, so an export records what was used.
-        setattr(self.trainer.exp.training, path.removeprefix("training."), value)
-        LIVE_SETTINGS[path](self.trainer, value)
+        self.trainer.set_live(path, value)
 
     def advance(self) -> bool:
         """One step (owner only); False when the run cannot go on."""
