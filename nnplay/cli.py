@@ -415,7 +415,7 @@ def restore_signals(previous: dict) -> None:
 def launch_app(argv: list[str]) -> int:
     """`nnplay [PRESET_OR_PATH]`: check the target before the app starts, so a bad name is one
     line on stderr rather than a broken screen."""
-    from nnplay.presets import DEFAULT_PRESET, load_experiment
+    from nnplay.presets import DEFAULT_PRESET, RUN_SUFFIX, load_experiment
 
     if len(argv) > 1:
         message = _(
@@ -436,8 +436,15 @@ def launch_app(argv: list[str]) -> int:
         )
         return EXIT_BAD_INPUT
     target = argv[0] if argv else DEFAULT_PRESET
+    run = None
     try:
-        exp = load_experiment(target)
+        if named_path(target).suffix == RUN_SUFFIX:  # a saved run: the app goes on with it
+            from nnplay.run_files import read_run
+
+            run = read_run(target)
+            exp = run.experiment
+        else:
+            exp = load_experiment(target)
     except ExperimentError as e:
         print(f"nnplay: {shown(e, 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -450,7 +457,7 @@ def launch_app(argv: list[str]) -> int:
     try:
         # Comparisons start worker processes; the tracker they need cannot start in the app.
         multiprocessing.resource_tracker.ensure_running()
-        return run_app(exp, target)
+        return run_app(exp, target, run)
     finally:
         signal.signal(signal.SIGINT, previous)
 

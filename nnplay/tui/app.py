@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from textual import events, on, work
@@ -29,7 +30,7 @@ from nnplay.experiment import LIVE_SETTINGS, Experiment, save, with_solution
 from nnplay.export import export
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
-from nnplay.presets import all_presets, load_preset
+from nnplay.presets import RUN_SUFFIX, all_presets, load_preset
 from nnplay.status import Status
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons, translate_bindings
 from nnplay.tui.build_panel import BuildPanel
@@ -44,6 +45,9 @@ from nnplay.tui.session import FASTEST_FRAME, Session, View
 from nnplay.tui.train_view import TrainView
 from nnplay.tui.unsaved import RunKeeper, discard_question
 from nnplay.untrusted import printable, shown
+
+if TYPE_CHECKING:  # run_state imports torch: not before the app's first frame
+    from nnplay.run_state import RunState
 
 # The session sends a View at most 15 times a second, and less often when drawing one costs
 # more: drawing holds the GIL, so it is kept to a small share of the time to leave the rest to
@@ -104,8 +108,11 @@ class PlaygroundApp(App):
     BINDINGS = bindings()
     COMMANDS = App.COMMANDS | {ActionCommands}
 
-    def __init__(self, experiment: Experiment, source: str) -> None:
+    def __init__(self, experiment: Experiment, source: str, run: RunState | None = None) -> None:
+        """The app on `experiment`; with `run` (a run file's state, of that experiment), the
+        saved run goes on where it stopped."""
         super().__init__()
+        self._run_to_open = run
         translate_bindings(self)
         self.experiment = experiment  # what was loaded: the form's starting point
         self.exercise = experiment  # the exercise as loaded, before a solution: its comparison's
@@ -187,13 +194,14 @@ class PlaygroundApp(App):
         self.session = None
         self.generation += 1
         self.query_one(TrainView).waiting(note, self._queued_labels())
-        self._prepare(experiment, self.generation)
+        run, self._run_to_open = self._run_to_open, None  # only the first network is the file's
+        self._prepare(experiment, self.generation, run)
 
     @work(thread=True, group="prepare")
-    def _prepare(self, experiment: Experiment, generation: int) -> None:
+    def _prepare(self, experiment: Experiment, generation: int, run: RunState | None) -> None:
         """Build a Trainer off the UI thread (the first one imports torch)."""
         try:
-            session = Session(experiment)
+            session = Session(experiment, run)
             view = session.view()  # before the session's thread starts: this one owns it
         except ExperimentError as e:
             self.post_message(SessionReady(None, generation, str(e)))
@@ -219,6 +227,8 @@ class PlaygroundApp(App):
             self.notify(message.error, severity="error", timeout=8)
             return
         self.session = message.session
+        if self.session.trainer.steps and Path(self.source).suffix == RUN_SUFFIX:
+            self.keeper.saved(self.session)  # the run file holds it
         self.session.map_size = self.map_size
         self.query_one(TrainView).label_ghosts(self.session.experiment)
         self._draw(message.view)
@@ -771,9 +781,9 @@ def file_stem(source: str) -> str:
     return printable(Path(source).stem)
 
 
-def run_app(experiment: Experiment, source: str) -> int:
+def run_app(experiment: Experiment, source: str, run: RunState | None = None) -> int:
     """Run the app; non-zero when it stopped on an unexpected error (its traceback is shown)."""
-    app = PlaygroundApp(experiment, source)
+    app = PlaygroundApp(experiment, source, run)
     app.run()
     if app.return_code:
         print(

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,6 +36,9 @@ from nnplay.model import describe, linear_layers
 from nnplay.status import Status
 from nnplay.summary import RunSummary, summarize
 from nnplay.tasks import Baseline, expand_features, majority_baseline
+
+if TYPE_CHECKING:  # run_state imports torch: not before the app's first frame
+    from nnplay.run_state import RunState
 
 MAP_POINTS = 150
 FIT_POINTS = 200
@@ -78,10 +82,11 @@ FASTEST_FRAME = 1 / 15
 
 
 class Session:
-    def __init__(self, experiment: Experiment):
+    def __init__(self, experiment: Experiment, run: RunState | None = None):
+        """A new run of `experiment`, or the saved `run` (of that experiment) going on."""
         from nnplay.training import Trainer  # imports torch: not before the app's first frame
 
-        self.trainer = Trainer(experiment)
+        self.trainer = Trainer(experiment) if run is None else Trainer.from_state(run)
         self.started_with = experiment.copy()  # live settings change the trainer's copy
         self.map_size = (40, 20)  # (cols, rows) of the decision map, set from the screen
         classification = self.trainer.shape.kind != "regression"

@@ -27,6 +27,10 @@ class RunKeeper:
         if Path(path).suffix in FORMATS:
             self._kept = (weakref.ref(session), session.trainer.steps)
 
+    def saved(self, session: Session) -> None:
+        """`session`'s training so far is kept in a file (the run file it was opened from)."""
+        self._kept = (weakref.ref(session), session.trainer.steps)
+
     def unsaved(self, session: Session | None) -> bool:
         """True when `session` trained since its weights were last exported."""
         if session is None or not session.trainer.steps:

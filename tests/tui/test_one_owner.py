@@ -104,3 +104,31 @@ def test_a_session_without_its_thread_is_driven_by_the_caller():
     assert len(views) == 1 and views[0].snapshot.step == 1
     assert session.call(lambda trainer: trainer.steps).result() == 1
     assert session.idle
+
+
+async def test_the_app_opens_a_run_file_and_goes_on_as_the_run_would_have(tmp_path):
+    """`nnplay FILE.nnrun`: the saved run, at its epoch, continues with the losses of a run that
+    never stopped; quitting asks nothing, since the file holds the training so far."""
+    from nnplay.run_files import read_run, write_run
+    from nnplay.tui.app import PlaygroundApp
+
+    from .conftest import small
+
+    exp = small("xor", **{"task.samples": 200, "training.epochs": 6})
+    saved = Trainer(exp.copy())
+    saved.run(3)
+    path = tmp_path / "xor.nnrun"
+    write_run(path, saved.state())
+    straight = Trainer(exp.copy())
+    straight.run()
+    run = read_run(path)
+    app = PlaygroundApp(run.experiment, str(path), run)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert app.session.trainer.epoch == 3
+        assert not app.keeper.unsaved(app.session)  # the file holds it: quitting asks nothing
+        assert "epoch 3/6" in str(app.query_one("#status").render())
+        await pilot.press("space")
+        await until(pilot, lambda: idle(app) and not app.session.can_step)
+        assert app.session.trainer.history.val_loss == straight.history.val_loss
+        assert app.keeper.unsaved(app.session)  # trained past what the file holds
