@@ -40,6 +40,12 @@ class History:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def upto(self, epoch: int) -> History:
+        """A copy of the record as it was at the end of `epoch`."""
+        steps = self.step[epoch - 1] if epoch else 0
+        cut = {f.name: list(getattr(self, f.name)[:epoch]) for f in fields(self)}
+        return History(**{**cut, "step_loss": list(self.step_loss[:steps])})
+
 
 @dataclass(frozen=True)
 class GoalResult:

@@ -30,7 +30,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -717,9 +717,4 @@ def continued(state: RunState, exp: Experiment, source: str | Path) -> Trainer:
             )
             allowed = ", ".join([*LIVE_SETTINGS, *EXERCISE_SECTIONS])
             raise ExperimentError(message.format(field=path, allowed=allowed))
-    trainer = Trainer.from_state(replace(state, experiment=exp.copy()))
-    for path in LIVE_SETTINGS:
-        # set again only what changed: a rate set anew would undo the schedule's decay so far
-        if path == "training.epochs" or value_at(exp, path) != value_at(state.experiment, path):
-            trainer.set_live(path, value_at(exp, path))
-    return trainer
+    return Trainer.forked(state, exp)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nnplay.experiment import Experiment, check
+from nnplay.experiment import LIVE_SETTINGS, Experiment, check, value_at
 from nnplay.history import History, Snapshot, bucket_means, goal_result
 from nnplay.i18n import N_, _
 from nnplay.memory import check_training_fits
@@ -134,6 +134,7 @@ class Trainer:
         # The weights with the lowest validation loss so far (the initial ones to begin with):
         # what a diverged run keeps, and early stopping restores.
         self._initial_metrics = self._metrics()
+        self._grads_at_load: dict[str, float] | None = None  # see _load
         self._best = self._checkpoint(self._initial_metrics["val_loss"])
         self._stop_reference = math.inf  # early stopping: the val loss to improve on
         self._bad_epochs = 0
@@ -194,6 +195,7 @@ class Trainer:
         if self.done:
             return None
         self.status = Status.RUNNING
+        self._grads_at_load = None
         started = time.perf_counter()
         if self._batch == 0:
             self._start_epoch()
@@ -412,8 +414,9 @@ class Trainer:
 
     # -- the whole run state --------------------------------------------------------------------
 
-    def state(self) -> RunState:
-        """The run as it is now, as plain data that later steps do not change."""
+    def state(self, with_history: bool = True) -> RunState:
+        """The run as it is now, as plain data that later steps do not change; without its
+        History (an empty one) when the caller keeps the History itself (the app's timeline)."""
         mid_epoch = self._batch > 0
         return RunState(
             experiment=self.exp.copy(),
@@ -434,10 +437,10 @@ class Trainer:
             steps=self.steps,
             seconds=self.seconds,
             weights_epoch=self.weights_epoch,
-            best=copy.deepcopy(self._best),
+            best=self._best,  # never changed: a better epoch makes a new one
             stop_reference=self._stop_reference,
             bad_epochs=self._bad_epochs,
-            history=self.history.copy(),
+            history=self.history.copy() if with_history else History(),
         )
 
     @classmethod
@@ -446,6 +449,17 @@ class Trainer:
         from its Experiment, then everything the run changed is put back."""
         trainer = cls(state.experiment.copy())
         trainer._load(state)
+        return trainer
+
+    @classmethod
+    def forked(cls, state: RunState, exp: Experiment) -> Trainer:
+        """A Trainer that goes on from `state` with `exp`'s live settings (LIVE_SETTINGS; the
+        caller refuses any other change): each one that changed applies from here on."""
+        trainer = cls.from_state(replace(state, experiment=exp.copy()))
+        for path in LIVE_SETTINGS:
+            # set again only what changed: a rate set anew would undo the schedule's decay so far
+            if path == "training.epochs" or value_at(exp, path) != value_at(state.experiment, path):
+                trainer.set_live(path, value_at(exp, path))
         return trainer
 
     def _load(self, state: RunState) -> None:
@@ -463,6 +477,8 @@ class Trainer:
         self._best = copy.deepcopy(state.best)
         self._stop_reference, self._bad_epochs = state.stop_reference, state.bad_epochs
         self.history = state.history.copy()
+        # the gradients are not saved: until the next step, those recorded at its last epoch
+        self._grads_at_load = state.history.last("grad_norms")
         self._batch = 0
         if state.batch:  # deal the current epoch's batches again, then skip those done
             self._start_epoch()
@@ -500,6 +516,8 @@ class Trainer:
 
     def grad_norms(self) -> dict[str, float]:
         """L2 norm of each Linear layer's weight gradient from the last step (0 before any)."""
+        if self._grads_at_load is not None:
+            return dict(self._grads_at_load)
         return weight_grad_norms(self.model)
 
     def _weights_abs_sum(self):

@@ -22,6 +22,10 @@ KEY_NAMES = {
     "escape": "escape",
     "left_square_bracket": "[",
     "right_square_bracket": "]",
+    "comma": ",",
+    "full_stop": ".",
+    "home": "Home",
+    "end": "End",
 }
 
 
@@ -51,6 +55,38 @@ ACTIONS = [
         button=True,
     ),
     Action("step", "n", N_("Step"), N_("Step"), N_("train on one mini-batch"), button=True),
+    Action(
+        "scrub_back",
+        "comma",
+        N_("Earlier"),
+        N_("Back one epoch"),
+        N_("see the run as it was one epoch earlier; space then goes on from there (a fork)"),
+        footer=False,
+    ),
+    Action(
+        "scrub_forward",
+        "full_stop",
+        N_("Later"),
+        N_("Forward one epoch"),
+        N_("see the run one epoch later, up to where it is now"),
+        footer=False,
+    ),
+    Action(
+        "scrub_first",
+        "home",
+        N_("First"),
+        N_("Back to the start"),
+        N_("see the run's initial weights"),
+        footer=False,
+    ),
+    Action(
+        "scrub_last",
+        "end",
+        N_("Now"),
+        N_("Back to now"),
+        N_("see the run where it is now"),
+        footer=False,
+    ),
     Action(
         "reset",
         "r",

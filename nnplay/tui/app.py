@@ -27,7 +27,6 @@ from textual.widgets import Button, Header, Static, TabbedContent
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import LIVE_SETTINGS, Experiment, save, with_solution
-from nnplay.export import export
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
 from nnplay.presets import RUN_SUFFIX, all_presets, load_preset
@@ -129,6 +128,7 @@ class PlaygroundApp(App):
         self.description_shown = True  # the exercise's description; d folds it
         self.frame_cost = 0.0  # seconds to draw and paint one View
         self.keeper = RunKeeper()  # which training an export has kept
+        self._told_scrub = False  # how scrubbing works is said once
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -198,7 +198,9 @@ class PlaygroundApp(App):
         self._prepare(experiment, self.generation, run)
 
     @work(thread=True, group="prepare")
-    def _prepare(self, experiment: Experiment, generation: int, run: RunState | None) -> None:
+    def _prepare(
+        self, experiment: Experiment, generation: int, run: RunState | None = None
+    ) -> None:
         """Build a Trainer off the UI thread (the first one imports torch)."""
         try:
             session = Session(experiment, run)
@@ -424,6 +426,8 @@ class PlaygroundApp(App):
             return
         if session.running:
             session.pause()
+        elif session.viewing is not None and self.form_valid:
+            self._fork(session)
         elif not self.form_valid:
             self.notify(_("Fix the fields marked in red first."), severity="error")
         elif session.trainer.steps == 0 and needs_reset(session.experiment, self.edited):
@@ -434,6 +438,60 @@ class PlaygroundApp(App):
         else:
             session.play()
         self._update_start_button()
+
+    @work(group="fork")
+    async def _fork(self, session: Session) -> None:
+        """Space over an earlier epoch: the run goes on from there, with the live settings as
+        they are now; the future it leaves stays on the charts, faded."""
+        epoch = session.viewing
+        experiment, history = await asyncio.wrap_future(session.fork())
+        if session is not self.session:
+            return
+        title = _("before the fork at epoch {epoch}").format(epoch=epoch)
+        self.query_one(TrainView).keep_ghost(experiment, history, title)
+        if needs_reset(session.experiment, self.edited):
+            self.notify(
+                _(
+                    "Forked from epoch {epoch} with the live settings. The other changes in the "
+                    "form (network, data, training) cannot fork: they take effect on reset (r)."
+                ).format(epoch=epoch),
+                timeout=8,
+            )
+        if session.can_step:
+            session.play()
+        else:
+            self.notify(self._over(session))
+        self._update_start_button()
+
+    def _scrub(self, move: str) -> None:
+        session = self._session_or_wait(f"scrub_{move}")
+        if session is None:
+            return
+        if session.running:
+            session.pause()
+        session.scrub(move)
+        if not self._told_scrub:
+            self._told_scrub = True
+            self.notify(
+                _(
+                    "Viewing an earlier epoch: , and . step through the epochs, Home goes to the "
+                    "start, End back to now. Space goes on from the epoch shown (a fork); e "
+                    "exports its weights."
+                ),
+                timeout=10,
+            )
+
+    def action_scrub_back(self) -> None:
+        self._scrub("back")
+
+    def action_scrub_forward(self) -> None:
+        self._scrub("forward")
+
+    def action_scrub_first(self) -> None:
+        self._scrub("first")
+
+    def action_scrub_last(self) -> None:
+        self._scrub("last")
 
     def action_step(self) -> None:
         session = self._session_or_wait("step")
@@ -604,14 +662,17 @@ class PlaygroundApp(App):
             return None
         await self._pause()
         try:
-            written = await asyncio.wrap_future(
-                self.session.call(lambda trainer: export(trainer.model, trainer.exp, path))
-            )
+            written, epoch = await asyncio.wrap_future(self.session.export(path))
         except Exception as e:  # the trained model must outlive any failed write
             return file_error(EXPORT, path, e)
-        self.keeper.exported(self.session, path)
         files = ", ".join(shown(p, 300) for p in written)
-        self.notify(_("Exported {files}").format(files=files))
+        if epoch is None:
+            self.keeper.exported(self.session, path)
+            self.notify(_("Exported {files}").format(files=files))
+        else:  # the run now is not kept by it
+            self.notify(
+                _("Exported the weights of epoch {epoch}: {files}").format(epoch=epoch, files=files)
+            )
         return None
 
     def action_save_preset(self) -> None:

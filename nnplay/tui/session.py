@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nnplay.experiment import Experiment
-from nnplay.history import GoalResult, Snapshot
+from nnplay.export import export
+from nnplay.history import GoalResult, History, Snapshot
 from nnplay.lab.boundary import (
     BoundaryGrid,
     Curve,
@@ -37,8 +38,9 @@ from nnplay.status import Status
 from nnplay.summary import RunSummary, summarize
 from nnplay.tasks import Baseline, expand_features, majority_baseline
 
-if TYPE_CHECKING:  # run_state imports torch: not before the app's first frame
+if TYPE_CHECKING:  # these import torch: not before the app's first frame
     from nnplay.run_state import RunState
+    from nnplay.training import Trainer
 
 MAP_POINTS = 150
 FIT_POINTS = 200
@@ -75,10 +77,23 @@ class View:
     status: Status = Status.READY  # the trainer's, PAUSED when the worker is not on
     baseline: Baseline | None = None  # classification: always answering the majority class
     summary: RunSummary | None = None  # the numbers of the weights kept, as `nnplay train` says
+    viewing: Viewing | None = None  # scrubbed back: everything above is of that epoch
+
+
+@dataclass(frozen=True)
+class Viewing:
+    """A View of an earlier epoch of the run: where it is, and what came after it."""
+
+    epoch: int
+    now: int  # the epoch the run itself is at
+    later: History  # the whole run, drawn faded past `epoch`
 
 
 # The owner sends a View at most this often while training (the app may ask for less).
 FASTEST_FRAME = 1 / 15
+# The states kept for scrubbing back: every epoch's while they fit, then evenly thinned.
+TIMELINE_BUDGET = 64 * 1024 * 1024
+SCRUB_MOVES = ("back", "forward", "first", "last")
 
 
 class Session:
@@ -101,6 +116,11 @@ class Session:
         self._pending = 0  # commands queued and not yet done, the Views they post included
         self._pending_lock = threading.Lock()
         self._owner: threading.Thread | None = None
+        # the run's state at the end of each epoch kept (History aside: the run's own, cut)
+        self.timeline: dict[int, RunState] = {}
+        self.viewing: int | None = None  # the epoch scrubbed back to; None: the run now
+        self._past: Trainer | None = None  # loaded with the epoch viewed
+        self._record()
 
     @property
     def experiment(self) -> Experiment:
@@ -143,6 +163,22 @@ class Session:
     def request_view(self) -> None:
         """A View of the run as it is (when training, the next frame is one)."""
         self._tell(lambda: None if self.running else self.on_view(self.view()))
+
+    def scrub(self, move: str) -> None:
+        """View an earlier (or later) epoch kept: one of SCRUB_MOVES; then a View."""
+        self._tell(lambda: self._scrub(move))
+
+    def fork(self) -> Future:
+        """Go on from the epoch viewed, with the live settings as they are now. The Future
+        holds the future left behind: (its experiment, its History)."""
+        return self.call(lambda trainer: self._fork())
+
+    def export(self, path: str) -> Future:
+        """Export the weights shown (the epoch viewed, or the run now) to `path`; the Future
+        holds (the files written, the epoch viewed or None)."""
+        return self.call(
+            lambda trainer: (export(self._shown().model, trainer.exp, path), self.viewing)
+        )
 
     def send(self, path: str, value) -> None:
         """A live setting (one of LIVE_SETTINGS), applied between two steps."""
@@ -239,20 +275,84 @@ class Session:
         """One step (owner only); False when the run cannot go on."""
         if not self.can_step:
             return False
+        self.viewing = None
         self.trainer.step()
+        if self.trainer.epoch not in self.timeline:
+            self._record()
         return self.can_step
+
+    # -- time travel (owner only) -------------------------------------------------------------------
+
+    def _record(self) -> None:
+        """Keep the state of the epoch just ended; past the budget, every other old one goes."""
+        t = self.trainer
+        if t.status == Status.DIVERGED:  # its weights were set back: nothing new to keep
+            return
+        self.timeline[t.epoch] = t.state(with_history=False)
+        if len(self.timeline) * state_bytes(self.timeline[t.epoch]) > TIMELINE_BUDGET:
+            epochs = sorted(self.timeline)
+            for epoch in epochs[1:-1:2]:
+                del self.timeline[epoch]
+
+    def _scrub(self, move: str) -> None:
+        epochs, now = sorted(self.timeline), self.trainer.epoch
+        at = self.viewing if self.viewing is not None else now + (0.5 if self._mid_epoch() else 0)
+        target: int | None
+        if move == "back":
+            target = max((e for e in epochs if e < at), default=epochs[0])
+        elif move == "forward":
+            target = min((e for e in epochs if e > at), default=None)
+        else:
+            target = epochs[0] if move == "first" else None
+        # the run now is not a past epoch, unless it stands between two epochs' ends
+        self.viewing = None if target is None or (target == now and at == now) else target
+        self.on_view(self.view())
+
+    def _mid_epoch(self) -> bool:
+        """Steps taken since the last epoch ended (paused within an epoch, or diverged)."""
+        h = self.trainer.history
+        return self.trainer.steps > (h.step[-1] if h.step else 0)
+
+    def _shown(self) -> Trainer:
+        """The Trainer whose pictures are shown: the run now, or one loaded with the epoch
+        viewed."""
+        from nnplay.training import Trainer
+
+        if self.viewing is None:
+            return self.trainer
+        state = replace(
+            self.timeline[self.viewing], history=self.trainer.history.upto(self.viewing)
+        )
+        if self._past is None:
+            self._past = Trainer.from_state(state)
+        else:
+            self._past._load(state)
+        return self._past
+
+    def _fork(self) -> tuple[Experiment, History]:
+        from nnplay.training import Trainer
+
+        k = self.viewing
+        if k is None:
+            raise ValueError("nothing to fork: the run is at its latest epoch")
+        left = (self.trainer.exp.copy(), self.trainer.history.copy())
+        state = replace(self.timeline[k], history=self.trainer.history.upto(k))
+        self.trainer = Trainer.forked(state, self.trainer.exp)
+        self.timeline = {e: s for e, s in self.timeline.items() if e <= k}
+        self.viewing = None
+        return left
 
     def view(self) -> View:
         from nnplay.lab.diagnostics import diagnose_trainer  # imports torch, as above
 
-        t = self.trainer
+        t = self._shown()
         flags = diagnose_trainer(t) if t.steps else []
         snapshot = t.snapshot(most_points=120)
         names = input_names(t.shape.raw_inputs, t.shape.inputs, t.exp.task.features)
         view = View(
             snapshot,
-            self._layer_stats(snapshot.grad_norms),
-            t.goal(),
+            self._layer_stats(t, snapshot.grad_norms),
+            self.trainer.goal(),  # the run's verdict, whichever epoch is shown
             flags=flags,
             weights=layer_weights(t.model),
             input_names=names,
@@ -260,8 +360,11 @@ class Session:
             baseline=self.baseline,
             summary=summarize(t, flags),
         )
+        if self.viewing is not None:
+            later = self.trainer.history.copy()
+            view = replace(view, viewing=Viewing(self.viewing, self.trainer.epoch, later))
         if t.shape.is_2d or (t.shape.raw_inputs == 1 and t.shape.kind == "regression"):
-            view = self._with_map(view)
+            view = self._with_map(t, view)
         if t.shape.kind == "regression":
             count = min(FIT_POINTS, len(t.X_val))
             predictions = t.predict(t.raw_inputs(validation=True)[:count])[:, 0]
@@ -269,9 +372,8 @@ class Session:
             view = replace(view, fit=(targets, predictions))
         return view
 
-    def _with_map(self, view: View) -> View:
+    def _with_map(self, t: Trainer, view: View) -> View:
         """The decision map and the unit maps (2-D), or the prediction curve (one input)."""
-        t = self.trainer
         cols, rows = self.map_size
         points = map_points(t, MAP_POINTS)
         if not t.shape.is_2d:
@@ -285,8 +387,7 @@ class Session:
         units = unit_maps(t.model, plane, UNIT_PIXELS, UNIT_PIXELS)
         return replace(view, grid=decision_grid(t, cols, rows), points=points, units=units)
 
-    def _layer_stats(self, grads: dict[str, float]) -> list[LayerStats]:
-        t = self.trainer
+    def _layer_stats(self, t: Trainer, grads: dict[str, float]) -> list[LayerStats]:
         rows = {row.name: row for row in describe(t.exp)}
         following = _activations_after(rows)
         stats = []
@@ -305,6 +406,13 @@ class Session:
                 )
             )
         return stats
+
+
+def state_bytes(state: RunState) -> int:
+    """What one kept state holds in memory: its weights, optimizer state and random streams."""
+    tensors = [*state.model.values(), state.shuffle_rng]
+    tensors += [v for slot in state.optimizer["state"].values() for v in slot.values()]
+    return sum(t.numel() * t.element_size() for t in tensors if hasattr(t, "numel"))
 
 
 def _activations_after(rows: dict) -> dict[str, str]:

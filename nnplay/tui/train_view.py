@@ -50,9 +50,10 @@ FIT_ROOM = 5  # predictions further than this many target ranges away are drawn 
 class Ghost:
     """An earlier run's curves, kept faded after a reset; `label` says how it differs from now."""
 
-    experiment: Experiment
+    experiment: Experiment | None  # None: the run's own future, while scrubbed back
     history: History
     label: str = ""
+    title: str = ""  # the legend's words when not "earlier: {label}" (a fork's future)
 
 
 GHOST_HEADROOM = 10.0  # an earlier run's loss is drawn up to this many times the run now's
@@ -74,7 +75,7 @@ def _ghost_series(ghosts, name: str) -> list[Series]:
             Series.of(
                 thin(h.epoch, CHART_POINTS),
                 thin(getattr(h, name), CHART_POINTS),
-                _("earlier: {difference}").format(difference=ghost.label),
+                ghost.title or _("earlier: {difference}").format(difference=ghost.label),
                 colour,
                 "┈",
             )
@@ -239,14 +240,15 @@ class TrainView(Vertical):
     def on_mount(self) -> None:
         self.ghosts = []
 
-    def keep_ghost(self, experiment: Experiment, history: History) -> None:
+    def keep_ghost(self, experiment: Experiment, history: History, title: str = "") -> None:
         """Keep a finished or abandoned run's curves (the newest MOST_GHOSTS)."""
-        self.ghosts = [Ghost(experiment, history), *self.ghosts][:MOST_GHOSTS]
+        self.ghosts = [Ghost(experiment, history, title=title), *self.ghosts][:MOST_GHOSTS]
 
     def label_ghosts(self, now: Experiment) -> None:
         """Name each earlier run by what differs from the run now."""
         for ghost in self.ghosts:
-            ghost.label = describe_difference(ghost.experiment, now)
+            if ghost.experiment is not None:
+                ghost.label = describe_difference(ghost.experiment, now)
 
     def clear_ghosts(self) -> bool:
         had, self.ghosts = bool(self.ghosts), []
@@ -267,12 +269,16 @@ class TrainView(Vertical):
         self.last_view = view
         self._status(view)
         self._diagnose(view)
-        x_high = x_extent(view, self.ghosts)
+        ghosts = self.ghosts
+        if view.viewing is not None:  # the run after the epoch viewed, faded
+            later = Ghost(None, view.viewing.later, title=_("later in this run"))
+            ghosts = [later, *self.ghosts][:MOST_GHOSTS]
+        x_high = x_extent(view, ghosts)
         for box, chart in (
             ("#loss-box", self.query_one(LossChart)),
             ("#second-box", self.query_one(SecondChart)),
         ):
-            series = chart.draw(view, self.ghosts, x_high)
+            series = chart.draw(view, ghosts, x_high)
             self.query_one(box, Chart).show_legend(series, chart.title, chart.x_label)
         self.query_one(NetworkView).draw(view)
         draw_pictures(self, view)
@@ -287,6 +293,11 @@ class TrainView(Vertical):
         s = view.snapshot
         items = [
             (Text(status_word(view.status), "bold"), True),
+            *(
+                [(Text(_("◀ the past (End: now)"), "bold reverse"), True)]
+                if view.viewing is not None
+                else []
+            ),
             (Text(_("epoch {epoch}/{epochs}").format(epoch=s.epoch, epochs=s.epochs)), True),
             (Text(_("step {step}").format(step=f"{s.step:,}")), False),
             (Text(_speed(view)), False),
