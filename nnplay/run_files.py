@@ -678,8 +678,6 @@ def _history(tensors: dict[str, torch.Tensor], fresh: Fresh, counts: Counts) -> 
 # Continuing a run, as it was or forked
 
 
-# The settings a run takes while it trains (the app's live settings): a continued run may
-# change them, and goes on from where it was with the change.
 # What describes the exercise rather than the training: a continued run may change it too.
 EXERCISE_SECTIONS = ("goal", "meta")
 

@@ -134,7 +134,7 @@ class Trainer:
         # The weights with the lowest validation loss so far (the initial ones to begin with):
         # what a diverged run keeps, and early stopping restores.
         self._initial_metrics = self._metrics()
-        self._grads_at_load: dict[str, float] | None = None  # see _load
+        self._grads_at_load: dict[str, float] | None = None  # see load
         self._best = self._checkpoint(self._initial_metrics["val_loss"])
         self._stop_reference = math.inf  # early stopping: the val loss to improve on
         self._bad_epochs = 0
@@ -448,7 +448,7 @@ class Trainer:
         """A Trainer that goes on exactly where `state` was: the data and the model are built
         from its Experiment, then everything the run changed is put back."""
         trainer = cls(state.experiment.copy())
-        trainer._load(state)
+        trainer.load(state)
         return trainer
 
     @classmethod
@@ -462,7 +462,9 @@ class Trainer:
                 trainer.set_live(path, value_at(exp, path))
         return trainer
 
-    def _load(self, state: RunState) -> None:
+    def load(self, state: RunState) -> None:
+        """Everything `state` holds put back into this Trainer, built for its experiment's
+        model and data (from_state builds one; the app reloads one to show past epochs)."""
         self.model.load_state_dict(state.model)
         self.optimizer.load_state_dict(copy.deepcopy(state.optimizer))
         if self.scheduler is not None and state.scheduler is not None:

@@ -204,6 +204,7 @@ class PlaygroundApp(App):
         """Build a Trainer off the UI thread (the first one imports torch)."""
         try:
             session = Session(experiment, run)
+            session.map_size = self.map_size
             view = session.view()  # before the session's thread starts: this one owns it
         except ExperimentError as e:
             self.post_message(SessionReady(None, generation, str(e)))
@@ -231,11 +232,11 @@ class PlaygroundApp(App):
         self.session = message.session
         if self.session.trainer.steps and Path(self.source).suffix == RUN_SUFFIX:
             self.keeper.saved(self.session)  # the run file holds it
-        self.session.map_size = self.map_size
         self.query_one(TrainView).label_ghosts(self.session.experiment)
         self._draw(message.view)
-        if message.view.grid is not None and self.map_size != (40, 20):
-            self.session.request_view()  # the first View drew the map at the default size
+        if self.session.map_size != self.map_size:  # resized while the network was built
+            self.session.map_size = self.map_size
+            self.session.request_view()
         self._update_start_button()
         queued, self.queued = self.queued, []
         for action in queued:

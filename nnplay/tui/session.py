@@ -93,7 +93,6 @@ class Viewing:
 FASTEST_FRAME = 1 / 15
 # The states kept for scrubbing back: every epoch's while they fit, then evenly thinned.
 TIMELINE_BUDGET = 64 * 1024 * 1024
-SCRUB_MOVES = ("back", "forward", "first", "last")
 
 
 class Session:
@@ -158,14 +157,15 @@ class Session:
 
     def step_once(self) -> None:
         """One step (when paused), then a View."""
-        self._tell(lambda: None if self.running else (self.advance(), self.on_view(self.view())))
+        self._tell(self._step_and_show)
 
     def request_view(self) -> None:
         """A View of the run as it is (when training, the next frame is one)."""
         self._tell(lambda: None if self.running else self.on_view(self.view()))
 
     def scrub(self, move: str) -> None:
-        """View an earlier (or later) epoch kept: one of SCRUB_MOVES; then a View."""
+        """View an earlier (or later) epoch kept: `move` is back, forward, first or last (the
+        run now); then a View."""
         self._tell(lambda: self._scrub(move))
 
     def fork(self) -> Future:
@@ -182,7 +182,7 @@ class Session:
 
     def send(self, path: str, value) -> None:
         """A live setting (one of LIVE_SETTINGS), applied between two steps."""
-        self._tell(lambda: self._apply(path, value))
+        self._tell(lambda: self.trainer.set_live(path, value))
 
     @property
     def idle(self) -> bool:
@@ -268,8 +268,10 @@ class Session:
             return time.monotonic() + self.frame_interval()
         return next_frame
 
-    def _apply(self, path: str, value) -> None:
-        self.trainer.set_live(path, value)
+    def _step_and_show(self) -> None:
+        if not self.running:  # a step asked for while training is not one more
+            self.advance()
+            self.on_view(self.view())
 
     def advance(self) -> bool:
         """One step (owner only); False when the run cannot go on."""
@@ -326,7 +328,7 @@ class Session:
         if self._past is None:
             self._past = Trainer.from_state(state)
         else:
-            self._past._load(state)
+            self._past.load(state)
         return self._past
 
     def _fork(self) -> tuple[Experiment, History]:

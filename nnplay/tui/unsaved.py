@@ -25,7 +25,7 @@ class RunKeeper:
         """`session` was exported to `path`: its training so far is kept when the format holds
         the weights (a .py script's data file holds the data set, not the weights)."""
         if Path(path).suffix in FORMATS:
-            self._kept = (weakref.ref(session), session.trainer.steps)
+            self.saved(session)
 
     def saved(self, session: Session) -> None:
         """`session`'s training so far is kept in a file (the run file it was opened from)."""
