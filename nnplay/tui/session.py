@@ -306,8 +306,10 @@ class Session:
             target = min((e for e in epochs if e > at), default=None)
         else:
             target = epochs[0] if move == "first" else None
-        # the run now is not a past epoch, unless it stands between two epochs' ends
-        self.viewing = None if target is None or (target == now and at == now) else target
+        # the end of epoch `now` is the run now, unless steps were taken after it
+        self.viewing = (
+            None if target is None or (target == now and not self._mid_epoch()) else target
+        )
         self.on_view(self.view())
 
     def _mid_epoch(self) -> bool:

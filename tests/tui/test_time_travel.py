@@ -71,6 +71,12 @@ async def test_scrub_back_shows_the_epoch_as_it_was_and_a_fork_goes_on_as_the_st
         await pilot.press("end")
         await shown_epoch(pilot, None)
         assert "the past" not in status(app)
+        # one back, one forward: the run now again, not its last epoch marked as the past
+        await pilot.press("comma")
+        await shown_epoch(pilot, EPOCHS - 1)
+        await pilot.press("full_stop")
+        await shown_epoch(pilot, None)
+        assert "the past" not in status(app)
         # back to epoch 5, then space forks: no change, so exactly the straight run
         for _ in range(3):
             await pilot.press("comma")
