@@ -8,6 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
+
+# Generated hostile files: enough cases to cover each class, each case a fresh file (fixtures
+# that make files are function-scoped on purpose) and some slow to refuse.
+HOSTILE_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
 # The peak is VmHWM (kB), not getrusage's ru_maxrss: Linux carries ru_maxrss over exec from the
 # forked parent (pytest, with torch loaded), so it measured the test runner, not nnplay.
 RUNNER = """

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from nnplay import memory
@@ -27,13 +27,8 @@ from nnplay.experiment import SECTIONS
 from nnplay.export import NPZ_KEY
 from nnplay.rules import Number
 from tests.command_line import nnplay_argv, run_in_process
-from tests.hostile import FAST, assert_refused
+from tests.hostile import FAST, HOSTILE_SETTINGS, assert_refused
 
-SETTINGS = settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 PRESETS = Path(__file__).parent.parent / "presets"
 TARGET_COMMANDS = ("train", "compare", "gradcheck", "predict", "app")
 
@@ -85,7 +80,7 @@ def weights(tmp_path_factory) -> Path:
 # Security 4: every path shown is shown escaped
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(name=hostile_name)
 def test_a_hostile_file_name_is_shown_escaped_by_every_command(tmp_path, capsys, name):
     path = tmp_path / (name + ".toml")
@@ -127,7 +122,7 @@ long_name = st.tuples(
 ).map(lambda t: t[0] * (t[1] // len(t[0].encode()) + 1))
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     name=long_name,
     suffix=st.sampled_from(["", ".toml", ".npz", ".pt", ".onnx"]),
@@ -150,7 +145,7 @@ def no_user(name: str) -> bool:
     return False
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     user=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=12, max_size=30)
     .map(lambda u: "nosuch" + u)
@@ -270,7 +265,7 @@ def test_weights_under_a_name_that_is_not_utf8_are_refused_in_words(tmp_path, ca
 lone_surrogate = st.integers(min_value=0xD800, max_value=0xDFFF).map(chr)
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     char=lone_surrogate,
     field=st.sampled_from(["meta.title", "meta.description", "compare.description"]),
@@ -286,7 +281,7 @@ def test_a_lone_surrogate_set_on_the_command_line_is_refused_before_training(
     assert out == "" and not target.exists()
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(char=lone_surrogate, field=st.sampled_from(["title", "description"]))
 def test_a_lone_surrogate_in_an_exported_experiment_is_refused_before_training(
     tmp_path, capsys, weights, char, field

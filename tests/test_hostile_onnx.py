@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from nnplay import onnx_check
@@ -21,7 +21,7 @@ from nnplay.export import export, load_predictor, read_experiment
 from nnplay.presets import load_preset
 from nnplay.training import Trainer
 from tests.command_line import run_in_process, run_nnplay
-from tests.hostile import assert_json, assert_refused
+from tests.hostile import HOSTILE_SETTINGS, assert_json, assert_refused
 from tests.onnx_bombs import (
     SECRET,
     empty_initializers,
@@ -33,11 +33,6 @@ from tests.onnx_bombs import (
     varint,
 )
 
-SETTINGS = settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 INPUT = ["--input", "0.1,0.2,0.3,0.4,0.5"]
 
 
@@ -106,7 +101,7 @@ external_location = st.sampled_from(
 ) | st.text(min_size=1, max_size=20)
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(where=st.sampled_from(["initializer", "sparse", "attribute"]), location=external_location)
 def test_external_data_anywhere_is_refused(tmp_path, capsys, good, where, location):
     from onnx import TensorProto, helper
@@ -136,7 +131,7 @@ def test_external_data_anywhere_is_refused(tmp_path, capsys, good, where, locati
     refused(capsys, tmp_path, data, words)
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(kind=st.sampled_from(["function", "subgraph", "graphs", "value_info", "doc_string"]))
 def test_features_nnplay_does_not_write_are_refused(tmp_path, capsys, good, kind):
     from onnx import helper
@@ -177,7 +172,7 @@ PLACES = {
 }
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     place=st.sampled_from(sorted(PLACES)),
     number=st.integers(1, 2**29 - 1),
@@ -212,7 +207,7 @@ def test_a_field_nnplay_does_not_write_is_refused_wherever_it_is(
 # Memory: counts and lengths are checked before anything is decoded
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(exponent=st.integers(20, 62), rank=st.integers(1, 3))
 def test_a_sparse_bomb_is_refused(tmp_path, capsys, good, exponent, rank):
     _, good_bytes = good
@@ -221,7 +216,7 @@ def test_a_sparse_bomb_is_refused(tmp_path, capsys, good, exponent, rank):
     refused(capsys, tmp_path, data, "sparse initializers")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(count=st.integers(257, 20_000))
 def test_many_empty_initializers_are_refused(tmp_path, capsys, good, count):
     exp, good_bytes = good
@@ -230,7 +225,7 @@ def test_many_empty_initializers_are_refused(tmp_path, capsys, good, count):
     )
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     rank=st.integers(3, 200_000),
     data_field=st.sampled_from([None, 4, 5, 6, 7, 10, 11]),
@@ -283,14 +278,14 @@ def test_the_memory_bombs_are_refused_with_little_memory(tmp_path, good):
 # Damaged bytes and graphs that are not the experiment's network
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(cut=st.floats(0.0, 0.999))
 def test_a_cut_file_is_refused(tmp_path, capsys, good, cut):
     _, good_bytes = good
     refused(capsys, tmp_path, good_bytes[: int(len(good_bytes) * cut)])
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(position=st.floats(0.0, 0.999), value=st.integers(0, 255))
 def test_a_changed_byte_is_refused_or_predicts(tmp_path, capsys, good, position, value):
     _, good_bytes = good
@@ -328,7 +323,7 @@ GRAPH_CHANGES = {
 }
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(change=st.sampled_from(sorted(GRAPH_CHANGES)))
 def test_a_graph_that_is_not_the_experiments_network_is_refused(tmp_path, capsys, good, change):
     _, good_bytes = good
@@ -338,7 +333,7 @@ def test_a_graph_that_is_not_the_experiments_network_is_refused(tmp_path, capsys
     refused(capsys, tmp_path, model.SerializeToString(), words)
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(text=st.binary(max_size=64))
 def test_metadata_that_is_not_an_experiment_is_refused(tmp_path, capsys, good, text):
     _, good_bytes = good
@@ -366,7 +361,7 @@ layer = st.fixed_dictionaries(
 )
 
 
-@settings(SETTINGS, max_examples=8)
+@settings(HOSTILE_SETTINGS, max_examples=8)
 @given(
     layers=st.lists(layer, max_size=3),
     loss=st.sampled_from(["cross_entropy", "nll", "mse"]),

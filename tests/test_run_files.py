@@ -16,7 +16,7 @@ import struct
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from safetensors.torch import load, save
 
@@ -35,15 +35,10 @@ from nnplay.run_files import (
 from nnplay.run_state import RunState
 from nnplay.training import Trainer
 from tests.command_line import run_in_process
-from tests.hostile import assert_refused, measured
+from tests.hostile import HOSTILE_SETTINGS, assert_refused, measured
 from tests.test_hostile_files import HOSTILE_TOML
 from tests.test_run_state import SETUPS, experiment
 
-SETTINGS = settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 EXPERIMENT_KEY = "nnplay.experiment"
 
 # ---------------------------------------------------------------------------------------------
@@ -401,19 +396,19 @@ def test_the_good_file_continues(tmp_path, capsys, good):
     assert train_json(capsys, path)["epochs"] == 6
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(cut=st.floats(0.0, 0.9999))
 def test_a_cut_file_is_refused(tmp_path, capsys, good, cut):
     refused(tmp_path, capsys, good[: int(len(good) * cut)], "not a run file")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(length=st.integers(MAX_HEADER_BYTES + 1, 2**64 - 1))
 def test_a_huge_declared_header_is_refused(tmp_path, capsys, good, length):
     refused(tmp_path, capsys, struct.pack("<Q", length) + good[8:], "its header would have")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     name=st.sampled_from(
         ["model/hidden1.weight", "optimizer/state/0/exp_avg", "history/step_loss"]
@@ -432,7 +427,7 @@ def other_dtype(tensor: torch.Tensor, dtype) -> torch.Tensor:
     return tensor.to(dtype) if tensor.dtype != dtype else tensor.to(torch.float16)
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(data=st.data())
 def test_a_tensor_of_another_shape_or_dtype_is_refused(tmp_path, capsys, good, data):
     tensors, record, text = parts(good)
@@ -449,7 +444,7 @@ def test_a_tensor_of_another_shape_or_dtype_is_refused(tmp_path, capsys, good, d
     refused(tmp_path, capsys, rebuilt(tensors, record, text), words)
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(data=st.data())
 def test_a_missing_or_extra_tensor_is_refused(tmp_path, capsys, good, data):
     tensors, record, text = parts(good)
@@ -476,7 +471,7 @@ never_a_number = st.one_of(
 )
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(name=st.sampled_from(WHOLE_NUMBERS), value=never_a_count)
 def test_a_counter_no_run_has_is_refused(tmp_path, capsys, good, name, value):
     tensors, record, text = parts(good)
@@ -484,7 +479,7 @@ def test_a_counter_no_run_has_is_refused(tmp_path, capsys, good, name, value):
     refused(tmp_path, capsys, rebuilt(tensors, record, text), f"{name} is")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(name=st.sampled_from(["seconds", "l1", "l2", "stop_reference"]), value=never_a_number)
 def test_a_number_no_run_has_is_refused(tmp_path, capsys, good, name, value):
     tensors, record, text = parts(good)
@@ -499,7 +494,7 @@ OUT_OF_RANGE = {
 }
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(data=st.data())
 def test_a_number_out_of_range_is_refused(tmp_path, capsys, good, data):
     tensors, record, text = parts(good)
@@ -508,7 +503,7 @@ def test_a_number_out_of_range_is_refused(tmp_path, capsys, good, data):
     refused(tmp_path, capsys, rebuilt(tensors, record, text), f"{name} is")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(steps=st.integers(0, 500).filter(lambda n: n != 25))
 def test_counters_that_do_not_add_up_are_refused(tmp_path, capsys, good, steps):
     tensors, record, text = parts(good)
@@ -517,7 +512,7 @@ def test_counters_that_do_not_add_up_are_refused(tmp_path, capsys, good, steps):
     refused(tmp_path, capsys, rebuilt(tensors, record, text), "steps is")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(status=st.text(max_size=20).filter(lambda s: s not in STATUSES))
 def test_an_unknown_status_is_refused(tmp_path, capsys, good, status):
     tensors, record, text = parts(good)
@@ -525,7 +520,7 @@ def test_an_unknown_status_is_refused(tmp_path, capsys, good, status):
     refused(tmp_path, capsys, rebuilt(tensors, record, text), "status is")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     tag=st.text(max_size=20).filter(lambda s: s != "nnplay run"),
     version=st.one_of(st.integers().filter(lambda v: v != 1), st.text(max_size=3), st.none()),
@@ -541,7 +536,7 @@ def test_another_format_or_version_is_refused(tmp_path, capsys, good, tag, versi
     refused(tmp_path, capsys, rebuilt(tensors, record, text), words)
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(key=st.sampled_from(RECORD_KEYS), extra=st.text(min_size=1, max_size=10))
 def test_a_record_with_a_field_missing_or_unknown_is_refused(tmp_path, capsys, good, key, extra):
     tensors, record, text = parts(good)
@@ -557,7 +552,7 @@ def test_a_record_with_a_field_missing_or_unknown_is_refused(tmp_path, capsys, g
 HISTORY = (*HISTORY_COUNTS, *HISTORY_NUMBERS, "grad_norms")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(name=st.sampled_from(HISTORY), change=st.integers(-3, 3).filter(bool))
 def test_history_lists_of_the_wrong_length_are_refused(tmp_path, capsys, good, name, change):
     tensors, record, text = parts(good)
@@ -581,7 +576,7 @@ BAD_HISTORY = {
 }
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(data=st.data())
 def test_history_values_no_run_records_are_refused(tmp_path, capsys, good, data):
     tensors, record, text = parts(good)
@@ -595,7 +590,7 @@ def test_history_values_no_run_records_are_refused(tmp_path, capsys, good, data)
     refused(tmp_path, capsys, rebuilt(tensors, record, text), "its history's")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     name=st.sampled_from(
         ["model/hidden1.weight", "best/model/output.bias", "model/bn1.running_var"]
@@ -609,7 +604,7 @@ def test_weights_that_are_not_finite_are_refused(tmp_path, capsys, good, name, v
     refused(tmp_path, capsys, rebuilt(tensors, record, text), "NaN or infinity", name)
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(name=st.sampled_from(["rng/shuffle", "rng/dropout"]), fill=st.integers(0, 255))
 def test_a_random_state_torch_did_not_make_is_refused(tmp_path, capsys, good, name, fill):
     tensors, record, text = parts(good)
@@ -635,7 +630,7 @@ OPTIMIZER_CHANGES = {
 }
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     change=st.sampled_from(sorted(OPTIMIZER_CHANGES)),
     where=st.sampled_from(["optimizer", "best"]),
@@ -650,7 +645,7 @@ def test_an_optimizer_state_its_experiment_does_not_make_is_refused(
     refused(tmp_path, capsys, rebuilt(tensors, record, text), "not a run file")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     change=st.sampled_from(
         [
@@ -671,7 +666,7 @@ def test_a_schedule_its_experiment_does_not_make_is_refused(tmp_path, capsys, go
     refused(tmp_path, capsys, rebuilt(tensors, record, text), "not a run file")
 
 
-@SETTINGS
+@HOSTILE_SETTINGS
 @given(
     message=st.text(alphabet=st.sampled_from("\x1b\n\r\x00\x07\u202eab"), min_size=1).filter(
         lambda m: not m.isprintable()
