@@ -53,6 +53,17 @@ def _on_signal(signum, frame):
     raise Interrupted(signum)
 
 
+def interruption(error: BaseException | None) -> Interrupted | None:
+    """The Interrupted behind an error, if any: Python 3.11 wraps what a signal handler raises
+    while a class is being made (during a late import) in "RuntimeError: Error calling
+    __set_name__"."""
+    while error is not None:
+        if isinstance(error, Interrupted):
+            return error
+        error = error.__cause__
+    return None
+
+
 def handle_signals() -> dict:
     """Ctrl+C and SIGTERM raise Interrupted; returns the handlers they had."""
     return {signum: signal.signal(signum, _on_signal) for signum in _SIGNALS}
@@ -393,9 +404,12 @@ def run_command(argv: list[str] | None = None) -> int:
     except ExperimentError as e:
         print(f"nnplay: {shown(e, 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except Interrupted as e:
+    except (Interrupted, RuntimeError) as e:
+        interrupted = interruption(e)
+        if interrupted is None:
+            raise
         print(_("nnplay: interrupted"), file=sys.stderr)
-        return e.exit_code
+        return interrupted.exit_code
     finally:
         restore_signals(previous)
 

@@ -153,3 +153,22 @@ def test_ctrl_c_at_any_moment_prints_no_traceback(argv, trials):
             bad.append((round(delay, 3), result.returncode, result.stderr[-300:]))
     assert not bad, f"{len(bad)} of {trials} trials: {bad}"
     assert before < trials / 2, f"{before} of {trials} trials ended before nnplay started"
+
+
+def test_ctrl_c_while_a_command_makes_a_class_is_an_interruption(monkeypatch, capsys):
+    """A command imports its modules late; a Ctrl+C landing while one of them makes a class
+    (a dataclass's fields) reached Python 3.11 as "RuntimeError: Error calling __set_name__",
+    a traceback. It is the same interruption as anywhere else: one line, exit 130."""
+    from nnplay import cli
+
+    class Field:
+        def __set_name__(self, owner, name):
+            os.kill(os.getpid(), signal.SIGINT)  # handled before this returns, as in the flake
+
+    def make_a_class(args):
+        type("Spec", (), {"momentum": Field()})
+        return 0
+
+    monkeypatch.setattr(cli, "cmd_presets", make_a_class)
+    assert cli.main(["presets"]) == 130
+    assert capsys.readouterr().err == "nnplay: interrupted\n"
