@@ -74,7 +74,13 @@ def test_the_mae_run_is_told_about_its_loss_and_the_lr3_run_about_its_rate():
     trainer = Trainer(with_overrides(load_preset("circle"), {"training.lr": parse_value("3")}))
     trainer.run()
     (first,) = summarize(trainer).findings
-    assert first["message"].startswith("the loss ended at 1.53, above where it started (0.638)")
+    # a rate of 3 is chaotic: where the loss ends follows the CPU's float kernels, so the
+    # message is checked against the run's own numbers, and that it is well above the start
+    end = trainer.history.train_loss[-1]
+    assert end > 2 * 0.638
+    assert first["message"].startswith(
+        f"the loss ended at {end:.3g}, above where it started (0.638)"
+    )
     assert "lower the learning rate, e.g. to 0.3" in first["message"]
 
 
