@@ -33,7 +33,7 @@ from nnplay.experiment import (
     parse_value,
     reset_for_changed_choices,
 )
-from nnplay.history import GoalResult, History, bucket_means, goal_result
+from nnplay.history import GoalResult, History, goal_result
 from nnplay.i18n import _
 from nnplay.memory import check_fits, training_bytes
 from nnplay.rules import Vary, vary_grid
@@ -219,7 +219,7 @@ def run_variant(variant: Variant) -> VariantResult:
     trainer = Trainer(variant.experiment)
     trainer.run()
     h = trainer.history.copy()
-    h.step_loss = bucket_means(h.step_loss, STEP_POINTS)
+    h.step_loss = h.step_loss.coarsened(STEP_POINTS)
     s = summarize(trainer)
     return VariantResult(
         variant.overrides,

@@ -6,12 +6,14 @@ One safetensors file; nothing in it is pickled, and nothing from it runs:
   `optimizer/...` and `best/optimizer/...` (each optimizer tensor by its key path in the
   state_dict), `rng/shuffle` and `rng/dropout` (the random streams, uint8), and `history/LIST`
   (the History's lists: int64 epochs and steps, float64 values, NaN for a missing accuracy, one
-  row of grad_norms an epoch). The History is tensors, not JSON: a loss per step makes a long
-  run's lists megabytes, more than a bounded JSON reader should take.
+  row of grad_norms an epoch; `history/step_loss` the step losses' means, at most
+  STEP_BUCKETS). The History is tensors, not JSON: a long run's lists are megabytes, more
+  than a bounded JSON reader should take.
 - metadata `nnplay.experiment`: the experiment as TOML, read like any experiment file.
 - metadata `nnplay.run`: a JSON record: format tag and version, status, message, counters, live
-  settings, early stopping, and the optimizer's and schedule's state_dicts, where each tensor
-  stands as its name in the file (NaN and Infinity as Python's json writes them).
+  settings, early stopping, the step losses' bucket width and the bucket being filled, and
+  the optimizer's and schedule's state_dicts, where each tensor stands as its name in the file
+  (NaN and Infinity as Python's json writes them).
 
 Reading is untrusted, and nothing of a declared size is allocated before it is checked: the
 header is at most MAX_HEADER_BYTES; the record goes through the front door (untrusted:
@@ -47,7 +49,7 @@ from nnplay.experiment import (
     value_at,
 )
 from nnplay.files import check_writable, write_atomic
-from nnplay.history import History
+from nnplay.history import STEP_BUCKETS, History, StepLosses
 from nnplay.i18n import N_, _
 from nnplay.labels import status_word
 from nnplay.memory import check_fits, model_bytes, training_bytes
@@ -61,7 +63,7 @@ from nnplay.untrusted import nesting, parse_json, readable_file, shown
 from nnplay.weight_archives import tensor_bytes
 
 FORMAT = "nnplay run"
-VERSION = 1
+VERSION = 2  # 2: step losses kept as means (StepLosses), not one a step
 RUN_KEY = "nnplay.run"  # the record's metadata key; the experiment's is METADATA_KEY
 SAFETENSORS_METADATA = "__metadata__"  # where a safetensors header keeps its metadata
 # The statuses a run file may hold (stored as the status's value): paused and error are the app's
@@ -97,8 +99,11 @@ RECORD_KEYS = (
     "optimizer",
     "scheduler",
     "best",
+    "step_loss",
 )
 BEST_KEYS = ("epoch", "val_loss", "optimizer")
+STEP_KEYS = ("width", "tail_sum", "tail_count", "last")
+MAX_STEP_WIDTH = 2**40
 HISTORY_COUNTS = ("epoch", "step")
 HISTORY_NUMBERS = (
     "train_loss",
@@ -107,7 +112,6 @@ HISTORY_NUMBERS = (
     "val_accuracy",
     "lr",
     "l1_penalty",
-    "step_loss",
 )
 # What a History's list may hold (val_loss: anything, a loss that blew up included).
 HISTORY_ALLOWED: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], str]] = {
@@ -179,6 +183,7 @@ def _record(state: RunState, tensors: dict[str, torch.Tensor]) -> dict:
             "val_loss": best.val_loss,
             "optimizer": _tensors_named(best.optimizer, "best/optimizer", tensors),
         },
+        "step_loss": {key: getattr(state.history.step_loss, key) for key in STEP_KEYS},
     }
 
 
@@ -211,6 +216,7 @@ def _history_tensors(history: History, layers: list[str]) -> dict[str, torch.Ten
         out[f"history/{name}"] = torch.tensor(values, dtype=torch.float64)
     norms = [[row[layer] for layer in layers] for row in history.grad_norms]
     out["history/grad_norms"] = torch.tensor(norms, dtype=torch.float64).reshape(-1, len(layers))
+    out["history/step_loss"] = torch.tensor(history.step_loss.means, dtype=torch.float64)
     return out
 
 
@@ -337,6 +343,9 @@ def _check_record(record: Any) -> None:
     best = record["best"]
     if not isinstance(best, dict) or sorted(best) != sorted(BEST_KEYS):
         raise NotARun(_("its best checkpoint is not a run file's"))
+    steps = record["step_loss"]
+    if not isinstance(steps, dict) or sorted(steps) != sorted(STEP_KEYS):
+        raise NotARun(_("its step losses are not a run file's"))
 
 
 def _value(value: Any) -> str:
@@ -351,7 +360,7 @@ class Counts:
     epoch: int
     batch: int
     steps: int
-    step_losses: tuple[int, ...]  # how many step losses its History may hold
+    step_losses: tuple[int, ...]  # how many steps its History's step losses may record
     steps_per_epoch: int
 
 
@@ -379,6 +388,26 @@ def _counts(record: dict, exp: Experiment) -> Counts:
     return Counts(epoch, batch, steps, step_losses, per_epoch)
 
 
+def _step_means(record: dict, recorded: tuple[int, ...], declared: Any) -> int:
+    """How many means the step losses hold: their width and the bucket being filled must
+    account for one of the step counts `recorded` (the header's `declared` length tells which),
+    in at most STEP_BUCKETS means."""
+    width = _whole(record, "width", 1, MAX_STEP_WIDTH)
+    if width & (width - 1):
+        message = _("width is {value}; allowed: a power of two")
+        raise NotARun(message.format(value=width))
+    tail = _whole(record, "tail_count", 0, width - 1)
+    _number(record, "tail_sum", math.isfinite, N_("finite numbers"))
+    if record["last"] is not None:
+        _number(record, "last", math.isfinite, N_("finite numbers"))
+    fits = {(n - tail) // width: n for n in recorded if n >= tail and (n - tail) % width == 0}
+    means = declared if declared in fits else max(fits, default=STEP_BUCKETS + 1)
+    if means > STEP_BUCKETS or (record["last"] is None) != (fits[means] == 0):
+        message = _("its step losses do not account for its {steps} steps")
+        raise NotARun(message.format(steps=recorded[-1]))
+    return means
+
+
 def _whole(record: dict, name: str, low: int, high: int) -> int:
     value = record[name]
     if type(value) is not int or not low <= value <= high:
@@ -402,7 +431,7 @@ def _check_data_size(data: int, exp: Experiment, counts: Counts) -> None:
     least = 2 * sum(sizes.values())
     layers = len(exp.model.hidden) + 1
     history = 8 * (counts.epoch * (len(HISTORY_COUNTS) + len(HISTORY_NUMBERS) + layers))
-    history += 8 * counts.steps
+    history += 8 * min(counts.steps, STEP_BUCKETS)
     # per parameter tensor: its slots, and a step count of 4 bytes
     optimizer = 2 * OPTIMIZER_SLOTS * (model_bytes(exp) + 4 * len(sizes))
     most = least + optimizer + history + 2 * RNG_BYTES
@@ -469,12 +498,9 @@ def _expected_tensors(
         expected[f"history/{name}"] = (torch.float64, (counts.epoch,))
     layers = len(layer_names(fresh.model))
     expected["history/grad_norms"] = (torch.float64, (counts.epoch, layers))
-    declared = tuple(entries.get("history/step_loss", {}).get("shape", ()))
-    length = declared[0] if len(declared) == 1 and declared[0] in counts.step_losses else None
-    expected["history/step_loss"] = (
-        torch.float64,
-        (counts.step_losses[-1] if length is None else length,),
-    )
+    declared = entries.get("history/step_loss", {}).get("shape", [None])
+    means = _step_means(record["step_loss"], counts.step_losses, declared[0] if declared else None)
+    expected["history/step_loss"] = (torch.float64, (means,))
     return expected
 
 
@@ -558,7 +584,7 @@ def _state(
             record, "stop_reference", lambda v: not math.isnan(v), N_("a number or infinity")
         ),
         bad_epochs=record["bad_epochs"],
-        history=_history(tensors, fresh, counts),
+        history=_history(record, tensors, fresh, counts),
     )
 
 
@@ -653,7 +679,9 @@ def _scalar(value: Any, like: Any, name: str) -> Any:
     return value
 
 
-def _history(tensors: dict[str, torch.Tensor], fresh: Fresh, counts: Counts) -> History:
+def _history(
+    record: dict, tensors: dict[str, torch.Tensor], fresh: Fresh, counts: Counts
+) -> History:
     epochs = range(1, counts.epoch + 1)
     if tensors["history/epoch"].tolist() != list(epochs):
         raise NotARun(_("its history's epochs are not 1 to {epochs}").format(epochs=counts.epoch))
@@ -671,7 +699,9 @@ def _history(tensors: dict[str, torch.Tensor], fresh: Fresh, counts: Counts) -> 
         lists[name] = [None if math.isnan(v) else v for v in tensors[f"history/{name}"].tolist()]
     layers = layer_names(fresh.model)
     norms = tensors["history/grad_norms"].tolist()
-    return History(**lists, grad_norms=[dict(zip(layers, row, strict=True)) for row in norms])
+    steps = StepLosses(means=tensors["history/step_loss"].tolist(), **record["step_loss"])
+    grad_norms = [dict(zip(layers, row, strict=True)) for row in norms]
+    return History(**lists, grad_norms=grad_norms, step_loss=steps)
 
 
 # ---------------------------------------------------------------------------------------------

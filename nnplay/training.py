@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from nnplay.experiment import LIVE_SETTINGS, Experiment, check, value_at
-from nnplay.history import History, Snapshot, bucket_means, goal_result
+from nnplay.history import History, Snapshot, goal_result
 from nnplay.i18n import N_, _
 from nnplay.memory import check_training_fits
 from nnplay.model import (
@@ -540,7 +540,7 @@ class Trainer:
 
     def snapshot(self, most_points: int = 400) -> Snapshot:
         h = self.history.copy()
-        h.step_loss = bucket_means(h.step_loss, most_points)
+        h.step_loss = h.step_loss.coarsened(most_points)
         return Snapshot(
             self.status,
             self.message,
@@ -552,7 +552,7 @@ class Trainer:
             self.steps_per_second(),
             h,
             self.grad_norms(),
-            self.history.last("step_loss"),
+            self.history.step_loss.last,
         )
 
     def raw_inputs(self, validation: bool = False) -> np.ndarray:

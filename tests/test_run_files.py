@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from safetensors.torch import load, save
 
 from nnplay.experiment import dumps, with_overrides
+from nnplay.history import STEP_BUCKETS
 from nnplay.presets import load_preset
 from nnplay.run_files import (
     HISTORY_COUNTS,
@@ -29,6 +30,7 @@ from nnplay.run_files import (
     RECORD_KEYS,
     RUN_KEY,
     STATUSES,
+    VERSION,
     read_run,
     write_run,
 )
@@ -185,6 +187,29 @@ def test_a_continued_run_prints_what_a_run_that_never_stopped_prints(tmp_path, c
     assert continued["run_file"] is None and continued["preset"] == str(path)
     if name == "early-stopping":
         assert straight["status"] == "early_stopped" and straight["weights_epoch"] == 11
+
+
+def test_a_long_run_continues_exactly_across_the_merging_of_step_losses(tmp_path):
+    """Step losses are kept as means whose width doubles past STEP_BUCKETS steps: a run saved
+    after its first merge, with a bucket half filled, continues to the record of a run that
+    never stopped, and to the same final weights."""
+    exp = with_overrides(
+        experiment("sgd-nesterov"),
+        {"task.samples": 1300, "training.batch_size": 1, "training.epochs": 4},
+    )
+    straight = Trainer(exp)
+    straight.run()
+    assert straight.steps > 2 * STEP_BUCKETS and straight.history.step_loss.width == 4
+    stopped = Trainer(exp)
+    for _ in range(STEP_BUCKETS + 101):
+        stopped.step()
+    losses = stopped.history.step_loss
+    assert (losses.width, losses.tail_count, len(losses)) == (2, 1, STEP_BUCKETS + 101)
+    state = read_run(write_run(tmp_path / "mid.nnrun", stopped.state()))
+    again = Trainer.from_state(state)
+    again.run()
+    assert again.history.to_dict() == straight.history.to_dict()
+    assert same(again.model.state_dict(), straight.model.state_dict())
 
 
 def test_a_run_continued_in_steps_saves_and_goes_on_again(tmp_path, capsys):
@@ -523,7 +548,7 @@ def test_an_unknown_status_is_refused(tmp_path, capsys, good, status):
 @HOSTILE_SETTINGS
 @given(
     tag=st.text(max_size=20).filter(lambda s: s != "nnplay run"),
-    version=st.one_of(st.integers().filter(lambda v: v != 1), st.text(max_size=3), st.none()),
+    version=st.one_of(st.integers().filter(lambda v: v != VERSION), st.text(max_size=3), st.none()),
     which=st.sampled_from(["format", "version", "both"]),
 )
 def test_another_format_or_version_is_refused(tmp_path, capsys, good, tag, version, which):
@@ -549,7 +574,7 @@ def test_a_record_with_a_field_missing_or_unknown_is_refused(tmp_path, capsys, g
     refused(tmp_path, capsys, rebuilt(tensors, record, text), "unknown field")
 
 
-HISTORY = (*HISTORY_COUNTS, *HISTORY_NUMBERS, "grad_norms")
+HISTORY = (*HISTORY_COUNTS, *HISTORY_NUMBERS, "grad_norms", "step_loss")
 
 
 @HOSTILE_SETTINGS
@@ -561,6 +586,37 @@ def test_history_lists_of_the_wrong_length_are_refused(tmp_path, capsys, good, n
     shape = (length, *values.shape[1:])
     tensors[f"history/{name}"] = torch.zeros(shape, dtype=values.dtype)
     refused(tmp_path, capsys, rebuilt(tensors, record, text), f"history/{name}")
+
+
+BAD_STEP_LOSSES = {
+    "width": [0, 3, 6, -2, 2**41, 1.5, "2", None],  # a power of two from 1 to 2**40
+    "tail_count": [-1, 1, 2, 1.0, None],  # the good file's width is 1: its tail is empty
+    "tail_sum": [math.nan, math.inf, "0", None],
+    "last": [math.nan, -math.inf, "1", None],  # None: as if no step had been taken
+}
+
+
+@HOSTILE_SETTINGS
+@given(data=st.data())
+def test_step_losses_that_do_not_account_for_the_steps_are_refused(tmp_path, capsys, good, data):
+    tensors, record, text = parts(good)
+    assert record["step_loss"]["width"] == 1 and record["step_loss"]["tail_count"] == 0
+    name = data.draw(st.sampled_from(sorted(BAD_STEP_LOSSES)))
+    record["step_loss"][name] = data.draw(st.sampled_from(BAD_STEP_LOSSES[name]))
+    words = "step losses" if name == "last" and record["step_loss"][name] is None else name
+    refused(tmp_path, capsys, rebuilt(tensors, record, text), words)
+
+
+def test_step_losses_of_another_width_must_hold_their_means(tmp_path, capsys, good):
+    """Width 2 with one step in the bucket being filled accounts for the 25 steps only with 12
+    means; the file's 25 are refused."""
+    tensors, record, text = parts(good)
+    record["step_loss"].update(width=2, tail_count=1)
+    refused(tmp_path, capsys, rebuilt(tensors, record, text), "history/step_loss", "(12,)")
+    tensors["history/step_loss"] = tensors["history/step_loss"][:12].clone()
+    path = tmp_path / "regrouped.nnrun"
+    path.write_bytes(rebuilt(tensors, record, text))
+    assert len(read_run(path).history.step_loss) == 25
 
 
 BAD_HISTORY = {

@@ -129,7 +129,7 @@ def test_step_advances_one_batch_and_epochs_have_ceil_n_over_b_steps():
     loss = trainer.step()
     assert isinstance(loss, float) and trainer.steps == 1 and trainer.epoch == 0
     assert trainer.status == "running" and len(trainer.history) == 0
-    assert trainer.history.step_loss == [loss]
+    assert trainer.history.step_loss.means == [loss] and trainer.history.step_loss.last == loss
     sizes = [len(xb) for xb, _ in trainer._batches]
     assert sizes == [64] * 31 + [16]  # the last batch has 16 samples
     for _ in range(30):
@@ -161,13 +161,14 @@ def test_snapshot_is_thinned_and_independent():
     )
     trainer.run()
     assert len(trainer.history.step_loss) == 500
+    losses = trainer.history.step_loss.means  # one a step, up to STEP_BUCKETS steps
     snap = trainer.snapshot(most_points=50)
-    assert len(snap.history.step_loss) == 50
-    # averaged in runs of 10: readable on a chart, and the last point is the last run's mean
-    assert snap.history.step_loss == pytest.approx(
-        [sum(trainer.history.step_loss[i : i + 10]) / 10 for i in range(0, 500, 10)]
-    )
-    assert len(trainer.history.step_loss) == 500
+    # averaged in runs of 16 (31 of them) and the 4 steps left: readable on a chart
+    steps, means = snap.history.step_loss.points()
+    assert len(means) == 32 and steps[0] == 8.5 and steps[-1] == 498.5
+    expected = [sum(losses[i : i + 16]) / 16 for i in range(0, 496, 16)]
+    assert means == pytest.approx([*expected, sum(losses[496:]) / 4])
+    assert len(trainer.history.step_loss) == 500 and trainer.history.step_loss.means == losses
     assert (snap.status, snap.epoch, snap.epochs, snap.step, snap.steps_per_epoch) == (
         "finished",
         1,
@@ -243,7 +244,7 @@ def test_divergence_in_the_first_epoch_keeps_the_initial_weights_and_the_explosi
     assert trainer.status == "diverged", losses
     assert not math.isfinite(losses[-1])
     assert trainer.epoch == 0 and trainer.weights_epoch == 0
-    assert trainer.history.step_loss == losses[:-1] and len(losses) > 1
+    assert trainer.history.step_loss.means == losses[:-1] and len(losses) > 1
     assert all(torch.equal(initial[k], v) for k, v in trainer.model.state_dict().items())
     assert "the initial weights were kept" in trainer.message
     assert "Lower the learning rate (the usual cause), or add batch norm" in trainer.message

@@ -110,9 +110,10 @@ class LossChart(PlotextPlot):
         h, s, plt = view.snapshot.history, view.snapshot, self.plt
         x_high = x_high or x_extent(view, ghosts)
         series = _ghost_series(ghosts, "val_loss")
-        if h.step_loss:  # averaged step losses spread evenly over the steps done
-            x = np.linspace(1, max(s.step, 1), len(h.step_loss)) / max(s.steps_per_epoch, 1)
-            series.append(Series.of(x, h.step_loss, _("batch (avg)"), BATCH))
+        if len(h.step_loss):  # means of neighbouring steps, each at its middle step
+            steps, losses = h.step_loss.points()
+            x = np.array(steps) / max(s.steps_per_epoch, 1)
+            series.append(Series.of(x, losses, _("batch (avg)"), BATCH))
         if h.epoch:
             epochs = thin(h.epoch, CHART_POINTS)
             series.append(Series.of(epochs, thin(h.train_loss, CHART_POINTS), _("train"), TRAIN))

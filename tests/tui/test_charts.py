@@ -9,7 +9,7 @@ import pytest
 from textual.app import App
 from textual.geometry import Size
 
-from nnplay.history import History, Snapshot
+from nnplay.history import History, Snapshot, StepLosses
 from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
 from nnplay.tui.session import View
 from nnplay.tui.train_view import LossChart, SecondChart
@@ -46,7 +46,7 @@ def view_of(steps, train, val, fit=None) -> View:
         val_loss=val,
         train_accuracy=accuracy,
         val_accuracy=accuracy,
-        step_loss=steps,
+        step_loss=StepLosses(means=list(steps), last=steps[-1] if len(steps) else None),
     )
     snapshot = Snapshot(
         "running", "", len(train), 50, max(len(steps), 1), 10, 0.1, 0.0, history, {}
