@@ -132,7 +132,8 @@ class Explanation:
     # the hand's arithmetic again on autograd's gradient: the optimizer is checked on its own,
     # not on the float32 rounding of the gradient a second time
     state_on_autograd: dict[str, float | None] = field(default_factory=dict)
-    restored: bool = False  # the Trainer set the weights back after the step (stop, divergence)
+    # why the Trainer set the weights back after the step (early stopping, divergence), or ""
+    restored: str = ""
 
     def differences(self) -> dict[str, float]:
         """Relative difference of each number the hand and torch both have."""
@@ -191,7 +192,7 @@ class Explanation:
             "new": self.new,
             "new_torch": self.new_torch,
             "dropout": self.dropout,
-            "restored": self.restored,
+            "restored": self.restored or None,
             "differences": self.differences(),
             "agrees": self.agrees,
             "tolerance": TOLERANCE,
@@ -489,7 +490,7 @@ def state_at(optimizer, param, index: tuple[int, ...]) -> State:
 def sgd(group, state: State, g: float) -> tuple[list[Term], State, float]:
     lr, mu = group["lr"], group["momentum"]
     if not mu:
-        return [Term("step", "−η·g", -lr * g, "", f"−{lr:g}·{n(g)}")], {}, -lr * g
+        return [Term("update", "−η·g", -lr * g, "", f"−{lr:g}·{n(g)}")], {}, -lr * g
     before = state.get("momentum_buffer")
     buffer = g if before is None else mu * before + g
     terms = [
@@ -501,13 +502,13 @@ def sgd(group, state: State, g: float) -> tuple[list[Term], State, float]:
     if group["nesterov"]:
         direction = g + mu * buffer
         terms.append(Term("nesterov", "g + μ·b", direction, "", f"{n(g)} + {mu:g}·{n(buffer)}"))
-    terms.append(Term("step", "−η·b", -lr * direction, "", f"−{lr:g}·{n(direction)}"))
+    terms.append(Term("update", "−η·b", -lr * direction, "", f"−{lr:g}·{n(direction)}"))
     return terms, {"momentum_buffer": buffer}, -lr * direction
 
 
 def adagrad(group, state: State, g: float) -> tuple[list[Term], State, float]:
     lr, eps = group["lr"], group["eps"]
-    t = (state.get("step") or 0) + 1
+    t = int(state.get("step") or 0) + 1
     rate = lr / (1 + (t - 1) * group["lr_decay"])
     before = state.get("sum") or 0.0
     total = before + g * g
@@ -515,14 +516,14 @@ def adagrad(group, state: State, g: float) -> tuple[list[Term], State, float]:
     terms = [
         Term("step_count", "t", t),
         Term("sum", "G", total, "G + g²", f"{n(before)} + {n(g)}²"),
-        Term("step", "−η·g/(√G + ε)", step, "", f"−{rate:g}·{n(g)}/(√{n(total)} + {eps:g})"),
+        Term("update", "−η·g/(√G + ε)", step, "", f"−{rate:g}·{n(g)}/(√{n(total)} + {eps:g})"),
     ]
     return terms, {"step": t, "sum": total}, step
 
 
 def rmsprop(group, state: State, g: float) -> tuple[list[Term], State, float]:
     lr, eps, alpha, mu = group["lr"], group["eps"], group["alpha"], group["momentum"]
-    t = (state.get("step") or 0) + 1
+    t = int(state.get("step") or 0) + 1
     before = state.get("square_avg") or 0.0
     average = alpha * before + (1 - alpha) * g * g
     scaled = g / (math.sqrt(average) + eps)
@@ -545,14 +546,14 @@ def rmsprop(group, state: State, g: float) -> tuple[list[Term], State, float]:
         formula, worked = "μ·b + g/(√s + ε)", f"{mu:g}·{n(buffer_before)} + {n(scaled)}"
         terms.append(Term("momentum_buffer", "b", direction, formula, worked))
         after["momentum_buffer"] = direction
-    terms.append(Term("step", "−η·…", -lr * direction, "", f"−{lr:g}·{n(direction)}"))
+    terms.append(Term("update", "−η·…", -lr * direction, "", f"−{lr:g}·{n(direction)}"))
     return terms, after, -lr * direction
 
 
 def adam(group, state: State, g: float) -> tuple[list[Term], State, float]:
     lr, eps = group["lr"], group["eps"]
     beta1, beta2 = group["betas"]
-    t = (state.get("step") or 0) + 1
+    t = int(state.get("step") or 0) + 1
     m0, v0 = state.get("exp_avg") or 0.0, state.get("exp_avg_sq") or 0.0
     m = beta1 * m0 + (1 - beta1) * g
     v = beta2 * v0 + (1 - beta2) * g * g
@@ -574,7 +575,7 @@ def adam(group, state: State, g: float) -> tuple[list[Term], State, float]:
         Term("m_hat", "m̂", m_hat, "m/(1 − β₁ᵗ)", f"{n(m)}/{n(correction1)}"),
         Term("v_hat", "v̂", v_hat, "v/(1 − β₂ᵗ)", f"{n(v)}/{n(correction2)}"),
         Term(
-            "step",
+            "update",
             "−η·m̂/(√v̂ + ε)",
             step,
             "",
@@ -680,4 +681,5 @@ def take_the_step(trainer, param, index: tuple[int, ...], group, explanation: Ex
     explanation.state_after_torch = seen["state"]
     arithmetic = ARITHMETIC[explanation.optimizer]
     explanation.state_on_autograd = arithmetic(group, explanation.state_before, seen["gradient"])[1]
-    explanation.restored = float(param.detach()[index]) != seen["new"]
+    if float(param.detach()[index]) != seen["new"]:
+        explanation.restored = trainer.message
