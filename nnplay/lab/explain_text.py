@@ -114,7 +114,9 @@ def paths_lines(e: Explanation) -> list[str]:
 
 def check_lines(e: Explanation) -> list[str]:
     differences = e.differences()
-    rows = [(_("gradient"), e.gradient, e.gradient_autograd, differences["gradient"])]
+    rows: list[tuple[str, float | None, float | None, float]] = [
+        (_("gradient"), e.gradient, e.gradient_autograd, differences["gradient"])
+    ]
     rows.append((_("new weight"), e.new, e.new_torch, differences["new"]))
     rows += [
         (
