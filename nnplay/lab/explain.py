@@ -454,7 +454,9 @@ def chain_for(trainer, name: str, index: tuple[int, ...], batch) -> tuple[Chain,
 
 
 def n(value: float | None) -> str:
-    return "0" if value is None else f"{value:.6g}"
+    """A number inside a worked formula: a negative one in parentheses, -0 as 0."""
+    text = "0" if value is None else f"{value + 0.0:.6g}"
+    return f"({text})" if text.startswith("-") else text
 
 
 def gradient_terms(trainer, kind: str, old: float, data: float) -> list[Term]:
@@ -467,7 +469,9 @@ def gradient_terms(trainer, kind: str, old: float, data: float) -> list[Term]:
     l2 = trainer.l2 * old if is_weight and coupled else 0.0
     return [
         Term("data_gradient", "∂L/∂w = (1/n)·Σ_n ∂ℓ_n/∂w", data),
-        Term("l1", "λ₁·sign(w)", l1, "", f"{trainer.l1:g}·sign({n(old)})" if is_weight else ""),
+        Term(
+            "l1", "λ₁·sign(w)", l1, "", f"{trainer.l1:g}·sign({old + 0.0:.6g})" if is_weight else ""
+        ),
         Term("l2", "λ₂·w", l2, "", f"{trainer.l2:g}·{n(old)}" if is_weight and coupled else ""),
         Term("gradient", "g", data + l1 + l2, "", f"{n(data)} + {n(l1)} + {n(l2)}"),
     ]
@@ -632,7 +636,7 @@ def explain_next_step(trainer, name: str, index: tuple[int, ...]) -> Explanation
     steps, state_after, step = ARITHMETIC[spec.optimizer](group, state_before, g)
     new = entering + step
     arithmetic += steps
-    arithmetic.append(Term("new", "w′", new, "", f"{n(entering)} + ({n(step)})"))
+    arithmetic.append(Term("new", "w′", new, "", f"{n(entering)} + {n(step)}"))
     explanation = Explanation(
         weight=shown_weight(name, index),
         step=trainer.steps + 1,

@@ -38,7 +38,7 @@ WORDS = {
 
 
 def number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.6g}"
+    return "-" if value is None else f"{value + 0.0:.6g}"  # -0 shown as 0
 
 
 # How the report writes the optimizers' state, by torch's names for it.
