@@ -122,7 +122,14 @@ def add_lab_commands(subparsers) -> None:
         default=0,
         help=_("steps to train first, 0..{most} (default 0)").format(most=MAX_EXPLAIN_STEPS),
     )
-    explain.add_argument(
+    add_overrides_argument(explain)
+    explain.add_argument("--json", action="store_true", help=json_help)
+    explain.set_defaults(func=reporting_bad_input(cmd_explain))
+
+
+def add_overrides_argument(parser) -> None:
+    """--set SECTION.FIELD=VALUE, repeatable: as `nnplay train` changes an experiment."""
+    parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -130,8 +137,6 @@ def add_lab_commands(subparsers) -> None:
         metavar="SECTION.FIELD=VALUE",
         help=_("override a field, e.g. training.lr=0.01"),
     )
-    explain.add_argument("--json", action="store_true", help=json_help)
-    explain.set_defaults(func=reporting_bad_input(cmd_explain))
 
 
 def reporting_bad_input(command):
@@ -219,9 +224,13 @@ def cmd_explain(args) -> int:
     name, index = parse_weight(args.weight, trainer.model)
     for _step in range(steps):
         if trainer.step() is None or trainer.done:
-            message = _("--steps {steps}: the run ended after {done} steps ({message})")
+            message = _(
+                "--steps {steps}: the run ended after {done} steps ({message}); allowed: 0..{most}"
+            )
             raise ExperimentError(
-                message.format(steps=steps, done=trainer.steps, message=trainer.message)
+                message.format(
+                    steps=steps, done=trainer.steps, message=trainer.message, most=trainer.steps - 1
+                )
             )
     explanation = explain_next_step(trainer, name, index)
     report(
