@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 
 from nnplay import __version__, cli_help, i18n
-from nnplay.cli_lab import add_lab_commands
+from nnplay.cli_lab import add_lab_commands, add_overrides_argument
 from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
 from nnplay.i18n import N_, _
 from nnplay.labels import status_word
@@ -262,14 +262,7 @@ def build_parser() -> Parser:
         "--epochs", type=int, help=_("train this many epochs (in all, when continuing a run)")
     )
     train.add_argument("--seed", type=int, help=_("seed of init, shuffling and dropout"))
-    train.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.FIELD=VALUE",
-        help=_("override a field, e.g. training.lr=0.01"),
-    )
+    add_overrides_argument(train)
     train.add_argument("--solution", action="store_true", help=_("apply the preset's solution"))
     train.add_argument(
         "--export",

@@ -16,6 +16,7 @@ from nnplay.i18n import _
 from nnplay.lab.checks import (
     GRADCHECK_MAX_PARAMS,
     GRADCHECK_SAMPLES,
+    MAX_EXPLAIN_STEPS,
     MAX_STEPS,
     checked_count,
     checked_lr,
@@ -91,6 +92,52 @@ def add_lab_commands(subparsers) -> None:
     check.add_argument("--json", action="store_true", help=json_help)
     check.set_defaults(func=reporting_bad_input(cmd_gradcheck))
 
+    explain = subparsers.add_parser(
+        "explain",
+        help=_("one weight's next update by hand, checked against autograd and the optimizer"),
+        description=_(
+            "Build the experiment as nnplay train does, train --steps steps, then work out by "
+            "hand the next step of one weight: the chain rule over the mini-batch, the L1 and "
+            "L2 terms, the optimizer's arithmetic. The Trainer then takes that step, and the "
+            "report sets autograd's gradient and the torch optimizer's new value beside the "
+            "hand's (exit 1 when they disagree)."
+        ),
+    )
+    explain.add_argument(
+        "target",
+        metavar="PRESET_OR_PATH",
+        help=_("a preset, an experiment file (.toml) or an export"),
+    )
+    explain.add_argument(
+        "--weight",
+        metavar="NAME[i,j]",
+        help=_(
+            "a weight or bias as the exported state_dict names it, e.g. hidden1.weight[0,1] or "
+            "output.bias[0] (default: the first layer's [0,0])"
+        ),
+    )
+    explain.add_argument(
+        "--steps",
+        type=int,
+        default=0,
+        help=_("steps to train first, 0..{most} (default 0)").format(most=MAX_EXPLAIN_STEPS),
+    )
+    add_overrides_argument(explain)
+    explain.add_argument("--json", action="store_true", help=json_help)
+    explain.set_defaults(func=reporting_bad_input(cmd_explain))
+
+
+def add_overrides_argument(parser) -> None:
+    """--set SECTION.FIELD=VALUE, repeatable: as `nnplay train` changes an experiment."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help=_("override a field, e.g. training.lr=0.01"),
+    )
+
 
 def reporting_bad_input(command):
     """Bad input as one line on stderr that names the command, and exit code 2."""
@@ -162,3 +209,33 @@ def cmd_gradcheck(args) -> int:
         [shown(args.target, 300), *gradcheck_lines(result)],
     )
     return 0 if result.passed else EXIT_FAILED
+
+
+def cmd_explain(args) -> int:
+    from nnplay.experiment import parse_assignment, with_overrides
+    from nnplay.lab.explain import explain_next_step, parse_weight
+    from nnplay.lab.explain_text import explain_lines
+    from nnplay.presets import load_experiment
+    from nnplay.training import Trainer
+
+    steps = checked_count(args.steps, "--steps", MAX_EXPLAIN_STEPS, least=0)
+    overrides = [parse_assignment(text) for text in args.overrides]
+    trainer = Trainer(with_overrides(load_experiment(args.target), overrides))
+    name, index = parse_weight(args.weight, trainer.model)
+    for _step in range(steps):
+        if trainer.step() is None or trainer.done:
+            message = _(
+                "--steps {steps}: the run ended after {done} steps ({message}); allowed: 0..{most}"
+            )
+            raise ExperimentError(
+                message.format(
+                    steps=steps, done=trainer.steps, message=trainer.message, most=trainer.steps - 1
+                )
+            )
+    explanation = explain_next_step(trainer, name, index)
+    report(
+        args,
+        {"target": args.target, **explanation.to_dict()},
+        explain_lines(shown(args.target, 300), explanation),
+    )
+    return 0 if explanation.agrees else EXIT_FAILED

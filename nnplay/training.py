@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -67,6 +67,13 @@ def kept_weights_note(epoch: int, val_loss: float) -> str:
 def good_lr(checkpoint: Checkpoint) -> float:
     """The learning rate saved with a checkpoint's optimizer state."""
     return checkpoint.optimizer["param_groups"][0]["lr"]
+
+
+class NextBatch(NamedTuple):
+    x: torch.Tensor
+    y: torch.Tensor
+    dropout_rng: torch.Tensor | None
+    number: int  # its place in the epoch, 1-based
 
 
 def batch_starts(samples: int, exp: Experiment) -> list[int]:
@@ -255,10 +262,26 @@ class Trainer:
 
     def _start_epoch(self) -> None:
         self._shuffle_at_epoch_start = self._shuffle.get_state()
-        order = torch.randperm(len(self.X_train), generator=self._shuffle)
+        self._batches = self._deal(self._shuffle)
+
+    def _deal(self, shuffle: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """An epoch's mini-batches, shuffled by `shuffle` (which this advances)."""
+        order = torch.randperm(len(self.X_train), generator=shuffle)
         x, y = self.X_train.index_select(0, order), self.y_train.index_select(0, order)
         ends = self._batch_starts[1:] + [len(x)]
-        self._batches = [(x[a:b], y[a:b]) for a, b in zip(self._batch_starts, ends, strict=True)]
+        return [(x[a:b], y[a:b]) for a, b in zip(self._batch_starts, ends, strict=True)]
+
+    def next_batch(self) -> NextBatch:
+        """What the next step() trains on, without changing the run: its inputs and targets,
+        and the random state its dropout draws from (None without dropout)."""
+        if self._batch == 0:  # the epoch is dealt by the step itself: deal it from a copy
+            shuffle = torch.Generator()
+            shuffle.set_state(self._shuffle.get_state())
+            x, y = self._deal(shuffle)[0]
+        else:
+            x, y = self._batches[self._batch]
+        dropout_rng = None if self._rng_state is None else self._rng_state.clone()
+        return NextBatch(x, y, dropout_rng, self._batch + 1)
 
     # The torch-specific part of a step: a second engine would replace these two methods.
     def _train_batch(self, xb, yb) -> float:

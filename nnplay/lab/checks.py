@@ -10,14 +10,15 @@ from nnplay.errors import ExperimentError
 from nnplay.i18n import _, ngettext
 
 MAX_STEPS = 10_000  # the most steps, samples or parameters a lab input may ask for
+MAX_EXPLAIN_STEPS = 1_000_000  # steps `nnplay explain` may train before the step it explains
 GRADCHECK_SAMPLES = 64  # a batch is enough to test the backward pass, and keeps wide nets fast
 GRADCHECK_MAX_PARAMS = 50  # per tensor
 
 
-def checked_count(value: int, field: str, most: int) -> int:
-    if not 1 <= value <= most:
-        message = _("{field} {value} is out of range; allowed: 1..{most}")
-        raise ExperimentError(message.format(field=field, value=value, most=most))
+def checked_count(value: int, field: str, most: int, least: int = 1) -> int:
+    if not least <= value <= most:
+        message = _("{field} {value} is out of range; allowed: {least}..{most}")
+        raise ExperimentError(message.format(field=field, value=value, least=least, most=most))
     return value
 
 
