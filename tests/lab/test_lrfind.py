@@ -151,3 +151,13 @@ def test_lrfind_refuses_bad_input_in_one_line(capsys, argv, line):
     code, out, err = run_in_process(capsys, "lrfind", "quadratic-fit", *argv)
     assert code == 2 and out == ""
     assert err.startswith("nnplay lrfind: " + line) and err.count("\n") == 1
+
+
+def test_lr_too_high_meets_its_goal_at_the_rate_its_hint_points_to():
+    """Its last hint sends the learner to `nnplay lrfind lr-too-high`: that rate converges."""
+    exp = load_preset("lr-too-high")
+    assert "nnplay lrfind lr-too-high" in exp.meta.hints[-1]
+    test = range_test(exp)
+    assert test.stopped == EXPLODED_STOP and test.suggested == 0.063
+    trainer = trained_at("lr-too-high", test.suggested)
+    assert trainer.status == Status.FINISHED and trainer.goal().met
