@@ -1,4 +1,4 @@
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 import torch
@@ -100,8 +100,19 @@ async def test_gradcheck_screen_reports_a_pass_and_escape_goes_back():
         assert not isinstance(app.screen, GradCheckScreen)
 
 
+def run_here(work) -> Future:
+    """The range test on the test's own thread (the app's session thread runs it there)."""
+    done: Future = Future()
+    done.set_result(work(None))
+    return done
+
+
+def rate_range_screen() -> RateRangeScreen:
+    return RateRangeScreen(load_preset("quadratic-fit"), run_here)
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
-@pytest.mark.parametrize("screen", [BackpropScreen, OptPathsScreen])
+@pytest.mark.parametrize("screen", [BackpropScreen, OptPathsScreen, rate_range_screen])
 async def test_every_lab_field_fits_in_80_columns(screen, language):
     with speaking(language):
         app = LabApp(screen())
