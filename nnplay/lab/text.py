@@ -280,23 +280,24 @@ def lrfind_reason(test: RangeTest) -> str:
             "rate is seen to learn from {least}); try more steps"
         )
         return message.format(least=f"{LEAST_DROP:.0%}", drop=f"{test.drop:.0%}")
-    message = _(
-        "suggested learning rate {suggested}: a tenth of {lowest}, the rate where the smoothed "
-        "loss was lowest ({loss}). There the steps begin to overshoot; a tenth of it is safely "
-        "below that edge and still fast."
-    )
-    reason = message.format(
+    if test.lowest_at_end:
+        message = _(
+            "suggested learning rate {suggested}: a tenth of {lowest}, the last rate, where the "
+            "smoothed loss was lowest ({loss}) and still falling: the edge where the steps "
+            "overshoot lies beyond it, and a tenth keeps well clear of it. A test with a larger "
+            "end may allow a larger rate."
+        )
+    else:
+        message = _(
+            "suggested learning rate {suggested}: a tenth of {lowest}, the rate where the "
+            "smoothed loss was lowest ({loss}). There the steps begin to overshoot; a tenth of it "
+            "is safely below that edge and still fast."
+        )
+    return message.format(
         suggested=f"{test.suggested:g}",
         lowest=f"{test.lrs[test.lowest]:.3g}",
         loss=f"{test.smoothed[test.lowest]:.4g}",
     )
-    if test.lowest_at_end:
-        more = _(
-            "The loss was still falling at the last rate ({end}): the edge lies beyond it, "
-            "and a test with a larger end may allow a larger rate."
-        )
-        reason += " " + more.format(end=f"{test.end:g}")
-    return reason
 
 
 def lrfind_lines(test: RangeTest, target: str, optimizer: str) -> list[str]:

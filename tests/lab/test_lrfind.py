@@ -68,8 +68,11 @@ def test_an_exploding_loss_stops_the_test_early(tests):
 def test_a_loss_still_falling_at_the_end_runs_every_rate_and_says_so(tests):
     test = tests["first-gt-fifth"]
     assert test.stopped == REACHED_END and test.lrs == rates(1e-6, 10, SWEEP_STEPS)
-    assert test.lowest_at_end and "still falling at the last rate (10)" in lrfind_reason(test)
+    assert test.lowest_at_end
+    assert "a tenth of 10, the last rate, where the smoothed loss was lowest" in lrfind_reason(test)
+    assert "begin to overshoot" not in lrfind_reason(test)
     assert not tests["quadratic-fit"].lowest_at_end
+    assert "There the steps begin to overshoot" in lrfind_reason(tests["quadratic-fit"])
     assert "still falling" not in lrfind_reason(tests["quadratic-fit"])
 
 
