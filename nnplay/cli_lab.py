@@ -1,4 +1,4 @@
-"""The lab's subcommands on the command line: backprop, optpaths, gradcheck.
+"""The lab's subcommands on the command line: backprop, optpaths, gradcheck, explain, lrfind.
 
 Each prints a readable report, or with --json one JSON object as the last line of stdout.
 Bad input exits 2 with one line on stderr that names the argument, the value and what is allowed.
@@ -22,7 +22,9 @@ from nnplay.lab.checks import (
     checked_lr,
     checked_name,
     checked_names,
+    checked_rates,
 )
+from nnplay.lab.lrfind import LEAST_STEPS, SWEEP_END, SWEEP_START, SWEEP_STEPS
 from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS
 from nnplay.untrusted import shown
 
@@ -125,6 +127,47 @@ def add_lab_commands(subparsers) -> None:
     add_overrides_argument(explain)
     explain.add_argument("--json", action="store_true", help=json_help)
     explain.set_defaults(func=reporting_bad_input(cmd_explain))
+
+    find = subparsers.add_parser(
+        "lrfind",
+        help=_("learning-rate range test: the loss as the rate grows, and a rate to use"),
+        description=_(
+            "Train the experiment from its initial weights while the learning rate grows "
+            "geometrically from --start to --end, one mini-batch per rate, stopping early when "
+            "the loss explodes; draw the loss against the rate and suggest a rate: a tenth of "
+            "the one where the smoothed loss is lowest."
+        ),
+    )
+    find.add_argument(
+        "target",
+        metavar="PRESET_OR_PATH",
+        help=_("a preset, an experiment file (.toml) or an export"),
+    )
+    find.add_argument(
+        "--start",
+        type=float,
+        default=SWEEP_START,
+        help=_("the first rate, > 0 (default {default})").format(default=SWEEP_START),
+    )
+    find.add_argument(
+        "--end",
+        type=float,
+        default=SWEEP_END,
+        help=_("the last rate, > --start and <= 100 (default {default})").format(
+            default=f"{SWEEP_END:g}"
+        ),
+    )
+    find.add_argument(
+        "--steps",
+        type=int,
+        default=SWEEP_STEPS,
+        help=_("rates tried, one batch each, {least}..{most} (default {default})").format(
+            least=LEAST_STEPS, most=MAX_STEPS, default=SWEEP_STEPS
+        ),
+    )
+    add_overrides_argument(find)
+    find.add_argument("--json", action="store_true", help=json_help)
+    find.set_defaults(func=reporting_bad_input(cmd_lrfind))
 
 
 def add_overrides_argument(parser) -> None:
@@ -239,3 +282,24 @@ def cmd_explain(args) -> int:
         explain_lines(shown(args.target, 300), explanation),
     )
     return 0 if explanation.agrees else EXIT_FAILED
+
+
+def cmd_lrfind(args) -> int:
+    from nnplay.experiment import parse_assignment, with_overrides
+    from nnplay.lab.lrfind import range_test
+    from nnplay.lab.text import lrfind_lines, lrfind_reason
+    from nnplay.presets import load_experiment
+
+    start, end = checked_rates(args.start, args.end, ("--start", "--end"))
+    steps = checked_count(args.steps, "--steps", MAX_STEPS, least=LEAST_STEPS)
+    overrides = [parse_assignment(text) for text in args.overrides]
+    exp = with_overrides(load_experiment(args.target), overrides)
+    test = range_test(exp, start, end, steps)
+    with i18n.english(args.json):  # JSON is the same in every language
+        reason = lrfind_reason(test)
+    report(
+        args,
+        {"target": args.target, **test.to_dict(), "reason": reason},
+        lrfind_lines(test, shown(args.target, 300), exp.training.optimizer),
+    )
+    return 0

@@ -36,6 +36,24 @@ def checked_lr(value: float | None, field: str = "--lr") -> float | None:
     return value
 
 
+def checked_rates(start: float, end: float, fields: tuple[str, str]) -> tuple[float, float]:
+    """A range of learning rates: 0 < start < end <= the most a learning rate may be."""
+    from nnplay.experiment import field_rule
+
+    checked_lr(start, fields[0])
+    checked_lr(end, fields[1])
+    most = field_rule("training.lr")[0].high
+    if end > most:
+        message = _("{field} {value} is not allowed; a learning rate is at most {most}")
+        raise ExperimentError(message.format(field=fields[1], value=f"{end:g}", most=f"{most:g}"))
+    if start >= end:
+        message = _("{field} {value} is not allowed; it must be less than {other} ({end})")
+        raise ExperimentError(
+            message.format(field=fields[0], value=f"{start:g}", other=fields[1], end=f"{end:g}")
+        )
+    return start, end
+
+
 def checked_name(name: str, field: str, known) -> str:
     if name not in known:
         message = _("{field} {value} is not known; choose from {allowed}")
@@ -66,11 +84,13 @@ def parse_numbers(text: str, field: str, count: int) -> list[float]:
     return values
 
 
-def parse_count(text: str, field: str, most: int) -> int:
-    """A whole number 1..most, typed as text."""
+def parse_count(text: str, field: str, most: int, least: int = 1) -> int:
+    """A whole number least..most, typed as text."""
     try:
         value = int(text)
     except ValueError:
-        message = _("{field} {value} is not allowed; write a whole number 1..{most}")
-        raise ExperimentError(message.format(field=field, value=repr(text), most=most)) from None
-    return checked_count(value, field, most)
+        message = _("{field} {value} is not allowed; write a whole number {least}..{most}")
+        raise ExperimentError(
+            message.format(field=field, value=repr(text), least=least, most=most)
+        ) from None
+    return checked_count(value, field, most, least)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nnplay.i18n import N_, _, cells, ljust, rjust
 from nnplay.lab.backprop import PARAMETER_NAMES, BackpropResult, StepTrace
 from nnplay.lab.gradcheck import GradCheckReport
+from nnplay.lab.lrfind import (
+    EXPLODED,
+    EXPLODED_STOP,
+    INTERRUPTED,
+    LEAST_DROP,
+    NOT_FINITE,
+    RangeTest,
+)
 from nnplay.lab.optpaths import MINIMUM_MARK, START_MARK, OptPath
 from nnplay.lab.surfaces import FUNCTIONS, PATH_OPTIMIZERS
 
@@ -180,3 +190,133 @@ def gradcheck_lines(report: GradCheckReport) -> list[str]:
         error = shown_error(p.rel_error, report.threshold)
         lines.append(f"{where:<24}{p.numeric:>14.6e}{p.analytic:>14.6e}  {error}")
     return lines
+
+
+# The learning-rate range test's text chart: both axes logarithmic, drawn with characters (the
+# command line draws without plotext, which only the app imports).
+SMOOTHED_MARK, BATCH_MARK, SUGGESTED_MARK = "•", "·", "▲"
+Y_LABEL_WIDTH = 10
+
+
+def lrfind_chart(test: RangeTest, width: int = 60, height: int = 14) -> list[str]:
+    """The smoothed loss (•) over each batch's loss (·) against the rate, and ▲ under the
+    suggested rate; [] when there is no loss to draw."""
+    curves = [
+        [(lr, v) for lr, v in zip(test.lrs, values, strict=False) if v is not None and v > 0]
+        for values in (test.drawn_losses(), test.smoothed)
+    ]
+    if not curves[1]:
+        return []
+    logged = [math.log10(v) for curve in curves for _lr, v in curve]
+    low, high = min(logged), max(logged)
+    if high - low < 1e-9:  # a flat line: half a decade above and below it
+        low, high = low - 0.5, high + 0.5
+    left, right = math.log10(test.start), math.log10(test.end)
+
+    def column(lr: float) -> int:
+        return round((math.log10(lr) - left) / (right - left) * (width - 1))
+
+    def row(value: float) -> int:
+        return round((high - math.log10(value)) / (high - low) * (height - 1))
+
+    grid = [[" "] * width for _ in range(height)]
+    for curve, mark in zip(curves, (BATCH_MARK, SMOOTHED_MARK), strict=True):
+        for lr, value in curve:
+            grid[row(value)][column(lr)] = mark
+    labelled = {0: high, (height - 1) // 2: (high + low) / 2, height - 1: low}
+    lines = []
+    for i, cells_of_row in enumerate(grid):
+        label = f"{10 ** labelled[i]:.3g} ┤" if i in labelled else "│"
+        lines.append(label.rjust(Y_LABEL_WIDTH) + "".join(cells_of_row).rstrip())
+    lines.append(" " * (Y_LABEL_WIDTH - 1) + "└" + "─" * width)
+    lines.append(" " * Y_LABEL_WIDTH + decade_labels(left, right, width))
+    if test.suggested is not None:
+        lines.append(" " * (Y_LABEL_WIDTH + column(test.suggested)) + SUGGESTED_MARK)
+    return lines
+
+
+def decade_labels(left: float, right: float, width: int) -> str:
+    """1e-6, 1e-5, ... under their columns, every decade that has room for its label."""
+    text = [" "] * (width + 6)
+    free = 0  # the first column a label may start at
+    for decade in range(math.ceil(left), math.floor(right) + 1):
+        label = f"1e{decade}"
+        at = round((decade - left) / (right - left) * (width - 1))
+        if at >= free:
+            text[at : at + len(label)] = label
+            free = at + len(label) + 1
+    return "".join(text).rstrip()
+
+
+def lrfind_legend() -> str:
+    return _(
+        "{smoothed} smoothed loss   {batch} batch loss   {suggested} suggested rate   "
+        "x: learning rate, y: loss (both log scale)"
+    ).format(smoothed=SMOOTHED_MARK, batch=BATCH_MARK, suggested=SUGGESTED_MARK)
+
+
+def lrfind_stop(test: RangeTest) -> str:
+    """How the test ended."""
+    if not test.lrs:
+        return _("the test stopped before its first step")
+    last = f"{test.lrs[-1]:.3g}"
+    if test.stopped == EXPLODED_STOP:
+        message = _("stopped early at rate {lr}: the smoothed loss passed {times}× its lowest")
+        return message.format(lr=last, times=f"{EXPLODED:g}")
+    if test.stopped == NOT_FINITE:
+        message = _("stopped early at rate {lr}: the loss became {value}")
+        return message.format(lr=last, value=f"{test.losses[-1]:.4g}")
+    if test.stopped == INTERRUPTED:
+        return _("stopped at rate {lr} before the end").format(lr=last)
+    message = _("{steps} rates tried, from {start} to {end}, one batch each")
+    return message.format(steps=len(test.lrs), start=f"{test.start:g}", end=f"{test.end:g}")
+
+
+def lrfind_reason(test: RangeTest) -> str:
+    """The suggestion and the rule behind it, or why there is none."""
+    if test.suggested is None:
+        message = _(
+            "no rate suggested: the smoothed loss fell only {drop} below where it started (a "
+            "rate is seen to learn from {least}); try more steps"
+        )
+        return message.format(least=f"{LEAST_DROP:.0%}", drop=f"{test.drop:.0%}")
+    if test.lowest_at_end:
+        message = _(
+            "suggested learning rate {suggested}: a tenth of {lowest}, the last rate, where the "
+            "smoothed loss was lowest ({loss}) and still falling: the edge where the steps "
+            "overshoot lies beyond it, and a tenth keeps well clear of it. A test with a larger "
+            "end may allow a larger rate."
+        )
+    else:
+        message = _(
+            "suggested learning rate {suggested}: a tenth of {lowest}, the rate where the "
+            "smoothed loss was lowest ({loss}). There the steps begin to overshoot; a tenth of it "
+            "is safely below that edge and still fast."
+        )
+    return message.format(
+        suggested=f"{test.suggested:g}",
+        lowest=f"{test.lrs[test.lowest]:.3g}",
+        loss=f"{test.smoothed[test.lowest]:.4g}",
+    )
+
+
+def lrfind_lines(test: RangeTest, target: str, optimizer: str) -> list[str]:
+    title = _(
+        "learning-rate range test of {target} ({optimizer}): up to {steps} steps, the rate "
+        "growing from {start} to {end}"
+    )
+    return [
+        title.format(
+            target=target,
+            optimizer=optimizer,
+            steps=test.steps,
+            start=f"{test.start:g}",
+            end=f"{test.end:g}",
+        ),
+        "",
+        *lrfind_chart(test),
+        lrfind_legend(),
+        "",
+        lrfind_stop(test),
+        lrfind_reason(test),
+    ]

@@ -183,6 +183,14 @@ ACTIONS = [
         footer=False,
     ),
     Action(
+        "lr_range_test",
+        "l",
+        N_("LR range test"),
+        N_("Lab: learning-rate range test"),
+        N_("the loss as the learning rate grows, and a rate to use for this setup"),
+        footer=False,
+    ),
+    Action(
         "show_charts",
         "1",
         N_("Charts"),

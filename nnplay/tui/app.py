@@ -772,6 +772,19 @@ class PlaygroundApp(App):
         checked = await asyncio.wrap_future(session.call(GradCheckScreen.inputs))
         self.push_screen(GradCheckScreen(*checked))
 
+    async def action_lr_range_test(self) -> None:
+        session = self._session_or_wait("lr_range_test")
+        if session is None:
+            return
+        if not self.form_valid:
+            text = _("Fix the fields marked in red first: the test trains the form's setup.")
+            self.notify(text, severity="error")
+            return
+        from nnplay.tui.lab_screens import RateRangeScreen  # torch, as above
+
+        await self._pause()  # the test runs on the session's thread, between two steps
+        self.push_screen(RateRangeScreen(self.edited, session.call))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 

@@ -179,7 +179,7 @@ HELP_PARAGRAPHS = (
         "(.pt, .safetensors, .onnx or .npz) to keep them."
     ),
     N_(
-        "The lab screens (`B`, `o`, `g`) have their own keys, listed at their foot; `escape` "
+        "The lab screens (`B`, `o`, `g`, `l`) have their own keys, listed at their foot; `escape` "
         "goes back."
     ),
 )

@@ -1,4 +1,5 @@
-"""The lab's screens: the backprop worked example, optimizer paths, and a gradient check.
+"""The lab's screens: the backprop worked example, optimizer paths, a gradient check, and the
+learning-rate range test.
 
 Each is a Screen the app pushes; `escape` pops it. The numbers come from nnplay.lab, the text
 from nnplay.lab.text, so the screens and the command line always agree.
@@ -6,7 +7,10 @@ from nnplay.lab.text, so the screens and the command line always agree.
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -15,8 +19,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
+from textual_plotext import PlotextPlot
 
 from nnplay.errors import ExperimentError
+from nnplay.experiment import Experiment
 from nnplay.i18n import N_, _
 from nnplay.lab.backprop import PARAMETER_NAMES, BackpropConfig, worked_example
 from nnplay.lab.checks import (
@@ -25,20 +31,34 @@ from nnplay.lab.checks import (
     MAX_STEPS,
     checked_lr,
     checked_names,
+    checked_rates,
     parse_count,
     parse_numbers,
 )
 from nnplay.lab.gradcheck import gradient_check
+from nnplay.lab.lrfind import (
+    LEAST_STEPS,
+    SWEEP_END,
+    SWEEP_START,
+    SWEEP_STEPS,
+    RangeTest,
+    range_test,
+)
 from nnplay.lab.optpaths import compare, path_map
 from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS
 from nnplay.lab.text import (
     backprop_lines,
     gradcheck_lines,
+    lrfind_reason,
+    lrfind_stop,
     numbers,
     optpaths_caption,
     optpaths_table,
 )
 from nnplay.tui.actions import translate_bindings
+from nnplay.tui.build_panel import FieldRow, field_id
+from nnplay.tui.chart_scale import log_ticks, to_log, wants_log
+from nnplay.tui.curves import BASELINE, BATCH, TRAIN, Chart, Series, plot, y_range
 from nnplay.tui.footer import KeyBar
 from nnplay.tui.prose import Prose
 from nnplay.tui.screens import OnTop
@@ -291,3 +311,143 @@ class GradCheckScreen(LabScreen):
         report = self.query_one("#gc-report", Static)
         report.update("\n".join(gradcheck_lines(self.report)))
         report.add_class(verdict)
+
+
+class RateChart(PlotextPlot):
+    """The range test's losses against the rate, both on log10 axes labelled with the real
+    values; the suggested rate a vertical line."""
+
+    title = ""
+
+    def draw(self, test: RangeTest) -> list[Series]:
+        plt = self.plt
+        plt.clear_figure()
+        exponents = [float(np.log10(lr)) for lr in test.lrs]
+        series = [
+            Series.of(exponents, test.drawn_losses(), _("batch loss"), BATCH),
+            Series.of(exponents, test.smoothed, _("smoothed loss"), TRAIN),
+        ]
+        points = [(s.xs, s.ys) for s in series]
+        log = wants_log(points)
+        if log:
+            for one, (xs, ys) in zip(series, to_log(points), strict=True):
+                one.xs, one.ys = xs, ys
+            plt.yticks(*log_ticks([(s.xs, s.ys) for s in series]))
+        ys = [y for s in series for y in s.ys]
+        low_high = y_range(ys, floor=None if log else 0.0)
+        if test.suggested is not None and low_high is not None:
+            at = float(np.log10(test.suggested))
+            label = _("suggested {lr}").format(lr=f"{test.suggested:g}")
+            series.append(Series([at, at], list(low_high), label, BASELINE, "┃"))
+        if low_high is not None:
+            plt.ylim(*low_high)
+        plot(plt, series)
+        left, right = float(np.log10(test.start)), float(np.log10(test.end))
+        plt.xticks(*log_ticks([([], [left, right])], most=8))
+        plt.xlim(left, right)
+        self.title = _("loss (log scale)") if log else _("loss")
+        self.refresh()
+        return series
+
+
+class RateRangeScreen(LabScreen):
+    """The learning-rate range test of the form's experiment: the loss against the rate and a
+    suggested rate, which Apply (a) puts into the form.
+
+    The test trains its own Trainer on a copy of the experiment, on the thread `run_on` gives it
+    (the app's session thread, between two steps of the paused run: torch's global random state
+    is never shared by two threads at once); closing the screen stops it at its next step."""
+
+    BINDINGS = [Binding("ctrl+r", "run", N_("Run")), Binding("a", "apply", N_("Apply rate"))]
+
+    def __init__(self, experiment: Experiment, run_on: Callable[[Callable], Future]) -> None:
+        super().__init__()
+        self.experiment = experiment.copy()
+        self.run_on = run_on
+        self.test: RangeTest | None = None
+        self.closed = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="lab"):
+            yield Static(
+                _("Learning-rate range test: one batch per rate, the rate growing geometrically"),
+                classes="lab-title",
+            )
+            with HorizontalGroup(classes="lab-row"):
+                yield field(_("start"), "lr-start", "number", f"{SWEEP_START:g}")
+                yield field(_("end"), "lr-end", "number", f"{SWEEP_END:g}")
+                yield field(_("steps"), "lr-steps", "number", str(SWEEP_STEPS))
+            with HorizontalGroup(classes="lab-row"):
+                yield Button(_("Run (enter)"), id="lr-run", variant="primary")
+                yield Button(_("Apply rate (a)"), id="lr-apply", disabled=True)
+            yield Static("", classes="lab-error", markup=False)
+            yield Static("", id="lr-status", markup=False)
+            yield Chart(RateChart(id="lr-chart"), id="lr-box")
+            yield Static("", id="lr-reason", classes="lab-report", markup=False)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.action_run()
+
+    def on_unmount(self) -> None:
+        self.closed = True  # a test under way stops at its next step
+
+    def action_run(self) -> None:
+        try:
+            start, end = checked_rates(
+                parse_numbers(self.query_one("#lr-start", Input).value, "start", 1)[0],
+                parse_numbers(self.query_one("#lr-end", Input).value, "end", 1)[0],
+                ("start", "end"),
+            )
+            text = self.query_one("#lr-steps", Input).value
+            steps = parse_count(text, "steps", MAX_STEPS, least=LEAST_STEPS)
+        except ExperimentError as e:
+            self.show_error(str(e))
+            return
+        self.show_error("")
+        self.query_one("#lr-status", Static).update(_("testing…"))
+        self.query_one("#lr-apply", Button).disabled = True
+        self.run_worker(self._run(start, end, steps), group="lrfind", exclusive=True)
+
+    async def _run(self, start: float, end: float, steps: int) -> None:
+        def work(_trainer) -> RangeTest:
+            return range_test(self.experiment, start, end, steps, lambda: self.closed)
+
+        try:
+            test = await asyncio.wrap_future(self.run_on(work))
+        except ExperimentError as e:  # the experiment does not fit in memory, say
+            self.query_one("#lr-status", Static).update("")
+            self.show_error(str(e))
+            return
+        if self.closed:
+            return
+        self.test = test
+        self.query_one("#lr-status", Static).update(lrfind_stop(test))
+        chart = self.query_one(RateChart)
+        series = chart.draw(test)
+        self.query_one("#lr-box", Chart).show_legend(
+            series, chart.title, _("learning rate (log scale)")
+        )
+        self.query_one("#lr-reason", Static).update(lrfind_reason(test))
+        self.query_one("#lr-apply", Button).disabled = test.suggested is None
+
+    def action_apply(self) -> None:
+        """The suggested rate into the form's learning rate (the run takes it live, as a typed
+        one); back to the playground to see it there."""
+        if self.test is None or self.test.suggested is None:
+            return
+        rows = self.app.screen_stack[0].query(f"#{field_id('training.lr')}").results(FieldRow)
+        row = next(iter(rows), None)
+        if row is None:
+            self.notify(_("There is no form to apply the rate to."), severity="error")
+            return
+        row.set_raw(self.test.suggested)
+        message = _("Learning rate {lr} set in the form.")
+        self.notify(message.format(lr=f"{self.test.suggested:g}"))
+        self.dismiss()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_run()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        {"lr-run": self.action_run, "lr-apply": self.action_apply}[str(event.button.id)]()

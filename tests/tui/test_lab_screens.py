@@ -1,12 +1,23 @@
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import pytest
 import torch
 from textual.app import App
-from textual.widgets import Input, Select
+from textual.widgets import Button, Input, Select
 from torch import nn
 
-from nnplay.tui.lab_screens import BackpropScreen, GradCheckScreen, OptPathsScreen
+from nnplay.lab.lrfind import range_test
+from nnplay.lab.text import lrfind_reason
+from nnplay.presets import load_preset
+from nnplay.tui.build_panel import FieldRow, field_id
+from nnplay.tui.lab_screens import (
+    BackpropScreen,
+    GradCheckScreen,
+    OptPathsScreen,
+    RateRangeScreen,
+)
 
-from .conftest import speaking
+from .conftest import from_palette, ready, speaking, until
 
 
 class LabApp(App):
@@ -89,8 +100,19 @@ async def test_gradcheck_screen_reports_a_pass_and_escape_goes_back():
         assert not isinstance(app.screen, GradCheckScreen)
 
 
+def run_here(work) -> Future:
+    """The range test on the test's own thread (the app's session thread runs it there)."""
+    done: Future = Future()
+    done.set_result(work(None))
+    return done
+
+
+def rate_range_screen() -> RateRangeScreen:
+    return RateRangeScreen(load_preset("quadratic-fit"), run_here)
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
-@pytest.mark.parametrize("screen", [BackpropScreen, OptPathsScreen])
+@pytest.mark.parametrize("screen", [BackpropScreen, OptPathsScreen, rate_range_screen])
 async def test_every_lab_field_fits_in_80_columns(screen, language):
     with speaking(language):
         app = LabApp(screen())
@@ -99,3 +121,39 @@ async def test_every_lab_field_fits_in_80_columns(screen, language):
             room = app.screen.query_one(".lab").scrollable_content_region  # less its scrollbar
             for widget in app.screen.query("Input, Select, Button"):
                 assert widget.region.right <= room.right, (widget.id, widget.region, room)
+
+
+async def test_rate_range_screen_shows_the_test_and_refuses_too_few_steps():
+    exp = load_preset("quadratic-fit")
+    with ThreadPoolExecutor(1) as thread:  # the session's thread, in the app
+        app = LabApp(RateRangeScreen(exp, lambda work: thread.submit(work, None)))
+        async with app.run_test(size=(100, 50)) as pilot:
+            screen = app.screen
+            await until(pilot, lambda: screen.test is not None)
+            await pilot.pause()
+            assert text_of(screen, "#lr-reason") == lrfind_reason(range_test(exp))
+            assert "suggested learning rate 0.23" in text_of(screen, "#lr-reason")
+            assert "stopped early at rate 3.2" in text_of(screen, "#lr-status")
+            assert "suggested 0.23" in text_of(screen, "#lr-box .legend")
+            assert not screen.query_one("#lr-apply", Button).disabled
+            screen.query_one("#lr-steps", Input).value = "5"
+            screen.query_one("#lr-steps", Input).focus()
+            await pilot.press("enter")
+            assert "steps 5 is out of range; allowed: 10..10000" in text_of(screen, ".lab-error")
+
+
+async def test_rate_range_test_from_the_palette_applies_its_rate_to_the_form(make_app):
+    app = make_app("quadratic-fit")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        trainer = app.session.trainer
+        await from_palette(pilot, "Lab: learning-rate range test")
+        await until(pilot, lambda: isinstance(app.screen, RateRangeScreen) and app.screen.test)
+        await pilot.pause()
+        await pilot.press("a")
+        await until(pilot, lambda: not isinstance(app.screen, RateRangeScreen))
+        row = app.query_one(f"#{field_id('training.lr')}", FieldRow)
+        assert row.raw() == "0.23"
+        await until(pilot, lambda: app.session.trainer.lr == 0.23)  # taken live by the run
+        # the test trained a Trainer of its own: the app's run is where it was
+        assert app.session.trainer is trainer and trainer.steps == 0
