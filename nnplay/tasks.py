@@ -298,6 +298,14 @@ def source_name(spec) -> str:
     return Path(spec.data).name if spec.data else spec.name
 
 
+def feature_names(spec) -> str | list[str]:
+    """task.features as the inputs' names read it: a CSV task's columns in the order the
+    network reads them (poly2 names them x1, x2, ... and their squares)."""
+    if spec.data and spec.features != "poly2":
+        return spec.schema.columns
+    return spec.features
+
+
 def network_inputs(x, spec) -> np.ndarray:
     """What the network sees (float32) of raw task inputs `x` (n, raw inputs): a CSV task's
     columns standardized as its schema records, then the features expanded. Training,
