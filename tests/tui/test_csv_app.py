@@ -36,5 +36,6 @@ async def test_a_one_column_regression_draws_its_prediction_curve():
         await ready(pilot)
         await pilot.press("space")
         await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 20, 60)
+        await pilot.press("b")  # the build panel hidden: room for the curve
         await until(pilot, lambda: "prediction curve" in str(app.query_one("#map").render()))
         assert app.return_code is None
