@@ -7,7 +7,8 @@ from a count the file states; a problem is one line naming the row and the colum
 The file: a header row, then one row per sample; `,`, `;` or tab between fields (whichever the
 header uses most, outside quotes); a UTF-8 byte order mark, CRLF line ends, quoted fields and
 blank lines are fine. A column's kind is that of its first value: a number, and every value
-below must be one (finite), or text. The schema (`describe`) is what an experiment records of
+below must be one (finite), or text (an input column of text whose values are mostly numbers
+is refused at its first value). The schema (`describe`) is what an experiment records of
 the file, so that its exports predict without it: the input columns, the kind, the class names
 (sorted: an index never depends on the order of the rows), the inputs' mean and std on the
 training rows, the row count and the file's SHA-256.
@@ -18,7 +19,6 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-import math
 import os
 from array import array
 from collections.abc import Iterator
@@ -194,16 +194,16 @@ def _chained(first: str, rest: Iterator[str]) -> Iterator[str]:
 
 
 def _body(rows, columns: list[str], path: str, target: str, sha256: str) -> Table:
-    width = len(columns)
-    t = columns.index(target)
+    """The data rows, checked as they come; the per-value work is kept to one float() each
+    (a 10 MB file is a million values)."""
+    width, t = len(columns), columns.index(target)
     number_columns: list[int] = []
     first_text: dict[str, str] = {}
+    numbers_in_text: dict[int, int] = {}  # per text column (not the target): its number values
     values = array("d")
     targets: list[str] = []
     row_numbers = array("I")
-    row_number = 1
-    for row in rows:
-        row_number += 1
+    for row_number, row in enumerate(rows, start=2):
         if not row:  # a blank line
             continue
         if len(row) != width:
@@ -214,54 +214,71 @@ def _body(rows, columns: list[str], path: str, target: str, sha256: str) -> Tabl
         if len(targets) == MAX_ROWS:
             message = _("{path}: more than {most} data rows")
             raise ExperimentError(message.format(path=path, most=MAX_ROWS))
-        fields = [field.strip() for field in row]
-        for i, field in enumerate(fields):
-            if len(field) > MAX_FIELD:
-                message = _("{where}: a value longer than {most} characters")
-                where = _where(path, row_number, i, columns[i])
-                raise ExperimentError(message.format(where=where, most=MAX_FIELD))
+        if max(map(len, row)) > MAX_FIELD:
+            i = next(i for i, field in enumerate(row) if len(field) > MAX_FIELD)
+            message = _("{where}: a value longer than {most} characters")
+            where = _where(path, row_number, i, columns[i])
+            raise ExperimentError(message.format(where=where, most=MAX_FIELD))
         if not targets:  # the first row says each column's kind
-            for i, field in enumerate(fields):
+            for i, field in enumerate(row):
                 if _number(field) is None:
-                    first_text[columns[i]] = field
+                    first_text[columns[i]] = field.strip()
                 else:
                     number_columns.append(i)
-        for i in number_columns:
-            values.append(_checked_number(fields[i], path, row_number, i, columns))
-        if t not in number_columns and not (0 < len(fields[t]) <= MAX_NAME and _plain(fields[t])):
+            text_inputs = [i for i in range(width) if i not in number_columns and i != t]
+            numbers_in_text = dict.fromkeys(text_inputs, 0)
+        try:
+            values.extend([float(row[i]) for i in number_columns])
+        except ValueError:
+            i = next(i for i in number_columns if _number(row[i]) is None)
+            message = _("{where}: {value} is not a number, as the column's first value is")
+            where = _where(path, row_number, i, columns[i])
+            raise ExperimentError(
+                message.format(where=where, value=repr(shown(row[i].strip(), 40)))
+            ) from None
+        for i in numbers_in_text:
+            numbers_in_text[i] += _number(row[i]) is not None
+        value = row[t].strip()
+        if t not in number_columns and not (0 < len(value) <= MAX_NAME and _plain(value)):
             message = _("{where}: a class name must be 1 to {most} printable characters")
             where = _where(path, row_number, t, target)
             raise ExperimentError(message.format(where=where, most=MAX_NAME))
-        targets.append(fields[t])
+        targets.append(value)
         row_numbers.append(row_number)
     if not targets:
         message = _("{path}: no data rows, only a header")
         raise ExperimentError(message.format(path=path))
+    for i, count in numbers_in_text.items():
+        if 2 * count >= len(targets):  # a number column whose first value is not one
+            message = _("{where}: {value} is not a number, as most of the column's values are")
+            where = _where(path, row_numbers[0], i, columns[i])
+            raise ExperimentError(
+                message.format(where=where, value=repr(shown(first_text[columns[i]], 40)))
+            )
     table = np.frombuffer(values, dtype=np.float64).reshape(len(targets), len(number_columns))
+    _check_finite(table, path, [columns[i] for i in number_columns], number_columns, row_numbers)
     numbers = {columns[i]: table[:, k] for k, i in enumerate(number_columns)}
     return Table(path, columns, numbers, first_text, target, targets, row_numbers, sha256)
 
 
-def _checked_number(field: str, path: str, row: int, i: int, columns: list[str]) -> float:
-    value = _number(field)
-    where = _where(path, row, i, columns[i])
-    if value is None:
-        message = _("{where}: {value} is not a number, as the column's first value is")
-        raise ExperimentError(message.format(where=where, value=repr(shown(field, 40))))
-    if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
-        message = _(
-            "{where}: {value} is not allowed; every value must be a finite number between "
-            "{low} and {high}"
+def _check_finite(table: np.ndarray, path: str, names, indices, row_numbers) -> None:
+    """NaN, infinities and numbers float32 cannot hold are refused at the first of them."""
+    bad = ~(np.abs(table) <= FLOAT32_MAX)  # NaN compares false
+    if not bad.any():
+        return
+    r, k = np.argwhere(bad)[0]
+    message = _(
+        "{where}: {value} is not allowed; every value must be a finite number between "
+        "{low} and {high}"
+    )
+    raise ExperimentError(
+        message.format(
+            where=_where(path, row_numbers[r], indices[k], names[k]),
+            value=f"{table[r, k]:g}",
+            low=f"-{FLOAT32_MAX:.4g}",
+            high=f"{FLOAT32_MAX:.4g}",
         )
-        raise ExperimentError(
-            message.format(
-                where=where,
-                value=shown(field, 40),
-                low=f"-{FLOAT32_MAX:.4g}",
-                high=f"{FLOAT32_MAX:.4g}",
-            )
-        )
-    return value
+    )
 
 
 # ---------------------------------------------------------------------------------------------
