@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from nnplay.errors import ExperimentError
-from nnplay.i18n import N_, _
+from nnplay.i18n import _
 from nnplay.untrusted import named_path, read_bytes, shown
 
 MAX_CSV_BYTES = 10 * 2**20
@@ -41,7 +41,6 @@ FLOAT32_MAX = 3.4028234663852886e38  # the network reads float32: larger values 
 MAX_CLASSES = 10  # as many as a synthetic task may have (the app has a colour for each)
 SEPARATORS = (",", ";", "\t")
 KINDS = ("auto", "classification", "regression")
-SEPARATOR_WORDS = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab")}
 
 
 @dataclass(frozen=True)
