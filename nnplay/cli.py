@@ -256,8 +256,12 @@ def build_parser() -> Parser:
     train.add_argument(
         "target",
         metavar="PRESET_OR_PATH",
-        help=_("a preset, an experiment file (.toml), an export, or a run file (.nnrun)"),
+        help=_(
+            "a preset, an experiment file (.toml), an export, a run file (.nnrun), or a CSV "
+            "file of your own data (with --target)"
+        ),
     )
+    add_data_options(train)
     train.add_argument(
         "--epochs", type=int, help=_("train this many epochs (in all, when continuing a run)")
     )
@@ -419,17 +423,48 @@ def restore_signals(previous: dict) -> None:
             continue
 
 
+def add_data_options(command: argparse.ArgumentParser) -> None:
+    """The options of a CSV task: the column to predict, and a changed file accepted."""
+    command.add_argument(
+        "--target",
+        dest="column",
+        metavar="COLUMN",
+        help=_("the column of the CSV file to predict (its class names or numbers)"),
+    )
+    command.add_argument(
+        "--accept-data-change",
+        action="store_true",
+        help=_(
+            "train on an experiment's CSV file even though it changed since the experiment "
+            "read it (its SHA-256 differs)"
+        ),
+    )
+
+
+def app_arguments(argv: list[str]) -> argparse.Namespace | None:
+    """`nnplay [PRESET_OR_PATH] [--target COLUMN] [--accept-data-change]`: None, after one
+    line on stderr, when they are not that."""
+    parser = Parser(prog="nnplay", add_help=False)
+    parser.add_argument("target", nargs="?")
+    add_data_options(parser)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        message = _(
+            "nnplay: unexpected {words}; open the app with nnplay [PRESET_OR_PATH] "
+            "[--target COLUMN], or run a command (nnplay --help)"
+        )
+        print(message.format(words=repr(shown(" ".join(extra), 200))), file=sys.stderr)
+        return None
+    return args
+
+
 def launch_app(argv: list[str]) -> int:
     """`nnplay [PRESET_OR_PATH]`: check the target before the app starts, so a bad name is one
     line on stderr rather than a broken screen."""
     from nnplay.presets import DEFAULT_PRESET, RUN_SUFFIX, load_experiment
 
-    if len(argv) > 1:
-        message = _(
-            "nnplay: unexpected {words}; open the app with nnplay [PRESET_OR_PATH], "
-            "or run a command (nnplay --help)"
-        )
-        print(message.format(words=repr(" ".join(argv[1:]))), file=sys.stderr)
+    args = app_arguments(argv)
+    if args is None:
         return EXIT_BAD_INPUT
     # A browser tab of `nnplay serve` talks to the app through Textual's web driver, not a tty.
     web_tab = is_web_tab()
@@ -442,7 +477,7 @@ def launch_app(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    target = argv[0] if argv else DEFAULT_PRESET
+    target = args.target or DEFAULT_PRESET
     run = None
     try:
         if named_path(target).suffix == RUN_SUFFIX:  # a saved run: the app goes on with it
@@ -451,7 +486,7 @@ def launch_app(argv: list[str]) -> int:
             run = read_run(target)
             exp = run.experiment
         else:
-            exp = load_experiment(target)
+            exp = load_experiment(target, args.column, args.accept_data_change)
     except ExperimentError as e:
         print(f"nnplay: {shown(e, 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -475,13 +510,15 @@ def launch_app(argv: list[str]) -> int:
 
 def cmd_presets(args) -> int:
     from nnplay.presets import all_presets
+    from nnplay.tasks import source_name
 
     rows = []
     with i18n.english(args.json):  # JSON is the same in every language
         for name, exp in all_presets():
             goal = exp.goal.describe() if exp.goal.enabled else "-"
             title = exp.meta.localized().title
-            rows.append({"name": name, "title": title, "task": exp.task.name, "goal": goal})
+            task = source_name(exp.task)
+            rows.append({"name": name, "title": title, "task": task, "goal": goal})
     if args.json:
         print(json_line({"presets": rows}))
         return 0
@@ -511,7 +548,7 @@ def experiment_from_args(args, exp):
         overrides.append(("training.epochs", args.epochs))
     if args.seed is not None:
         overrides.append(("training.seed", args.seed))
-    return with_overrides(exp, overrides)
+    return with_overrides(exp, overrides, args.accept_data_change)
 
 
 def saved_run_target(text: str) -> Path:
@@ -538,7 +575,12 @@ def cmd_train(args) -> int:
         from nnplay.run_files import read_run  # torch: reading a run builds its network
 
         saved = read_run(source)
-    exp = experiment_from_args(args, saved.experiment if saved else load_experiment(args.target))
+    start = (
+        saved.experiment
+        if saved
+        else load_experiment(args.target, args.column, args.accept_data_change)
+    )
+    exp = experiment_from_args(args, start)
     read_from = [source, source.with_suffix(".toml")] if source.is_file() else []
     # refuse what cannot be written or run before training, not after
     named = [str(named_path(raw, "--export")) for raw in args.export]
@@ -881,7 +923,8 @@ def cmd_predict(args) -> int:
         if "class" in r:
             probs = ", ".join(f"{p:.4f}" for p in r["probabilities"])
             line = _("[{values}] -> class {label}  (probabilities {probabilities})")
-            print(line.format(values=values, label=r["class"], probabilities=probs))
+            label = repr(r["name"]) if "name" in r else r["class"]
+            print(line.format(values=values, label=label, probabilities=probs))
         else:
             print(f"[{values}] -> {r['value']:.6g}")
     return 0
@@ -892,7 +935,9 @@ def describe_predictions(predictor, rows) -> list[dict]:
         outputs = predictor.outputs(rows)
         return [{"input": r, "value": float(o[0])} for r, o in zip(rows, outputs, strict=True)]
     probs = predictor.probabilities(rows)
-    return [
+    names = predictor.exp.task.schema.classes  # a CSV task's, by index; [] for a synthetic one
+    results = [
         {"input": r, "class": int(p.argmax()), "probabilities": [float(v) for v in p]}
         for r, p in zip(rows, probs, strict=True)
     ]
+    return [{**r, "name": names[r["class"]]} if names else r for r in results]

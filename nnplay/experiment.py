@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 import tomli_w
 
+from nnplay import csv_data
 from nnplay.errors import ExperimentError
 from nnplay.files import check_writable, write_atomic
 from nnplay.i18n import N_, _, language
@@ -23,10 +25,12 @@ from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.rules import (
     MAX_LAYERS,
     Choice,
+    Digest,
     Features,
     Flag,
     Layers,
     Number,
+    NumberList,
     Text,
     TextList,
     VariantList,
@@ -51,6 +55,41 @@ VALIDATION_MODES = ("fresh", "split")
 MAX_SAMPLES = 200_000
 
 
+def subsection(cls, doc: str):
+    """A dataclass field holding a table of its own, e.g. [meta.zh] inside [meta]."""
+    return field(default_factory=cls, metadata={"section": cls, "doc": doc})
+
+
+@dataclass
+class DataSchema:
+    """What nnplay read of a CSV task's file: enough to predict without it, and to tell
+    whether it changed."""
+
+    columns: list[str] = rule(
+        TextList(csv_data.MAX_COLUMNS, csv_data.MAX_NAME),
+        [],
+        "the input columns, in the file's order (empty: not read yet)",
+    )
+    kind: str = rule(Choice(csv_data.KINDS[1:]), "classification", "what the target column holds")
+    classes: list[str] = rule(
+        TextList(csv_data.MAX_CLASSES, csv_data.MAX_NAME),
+        [],
+        "the class names, in the order of the network's outputs",
+    )
+    mean: list[float] = rule(
+        NumberList(csv_data.MAX_COLUMNS, Number(-csv_data.FLOAT32_MAX, csv_data.FLOAT32_MAX)),
+        [],
+        "each input column's mean on the training rows",
+    )
+    std: list[float] = rule(
+        NumberList(csv_data.MAX_COLUMNS, Number(0, csv_data.FLOAT32_MAX, low_open=True)),
+        [],
+        "each input column's standard deviation on the training rows (1 when constant)",
+    )
+    rows: int = rule(Number(0, csv_data.MAX_ROWS, integer=True), 0, "data rows in the file")
+    sha256: str = rule(Digest(), "", "the file's SHA-256: a changed file is refused")
+
+
 @dataclass
 class TaskSpec:
     name: str = rule(Choice(tuple(TASKS)), "first_gt_fifth", "the synthetic data set")
@@ -71,6 +110,37 @@ class TaskSpec:
     dim: int = rule(Number(0, 4096, integer=True), 0, "input size (0: the task's default)")
     classes: int = rule(Number(0, 10, integer=True), 0, "classes (0: the task's default)")
     seed: int = rule(Number(0, 2**31 - 1, integer=True), 0, "seed of the data")
+    data: str = rule(
+        Text(1000),
+        "",
+        "a CSV file of your own data instead of the synthetic set (a path relative to the "
+        "experiment's file)",
+    )
+    target: str = rule(Text(csv_data.MAX_NAME), "", "the CSV column to predict")
+    kind: str = rule(
+        Choice(csv_data.KINDS),
+        "auto",
+        "a CSV task's kind; auto: classes when the target is text or a few whole numbers",
+    )
+    val_fraction: float = rule(
+        Number(0, 0.9, low_open=True), 0.2, "the share of a CSV file's rows held out to validate"
+    )
+    schema: DataSchema = subsection(
+        DataSchema, "what nnplay read of the CSV file (nnplay writes it)"
+    )
+
+
+_DEFAULT_TASK = {f.name: f.default for f in fields(TaskSpec) if "section" not in f.metadata}
+
+# The fields that say what a CSV task reads of its file: a change re-reads it.
+DATA_FIELDS = (
+    "task.data",
+    "task.target",
+    "task.features",
+    "task.kind",
+    "task.val_fraction",
+    "task.seed",
+)
 
 
 @dataclass
@@ -147,11 +217,6 @@ class GoalSpec:
         if value is None or not math.isfinite(value):
             return False
         return value <= self.threshold if self.metric.endswith("loss") else value >= self.threshold
-
-
-def subsection(cls, doc: str):
-    """A dataclass field holding a table of its own, e.g. [meta.zh] inside [meta]."""
-    return field(default_factory=cls, metadata={"section": cls, "doc": doc})
 
 
 # The texts a learner reads are written in English, and may be written in Chinese beside them in
@@ -245,8 +310,9 @@ class Experiment:
 # Building from plain data (TOML tables), with messages that name the field
 
 
-def from_dict(data: dict) -> Experiment:
-    """Build and validate an Experiment from nested plain data (as read from TOML)."""
+def from_dict(data: dict, folder: str | Path | None = None) -> Experiment:
+    """Build and validate an Experiment from nested plain data (as read from TOML). A CSV
+    task's relative task.data is relative to `folder` (the experiment file's), when given."""
     if not isinstance(data, dict):
         raise ExperimentError(_("experiment: expected a table of sections"))
     unknown = set(data) - set(SECTIONS) - {"solution"}
@@ -260,6 +326,8 @@ def from_dict(data: dict) -> Experiment:
     exp = Experiment()
     for section, cls in SECTIONS.items():
         setattr(exp, section, _section_from_dict(section, cls, data.get(section, {})))
+    if folder is not None and exp.task.data:
+        exp.task.data = os.path.join(os.path.abspath(folder), os.path.expanduser(exp.task.data))
     solution = data.get("solution", {})
     if not isinstance(solution, dict) or len(solution) > 50:
         raise ExperimentError(_("solution: must be a table of at most 50 field = value overrides"))
@@ -381,9 +449,34 @@ def _not_allowed(value, problem: str) -> str:
     return _("{value} is not allowed; {problem}").format(value=_show(value), problem=problem)
 
 
+def _data_problems(t: TaskSpec) -> list[tuple[str, str]]:
+    """How the task's data fields combine: a CSV task's target and recorded schema, a
+    synthetic task's feature names."""
+    if not t.data:
+        if t.target:
+            return [("task.target", _("is only for a CSV task; task.data names its file"))]
+        problem = Features().names_problem(t.features)
+        return [("task.features", _not_allowed(t.features, problem))] if problem else []
+    if not t.target:
+        return [("task.target", _("is empty; a CSV task needs the column to predict"))]
+    s = t.schema
+    if not s.columns:  # not read yet
+        return []
+    if len(s.mean) != len(s.columns) or len(s.std) != len(s.columns):
+        message = _("must hold one number per column of task.schema.columns ({count})")
+        return [("task.schema.mean", message.format(count=len(s.columns)))]
+    if (len(s.classes) < 2) if s.kind == "classification" else bool(s.classes):
+        return [("task.schema.classes", _("must name 2 or more classes, and only for classes"))]
+    if s.rows < 2 or not s.sha256:
+        return [("task.schema.rows", _("must be 2 or more, with the file's SHA-256"))]
+    return []
+
+
 def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
-    found = []
     t, tr = exp.task, exp.training
+    found = _data_problems(t)
+    if found or (t.data and not t.schema.columns):
+        return found  # a CSV file not read yet: what its shape decides waits until it is
     try:
         shape = task_shape(t)
     except ExperimentError as e:  # its message starts with the field it is about
@@ -392,7 +485,7 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     advice = LOSSES[tr.loss].refuses(shape.kind)
     if advice:
         found.append(("training.loss", advice))
-    if t.validation == "split" and t.val_samples >= t.samples:
+    if not t.data and t.validation == "split" and t.val_samples >= t.samples:
         found.append(
             (
                 "task.val_samples",
@@ -458,6 +551,12 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
 # Back to plain data and TOML
 
 
+# A task's fields that mean something only for one source of data: a file leaves those of
+# the other source out while they are at their defaults.
+SYNTHETIC_ONLY = ("name", "samples", "val_samples", "validation", "noise", "dim", "classes")
+CSV_ONLY = ("data", "target", "kind", "val_fraction")
+
+
 def to_dict(exp: Experiment) -> dict:
     out: dict[str, Any] = {}
     for section, cls in SECTIONS.items():
@@ -465,6 +564,9 @@ def to_dict(exp: Experiment) -> dict:
         if obj == cls() and section == "compare":  # most experiments compare nothing
             continue
         table = _table_to_data(obj)
+        if cls is TaskSpec:
+            unused = SYNTHETIC_ONLY if exp.task.data else CSV_ONLY
+            table = {k: v for k, v in table.items() if k not in unused or v != _DEFAULT_TASK[k]}
         if cls is ModelSpec:
             table = {"hidden": _hidden_to_data(exp.model), **table}
         out[section] = copy.deepcopy(table)
@@ -502,9 +604,10 @@ def dumps(exp: Experiment) -> str:
     return tomli_w.dumps(to_dict(exp))
 
 
-def loads(text: str, source: str = "experiment") -> Experiment:
-    """An Experiment from untrusted TOML text (bounded in size and nesting before parsing)."""
-    return from_dict(parse_toml(text, shown(source, 300)))
+def loads(text: str, source: str = "experiment", folder: str | Path | None = None) -> Experiment:
+    """An Experiment from untrusted TOML text (bounded in size and nesting before parsing);
+    `folder`: the file's, which a relative task.data is relative to."""
+    return from_dict(parse_toml(text, shown(source, 300)), folder)
 
 
 def save(exp: Experiment, path: str | Path) -> Path:
@@ -515,7 +618,44 @@ def save(exp: Experiment, path: str | Path) -> Path:
 
 def load_file(path: str | Path) -> Experiment:
     path = Path(path).expanduser()
-    return loads(read_text(path), source=str(path))
+    return loads(read_text(path), source=str(path), folder=path.parent)
+
+
+def with_data(exp: Experiment, accept_change: bool = False) -> Experiment:
+    """`exp` with its CSV file read and the schema recorded afresh (a synthetic task: `exp`
+    itself), checked. A file whose SHA-256 is not the one recorded is refused unless
+    `accept_change`."""
+    out = _read_data(exp, accept_change)
+    check(out)
+    return out
+
+
+def _read_data(exp: Experiment, accept_change: bool) -> Experiment:
+    t = exp.task
+    if not t.data:
+        return exp
+    check(exp)
+    table = csv_data.table_of(t.data, t.target)
+    if t.schema.sha256 and table.sha256 != t.schema.sha256 and not accept_change:
+        raise csv_data.changed(t.data)
+    out = exp.copy()
+    schema = csv_data.describe(table, t.features, t.kind, t.val_fraction, t.seed)
+    out.task.schema = DataSchema(**schema)
+    return out
+
+
+def csv_experiment(path: str | Path, target: str) -> Experiment:
+    """A new experiment on the CSV file at `path` that predicts its column `target`: one
+    hidden layer of 16 and the loss the target's kind needs."""
+    exp = Experiment()
+    exp.task.data, exp.task.target = os.path.abspath(path), target
+    exp.model.hidden = [LayerSpec(16)]
+    exp.training.lr, exp.training.epochs = 0.01, 100
+    exp = _read_data(exp, accept_change=False)
+    if exp.task.schema.kind == "classification":
+        exp.training.loss = "cross_entropy"
+    check(exp)
+    return exp
 
 
 # ---------------------------------------------------------------------------------------------
@@ -562,6 +702,8 @@ def apply_override(exp: Experiment, path: str, value: Any, where: str | None = N
         setattr(obj, name, _section_from_dict(where, by_name[name].metadata["section"], value))
         return
     new = _checked(where, by_name[name].metadata["rule"], value)
+    if path == "task.data" and new != obj.data:
+        obj.schema = DataSchema()  # another file: nothing read of it yet
     if cls is ModelSpec and name in obj.layer_defaults():
         # A model-wide default also changes the layers that followed the old default.
         old = getattr(obj, name)
@@ -622,13 +764,18 @@ def reset_for_changed_choices(base: Experiment, overrides: dict[str, Any]) -> di
 
 
 def with_overrides(
-    exp: Experiment, overrides: dict[str, Any] | list[tuple[str, Any]]
+    exp: Experiment,
+    overrides: dict[str, Any] | list[tuple[str, Any]],
+    accept_data_change: bool = False,
 ) -> Experiment:
-    """A validated copy of `exp` with the overrides applied."""
+    """A validated copy of `exp` with the overrides applied; a CSV task whose data fields
+    change reads its file again (with_data)."""
     out = exp.copy()
-    items = overrides.items() if isinstance(overrides, dict) else overrides
+    items = list(overrides.items() if isinstance(overrides, dict) else overrides)
     for path, value in items:
         apply_override(out, path, value)
+    if any(path in DATA_FIELDS for path, _value in items):
+        out = with_data(out, accept_data_change)
     check(out)
     return out
 

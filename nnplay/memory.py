@@ -53,11 +53,13 @@ def training_bytes(exp) -> int:
     """Data, parameters with gradients, optimizer state and two checkpoints, and activations
     of a batch and of a whole-set evaluation."""
     t, shape = exp.task, task_shape(exp.task)
-    samples = t.samples + (t.val_samples if t.validation == "fresh" else 0)
+    fresh = t.val_samples if t.validation == "fresh" else 0
+    # a CSV file's rows count twice: the table they were read into, and the data sets
+    samples = 2 * t.schema.rows if t.data else t.samples + fresh
     # generation in float64 (raw and expanded) plus the float32 copy the model reads
     data = samples * (8 * shape.raw_inputs + 12 * shape.inputs + 16)
     widths = [shape.inputs, *(layer.units for layer in exp.model.hidden), 10]
-    train_rows = t.samples
+    train_rows = t.schema.rows if t.data else t.samples
     evaluation = 4 * train_rows * max(a + b for a, b in zip(widths, widths[1:], strict=False))
     batch = 4 * min(exp.training.batch_size, train_rows) * sum(widths) * 4
     return data + 8 * model_bytes(exp) + evaluation + batch

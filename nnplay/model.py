@@ -17,7 +17,7 @@ import numpy as np
 from nnplay.errors import ExperimentError
 from nnplay.i18n import _, ngettext
 from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, INITS, LOSSES, Head
-from nnplay.tasks import expand_features, task_shape
+from nnplay.tasks import network_inputs, task_shape
 
 # torch is imported inside the functions that build or inspect a network: the forms describe
 # layers before the app has imported torch (~2 s), see docs/architecture.md.
@@ -157,8 +157,9 @@ def probabilities(head: Head, outputs):
 
 class Predictor:
     """A network's outputs for raw task inputs: the one way to run a model on inputs, for the
-    Trainer's model during a run as for a loaded export. The task's features are expanded as in
-    training; `run` maps the network's float32 inputs (n, inputs) to its outputs (n, units)."""
+    Trainer's model during a run as for a loaded export. The inputs become what the network
+    sees as in training (network_inputs: a CSV task's columns standardized, the features
+    expanded); `run` maps the network's float32 inputs (n, inputs) to its outputs (n, units)."""
 
     def __init__(self, exp, run: Callable[[np.ndarray], np.ndarray]):
         self.exp = exp
@@ -175,7 +176,7 @@ class Predictor:
                 "input: {value} is not allowed; this model takes {count} comma-separated numbers"
             )
             raise ExperimentError(message.format(value=values, count=self.shape.raw_inputs))
-        return self._run(expand_features(x, self.exp.task.features).astype(np.float32))
+        return self._run(network_inputs(x, self.exp.task))
 
     def probabilities(self, x) -> np.ndarray:
         return probabilities(self.head, self.outputs(x))

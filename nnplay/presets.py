@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 
 from nnplay.errors import ExperimentError
-from nnplay.experiment import Experiment, load_file
+from nnplay.experiment import Experiment, csv_experiment, load_file, with_data
 from nnplay.export import FORMATS, read_experiment
 from nnplay.i18n import _
 from nnplay.untrusted import named_path, readable_file, shown
 
 DEFAULT_PRESET = "first-gt-fifth"  # what `nnplay` and `nnplay serve` open without a name
+CSV_SUFFIX = ".csv"  # your own data: nnplay train FILE.csv --target COLUMN
 RUN_SUFFIX = ".nnrun"  # a run's whole state, to continue it (nnplay.run_files)
 
 
@@ -33,10 +34,31 @@ def load_preset(name: str) -> Experiment:
         raise ExperimentError(
             message.format(name=repr(shown(name)), allowed=", ".join(preset_names()))
         )
-    return load_file(path)
+    return with_data(load_file(path))  # a preset on a CSV file ships with it
 
 
-def load_experiment(name_or_path: str) -> Experiment:
+def load_experiment(
+    name_or_path: str, column: str | None = None, accept_data_change: bool = False
+) -> Experiment:
+    """A preset name, a preset/experiment TOML path, an exported weights file's experiment, or
+    a new one on a CSV file (whose `column` it predicts); a CSV task's file is read (one whose
+    SHA-256 differs from the one recorded is refused unless `accept_data_change`)."""
+    path = named_path(name_or_path)
+    if (path.suffix == CSV_SUFFIX) != (column is not None):
+        message = (
+            _("{path}: a CSV file needs --target COLUMN, the column to predict")
+            if column is None
+            else _(
+                "--target {value}: it names the column to predict of a CSV file; {path} is not one"
+            )
+        )
+        raise ExperimentError(message.format(path=shown(path, 300), value=repr(shown(column))))
+    if column is not None:
+        return csv_experiment(readable_file(path), column)
+    return with_data(_experiment_named(name_or_path), accept_data_change)
+
+
+def _experiment_named(name_or_path: str) -> Experiment:
     """A preset name, a preset/experiment TOML path, or an exported weights file's experiment.
 
     It is a path when it says so (a suffix nnplay reads, a folder in it) or when something is

@@ -158,8 +158,12 @@ class TextList(Rule):
 
 @dataclass(frozen=True)
 class Features(Rule):
-    """task.features: a shorthand ("raw", "poly2") or a non-empty list of feature names, each at
-    most once; a list is kept in the order of FEATURES (toggles, not a sequence)."""
+    """task.features: a shorthand ("raw", "poly2") or a non-empty list of names, each at most
+    once: feature names on a 2-D task, kept in the order of FEATURES (toggles, not a
+    sequence), or a CSV task's input columns (checked against the file when it is read)."""
+
+    most: int = 256  # a CSV file's columns at most (csv_data.MAX_COLUMNS)
+    longest: int = 100  # characters in a column's name (csv_data.MAX_NAME)
 
     def check(self, value: Any) -> str | None:
         if isinstance(value, str) and value in FEATURE_MODES:
@@ -167,19 +171,69 @@ class Features(Rule):
         if (
             isinstance(value, list)
             and value
-            and len(value) <= len(FEATURES)
-            and all(isinstance(v, str) and v in FEATURES for v in value)
+            and len(value) <= self.most
+            and all(_plain_text(v, self.longest) and v for v in value)
             and len(set(value)) == len(value)
         ):
             return None
         return self.must_be()
 
     def coerce(self, value: Any) -> Any:
-        return [name for name in FEATURES if name in value] if isinstance(value, list) else value
+        if isinstance(value, list) and all(name in FEATURES for name in value):
+            return [name for name in FEATURES if name in value]
+        return value
+
+    def names_problem(self, value: Any) -> str | None:
+        """On a synthetic task, a list must name features of FEATURES."""
+        if isinstance(value, list) and not all(name in FEATURES for name in value):
+            return self.must_be()
+        return None
 
     def describe(self) -> str:
-        message = _("{modes}, or a non-empty list of distinct names from: {names}")
+        message = _(
+            "{modes}, or a non-empty list of distinct names from: {names} (a CSV task: of "
+            "its columns)"
+        )
         return message.format(modes=_(" or ").join(FEATURE_MODES), names=", ".join(FEATURES))
+
+
+@dataclass(frozen=True)
+class NumberList(Rule):
+    """A list of numbers, each as `each` allows, e.g. a CSV task's column means."""
+
+    most: int
+    each: Number
+
+    def check(self, value: Any) -> str | None:
+        if (
+            not isinstance(value, list)
+            or len(value) > self.most
+            or any(self.each.check(v) for v in value)
+        ):
+            return self.must_be()
+        return None
+
+    def coerce(self, value: Any) -> Any:
+        return [float(v) for v in value] if isinstance(value, list) else value
+
+    def describe(self) -> str:
+        message = _("a list of at most {most} numbers, each {each}")
+        return message.format(most=self.most, each=self.each.describe())
+
+
+@dataclass(frozen=True)
+class Digest(Rule):
+    """A SHA-256 as 64 lowercase hex digits, or empty (nothing read yet)."""
+
+    def check(self, value: Any) -> str | None:
+        if isinstance(value, str) and (
+            not value or (len(value) == 64 and all(c in "0123456789abcdef" for c in value))
+        ):
+            return None
+        return self.must_be()
+
+    def describe(self) -> str:
+        return _("64 lowercase hexadecimal digits (a SHA-256), or empty")
 
 
 MAX_LAYERS = 32

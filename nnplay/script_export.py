@@ -22,7 +22,7 @@ from nnplay.experiment import Experiment
 from nnplay.files import signals_held, write_atomic
 from nnplay.model import output_head
 from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, LOSSES, OPTIMIZERS
-from nnplay.tasks import make_datasets, task_shape
+from nnplay.tasks import make_datasets, source_name, task_shape
 
 _INIT_LINES = {
     "default": None,
@@ -141,11 +141,13 @@ def script_text(exp: Experiment, data_name: str, data_sha256: str) -> str:
     )
     l1 = f" + {t.l1!r} * sum(w.abs().sum() for w in weights)" if t.l1 else ""
     modules = "\n".join(f"    {line}" for line in _module_lines(exp))
-    title = exp.meta.title or exp.task.name
+    title = exp.meta.title or source_name(exp.task)
+    # the docstring names only what nnplay chose: a file's name could close the docstring
+    task = "a CSV file, its inputs standardized" if exp.task.data else exp.task.name
     return f'''"""A plain PyTorch script that reproduces an nnplay run (TITLE below).
 
 Written by nnplay. Data: the file DATA_FILE names, beside this one.
-Task: {exp.task.name} ({kind}).
+Task: {task} ({kind}).
 Run it with `python {{this file}}`; it prints one line per epoch.{_early_stopping_note(exp)}
 """
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from nnplay import csv_data
 from nnplay.errors import ExperimentError
 from nnplay.i18n import _
 from nnplay.registry import BINARY, MULTICLASS, REGRESSION
+from nnplay.untrusted import shown
 
 # docs/curriculum.md §8: the class of a feature-sum sample is the bin of sum(x) between these edges.
 FEATURE_SUM_EDGES = np.array([-10, -5, 0, 5, 10, 15, 20, 25, 30], dtype=np.float64)
@@ -218,6 +221,8 @@ TASKS: dict[str, Task] = {
 
 def task_shape(spec) -> TaskShape:
     """The shape of `spec`'s data; ExperimentError if its dim or classes do not fit the task."""
+    if spec.data:
+        return _csv_shape(spec)
     task = TASKS[spec.name]
     dim = spec.dim or task.default_dim
     if not task.min_dim <= dim <= task.max_dim:
@@ -258,6 +263,19 @@ def task_shape(spec) -> TaskShape:
     return TaskShape(task.kind, dim, inputs, classes, task.is_2d)
 
 
+def _csv_shape(spec) -> TaskShape:
+    """A CSV task's shape, from the schema its experiment records (the file is not read)."""
+    schema = spec.schema
+    if not schema.columns:
+        message = _("{path} has not been read; open the experiment from its file")
+        raise ExperimentError("task.data: " + message.format(path=repr(shown(spec.data, 300))))
+    dim = len(schema.columns)
+    inputs = dim + (_poly2_extra(dim) if spec.features == "poly2" else 0)
+    classes = len(schema.classes)
+    kind = REGRESSION if schema.kind == REGRESSION else BINARY if classes == 2 else MULTICLASS
+    return TaskShape(kind, dim, inputs, classes, False)
+
+
 def _poly2_extra(dim: int) -> int:
     return dim + (1 if dim == 2 else 0)
 
@@ -275,8 +293,34 @@ def expand_features(x: np.ndarray, mode: str | list[str]) -> np.ndarray:
     return np.concatenate([x, *extra], axis=1)
 
 
+def source_name(spec) -> str:
+    """Where a task's data comes from, in a word: its CSV file's name, or the task's."""
+    return Path(spec.data).name if spec.data else spec.name
+
+
+def feature_names(spec) -> str | list[str]:
+    """task.features as the inputs' names read it: a CSV task's columns in the order the
+    network reads them (poly2 names them x1, x2, ... and their squares)."""
+    if spec.data and spec.features != "poly2":
+        return spec.schema.columns
+    return spec.features
+
+
+def network_inputs(x, spec) -> np.ndarray:
+    """What the network sees (float32) of raw task inputs `x` (n, raw inputs): a CSV task's
+    columns standardized as its schema records, then the features expanded. Training,
+    prediction and every export call this one function."""
+    x = np.asarray(x, dtype=np.float64)
+    features = spec.features
+    if spec.data:
+        x = (x - np.asarray(spec.schema.mean)) / np.asarray(spec.schema.std)
+        features = "poly2" if features == "poly2" else "raw"  # a list names the columns
+    return expand_features(x, features).astype(np.float32)
+
+
 def generate(spec, n: int, seed_stream: int, training: bool = True):
-    """n samples of `spec`'s task from the seeded stream; noise and features applied."""
+    """n raw samples (float64 inputs, before features) of `spec`'s task from the seeded
+    stream, noise applied."""
     task = TASKS[spec.name]
     shape = task_shape(spec)
     rng = np.random.default_rng([spec.seed, seed_stream])
@@ -287,9 +331,8 @@ def generate(spec, n: int, seed_stream: int, training: bool = True):
             y = y + noise
         else:
             x = x + noise
-    x = expand_features(np.asarray(x, dtype=np.float64), spec.features)
     y = y.astype(np.float32) if task.kind == REGRESSION else y.astype(np.int64)
-    return x.astype(np.float32), y
+    return np.asarray(x, dtype=np.float64), y
 
 
 @dataclass(frozen=True)
@@ -317,11 +360,23 @@ def majority_baseline(y) -> Baseline | None:
 
 def train_samples(spec) -> int:
     """How many samples the training set has (a split validation set is held out of them)."""
+    if spec.data:
+        rows = spec.schema.rows
+        return rows - csv_data.val_rows(rows, spec.val_fraction)
     return spec.samples - (spec.val_samples if spec.validation == "split" else 0)
 
 
 def make_datasets(spec):
-    """(X_train, y_train, X_val, y_val) as the TaskSpec asks: fresh or split validation."""
+    """(X_train, y_train, X_val, y_val) as the network sees them (network_inputs)."""
+    x, y, xv, yv = raw_datasets(spec)
+    return network_inputs(x, spec), y, network_inputs(xv, spec), yv
+
+
+def raw_datasets(spec):
+    """(X_train, y_train, X_val, y_val) as the TaskSpec asks, the inputs raw (float64): fresh
+    or split validation, or a CSV file's rows (the file the schema was read from)."""
+    if spec.data:
+        return _csv_datasets(spec)
     if spec.validation == "fresh":
         x, y = generate(spec, spec.samples, 0)
         xv, yv = generate(spec, spec.val_samples, 1, training=False)
@@ -330,3 +385,10 @@ def make_datasets(spec):
     order = np.random.default_rng([spec.seed, 2]).permutation(spec.samples)
     train, val = order[spec.val_samples :], order[: spec.val_samples]
     return x[train], y[train], x[val], y[val]
+
+
+def _csv_datasets(spec):
+    table = csv_data.table_of(spec.data, spec.target)
+    if table.sha256 != spec.schema.sha256:
+        raise csv_data.changed(spec.data)
+    return csv_data.arrays(table, spec.schema, spec.val_fraction, spec.seed)

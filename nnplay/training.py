@@ -39,7 +39,7 @@ from nnplay.model import (
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.run_state import Checkpoint, RunState
 from nnplay.status import Status
-from nnplay.tasks import make_datasets, task_shape, train_samples
+from nnplay.tasks import make_datasets, raw_datasets, task_shape, train_samples
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
 DIVERGED_ADVICE = N_(
@@ -583,7 +583,7 @@ class Trainer:
         points a decision map draws. X_train/X_val hold what the network sees, which with
         task.features = ["x1^2", "x2^2"] is not the plane's coordinates."""
         if self._raw is None:
-            x, _y, xv, _yv = make_datasets(replace(self.exp.task, features="raw"))
+            x, _y, xv, _yv = raw_datasets(self.exp.task)
             self._raw = (x, xv)
         return self._raw[1 if validation else 0]
 

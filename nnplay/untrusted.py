@@ -121,9 +121,9 @@ def readable_file(text: str | Path) -> Path:
     return path
 
 
-def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
-    """A UTF-8 text file of at most `limit` bytes (checked before reading it all); a byte
-    order mark (Windows Notepad writes one) is dropped."""
+def read_bytes(path: Path, limit: int, too_large: str) -> bytes:
+    """A regular file's bytes, at most `limit` of them (checked before reading it all):
+    `too_large` is the message for a larger one, formatted with {path} and {most} (kB)."""
     with os.fdopen(_open_regular(path), "rb") as f:
         try:
             data = f.read(limit + 1)
@@ -132,8 +132,14 @@ def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
             message = _("{path}: cannot read ({reason})")
             raise ExperimentError(message.format(path=shown(path, 300), reason=reason)) from None
     if len(data) > limit:
-        message = _("{path}: too large for an experiment (more than {most} kB)")
-        raise ExperimentError(message.format(path=shown(path, 300), most=limit // 1024))
+        raise ExperimentError(too_large.format(path=shown(path, 300), most=limit // 1024))
+    return data
+
+
+def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
+    """A UTF-8 text file of at most `limit` bytes (checked before reading it all); a byte
+    order mark (Windows Notepad writes one) is dropped."""
+    data = read_bytes(path, limit, _("{path}: too large for an experiment (more than {most} kB)"))
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
     LIVE_SETTINGS,
+    SYNTHETIC_ONLY,
     Experiment,
     LayerSpec,
     apply_override,
@@ -57,6 +58,9 @@ class FormField:
     def is_flag(self) -> bool:
         return isinstance(self.rule, Flag)
 
+
+# What a synthetic task's form sets, that a CSV task does not have.
+SYNTHETIC_FIELDS = (*(f"task.{name}" for name in SYNTHETIC_ONLY), "task.features")
 
 # The form's words come from nnplay.labels, the same words hints and solutions speak.
 DEFAULT_NOTES = {"task.dim": N_(" (0: auto)"), "task.classes": N_(" (0: auto)")}  # fits the column
@@ -106,6 +110,8 @@ FORM_SECTIONS: dict[str, list[FormField]] = {
 def visible(path: str, exp: Experiment) -> bool:
     """Only the settings that matter for the current choices are shown."""
     section, _dot, name = path.partition(".")
+    if exp.task.data and path in SYNTHETIC_FIELDS:
+        return False  # a CSV task's data is its file's (its features: a list of its columns)
     task = TASKS[exp.task.name]
     if path == "task.dim":
         return task.min_dim != task.max_dim

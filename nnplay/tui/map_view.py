@@ -18,6 +18,7 @@ from nnplay.lab.boundary import EXTENT, BoundaryGrid, Curve, MapPoints, cell_of
 from nnplay.tui import colours as c
 from nnplay.tui.live_text import LiveText
 from nnplay.tui.session import View
+from nnplay.untrusted import shown
 from nnplay.wrapping import line_starts
 
 GUTTER = 7  # the y axis labels and their tick: "  +1.2┤"
@@ -78,10 +79,12 @@ class DecisionMap(LiveText):
             self.show(render_curve(view.curve, view.points, rows, width))
         else:
             message = _(
-                "No map: this task has {count} inputs, and a map needs 2 (or 1 for a regression "
-                "curve).\nThe Weights tab (4) shows what each input does."
+                "No map: this task has {count} inputs ({names}); a map needs a synthetic task "
+                "of 2 inputs, or 1 input for a regression curve.\nThe Weights tab (4) shows "
+                "what each input does."
             )
-            self.show(Text(message.format(count=len(view.input_names)), style=DIM))
+            names = shown(", ".join(view.input_names), 200)
+            self.show(Text(message.format(count=len(view.input_names), names=names), style=DIM))
 
 
 def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text:

@@ -36,7 +36,7 @@ from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weigh
 from nnplay.model import describe, linear_layers
 from nnplay.status import Status
 from nnplay.summary import RunSummary, summarize
-from nnplay.tasks import Baseline, expand_features, majority_baseline
+from nnplay.tasks import Baseline, expand_features, feature_names, majority_baseline
 
 if TYPE_CHECKING:  # these import torch: not before the app's first frame
     from nnplay.run_state import RunState
@@ -352,7 +352,7 @@ class Session:
         t = self._shown()
         flags = diagnose_trainer(t) if t.steps else []
         snapshot = t.snapshot(most_points=120)
-        names = input_names(t.shape.raw_inputs, t.shape.inputs, t.exp.task.features)
+        names = input_names(t.shape.raw_inputs, t.shape.inputs, feature_names(t.exp.task))
         view = View(
             snapshot,
             self._layer_stats(t, snapshot.grad_norms),
