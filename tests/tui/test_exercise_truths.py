@@ -47,6 +47,6 @@ async def test_a_single_step_shows_the_loss_of_the_batch_just_taken(make_app):
             await until(pilot, lambda steps=steps: app.session.trainer.steps == steps)
             await pilot.pause(0.2)
             status = str(app.query_one("#status").render())
-            taken = app.session.trainer.history.step_loss[-1]
+            taken = app.session.trainer.history.step_loss.last
             assert f"batch loss {taken:.4g}" in status, status
             assert "steps/s" not in status  # the rate of one step says nothing
