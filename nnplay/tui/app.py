@@ -38,6 +38,7 @@ from nnplay.tui.footer import KeyBar
 from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
+from nnplay.tui.pictures import TAB_PICTURES
 from nnplay.tui.prose import Prose
 from nnplay.tui.screens import Steady
 from nnplay.tui.session import FASTEST_FRAME, Session, View
@@ -124,6 +125,7 @@ class PlaygroundApp(App):
         self.queued: list[str] = []  # actions pressed while the network was being built
         self.hints_shown = 0
         self.map_size = (40, 20)
+        self.pictures = TAB_PICTURES["charts-tab"]  # what the tab shown draws
         self._exercise_shows: tuple | None = None  # what the exercise box was built from
         self.description_shown = True  # the exercise's description; d folds it
         self.frame_cost = 0.0  # seconds to draw and paint one View
@@ -204,7 +206,7 @@ class PlaygroundApp(App):
         """Build a Trainer off the UI thread (the first one imports torch)."""
         try:
             session = Session(experiment, run)
-            session.map_size = self.map_size
+            session.map_size, session.pictures = self.map_size, self.pictures
             view = session.view()  # before the session's thread starts: this one owns it
         except ExperimentError as e:
             self.post_message(SessionReady(None, generation, str(e)))
@@ -234,8 +236,9 @@ class PlaygroundApp(App):
             self.keeper.saved(self.session)  # the run file holds it
         self.query_one(TrainView).label_ghosts(self.session.experiment)
         self._draw(message.view)
-        if self.session.map_size != self.map_size:  # resized while the network was built
-            self.session.map_size = self.map_size
+        shown = (self.map_size, self.pictures)
+        if (self.session.map_size, self.session.pictures) != shown:  # changed while built
+            self.session.map_size, self.session.pictures = shown
             self.session.request_view()
         self._update_start_button()
         queued, self.queued = self.queued, []
@@ -705,6 +708,15 @@ class PlaygroundApp(App):
         self.map_size = (cols, rows)
         if self.session is not None:
             self.session.map_size = self.map_size
+            self.session.request_view()
+
+    def show_pictures(self, pictures: frozenset[str]) -> None:
+        """The tab shown draws these pictures: the session computes only them."""
+        if pictures == self.pictures:
+            return
+        self.pictures = pictures
+        if self.session is not None:
+            self.session.pictures = pictures
             self.session.request_view()
 
     def _show_tab(self, name: str) -> None:

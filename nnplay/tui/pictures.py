@@ -1,6 +1,7 @@
 """The tabs beside the charts: the big map, the neurons and the weights.
 
-Only the active tab is drawn each frame; a newly shown tab draws the last View at once.
+Only the active tab is drawn each frame, and the session computes only the pictures it shows
+(TAB_PICTURES): a newly shown tab draws the last View at once if it holds them, else the next.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from nnplay.tui.session import View
 from nnplay.tui.weights_view import WeightsView
 
 TABS = ["charts", "map", "neurons", "weights"]  # keys 1-4
+# The costly parts of a View (session.PICTURES) each tab draws.
+TAB_PICTURES = {
+    "charts-tab": frozenset({"map", "fit"}),  # the small map; regression's fitted values
+    "map-tab": frozenset({"map"}),
+    "neurons-tab": frozenset({"units"}),
+    "weights-tab": frozenset({"weights"}),
+}
 TAB_NAMES = {
     "charts": N_("Charts"),
     "map": N_("Map"),
@@ -60,10 +68,20 @@ def picture_panes():
     yield TabPane(labels["weights"], weights, id="weights-tab")
 
 
+def shows(root, view: View) -> bool:
+    """Whether `view` holds what the active tab draws (a View made for another tab may not)."""
+    return TAB_PICTURES[active_tab(root)] <= view.pictures
+
+
+def active_tab(root) -> str:
+    return root.query_one("#pictures", TabbedContent).active
+
+
 def draw_pictures(root, view: View) -> None:
     """Draw what the active tab shows (the small map of the charts tab, or a picture tab)."""
-    active = root.query_one("#pictures", TabbedContent).active
-    root.query_one(NeuronView).keep(view)  # [ and ] work before the tab is first shown
+    active = active_tab(root)
+    if "units" in view.pictures:
+        root.query_one(NeuronView).keep(view)  # [ and ] work before the tab is first shown
     if active == "charts-tab":
         small = root.query_one("#map", DecisionMap)
         has_map = view.grid is not None or view.curve is not None

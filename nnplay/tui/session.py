@@ -45,6 +45,9 @@ if TYPE_CHECKING:  # these import torch: not before the app's first frame
 MAP_POINTS = 150
 FIT_POINTS = 200
 UNIT_PIXELS = 10  # each unit's map is UNIT_PIXELS² points of the plane
+# The costly parts of a View, computed only when the UI shows them: the decision map (or the
+# regression curve) with its points, the fitted values, every unit's map, the weight lists.
+PICTURES = frozenset({"map", "fit", "units", "weights"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class View:
     baseline: Baseline | None = None  # classification: always answering the majority class
     summary: RunSummary | None = None  # the numbers of the weights kept, as `nnplay train` says
     viewing: Viewing | None = None  # scrubbed back: everything above is of that epoch
+    pictures: frozenset[str] = PICTURES  # which of the costly parts were computed
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class Session:
         self.trainer = Trainer(experiment) if run is None else Trainer.from_state(run)
         self.started_with = experiment.copy()  # live settings change the trainer's copy
         self.map_size = (40, 20)  # (cols, rows) of the decision map, set from the screen
+        self.pictures = PICTURES  # the parts of a View the screen shows, set from the screen
         classification = self.trainer.shape.kind != "regression"
         self.baseline = majority_baseline(self.trainer.y_val.numpy()) if classification else None
         # What the owner thread calls with each View and with an error's words (set by the UI).
@@ -349,7 +354,7 @@ class Session:
     def view(self) -> View:
         from nnplay.lab.diagnostics import diagnose_trainer  # imports torch, as above
 
-        t = self._shown()
+        t, wanted = self._shown(), self.pictures
         flags = diagnose_trainer(t) if t.steps else []
         snapshot = t.snapshot(most_points=120)
         names = input_names(t.shape.raw_inputs, t.shape.inputs, feature_names(t.exp.task))
@@ -358,18 +363,22 @@ class Session:
             self._layer_stats(t, snapshot.grad_norms),
             self.trainer.goal(),  # the run's verdict, whichever epoch is shown
             flags=flags,
-            weights=layer_weights(t.model),
+            weights=layer_weights(t.model) if "weights" in wanted else [],
             input_names=names,
             status=self.status,
             baseline=self.baseline,
             summary=summarize(t, flags),
+            pictures=wanted,
         )
         if self.viewing is not None:
             later = self.trainer.history.copy()
             view = replace(view, viewing=Viewing(self.viewing, self.trainer.epoch, later))
-        if t.shape.is_2d or (t.shape.raw_inputs == 1 and t.shape.kind == "regression"):
+        if "map" in wanted:
             view = self._with_map(t, view)
-        if t.shape.kind == "regression":
+        if "units" in wanted and t.shape.is_2d:
+            plane = expand_features(grid_points(UNIT_PIXELS, UNIT_PIXELS), t.exp.task.features)
+            view = replace(view, units=unit_maps(t.model, plane, UNIT_PIXELS, UNIT_PIXELS))
+        if "fit" in wanted and t.shape.kind == "regression":
             count = min(FIT_POINTS, len(t.X_val))
             predictions = t.predict(t.raw_inputs(validation=True)[:count])[:, 0]
             targets = t.y_val[:count].numpy().reshape(-1)
@@ -377,19 +386,17 @@ class Session:
         return view
 
     def _with_map(self, t: Trainer, view: View) -> View:
-        """The decision map and the unit maps (2-D), or the prediction curve (one input)."""
+        """The decision map (2-D), or the prediction curve (one input), with the data's points."""
         cols, rows = self.map_size
-        points = map_points(t, MAP_POINTS)
-        if not t.shape.is_2d:
+        if t.shape.is_2d:
+            points = map_points(t, MAP_POINTS)
+            return replace(view, grid=decision_grid(t, cols, rows), points=points)
+        if t.shape.raw_inputs == 1 and t.shape.kind == "regression":
+            points = map_points(t, MAP_POINTS)
             xs = points.xy[:, 0]
-            return replace(
-                view,
-                points=points,
-                curve=prediction_curve(t, cols, float(xs.min()), float(xs.max())),
-            )
-        plane = expand_features(grid_points(UNIT_PIXELS, UNIT_PIXELS), t.exp.task.features)
-        units = unit_maps(t.model, plane, UNIT_PIXELS, UNIT_PIXELS)
-        return replace(view, grid=decision_grid(t, cols, rows), points=points, units=units)
+            curve = prediction_curve(t, cols, float(xs.min()), float(xs.max()))
+            return replace(view, points=points, curve=curve)
+        return view
 
     def _layer_stats(self, t: Trainer, grads: dict[str, float]) -> list[LayerStats]:
         rows = {row.name: row for row in describe(t.exp)}

@@ -36,7 +36,15 @@ from nnplay.tui.curves import (
 )
 from nnplay.tui.live_text import LiveText
 from nnplay.tui.map_view import DecisionMap, fit
-from nnplay.tui.pictures import draw_pictures, fit_tabs, picture_panes, tab_labels
+from nnplay.tui.pictures import (
+    TAB_PICTURES,
+    active_tab,
+    draw_pictures,
+    fit_tabs,
+    picture_panes,
+    shows,
+    tab_labels,
+)
 from nnplay.tui.prose import Prose
 from nnplay.tui.session import View
 
@@ -270,6 +278,13 @@ class TrainView(Vertical):
         self.last_view = view
         self._status(view)
         self._diagnose(view)
+        if not shows(self, view):  # made before the tab changed: the next View is for it
+            return
+        if active_tab(self) == "charts-tab":  # hidden charts are not drawn
+            self._draw_charts(view)
+        draw_pictures(self, view)
+
+    def _draw_charts(self, view: View) -> None:
         ghosts = self.ghosts
         if view.viewing is not None:  # the run after the epoch viewed, faded
             later = Ghost(None, view.viewing.later, title=_("later in this run"))
@@ -282,11 +297,11 @@ class TrainView(Vertical):
             series = chart.draw(view, ghosts, x_high)
             self.query_one(box, Chart).show_legend(series, chart.title, chart.x_label)
         self.query_one(NetworkView).draw(view)
-        draw_pictures(self, view)
 
     def on_tabbed_content_tab_activated(self) -> None:
+        self.app.show_pictures(TAB_PICTURES[active_tab(self)])  # type: ignore[attr-defined]
         if self.last_view is not None:  # the new tab shows the last View at once
-            draw_pictures(self, self.last_view)
+            self.draw(self.last_view)
 
     def _status(self, view: View) -> None:
         """The run's state, epoch, lr, loss and accuracy always; the step and the speed only

@@ -267,3 +267,24 @@ def test_pictures_of_a_broken_model_draw_without_crashing():
     assert "nan" in unit_details(layers, ["x1", "x2"], (1, 0), 40).plain
     weights = [LayerWeights("output", bad[:1], bad[0, :1], (1, 2))]
     assert "w2" in render_weights(weights, ["x1", "x2"], 40).plain
+
+
+async def test_the_session_computes_only_the_pictures_of_the_tab_shown(make_app):
+    """Training on the Weights tab makes no maps; the Map tab, opened after the run, gets one
+    at once, and the charts tab's Views have the small map but no unit maps or weight lists."""
+    app = make_app("circle", **FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await open_tab(pilot, "4", "#weights")
+        await train_to_epoch(pilot, 3)
+        view = app.query_one("#train").last_view
+        assert view.pictures == {"weights"} and view.weights
+        assert view.grid is None and view.units is None and view.points is None
+        await open_tab(pilot, "2", "#big-map")
+        await until(pilot, lambda: app.query_one("#train").last_view.grid is not None)
+        await pilot.pause()
+        assert "decision map" in shown(app, "#big-map") and "✕ wrong" in shown(app, "#big-map")
+        await open_tab(pilot, "1", "#map")
+        await until(pilot, lambda: app.query_one("#train").last_view.pictures == {"map", "fit"})
+        view = app.query_one("#train").last_view
+        assert view.grid is not None and view.units is None and view.weights == []
