@@ -7,7 +7,8 @@
 2. Key-press latency while training at full speed: from a key event entering the app to its
    action running (a toggle of the build panel, every 0.1 s), p50/p95/max.
 3. Launch to first frame: a fresh interpreter importing nnplay and drawing the first frame
-   (headless driver), plus bare interpreter start-up, median of several launches.
+   (headless driver), plus bare interpreter start-up, median of several launches; beside it a
+   bare Textual app with a header and a footer (issue 19's target: at most 2x it).
 """
 
 import asyncio
@@ -59,25 +60,43 @@ async def in_app(exp, presses: int = 0):
     return rate, latencies
 
 
-def launch_seconds(repeats: int = 5) -> tuple[float, float]:
-    script = (
-        "import time; t0 = time.perf_counter()\n"
-        "from nnplay.presets import load_preset\n"
-        "from nnplay.tui.app import PlaygroundApp\n"
-        "app = PlaygroundApp(load_preset('first-gt-fifth'), 'first-gt-fifth')\n"
-        "def first_frame():\n"
-        "    print(time.perf_counter() - t0); app.exit()\n"
-        "app.call_after_refresh(first_frame)\n"
-        "app.run(headless=True, size=(120, 40))\n"
-    )
-    frames, bare = [], []
+FIRST_FRAME = """
+import time; t0 = time.perf_counter()
+{setup}
+def first_frame():
+    print(time.perf_counter() - t0); app.exit()
+app.call_after_refresh(first_frame)
+app.run(headless=True, size=(120, 40))
+"""
+NNPLAY = """
+from nnplay.presets import load_preset
+from nnplay.tui.app import PlaygroundApp
+app = PlaygroundApp(load_preset('first-gt-fifth'), 'first-gt-fifth')
+"""
+BARE_TEXTUAL = """
+from textual.app import App
+from textual.widgets import Footer, Header
+class Bare(App):
+    def compose(self):
+        yield Header()
+        yield Footer()
+app = Bare()
+"""
+
+
+def launch_seconds(repeats: int = 5) -> tuple[float, float, float]:
+    """Medians, interleaved: nnplay's imports and first frame, a bare Textual app's (a header
+    and a footer), and the interpreter's start-up."""
+    frames, textual, bare = [], [], []
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-        frames.append(float(out.stdout.strip().splitlines()[-1]))
+        for setup, times in ((NNPLAY, frames), (BARE_TEXTUAL, textual)):
+            script = FIRST_FRAME.format(setup=setup)
+            out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+            times.append(float(out.stdout.strip().splitlines()[-1]))
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"])
         bare.append(time.perf_counter() - started)
-    return statistics.median(frames), statistics.median(bare)
+    return statistics.median(frames), statistics.median(textual), statistics.median(bare)
 
 
 def main() -> None:
@@ -98,10 +117,11 @@ def main() -> None:
         f"key latency while training ({len(ms)} presses)  p50 {statistics.median(ms):.1f} ms   "
         f"p95 {p95:.1f} ms   max {ms[-1]:.1f} ms"
     )
-    frame, bare = launch_seconds()
+    frame, textual, bare = launch_seconds()
     print(
         f"launch to first frame  {frame + bare:.2f} s  (interpreter {bare:.2f} s + nnplay "
-        f"imports and first frame {frame:.2f} s)"
+        f"imports and first frame {frame:.2f} s); a bare Textual app {textual + bare:.2f} s: "
+        f"{(frame + bare) / (textual + bare):.1f}x"
     )
 
 
