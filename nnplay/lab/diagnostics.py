@@ -360,13 +360,15 @@ def baseline_flags(context: RunContext) -> list[Finding]:
 
 def overfitting_flags(context: RunContext, losses: list[float]) -> list[Finding]:
     """Validation loss rising for a while since its lowest point while the training loss
-    still falls: the network learns the training set's noise."""
+    still falls, and now above it: the network learns the training set's noise. A validation
+    loss still below the training loss has no gap to blame on memorizing (a small data set's
+    validation rows can simply be easier; iris shows it)."""
     val = context.val_losses
     if len(val) < OVERFIT_EPOCHS * 2 or len(losses) != len(val):
         return []
     best = min(range(len(val)), key=val.__getitem__)
     rising = len(val) - 1 - best >= OVERFIT_EPOCHS and val[-1] > val[best] * OVERFIT_RISE
-    if not (rising and losses[-1] < losses[best]):
+    if not (rising and losses[-1] < losses[best] and val[-1] > losses[-1]):
         return []
     cause = _(
         "the validation loss rose from {best} (epoch {epoch}) to {now} while the training "
