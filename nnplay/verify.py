@@ -54,6 +54,7 @@ def read_recorded(name: str) -> Recorded:
     where = shown(path, 300)
     data = parse_toml(read_text(path), where)
     try:
+        exp = from_dict(data, path.parent)
         if RESULT not in data:
             raise ExperimentError(
                 _(
@@ -62,7 +63,7 @@ def read_recorded(name: str) -> Recorded:
                 )
             )
         result = result_from_table(data[RESULT])
-        exp = with_data(from_dict(data, path.parent))
+        exp = with_data(exp)
         check_training_fits(exp)
     except ExperimentError as e:
         raise ExperimentError(f"{where}: {e}") from None
