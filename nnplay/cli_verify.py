@@ -142,7 +142,7 @@ def headline(result, exp) -> str:
     if result.goal is None:
         return text
     verdict = _("goal met") if result.goal.met else _("goal not met")
-    return f"{text}, {verdict}"
+    return _("{metric}, {verdict}").format(metric=text, verdict=verdict)
 
 
 def shown_value(value) -> str:
