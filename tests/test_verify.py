@@ -5,6 +5,7 @@ differs (a tampered number, another version), 2 for a file it cannot read (one l
 import hashlib
 import json
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from nnplay import __version__
 from nnplay.experiment import load_file, to_dict
 from nnplay.presets import load_preset
-from nnplay.results import data_sha256, result_from_table
+from nnplay.results import data_sha256, result_from_table, to_table
 from nnplay.tasks import make_datasets
 from nnplay.verify import TOLERANCE, same
 from tests.command_line import run_in_process
@@ -72,6 +73,8 @@ def test_the_saved_result_holds_what_train_json_said(honest):
         digest.update(f"{array.dtype.str}{array.shape};".encode() + array.tobytes())
     assert result["data_sha256"] == digest.hexdigest()
     assert result_from_table(result).val_accuracy == summary["val_accuracy"]
+    answered = replace(result_from_table(result), prediction="a curved boundary")
+    assert to_table(answered) == {**result, "prediction": "a curved boundary"}
 
 
 def test_training_a_file_with_a_result_ignores_it(honest, capsys):
@@ -214,6 +217,27 @@ def test_a_file_without_a_result_or_unknown_sections_is_refused(tmp_path, capsys
     assert code == 2 and "results: unknown section" in err
     code, _out, err = run_in_process(capsys, "verify", tmp_path / "missing.toml")
     assert code == 2 and "missing.toml" in err and err.count("\n") == 1
+    plain.write_text("# " + "x" * 300_000)  # read no further than an experiment's size
+    code, _out, err = run_in_process(capsys, "verify", plain)
+    assert code == 2 and "too large for an experiment" in err and err.count("\n") == 1
+
+
+def test_a_prediction_is_kept_and_shown_but_not_replayed(honest, tmp_path, capsys):
+    # the learner's answer to the exercise's question: a replay cannot give it again
+    path, _summary = honest
+    line = result_line(path, "val_accuracy")
+    answered = edited(path, tmp_path, line, f'{line}\nprediction = "a curved boundary"')
+    assert result_from_table(tomllib.loads(answered.read_text())["result"]).prediction == (
+        "a curved boundary"
+    )
+    code, out, _err = run_in_process(capsys, "verify", answered, "--json")
+    assert code == 0
+    (row,) = json.loads(out.splitlines()[-1])["files"]
+    assert row["recorded"]["prediction"] == "a curved boundary"
+    assert "prediction" not in row["replayed"] and row["differences"] == []
+    hostile = edited(path, tmp_path, line, f'{line}\nprediction = "{"x" * 201}"', "long.toml")
+    code, out, err = run_in_process(capsys, "verify", hostile)
+    assert code == 2 and "result.prediction:" in err and "at most 200 characters" in err
 
 
 def test_save_refuses_before_training(tmp_path, capsys):
