@@ -185,6 +185,10 @@ def format_verification(rows: list[dict], seconds: float) -> str:
     for row in rows:
         for d in row["differences"]:
             lines.append(difference_line(shown(row["file"], 80), d))
+        if "prediction" in row["recorded"]:  # the learner's answer: shown, never replayed
+            message = _("{file}: the learner predicted: {prediction}")
+            file, prediction = shown(row["file"], 80), shown(row["recorded"]["prediction"], 200)
+            lines.append("  " + message.format(file=file, prediction=prediction))
     lines.append(
         _("the metrics match within a relative {tolerance} (float32 rounding)").format(
             tolerance=f"{TOLERANCE:g}"

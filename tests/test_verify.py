@@ -230,6 +230,8 @@ def test_a_prediction_is_kept_and_shown_but_not_replayed(honest, tmp_path, capsy
     assert result_from_table(tomllib.loads(answered.read_text())["result"]).prediction == (
         "a curved boundary"
     )
+    code, out, _err = run_in_process(capsys, "verify", answered)
+    assert code == 0 and f"{answered}: the learner predicted: a curved boundary" in out
     code, out, _err = run_in_process(capsys, "verify", answered, "--json")
     assert code == 0
     (row,) = json.loads(out.splitlines()[-1])["files"]
