@@ -91,18 +91,28 @@ def save_result(path: Path, trainer) -> list[Path]:
 
 
 def cmd_verify(args) -> int:
-    from nnplay.cli import json_line
+    from nnplay.cli import Interrupted, json_line, signals_deferred
     from nnplay.results import to_table
-    from nnplay.verify import TOLERANCE, compared, read_all, replay
+    from nnplay.verify import TOLERANCE, compared, read_all, replayed, replays
 
     started = time.perf_counter()
     recorded, unreadable = read_all(args.files)
     for problem in unreadable.values():
         print(f"nnplay verify: {problem}", file=sys.stderr)
-    replayed = replay(recorded) if recorded else []
+    results = []
+    if recorded:
+        running = replays(recorded)  # nothing runs yet
+        try:
+            with signals_deferred():  # no worker is left half started
+                running.start()
+            results = replayed(recorded, running.result())
+        except Interrupted as e:
+            running.cancel()
+            print(_("nnplay: verify interrupted; the workers were stopped"), file=sys.stderr)
+            return e.exit_code
     rows = []
     with i18n.english(args.json):  # JSON is the same in every language
-        for r, again in zip(recorded, replayed, strict=True):
+        for r, again in zip(recorded, results, strict=True):
             differences = compared(r.result, again)
             rows.append(
                 {

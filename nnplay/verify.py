@@ -1,7 +1,7 @@
 """Verify saved results: train each experiment file again and compare with its `[result]`.
 
 UI-free. `read_recorded` reads one file as hostile input (its experiment and its result both
-checked, its data found and unchanged, its training fitting in memory); `replay` trains the
+checked, its data found and unchanged, its training fitting in memory); `replays` trains the
 files in compare's process pool, one per core, and `compared` says which fields differ.
 
 Training is deterministic (every seed is in the experiment, one torch thread), so a replay on
@@ -71,20 +71,18 @@ def read_recorded(name: str) -> Recorded:
     return Recorded(str(path), title or path.stem, exp, result)
 
 
-def replay(recorded: list[Recorded]) -> list[Result]:
-    """The result each file's experiment gives when trained again, in the order given: in
-    compare's process pool (one worker per core), stopped when interrupted."""
+def replays(recorded: list[Recorded]):
+    """The files' replays: a ComparisonRun of compare's process pool (one worker per core),
+    not started yet; every file fitting in memory with the others that train at once."""
     from nnplay.compare import ComparisonRun, Variant, check_comparison_fits
 
     variants = [Variant({}, r.experiment) for r in recorded]
     check_comparison_fits(variants)
-    running = ComparisonRun(variants)
-    try:
-        running.start()
-        comparison = running.result()
-    except BaseException:  # Ctrl+C, SIGTERM: no worker outlives the command
-        running.cancel()
-        raise
+    return ComparisonRun(variants)
+
+
+def replayed(recorded: list[Recorded], comparison) -> list[Result]:
+    """The result each file's experiment gave when trained again (a Comparison of replays)."""
     return [
         result_of(v.summary, r.experiment.task)
         for v, r in zip(comparison.variants, recorded, strict=True)

@@ -4,6 +4,10 @@ differs (a tampered number, another version), 2 for a file it cannot read (one l
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import time
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +20,7 @@ from nnplay.presets import load_preset
 from nnplay.results import data_sha256, result_from_table, to_table
 from nnplay.tasks import make_datasets
 from nnplay.verify import TOLERANCE, same
-from tests.command_line import run_in_process
+from tests.command_line import nnplay_argv, run_in_process
 
 QUICK = ["--set", "training.epochs=3", "--set", "task.samples=400"]
 
@@ -298,3 +302,31 @@ def test_the_help_states_the_tolerance(capsys):
     code, out, _err = run_in_process(capsys, "verify", "--help")
     assert code == 0
     assert f"relative {TOLERANCE:g}" in " ".join(out.split())
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the processes in /proc")
+def test_ctrl_c_stops_verify_and_its_workers(honest, tmp_path):
+    """As `compare`: Ctrl+C reaches nnplay, its forkserver and the workers; one line, exit
+    130, and no worker left."""
+    from tests.test_compare import _descendants
+
+    path, _summary = honest
+    long = tmp_path / "long.toml"
+    long.write_text(path.read_text().replace("epochs = 3\n", "epochs = 100000\n", 1))
+    cli = subprocess.Popen(
+        nnplay_argv("verify", str(long), str(long)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, as a terminal gives it
+    )
+    deadline = time.monotonic() + 120
+    while len(_descendants(cli.pid)) < 4 and time.monotonic() < deadline:  # tracker, server, 2
+        time.sleep(0.05)
+    workers = _descendants(cli.pid)
+    os.killpg(cli.pid, signal.SIGINT)
+    out, err = cli.communicate(timeout=120)
+    assert (cli.returncode, out) == (130, "")
+    assert err == "nnplay: verify interrupted; the workers were stopped\n"
+    time.sleep(0.5)
+    assert not workers & _descendants(os.getpid()) - {cli.pid}
