@@ -67,7 +67,11 @@ class Result:
     prediction: str | None = rule(Text(200), None, "the prediction the learner answered")
 
 
-REQUIRED = ("version", "data_sha256", "status", "epochs", "weights_epoch")
+# The fields a table must give (the others are left out where there is no value).
+REQUIRED = {
+    "Result": ("version", "data_sha256", "status", "epochs", "weights_epoch"),
+    "GoalRecord": ("met",),
+}
 METRICS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
 
 
@@ -140,11 +144,12 @@ def _checked_table(where: str, cls, table: Any) -> dict[str, Any]:
         raise ExperimentError(
             message.format(field=f"{where}.{shown(unknown)}", allowed=", ".join(known))
         )
-    missing = next((name for name in REQUIRED if cls is Result and name not in table), None)
+    required = REQUIRED[cls.__name__]
+    missing = next((name for name in required if name not in table), None)
     if missing is not None:
         message = _("{field}: missing; a result records {fields}")
         raise ExperimentError(
-            message.format(field=f"{where}.{missing}", fields=", ".join(REQUIRED))
+            message.format(field=f"{where}.{missing}", fields=", ".join(required))
         )
     values = {}
     for f in fields(cls):

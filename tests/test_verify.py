@@ -190,6 +190,7 @@ HOSTILE = {
     "infinity": ("train_loss", "train_loss = inf", "result.train_loss: inf is not"),
     "a control character": ("version", 'version = "0.1\\u001b[2J"', "result.version:"),
     "a missing field": ("weights_epoch", "", "result.weights_epoch: missing"),
+    "a goal without its verdict": ("met", "", "result.goal.met: missing"),
     "a table in the goal": ("[result.goal]", "[result.goal.x]", "result.goal.x: unknown field"),
     "a list for a table": ("[result.goal]", "[[result.goal]]", "result.goal: must be a table"),
 }
