@@ -27,6 +27,7 @@ from pathlib import Path
 
 from nnplay import __version__, cli_help, i18n
 from nnplay.cli_lab import add_lab_commands, add_overrides_argument
+from nnplay.cli_verify import add_save_option, add_verify_command, result_target, save_result
 from nnplay.errors import EXIT_BAD_INPUT, ExperimentError
 from nnplay.i18n import N_, _
 from nnplay.labels import status_word
@@ -283,6 +284,7 @@ def build_parser() -> Parser:
             "continue it later: nnplay train FILE.nnrun"
         ),
     )
+    add_save_option(train)
     train.add_argument("--json", action="store_true", help=_("end with one JSON summary line"))
     train.set_defaults(func=cmd_train)
 
@@ -317,6 +319,7 @@ def build_parser() -> Parser:
     compare.set_defaults(func=cmd_compare)
 
     add_lab_commands(commands)
+    add_verify_command(commands)
 
     add_serve_command(commands)
     return parser
@@ -586,6 +589,7 @@ def cmd_train(args) -> int:
     named = [str(named_path(raw, "--export")) for raw in args.export]
     targets = check_export_targets(named, read_from)
     save_to = None if args.save_run is None else saved_run_target(args.save_run)
+    result_to = None if args.save is None else result_target(args.save, saved is not None)
     check_training_fits(exp)
     trainer = new_or_continued(exp, saved, source)
     progress = Progress(trainer) if sys.stderr.isatty() and not args.json else None
@@ -605,9 +609,15 @@ def cmd_train(args) -> int:
             [(save_to, lambda: [write_run(save_to, trainer.state())])]
         )
         failed = failed or failed_run
+    result_file: list[str] = []
+    if result_to is not None and go_on and cut is None:
+        result_file, failed_result, cut = write_files(
+            [(result_to, partial(save_result, result_to, trainer))]
+        )
+        failed = failed or failed_result
     interrupted = cut or interrupted
     with i18n.english(args.json):  # JSON is the same in every language
-        summary = train_summary(args.target, trainer, exports, next(iter(run_file), None))
+        summary = train_summary(args.target, trainer, exports, run_file, result_file)
     if args.json:
         print(json_line(summary))
     else:
@@ -667,9 +677,11 @@ def write_files(
     return written, failed, None
 
 
-def train_summary(target: str, trainer, exports: list[str], run_file: str | None = None) -> dict:
+def train_summary(
+    target: str, trainer, exports: list[str], run_file: list[str], result_file: list[str]
+) -> dict:
     """The run's summary (nnplay.summary: the numbers of the weights kept, the goal with the
-    value it was judged on, the findings) and how it ran."""
+    value it was judged on, the findings), how it ran and the files it wrote."""
     from nnplay.summary import summarize
 
     return {
@@ -679,7 +691,8 @@ def train_summary(target: str, trainer, exports: list[str], run_file: str | None
         "seconds": round(trainer.seconds, 4),
         "steps_per_second": round(trainer.steps_per_second(), 1),
         "exports": exports,
-        "run_file": run_file,
+        "run_file": next(iter(run_file), None),
+        "result_file": next(iter(result_file), None),
     }
 
 
@@ -722,6 +735,8 @@ def format_summary(s: dict, message: str) -> str:
     lines += [row(_("exported"), shown(p, 300)) for p in s["exports"]]
     if s["run_file"] is not None:
         lines.append(row(_("run file"), shown(s["run_file"], 300)))
+    if s["result_file"] is not None:
+        lines.append(row(_("result"), shown(s["result_file"], 300)))
     return "\n".join(lines)
 
 

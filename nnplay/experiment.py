@@ -53,6 +53,8 @@ METRIC_WORDS = {
 }
 VALIDATION_MODES = ("fresh", "split")
 MAX_SAMPLES = 200_000
+# A past run's result (nnplay.results): a file may hold one, the Experiment never does.
+RESULT = "result"
 
 
 def subsection(cls, doc: str):
@@ -312,15 +314,17 @@ class Experiment:
 
 def from_dict(data: dict, folder: str | Path | None = None) -> Experiment:
     """Build and validate an Experiment from nested plain data (as read from TOML). A CSV
-    task's relative task.data is relative to `folder` (the experiment file's), when given."""
+    task's relative task.data is relative to `folder` (the experiment file's), when given.
+    A [result] table (a past run's, nnplay.results reads it) is left out: a run makes its own."""
     if not isinstance(data, dict):
         raise ExperimentError(_("experiment: expected a table of sections"))
-    unknown = set(data) - set(SECTIONS) - {"solution"}
+    unknown = set(data) - set(SECTIONS) - {"solution", RESULT}
     if unknown:
         message = _("{section}: unknown section; allowed: {allowed}")
         raise ExperimentError(
             message.format(
-                section=shown(sorted(unknown)[0]), allowed=", ".join([*SECTIONS, "solution"])
+                section=shown(sorted(unknown)[0]),
+                allowed=", ".join([*SECTIONS, "solution", RESULT]),
             )
         )
     exp = Experiment()
@@ -371,13 +375,14 @@ def _section_from_dict(section: str, cls, table):
         if "section" in f.metadata:
             setattr(obj, f.name, _section_from_dict(path, f.metadata["section"], value))
         else:
-            setattr(obj, f.name, _checked(path, f.metadata["rule"], value))
+            setattr(obj, f.name, checked_value(path, f.metadata["rule"], value))
     if cls is ModelSpec:
         obj.hidden = parse_hidden(table.get("hidden", []), obj.layer_defaults())
     return obj
 
 
-def _checked(path: str, r, value):
+def checked_value(path: str, r, value):
+    """`value` checked by the rule `r` and coerced; ExperimentError names the field `path`."""
     problem = r.check(value)
     if problem:
         raise ExperimentError(f"{path}: {_not_allowed(value, problem)}")
@@ -701,7 +706,7 @@ def apply_override(exp: Experiment, path: str, value: Any, where: str | None = N
     if "section" in by_name[name].metadata:  # a whole table: --set 'meta.zh={title="..."}'
         setattr(obj, name, _section_from_dict(where, by_name[name].metadata["section"], value))
         return
-    new = _checked(where, by_name[name].metadata["rule"], value)
+    new = checked_value(where, by_name[name].metadata["rule"], value)
     if path == "task.data" and new != obj.data:
         obj.schema = DataSchema()  # another file: nothing read of it yet
     if cls is ModelSpec and name in obj.layer_defaults():

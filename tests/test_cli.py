@@ -25,6 +25,7 @@ SUMMARY_KEYS = {
     "goal",
     "exports",
     "run_file",
+    "result_file",
     "weights_epoch",
     "findings",
 }

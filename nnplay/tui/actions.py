@@ -118,7 +118,7 @@ ACTIONS = [
         "s",
         N_("Save"),
         N_("Save as preset"),
-        N_("the current setup as a TOML file"),
+        N_("the current setup as a TOML file, with the run's result once it has ended"),
         footer=False,
         button=True,
     ),

@@ -30,6 +30,7 @@ from nnplay.experiment import LIVE_SETTINGS, Experiment, save, with_solution
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
 from nnplay.presets import RUN_SUFFIX, all_presets, load_preset
+from nnplay.results import save_with_result
 from nnplay.status import Status
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons, translate_bindings
 from nnplay.tui.build_panel import BuildPanel
@@ -692,13 +693,26 @@ class PlaygroundApp(App):
         )
 
     async def _save(self, path: str) -> str | None:
-        """Save the form's setup to `path`: None when written, else why not."""
+        """Save the form's setup to `path`, with the run's [result] when a replay of the
+        setup gives it (nnplay verify): None when written, else why not."""
+        session = self.session
+        trained = session is not None and session.trainer.steps > 0
+        why_not = session.why_no_result(self.edited) if session is not None and trained else None
         try:
-            save(self.edited, path)
+            if session is not None and trained and why_not is None:
+                result = await asyncio.wrap_future(session.result())
+                save_with_result(self.edited, result, path)
+            else:
+                save(self.edited, path)
         except Exception as e:  # the setup stays in the form: the learner can try elsewhere
             return file_error(SAVE, path, e)
-        message = _("Saved {path}; open it with: nnplay {path}")
-        self.notify(message.format(path=shown(path, 300)))
+        if not trained:
+            message = _("Saved {path}; open it with: nnplay {path}")
+        elif why_not is None:
+            message = _("Saved {path} with the run's result; check it with: nnplay verify {path}")
+        else:
+            message = _("Saved the setup to {path}, without a result: {reason}")
+        self.notify(message.format(path=shown(path, 300), reason=why_not))
         return None
 
     def resize_map(self, cols: int, rows: int) -> None:

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nnplay.experiment import Experiment
+from nnplay.experiment import Experiment, to_dict, value_at
 from nnplay.export import export
 from nnplay.history import GoalResult, History, Snapshot
+from nnplay.i18n import _
 from nnplay.lab.boundary import (
     BoundaryGrid,
     Curve,
@@ -34,6 +35,7 @@ from nnplay.lab.boundary import (
 )
 from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights, unit_maps
 from nnplay.model import describe, linear_layers
+from nnplay.results import result_of
 from nnplay.status import Status
 from nnplay.summary import RunSummary, summarize
 from nnplay.tasks import Baseline, expand_features, feature_names, majority_baseline
@@ -106,6 +108,9 @@ class Session:
 
         self.trainer = Trainer(experiment) if run is None else Trainer.from_state(run)
         self.started_with = experiment.copy()  # live settings change the trainer's copy
+        # Trained straight from its start as its experiment says: a replay gives its result.
+        # A saved run going on, a live setting changed mid-run or a branch is not.
+        self.replayable = run is None
         self.map_size = (40, 20)  # (cols, rows) of the decision map, set from the screen
         self.pictures = PICTURES  # the parts of a View the screen shows, set from the screen
         classification = self.trainer.shape.kind != "regression"
@@ -187,7 +192,26 @@ class Session:
 
     def send(self, path: str, value) -> None:
         """A live setting (one of LIVE_SETTINGS), applied between two steps."""
-        self._tell(lambda: self.trainer.set_live(path, value))
+        self._tell(lambda: self._set_live(path, value))
+
+    def why_no_result(self, setup: Experiment) -> str | None:
+        """Why the run has no result a replay of `setup` gives (None when it has one)."""
+        if not self.trainer.done:
+            return _("the run has not ended")
+        if not self.replayable:
+            return _(
+                "the run changed while it trained (a live setting, a branch or a saved run "
+                "going on), so no replay gives its result"
+            )
+        if to_dict(setup) != to_dict(self.trainer.exp):
+            return _("the form's setup is not the run's")
+        return None
+
+    def result(self) -> Future:
+        """The run's Result (nnplay.results), computed on the owner thread."""
+        return self.call(
+            lambda trainer: result_of(summarize(trainer, findings=[]), trainer.exp.task)
+        )
 
     @property
     def idle(self) -> bool:
@@ -338,12 +362,18 @@ class Session:
             self._past.load(state)
         return self._past
 
+    def _set_live(self, path: str, value) -> None:
+        if self.trainer.steps and value != value_at(self.trainer.exp, path):
+            self.replayable = False
+        self.trainer.set_live(path, value)
+
     def _fork(self) -> tuple[Experiment, History]:
         from nnplay.training import Trainer
 
         k = self.viewing
         if k is None:
             raise ValueError("nothing to fork: the run is at its latest epoch")
+        self.replayable = False
         left = (self.trainer.exp.copy(), self.trainer.history.copy())
         state = replace(self.timeline[k], history=self.trainer.history.upto(k))
         self.trainer = Trainer.forked(state, self.trainer.exp)
