@@ -670,19 +670,13 @@ def write_files(
 def train_summary(target: str, trainer, exports: list[str], run_file: str | None = None) -> dict:
     """The run's summary (nnplay.summary: the numbers of the weights kept, the goal with the
     value it was judged on, the findings) and how it ran."""
-    from nnplay.lab.confusion import confusion
+    from nnplay.lab.confusion import summary_fields
     from nnplay.summary import summarize
 
-    matrix = confusion(trainer)
     return {
         "preset": target,
         **summarize(trainer).to_dict(),
-        # rows true classes, columns predicted, on the validation set (None for regression)
-        **(
-            dict.fromkeys(("classes", "confusion", "class_accuracy"))
-            if matrix is None
-            else matrix.to_dict()
-        ),
+        **summary_fields(trainer),
         "steps": trainer.steps,
         "seconds": round(trainer.seconds, 4),
         "steps_per_second": round(trainer.steps_per_second(), 1),

@@ -16,6 +16,8 @@ import torch
 from nnplay.model import predicted_classes, torch_run
 from nnplay.registry import REGRESSION
 
+FIELDS = ("classes", "confusion", "class_accuracy")  # in `nnplay train --json`
+
 
 @dataclass(frozen=True)
 class Confusion:
@@ -39,11 +41,8 @@ class Confusion:
         return right / sum(self.counts)
 
     def to_dict(self) -> dict:
-        return {
-            "classes": list(self.names),
-            "confusion": [list(row) for row in self.matrix],
-            "class_accuracy": self.class_accuracy(),
-        }
+        values = (list(self.names), [list(row) for row in self.matrix], self.class_accuracy())
+        return dict(zip(FIELDS, values, strict=True))
 
 
 def class_names(trainer) -> list[str]:
@@ -62,3 +61,10 @@ def confusion(trainer) -> Confusion | None:
     k = len(names)
     matrix = np.bincount(true * k + predicted, minlength=k * k).reshape(k, k)
     return Confusion(names, matrix.tolist())
+
+
+def summary_fields(trainer) -> dict:
+    """What `nnplay train --json` says of the matrix: its classes, the matrix (rows true,
+    columns predicted) and each class's accuracy; null for a regression."""
+    matrix = confusion(trainer)
+    return dict.fromkeys(FIELDS) if matrix is None else matrix.to_dict()

@@ -44,12 +44,13 @@ def test_a_trained_multiclass_net_s_matrix_is_its_argmax_predictions_counted():
 
 
 def test_a_sigmoid_output_predicts_class_one_from_one_half_up():
-    trainer = trained("circle", **{"training.epochs": 3})
+    trainer = trained("circle")
     with torch.no_grad():
         predicted = (trainer.model.eval()(trainer.X_val) >= 0.5).long().reshape(-1)
     found = confusion(trainer)
     assert found.matrix == by_hand(predicted, trainer.y_val.reshape(-1).long(), 2)
-    assert found.accuracy() == trainer.history.val_accuracy[-1]
+    assert found.accuracy() == trainer.history.val_accuracy[-1] > 0.9
+    assert min(found.matrix[0][0], found.matrix[1][1]) > 100  # both classes predicted
 
 
 def test_the_matrix_is_of_the_kept_weights_after_early_stopping():
