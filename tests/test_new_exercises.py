@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from nnplay.errors import ExperimentError
 from nnplay.experiment import with_overrides, with_solution
 from nnplay.lab.diagnostics import diagnose_trainer
 from nnplay.lab.neurons import unit_maps
@@ -32,6 +33,9 @@ def kinds(trainer) -> set[str]:
 def test_zero_init_starts_every_weight_and_bias_at_zero():
     trainer = Trainer(load_preset("zero-init"))
     assert all((p == 0).all() for p in trainer.model.parameters())
+    message = "model.init_scale: -0.1 is not allowed; must be a number >= 0 and <= 100"
+    with pytest.raises(ExperimentError, match=message):
+        with_overrides(load_preset("zero-init"), {"model.init_scale": -0.1})
 
 
 def hidden_units_identical(trainer) -> bool:
