@@ -682,11 +682,13 @@ def train_summary(
 ) -> dict:
     """The run's summary (nnplay.summary: the numbers of the weights kept, the goal with the
     value it was judged on, the findings), how it ran and the files it wrote."""
+    from nnplay.lab.confusion import summary_fields
     from nnplay.summary import summarize
 
     return {
         "preset": target,
         **summarize(trainer).to_dict(),
+        **summary_fields(trainer),
         "steps": trainer.steps,
         "seconds": round(trainer.seconds, 4),
         "steps_per_second": round(trainer.steps_per_second(), 1),

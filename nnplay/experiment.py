@@ -161,7 +161,9 @@ class ModelSpec:
     dropout: float = rule(Number(0, 0.95), 0.0, "dropout of bare-width layers")
     batch_norm: bool = rule(Flag(), False, "batch norm in bare-width layers")
     init: str = rule(Choice(tuple(INITS)), "default", "weight initialization")
-    init_scale: float = rule(Number(0, 100, low_open=True), 0.1, "a in uniform(-a, a) init")
+    init_scale: float = rule(
+        Number(0, 100), 0.1, "a in uniform(-a, a) init (0: every weight and bias zero)"
+    )
 
     def layer_defaults(self) -> dict:
         return {

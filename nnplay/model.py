@@ -155,6 +155,15 @@ def probabilities(head: Head, outputs):
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
+def predicted_classes(head: Head, outputs):
+    """The class each row of a network's torch outputs (n, units) predicts: the largest output,
+    or, for a single probability, class 1 from 0.5 up. Accuracy and the confusion matrix both
+    count these."""
+    if head.target == "float":
+        return (outputs >= 0.5).long().reshape(-1)
+    return outputs.argmax(dim=1)
+
+
 class Predictor:
     """A network's outputs for raw task inputs: the one way to run a model on inputs, for the
     Trainer's model during a run as for a loaded export. The inputs become what the network

@@ -33,6 +33,7 @@ from nnplay.model import (
     has_dropout,
     linear_layers,
     output_head,
+    predicted_classes,
     torch_run,
     weight_grad_norms,
 )
@@ -312,12 +313,8 @@ class Trainer:
         return loss, accuracy
 
     def _accuracy(self, out, y) -> float:
-        if self.head.target == "index":
-            predicted = out.argmax(dim=1)
-        else:
-            predicted = (out >= 0.5).long().reshape(-1)
-            y = y.reshape(-1).long()
-        return (predicted == y).double().mean().item()
+        predicted = predicted_classes(self.head, out)
+        return (predicted == y.reshape(-1).long()).double().mean().item()
 
     def _end_epoch(self) -> None:
         lr = self.lr

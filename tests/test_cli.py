@@ -28,6 +28,9 @@ SUMMARY_KEYS = {
     "result_file",
     "weights_epoch",
     "findings",
+    "classes",
+    "confusion",
+    "class_accuracy",
 }
 REFERENCE_INPUT = "0.97889086,0.15229675,0.31082123,0.03504317,0.88920843"
 SMALL = ["--set", "task.samples=200"]

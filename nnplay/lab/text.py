@@ -8,6 +8,7 @@ import numpy as np
 
 from nnplay.i18n import N_, _, cells, ljust, rjust
 from nnplay.lab.backprop import PARAMETER_NAMES, BackpropResult, StepTrace
+from nnplay.lab.confusion import Confusion
 from nnplay.lab.gradcheck import GradCheckReport
 from nnplay.lab.lrfind import (
     EXPLODED,
@@ -19,6 +20,7 @@ from nnplay.lab.lrfind import (
 )
 from nnplay.lab.optpaths import MINIMUM_MARK, START_MARK, OptPath
 from nnplay.lab.surfaces import FUNCTIONS, PATH_OPTIMIZERS
+from nnplay.untrusted import shown
 
 
 def pad(text: str, spec: str) -> str:
@@ -190,6 +192,46 @@ def gradcheck_lines(report: GradCheckReport) -> list[str]:
         error = shown_error(p.rel_error, report.threshold)
         lines.append(f"{where:<24}{p.numeric:>14.6e}{p.analytic:>14.6e}  {error}")
     return lines
+
+
+def clipped(text: str, width: int) -> str:
+    """`text` safe for a terminal (a CSV file names the classes) and cut to `width` cells,
+    an ellipsis marking the cut."""
+    safe = shown(text, len(text))
+    if cells(safe) <= width:
+        return safe
+    while cells(safe) > width - 1:
+        safe = safe[:-1]
+    return safe + "…"
+
+
+def percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
+
+
+def confusion_lines(matrix: Confusion, width: int = 76) -> list[str]:
+    """The matrix with the class names along both sides and each class's accuracy at the end
+    of its row, in `width` cells (ten classes fit 80 columns)."""
+    corner, accuracy = _("true \\ predicted"), _("accuracy")
+    k = len(matrix.names)
+    label = max(cells(corner), min(max(cells(n) for n in matrix.names), 14)) + 1
+    last = max(cells(accuracy), 6) + 2
+    digits = len(str(max(max(row) for row in matrix.matrix)))
+    natural = max(digits, max(cells(n) for n in matrix.names)) + 2
+    cell = max(digits + 1, min(natural, (width - label - last) // k))
+    head = ljust(corner, label) + "".join(rjust(clipped(n, cell - 1), cell) for n in matrix.names)
+    lines = [
+        _("rows: the true class; columns: the class predicted; {count} validation samples").format(
+            count=sum(matrix.counts)
+        ),
+        "",
+        head + rjust(accuracy, last),
+    ]
+    for name, row, share in zip(matrix.names, matrix.matrix, matrix.class_accuracy(), strict=True):
+        counts = "".join(f"{n:>{cell}}" for n in row)
+        lines.append(ljust(clipped(name, label - 1), label) + counts + rjust(percent(share), last))
+    overall = _("accuracy over all classes: {accuracy}")
+    return [*lines, "", overall.format(accuracy=percent(matrix.accuracy()))]
 
 
 # The learning-rate range test's text chart: both axes logarithmic, drawn with characters (the

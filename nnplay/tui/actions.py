@@ -191,6 +191,14 @@ ACTIONS = [
         footer=False,
     ),
     Action(
+        "confusion_matrix",
+        "C",
+        N_("Confusion matrix"),
+        N_("Lab: confusion matrix"),
+        N_("which classes the network mistakes for which, on the validation set"),
+        footer=False,
+    ),
+    Action(
         "show_charts",
         "1",
         N_("Charts"),

@@ -798,6 +798,21 @@ class PlaygroundApp(App):
         checked = await asyncio.wrap_future(session.call(GradCheckScreen.inputs))
         self.push_screen(GradCheckScreen(*checked))
 
+    async def action_confusion_matrix(self) -> None:
+        session = self._session_or_wait("confusion_matrix")
+        if session is None:
+            return
+        from nnplay.lab.confusion import confusion  # torch, as above
+        from nnplay.tui.lab_screens import ConfusionScreen
+
+        await self._pause()  # the matrix is of the weights as they stand
+        matrix = await asyncio.wrap_future(session.call(confusion))
+        if matrix is None:
+            text = _("The confusion matrix is for classification; this task is a regression.")
+            self.notify(text, severity="error")
+            return
+        self.push_screen(ConfusionScreen(matrix))
+
     async def action_lr_range_test(self) -> None:
         session = self._session_or_wait("lr_range_test")
         if session is None:

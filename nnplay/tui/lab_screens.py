@@ -1,5 +1,5 @@
-"""The lab's screens: the backprop worked example, optimizer paths, a gradient check, and the
-learning-rate range test.
+"""The lab's screens: the backprop worked example, optimizer paths, a gradient check, the
+learning-rate range test, and the confusion matrix.
 
 Each is a Screen the app pushes; `escape` pops it. The numbers come from nnplay.lab, the text
 from nnplay.lab.text, so the screens and the command line always agree.
@@ -35,6 +35,7 @@ from nnplay.lab.checks import (
     parse_count,
     parse_numbers,
 )
+from nnplay.lab.confusion import Confusion
 from nnplay.lab.gradcheck import gradient_check
 from nnplay.lab.lrfind import (
     LEAST_STEPS,
@@ -48,6 +49,7 @@ from nnplay.lab.optpaths import compare, path_map
 from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS
 from nnplay.lab.text import (
     backprop_lines,
+    confusion_lines,
     gradcheck_lines,
     lrfind_reason,
     lrfind_stop,
@@ -311,6 +313,24 @@ class GradCheckScreen(LabScreen):
         report = self.query_one("#gc-report", Static)
         report.update("\n".join(gradcheck_lines(self.report)))
         report.add_class(verdict)
+
+
+class ConfusionScreen(LabScreen):
+    """The confusion matrix of the network as it stands, on the validation set, with each
+    class's accuracy; the app computes it on the session's thread before opening this."""
+
+    def __init__(self, matrix: Confusion) -> None:
+        super().__init__()
+        self.matrix = matrix
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="lab"):
+            yield Static(
+                _("Confusion matrix: the validation set, with the weights the network holds now"),
+                classes="lab-title",
+            )
+            yield Static("\n".join(confusion_lines(self.matrix)), id="cm-report", markup=False)
+        yield KeyBar()
 
 
 class RateChart(PlotextPlot):
