@@ -10,6 +10,8 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnplay.tab_status import KIND, MAX_BYTES, TabStatus, best_validation, read_status
 from nnplay.teacher_page import page_context, token_matches
@@ -74,6 +76,21 @@ def test_a_tabs_report_round_trips_and_the_prediction_may_be_absent():
 )
 def test_a_report_that_is_not_exactly_a_tabs_status_is_dropped(hostile):
     assert read_status(hostile) is None
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=300),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+NAMES = st.sampled_from(["type", *TabStatus.__dataclass_fields__, "other"])
+
+
+@settings(deadline=None)  # a busy machine must not fail it on time alone
+@given(st.dictionaries(NAMES, JSON | st.sampled_from([KIND, "ready", "val_loss"])))
+def test_no_report_makes_the_reader_raise(message):
+    status = read_status(json.dumps(message).encode())
+    assert status is None or read_status(status.packet()[5:]) == status
 
 
 def test_control_characters_in_a_report_are_escaped():
