@@ -75,7 +75,7 @@ class HostNames:
 class RequestLog(AbstractAccessLogger):
     """--log: one line a request, its path shown escaped (a path can hold terminal escapes)."""
 
-    def log(self, request, response, time: float) -> None:
+    def log(self, request, response, elapsed: float) -> None:
         path = shown(request.path, 200)
         self.logger.info(f"{request.remote} {request.method} {path} {response.status}")
 
