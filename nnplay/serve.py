@@ -1,7 +1,8 @@
 """`nnplay serve`: the playground in a web browser, through textual-serve.
 
 Every browser tab that opens the page starts its own `nnplay PRESET_OR_PATH` process; the page
-shows its screen and sends it the keys. Everything is checked before the server starts, so a bad
+shows its screen and sends it the keys. A teacher's page, at a link with a random token printed
+at the start, lists every open tab's run. Everything is checked before the server starts, so a bad
 preset, a bad host, a busy port or more tabs than the memory holds is one line on stderr (exit
 2), never a traceback.
 """
@@ -40,7 +41,18 @@ class OptionError(ValueError):
 
 
 def add_serve_command(subparsers) -> None:
-    serve = subparsers.add_parser("serve", help=_("the playground in a web browser"))
+    serve = subparsers.add_parser(
+        "serve",
+        help=_("the playground in a web browser"),
+        description=_(
+            "Serve the playground to web browsers: every tab that opens the page gets its own "
+            "playground. The page needs no internet connection (its font and script come "
+            "from this server). At its start the server also prints the teacher's page: a "
+            "link with a random token to keep to yourself, where every open tab's exercise, "
+            "status, epoch, best validation metric, goal and time open are listed, refreshed "
+            "every few seconds. Without the token the page is refused."
+        ),
+    )
     serve.add_argument(
         "target",
         metavar="PRESET_OR_PATH",
@@ -82,6 +94,14 @@ def add_serve_command(subparsers) -> None:
             "its own PyTorch"
         ).format(most=MAX_TABS, default=DEFAULT_MAX_TABS),
     )
+    serve.add_argument(
+        "--log",
+        action="store_true",
+        help=_(
+            "print a line for every request (off by default; the console always says when a "
+            "tab opens and closes)"
+        ),
+    )
     serve.set_defaults(func=cmd_serve)
 
 
@@ -100,10 +120,13 @@ def cmd_serve(args) -> int:
         return EXIT_BAD_INPUT
     if not loopback:
         print(exposure_warning(args.host, args.port), file=sys.stderr)
+    from nnplay.teacher_page import new_token
     from nnplay.web_server import HostNames, PlaygroundServer  # textual-serve (~0.8 s): to serve
 
     hosts = HostNames(loopback, [args.host, *allowed])
-    server = PlaygroundServer(app_command(target), args.host, args.port, hosts, max_tabs)
+    server = PlaygroundServer(
+        app_command(target), args.host, args.port, hosts, max_tabs, new_token(), args.log
+    )
     try:
         server.serve()
     except OSError as e:  # the port was taken between our check and the server's own bind

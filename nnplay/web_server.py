@@ -7,6 +7,11 @@ on other addresses, the names the server was started with, this machine's own ad
 --allow-host names. The websocket also only accepts the pages this server served (Origin). At
 most --max-tabs apps run at once, each bounded by web_tab; what a browser sends is checked
 (sizes, nesting, rate) before an app sees it.
+
+The pages are nnplay's own (web_pages/), with nothing from another site, so that a classroom
+works offline: textual-serve's script, styles and font, from this server. The console says when
+a tab opens and closes; requests are logged only with --log, and then without their query (the
+teacher's token) or the browser's description of itself.
 """
 
 from __future__ import annotations
@@ -18,21 +23,35 @@ import logging
 import re
 import signal
 import socket
+import time
+from pathlib import Path
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import WSMsgType, web
+from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_runner import GracefulExit
 from textual_serve.server import Server
 
+from nnplay import i18n
 from nnplay.i18n import _
-from nnplay.untrusted import MAX_NESTING, nesting
+from nnplay.teacher_page import page_context, token_matches
+from nnplay.untrusted import MAX_NESTING, nesting, shown
 from nnplay.web_tab import TabApp
 
 # What a browser may send as Host: a name or an IP (IPv6 in brackets), and a port.
 HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 MAX_COLUMNS, MAX_ROWS = 1000, 500  # a screen size from a browser is a number to check, too
 MAX_MESSAGE = 1024 * 1024  # bytes in one websocket message (the budget in web_tab drops more)
+PAGES = Path(__file__).parent / "web_pages"
+# The teacher's page: no script, no frame, nothing fetched but itself; the token stays on it.
+TEACHER_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 class HostNames:
@@ -53,20 +72,39 @@ class HostNames:
         return not self.loopback_only and (name in self.names or is_own_address(name))
 
 
+class RequestLog(AbstractAccessLogger):
+    """--log: one line a request, its path shown escaped (a path can hold terminal escapes)."""
+
+    def log(self, request, response, elapsed: float) -> None:
+        path = shown(request.path, 200)
+        self.logger.info(f"{request.remote} {request.method} {path} {response.status}")
+
+
 class PlaygroundServer(Server):
-    def __init__(self, command: list[str], host: str, port: int, hosts: HostNames, max_tabs: int):
+    def __init__(
+        self,
+        command: list[str],
+        host: str,
+        port: int,
+        hosts: HostNames,
+        max_tabs: int,
+        teacher_token: str,
+        log_requests: bool = False,
+    ):
         super().__init__(" ".join(command), host=host, port=port, title="nnplay")
         self.argv, self.hosts, self.max_tabs = command, hosts, max_tabs
+        self.teacher_token, self.log_requests = teacher_token, log_requests
         self.connections: set[asyncio.Task] = set()  # one per open tab, with an app or refused
         self.apps: set[TabApp] = set()  # each until its process is gone
         self.endings: set[asyncio.Task] = set()
 
     def application(self) -> web.Application:
         app = web.Application(middlewares=[self.check_host])
-        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(PAGES), autoescape=True)
         app.add_routes(
             [
                 web.get("/", self.handle_index, name="index"),
+                web.get("/teacher", self.handle_teacher, name="teacher"),
                 web.get("/ws", self.handle_websocket, name="websocket"),
                 web.static("/static", self.statics_path, show_index=True, name="static"),
             ]
@@ -87,6 +125,8 @@ class PlaygroundServer(Server):
             handle_signals=False,
             loop=loop,
             print=lambda *args: None,
+            access_log=logging.getLogger("aiohttp.access") if self.log_requests else None,
+            access_log_class=RequestLog,
         )
 
     def request_exit(self) -> None:
@@ -98,10 +138,31 @@ class PlaygroundServer(Server):
             raise web.HTTPForbidden(text=_("unknown host name"))
         return await handler(request)
 
-    async def handle_index(self, request: web.Request):
-        # No await before the page is rendered, so concurrent requests cannot mix addresses.
-        self.public_url = f"http://{request.host}"
-        return await super().handle_index(request)
+    async def handle_index(self, request: web.Request) -> web.Response:
+        """The page of one tab: its terminal, and what it says while it starts and ends."""
+        context = {
+            "lang": i18n.language(),
+            "static": f"http://{request.host}/static/",
+            "websocket": f"ws://{request.host}/ws",
+            "starting": _("nnplay is starting…"),
+            "ended": _("This playground has ended."),
+            "restart": _("Start again"),
+        }
+        return aiohttp_jinja2.render_template("tab.html", request, context)
+
+    async def handle_teacher(self, request: web.Request) -> web.Response:
+        """Every open tab's run, for the one who holds the token."""
+        if not token_matches(request.query.get("token", ""), self.teacher_token):
+            raise web.HTTPForbidden(text=_("this page needs the teacher's link"))
+        now = time.monotonic()
+        tabs = [
+            (tab.status, now - tab.opened) for tab in sorted(self.apps, key=lambda tab: tab.opened)
+        ]
+        page = aiohttp_jinja2.render_template(
+            "teacher.html", request, page_context(tabs, self.max_tabs)
+        )
+        page.headers.update(TEACHER_HEADERS)
+        return page
 
     async def handle_websocket(self, request: web.Request):
         if request.headers.get("Origin") != f"http://{request.host}":
@@ -124,6 +185,7 @@ class PlaygroundServer(Server):
         socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
         tab = TabApp(self.argv, socket.send_bytes, socket.close)
         self.apps.add(tab)
+        say(_("a tab opened ({count} open)").format(count=len(self.apps)))
         try:
             await socket.prepare(request)
             await tab.start(*size)
@@ -141,9 +203,10 @@ class PlaygroundServer(Server):
         try:
             await tab.stop()
             if line := tab.ending():
-                print(f"nnplay serve: {line}", flush=True)
+                say(line)
         finally:
             self.apps.discard(tab)
+            say(_("a tab closed ({count} open)").format(count=len(self.apps)))
 
     async def refuse(self, request: web.Request) -> web.WebSocketResponse:
         """Every app is a process with its own PyTorch: say so in the tab instead of starting
@@ -193,6 +256,12 @@ class PlaygroundServer(Server):
             "Ctrl+C stops the server."
         )
         print(message.format(url=url), flush=True)
+        teacher = _("nnplay serve: the teacher's page, for you alone: {url}")
+        print(teacher.format(url=f"{url}/teacher?token={self.teacher_token}"), flush=True)
+
+
+def say(line: str) -> None:
+    print(f"nnplay serve: {line}", flush=True)
 
 
 def browser_message(text: str) -> tuple[object, object]:

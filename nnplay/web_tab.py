@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from nnplay.i18n import _
+from nnplay.tab_status import TabStatus, read_status
 from nnplay.untrusted import shown
 
 QUIT_GRACE = 2.0  # seconds for the app to quit when asked, then as long again after SIGTERM
@@ -86,6 +87,8 @@ class TabApp:
         self.relay: asyncio.Task | None = None
         self.errors = b""  # the end of the app's stderr, for a line in the server's log
         self.ended_by_us = False
+        self.opened = time.monotonic()
+        self.status: TabStatus | None = None  # what its app last reported, for the teacher
 
     async def start(self, width: int, height: int) -> None:
         self.process = await asyncio.create_subprocess_exec(
@@ -114,9 +117,17 @@ class TabApp:
                 payload = await stdout.readexactly(size)
                 if kind == b"D":
                     await self.send_screen(payload)
+                elif kind == b"M" and (status := read_status(payload)) is not None:
+                    self.status = status
                 elif kind == b"M" and json.loads(payload).get("type") == "exit":
                     await self.close_tab()
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError, AttributeError):
+        except (
+            asyncio.IncompleteReadError,
+            ConnectionError,
+            ValueError,
+            AttributeError,
+            RecursionError,
+        ):
             pass  # the app ended, the tab went, or a packet made no sense: the tab is over
         finally:
             await bounded(errors)

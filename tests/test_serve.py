@@ -340,6 +340,8 @@ async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
                 assert stop(proc) == 0
         log = (tmp_path / "serve.log").read_text()
         assert "Traceback" not in log and "Error" not in log, log
+        assert "a tab opened (1 open)" in log and "a tab closed (0 open)" in log
+        assert "GET /" not in log  # requests are logged only with --log
         for _ in range(100):  # the apps end with the server (bounded: 10 s)
             if not any(alive(pid) for pid in apps):
                 break

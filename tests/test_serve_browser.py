@@ -2,8 +2,9 @@
 presses space and sees the epoch counter move; it saves a screenshot.
 
 Chromium is driven over the DevTools protocol with aiohttp (already installed with textual-serve).
-It may only resolve 127.0.0.1, so the test never talks to another machine (the page asks for a web
-font, which simply fails). Skipped only when no Chromium is installed (`.ci/run` installs it).
+It may only resolve 127.0.0.1, as in an offline classroom: every request the page makes goes to
+the server, and its font is the server's. Skipped only when no Chromium is installed (`.ci/run`
+installs it).
 """
 
 from __future__ import annotations
@@ -90,12 +91,15 @@ class Page:
 
     def __init__(self, socket):
         self.socket, self.last_id = socket, 0
+        self.requested: list[str] = []  # every URL the page asked for (Network.enable)
 
     async def call(self, method: str, **params) -> dict:
         self.last_id += 1
         await self.socket.send_json({"id": self.last_id, "method": method, "params": params})
         while True:  # events arrive in between; only our answer matters
             message = await self.socket.receive_json()
+            if message.get("method") == "Network.requestWillBeSent":
+                self.requested.append(message["params"]["request"]["url"])
             if message.get("id") == self.last_id:
                 assert "error" not in message, message
                 return message["result"]
@@ -130,13 +134,17 @@ class Page:
         path.write_bytes(base64.b64decode(answer["data"]))
 
 
-async def train_in_browser(devtools_port: int, url: str, screenshot) -> str:
+FONTS_LOADED = "[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)"
+
+
+async def train_in_browser(devtools_port: int, url: str, screenshot) -> tuple[str, Page]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=STEP_TIMEOUT)) as http:
         async with http.get(f"http://127.0.0.1:{devtools_port}/json/list") as answer:
             tab = next(t for t in await answer.json() if t["type"] == "page")
         async with http.ws_connect(tab["webSocketDebuggerUrl"], max_msg_size=0) as socket:
             page = Page(socket)
             await page.call("Page.enable")  # else the script below is not run on navigation
+            await page.call("Network.enable")
             await page.call("Page.addScriptToEvaluateOnNewDocument", source=CATCH_TERMINAL)
             await page.call(
                 "Emulation.setDeviceMetricsOverride",
@@ -154,7 +162,9 @@ async def train_in_browser(devtools_port: int, url: str, screenshot) -> str:
             await page.press_space()
             await page.wait_for(r"epoch ([3-9]|1\d|20)/20")
             await page.screenshot(screenshot)
-            return await page.screen()
+            fonts = await page.call("Runtime.evaluate", expression=FONTS_LOADED, returnByValue=True)
+            assert fonts["result"]["value"] == ["Roboto Mono"], fonts  # the server's copy
+            return await page.screen(), page
 
 
 def test_the_playground_trains_in_a_browser(tmp_path):
@@ -163,13 +173,16 @@ def test_the_playground_trains_in_a_browser(tmp_path):
         served(tmp_path / "serve.log", "first-gt-fifth") as (_, port),
         chromium(tmp_path / "profile") as devtools_port,
     ):
-        screen = asyncio.run(
+        screen, page = asyncio.run(
             asyncio.wait_for(
                 train_in_browser(devtools_port, f"http://127.0.0.1:{port}/", screenshot),
                 timeout=3 * STEP_TIMEOUT,
             )
         )
     assert "nnplay — first-gt-fifth" in screen, screen
+    assert page.requested and all(
+        re.match(f"(http|ws)://127.0.0.1:{port}/", url) for url in page.requested
+    ), page.requested
     assert re.search(r"(running|finished)\s+epoch \d+/20\s+step [\d,]+", screen), screen
     number = r"\d\.[\d.e+-]*"  # as `:.4g` writes a loss: 0.2, 0.1695, 0.09891
     assert re.search(f"loss {number} / val {number}  acc", screen), screen

@@ -32,6 +32,7 @@ from nnplay.labels import describe_changes
 from nnplay.presets import RUN_SUFFIX, all_presets, load_preset
 from nnplay.results import save_with_result
 from nnplay.status import Status
+from nnplay.tab_status import REPORT_EVERY, StatusReporter, TabStatus, best_validation
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons, translate_bindings
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
@@ -176,6 +177,9 @@ class PlaygroundApp(App):
         self.query_one("#toggle_training", Button).variant = "success"
         self._update_start_button()
         self.call_after_refresh(self._rebuild, self.experiment, _("loading PyTorch…"))
+        if self.is_web and sys.__stdout__ is not None:  # served: the teacher's page lists it
+            reporter = StatusReporter(sys.__stdout__.fileno())
+            self.set_interval(REPORT_EVERY, lambda: reporter.report(self._tab_status()))
 
     def on_resize(self, event: events.Resize) -> None:
         """Crossing into a narrow (short) terminal hides the build panel (folds the
@@ -272,6 +276,24 @@ class PlaygroundApp(App):
     def _measure_frame(self, started: float) -> None:
         """How long a frame takes to draw and paint (a moving average)."""
         self.frame_cost = 0.7 * self.frame_cost + 0.3 * (time.perf_counter() - started)
+
+    def _tab_status(self) -> TabStatus:
+        """What `nnplay serve`'s teacher's page shows of this tab: the run now, even when an
+        earlier epoch is viewed."""
+        view = self.query_one(TrainView).last_view
+        title = self.experiment.meta.localized().title or self.file_stem
+        if view is None:  # the network is being built
+            return TabStatus(title, Status.READY.value, 0, None, None, None)
+        history = view.viewing.later if view.viewing else view.snapshot.history
+        metric, best = best_validation(history.val_accuracy, history.val_loss)
+        return TabStatus(
+            exercise=title,
+            status=view.status.value,
+            epoch=view.viewing.now if view.viewing else view.snapshot.epoch,
+            metric=metric,
+            best=best,
+            goal_met=None if view.goal is None else view.goal.met,
+        )
 
     def _draw(self, view: View) -> None:
         self.query_one(TrainView).draw(view)

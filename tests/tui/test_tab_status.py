@@ -1,0 +1,47 @@
+"""What a served app reports to `nnplay serve`'s teacher's page (tab_status): the run now, even
+scrubbed back; and a terminal app reports nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from nnplay.tab_status import StatusReporter, TabStatus
+from nnplay.tui.app import PlaygroundApp
+from nnplay.tui.train_view import TrainView
+
+from .conftest import SIZE, idle, ready, until
+
+
+@pytest.fixture
+def reports(monkeypatch) -> list[TabStatus]:
+    """Every report the app makes (the server's pipe is not there in a test)."""
+    sent: list[TabStatus] = []
+    monkeypatch.setattr(StatusReporter, "report", lambda self, status: sent.append(status))
+    return sent
+
+
+@pytest.mark.parametrize("served", [True, False])
+async def test_a_served_app_reports_its_run_now(make_app, monkeypatch, reports, served):
+    monkeypatch.setattr(PlaygroundApp, "is_web", property(lambda self: served))
+    app = make_app("circle", **{"training.epochs": 4, "goal.epochs": 4})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("space")
+        await until(pilot, lambda: idle(app) and not app.session.can_step, 60)
+        await pilot.press("comma")  # scrubbed back: the page still shows the run now
+        await until(pilot, lambda: (v := app.query_one(TrainView).last_view) and v.viewing)
+        await pilot.pause(1.5)
+        history, goal = app.session.trainer.history, app.session.trainer.goal()
+        expected = TabStatus(
+            "Circle: a boundary no line can draw",
+            "finished",
+            4,
+            "val_accuracy",
+            max(history.val_accuracy),
+            goal.met,
+        )
+        assert app._tab_status() == expected
+    if served:
+        assert reports[-1] == expected and reports[0].status == "ready"
+    else:
+        assert reports == []  # a terminal app sets up no reporting at all
