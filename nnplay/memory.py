@@ -65,6 +65,14 @@ def training_bytes(exp) -> int:
     return data + 8 * model_bytes(exp) + evaluation + batch
 
 
+def timeline_bytes(exp, budget: int) -> int:
+    """The states the app keeps to go back to: up to `budget`, and when one state is larger
+    than that, the first, the last and the one being added (weights, optimizer state for
+    Adam's two moments, random streams)."""
+    state = 3 * model_bytes(exp) + 8 * 1024
+    return budget + 3 * state
+
+
 def check_fits(needed: int, what: str) -> None:
     limit = limit_bytes()
     if needed > limit:

@@ -34,6 +34,7 @@ from nnplay.lab.boundary import (
     prediction_curve,
 )
 from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights, unit_maps
+from nnplay.memory import check_fits, timeline_bytes, training_bytes
 from nnplay.model import describe, linear_layers
 from nnplay.results import result_of
 from nnplay.status import Status
@@ -93,6 +94,7 @@ class Viewing:
     epoch: int
     now: int  # the epoch the run itself is at
     later: History  # the whole run, drawn faded past `epoch`
+    kept: int  # how many epochs' ends can be gone back to (fewer than now + 1: thinned)
 
 
 # The owner sends a View at most this often while training (the app may ask for less).
@@ -106,6 +108,8 @@ class Session:
         """A new run of `experiment`, or the saved `run` (of that experiment) going on."""
         from nnplay.training import Trainer  # imports torch: not before the app's first frame
 
+        needed = training_bytes(experiment) + timeline_bytes(experiment, TIMELINE_BUDGET)
+        check_fits(needed, _("this run with the epochs kept to go back to"))
         self.trainer = Trainer(experiment) if run is None else Trainer.from_state(run)
         self.started_with = experiment.copy()  # live settings change the trainer's copy
         # Trained straight from its start as its experiment says: a replay gives its result.
@@ -127,6 +131,7 @@ class Session:
         self._owner: threading.Thread | None = None
         # the run's state at the end of each epoch kept (History aside: the run's own, cut)
         self.timeline: dict[int, RunState] = {}
+        self._stride = 1  # past the budget, only every stride-th epoch (and the latest) is kept
         self.viewing: int | None = None  # the epoch scrubbed back to; None: the run now
         self._past: Trainer | None = None  # loaded with the epoch viewed
         self._record()
@@ -315,15 +320,19 @@ class Session:
     # -- time travel (owner only) -------------------------------------------------------------------
 
     def _record(self) -> None:
-        """Keep the state of the epoch just ended; past the budget, every other old one goes."""
+        """Keep the state of the epoch just ended. Past the budget, the epochs kept are every
+        `stride`-th (doubled as needed) and the latest: evenly spaced, however long the run."""
         t = self.trainer
         if t.status == Status.DIVERGED:  # its weights were set back: nothing new to keep
             return
-        self.timeline[t.epoch] = t.state(with_history=False)
-        if len(self.timeline) * state_bytes(self.timeline[t.epoch]) > TIMELINE_BUDGET:
-            epochs = sorted(self.timeline)
-            for epoch in epochs[1:-1:2]:
-                del self.timeline[epoch]
+        state = t.state(with_history=False)
+        self.timeline = {e: s for e, s in self.timeline.items() if e % self._stride == 0}
+        self.timeline[t.epoch] = state
+        while len(self.timeline) > 2 and len(self.timeline) * state_bytes(state) > TIMELINE_BUDGET:
+            self._stride *= 2
+            self.timeline = {
+                e: s for e, s in self.timeline.items() if e % self._stride == 0 or e == t.epoch
+            }
 
     def _scrub(self, move: str) -> None:
         epochs, now = sorted(self.timeline), self.trainer.epoch
@@ -402,7 +411,9 @@ class Session:
         )
         if self.viewing is not None:
             later = self.trainer.history.copy()
-            view = replace(view, viewing=Viewing(self.viewing, self.trainer.epoch, later))
+            view = replace(
+                view, viewing=Viewing(self.viewing, self.trainer.epoch, later, len(self.timeline))
+            )
         if "map" in wanted:
             view = self._with_map(t, view)
         if "units" in wanted and t.shape.is_2d:

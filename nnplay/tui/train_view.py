@@ -46,7 +46,7 @@ from nnplay.tui.pictures import (
     tab_labels,
 )
 from nnplay.tui.prose import Prose
-from nnplay.tui.session import View
+from nnplay.tui.session import View, Viewing
 
 CHART_POINTS = 200
 LOWER_FROM = 24  # rows the train view needs before it shows the network and the map
@@ -309,11 +309,7 @@ class TrainView(Vertical):
         s = view.snapshot
         items = [
             (Text(status_word(view.status), "bold"), True),
-            *(
-                [(Text(_("◀ the past (End: now)"), "bold reverse"), True)]
-                if view.viewing is not None
-                else []
-            ),
+            *_past_items(view.viewing),
             (Text(_("epoch {epoch}/{epochs}").format(epoch=s.epoch, epochs=s.epochs)), True),
             (Text(_("step {step}").format(step=f"{s.step:,}")), False),
             (Text(_speed(view)), False),
@@ -356,6 +352,19 @@ class TrainView(Vertical):
         banner.update(Prose(text))
         banner.set_classes(kind)
         banner.display = bool(text)
+
+
+def _past_items(viewing: Viewing | None) -> list[tuple[Text, bool]]:
+    """The marker of a past epoch viewed; once the timeline was thinned, how many epochs can
+    still be gone back to (`,` then skips the ones let go)."""
+    if viewing is None:
+        return []
+    items = [(Text(_("◀ the past (End: now)"), "bold reverse"), True)]
+    if viewing.kept < viewing.now + 1:
+        kept = _("{kept} of {epochs} epochs kept to go back to")
+        # the start (epoch 0) is always kept; the count is of the epochs trained
+        items.append((Text(kept.format(kept=viewing.kept - 1, epochs=viewing.now)), True))
+    return items
 
 
 def _speed(view: View) -> str:

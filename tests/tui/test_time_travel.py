@@ -110,3 +110,54 @@ async def test_a_fork_with_a_new_rate_goes_on_from_the_epoch_viewed_with_it():
         assert app.session.trainer.epoch == EPOCHS - 4 and app.session.trainer.lr == 0.3
         assert app.session.trainer.history.val_loss == first[: EPOCHS - 4]
         assert forked.lr == 0.3
+
+
+def test_past_the_budget_old_epochs_are_thinned_evenly_and_the_view_says_how_many_are_kept(
+    monkeypatch,
+):
+    """A budget of about six states: forty epochs keep evenly spaced ones from the start, and
+    the latest; a past View knows how many can be gone back to."""
+    from nnplay.tui import session as session_module
+    from nnplay.tui.session import Session, state_bytes
+
+    run = Session(small("circle", **{"task.samples": 200, "training.epochs": 40}))
+    one = state_bytes(run.timeline[0])
+    monkeypatch.setattr(session_module, "TIMELINE_BUDGET", 6 * one)
+    while run.advance():
+        assert len(run.timeline) * one <= 7 * one  # the budget, and the state just added
+    epochs = sorted(run.timeline)
+    assert epochs[0] == 0 and epochs[-1] == 40 and len(epochs) < 8
+    assert len(set(np.diff(epochs[:-1]))) == 1  # evenly spaced, then the latest
+    run.scrub("back")
+    assert run.viewing == epochs[-2]
+    assert run.view().viewing.kept == len(epochs)
+
+
+def test_the_memory_check_counts_the_epochs_kept_to_go_back_to(monkeypatch):
+    from nnplay import memory
+    from nnplay.errors import ExperimentError
+    from nnplay.tui.session import TIMELINE_BUDGET, Session
+
+    exp = small("circle")
+    room = memory.training_bytes(exp) + TIMELINE_BUDGET // 2  # the run fits, its timeline not
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * room)
+    Trainer(exp)  # the command line keeps no timeline: it trains
+    try:
+        Session(exp)
+    except ExperimentError as e:
+        assert "this run with the epochs kept to go back to needs about" in str(e)
+    else:
+        raise AssertionError("the app's run was not refused")
+
+
+async def test_the_status_says_how_many_epochs_are_kept_once_thinned(monkeypatch):
+    from nnplay.tui import session as session_module
+    from nnplay.tui.app import PlaygroundApp
+
+    monkeypatch.setattr(session_module, "TIMELINE_BUDGET", 1)  # the start and the latest only
+    app = PlaygroundApp(small("circle", **{"task.samples": 200, "training.epochs": 6}), "circle")
+    async with app.run_test(size=SIZE) as pilot:
+        await trained(pilot)
+        await pilot.press("comma")
+        await shown_epoch(pilot, 0)
+        assert "◀ the past" in status(app) and "1 of 6 epochs kept to go back to" in status(app)
