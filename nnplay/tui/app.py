@@ -29,6 +29,7 @@ from nnplay.errors import ExperimentError
 from nnplay.experiment import LIVE_SETTINGS, Experiment, save, with_solution
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
+from nnplay.packs import Pack
 from nnplay.presets import RUN_SUFFIX, all_presets, load_preset
 from nnplay.status import Status
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons, translate_bindings
@@ -38,6 +39,7 @@ from nnplay.tui.footer import KeyBar
 from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
+from nnplay.tui.pack_menu import PackMenu, PackProgress
 from nnplay.tui.prose import Prose
 from nnplay.tui.screens import Steady
 from nnplay.tui.session import FASTEST_FRAME, Session, View
@@ -107,10 +109,18 @@ class PlaygroundApp(App):
     BINDINGS = bindings()
     COMMANDS = App.COMMANDS | {ActionCommands}
 
-    def __init__(self, experiment: Experiment, source: str, run: RunState | None = None) -> None:
+    def __init__(
+        self,
+        experiment: Experiment,
+        source: str,
+        run: RunState | None = None,
+        pack: Pack | None = None,
+    ) -> None:
         """The app on `experiment`; with `run` (a run file's state, of that experiment), the
-        saved run goes on where it stopped."""
+        saved run goes on where it stopped; with `pack` (whose exercise `source` it is), the
+        pack's menu opens first and p opens it again."""
         super().__init__()
+        self.pack = PackProgress(pack, source, experiment) if pack is not None else None
         self._run_to_open = run
         translate_bindings(self)
         self.experiment = experiment  # what was loaded: the form's starting point
@@ -173,6 +183,8 @@ class PlaygroundApp(App):
         self.query_one("#toggle_training", Button).variant = "success"
         self._update_start_button()
         self.call_after_refresh(self._rebuild, self.experiment, _("loading PyTorch…"))
+        if self.pack is not None:
+            self.call_after_refresh(self.action_pick_preset)
 
     def on_resize(self, event: events.Resize) -> None:
         """Crossing into a narrow (short) terminal hides the build panel (folds the
@@ -270,6 +282,8 @@ class PlaygroundApp(App):
         self.frame_cost = 0.7 * self.frame_cost + 0.3 * (time.perf_counter() - started)
 
     def _draw(self, view: View) -> None:
+        if self.pack is not None and view.goal is not None and view.goal.met:
+            self.pack.goal_met(self.exercise, with_solution=self.experiment is not self.exercise)
         self.query_one(TrainView).draw(view)
         self._show_exercise(view)
         self._show_outcome(view)
@@ -549,14 +563,25 @@ class PlaygroundApp(App):
             self.notify(_("No earlier runs on the charts: a reset (r) keeps the last ones."))
 
     def action_pick_preset(self) -> None:
-        self.push_screen(PresetPicker(all_presets()), self._load_preset)
+        """The presets, or in a lesson pack the pack's menu."""
+        if self.pack is not None:
+            self.push_screen(PackMenu(self.pack), partial(self._load_named, self.pack.open))
+        else:
+            self.push_screen(PresetPicker(all_presets()), partial(self._load_named, load_preset))
 
-    async def _load_preset(self, name: str | None) -> None:
+    async def _load_named(self, open_named: Callable[[str], Experiment], name: str | None) -> None:
+        """Load the exercise `open_named(name)` (a preset, a pack's entry), asking first when
+        that would lose training."""
         if name is None:
             return
 
         async def load() -> None:
-            await self.load(load_preset(name), name)
+            try:
+                experiment = open_named(name)
+            except ExperimentError as e:  # a pack's exercise whose data file went bad
+                self.notify(str(e), severity="error", timeout=8)
+                return
+            await self.load(experiment, name)
 
         await self._ask_first(_("Load the exercise {name}.").format(name=name), load)
 
@@ -856,9 +881,11 @@ def file_stem(source: str) -> str:
     return printable(Path(source).stem)
 
 
-def run_app(experiment: Experiment, source: str, run: RunState | None = None) -> int:
+def run_app(
+    experiment: Experiment, source: str, run: RunState | None = None, pack: Pack | None = None
+) -> int:
     """Run the app; non-zero when it stopped on an unexpected error (its traceback is shown)."""
-    app = PlaygroundApp(experiment, source, run)
+    app = PlaygroundApp(experiment, source, run, pack)
     app.run()
     if app.return_code:
         print(
