@@ -194,7 +194,7 @@ def _exercise_file(folder: Path, name: str) -> Experiment:
     plain = name not in ("", PACK_FILE) and not name.startswith(".") and name == shown(name, 300)
     if not plain or "/" in name or "\\" in name:
         message = _("{name} is not a plain file name in the pack's folder")
-        raise ExperimentError(message.format(name=repr(shown(name))))
+        raise ExperimentError(message.format(name=shown(repr(name))))
     path = folder / name
     _inside(folder, path)
     exp = load_file(path)
