@@ -261,3 +261,17 @@ def test_an_open_field_of_a_locked_exercise_can_be_set(capsys):
     )
     assert code == 0, err
     assert '"met": true' in out.splitlines()[-1]
+
+
+def test_serve_opens_the_pack_in_every_tab_by_its_absolute_folder(capsys, monkeypatch, tmp_path):
+    from nnplay import web_server
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "a.toml").write_text(QUICK)
+    started = []
+    monkeypatch.setattr(web_server.PlaygroundServer, "serve", lambda self: started.append(self))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_in_process(capsys, "serve", "pack", "--port", "8124")
+    assert code == 0, err
+    assert started[0].argv[-1] == str(pack)  # the tab's `nnplay FOLDER`, wherever it starts

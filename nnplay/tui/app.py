@@ -754,11 +754,14 @@ class PlaygroundApp(App):
         self.query_one(NeuronView).select(1)
 
     def action_compare(self) -> None:
-        from nnplay.tui.compare_view import CompareDialog
+        from nnplay.tui.compare_view import CompareDialog, comparable
 
         if not self.form_valid:
             text = _("Fix the fields marked in red first: a comparison varies the form's setup.")
             self.notify(text, severity="error")
+            return
+        if not comparable(self.exercise) and not self.exercise.compare.overrides():
+            self.notify(_("The exercise locks every field a comparison could vary."))
             return
         self.run_worker(_warm_pool, thread=True, group="warm")  # while the learner chooses
         self.push_screen(CompareDialog(self.exercise, self.edited, self.source), self._compare)

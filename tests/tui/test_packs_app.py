@@ -4,6 +4,7 @@ editable, saying why; a hidden section absent; the solution still changes a lock
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, Input, OptionList, Static
 
 from nnplay.packs import packs_dir, read_pack
@@ -184,6 +185,40 @@ async def test_another_exercise_undoes_the_locks(tmp_path):
         assert not field(app, "training.lr").query_one(Input).disabled
         assert not app.query(".lock-note")
         assert app.query_one("#add-layer", Button).display
+
+
+async def test_a_comparison_offers_only_the_fields_the_exercise_leaves_open(tmp_path):
+    from textual.widgets import Select
+    from textual.widgets.select import InvalidSelectValueError
+
+    from nnplay.tui.compare_view import CompareDialog
+
+    app = pack_app(write_pack(tmp_path / "pack"))
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, "hard.toml")
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CompareDialog))
+        field_choice = app.screen.query_one(Select)
+        for path in ("training.optimizer", "training.seed"):
+            field_choice.value = path  # offered
+        for path in ("training.lr", "model.hidden", "task.noise"):
+            with pytest.raises(InvalidSelectValueError):  # not offered: locked or hidden
+                field_choice.value = path
+
+
+async def test_an_exercise_that_locks_everything_has_nothing_to_compare(tmp_path, monkeypatch):
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    (folder / "all.toml").write_text(QUICK + '[lock]\nhide = ["task", "model", "training"]\n')
+    app = pack_app(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, "all.toml")
+        shown = notices(app, monkeypatch)
+        await pilot.press("c")
+        await pilot.pause()
+        assert shown == ["The exercise locks every field a comparison could vary."]
+        assert app.screen is app.screen_stack[0]
+        assert not any(app.query_one(f"#section-{box}").display for box in ("data", "network"))
 
 
 async def test_the_rate_range_test_leaves_a_locked_rate_alone(tmp_path, monkeypatch):
