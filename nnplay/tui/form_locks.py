@@ -34,14 +34,14 @@ async def show_locks(panel: Widget, exp: Experiment) -> None:
         for control in row.query(".field-input, .feature"):
             control.disabled = locked
         row.tooltip = lock_reason() if locked else None
-        await _note(row, locked, _("🔒 locked by the exercise"))
+        await _note(row, locked, _("locked by the exercise"))
     layers = is_locked(exp, "model.hidden")
     for control in panel.query(LAYER_CONTROLS):
         control.disabled = layers
     panel.query_one("#add-layer").display = not layers
     panel.query_one("#all-activation-row").display = not layers
     network = panel.query_one("#section-network")
-    await _note(network, layers, _("🔒 the hidden layers are locked by the exercise"), "#layers")
+    await _note(network, layers, _("the hidden layers are locked by the exercise"), "#layers")
 
 
 async def _note(box: Widget, locked: bool, text: str, before: str | None = None) -> None:
