@@ -22,12 +22,14 @@ from pathlib import Path
 
 from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, load_file, with_data
+from nnplay.export import FORMATS
 from nnplay.i18n import _, language
-from nnplay.presets import load_preset, preset_names, presets_dir
+from nnplay.presets import CSV_SUFFIX, RUN_SUFFIX, load_preset, preset_names, presets_dir
 from nnplay.rules import Text, TextList
 from nnplay.untrusted import MAX_NAME_BYTES, named_path, parse_toml, read_text, shown
 
 PACK_FILE = "pack.toml"
+FILE_SUFFIXES = (".toml", CSV_SUFFIX, RUN_SUFFIX, *FORMATS)
 SUFFIX = ".toml"
 MAX_EXERCISES = 50
 MAX_FOLDER_NAMES = 1000  # names read from a folder without a pack.toml
@@ -87,8 +89,11 @@ def packs_dir() -> Path:
 
 def pack_folder(target: str) -> Path | None:
     """The folder `target` names as a pack, or None when it names none: a folder (a bare name is
-    a preset first, as presets decide a path), else a pack nnplay ships."""
+    a preset first, as presets decide a path; a name ending like a file is a file), else a pack
+    nnplay ships."""
     path = named_path(target)
+    if path.suffix in FILE_SUFFIXES:
+        return None  # a folder named like a file nnplay reads was meant as that file
     if os.path.isdir(path) and (os.sep in target or target not in preset_names()):
         return path
     shipped = packs_dir() / target

@@ -168,8 +168,8 @@ class ChoiceList(Rule):
             return self.must_be()
         unknown = next((v for v in value if v not in self.options), None)
         if unknown is not None:
-            message = _("{name} is not one of the allowed names: {allowed}")
-            return message.format(name=shown(repr(unknown), 60), allowed=", ".join(self.options))
+            message = _("{name} is not one of them; must be {allowed}")
+            return message.format(name=shown(repr(unknown), 60), allowed=self.describe())
         return None
 
     def describe(self) -> str:

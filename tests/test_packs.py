@@ -51,6 +51,16 @@ def test_the_example_pack_lists_its_exercises_in_order_and_every_one_opens():
     assert pack_folder("circle") is None  # a preset is no pack
 
 
+def test_a_folder_named_like_a_file_is_no_pack(tmp_path):
+    for name in ("d.toml", "d.csv", "d.nnrun", "d.pt"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.toml").write_text(QUICK)
+        assert pack_folder(str(tmp_path / name)) is None
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.toml").write_text(QUICK)
+    assert pack_folder(str(tmp_path / "d")) == tmp_path / "d"
+
+
 def test_the_example_pack_s_title_speaks_chinese():
     from tests.tui.conftest import speaking
 
@@ -207,11 +217,12 @@ def test_lock_names_are_checked_like_every_field():
     with pytest.raises(ExperimentError) as caught:
         loads('[lock]\nfields = ["training.lrr"]\n')
     message = str(caught.value)
-    assert message.startswith("lock.fields: ['training.lrr'] is not allowed; 'training.lrr' is not")
+    assert message.startswith(
+        "lock.fields: ['training.lrr'] is not allowed; 'training.lrr' is not one of them; "
+        "must be a list of names from: task.name, task.samples,"
+    )
     assert "training.lr, training.momentum" in message  # the allowed names
-    with pytest.raises(
-        ExperimentError, match=r"lock.hide: .* allowed names: task, model, training"
-    ):
+    with pytest.raises(ExperimentError, match=r"lock.hide: .* names from: task, model, training$"):
         loads('[lock]\nhide = ["goal"]\n')
     with pytest.raises(ExperimentError, match="lock.fields: 'training.lr' is not allowed; must be"):
         loads('[lock]\nfields = "training.lr"\n')
