@@ -29,8 +29,8 @@ from nnplay.rules import Text, TextList
 from nnplay.untrusted import MAX_NAME_BYTES, named_path, parse_toml, read_text, shown
 
 PACK_FILE = "pack.toml"
-FILE_SUFFIXES = (".toml", CSV_SUFFIX, RUN_SUFFIX, *FORMATS)
 SUFFIX = ".toml"
+FILE_SUFFIXES = (SUFFIX, CSV_SUFFIX, RUN_SUFFIX, *FORMATS)
 MAX_EXERCISES = 50
 MAX_FOLDER_NAMES = 1000  # names read from a folder without a pack.toml
 MAX_PACK_BYTES = 16 * 1024
@@ -70,15 +70,15 @@ class Pack:
 
     def first(self) -> tuple[str, Experiment]:
         """The first exercise that opens, with its name; ExperimentError when none does."""
+        problems = []
         for entry in self.entries:
             try:
                 return entry.name, self.open(entry.name)
-            except ExperimentError:
-                continue
-        first = self.entries[0]
+            except ExperimentError as e:
+                problems.append(str(e))
         message = _("{folder}: no exercise of the pack can be opened; the first: {problem}")
         raise ExperimentError(
-            message.format(folder=shown(self.folder, 300), problem=shown(first.problem, 300))
+            message.format(folder=shown(self.folder, 300), problem=shown(problems[0], 300))
         )
 
 
@@ -122,7 +122,7 @@ def read_pack(folder: Path) -> Pack:
     if os.path.lexists(listing):
         title, names = _listed(folder, listing)
     else:
-        title, names = folder.resolve().name, _toml_files(folder)
+        title, names = shown(folder.resolve().name), _toml_files(folder)
     if not names:
         message = _("{path}: a pack holds exercise files (.toml) or a {file} listing them")
         raise ExperimentError(message.format(path=shown(folder, 300), file=PACK_FILE))
@@ -156,11 +156,11 @@ def _listed(folder: Path, listing: Path) -> tuple[str, list[str]]:
         message = _("{file}: exercises: an exercise is listed twice")
         raise ExperimentError(message.format(file=where))
     title = chinese.get("title", "") if language() == "zh" else ""
-    return title or data.get("title", "") or folder.resolve().name, names
+    return title or data.get("title", "") or shown(folder.resolve().name), names
 
 
 def _toml_files(folder: Path) -> list[str]:
-    """The folder's exercise files by name, its pack.toml and dot files left out."""
+    """The folder's exercise files in the order of their names, dot files left out."""
     names = []
     with os.scandir(folder) as found:
         for count, item in enumerate(found):

@@ -14,6 +14,7 @@ from nnplay.experiment import Experiment
 from nnplay.i18n import _
 from nnplay.packs import Pack
 from nnplay.tui.dialogs import PresetPicker
+from nnplay.untrusted import shown
 
 MET, MET_WITH_SOLUTION = "met", "solution"
 
@@ -67,14 +68,14 @@ class PackMenu(PresetPicker):
                 text = Content.from_markup(
                     "$number. $name  [red]$broken[/red]",
                     number=number,
-                    name=entry.name,
+                    name=shown(entry.name),
                     broken=_("✖ broken: {problem}").format(problem=entry.problem),
                 )
             else:
                 text = Content.from_markup(
                     "$number. $name  [dim]$title[/dim]  [green]$mark[/green]",
                     number=number,
-                    name=entry.name,
+                    name=shown(entry.name),
                     title=entry.title,
                     mark=mark,
                 )

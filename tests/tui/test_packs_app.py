@@ -253,3 +253,25 @@ async def test_the_example_pack_opens_and_its_locked_exercise_meets_its_goal_by_
         assert not app.query_one("#section-data").display
         assert field(app, "training.lr").query_one(Input).disabled
         assert not app.query_one(LayerRow).query_one(".units", Input).disabled  # the learner's
+
+
+async def test_a_hostile_name_is_shown_escaped_and_a_vanished_data_file_is_told(
+    tmp_path, monkeypatch
+):
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    (folder / "1-ok.toml").write_text(EASY)
+    (folder / "2-\x1b[2J.toml").write_text(EASY)
+    (folder / "3-data.toml").write_text('[task]\ndata = "gone.csv"\ntarget = "y"\n')
+    app = pack_app(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PackMenu))
+        await ready(pilot)
+        lines = menu_lines(app)
+        assert "2-\\x1b[2J.toml" in lines[1] and "\x1b" not in "".join(lines)
+        assert "✖ broken: '2-\\x1b[2J.toml' is not a plain file name" in lines[1]
+        shown = notices(app, monkeypatch)
+        await choose(pilot, "3-data.toml")  # its CSV file is read when it is chosen
+        await pilot.pause(0.3)
+        assert len(shown) == 1 and shown[0].startswith(f"{folder / 'gone.csv'}: no such file")
+        assert app.source == "1-ok.toml"  # the open exercise stays
