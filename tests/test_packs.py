@@ -68,6 +68,13 @@ def test_the_example_pack_s_title_speaks_chinese():
         assert read_pack(BASICS).title == "基础：从一个神经元到一条封闭的边界"
 
 
+def test_the_pack_s_own_exercise_speaks_chinese_too():
+    from nnplay.experiment import load_file
+
+    meta = load_file(CAPACITY).meta
+    assert meta.zh.title and meta.zh.description and len(meta.zh.hints) == len(meta.hints) == 2
+
+
 def test_the_locked_exercise_is_met_by_its_solution_and_not_as_shipped(capsys):
     code, out, err = run_in_process(capsys, "train", CAPACITY, "--json")
     assert code == 0, err
