@@ -275,3 +275,15 @@ async def test_a_hostile_name_is_shown_escaped_and_a_vanished_data_file_is_told(
         await pilot.pause(0.3)
         assert len(shown) == 1 and shown[0].startswith(f"{folder / 'gone.csv'}: no such file")
         assert app.source == "1-ok.toml"  # the open exercise stays
+
+
+async def test_the_pack_and_its_locks_speak_chinese(chinese):
+    app = pack_app(packs_dir() / "basics")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PackMenu))
+        await ready(pilot)
+        assert "基础：从一个神经元到一条封闭的边界" in str(app.screen.query_one("Label").render())
+        assert "圆形：只有网络由你决定" in menu_lines(app)[3]
+        await opened(pilot, "circle-capacity.toml")
+        note = field(app, "training.lr").query_one(".lock-note", Static)
+        assert str(note.render()) == "由练习锁定"
