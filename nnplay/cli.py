@@ -464,6 +464,7 @@ def app_arguments(argv: list[str]) -> argparse.Namespace | None:
 def launch_app(argv: list[str]) -> int:
     """`nnplay [PRESET_OR_PATH]`: check the target before the app starts, so a bad name is one
     line on stderr rather than a broken screen."""
+    from nnplay.packs import pack_folder, read_pack
     from nnplay.presets import DEFAULT_PRESET, RUN_SUFFIX, load_experiment
 
     args = app_arguments(argv)
@@ -481,13 +482,16 @@ def launch_app(argv: list[str]) -> int:
         )
         return EXIT_BAD_INPUT
     target = args.target or DEFAULT_PRESET
-    run = None
+    run = pack = None
     try:
         if named_path(target).suffix == RUN_SUFFIX:  # a saved run: the app goes on with it
             from nnplay.run_files import read_run
 
             run = read_run(target)
             exp = run.experiment
+        elif (folder := pack_folder(target)) is not None:  # a lesson pack: its menu first
+            pack = read_pack(folder)
+            target, exp = pack.first()
         else:
             exp = load_experiment(target, args.column, args.accept_data_change)
     except ExperimentError as e:
@@ -502,7 +506,7 @@ def launch_app(argv: list[str]) -> int:
     try:
         # Comparisons start worker processes; the tracker they need cannot start in the app.
         multiprocessing.resource_tracker.ensure_running()
-        return run_app(exp, target, run)
+        return run_app(exp, target, run, pack)
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -543,15 +547,18 @@ def cmd_presets(args) -> int:
 def experiment_from_args(args, exp):
     """`exp` with what the command line changes: --solution, then --set, --epochs, --seed."""
     from nnplay.experiment import parse_assignment, with_overrides, with_solution
+    from nnplay.locks import refuse_locked
 
     if args.solution:
-        exp = with_solution(exp)
-    overrides = [parse_assignment(text) for text in args.overrides]
+        exp = with_solution(exp)  # the exercise's own: it may change a locked field
+    overrides = [("--set", *parse_assignment(text)) for text in args.overrides]
     if args.epochs is not None:
-        overrides.append(("training.epochs", args.epochs))
+        overrides.append(("--epochs", "training.epochs", args.epochs))
     if args.seed is not None:
-        overrides.append(("training.seed", args.seed))
-    return with_overrides(exp, overrides, args.accept_data_change)
+        overrides.append(("--seed", "training.seed", args.seed))
+    refuse_locked(exp, ((option, path) for option, path, _value in overrides))
+    asked = [(path, value) for _option, path, value in overrides]
+    return with_overrides(exp, asked, args.accept_data_change)
 
 
 def saved_run_target(text: str) -> Path:
@@ -799,10 +806,12 @@ class Progress:
 def cmd_compare(args) -> int:
     from nnplay.compare import ComparisonRun, parse_vary, plan
     from nnplay.experiment import with_overrides
+    from nnplay.locks import refuse_locked
     from nnplay.presets import load_experiment
 
     vary = [parse_vary(text) for text in args.vary]
     base = load_experiment(args.target)
+    refuse_locked(base, (("--vary", path) for path, _values in vary))
     fixed = [
         (path, value)
         for path, value in (("training.epochs", args.epochs), ("training.seed", args.seed))

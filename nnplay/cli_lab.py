@@ -255,15 +255,16 @@ def cmd_gradcheck(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from nnplay.experiment import parse_assignment, with_overrides
+    from nnplay.experiment import parse_assignment
     from nnplay.lab.explain import explain_next_step, parse_weight
     from nnplay.lab.explain_text import explain_lines
+    from nnplay.locks import with_unlocked_overrides
     from nnplay.presets import load_experiment
     from nnplay.training import Trainer
 
     steps = checked_count(args.steps, "--steps", MAX_EXPLAIN_STEPS, least=0)
     overrides = [parse_assignment(text) for text in args.overrides]
-    trainer = Trainer(with_overrides(load_experiment(args.target), overrides))
+    trainer = Trainer(with_unlocked_overrides(load_experiment(args.target), overrides))
     name, index = parse_weight(args.weight, trainer.model)
     for _step in range(steps):
         if trainer.step() is None or trainer.done:
@@ -285,15 +286,16 @@ def cmd_explain(args) -> int:
 
 
 def cmd_lrfind(args) -> int:
-    from nnplay.experiment import parse_assignment, with_overrides
+    from nnplay.experiment import parse_assignment
     from nnplay.lab.lrfind import range_test
     from nnplay.lab.text import lrfind_lines, lrfind_reason
+    from nnplay.locks import with_unlocked_overrides
     from nnplay.presets import load_experiment
 
     start, end = checked_rates(args.start, args.end, ("--start", "--end"))
     steps = checked_count(args.steps, "--steps", MAX_STEPS, least=LEAST_STEPS)
     overrides = [parse_assignment(text) for text in args.overrides]
-    exp = with_overrides(load_experiment(args.target), overrides)
+    exp = with_unlocked_overrides(load_experiment(args.target), overrides)
     test = range_test(exp, start, end, steps)
     with i18n.english(args.json):  # JSON is the same in every language
         reason = lrfind_reason(test)

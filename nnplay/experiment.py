@@ -25,6 +25,7 @@ from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.rules import (
     MAX_LAYERS,
     Choice,
+    ChoiceList,
     Digest,
     Features,
     Flag,
@@ -223,6 +224,32 @@ class GoalSpec:
         return value <= self.threshold if self.metric.endswith("loss") else value >= self.threshold
 
 
+# What an exercise may lock ([lock]): every field the learner sets, and the sections of the
+# form it may hide whole; nnplay.locks says what a lock refuses.
+LOCKABLE_FIELDS = tuple(
+    f"{section}.{f.name}"
+    for section, cls in (
+        ("task", TaskSpec),
+        ("model", ModelSpec),
+        ("training", TrainingSpec),
+        ("goal", GoalSpec),
+    )
+    for f in fields(cls)
+    if "section" not in f.metadata
+)
+HIDEABLE_SECTIONS = ("task", "model", "training")
+
+
+@dataclass
+class LockSpec:
+    fields: list[str] = rule(
+        ChoiceList(LOCKABLE_FIELDS), [], "fields the learner sees but cannot change"
+    )
+    hide: list[str] = rule(
+        ChoiceList(HIDEABLE_SECTIONS), [], "sections the app does not show (and --set refuses)"
+    )
+
+
 # The texts a learner reads are written in English, and may be written in Chinese beside them in
 # a `zh` table with the same fields and rules ([meta.zh], [compare.zh]); `localized()` picks the
 # language nnplay speaks, falling back to the English for any text the file leaves out.
@@ -292,6 +319,7 @@ SECTIONS = {
     "goal": GoalSpec,
     "meta": MetaSpec,
     "compare": CompareSpec,
+    "lock": LockSpec,
 }
 
 
@@ -303,6 +331,7 @@ class Experiment:
     goal: GoalSpec = field(default_factory=GoalSpec)
     meta: MetaSpec = field(default_factory=MetaSpec)
     compare: CompareSpec = field(default_factory=CompareSpec)
+    lock: LockSpec = field(default_factory=LockSpec)
     # Overrides ("training.lr" -> 0.01) that make the exercise meet its goal.
     solution: dict[str, Any] = field(default_factory=dict)
 
@@ -568,7 +597,7 @@ def to_dict(exp: Experiment) -> dict:
     out: dict[str, Any] = {}
     for section, cls in SECTIONS.items():
         obj = getattr(exp, section)
-        if obj == cls() and section == "compare":  # most experiments compare nothing
+        if obj == cls() and section in ("compare", "lock"):  # most compare and lock nothing
             continue
         table = _table_to_data(obj)
         if cls is TaskSpec:

@@ -17,6 +17,7 @@ from typing import Any
 
 from nnplay.i18n import _
 from nnplay.tasks import FEATURE_MODES, FEATURES
+from nnplay.untrusted import shown
 
 
 class Rule:
@@ -154,6 +155,25 @@ class TextList(Rule):
             "without control characters"
         )
         return message.format(items=self.max_items, most=self.max_length)
+
+
+@dataclass(frozen=True)
+class ChoiceList(Rule):
+    """A list of names, each one of `options` (the fields an exercise locks)."""
+
+    options: tuple[str, ...]
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, list) or len(value) > len(self.options):
+            return self.must_be()
+        unknown = next((v for v in value if v not in self.options), None)
+        if unknown is not None:
+            message = _("{name} is not one of them; must be {allowed}")
+            return message.format(name=shown(repr(unknown), 60), allowed=self.describe())
+        return None
+
+    def describe(self) -> str:
+        return _("a list of names from: {allowed}").format(allowed=", ".join(self.options))
 
 
 @dataclass(frozen=True)

@@ -107,12 +107,17 @@ def add_serve_command(subparsers) -> None:
 
 def cmd_serve(args) -> int:
     from nnplay.memory import training_bytes  # NumPy: see cli's docstring
+    from nnplay.packs import pack_experiments, pack_folder
     from nnplay.presets import DEFAULT_PRESET, load_experiment
 
     target = args.target or DEFAULT_PRESET
-    exp = load_experiment(target)  # a bad name or file: ExperimentError, one line from cli.main
+    folder = pack_folder(target)  # a lesson pack: every tab opens its menu
+    if folder is not None:
+        target = str(folder.absolute())
+    # a bad name or file: ExperimentError, one line from cli.main
+    exps = pack_experiments(folder) if folder else [load_experiment(target)]
     try:
-        max_tabs = check_max_tabs(args.max_tabs, APP_BYTES + training_bytes(exp))
+        max_tabs = check_max_tabs(args.max_tabs, APP_BYTES + max(map(training_bytes, exps)))
         allowed = [check_host_name("--allow-host", name) for name in args.allow_host]
         loopback = check_address(args.host, args.port)
     except OptionError as e:

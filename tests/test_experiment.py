@@ -28,7 +28,17 @@ from nnplay.experiment import (
     with_solution,
 )
 from nnplay.registry import LOSSES
-from nnplay.rules import Choice, Features, Flag, Number, Text, TextList, VariantList, Vary
+from nnplay.rules import (
+    Choice,
+    ChoiceList,
+    Features,
+    Flag,
+    Number,
+    Text,
+    TextList,
+    VariantList,
+    Vary,
+)
 from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape
 
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +208,8 @@ def bad_values(rule):
         return ["x" * (rule.max_length + 1), 5, "bell\x07", "\x1b[2J"]
     if isinstance(rule, TextList):
         return ["one line", [1, 2], ["ok", "\x9b31m"]]
+    if isinstance(rule, ChoiceList):
+        return [rule.options[0], ["no.such"], [3], list(rule.options) * 2]
     if isinstance(rule, Features):
         # ["x3"] is a CSV task's column name: refused with the task (tests/test_features.py)
         return ["poly3", 3, [], ["x1", "x1"], ["x1", 2], [""], ["a\x1b[2J"]]

@@ -29,6 +29,7 @@ from nnplay.errors import ExperimentError
 from nnplay.experiment import LIVE_SETTINGS, Experiment, save, with_solution
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
+from nnplay.packs import Pack
 from nnplay.presets import RUN_SUFFIX, all_presets, load_preset
 from nnplay.results import save_with_result
 from nnplay.status import Status
@@ -40,6 +41,7 @@ from nnplay.tui.footer import KeyBar
 from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
+from nnplay.tui.pack_menu import PackMenu, PackProgress
 from nnplay.tui.pictures import TAB_PICTURES
 from nnplay.tui.prose import Prose
 from nnplay.tui.screens import Steady
@@ -110,10 +112,18 @@ class PlaygroundApp(App):
     BINDINGS = bindings()
     COMMANDS = App.COMMANDS | {ActionCommands}
 
-    def __init__(self, experiment: Experiment, source: str, run: RunState | None = None) -> None:
+    def __init__(
+        self,
+        experiment: Experiment,
+        source: str,
+        run: RunState | None = None,
+        pack: Pack | None = None,
+    ) -> None:
         """The app on `experiment`; with `run` (a run file's state, of that experiment), the
-        saved run goes on where it stopped."""
+        saved run goes on where it stopped; with `pack` (whose exercise `source` it is), the
+        pack's menu opens first and p opens it again."""
         super().__init__()
+        self.pack = PackProgress(pack, source, experiment) if pack is not None else None
         self._run_to_open = run
         translate_bindings(self)
         self.experiment = experiment  # what was loaded: the form's starting point
@@ -180,6 +190,8 @@ class PlaygroundApp(App):
         if self.is_web and sys.__stdout__ is not None:  # served: the teacher's page lists it
             reporter = StatusReporter(sys.__stdout__.fileno())
             self.set_interval(REPORT_EVERY, lambda: reporter.report(self._tab_status()))
+        if self.pack is not None:
+            self.call_after_refresh(self.action_pick_preset)
 
     def on_resize(self, event: events.Resize) -> None:
         """Crossing into a narrow (short) terminal hides the build panel (folds the
@@ -296,6 +308,8 @@ class PlaygroundApp(App):
         )
 
     def _draw(self, view: View) -> None:
+        if self.pack is not None and view.goal is not None and view.goal.met:
+            self.pack.goal_met(self.exercise, with_solution=self.experiment is not self.exercise)
         self.query_one(TrainView).draw(view)
         self._show_exercise(view)
         self._show_outcome(view)
@@ -575,14 +589,25 @@ class PlaygroundApp(App):
             self.notify(_("No earlier runs on the charts: a reset (r) keeps the last ones."))
 
     def action_pick_preset(self) -> None:
-        self.push_screen(PresetPicker(all_presets()), self._load_preset)
+        """The presets, or in a lesson pack the pack's menu."""
+        if self.pack is not None:
+            self.push_screen(PackMenu(self.pack), partial(self._load_named, self.pack.open))
+        else:
+            self.push_screen(PresetPicker(all_presets()), partial(self._load_named, load_preset))
 
-    async def _load_preset(self, name: str | None) -> None:
+    async def _load_named(self, open_named: Callable[[str], Experiment], name: str | None) -> None:
+        """Load the exercise `open_named(name)` (a preset, a pack's entry), asking first when
+        that would lose training."""
         if name is None:
             return
 
         async def load() -> None:
-            await self.load(load_preset(name), name)
+            try:
+                experiment = open_named(name)
+            except ExperimentError as e:  # a pack's exercise whose data file went bad
+                self.notify(str(e), severity="error", timeout=8)
+                return
+            await self.load(experiment, name)
 
         await self._ask_first(_("Load the exercise {name}.").format(name=name), load)
 
@@ -777,11 +802,14 @@ class PlaygroundApp(App):
         self.query_one(NeuronView).select(1)
 
     def action_compare(self) -> None:
-        from nnplay.tui.compare_view import CompareDialog
+        from nnplay.tui.compare_view import CompareDialog, comparable
 
         if not self.form_valid:
             text = _("Fix the fields marked in red first: a comparison varies the form's setup.")
             self.notify(text, severity="error")
+            return
+        if not comparable(self.exercise) and not self.exercise.compare.overrides():
+            self.notify(_("The exercise locks every field a comparison could vary."))
             return
         self.run_worker(_warm_pool, thread=True, group="warm")  # while the learner chooses
         self.push_screen(CompareDialog(self.exercise, self.edited, self.source), self._compare)
@@ -919,9 +947,11 @@ def file_stem(source: str) -> str:
     return printable(Path(source).stem)
 
 
-def run_app(experiment: Experiment, source: str, run: RunState | None = None) -> int:
+def run_app(
+    experiment: Experiment, source: str, run: RunState | None = None, pack: Pack | None = None
+) -> int:
     """Run the app; non-zero when it stopped on an unexpected error (its traceback is shown)."""
-    app = PlaygroundApp(experiment, source, run)
+    app = PlaygroundApp(experiment, source, run, pack)
     app.run()
     if app.return_code:
         print(

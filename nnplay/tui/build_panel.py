@@ -26,6 +26,7 @@ from nnplay.model import describe, parameter_count
 from nnplay.tasks import FEATURE_MODES, TASKS
 from nnplay.tui import form_model
 from nnplay.tui.dropdown import Dropdown
+from nnplay.tui.form_locks import show_locks
 from nnplay.tui.form_model import FormField
 from nnplay.tui.prose import Prose
 
@@ -288,6 +289,8 @@ class BuildPanel(VerticalScroll):
                 row.set_raw(form_model.value_of(experiment, row.field.path))
         values = [form_model.layer_values(layer) for layer in experiment.model.hidden]
         await self._change_layers(lambda rows: values)
+        if self.is_attached:
+            await show_locks(self, experiment)
 
     async def _change_layers(self, change: Callable[[list[LayerRow]], list[dict] | None]) -> None:
         """Rebuild the layer rows from `change(rows)` (None: no change), then revalidate.

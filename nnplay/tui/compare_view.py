@@ -28,6 +28,7 @@ from nnplay.experiment import Experiment, field_rule
 from nnplay.history import thin
 from nnplay.i18n import N_, _
 from nnplay.labels import label, show_value, status_word
+from nnplay.locks import is_locked
 from nnplay.rules import Choice
 from nnplay.status import Status
 from nnplay.tui.curves import VARIANTS, Chart, Series, legend, plot, rgb, y_range
@@ -87,6 +88,12 @@ def suggested_values(path: str, base: Experiment) -> str:
     return str(getattr(getattr(base, section), name))
 
 
+def comparable(exercise: Experiment) -> list[str]:
+    """The fields a learner may compare: those the exercise does not lock (its own comparison
+    may still vary them)."""
+    return [path for path in FIELDS if not is_locked(exercise, path)]
+
+
 class CompareDialog(OnTop[list[Variant] | None], ModalScreen[list[Variant] | None]):
     """Choose the field and its values (or the exercise's own comparison, the default when it
     has one: `c` then enter); checked here, before anything runs."""
@@ -99,7 +106,7 @@ class CompareDialog(OnTop[list[Variant] | None], ModalScreen[list[Variant] | Non
         self.own = exercise.compare.overrides()
 
     def compose(self) -> ComposeResult:
-        options = [(f"{_(label(path))} ({path})", path) for path in FIELDS]
+        options = [(f"{_(label(path))} ({path})", path) for path in comparable(self.exercise)]
         if self.own and self.base != self.exercise:
             options.insert(0, (_("this exercise's comparison, from your setup"), MINE))
         if self.own:

@@ -36,21 +36,26 @@ class PresetPicker(OnTop[str | None], ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker", classes="dialog"):
-            title, keys = _("Load a preset exercise"), _("(enter to load, escape to close)")
-            yield Label(f"[b]{title}[/b]  {keys}")
-            yield OptionList(
-                *[
-                    Option(
-                        Content.from_markup(
-                            "$name  [dim]$title[/dim]", name=name, title=exp.meta.localized().title
-                        ),
-                        id=name,
-                    )
-                    for name, exp in self.presets.items()
-                ],
-                id="preset-list",
+            keys = _("(enter to load, escape to close)")
+            yield Label(
+                Content.from_markup("[b]$title[/b]  $keys", title=self.heading(), keys=keys)
             )
+            yield OptionList(*self.options(), id="preset-list")
             yield Static("", id="preset-info")
+
+    def heading(self) -> str:
+        return _("Load a preset exercise")
+
+    def options(self) -> list[Option]:
+        return [
+            Option(
+                Content.from_markup(
+                    "$name  [dim]$title[/dim]", name=name, title=exp.meta.localized().title
+                ),
+                id=name,
+            )
+            for name, exp in self.presets.items()
+        ]
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0
@@ -58,20 +63,22 @@ class PresetPicker(OnTop[str | None], ModalScreen[str | None]):
 
     @on(OptionList.OptionHighlighted)
     def _describe(self, event: OptionList.OptionHighlighted) -> None:
-        exp = self.presets[str(event.option.id)]
+        self.query_one("#preset-info", Static).update(self.describe(str(event.option.id)))
+
+    def describe(self, name: str) -> Content:
+        """The exercise's title, description and goal."""
+        exp = self.presets[name]
         meta = exp.meta.localized()
         goal = exp.goal.describe() if exp.goal.enabled else _("free play")
         solved = _("challenge: fix it") if exp.solution else _("meets its goal as shipped")
         heading = _("Goal:")
-        self.query_one("#preset-info", Static).update(
-            Content.from_markup(
-                "[b]$title[/b]\n$description\n\n[b]$heading[/b] $goal ($solved)",
-                title=meta.title,
-                description=meta.description,
-                heading=heading,
-                goal=goal,
-                solved=solved,
-            )
+        return Content.from_markup(
+            "[b]$title[/b]\n$description\n\n[b]$heading[/b] $goal ($solved)",
+            title=meta.title,
+            description=meta.description,
+            heading=heading,
+            goal=goal,
+            solved=solved,
         )
 
     @on(OptionList.OptionSelected)

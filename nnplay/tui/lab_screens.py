@@ -57,6 +57,7 @@ from nnplay.lab.text import (
     optpaths_caption,
     optpaths_table,
 )
+from nnplay.locks import is_locked
 from nnplay.tui.actions import translate_bindings
 from nnplay.tui.build_panel import FieldRow, field_id
 from nnplay.tui.chart_scale import log_ticks, to_log, wants_log
@@ -455,6 +456,9 @@ class RateRangeScreen(LabScreen):
         """The suggested rate into the form's learning rate (the run takes it live, as a typed
         one); back to the playground to see it there."""
         if self.test is None or self.test.suggested is None:
+            return
+        if is_locked(self.experiment, "training.lr"):
+            self.notify(_("The exercise locks the learning rate: it stays as it is."))
             return
         rows = self.app.screen_stack[0].query(f"#{field_id('training.lr')}").results(FieldRow)
         row = next(iter(rows), None)
