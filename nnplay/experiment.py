@@ -13,17 +13,19 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import tomli_w
 
 from nnplay import csv_data
 from nnplay.errors import ExperimentError
 from nnplay.files import check_writable, write_atomic
-from nnplay.i18n import N_, _, language
+from nnplay.i18n import N_, _
+from nnplay.predict import PredictSpec, predict_problems
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.rules import (
     MAX_LAYERS,
+    TRANSLATION_DOC,
     Choice,
     Digest,
     Features,
@@ -35,7 +37,9 @@ from nnplay.rules import (
     TextList,
     VariantList,
     Vary,
+    in_language,
     rule,
+    subsection,
     vary_grid,
 )
 from nnplay.tasks import TASKS, task_shape, train_samples
@@ -53,11 +57,6 @@ METRIC_WORDS = {
 }
 VALIDATION_MODES = ("fresh", "split")
 MAX_SAMPLES = 200_000
-
-
-def subsection(cls, doc: str):
-    """A dataclass field holding a table of its own, e.g. [meta.zh] inside [meta]."""
-    return field(default_factory=cls, metadata={"section": cls, "doc": doc})
 
 
 @dataclass
@@ -219,12 +218,6 @@ class GoalSpec:
         return value <= self.threshold if self.metric.endswith("loss") else value >= self.threshold
 
 
-# The texts a learner reads are written in English, and may be written in Chinese beside them in
-# a `zh` table with the same fields and rules ([meta.zh], [compare.zh]); `localized()` picks the
-# language nnplay speaks, falling back to the English for any text the file leaves out.
-TRANSLATION_DOC = "the same texts in Chinese, shown when nnplay speaks Chinese"
-
-
 @dataclass
 class MetaText:
     title: str = rule(Text(200), "", "the exercise's title")
@@ -238,7 +231,7 @@ class MetaSpec(MetaText):
 
     def localized(self) -> MetaText:
         """The title, description and hints in the learner's language."""
-        return _in_language(self, self.zh)
+        return in_language(self, self.zh)
 
 
 @dataclass
@@ -256,25 +249,11 @@ class CompareSpec(CompareText):
 
     def localized(self) -> CompareText:
         """The description in the learner's language."""
-        return _in_language(self, self.zh)
+        return in_language(self, self.zh)
 
     def overrides(self) -> list[dict[str, Any]]:
         """Each variant's overrides: the grid of `vary`, else `variants` ([] when neither)."""
         return vary_grid(self.vary) if self.vary else [dict(v) for v in self.variants]
-
-
-T = TypeVar("T", MetaText, CompareText)
-
-
-def _in_language(english: T, chinese: T) -> T:
-    """The texts of `english` in the learner's language: the Chinese ones where nnplay speaks
-    Chinese and they are given, the English otherwise."""
-
-    def pick(name: str):
-        translated = getattr(chinese, name)
-        return translated if translated and language() == "zh" else getattr(english, name)
-
-    return type(chinese)(**{f.name: pick(f.name) for f in fields(chinese)})
 
 
 # The settings a run in progress takes between two steps (the app's live edits, a continued run
@@ -288,6 +267,7 @@ SECTIONS = {
     "goal": GoalSpec,
     "meta": MetaSpec,
     "compare": CompareSpec,
+    "predict": PredictSpec,
 }
 
 
@@ -299,6 +279,7 @@ class Experiment:
     goal: GoalSpec = field(default_factory=GoalSpec)
     meta: MetaSpec = field(default_factory=MetaSpec)
     compare: CompareSpec = field(default_factory=CompareSpec)
+    predict: PredictSpec = field(default_factory=PredictSpec)  # asked before the first run
     # Overrides ("training.lr" -> 0.01) that make the exercise meet its goal.
     solution: dict[str, Any] = field(default_factory=dict)
 
@@ -430,7 +411,7 @@ def problems(exp: Experiment) -> list[tuple[str, str]]:
         found += _section_problems(f"model.hidden[{i}]", layer)
     if found:
         return found
-    return _combination_problems(exp)
+    return _combination_problems(exp) + predict_problems(exp.predict)
 
 
 def _section_problems(section: str, obj) -> list[tuple[str, str]]:
@@ -561,7 +542,7 @@ def to_dict(exp: Experiment) -> dict:
     out: dict[str, Any] = {}
     for section, cls in SECTIONS.items():
         obj = getattr(exp, section)
-        if obj == cls() and section == "compare":  # most experiments compare nothing
+        if obj == cls() and section in ("compare", "predict"):  # most compare and ask nothing
             continue
         table = _table_to_data(obj)
         if cls is TaskSpec:

@@ -29,6 +29,7 @@ from nnplay.errors import ExperimentError
 from nnplay.experiment import LIVE_SETTINGS, Experiment, save, with_solution
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
+from nnplay.predict import Predictions
 from nnplay.presets import RUN_SUFFIX, all_presets, load_preset
 from nnplay.status import Status
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons, translate_bindings
@@ -38,6 +39,7 @@ from nnplay.tui.footer import KeyBar
 from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
+from nnplay.tui.predict_dialog import PredictDialog, RevealDialog
 from nnplay.tui.prose import Prose
 from nnplay.tui.screens import Steady
 from nnplay.tui.session import FASTEST_FRAME, Session, View
@@ -129,6 +131,7 @@ class PlaygroundApp(App):
         self.frame_cost = 0.0  # seconds to draw and paint one View
         self.keeper = RunKeeper()  # which training an export has kept
         self._told_scrub = False  # how scrubbing works is said once
+        self.predictions = Predictions()  # the exercises' questions answered while it is open
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -273,6 +276,14 @@ class PlaygroundApp(App):
         self.query_one(TrainView).draw(view)
         self._show_exercise(view)
         self._show_outcome(view)
+        if view.status.ended and self.session is not None:
+            self._reveal(view, self.session)
+
+    def _reveal(self, view: View, session: Session) -> None:
+        """The run has ended: the answer to the question asked before it, once."""
+        prediction = self.predictions.reveal()
+        if prediction is not None:
+            self.push_screen(RevealDialog(prediction, view, self.exercise, session.experiment))
 
     # -- the exercise box and banners -------------------------------------------------------------
 
@@ -437,8 +448,24 @@ class PlaygroundApp(App):
         elif not session.can_step:
             self.notify(self._over(session))
         else:
-            session.play()
+            self._play(session)
         self._update_start_button()
+
+    def _play(self, session: Session) -> None:
+        """Train; the first time, the exercise's question comes first, and the run starts as
+        soon as it is answered or skipped."""
+        question = self.predictions.to_ask(self.exercise.predict)
+        if question is None:
+            session.play()
+            return
+
+        def answered(choice: int | None) -> None:
+            self.predictions.answer(question, choice)
+            if session is self.session and session.can_step and not session.running:
+                session.play()
+            self._update_start_button()
+
+        self.push_screen(PredictDialog(question), answered)
 
     @work(group="fork")
     async def _fork(self, session: Session) -> None:

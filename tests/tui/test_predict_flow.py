@@ -1,0 +1,127 @@
+"""Predict, then run, in the app: the question before the first run, the answer after it."""
+
+from nnplay.presets import load_preset
+from nnplay.status import Status
+from nnplay.tui.predict_dialog import ChoiceLine, PredictDialog, RevealDialog
+
+from .conftest import ready, shown_lines, speaking, until
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def reveal(app) -> str:
+    return shown_lines(app.screen.query_one("#reveal-text"))
+
+
+async def asked(pilot) -> PredictDialog:
+    """Space on a fresh exercise: the question is on top, and nothing has trained."""
+    app = pilot.app
+    await ready(pilot)
+    await pilot.press("space")
+    await until(pilot, lambda: isinstance(app.screen, PredictDialog))
+    assert app.session.trainer.steps == 0 and not app.session.running
+    return app.screen
+
+
+async def test_a_key_answers_and_the_run_ends_with_the_answer(make_app):
+    app = make_app("lr-too-high", asks=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await asked(pilot)
+        await pilot.press("h")  # the playground's keys wait behind the question
+        assert app.screen is dialog and app.hints_shown == 0
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, RevealDialog))
+        assert app.session.status == Status.DIVERGED
+        text = " ".join(reveal(app).split())
+        assert "✔ You predicted it." in text, text
+        chosen = "3. The loss grows until it overflows: the run diverges within a few dozen steps"
+        assert f"Your prediction: {chosen}" in text and f"The answer: {chosen}" in text, text
+        assert "Each step moves a weight by learning rate x gradient." in text, text
+        # what the run did: the numbers the status line shows, of the weights kept
+        summary = app.query_one("#train").last_view.summary
+        assert summary.weights_epoch == 0, summary
+        did = f"What this run did: diverged after 1 epoch; loss {summary.train_loss:.4g}"
+        assert did in text and "(the initial weights)" in text, text
+        assert "goal not met" in text and "differ" not in text, text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RevealDialog)
+
+
+async def test_a_click_answers_and_a_wrong_answer_says_so(make_app):
+    app = make_app("momentum-vs-sgd", asks=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await asked(pilot)
+        first = app.screen.query(ChoiceLine).first()
+        await pilot.click(first)
+        await until(pilot, lambda: app.session.trainer.steps > 0)  # training started at once
+        await until(pilot, lambda: isinstance(app.screen, RevealDialog), 60)
+        text = " ".join(reveal(app).split())
+        assert "✖ Not what happened." in text, text
+        assert "Your prediction: 1. Little: momentum only smooths the path" in text, text
+        assert "The answer: 2. Momentum meets the goal" in text, text
+        summary = app.query_one("#train").last_view.summary
+        assert f"acc {summary.train_accuracy:.3f} / val {summary.val_accuracy:.3f}" in text
+        assert "c runs the comparison" in text, text
+
+
+async def test_escape_skips_and_the_exercise_never_asks_again(make_app):
+    app = make_app("underfitting", asks=True, **{"training.epochs": 3})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await asked(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.session.trainer.steps > 0)  # a skip starts training too
+        await until(pilot, lambda: not app.session.can_step and app.session.idle)
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, RevealDialog)  # a skip waits for no answer
+        for again in ("reset", "load"):
+            if again == "reset":
+                await app.action_reset()
+                if app.screen is not app.screen_stack[0]:
+                    await pilot.press("y")  # training not exported: the reset asks first
+            else:
+                await app.load(load_preset("underfitting"), "underfitting")
+            await ready(pilot)
+            await pilot.press("space")
+            await until(pilot, lambda: app.session.trainer.steps > 0)
+            assert not isinstance(app.screen, PredictDialog), again
+
+
+async def test_a_run_of_other_settings_says_its_answer_is_about_the_exercise(make_app):
+    app = make_app("lr-too-high", asks=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.edited = edited = app.edited.copy()  # as the form makes it
+        edited.training.batch_size, edited.training.epochs = 100, 2
+        await pilot.press("space")  # nothing trained: the form's settings build the network
+        await until(pilot, lambda: isinstance(app.screen, PredictDialog))
+        await pilot.press("1")
+        await until(pilot, lambda: isinstance(app.screen, RevealDialog), 30)
+        text = " ".join(reveal(app).split())
+        assert "✖ Not what happened." in text
+        assert "This run's settings differ from the exercise's (batch size 32 → 100" in text, text
+
+
+async def test_the_question_fits_both_sizes_in_both_languages(make_app):
+    for language in ("en", "zh"):
+        for size in SIZES:
+            with speaking(language):
+                app = make_app("circle-features", asks=True)
+                async with app.run_test(size=size) as pilot:
+                    dialog = await asked(pilot)
+                    question = app.exercise.predict.localized()
+                    box = dialog.query_one("#predict")
+                    assert box.region.bottom <= size[1] and box.region.right <= size[0]
+                    # all of it in sight at once: no part below a scroll
+                    assert box.max_scroll_y == 0, (language, size, box.virtual_size)
+                    # the whole question, its lines joined (a Chinese line breaks between two
+                    # characters, an English one at a space)
+                    text = "".join(shown_lines(dialog.query_one("#predict-question")).split())
+                    assert "".join(question.question.split()) == text, (language, size, text)
+                    for number, line in enumerate(dialog.query(ChoiceLine), 1):
+                        # every choice is on the screen, whole: a click reaches each one
+                        assert box.region.contains_region(line.region), (language, size)
+                        assert shown_lines(line).strip().startswith(f"{number}. ")
+                    keys = shown_lines(dialog.query_one("#predict-keys"))
+                    assert ("Escape" if language == "en" else "Esc") in keys, keys
+                    await pilot.press("2")
+                    await until(pilot, lambda app=app: app.session.trainer.steps > 0)
