@@ -95,7 +95,6 @@ class RevealDialog(OnTop[None], ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="reveal", classes="dialog"):
             yield Static(Prose(self.text), id="reveal-text")
-            yield Static(Content.styled(_("enter or escape closes this"), "dim"))
 
 
 def reveal_text(
@@ -108,8 +107,9 @@ def reveal_text(
     else:
         verdict = Content.styled(_("✖ Not what happened."), "bold red")
     chosen = prediction.choice or 0
+    closes = Content.styled("  " + _("(enter or escape closes this)"), "dim")
     lines = [
-        verdict,
+        verdict + closes,
         Content(" ".join(text.question.split())),
         Content.assemble((_("Your prediction:"), "bold"), " ")
         + numbered(chosen, text.choices[chosen - 1]),
@@ -119,7 +119,7 @@ def reveal_text(
             Content.assemble((_("The answer:"), "bold"), " ")
             + numbered(number, text.choices[number - 1])
         )
-    lines += [Content(""), Content(" ".join(text.explanation.split())), Content("")]
+    lines += [Content(""), Content(" ".join(text.explanation.split()))]
     lines.append(Content.assemble((_("What this run did:"), "bold"), " ", run_words(view)))
     if (exercise.task, exercise.model, exercise.training) != (run.task, run.model, run.training):
         note = _(

@@ -4,13 +4,22 @@ from nnplay.presets import load_preset
 from nnplay.status import Status
 from nnplay.tui.predict_dialog import ChoiceLine, PredictDialog, RevealDialog
 
-from .conftest import ready, shown_lines, speaking, until
+from .conftest import ready, shown_lines, speaking, train_to_epoch, until
 
 SIZES = [(80, 24), (120, 40)]
 
 
 def reveal(app) -> str:
     return shown_lines(app.screen.query_one("#reveal-text"))
+
+
+async def revealed(pilot, seconds: float = 30) -> str:
+    """The answer's text, once the run has ended and it is on the screen, on one line."""
+    app = pilot.app
+    await until(
+        pilot, lambda: isinstance(app.screen, RevealDialog) and reveal(app).strip(), seconds
+    )
+    return " ".join(reveal(app).split())
 
 
 async def asked(pilot) -> PredictDialog:
@@ -30,9 +39,8 @@ async def test_a_key_answers_and_the_run_ends_with_the_answer(make_app):
         await pilot.press("h")  # the playground's keys wait behind the question
         assert app.screen is dialog and app.hints_shown == 0
         await pilot.press("3")
-        await until(pilot, lambda: isinstance(app.screen, RevealDialog))
+        text = await revealed(pilot)
         assert app.session.status == Status.DIVERGED
-        text = " ".join(reveal(app).split())
         assert "✔ You predicted it." in text, text
         chosen = "3. The loss grows until it overflows: the run diverges within a few dozen steps"
         assert f"Your prediction: {chosen}" in text and f"The answer: {chosen}" in text, text
@@ -54,8 +62,7 @@ async def test_a_click_answers_and_a_wrong_answer_says_so(make_app):
         first = app.screen.query(ChoiceLine).first()
         await pilot.click(first)
         await until(pilot, lambda: app.session.trainer.steps > 0)  # training started at once
-        await until(pilot, lambda: isinstance(app.screen, RevealDialog), 60)
-        text = " ".join(reveal(app).split())
+        text = await revealed(pilot, 60)
         assert "✖ Not what happened." in text, text
         assert "Your prediction: 1. Little: momentum only smooths the path" in text, text
         assert "The answer: 2. Momentum meets the goal" in text, text
@@ -95,13 +102,12 @@ async def test_a_run_of_other_settings_says_its_answer_is_about_the_exercise(mak
         await pilot.press("space")  # nothing trained: the form's settings build the network
         await until(pilot, lambda: isinstance(app.screen, PredictDialog))
         await pilot.press("1")
-        await until(pilot, lambda: isinstance(app.screen, RevealDialog), 30)
-        text = " ".join(reveal(app).split())
+        text = await revealed(pilot)
         assert "✖ Not what happened." in text
         assert "This run's settings differ from the exercise's (batch size 32 → 100" in text, text
 
 
-async def test_the_question_fits_both_sizes_in_both_languages(make_app):
+async def test_the_question_and_its_answer_fit_both_sizes_in_both_languages(make_app):
     for language in ("en", "zh"):
         for size in SIZES:
             with speaking(language):
@@ -123,5 +129,43 @@ async def test_the_question_fits_both_sizes_in_both_languages(make_app):
                         assert shown_lines(line).strip().startswith(f"{number}. ")
                     keys = shown_lines(dialog.query_one("#predict-keys"))
                     assert ("Escape" if language == "en" else "Esc") in keys, keys
-                    await pilot.press("2")
-                    await until(pilot, lambda app=app: app.session.trainer.steps > 0)
+                    await pilot.press("2")  # the right answer
+                    text = "".join((await revealed(pilot)).split())
+                    box = app.screen.query_one("#reveal")
+                    assert box.region.bottom <= size[1] and box.max_scroll_y == 0, (language, size)
+                    right = "✔你预测对了。" if language == "zh" else "✔Youpredictedit."
+                    assert text.startswith(right), text
+                    assert "".join(question.explanation.split()) in text, (language, size, text)
+
+
+async def test_every_question_and_answer_fits_80x24_in_both_languages(make_app):
+    """Each exercise's own texts, the longest at the smallest screen: all in sight at once."""
+    from nnplay.predict import Prediction
+    from nnplay.tui.train_view import TrainView
+
+    from ..test_predict import ASKING
+
+    for language in ("en", "zh"):
+        with speaking(language):
+            app = make_app("circle", **{"training.epochs": 1})
+            async with app.run_test(size=(80, 24)) as pilot:
+                await ready(pilot)
+                await train_to_epoch(pilot, 1)
+                await pilot.pause(0.3)
+                # the longest reveal: a run's numbers and goal, of settings not the exercise's
+                view, run = app.query_one(TrainView).last_view, app.session.experiment
+                assert view.status.ended and view.summary.goal is not None
+                for name in ASKING:
+                    exercise = load_preset(name)
+                    wrong = next(n for n in (1, 2) if n not in exercise.predict.answer)
+                    for dialog in (
+                        PredictDialog(exercise.predict),
+                        RevealDialog(Prediction(exercise.predict, wrong), view, exercise, run),
+                    ):
+                        await app.push_screen(dialog)
+                        await pilot.pause()
+                        box = dialog.query_one(".dialog")
+                        assert box.region.bottom <= 24, (language, name)
+                        assert box.max_scroll_y == 0, (language, name, type(dialog).__name__)
+                        dialog.dismiss(None)
+                        await pilot.pause()
