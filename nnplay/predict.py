@@ -148,6 +148,10 @@ class Predictions:
         self.given[self._key(question)] = prediction
         self.waiting = prediction if choice is not None else None
 
+    def given_to(self, question: PredictSpec) -> Prediction | None:
+        """The answer (or skip) given to `question`, None when it was not asked yet."""
+        return self.given.get(self._key(question))
+
     def reveal(self) -> Prediction | None:
         """The answer waiting for its run's end, once: the run has ended."""
         prediction, self.waiting = self.waiting, None

@@ -39,7 +39,7 @@ from nnplay.tui.footer import KeyBar
 from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
-from nnplay.tui.predict_dialog import PredictDialog, RevealDialog
+from nnplay.tui.predict_dialog import PredictDialog, RevealDialog, prediction_line
 from nnplay.tui.prose import Prose
 from nnplay.tui.screens import Steady
 from nnplay.tui.session import FASTEST_FRAME, Session, View
@@ -284,6 +284,7 @@ class PlaygroundApp(App):
         prediction = self.predictions.reveal()
         if prediction is not None:
             self.push_screen(RevealDialog(prediction, view, self.exercise, session.experiment))
+            self._show_exercise(view)
 
     # -- the exercise box and banners -------------------------------------------------------------
 
@@ -298,11 +299,22 @@ class PlaygroundApp(App):
             else:
                 value = _("(now {value})").format(value=value)
             goal_state = (result.met, value)
-        shows = (self.experiment, self.source, self.description_shown, self.hints_shown, goal_state)
+        predicted = prediction_line(self.predictions, self.exercise.predict)
+        shows = (
+            self.experiment,
+            self.source,
+            self.description_shown,
+            self.hints_shown,
+            goal_state,
+            predicted,
+        )
         if shows == self._exercise_shows:  # called every frame: the box is built only on change
             return
         self._exercise_shows = shows
-        self.query_one("#exercise", Static).update(Prose(self._exercise_text(goal_state)))
+        text = self._exercise_text(goal_state)
+        if predicted is not None:  # the learner's answer stays in sight
+            text += Content("\n") + predicted
+        self.query_one("#exercise", Static).update(Prose(text))
 
     def _exercise_text(self, goal_state: tuple[bool, str] | None) -> Content:
         meta, goal = self.experiment.meta.localized(), self.experiment.goal
@@ -452,15 +464,17 @@ class PlaygroundApp(App):
         self._update_start_button()
 
     def _play(self, session: Session) -> None:
-        """Train; the first time, the exercise's question comes first, and the run starts as
-        soon as it is answered or skipped."""
+        """Train; before an exercise's first run, its question comes first (not asked yet
+        while the app is open), and the run starts as soon as it is answered or skipped. A run
+        already under way (stepped with n, or continued from a run file) asks nothing."""
         question = self.predictions.to_ask(self.exercise.predict)
-        if question is None:
+        if question is None or session.trainer.steps:
             session.play()
             return
 
         def answered(choice: int | None) -> None:
             self.predictions.answer(question, choice)
+            self._show_exercise(self.query_one(TrainView).last_view)
             if session is self.session and session.can_step and not session.running:
                 session.play()
             self._update_start_button()

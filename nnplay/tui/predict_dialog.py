@@ -18,7 +18,7 @@ from textual.widgets import Static
 from nnplay.experiment import Experiment
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_difference, status_word
-from nnplay.predict import MAX_CHOICES, Prediction, PredictSpec
+from nnplay.predict import MAX_CHOICES, Prediction, Predictions, PredictSpec
 from nnplay.tui.actions import translate_bindings
 from nnplay.tui.prose import Prose
 from nnplay.tui.screens import OnTop
@@ -130,6 +130,22 @@ def reveal_text(
     if exercise.compare.overrides():
         lines.append(Content(_("c runs the comparison: see the other variants for yourself.")))
     return Content("\n").join(lines)
+
+
+def prediction_line(predictions: Predictions, question: PredictSpec) -> Content | None:
+    """The exercise box's reminder of the learner's answer: waiting for the run's end, or
+    beside the right one once revealed (None when not answered)."""
+    prediction = predictions.given_to(question)
+    if prediction is None or prediction.choice is None:
+        return None
+    words = {"choice": prediction.choice, "answer": ", ".join(map(str, question.answer))}
+    if prediction is predictions.waiting:
+        text, style = _("your prediction: {choice} (the answer comes when the run ends)"), "cyan"
+    elif prediction.right:
+        text, style = _("your prediction: {choice} ✔ right"), "green"
+    else:
+        text, style = _("your prediction: {choice} ✖ the answer: {answer}"), "red"
+    return Content.styled(text.format(**words), style)
 
 
 def run_words(view: View) -> str:

@@ -10,7 +10,9 @@ SIZES = [(80, 24), (120, 40)]
 
 
 def reveal(app) -> str:
-    return shown_lines(app.screen.query_one("#reveal-text"))
+    """The answer's text as shown ("" while its dialog is still being put together)."""
+    shown = app.screen.query("#reveal-text")
+    return shown_lines(shown.first()) if shown else ""
 
 
 async def revealed(pilot, seconds: float = 30) -> str:
@@ -36,8 +38,9 @@ async def test_a_key_answers_and_the_run_ends_with_the_answer(make_app):
     app = make_app("lr-too-high", asks=True)
     async with app.run_test(size=(120, 40)) as pilot:
         dialog = await asked(pilot)
-        await pilot.press("h")  # the playground's keys wait behind the question
-        assert app.screen is dialog and app.hints_shown == 0
+        await pilot.press("h", "space", "n")  # the playground's keys wait behind the question
+        await pilot.pause(0.2)
+        assert app.screen is dialog and app.hints_shown == 0 and app.session.trainer.steps == 0
         await pilot.press("3")
         text = await revealed(pilot)
         assert app.session.status == Status.DIVERGED
@@ -53,6 +56,8 @@ async def test_a_key_answers_and_the_run_ends_with_the_answer(make_app):
         assert "goal not met" in text and "differ" not in text, text
         await pilot.press("escape")
         assert not isinstance(app.screen, RevealDialog)
+        # the learner's answer stays in sight, in the exercise's box
+        assert "your prediction: 3 ✔ right" in shown_lines(app.query_one("#exercise"))
 
 
 async def test_a_click_answers_and_a_wrong_answer_says_so(make_app):
@@ -69,6 +74,10 @@ async def test_a_click_answers_and_a_wrong_answer_says_so(make_app):
         summary = app.query_one("#train").last_view.summary
         assert f"acc {summary.train_accuracy:.3f} / val {summary.val_accuracy:.3f}" in text
         assert "c runs the comparison" in text, text
+        await pilot.press("enter")
+        await pilot.pause()
+        box = " ".join(shown_lines(app.query_one("#exercise")).split())
+        assert "your prediction: 1 ✖ the answer: 2" in box, box
 
 
 async def test_escape_skips_and_the_exercise_never_asks_again(make_app):
@@ -169,3 +178,40 @@ async def test_every_question_and_answer_fits_80x24_in_both_languages(make_app):
                         assert box.max_scroll_y == 0, (language, name, type(dialog).__name__)
                         dialog.dismiss(None)
                         await pilot.pause()
+
+
+async def test_a_run_already_under_way_asks_nothing_and_the_next_fresh_one_asks(make_app):
+    app = make_app("underfitting", asks=True, **{"training.epochs": 2})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("n")  # one step first: the run is under way
+        await until(pilot, lambda: app.session.trainer.steps == 1)
+        await pilot.press("space")
+        await until(pilot, lambda: app.session.trainer.steps > 1)
+        assert not isinstance(app.screen, PredictDialog)
+        await until(pilot, lambda: not app.session.can_step and app.session.idle)
+        await app.action_reset()
+        if app.screen is not app.screen_stack[0]:
+            await pilot.press("y")
+        await ready(pilot)
+        await pilot.press("space")  # a fresh run: the question, not asked yet, comes first
+        await until(pilot, lambda: isinstance(app.screen, PredictDialog))
+
+
+def test_the_exercise_box_keeps_the_answer_waiting_then_judged():
+    from nnplay.predict import Predictions
+    from nnplay.tui.predict_dialog import prediction_line
+
+    question = load_preset("overfitting").predict
+    remembered = Predictions()
+    assert prediction_line(remembered, question) is None  # not asked yet
+    remembered.answer(question, None)
+    assert prediction_line(remembered, question) is None  # skipped: nothing to remind
+    remembered.answer(question, 1)
+    waiting = "your prediction: 1 (the answer comes when the run ends)"
+    assert prediction_line(remembered, question).plain == waiting
+    remembered.reveal()
+    assert prediction_line(remembered, question).plain == "your prediction: 1 ✖ the answer: 2"
+    remembered.answer(question, 2)
+    remembered.reveal()
+    assert prediction_line(remembered, question).plain == "your prediction: 2 ✔ right"
