@@ -152,7 +152,11 @@ class Predictions:
         """The answer (or skip) given to `question`, None when it was not asked yet."""
         return self.given.get(self._key(question))
 
-    def reveal(self) -> Prediction | None:
-        """The answer waiting for its run's end, once: the run has ended."""
-        prediction, self.waiting = self.waiting, None
+    def reveal(self, question: PredictSpec) -> Prediction | None:
+        """A run of the exercise asking `question` has ended: the answer to it that waited for
+        that, once (an answer to another exercise's question waits on for a run of its own)."""
+        prediction = self.waiting
+        if prediction is None or self._key(prediction.question) != self._key(question):
+            return None
+        self.waiting = None
         return prediction

@@ -171,9 +171,11 @@ def test_an_answer_or_a_skip_is_remembered_and_only_an_answer_waits_for_the_run(
     remembered = Predictions()
     assert remembered.to_ask(asked) is asked and remembered.to_ask(PredictSpec()) is None
     remembered.answer(asked, None)  # skipped
-    assert remembered.to_ask(asked) is None and remembered.reveal() is None
+    assert remembered.to_ask(asked) is None and remembered.reveal(asked) is None
     remembered.answer(other, 1)
     assert remembered.to_ask(load_preset("overfitting").predict) is None  # a re-load
-    waiting = remembered.reveal()
+    # another exercise's run ends: the answer waits on for a run of its own exercise
+    assert remembered.reveal(asked) is None
+    waiting = remembered.reveal(other)
     assert waiting is not None and waiting.choice == 1 and not waiting.right
-    assert remembered.reveal() is None  # revealed once
+    assert remembered.reveal(other) is None  # revealed once

@@ -281,7 +281,7 @@ class PlaygroundApp(App):
 
     def _reveal(self, view: View, session: Session) -> None:
         """The run has ended: the answer to the question asked before it, once."""
-        prediction = self.predictions.reveal()
+        prediction = self.predictions.reveal(self.exercise.predict)
         if prediction is not None:
             self.push_screen(RevealDialog(prediction, view, self.exercise, session.experiment))
             self._show_exercise(view)

@@ -210,8 +210,8 @@ def test_the_exercise_box_keeps_the_answer_waiting_then_judged():
     remembered.answer(question, 1)
     waiting = "your prediction: 1 (the answer comes when the run ends)"
     assert prediction_line(remembered, question).plain == waiting
-    remembered.reveal()
+    remembered.reveal(question)
     assert prediction_line(remembered, question).plain == "your prediction: 1 ✖ the answer: 2"
     remembered.answer(question, 2)
-    remembered.reveal()
+    remembered.reveal(question)
     assert prediction_line(remembered, question).plain == "your prediction: 2 ✔ right"
