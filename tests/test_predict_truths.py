@@ -134,3 +134,29 @@ def test_one_neuron_on_the_squares_fences_in_the_circle_and_on_the_raw_inputs_ca
     assert summarize(raw_run).val_accuracy == pytest.approx(
         majority_share(raw_run), abs=1e-6
     )  # every point
+
+
+def test_each_question_describes_its_exercise_as_it_is_set_up():
+    """The setup each question states (a change to the preset must change the question)."""
+    lr = load_preset("lr-too-high")
+    assert lr.training.lr == 5 and lr.solution == {"training.lr": 0.05}  # "a hundred times"
+    assert lr.training.optimizer == "sgd" and lr.training.momentum == 0  # "plain SGD"
+    momentum = load_preset("momentum-vs-sgd")
+    assert (momentum.training.optimizer, momentum.training.momentum) == ("sgd", 0)
+    assert momentum.training.epochs == momentum.goal.epochs == 30
+    assert {"training.optimizer": "sgd", "training.momentum": 0.9} in momentum.compare.overrides()
+    over = load_preset("overfitting")
+    assert [layer.units for layer in over.model.hidden] == [64, 64]
+    assert (over.task.samples, over.training.epochs) == (80, 200) and over.task.noise > 0
+    under = load_preset("underfitting")
+    assert under.model.hidden == [] and under.task.name == "xor"
+    assert (under.training.optimizer, under.training.epochs) == ("adam", 40)
+    deep = load_preset("vanishing-gradients")
+    assert [(layer.units, layer.activation) for layer in deep.model.hidden] == [(16, "sigmoid")] * 8
+    assert (deep.training.optimizer, deep.training.epochs, deep.task.name) == ("adam", 40, "circle")
+    batch = load_preset("batch-size")
+    assert batch.training.batch_size == batch.task.samples == 1000  # "every sample"
+    assert batch.training.epochs == 30 and {"training.batch_size": 20} in batch.compare.overrides()
+    squares = load_preset("circle-features")
+    assert squares.model.hidden == [] and squares.task.features == ["x1^2", "x2^2"]
+    assert squares.training.epochs == 30
