@@ -41,7 +41,8 @@ class ChoiceLine(Static):
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
-        self.screen.action_choose(self.number)  # type: ignore[attr-defined]
+        if isinstance(self.screen, PredictDialog):
+            self.screen.action_choose(self.number)
 
 
 class PredictDialog(OnTop[int | None], ModalScreen[int | None]):
@@ -61,7 +62,7 @@ class PredictDialog(OnTop[int | None], ModalScreen[int | None]):
         q = self.question
         with VerticalScroll(id="predict", classes="dialog"):
             heading = _("Predict first: what will happen?")
-            yield Static(Content.styled(heading, "bold"), classes="predict-heading")
+            yield Static(Content.styled(heading, "bold"))
             yield Static(Prose(q.question), id="predict-question")
             for number, choice in enumerate(q.choices, 1):
                 yield ChoiceLine(number, choice)
