@@ -239,6 +239,14 @@ def build_parser() -> Parser:
 
     listing = commands.add_parser("presets", help=_("list the preset exercises"))
     listing.add_argument("--json", action="store_true", help=_("one JSON object on stdout"))
+    listing.add_argument(
+        "--answers",
+        action="store_true",
+        help=_(
+            "with --json: each question's answer and explanation too (for teachers; without "
+            "it the listing never spoils a question)"
+        ),
+    )
     listing.set_defaults(func=cmd_presets)
 
     train = commands.add_parser(
@@ -519,15 +527,18 @@ def cmd_presets(args) -> int:
     from nnplay.presets import all_presets
     from nnplay.tasks import source_name
 
-    rows = []
+    rows, questions = [], []
     with i18n.english(args.json):  # JSON is the same in every language
         for name, exp in all_presets():
             goal = exp.goal.describe() if exp.goal.enabled else "-"
             title = exp.meta.localized().title
             task = source_name(exp.task)
             rows.append({"name": name, "title": title, "task": task, "goal": goal})
+            asks = exp.predict.asks  # the question asked before the first run, if any
+            questions.append(exp.predict.to_dict(args.answers) if asks else None)
     if args.json:
-        print(json_line({"presets": rows}))
+        listed = [row | {"predict": q} for row, q in zip(rows, questions, strict=True)]
+        print(json_line({"presets": listed}))
         return 0
     headers = {"name": _("NAME"), "title": _("TITLE"), "task": _("TASK")}
     widths = {

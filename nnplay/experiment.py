@@ -13,17 +13,19 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import tomli_w
 
 from nnplay import csv_data
 from nnplay.errors import ExperimentError
 from nnplay.files import check_writable, write_atomic
-from nnplay.i18n import N_, _, language
+from nnplay.i18n import N_, _
+from nnplay.predict import PredictSpec, predict_problems
 from nnplay.registry import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.rules import (
     MAX_LAYERS,
+    TRANSLATION_DOC,
     Choice,
     ChoiceList,
     Digest,
@@ -36,7 +38,9 @@ from nnplay.rules import (
     TextList,
     VariantList,
     Vary,
+    in_language,
     rule,
+    subsection,
     vary_grid,
 )
 from nnplay.tasks import TASKS, task_shape, train_samples
@@ -56,11 +60,6 @@ VALIDATION_MODES = ("fresh", "split")
 MAX_SAMPLES = 200_000
 # A past run's result (nnplay.results): a file may hold one, the Experiment never does.
 RESULT = "result"
-
-
-def subsection(cls, doc: str):
-    """A dataclass field holding a table of its own, e.g. [meta.zh] inside [meta]."""
-    return field(default_factory=cls, metadata={"section": cls, "doc": doc})
 
 
 @dataclass
@@ -250,12 +249,6 @@ class LockSpec:
     )
 
 
-# The texts a learner reads are written in English, and may be written in Chinese beside them in
-# a `zh` table with the same fields and rules ([meta.zh], [compare.zh]); `localized()` picks the
-# language nnplay speaks, falling back to the English for any text the file leaves out.
-TRANSLATION_DOC = "the same texts in Chinese, shown when nnplay speaks Chinese"
-
-
 @dataclass
 class MetaText:
     title: str = rule(Text(200), "", "the exercise's title")
@@ -269,7 +262,7 @@ class MetaSpec(MetaText):
 
     def localized(self) -> MetaText:
         """The title, description and hints in the learner's language."""
-        return _in_language(self, self.zh)
+        return in_language(self, self.zh)
 
 
 @dataclass
@@ -287,25 +280,11 @@ class CompareSpec(CompareText):
 
     def localized(self) -> CompareText:
         """The description in the learner's language."""
-        return _in_language(self, self.zh)
+        return in_language(self, self.zh)
 
     def overrides(self) -> list[dict[str, Any]]:
         """Each variant's overrides: the grid of `vary`, else `variants` ([] when neither)."""
         return vary_grid(self.vary) if self.vary else [dict(v) for v in self.variants]
-
-
-T = TypeVar("T", MetaText, CompareText)
-
-
-def _in_language(english: T, chinese: T) -> T:
-    """The texts of `english` in the learner's language: the Chinese ones where nnplay speaks
-    Chinese and they are given, the English otherwise."""
-
-    def pick(name: str):
-        translated = getattr(chinese, name)
-        return translated if translated and language() == "zh" else getattr(english, name)
-
-    return type(chinese)(**{f.name: pick(f.name) for f in fields(chinese)})
 
 
 # The settings a run in progress takes between two steps (the app's live edits, a continued run
@@ -320,6 +299,7 @@ SECTIONS = {
     "meta": MetaSpec,
     "compare": CompareSpec,
     "lock": LockSpec,
+    "predict": PredictSpec,
 }
 
 
@@ -332,6 +312,7 @@ class Experiment:
     meta: MetaSpec = field(default_factory=MetaSpec)
     compare: CompareSpec = field(default_factory=CompareSpec)
     lock: LockSpec = field(default_factory=LockSpec)
+    predict: PredictSpec = field(default_factory=PredictSpec)  # asked before the first run
     # Overrides ("training.lr" -> 0.01) that make the exercise meet its goal.
     solution: dict[str, Any] = field(default_factory=dict)
 
@@ -466,7 +447,7 @@ def problems(exp: Experiment) -> list[tuple[str, str]]:
         found += _section_problems(f"model.hidden[{i}]", layer)
     if found:
         return found
-    return _combination_problems(exp)
+    return _combination_problems(exp) + predict_problems(exp.predict)
 
 
 def _section_problems(section: str, obj) -> list[tuple[str, str]]:
@@ -597,7 +578,7 @@ def to_dict(exp: Experiment) -> dict:
     out: dict[str, Any] = {}
     for section, cls in SECTIONS.items():
         obj = getattr(exp, section)
-        if obj == cls() and section in ("compare", "lock"):  # most compare and lock nothing
+        if obj == cls() and section in ("compare", "lock", "predict"):  # most have none
             continue
         table = _table_to_data(obj)
         if cls is TaskSpec:

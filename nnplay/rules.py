@@ -12,10 +12,10 @@ import copy
 import itertools
 import math
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
-from nnplay.i18n import _
+from nnplay.i18n import _, language
 from nnplay.tasks import FEATURE_MODES, FEATURES
 from nnplay.untrusted import shown
 
@@ -358,3 +358,29 @@ def rule(r, default, doc: str = ""):
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: copy.copy(default), metadata={"rule": r, "doc": doc})
     return field(default=default, metadata={"rule": r, "doc": doc})
+
+
+def subsection(cls, doc: str):
+    """A dataclass field holding a table of its own, e.g. [meta.zh] inside [meta]."""
+    return field(default_factory=cls, metadata={"section": cls, "doc": doc})
+
+
+# The texts a learner reads are written in English, and may be written in Chinese beside them in
+# a `zh` table with the same fields and rules ([meta.zh], [compare.zh], [predict.zh]);
+# `localized()` picks the language nnplay speaks, falling back to the English for any text the
+# file leaves out.
+TRANSLATION_DOC = "the same texts in Chinese, shown when nnplay speaks Chinese"
+
+T = TypeVar("T")
+
+
+def in_language(english: T, chinese: T) -> T:
+    """The texts of `english` in the learner's language: the Chinese ones where nnplay speaks
+    Chinese and they are given, the English otherwise."""
+
+    def pick(name: str):
+        translated = getattr(chinese, name)
+        return translated if translated and language() == "zh" else getattr(english, name)
+
+    texts = fields(chinese)  # type: ignore[arg-type]  # T is one of the text dataclasses
+    return type(chinese)(**{f.name: pick(f.name) for f in texts})

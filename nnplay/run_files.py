@@ -709,7 +709,7 @@ def _history(
 
 
 # What describes the exercise rather than the training: a continued run may change it too.
-EXERCISE_SECTIONS = ("goal", "meta")
+EXERCISE_SECTIONS = ("goal", "meta", "predict")
 
 
 def changed_fields(before: Experiment, after: Experiment) -> list[str]:

@@ -56,6 +56,7 @@ def test_presets_listing(nnplay_cli):
         "title": "Is the first number bigger than the fifth?",
         "task": "first_gt_fifth",
         "goal": "val accuracy >= 0.95 within 20 epochs",
+        "predict": None,  # it asks no question before its first run
     }
 
 

@@ -27,6 +27,8 @@ from nnplay.experiment import (
     with_overrides,
     with_solution,
 )
+from nnplay.predict import Answer, PredictSpec
+from nnplay.presets import all_presets
 from nnplay.registry import LOSSES
 from nnplay.rules import (
     Choice,
@@ -138,8 +140,14 @@ def experiments(draw):
         )
     )
     exp.solution = solution
+    exp.predict = draw(st.sampled_from([PredictSpec(), *questions()]))
     assert problems(exp) == [], problems(exp)
     return exp
+
+
+def questions() -> list[PredictSpec]:
+    """The questions the presets ask: every shape of answer they use."""
+    return [exp.predict for _name, exp in all_presets() if exp.predict.asks]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,6 +223,8 @@ def bad_values(rule):
         return ["poly3", 3, [], ["x1", "x1"], ["x1", 2], [""], ["a\x1b[2J"]]
     if isinstance(rule, VariantList):
         return [{"training.lr": 0.1}, [{}], [{"goal.epochs": 3}], [1]]
+    if isinstance(rule, Answer):
+        return [0, 6, 2.5, "2", True, [1, 1], [1, "2"], [[1]], [1, 2, 3, 4, 5, 5]]
     if isinstance(rule, Vary):
         return [
             [1],

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nnplay.experiment import Experiment, TaskSpec, to_dict
+from nnplay.predict import PredictSpec
 from tests.command_line import run_in_process
 from tests.hostile import FAST as BRIEF
 from tests.hostile import assert_json, assert_refused
@@ -24,7 +25,8 @@ SETTINGS = settings(
 )
 FAST = [*BRIEF, "--set", "training.batch_size=20", "--set", "training.patience=0"]
 HOSTILE_CHARS = "\x1b\n\r\t\x00\x07\u202e\u2028\"'\\[]{}=#.,"
-SCHEMA = to_dict(Experiment())
+# every section's fields; [predict] is left out of a file while it asks nothing: named here
+SCHEMA = {**to_dict(Experiment()), "predict": {f.name: None for f in fields(PredictSpec)}}
 
 
 def assert_answered(code: int, out: str, err: str) -> None:

@@ -94,7 +94,7 @@ def test_a_preset_shows_its_chinese_when_nnplay_speaks_chinese(name, chinese):
 def presets_listing(capsys) -> str:
     from nnplay.cli import cmd_presets
 
-    assert cmd_presets(argparse.Namespace(json=False)) == 0
+    assert cmd_presets(argparse.Namespace(json=False, answers=False)) == 0
     return capsys.readouterr().out
 
 

@@ -30,6 +30,7 @@ from nnplay.experiment import LIVE_SETTINGS, Experiment, save, with_solution
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
 from nnplay.packs import Pack
+from nnplay.predict import Predictions
 from nnplay.presets import RUN_SUFFIX, all_presets, load_preset
 from nnplay.results import save_with_result
 from nnplay.status import Status
@@ -43,6 +44,7 @@ from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
 from nnplay.tui.pack_menu import PackMenu, PackProgress
 from nnplay.tui.pictures import TAB_PICTURES
+from nnplay.tui.predict_dialog import PredictDialog, RevealDialog, prediction_line
 from nnplay.tui.prose import Prose
 from nnplay.tui.screens import Steady
 from nnplay.tui.session import FASTEST_FRAME, Session, View
@@ -143,6 +145,7 @@ class PlaygroundApp(App):
         self.frame_cost = 0.0  # seconds to draw and paint one View
         self.keeper = RunKeeper()  # which training an export has kept
         self._told_scrub = False  # how scrubbing works is said once
+        self.predictions = Predictions()  # the exercises' questions answered while it is open
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -289,6 +292,11 @@ class PlaygroundApp(App):
         """How long a frame takes to draw and paint (a moving average)."""
         self.frame_cost = 0.7 * self.frame_cost + 0.3 * (time.perf_counter() - started)
 
+    def _prediction(self) -> str | None:
+        """The learner's answer to the exercise's question, for a teacher; None: none given."""
+        given = self.predictions.given_to(self.exercise.predict)
+        return None if given is None else given.summary()
+
     def _tab_status(self) -> TabStatus:
         """What `nnplay serve`'s teacher's page shows of this tab: the run now, even when an
         earlier epoch is viewed."""
@@ -305,6 +313,7 @@ class PlaygroundApp(App):
             metric=metric,
             best=best,
             goal_met=None if view.goal is None else view.goal.met,
+            prediction=self._prediction(),
         )
 
     def _draw(self, view: View) -> None:
@@ -313,6 +322,15 @@ class PlaygroundApp(App):
         self.query_one(TrainView).draw(view)
         self._show_exercise(view)
         self._show_outcome(view)
+        if view.status.ended and self.session is not None:
+            self._reveal(view, self.session)
+
+    def _reveal(self, view: View, session: Session) -> None:
+        """The run has ended: the answer to the question asked before it, once."""
+        prediction = self.predictions.reveal(self.exercise.predict)
+        if prediction is not None:
+            self.push_screen(RevealDialog(prediction, view, self.exercise, session.experiment))
+            self._show_exercise(view)
 
     # -- the exercise box and banners -------------------------------------------------------------
 
@@ -327,11 +345,22 @@ class PlaygroundApp(App):
             else:
                 value = _("(now {value})").format(value=value)
             goal_state = (result.met, value)
-        shows = (self.experiment, self.source, self.description_shown, self.hints_shown, goal_state)
+        predicted = prediction_line(self.predictions, self.exercise.predict)
+        shows = (
+            self.experiment,
+            self.source,
+            self.description_shown,
+            self.hints_shown,
+            goal_state,
+            predicted,
+        )
         if shows == self._exercise_shows:  # called every frame: the box is built only on change
             return
         self._exercise_shows = shows
-        self.query_one("#exercise", Static).update(Prose(self._exercise_text(goal_state)))
+        text = self._exercise_text(goal_state)
+        if predicted is not None:  # the learner's answer stays in sight
+            text += Content("\n") + predicted
+        self.query_one("#exercise", Static).update(Prose(text))
 
     def _exercise_text(self, goal_state: tuple[bool, str] | None) -> Content:
         meta, goal = self.experiment.meta.localized(), self.experiment.goal
@@ -477,8 +506,26 @@ class PlaygroundApp(App):
         elif not session.can_step:
             self.notify(self._over(session))
         else:
-            session.play()
+            self._play(session)
         self._update_start_button()
+
+    def _play(self, session: Session) -> None:
+        """Train; before an exercise's first run, its question comes first (not asked yet
+        while the app is open), and the run starts as soon as it is answered or skipped. A run
+        already under way (stepped with n, or continued from a run file) asks nothing."""
+        question = self.predictions.to_ask(self.exercise.predict)
+        if question is None or session.trainer.steps:
+            session.play()
+            return
+
+        def answered(choice: int | None) -> None:
+            self.predictions.answer(question, choice)
+            self._show_exercise(self.query_one(TrainView).last_view)
+            if session is self.session and session.can_step and not session.running:
+                session.play()
+            self._update_start_button()
+
+        self.push_screen(PredictDialog(question), answered)
 
     @work(group="fork")
     async def _fork(self, session: Session) -> None:
@@ -747,7 +794,7 @@ class PlaygroundApp(App):
         why_not = session.why_no_result(self.edited) if session is not None and trained else None
         try:
             if session is not None and trained and why_not is None:
-                result = await asyncio.wrap_future(session.result())
+                result = await asyncio.wrap_future(session.result(self._prediction()))
                 save_with_result(self.edited, result, path)
             else:
                 save(self.edited, path)

@@ -212,10 +212,11 @@ class Session:
             return _("the form's setup is not the run's")
         return None
 
-    def result(self) -> Future:
-        """The run's Result (nnplay.results), computed on the owner thread."""
+    def result(self, prediction: str | None = None) -> Future:
+        """The run's Result (nnplay.results) with the learner's `prediction`, computed on the
+        owner thread."""
         return self.call(
-            lambda trainer: result_of(summarize(trainer, findings=[]), trainer.exp.task)
+            lambda trainer: result_of(summarize(trainer, findings=[]), trainer.exp.task, prediction)
         )
 
     @property

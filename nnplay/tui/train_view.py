@@ -318,7 +318,7 @@ class TrainView(Vertical):
         status = self.query_one("#status", LiveText)
         width = status.content_size.width or 1000  # not laid out yet: one line each
         first = fit(items, width)
-        second = fit([(Text(m), True) for m in _metrics(view)], width)
+        second = fit([(Text(m), True) for m in metric_words(view)], width)
         lines = len(first.plain.splitlines()) + max(1, len(second.plain.splitlines()))
         if status.styles.height is None or status.styles.height.value != lines:
             status.styles.height = lines  # a relayout only when the width needs another line
@@ -378,7 +378,7 @@ def _speed(view: View) -> str:
     return "-"
 
 
-def _metrics(view: View) -> list[str]:
+def metric_words(view: View) -> list[str]:
     """The numbers of the weights kept (after early stopping or divergence, an earlier epoch's,
     and the line says which), as `nnplay train` prints them."""
     s = view.summary

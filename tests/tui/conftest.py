@@ -5,15 +5,20 @@ from textual.geometry import Region
 
 from nnplay import i18n
 from nnplay.experiment import with_overrides
+from nnplay.predict import PredictSpec
 from nnplay.presets import load_preset
 from nnplay.tui.app import PlaygroundApp
 
 SIZE = (120, 40)
 
 
-def small(name: str, **overrides):
-    """A preset made quick to train in tests."""
-    return with_overrides(load_preset(name), overrides)
+def small(name: str, asks: bool = False, **overrides):
+    """A preset made quick to train in tests. Its question before the first run (predict, then
+    run) is kept only when `asks`: the other tests press space to train at once."""
+    exp = with_overrides(load_preset(name), overrides)
+    if not asks:
+        exp.predict = PredictSpec()
+    return exp
 
 
 async def until(pilot, condition, seconds: float = 20.0):
@@ -102,8 +107,8 @@ def process_tracker():
 
 @pytest.fixture
 def make_app():
-    def make(name="first-gt-fifth", **overrides):
-        exp = small(name, **overrides)
+    def make(name="first-gt-fifth", asks=False, **overrides):
+        exp = small(name, asks, **overrides)
         return PlaygroundApp(exp, name)
 
     return make

@@ -15,6 +15,7 @@ from nnplay.tui import compare_view
 from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.build_panel import field_id
 from nnplay.tui.compare_view import CompareScreen
+from nnplay.tui.predict_dialog import PredictDialog, RevealDialog
 from nnplay.tui.session import Session
 from nnplay.tui.train_view import TrainView
 
@@ -32,8 +33,8 @@ def no_timings(monkeypatch):
     monkeypatch.setattr(Session, "view", timeless)
 
 
-def app_for(name: str, **overrides) -> PlaygroundApp:
-    app = PlaygroundApp(small(name, **overrides), name)
+def app_for(name: str, asks: bool = False, **overrides) -> PlaygroundApp:
+    app = PlaygroundApp(small(name, asks, **overrides), name)
     app.cursor_blink = False
     return app
 
@@ -84,6 +85,33 @@ def test_80x24_with_the_build_panel_after_training(snap_compare, language):
     with speaking(language):
         app = app_for("circle", **{"training.epochs": 2})
         assert snap_compare(app, terminal_size=(80, 24), run_before=panel_shown)
+
+
+async def asked(pilot) -> None:
+    """Space on an exercise that asks: its question, before anything trains."""
+    await loaded(pilot)
+    await pilot.press("space")
+    await until(pilot, lambda: isinstance(pilot.app.screen, PredictDialog))
+    await pilot.pause(0.3)
+
+
+@pytest.mark.parametrize(("language", "size"), [("en", (120, 40)), ("zh", (80, 24))])
+def test_the_question_before_the_first_run(snap_compare, language, size):
+    with speaking(language):
+        app = app_for("batch-size", asks=True)
+        assert snap_compare(app, terminal_size=size, run_before=asked)
+
+
+def test_the_answer_after_the_run(snap_compare):
+    async def revealed(pilot):
+        await asked(pilot)
+        await pilot.press("1")  # tempted: bigger steps are faster
+        await until(pilot, lambda: isinstance(pilot.app.screen, RevealDialog))
+        await until(pilot, lambda: idle(pilot.app))
+        await pilot.pause(0.3)
+
+    app = app_for("lr-too-high", asks=True)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=revealed)
 
 
 def test_a_diverged_run(snap_compare):
