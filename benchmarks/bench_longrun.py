@@ -2,9 +2,10 @@
 
     python benchmarks/bench_longrun.py [--steps 1000000] [--early 10000] [--json]
 
-circle, one sample per batch (so a million steps are 2,000 epochs), trained in a Session as the
-app trains it: every step through Session.advance, so the History's step losses and the
-timeline of states kept for scrubbing grow as they do in the app. At `--early` steps and at
+circle with 100 training samples, one per batch (so a million steps are 10,000 epochs, more
+than the timeline's budget keeps), trained in a Session as the app trains it: every step
+through Session.advance, so the History's step losses and the timeline of states kept for
+scrubbing grow as they do in the app. At `--early` steps and at
 `--steps` steps it measures the process's resident memory and the median time of a View, with
 every picture (the map, the units, the weights) and with the charts tab's only. Issue 19's
 targets: RSS at 1M at most 1.1x RSS at 10k plus the timeline's budget, and a View at 1M at most
@@ -27,7 +28,7 @@ import torch  # noqa: E402
 from nnplay.experiment import with_overrides  # noqa: E402
 from nnplay.presets import load_preset  # noqa: E402
 from nnplay.tui.pictures import TAB_PICTURES  # noqa: E402
-from nnplay.tui.session import PICTURES, TIMELINE_BUDGET, Session  # noqa: E402
+from nnplay.tui.session import PICTURES, TIMELINE_BUDGET, Session, state_bytes  # noqa: E402
 
 MB = 1024 * 1024
 VIEWS = 15
@@ -55,6 +56,7 @@ def measure(session: Session) -> dict:
         "epochs": session.trainer.epoch,
         "rss_mb": rss() / MB,
         "states_kept": len(session.timeline),
+        "timeline_mb": len(session.timeline) * state_bytes(session.timeline[0]) / MB,
         "step_buckets": len(session.trainer.history.step_loss.means),
         "view_all_ms": 1000 * view_seconds(session, PICTURES),
         "view_charts_ms": 1000 * view_seconds(session, TAB_PICTURES["charts-tab"]),
@@ -76,8 +78,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    exp = load_preset("circle")
-    per_epoch = exp.task.samples - exp.task.val_samples
+    exp = with_overrides(load_preset("circle"), {"task.samples": 100})
+    per_epoch = exp.task.samples  # a fresh validation set: every sample trains
     settings = {
         "training.batch_size": 1,
         "training.epochs": args.steps // per_epoch + 2,
@@ -107,7 +109,8 @@ def main() -> None:
         m = result[name]
         print(
             f"{m['steps']:>9,} steps ({m['epochs']:,} epochs): RSS {m['rss_mb']:.0f} MB, "
-            f"{m['states_kept']:,} states kept, {m['step_buckets']:,} step buckets, "
+            f"{m['states_kept']:,} states kept (counted {m['timeline_mb']:.0f} MB), "
+            f"{m['step_buckets']:,} step buckets, "
             f"View {m['view_all_ms']:.1f} ms (charts tab only {m['view_charts_ms']:.1f} ms)"
         )
     print(

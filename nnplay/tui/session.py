@@ -101,6 +101,10 @@ class Viewing:
 FASTEST_FRAME = 1 / 15
 # The states kept for scrubbing back: every epoch's while they fit, then evenly thinned.
 TIMELINE_BUDGET = 64 * 1024 * 1024
+# What a kept state costs beyond its tensors' data: the Experiment's copy, the dicts, each
+# tensor's object and allocation. Measured on circle (benchmarks/bench_longrun.py): 27 KB of
+# resident memory a state, of which 5.5 KB is tensor data; counted generously.
+STATE_OVERHEAD = 24 * 1024
 
 
 class Session:
@@ -462,10 +466,12 @@ class Session:
 
 
 def state_bytes(state: RunState) -> int:
-    """What one kept state holds in memory: its weights, optimizer state and random streams."""
+    """What one kept state costs in memory: its tensors' data (weights, optimizer state,
+    random streams) and STATE_OVERHEAD for the rest."""
     tensors = [*state.model.values(), state.shuffle_rng]
     tensors += [v for slot in state.optimizer["state"].values() for v in slot.values()]
-    return sum(t.numel() * t.element_size() for t in tensors if hasattr(t, "numel"))
+    data = sum(t.numel() * t.element_size() for t in tensors if hasattr(t, "numel"))
+    return data + STATE_OVERHEAD
 
 
 def _activations_after(rows: dict) -> dict[str, str]:
