@@ -10,6 +10,7 @@ value becomes non-finite or the point leaves DIVERGE_BOUND.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -98,8 +99,10 @@ def compare(
     lr: float | None = None,
     steps: int | None = None,
     start: tuple[float, float] | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> list[OptPath]:
-    """Every optimizer from the same start for `steps` steps (fewer for a path that diverges);
+    """Every optimizer from the same start for `steps` steps (fewer for a path that diverges,
+    or for all when `stop()` turns true: a screen's walk that another replaced);
     lr, steps and start None mean the function's own (each optimizer's rate for it).
 
     The paths walk side by side: one forward and backward pass over all their points per
@@ -130,7 +133,7 @@ def compare(
             else:  # the last point's value overflowed: that point is not part of the path
                 points[i].pop()
                 walking.remove(i)
-        if step == steps or not walking:
+        if step == steps or not walking or stop():
             break
         for i in walking:
             stepping[i].zero_grad()

@@ -227,6 +227,7 @@ class OptPathsScreen(LabScreen):
     def __init__(self) -> None:
         super().__init__()
         self.paths: list[OptPath] = []
+        self.walks = 0  # the walks started: an older one stops at its next step
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
@@ -261,6 +262,9 @@ class OptPathsScreen(LabScreen):
     def on_mount(self) -> None:
         self.action_run()
 
+    def on_unmount(self) -> None:
+        self.walks += 1  # a walk under way stops
+
     def action_run(self) -> None:
         try:
             function = str(self.query_one("#op-function", Select).value)
@@ -286,8 +290,17 @@ class OptPathsScreen(LabScreen):
     async def _run(
         self, function: str, optimizers: list[str], lr: float | None, steps: int
     ) -> None:
+        self.walks += 1
+        walk = self.walks
+
+        def replaced() -> bool:
+            return self.walks != walk
+
         # No random numbers: the walk may share torch with the session's thread.
-        self.paths = await asyncio.to_thread(compare, function, optimizers, lr, steps)
+        paths = await asyncio.to_thread(compare, function, optimizers, lr, steps, None, replaced)
+        if replaced():
+            return
+        self.paths = paths
         self.query_one("#op-status", Static).update("")
         self.query_one("#op-map", Static).update(self.coloured_map(function, steps))
         lines = [*optpaths_table(self.paths), "", *map(optpath_verdict, self.paths)]

@@ -147,3 +147,10 @@ def test_map_without_paths_is_only_shading_and_marks():
     text = "".join(path_map("himmelblau", [], width=30, height=15))
     assert set(text) <= set(SHADES) | {MINIMUM_MARK, START_MARK}
     assert text.count(MINIMUM_MARK) == 4
+
+
+def test_a_walk_stops_when_asked():
+    asked = iter(range(100))
+    paths = compare("rosenbrock", ["sgd", "adam"], stop=lambda: next(asked) >= 9)
+    assert [len(p.points) for p in paths] == [10, 10]  # the start, then a step per "no"
+    assert paths[0].points == run_path("rosenbrock", "sgd", steps=9).points

@@ -10,6 +10,7 @@ from nnplay.lab.lrfind import range_test
 from nnplay.lab.optpaths import OVERLAP_MARK
 from nnplay.lab.text import lrfind_reason
 from nnplay.presets import load_preset
+from nnplay.tui import lab_screens
 from nnplay.tui.build_panel import FieldRow, field_id
 from nnplay.tui.lab_screens import (
     SHADE_BACKGROUNDS,
@@ -96,6 +97,37 @@ async def test_optpaths_screen_updates_the_table_for_a_chosen_optimizer_and_lr()
         screen.query_one("#op-optimizers", Input).value = "sgd,lbfgs"
         await pilot.press("enter")
         assert "optimizers 'lbfgs' is not known" in text_of(screen, ".lab-error")
+
+
+async def test_a_new_walk_replaces_one_under_way(monkeypatch):
+    """Rosenbrock's 6000 steps walk off the UI thread; choosing the bowl meanwhile stops that
+    walk at its next step, and the screen shows the bowl's."""
+    walked: list = []
+    walk = lab_screens.compare
+
+    def recorded(*args):
+        walked.append(walk(*args))
+        return walked[-1]
+
+    monkeypatch.setattr(lab_screens, "compare", recorded)
+    app = LabApp(OptPathsScreen())
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: screen.paths)
+        screen.query_one("#op-function", Select).value = "rosenbrock"
+        await until(pilot, lambda: text_of(screen, "#op-status") == "walking…")
+        screen.query_one("#op-function", Select).value = "bowl"
+
+        def last(function):  # the threads may end in either order
+            return next((w for w in reversed(walked) if w[0].function == function), None)
+
+        await until(pilot, lambda: last("rosenbrock") and screen.paths is last("bowl"))
+        await pilot.pause()
+        rosenbrock, bowl = last("rosenbrock"), last("bowl")
+        assert {p.function for p in rosenbrock} == {"rosenbrock"}
+        assert all(len(p.points) < 6001 for p in rosenbrock)  # stopped on the way
+        assert screen.paths is bowl and text_of(screen, "#op-status") == ""
+        assert "bowl: f = x² + y²" in text_of(screen, "#op-map")
 
 
 async def test_optpaths_map_colours_each_path_and_shades_the_bands():
