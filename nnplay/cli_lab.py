@@ -25,7 +25,7 @@ from nnplay.lab.checks import (
     checked_rates,
 )
 from nnplay.lab.lrfind import LEAST_STEPS, SWEEP_END, SWEEP_START, SWEEP_STEPS
-from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS
+from nnplay.lab.surfaces import FUNCTIONS, PATH_OPTIMIZERS
 from nnplay.untrusted import shown
 
 # Modules that import NumPy or torch are imported inside the commands: the parser is built on
@@ -63,10 +63,16 @@ def add_lab_commands(subparsers) -> None:
         ),
     )
     paths.add_argument(
-        "--lr", type=float, help=_("learning rate > 0 for all (default: each its own)")
+        "--lr",
+        type=float,
+        help=_("learning rate > 0 for all (default: each optimizer's own for the function)"),
     )
     paths.add_argument(
-        "--steps", type=int, default=DEFAULT_STEPS, help=f"1..{MAX_STEPS} (default {DEFAULT_STEPS})"
+        "--steps",
+        type=int,
+        help=_("1..{most} (default: the function's own, {defaults})").format(
+            most=MAX_STEPS, defaults=", ".join(f"{n} {s.steps}" for n, s in FUNCTIONS.items())
+        ),
     )
     paths.add_argument("--json", action="store_true", help=json_help)
     paths.set_defaults(func=reporting_bad_input(cmd_optpaths))
@@ -216,17 +222,21 @@ def cmd_backprop(args) -> int:
 
 def cmd_optpaths(args) -> int:
     from nnplay.lab.optpaths import compare, path_map
-    from nnplay.lab.text import optpaths_caption, optpaths_table
+    from nnplay.lab.text import optpaths_lines
 
     function = checked_name(args.function, "--function", FUNCTIONS)
     optimizers = checked_names(args.optimizers, "--optimizers", PATH_OPTIMIZERS)
-    steps = checked_count(args.steps, "--steps", MAX_STEPS)
+    steps = FUNCTIONS[function].steps
+    if args.steps is not None:
+        steps = checked_count(args.steps, "--steps", MAX_STEPS)
     paths = compare(function, optimizers, checked_lr(args.lr), steps)
-    report(
-        args,
-        {"function": function, "steps": steps, "paths": [p.to_dict() for p in paths]},
-        [optpaths_caption(function, steps), *path_map(function, paths), "", *optpaths_table(paths)],
-    )
+    data = {
+        "function": function,
+        "steps": steps,
+        "tolerance": FUNCTIONS[function].tolerance,
+        "paths": [p.to_dict() for p in paths],
+    }
+    report(args, data, optpaths_lines(function, steps, paths, path_map(function, paths)))
     return 0
 
 

@@ -1,13 +1,15 @@
 """A standalone PyTorch script that reproduces a run, step for step, without nnplay.
 
-`write_script(exp, "run.py")` writes `run.py` and its data, `run.data.npz`. The script builds the
-same network with the same seed, shuffles with the same generator and trains with the same
-optimizer, so it prints the same losses the Trainer records: the learner can read a plain
-PyTorch training loop that does exactly what nnplay did.
+`write_script(exp, "run.py")` writes `run.py`. A synthetic task's script generates its data with
+the task's own NumPy code (nnplay.script_data) and checks the arrays' SHA-256 against nnplay's;
+a CSV task's data has no generator, so its arrays are written beside it, `run.data.npz`. The
+script builds the same network with the same seed, shuffles with the same generator and trains
+with the same optimizer, so it prints the same losses the Trainer records: the learner can read
+a plain PyTorch training loop that does exactly what nnplay did.
 
 Nothing from the experiment or the path becomes code: every text (title, file name) enters the
-script as a repr() literal, and the numbers were validated as numbers. The data is written first
-and the script checks its SHA-256, so a script never trains on another run's data.
+script as a repr() literal, and the numbers were validated as numbers. A CSV task's data is
+written first and the script checks its SHA-256, so a script never trains on another run's data.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from nnplay.experiment import Experiment
 from nnplay.files import signals_held, write_atomic
 from nnplay.model import output_head
 from nnplay.registry import ACTIVATIONS, HEAD_ACTIVATIONS, LOSSES, OPTIMIZERS
+from nnplay.script_data import CHECKSUM_CODE, data_code, synthetic_sha256
 from nnplay.tasks import make_datasets, source_name, task_shape
 
 _INIT_LINES = {
@@ -38,14 +41,29 @@ _INIT_LINES = {
 }
 
 
+# How the weights nnplay exports load into this script's network, or into a plain Sequential.
+PT_NOTE = """Weights exported from nnplay as .pt (a state_dict) load into `model` below, whose
+layers carry nnplay's names (hidden1, act1, ..., output):
+    model.load_state_dict(torch.load("w.pt", weights_only=True))
+A plain nn.Sequential(nn.Linear(...), nn.ReLU(), ...) numbers its keys instead (0.weight,
+2.weight, ... where nnplay has hidden1.weight, output.weight); both list the tensors in the
+layers' order, so the values load by position:
+    state = torch.load("w.pt", weights_only=True)
+    plain.load_state_dict(dict(zip(plain.state_dict(), state.values(), strict=True)))"""
+
+
 def data_path(script: Path) -> Path:
     return script.with_name(script.stem + ".data.npz")
 
 
 def write_script(exp: Experiment, path: str | Path) -> list[Path]:
-    """The data first, then the script that names its checksum: a crash between the two
-    leaves a script that refuses the other data, never one that trains on it."""
+    """The script; beside it, for a CSV task, its data (a CSV file's rows have no generator).
+    The data first, then the script that names its checksum: a crash between the two leaves
+    a script that refuses the other data, never one that trains on it."""
     path = Path(path).expanduser()
+    if not exp.task.data:  # the script makes its data itself
+        text = script_text(exp, synthetic_data_lines(exp.task))
+        return [write_atomic(path, text.encode())]
     x, y, xv, yv = make_datasets(exp.task)
     buffer = io.BytesIO()
     np.savez(buffer, x_train=x, y_train=y, x_val=xv, y_val=yv)
@@ -57,7 +75,36 @@ def write_script(exp: Experiment, path: str | Path) -> list[Path]:
             data.is_file() and data.stat().st_size == len(content) and data.read_bytes() == content
         ):  # the same data: keep the file as it is
             write_atomic(data, content)
-        return [write_atomic(path, script_text(exp, data.name, digest).encode()), data]
+        return [
+            write_atomic(path, script_text(exp, file_data_lines(data.name, digest)).encode()),
+            data,
+        ]
+
+
+def file_data_lines(data_name: str, data_sha256: str) -> str:
+    """A CSV task's arrays, read from the file beside the script after checking its SHA-256."""
+    return f"""
+# ---- The data: a CSV file's rows, standardized as nnplay did, saved beside this script ----
+DATA_FILE = {data_name!r}
+DATA_SHA256 = {data_sha256!r}
+data_file = Path(__file__).with_name(DATA_FILE)
+if hashlib.sha256(data_file.read_bytes()).hexdigest() != DATA_SHA256:
+    sys.exit(f"{{data_file}} is not the data this script was written with; export it again")
+data = np.load(data_file)
+x_train, y_train, x_val, y_val = (data[k] for k in ("x_train", "y_train", "x_val", "y_val"))
+"""
+
+
+def synthetic_data_lines(spec) -> str:
+    """A synthetic task's generator written out, and the check that it made nnplay's arrays."""
+    return f"""{data_code(spec)}
+{CHECKSUM_CODE}
+
+# The checksum of nnplay's arrays, computed at export: the code above must make the same.
+DATA_SHA256 = {synthetic_sha256(spec)!r}
+if arrays_sha256([x_train, y_train, x_val, y_val]) != DATA_SHA256:
+    sys.exit("the generated data differ from nnplay's (another NumPy version?)")
+"""
 
 
 def _module_lines(exp: Experiment) -> list[str]:
@@ -119,7 +166,7 @@ def _early_stopping_note(exp: Experiment) -> str:
     )
 
 
-def script_text(exp: Experiment, data_name: str, data_sha256: str) -> str:
+def script_text(exp: Experiment, data_lines: str) -> str:
     t = exp.training
     head = output_head(exp)
     kind = task_shape(exp.task).kind
@@ -143,35 +190,36 @@ def script_text(exp: Experiment, data_name: str, data_sha256: str) -> str:
     modules = "\n".join(f"    {line}" for line in _module_lines(exp))
     title = exp.meta.title or source_name(exp.task)
     # the docstring names only what nnplay chose: a file's name could close the docstring
-    task = "a CSV file, its inputs standardized" if exp.task.data else exp.task.name
+    if exp.task.data:
+        task, source = (
+            "a CSV file, its inputs standardized",
+            "the file DATA_FILE names, beside this one",
+        )
+    else:
+        task, source = exp.task.name, "generated below with NumPy, as nnplay generates it"
     return f'''"""A plain PyTorch script that reproduces an nnplay run (TITLE below).
 
-Written by nnplay. Data: the file DATA_FILE names, beside this one.
+Written by nnplay. Data: {source}.
 Task: {task} ({kind}).
 Run it with `python {{this file}}`; it prints one line per epoch.{_early_stopping_note(exp)}
+
+{PT_NOTE}
 """
 
 TITLE = {title!r}
-DATA_FILE = {data_name!r}
-DATA_SHA256 = {data_sha256!r}
 
 import hashlib
 import sys
 from collections import OrderedDict
-from pathlib import Path
-
+{"from pathlib import Path" + chr(10) if exp.task.data else ""}
 import numpy as np
 import torch
 from torch import nn
-
-data_file = Path(__file__).with_name(DATA_FILE)
-if hashlib.sha256(data_file.read_bytes()).hexdigest() != DATA_SHA256:
-    sys.exit(f"{{data_file}} is not the data this script was written with; export it again")
+{data_lines}
 torch.set_num_threads(1)
-data = np.load(data_file)
-x_train, x_val = torch.from_numpy(data["x_train"]), torch.from_numpy(data["x_val"])
-y_train = torch.from_numpy(data["y_train"]){targets}
-y_val = torch.from_numpy(data["y_val"]){targets}
+x_train, x_val = torch.from_numpy(x_train), torch.from_numpy(x_val)
+y_train = torch.from_numpy(y_train){targets}
+y_val = torch.from_numpy(y_val){targets}
 
 torch.manual_seed({t.seed})
 model = nn.Sequential(OrderedDict([

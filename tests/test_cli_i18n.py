@@ -138,8 +138,9 @@ def test_tables_stay_aligned_with_wide_characters():
         assert i18n.cells(row[:title_at]) == title_column, row
         assert i18n.cells(row[:task_at]) == task_column, row
     lines = lab.stdout.splitlines()
-    table = lines[next(i for i, line in enumerate(lines) if line.startswith("优化器")) :]
-    assert len(table) > 2
+    start = next(i for i, line in enumerate(lines) if line.startswith("优化器"))
+    table = lines[start : lines.index("", start)]  # the verdicts follow a blank line
+    assert len(table) == 6
     assert "收敛步数" in table[0]
     status = i18n.cells(table[0][: table[0].index("状态")])
     for line in table[1:]:

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from nnplay import cli, files
-from nnplay.experiment import with_overrides
+from nnplay.experiment import csv_experiment, with_overrides
 from nnplay.export import export, load_predictor
-from nnplay.presets import load_preset
+from nnplay.presets import load_preset, presets_dir
 from nnplay.training import Trainer
 from tests.command_line import nnplay_argv, run_in_process
 from tests.hostile import FAST, assert_refused
@@ -142,6 +142,9 @@ def two_runs():
     return old, new
 
 
+IRIS = presets_dir() / "data" / "iris.csv"
+
+
 class Crash(Exception):
     pass
 
@@ -187,10 +190,11 @@ def test_a_crash_at_any_write_point_keeps_a_working_export(tmp_path, monkeypatch
         export(old.model, old.exp, path)  # back to the old export for the next crash point
 
 
-def test_a_crash_between_a_script_and_its_data_never_trains_on_other_data(
-    tmp_path, monkeypatch, two_runs
-):
-    old, new = two_runs
+def test_a_crash_between_a_script_and_its_data_never_trains_on_other_data(tmp_path, monkeypatch):
+    # A CSV task's script reads its arrays beside it (a synthetic task's makes them itself):
+    # two runs that hold out different rows write different data.
+    exp = with_overrides(csv_experiment(IRIS, "species"), {"training.epochs": 1})
+    old, new = Trainer(exp), Trainer(with_overrides(exp, {"task.seed": 1}))
     path = tmp_path / "run.py"
     export(old.model, old.exp, path)
     with monkeypatch.context() as m:

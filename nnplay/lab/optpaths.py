@@ -1,25 +1,29 @@
 """Optimizer paths: torch's own optimizers walking a 2-D function from the same start.
 
-A path has converged at the first step whose point lies within CONVERGE_DISTANCE of a minimum
-(the nearest one, for several). A function without a minimum (the saddle) never converges: its
-path either stays in the view box ("not converged") or leaves it ("escaped"). A path stops early
-as "diverged" when the point or value becomes non-finite or the point leaves DIVERGE_BOUND.
+A path has converged when its last point lies within the function's tolerance of a minimum (the
+nearest one, for several); steps_to_converge is the step from which it stayed that near. A
+function without a minimum (the saddle) never converges: its path either stays in the view box
+("not converged") or leaves it ("escaped"). A path stops early as "diverged" when the point or
+value becomes non-finite or the point leaves DIVERGE_BOUND.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS, Surface
+from nnplay.lab.surfaces import FUNCTIONS, PATH_OPTIMIZERS, Surface
 
-CONVERGE_DISTANCE = 1e-3
 DIVERGE_BOUND = 1e6
-SHADES = " .:-=+*#%@"  # low → high log-value; no letters, so optimizer marks stand out
+# The map's shading, low → high log-value: blank valleys where the paths run, denser blocks up
+# the walls (bright on a dark terminal); no letters, so the optimizers' marks stand out.
+SHADES = " ░▒▓█"
 MINIMUM_MARK = "o"
 START_MARK = "x"
+OVERLAP_MARK = "&"  # a cell two or more paths pass through
 
 
 @dataclass
@@ -31,6 +35,7 @@ class OptPath:
     values: list[float]
     steps_to_converge: int | None
     status: str  # converged, not converged, escaped, diverged
+    nearest_minimum: tuple[float, float] | None  # to the last point; None without a minimum
 
     @property
     def diverged(self) -> bool:
@@ -44,6 +49,13 @@ class OptPath:
     def final_value(self) -> float:
         return self.values[-1]
 
+    @property
+    def distance(self) -> float | None:
+        """How far the last point lies from the nearest minimum."""
+        if self.nearest_minimum is None:
+            return None
+        return math.dist(self.final_point, self.nearest_minimum)
+
     def to_dict(self) -> dict:
         return {
             "function": self.function,
@@ -54,12 +66,15 @@ class OptPath:
             "diverged": self.diverged,
             "final_point": list(self.final_point),
             "final_value": self.final_value,
+            "nearest_minimum": None if self.nearest_minimum is None else list(self.nearest_minimum),
+            "distance_to_minimum": self.distance,
+            "tolerance": FUNCTIONS[self.function].tolerance,
             "points": [list(p) for p in self.points],
         }
 
 
-def distance_to_minimum(surface: Surface, point: tuple[float, float]) -> float:
-    return min((math.dist(point, m) for m in surface.minima), default=math.inf)
+def nearest_minimum(surface: Surface, point: tuple[float, float]) -> tuple[float, float] | None:
+    return min(surface.minima, key=lambda m: math.dist(point, m), default=None)
 
 
 def _inside(box: tuple[float, float, float, float], point: tuple[float, float]) -> bool:
@@ -71,53 +86,108 @@ def run_path(
     function: str,
     optimizer: str,
     lr: float | None = None,
-    steps: int = DEFAULT_STEPS,
+    steps: int | None = None,
     start: tuple[float, float] | None = None,
 ) -> OptPath:
-    """Walk `steps` optimizer steps on the surface (fewer if the path diverges)."""
-    surface, kind = FUNCTIONS[function], PATH_OPTIMIZERS[optimizer]
-    lr = kind.default_lr if lr is None else lr
-    point = torch.tensor(start or surface.start, dtype=torch.float64, requires_grad=True)
-    opt = getattr(torch.optim, kind.torch_class)([point], lr=lr, **kind.options)
-    points = [tuple(point.tolist())]
-    values = [surface.fn(point[0], point[1]).item()]
-    converged_at = 0 if distance_to_minimum(surface, points[0]) < CONVERGE_DISTANCE else None
-    status = "not converged"
-    for step in range(1, steps + 1):
-        opt.zero_grad()
-        surface.fn(point[0], point[1]).backward()
-        opt.step()
-        here = tuple(point.tolist())
-        with torch.no_grad():
-            value = surface.fn(point[0], point[1]).item()
-        if not all(map(math.isfinite, (*here, value))) or max(map(abs, here)) > DIVERGE_BOUND:
-            status = "diverged"
-            break
-        points.append(here)
-        values.append(value)
-        if converged_at is None and distance_to_minimum(surface, here) < CONVERGE_DISTANCE:
-            converged_at = step
-    if status != "diverged":
-        if converged_at is not None:
-            status = "converged"
-        elif not surface.minima and not _inside(surface.box, points[-1]):
-            status = "escaped"
-    return OptPath(function, optimizer, lr, points, values, converged_at, status)
+    """One optimizer's path; lr, steps and start None mean the function's own."""
+    return compare(function, [optimizer], lr, steps, start)[0]
 
 
 def compare(
-    function: str, optimizers: list[str], lr: float | None = None, steps: int = DEFAULT_STEPS
+    function: str,
+    optimizers: list[str],
+    lr: float | None = None,
+    steps: int | None = None,
+    start: tuple[float, float] | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> list[OptPath]:
-    """Every optimizer from the surface's start; lr None means each optimizer's own default."""
-    return [run_path(function, name, lr, steps) for name in optimizers]
+    """Every optimizer from the same start for `steps` steps (fewer for a path that diverges,
+    or for all when `stop()` turns true: a screen's walk that another replaced);
+    lr, steps and start None mean the function's own (each optimizer's rate for it).
+
+    The paths walk side by side: one forward and backward pass over all their points per
+    step (the function is elementwise, so each point gets exactly its own gradient), then each
+    torch optimizer steps its own point. A point's value is the next pass's forward."""
+    surface = FUNCTIONS[function]
+    steps = surface.steps if steps is None else steps
+    rates = [surface.rates[name] if lr is None else lr for name in optimizers]
+    leaves = [
+        torch.tensor(start or surface.start, dtype=torch.float64, requires_grad=True)
+        for _name in optimizers
+    ]
+    stepping = [
+        getattr(torch.optim, kind.torch_class)([leaf], lr=rate, **kind.options)
+        for leaf, rate, kind in zip(
+            leaves, rates, [PATH_OPTIMIZERS[n] for n in optimizers], strict=True
+        )
+    ]
+    points = [[tuple(leaf.tolist())] for leaf in leaves]
+    values: list[list[float]] = [[] for _name in optimizers]
+    walking = list(range(len(optimizers)))
+    for step in range(steps + 1):
+        stacked = torch.stack([leaves[i] for i in walking])
+        heights = surface.fn(stacked[:, 0], stacked[:, 1])
+        for i, value in zip(list(walking), heights.tolist(), strict=True):
+            if math.isfinite(value):
+                values[i].append(value)
+            else:  # the last point's value overflowed: that point is not part of the path
+                points[i].pop()
+                walking.remove(i)
+        if step == steps or not walking or stop():
+            break
+        for i in walking:
+            stepping[i].zero_grad()
+        heights.sum().backward()  # after a removal too: the removed point's gradient is unused
+        for i in list(walking):
+            stepping[i].step()
+            here = tuple(leaves[i].tolist())
+            if all(map(math.isfinite, here)) and max(map(abs, here)) <= DIVERGE_BOUND:
+                points[i].append(here)
+            else:
+                walking.remove(i)
+        if not walking:
+            break
+    return [
+        verdict(surface, name, rate, points[i], values[i], diverged=i not in walking)
+        for i, (name, rate) in enumerate(zip(optimizers, rates, strict=True))
+    ]
 
 
-def path_map(function: str, paths: list[OptPath], width: int = 60, height: int = 24) -> list[str]:
-    """Contour shading by log(value − lowest + 1) over the view box, paths drawn with their letters.
+def verdict(
+    surface: Surface,
+    optimizer: str,
+    lr: float,
+    points: list[tuple[float, float]],
+    values: list[float],
+    diverged: bool,
+) -> OptPath:
+    """The path's status: where its last point lies against the minima and the view box."""
+    nearest = nearest_minimum(surface, points[-1])
+    converged_at, status = None, "diverged" if diverged else "not converged"
+    if not diverged and nearest is not None:
+        near = [math.dist(p, nearest) < surface.tolerance for p in points]
+        if near[-1]:
+            status = "converged"
+            converged_at = len(near) - near[::-1].index(False) if False in near else 0
+    if status == "not converged" and not surface.minima and not _inside(surface.box, points[-1]):
+        status = "escaped"
+    return OptPath(surface.name, optimizer, lr, points, values, converged_at, status, nearest)
 
-    Later paths overwrite earlier ones where they share a cell; points outside the box are not drawn.
-    The start is marked START_MARK and each minimum MINIMUM_MARK.
-    """
+
+@dataclass(frozen=True)
+class MapCell:
+    mark: str  # a shade, an optimizer's letter, OVERLAP_MARK, START_MARK or MINIMUM_MARK
+    level: int  # the shade under it, 0 (lowest) .. len(SHADES) - 1
+    optimizer: str | None = None  # the one path drawn here
+
+
+def map_cells(
+    function: str, paths: list[OptPath], width: int = 60, height: int = 24
+) -> list[list[MapCell]]:
+    """The view box as a grid: each cell shaded by its band of log(value − lowest + 1), a
+    filled contour (SHADES, low to high); over it each path's points in its letter,
+    OVERLAP_MARK where several paths pass through one cell (so no path hides under another),
+    then the minima and the start. Points outside the box are not drawn."""
     surface = FUNCTIONS[function]
     x_min, x_max, y_min, y_max = surface.box
     xs = torch.linspace(x_min, x_max, width, dtype=torch.float64)
@@ -125,8 +195,11 @@ def path_map(function: str, paths: list[OptPath], width: int = 60, height: int =
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
     values = surface.fn(grid_x, grid_y)
     heights = torch.log1p(values - values.min())
-    levels = (heights / heights.max().clamp(min=1e-12) * (len(SHADES) - 1)).round().long()
-    rows = [[SHADES[level] for level in row] for row in levels.tolist()]
+    # The contour levels at the quantiles of the log-value: each band covers an equal share of
+    # the box, so a steep function is not one solid block with a thin blank valley.
+    shares = torch.linspace(0, 1, len(SHADES) + 1, dtype=torch.float64)[1:-1]
+    levels = torch.bucketize(heights, torch.quantile(heights.flatten(), shares))
+    grid = [[MapCell(SHADES[level], level) for level in row] for row in levels.tolist()]
 
     def cell(point: tuple[float, float]) -> tuple[int, int] | None:
         if not _inside(surface.box, point):
@@ -135,11 +208,26 @@ def path_map(function: str, paths: list[OptPath], width: int = 60, height: int =
         row = round((y_max - point[1]) / (y_max - y_min) * (height - 1))
         return row, column
 
-    # Paths first, so the start and the minima stay visible on top of them.
-    marks = [(p, PATH_OPTIMIZERS[path.optimizer].mark) for path in paths for p in path.points[1:]]
-    marks += [(m, MINIMUM_MARK) for m in surface.minima] + [(surface.start, START_MARK)]
-    for point, mark in marks:
-        where = cell(point)
-        if where is not None:
-            rows[where[0]][where[1]] = mark
-    return ["".join(row) for row in rows]
+    visitors: dict[tuple[int, int], list[str]] = {}
+    for path in paths:
+        for where in filter(None, map(cell, path.points[1:])):
+            names = visitors.setdefault(where, [])
+            if path.optimizer not in names:
+                names.append(path.optimizer)
+    for (row, column), names in visitors.items():
+        level = grid[row][column].level
+        if len(names) == 1:
+            grid[row][column] = MapCell(PATH_OPTIMIZERS[names[0]].mark, level, names[0])
+        else:
+            grid[row][column] = MapCell(OVERLAP_MARK, level)
+    # The minima and the start last, so they stay visible on top of the paths.
+    for point, mark in [(m, MINIMUM_MARK) for m in surface.minima] + [(surface.start, START_MARK)]:
+        spot = cell(point)
+        if spot is not None:
+            grid[spot[0]][spot[1]] = MapCell(mark, grid[spot[0]][spot[1]].level)
+    return grid
+
+
+def path_map(function: str, paths: list[OptPath], width: int = 60, height: int = 24) -> list[str]:
+    """The map as plain text, one string per row."""
+    return ["".join(c.mark for c in row) for row in map_cells(function, paths, width, height)]

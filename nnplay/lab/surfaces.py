@@ -1,7 +1,8 @@
 """The optimizer-paths registries: 2-D functions and the optimizers that walk them, as plain data.
 
-PATH_OPTIMIZERS is the lab's own list (with letters, colours and default learning rates); the
-optimizers a network trains with are nnplay.registry.OPTIMIZERS.
+PATH_OPTIMIZERS is the lab's own list (with letters and colours); each function carries its own
+default learning rates and step count. The optimizers a network trains with are
+nnplay.registry.OPTIMIZERS.
 
 Nothing here imports torch, so the command line can list the names without the two-second import.
 """
@@ -20,6 +21,11 @@ class Surface:
     start: tuple[float, float]
     box: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
     minima: tuple[tuple[float, float], ...]
+    # Each optimizer's default learning rate here, measured so that its path ends within
+    # `tolerance` of a minimum in `steps` steps (tests/lab/test_optpaths.py holds every one).
+    rates: dict[str, float]
+    steps: int = 200
+    tolerance: float = 1e-3  # how near a minimum a path must end to have converged
 
 
 FUNCTIONS: dict[str, Surface] = {
@@ -32,6 +38,7 @@ FUNCTIONS: dict[str, Surface] = {
             (-3.0, 4.0),
             (-5.0, 5.0, -5.0, 5.0),
             ((0.0, 0.0),),
+            {"sgd": 0.1, "momentum": 0.05, "adagrad": 1.5, "rmsprop": 0.1, "adam": 0.3},
         ),
         # The tutorials' optimizer comparison: 20× steeper across y than along x.
         Surface(
@@ -41,6 +48,8 @@ FUNCTIONS: dict[str, Surface] = {
             (-7.0, 2.0),
             (-10.0, 10.0, -5.0, 5.0),
             ((0.0, 0.0),),
+            # Plain SGD needs a rate that zig-zags across y to crawl along x in time.
+            {"sgd": 0.9, "momentum": 0.1, "adagrad": 2.0, "rmsprop": 0.2, "adam": 0.3},
         ),
         Surface(
             "rosenbrock",
@@ -49,10 +58,22 @@ FUNCTIONS: dict[str, Surface] = {
             (-1.5, 2.0),
             (-2.0, 2.0, -1.0, 3.0),
             ((1.0, 1.0),),
+            # The valley floor is nearly flat and its walls 2500 times steeper: SGD is unstable
+            # above 2/1001.6 ≈ 0.002 at the minimum, so every optimizer needs thousands of steps.
+            {"sgd": 0.00195, "momentum": 0.0015, "adagrad": 1.75, "rmsprop": 0.0025, "adam": 0.05},
+            steps=6000,
+            tolerance=0.01,
         ),
         # Starts just off the ridge: the tiny y-gradient grows until the path slides off.
         Surface(
-            "saddle", "x² − y²", lambda x, y: x**2 - y**2, (-4.0, 0.01), (-5.0, 5.0, -5.0, 5.0), ()
+            "saddle",
+            "x² − y²",
+            lambda x, y: x**2 - y**2,
+            (-4.0, 0.01),
+            (-5.0, 5.0, -5.0, 5.0),
+            (),
+            # No minimum to converge to: the bowl's rates show the slide off the ridge.
+            {"sgd": 0.1, "momentum": 0.05, "adagrad": 1.5, "rmsprop": 0.1, "adam": 0.3},
         ),
         Surface(
             "himmelblau",
@@ -61,6 +82,7 @@ FUNCTIONS: dict[str, Surface] = {
             (0.0, 0.0),
             (-5.0, 5.0, -5.0, 5.0),
             ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)),
+            {"sgd": 0.01, "momentum": 0.005, "adagrad": 1.0, "rmsprop": 0.1, "adam": 0.3},
         ),
     )
 }
@@ -70,24 +92,18 @@ FUNCTIONS: dict[str, Surface] = {
 class OptimizerKind:
     name: str
     mark: str  # the letter its path is drawn with
-    colour: str
-    default_lr: float
+    colour: str  # its path's colour in the app: bright, to read on the dark shading
     torch_class: str  # the class in torch.optim
     options: dict = field(default_factory=dict)  # besides the lr
 
 
-# Default learning rates: each converges on the bowl within DEFAULT_STEPS (sgd 39 steps, momentum 83,
-# adagrad 25, rmsprop 44, adam 148); all but sgd also on the elongated bowl, where plain SGD crawls
-# along the flat x axis. The rosenbrock valley needs smaller rates and thousands of steps.
 PATH_OPTIMIZERS: dict[str, OptimizerKind] = {
     o.name: o
     for o in (
-        OptimizerKind("sgd", "S", "red", 0.1, "SGD"),
-        OptimizerKind("momentum", "M", "yellow", 0.05, "SGD", {"momentum": 0.9}),
-        OptimizerKind("adagrad", "G", "green", 1.5, "Adagrad"),
-        OptimizerKind("rmsprop", "R", "cyan", 0.1, "RMSprop", {"alpha": 0.99}),
-        OptimizerKind("adam", "A", "magenta", 0.3, "Adam"),
+        OptimizerKind("sgd", "S", "bright_red", "SGD"),
+        OptimizerKind("momentum", "M", "bright_yellow", "SGD", {"momentum": 0.9}),
+        OptimizerKind("adagrad", "G", "bright_green", "Adagrad"),
+        OptimizerKind("rmsprop", "R", "bright_cyan", "RMSprop", {"alpha": 0.99}),
+        OptimizerKind("adam", "A", "bright_magenta", "Adam"),
     )
 }
-
-DEFAULT_STEPS = 200

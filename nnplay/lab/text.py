@@ -18,7 +18,14 @@ from nnplay.lab.lrfind import (
     NOT_FINITE,
     RangeTest,
 )
-from nnplay.lab.optpaths import MINIMUM_MARK, START_MARK, OptPath
+from nnplay.lab.optpaths import (
+    DIVERGE_BOUND,
+    MINIMUM_MARK,
+    OVERLAP_MARK,
+    SHADES,
+    START_MARK,
+    OptPath,
+)
 from nnplay.lab.surfaces import FUNCTIONS, PATH_OPTIMIZERS
 from nnplay.untrusted import shown
 
@@ -137,18 +144,85 @@ def optpaths_table(paths: list[OptPath]) -> list[str]:
 
 def optpaths_caption(function: str, steps: int) -> str:
     surface = FUNCTIONS[function]
-    caption = _(
-        "{function}: f = {formula}, start {start}, {steps} steps   "
-        "{start_mark} start  {minimum_mark} minimum"
-    )
+    caption = _("{function}: f = {formula}, start {start}, {steps} steps")
     return caption.format(
-        function=function,
-        formula=surface.formula,
-        start=surface.start,
-        steps=steps,
-        start_mark=START_MARK,
-        minimum_mark=MINIMUM_MARK,
+        function=function, formula=surface.formula, start=surface.start, steps=steps
     )
+
+
+def optpaths_legend(paths: list[OptPath]) -> str:
+    """What each mark and shade on the map means."""
+    marks = [f"{PATH_OPTIMIZERS[p.optimizer].mark} {p.optimizer}" for p in paths]
+    marks += [
+        _("{mark} several paths").format(mark=OVERLAP_MARK),
+        _("{mark} start").format(mark=START_MARK),
+        _("{mark} minimum").format(mark=MINIMUM_MARK),
+        _("f: low {shades} high (log scale)").format(shades=f"[{SHADES}]"),
+    ]
+    return "  ".join(marks)
+
+
+def point_text(point: tuple[float, float]) -> str:
+    """(x, y) to four decimals; + 0.0 turns a rounded -0.0 into 0.0."""
+    x, y = (round(v, 4) + 0.0 for v in point)
+    return f"({x:.4f}, {y:.4f})"
+
+
+def optpath_verdict(path: OptPath) -> str:
+    """One line on whether the path converged and where it ended, as its status says."""
+    name = f"{PATH_OPTIMIZERS[path.optimizer].mark} {path.optimizer}: "
+    tolerance = FUNCTIONS[path.function].tolerance
+    if path.status == "diverged":
+        message = _(
+            "diverged at step {step}: the point went past {bound} or its value overflowed; "
+            "last point {point}"
+        )
+        return name + message.format(
+            step=len(path.points), bound=f"{DIVERGE_BOUND:g}", point=point_text(path.final_point)
+        )
+    if path.nearest_minimum is None:
+        message = (
+            _("no minimum to converge to; left the view, ended at {point}, f = {value}")
+            if path.status == "escaped"
+            else _("no minimum to converge to; ended at {point}, f = {value}")
+        )
+        return name + message.format(
+            point=point_text(path.final_point), value=f"{path.final_value:.4g}"
+        )
+    fields = {
+        "point": point_text(path.final_point),
+        "distance": f"{path.distance:.2g}",
+        "minimum": point_text(path.nearest_minimum),
+        "tolerance": f"{tolerance:g}",
+        "step": path.steps_to_converge,
+        "steps": len(path.points) - 1,
+    }
+    if path.status == "converged":
+        message = _(
+            "converged: ended at {point}, {distance} from the minimum {minimum}, "
+            "within {tolerance} from step {step}"
+        )
+    else:
+        message = _(
+            "did not converge in {steps} steps: ended at {point}, {distance} from the "
+            "nearest minimum {minimum} (converged means within {tolerance})"
+        )
+    return name + message.format(**fields)
+
+
+def optpaths_lines(
+    function: str, steps: int, paths: list[OptPath], map_rows: list[str]
+) -> list[str]:
+    """The whole report: caption, map, legend, table and one verdict per path."""
+    return [
+        optpaths_caption(function, steps),
+        *map_rows,
+        optpaths_legend(paths),
+        "",
+        *optpaths_table(paths),
+        "",
+        *map(optpath_verdict, paths),
+    ]
 
 
 def shown_error(error: float, threshold: float) -> str:

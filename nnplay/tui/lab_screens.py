@@ -45,8 +45,8 @@ from nnplay.lab.lrfind import (
     RangeTest,
     range_test,
 )
-from nnplay.lab.optpaths import compare, path_map
-from nnplay.lab.surfaces import DEFAULT_STEPS, FUNCTIONS, PATH_OPTIMIZERS
+from nnplay.lab.optpaths import SHADES, OptPath, compare, map_cells
+from nnplay.lab.surfaces import FUNCTIONS, PATH_OPTIMIZERS
 from nnplay.lab.text import (
     backprop_lines,
     confusion_lines,
@@ -54,7 +54,9 @@ from nnplay.lab.text import (
     lrfind_reason,
     lrfind_stop,
     numbers,
+    optpath_verdict,
     optpaths_caption,
+    optpaths_legend,
     optpaths_table,
 )
 from nnplay.locks import is_locked
@@ -212,10 +214,21 @@ class BackpropScreen(LabScreen):
         {"bp-step": self.action_step, "bp-reset": self.action_reset}[str(event.button.id)]()
 
 
+# The map's shading in the app: one background per band of the log-value, dark to grey, so the
+# bright path colours read on every band.
+SHADE_BACKGROUNDS = ("#0c0c0c", "#1f232b", "#323845", "#464e5e", "#5b6577")
+
+
 class OptPathsScreen(LabScreen):
-    """Several optimizers from the same start on a 2-D function: the map and a table."""
+    """Several optimizers from the same start on a 2-D function: the map, the table and whether
+    each converged. The paths are walked off the UI thread (rosenbrock takes thousands of steps)."""
 
     BINDINGS = [Binding("ctrl+r", "run", N_("Run"))]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[OptPath] = []
+        self.walks = 0  # the walks started: an older one stops at its next step
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="lab"):
@@ -240,14 +253,18 @@ class OptPathsScreen(LabScreen):
                 )
             with HorizontalGroup(classes="lab-row"):  # a row of its own: all of it fits 80 columns
                 yield field("lr", "op-lr", "number", placeholder=_("default"))
-                yield field(_("steps"), "op-steps", "number", str(DEFAULT_STEPS))
+                yield field(_("steps"), "op-steps", "number", placeholder=_("default"))
             yield Static("", classes="lab-error", markup=False)
+            yield Static("", id="op-status", markup=False)
             yield Static("", id="op-map")
-            yield Static("", id="op-table", classes="lab-report")
+            yield Static("", id="op-table", classes="lab-report", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.action_run()
+
+    def on_unmount(self) -> None:
+        self.walks += 1  # a walk under way stops
 
     def action_run(self) -> None:
         try:
@@ -256,22 +273,55 @@ class OptPathsScreen(LabScreen):
             optimizers = checked_names(chosen, "optimizers", PATH_OPTIMIZERS)
             lr_text = self.query_one("#op-lr", Input).value.strip()
             lr = checked_lr(parse_numbers(lr_text, "lr", 1)[0], "lr") if lr_text else None
-            steps = parse_count(self.query_one("#op-steps", Input).value, "steps", MAX_STEPS)
+            steps_text = self.query_one("#op-steps", Input).value.strip()
+            steps = (
+                parse_count(steps_text, "steps", MAX_STEPS)
+                if steps_text
+                else FUNCTIONS[function].steps
+            )
         except ExperimentError as e:
             self.show_error(str(e))
             return
         self.show_error("")
-        self.paths = compare(function, optimizers, lr, steps)
+        self.query_one("#op-status", Static).update(_("walking…"))
+        self.run_worker(
+            self._run(function, optimizers, lr, steps), group="optpaths", exclusive=True
+        )
+
+    async def _run(
+        self, function: str, optimizers: list[str], lr: float | None, steps: int
+    ) -> None:
+        self.walks += 1
+        walk = self.walks
+
+        def replaced() -> bool:
+            return self.walks != walk
+
+        # No random numbers: the walk may share torch with the session's thread.
+        paths = await asyncio.to_thread(compare, function, optimizers, lr, steps, None, replaced)
+        if replaced():
+            return
+        self.paths = paths
+        self.query_one("#op-status", Static).update("")
         self.query_one("#op-map", Static).update(self.coloured_map(function, steps))
-        self.query_one("#op-table", Static).update("\n".join(optpaths_table(self.paths)))
+        lines = [*optpaths_table(self.paths), "", *map(optpath_verdict, self.paths)]
+        self.query_one("#op-table", Static).update("\n".join(lines))
 
     def coloured_map(self, function: str, steps: int) -> Text:
-        colours = {kind.mark: kind.colour for kind in PATH_OPTIMIZERS.values()}
+        """The map's bands as backgrounds, each path's letter in its colour, bold."""
         text = Text(optpaths_caption(function, steps) + "\n")
-        for row in path_map(function, self.paths, *MAP_SIZE):
-            for char in row:
-                text.append(char, style=f"bold {colours[char]}" if char in colours else "dim")
+        for row in map_cells(function, self.paths, *MAP_SIZE):
+            for cell in row:
+                background = SHADE_BACKGROUNDS[cell.level]
+                if cell.optimizer is not None:
+                    colour = PATH_OPTIMIZERS[cell.optimizer].colour
+                    text.append(cell.mark, style=f"bold {colour} on {background}")
+                elif cell.mark in SHADES:
+                    text.append(" ", style=f"on {background}")
+                else:  # the start, a minimum, several paths
+                    text.append(cell.mark, style=f"bold white on {background}")
             text.append("\n")
+        text.append(optpaths_legend(self.paths))
         return text
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

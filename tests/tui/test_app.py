@@ -277,8 +277,7 @@ async def test_lab_screens_open_and_respond(make_app):
         app.screen.query_one("#op-lr", Input).value = "1.1"
         app.screen.query_one("#op-lr", Input).focus()
         await pilot.press("enter")
-        await pilot.pause()
-        assert "diverged" in str(app.screen.query_one("#op-table").render())
+        await until(pilot, lambda: "diverged" in str(app.screen.query_one("#op-table").render()))
         await pilot.press("escape")  # the field gives the keys back to the screen
         assert isinstance(app.screen, OptPathsScreen)
         await pilot.press("escape")

@@ -7,10 +7,13 @@ from textual.widgets import Button, Input, Select
 from torch import nn
 
 from nnplay.lab.lrfind import range_test
+from nnplay.lab.optpaths import OVERLAP_MARK
 from nnplay.lab.text import lrfind_reason
 from nnplay.presets import load_preset
+from nnplay.tui import lab_screens
 from nnplay.tui.build_panel import FieldRow, field_id
 from nnplay.tui.lab_screens import (
+    SHADE_BACKGROUNDS,
     BackpropScreen,
     GradCheckScreen,
     OptPathsScreen,
@@ -68,24 +71,81 @@ async def test_backprop_screen_reports_a_bad_field_and_keeps_the_last_result():
 
 async def test_optpaths_screen_updates_the_table_for_a_chosen_optimizer_and_lr():
     app = LabApp(OptPathsScreen())
-    async with app.run_test(size=(120, 50)) as pilot:
+    async with app.run_test(size=(120, 60)) as pilot:
         screen = app.screen
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         table = text_of(screen, "#op-table")
         assert all(name in table for name in ("sgd", "momentum", "adagrad", "rmsprop", "adam"))
         assert "diverged" not in table
+        assert "A adam: converged: ended at" in table
         screen.query_one("#op-optimizers", Input).value = "sgd"
         screen.query_one("#op-lr", Input).value = "1.1"
         screen.query_one("#op-lr", Input).focus()
         await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         table = text_of(screen, "#op-table")
         assert "diverged" in table and "adam" not in table
+        assert "S sgd: diverged at step" in table
         assert "S" in text_of(screen, "#op-map")
+        screen.query_one("#op-lr", Input).value = ""
         screen.query_one("#op-function", Select).value = "himmelblau"
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert "himmelblau" in text_of(screen, "#op-map")
         screen.query_one("#op-optimizers", Input).value = "sgd,lbfgs"
         await pilot.press("enter")
         assert "optimizers 'lbfgs' is not known" in text_of(screen, ".lab-error")
+
+
+async def test_a_new_walk_replaces_one_under_way(monkeypatch):
+    """Rosenbrock's 6000 steps walk off the UI thread; choosing the bowl meanwhile stops that
+    walk at its next step, and the screen shows the bowl's."""
+    walked: list = []
+    walk = lab_screens.compare
+
+    def recorded(*args):
+        walked.append(walk(*args))
+        return walked[-1]
+
+    monkeypatch.setattr(lab_screens, "compare", recorded)
+    app = LabApp(OptPathsScreen())
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: screen.paths)
+        screen.query_one("#op-function", Select).value = "rosenbrock"
+        await until(pilot, lambda: text_of(screen, "#op-status") == "walking…")
+        screen.query_one("#op-function", Select).value = "bowl"
+
+        def last(function):  # the threads may end in either order
+            return next((w for w in reversed(walked) if w[0].function == function), None)
+
+        await until(pilot, lambda: last("rosenbrock") and screen.paths is last("bowl"))
+        await pilot.pause()
+        rosenbrock, bowl = last("rosenbrock"), last("bowl")
+        assert {p.function for p in rosenbrock} == {"rosenbrock"}
+        assert all(len(p.points) < 6001 for p in rosenbrock)  # stopped on the way
+        assert screen.paths is bowl and text_of(screen, "#op-status") == ""
+        assert "bowl: f = x² + y²" in text_of(screen, "#op-map")
+
+
+async def test_optpaths_map_colours_each_path_and_shades_the_bands():
+    app = LabApp(OptPathsScreen())
+    async with app.run_test(size=(120, 60)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        text = screen.coloured_map("bowl", 200)
+        styles: dict[str, set[str]] = {}
+        for span in text.spans:
+            styles.setdefault(text.plain[span.start : span.end], set()).add(str(span.style))
+        assert all(style.startswith("bold bright_magenta on #") for style in styles["A"])
+        assert all(style.startswith("bold bright_red on #") for style in styles["S"])
+        assert all(style.startswith("bold white on #") for style in styles[OVERLAP_MARK])
+        shades = {style.split("on ")[1] for style in styles[" "]}
+        assert shades == set(SHADE_BACKGROUNDS)  # every band of the contour is drawn
+        assert text.plain.rstrip().endswith("f: low [ ░▒▓█] high (log scale)")
 
 
 async def test_gradcheck_screen_reports_a_pass_and_escape_goes_back():
