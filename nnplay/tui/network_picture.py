@@ -14,6 +14,7 @@ the picture, and `u` explains its next update (the app's ExplainScreen).
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region
@@ -100,9 +101,14 @@ class Picture:
         self.passing: dict[tuple[int, int], list[tuple[float, Connection]]] = {}
 
     def put(self, x: int, y: int, text: str, style: Style | None = None) -> None:
-        for n, char in enumerate(text):
-            if 0 <= x + n < self.width and 0 <= y < self.height:
-                self.chars[y][x + n], self.styles[y][x + n] = char, style
+        """`text` from cell x of row y; a wide character (Chinese) takes two cells."""
+        for char in text:
+            wide = cell_len(char)
+            if x >= 0 and x + wide <= self.width and 0 <= y < self.height:
+                self.chars[y][x], self.styles[y][x] = char, style
+                if wide == 2:
+                    self.chars[y][x + 1], self.styles[y][x + 1] = "", style
+            x += wide
 
     def line(self, start: tuple[int, int], end: tuple[int, int], key, strength, thick) -> None:
         """A line of braille dots from `start` to `end` (dot coordinates: 2 per cell across,
@@ -135,6 +141,11 @@ class Picture:
         return Text("\n").join(lines)
 
 
+def crop(text: str, cells: int) -> str:
+    """`text` cut to at most `cells` cells (a wide character counts two)."""
+    return set_cell_size(text, min(cells, cell_len(text)))
+
+
 def render_network(
     layers: list[LayerWeights],
     units: list[UnitLayer] | None,
@@ -145,13 +156,13 @@ def render_network(
     """The picture, and the grid of cells behind it (which connections pass where)."""
     layout = Layout(layers, width)
     picture = Picture(layout.width, layout.rows + 2)
-    titles = ["inputs", *(layer.name for layer in layers)]
+    titles = [_("input layer"), *(layer.name for layer in layers)]
     for column, title in enumerate(titles):
-        picture.put(layout.x[column], 0, title[: TILE_W + layout.gap - 1], BOLD)
+        picture.put(layout.x[column], 0, crop(title, TILE_W + layout.gap - 1), BOLD)
         hidden = layout.counts[column] - layout.drawn[column]
         if hidden > 0:
             note = _("+{count} more").format(count=hidden)
-            picture.put(layout.x[column], layout.rows + 1, note, DIM)
+            picture.put(layout.x[column], layout.rows + 1, crop(note, TILE_W + layout.gap - 1), DIM)
     _draw_units(picture, layout, layers, units, names)
     for i, layer in enumerate(layers):
         if layer.weight is not None:
@@ -165,7 +176,7 @@ def _draw_units(picture, layout: Layout, layers, units, names) -> None:
     for column, tops in enumerate(layout.tops):
         tiles = _tiles(units[column]) if units else None
         for unit, top in enumerate(tops):
-            picture.put(layout.x[column], top, labels[column][unit][:TILE_W].ljust(TILE_W), BOLD)
+            picture.put(layout.x[column], top, set_cell_size(labels[column][unit], TILE_W), BOLD)
             for r in range(TILE_ROWS):
                 if tiles is None:  # no plane to draw over: a box
                     box = "╭────╮" if r == 0 else "╰────╯"
@@ -236,7 +247,7 @@ class NetworkPicture(GrowingText):
         self.details = details
         self.selected: Connection = (0, 0, 0)
         self._view: View | None = None
-        self._picture: Picture | None = None
+        self.cells: Picture | None = None  # the picture shown: which lines pass where
 
     def draw(self, view: View) -> None:
         self._view = view
@@ -257,17 +268,21 @@ class NetworkPicture(GrowingText):
         if self.selected not in choices:
             self.selected = choices[0]
         width = self._room()
-        picture, self._picture, _layout = render_network(
+        picture, self.cells, layout = render_network(
             layers, view.units, view.input_names, self.selected, width
         )
         keys = flow([Text(_(part), DIM) for part in KEYS], width)
+        # as wide as the box, or wider, across which a deep network scrolls
+        wide = layout.width + self.styles.gutter.width if layout.width > width else None
+        if (self.styles.width and self.styles.width.value) != wide:
+            self.styles.width = wide
         self.show(Text("\n").join([picture, keys]))
         self.details.show(connection_details(layers, view.input_names, self.selected, width))
 
     def _room(self) -> int:
         """The width the picture is laid out for: its scrolling box's, less the padding (the
-        widget itself is as wide as its picture)."""
-        box = self.parent.content_size.width if isinstance(self.parent, Widget) else 0
+        widget itself is as wide as its picture, wider than the box for a deep network)."""
+        box = self.parent.scrollable_content_region.width if isinstance(self.parent, Widget) else 0
         return max(1, box - self.styles.gutter.width) if box else 70
 
     def on_resize(self) -> None:
@@ -287,19 +302,19 @@ class NetworkPicture(GrowingText):
             self.parent.scroll_to_region(region, animate=False)
 
     def _passing(self):
-        if self._picture is None:
+        if self.cells is None:
             return []
         return [
-            (cell, [key for _s, key in passing]) for cell, passing in self._picture.passing.items()
+            (cell, [key for _s, key in passing]) for cell, passing in self.cells.passing.items()
         ]
 
     def on_click(self, event) -> None:
         """The connection under the click: the strongest line there, or the next one on a
         second click of the same cell."""
         offset = event.get_content_offset(self)
-        if offset is None or self._picture is None:
+        if offset is None or self.cells is None:
             return
-        passing = self._picture.passing.get((offset.x, offset.y))
+        passing = self.cells.passing.get((offset.x, offset.y))
         if not passing:
             return
         keys = [key for _s, key in sorted(passing, reverse=True)]

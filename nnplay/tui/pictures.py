@@ -36,12 +36,17 @@ TAB_NAMES = {
 }
 
 
-def tab_labels(width: int) -> dict[str, str]:
-    """Each tab's label with its key ("1 Charts"), or without the keys when the row of tabs
-    would not fit in `width` cells with them (the keys are in the help)."""
-    for keyed in (True, False):
+def tab_labels(width: int, active: str = "charts") -> dict[str, str]:
+    """Each tab's label with its key ("1 Charts"); without the keys when the row of tabs would
+    not fit in `width` cells with them; narrower still, the keys alone but the `active` tab's
+    name (the keys are in the help)."""
+    for form in ("keyed", "named", "keys"):
         labels = {
-            name: (f"{key} " if keyed else "") + _(TAB_NAMES[name])
+            name: {
+                "keyed": f"{key} {_(TAB_NAMES[name])}",
+                "named": _(TAB_NAMES[name]),
+                "keys": _(TAB_NAMES[name]) if name == active else str(key),
+            }[form]
             for key, name in enumerate(TABS, 1)
         }
         if sum(cell_len(label) + 2 for label in labels.values()) <= width:  # a tab's padding
@@ -51,7 +56,8 @@ def tab_labels(width: int) -> dict[str, str]:
 
 def fit_tabs(tabs: TabbedContent) -> None:
     """The tabs' labels for the width the row of tabs has."""
-    for name, label in tab_labels(tabs.size.width).items():
+    active = tabs.active.removesuffix("-tab") or "charts"
+    for name, label in tab_labels(tabs.size.width, active).items():
         tab = tabs.get_tab(f"{name}-tab")
         if tab.label.plain != label:
             tab.label = label
