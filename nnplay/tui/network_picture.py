@@ -40,7 +40,7 @@ LINE_STYLES = {
     for sign, colour in ((1, c.HIGH), (-1, c.LOW))
 }
 BRAILLE = 0x2800
-DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # [dot row][dot column]
+DOT_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]])  # [row][column]
 KEYS = (
     N_("lines: blue positive, orange negative, brighter and thicker = larger"),
     N_("each pair of layers on its own scale"),
@@ -110,35 +110,47 @@ class Picture:
                     self.chars[y][x + 1], self.styles[y][x + 1] = "", style
             x += wide
 
-    def line(self, start: tuple[int, int], end: tuple[int, int], key, strength, thick) -> None:
-        """A line of braille dots from `start` to `end` (dot coordinates: 2 per cell across,
-        4 down)."""
-        (x0, y0), (x1, y1) = start, end
-        steps = max(abs(x1 - x0), abs(y1 - y0), 1)
-        seen = set()
-        for t in range(steps + 1):
-            x, y = x0 + round(t * (x1 - x0) / steps), y0 + round(t * (y1 - y0) / steps)
-            for dy in (0, 1) if thick else (0,):
-                cell = (x // 2, (y + dy) // 4)
-                if 0 <= cell[0] < self.width and 0 <= cell[1] < self.height:
-                    self.dots[cell[1], cell[0]] |= DOTS[(y + dy) % 4][x % 2]
-                    seen.add(cell)
-        for cell in seen:
-            self.passing.setdefault(cell, []).append((strength, key))
+    def lines(self, x0: int, x1: int, y0, y1, keys: list, strengths, thick) -> None:
+        """Lines of braille dots from (x0, y0[n]) to (x1, y1[n]), one per key (dot coordinates:
+        2 per cell across, 4 down), all at once: a deep network has hundreds."""
+        y0, y1 = np.asarray(y0)[:, None], np.asarray(y1)[:, None]
+        steps = int(max(abs(x1 - x0), np.abs(y1 - y0).max(), 1))
+        share = np.arange(steps + 1) / steps
+        xs = np.broadcast_to(x0 + np.rint(share * (x1 - x0)).astype(int), (len(keys), steps + 1))
+        ys = y0 + np.rint(share * (y1 - y0)).astype(int)
+        line = np.broadcast_to(np.arange(len(keys))[:, None], xs.shape)
+        thick = np.asarray(thick)  # the thick lines again, one dot lower
+        xs = np.concatenate([xs.ravel(), xs[thick].ravel()])
+        ys = np.concatenate([ys.ravel(), ys[thick].ravel() + 1])
+        line = np.concatenate([line.ravel(), line[thick].ravel()])
+        cols, rows = xs // 2, ys // 4
+        inside = (cols >= 0) & (cols < self.width) & (rows >= 0) & (rows < self.height)
+        cols, rows, xs, ys, line = (a[inside] for a in (cols, rows, xs, ys, line))
+        np.bitwise_or.at(self.dots, (rows, cols), DOT_BITS[ys % 4, xs % 2])
+        cells, n = np.divmod(np.unique((rows * self.width + cols) * len(keys) + line), len(keys))
+        strength = np.asarray(strengths, dtype=float)[n].tolist()
+        for x, y, s, k in zip(
+            (cells % self.width).tolist(),
+            (cells // self.width).tolist(),
+            strength,
+            n.tolist(),
+            strict=True,
+        ):
+            self.passing.setdefault((x, y), []).append((s, keys[k]))
 
     def text(self) -> Text:
         for (x, y), _lines in self.passing.items():
             self.chars[y][x] = chr(BRAILLE + int(self.dots[y, x]))
-        lines = []
-        for chars, styles in zip(self.chars, self.styles, strict=True):
-            line = Text(no_wrap=True)
+        canvas = c.Canvas()
+        for row, (chars, styles) in enumerate(zip(self.chars, self.styles, strict=True)):
+            if row:
+                canvas.append("\n")
             start = 0
             for n in range(1, len(chars) + 1):  # one span per run of equal styles
-                if n == len(chars) or styles[n] != styles[start]:
-                    line.append("".join(chars[start:n]), styles[start])
+                if n == len(chars) or styles[n] is not styles[start]:
+                    canvas.append("".join(chars[start:n]), styles[start])
                     start = n
-            lines.append(line)
-        return Text("\n").join(lines)
+        return canvas.text()
 
 
 def crop(text: str, cells: int) -> str:
@@ -195,16 +207,18 @@ def _tiles(layer: UnitLayer) -> list:
 
 
 def _draw_lines(picture, layout: Layout, i: int, weight: np.ndarray, selected) -> None:
+    """Every connection of layer i: brighter and, from half the largest on, thicker."""
     scale = c.finite_scale(weight)
-    x0 = 2 * (layout.x[i] + TILE_W)
-    x1 = 2 * layout.x[i + 1] - 1
-    for k in range(weight.shape[0]):
-        for j in range(weight.shape[1]):
-            w = float(weight[k, j])
-            strength = min(abs(w) / scale, 1.0) if np.isfinite(w) else 1.0
-            start, end = (x0, layout.anchor(i, j)), (x1, layout.anchor(i + 1, k))
-            thick = strength >= 0.5 or (i, k, j) == selected
-            picture.line(start, end, (i, k, j), strength, thick)
+    outputs, inputs = weight.shape
+    with np.errstate(invalid="ignore"):
+        strengths = np.where(np.isfinite(weight), np.minimum(np.abs(weight) / scale, 1.0), 1.0)
+    keys = [(i, k, j) for k in range(outputs) for j in range(inputs)]
+    strengths = strengths.ravel()
+    thick = (strengths >= 0.5) | np.array([key == selected for key in keys])
+    starts = [layout.anchor(i, j) for _k in range(outputs) for j in range(inputs)]
+    ends = [layout.anchor(i + 1, k) for k in range(outputs) for _j in range(inputs)]
+    x0, x1 = 2 * (layout.x[i] + TILE_W), 2 * layout.x[i + 1] - 1
+    picture.lines(x0, x1, starts, ends, keys, strengths, thick)
 
 
 def _colour_lines(picture: Picture, layers: list[LayerWeights], selected) -> None:
