@@ -309,18 +309,18 @@ class NetworkPicture(GrowingText):
         index = choices.index(self.selected) if self.selected in choices else 0
         self.selected = choices[(index + step) % len(choices)]
         self._render_now()
-        cells = [cell for cell, passing in self._passing() if self.selected in passing]
-        if cells and isinstance(self.parent, Widget):
-            ys = [y for _x, y in cells]
-            region = Region(0, min(ys), 1, max(ys) - min(ys) + 1)
-            self.parent.scroll_to_region(region, animate=False)
-
-    def _passing(self):
-        if self.cells is None:
-            return []
-        return [
-            (cell, [key for _s, key in passing]) for cell, passing in self.cells.passing.items()
+        if self.cells is None or not isinstance(self.parent, Widget):
+            return
+        on_line = [
+            cell
+            for cell, passing in self.cells.passing.items()
+            if any(key == self.selected for _s, key in passing)
         ]
+        if on_line:  # the whole line in sight, across a deep network and down a short box
+            xs, ys = zip(*on_line, strict=True)
+            left = self.styles.padding.left
+            region = Region(min(xs) + left, min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1)
+            self.parent.scroll_to_region(region, animate=False)
 
     def on_click(self, event) -> None:
         """The connection under the click: the strongest line there, or the next one on a

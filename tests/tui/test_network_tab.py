@@ -210,3 +210,18 @@ def test_a_narrow_row_of_tabs_names_the_tab_shown_and_keys_the_others():
     ]
     assert list(tab_labels(40).values()) == ["Charts", "Map", "Neurons", "Weights", "Network"]
     assert list(tab_labels(32, "network").values()) == ["1", "2", "3", "4", "Network"]
+
+
+def test_a_diverged_network_with_nan_weights_is_drawn_and_described():
+    from nnplay.tui.network_picture import connection_details
+
+    bad = np.array([[np.nan, np.inf], [1.0, -1.0]], dtype=np.float32)
+    layers = [
+        LayerWeights("hidden1", bad, np.zeros(2, np.float32), (2, 2)),
+        LayerWeights("output", bad[:1], np.zeros(1, np.float32), (1, 2)),
+    ]
+    text, picture, _layout = render_network(layers, None, ["x1", "x2"], (0, 0, 0), 40)
+    assert {key for lines in picture.passing.values() for _s, key in lines} == set(
+        connections(layers)
+    )
+    assert "w = +nan" in connection_details(layers, ["x1", "x2"], (0, 0, 0), 60).plain
