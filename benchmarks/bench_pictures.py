@@ -13,6 +13,7 @@ from functools import partial
 
 from nnplay.presets import load_preset
 from nnplay.tui.map_view import render_map
+from nnplay.tui.network_picture import render_network
 from nnplay.tui.neuron_view import render_units, unit_details
 from nnplay.tui.session import Session
 from nnplay.tui.weights_view import render_weights
@@ -46,7 +47,15 @@ def main() -> None:
         lambda: (render_units(layers, names, (1, 0), 66), unit_details(layers, names, (1, 0), 66))
     )
     weights = median_ms(lambda: render_weights(view.weights, names, 66))
-    print(f"painting the neurons {neurons:.2f} ms, the weights {weights:.2f} ms")
+    network = median_ms(lambda: render_network(view.network, layers, names, (0, 0, 0), 66))
+    print(
+        f"painting the neurons {neurons:.2f} ms, the weights {weights:.2f} ms, "
+        f"the network {network:.2f} ms ({network / neurons:.1f}x the neurons)"
+    )
+    deep = Session(load_preset("vanishing-gradients"))  # ten columns, 8x8 lines between each
+    view = deep.view()
+    network = median_ms(lambda: render_network(view.network, view.units, names, (0, 0, 0), 66))
+    print(f"painting a ten-column network (vanishing-gradients) {network:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 `unit_maps` runs the network's modules one by one over a grid of the input plane and keeps the
 output of every unit (after its batch norm and activation), as TF Playground draws its neurons.
-`layer_weights` copies the weights and biases of the layers small enough to read one by one.
+`layer_weights` copies the weights and biases of the layers small enough to read one by one;
+`network_weights` those between the units the network picture draws.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ class UnitLayer:
 @dataclass(frozen=True)
 class LayerWeights:
     name: str
-    weight: np.ndarray | None  # (outputs, inputs); None when the layer is too large to list
+    weight: np.ndarray | None  # (outputs, inputs) or the part drawn; None: too large to list
     bias: np.ndarray | None
-    shape: tuple[int, int]  # (outputs, inputs)
+    shape: tuple[int, int]  # (outputs, inputs) of the whole layer
 
 
 def unit_maps(model, features: np.ndarray, rows: int, cols: int) -> list[UnitLayer]:
@@ -95,21 +96,27 @@ def _linear_groups(model) -> list[tuple[str, nn.Linear, list[nn.Module]]]:
 
 def layer_weights(model, limit: int = MAX_WEIGHTS) -> list[LayerWeights]:
     """Each Linear layer's weights and bias (copies); only the shape when it has > `limit`."""
-    rows = []
-    for name, linear, _ in _linear_groups(model):
-        shape = (linear.out_features, linear.in_features)
-        if linear.weight.numel() > limit:
-            rows.append(LayerWeights(name, None, None, shape))
-        else:
-            rows.append(
-                LayerWeights(
-                    name,
-                    linear.weight.detach().numpy().copy(),
-                    linear.bias.detach().numpy().copy(),
-                    shape,
-                )
-            )
-    return rows
+    return [
+        _copied(name, linear, None if linear.weight.numel() <= limit else 0)
+        for name, linear, _ in _linear_groups(model)
+    ]
+
+
+def network_weights(model, most: int = MAX_UNITS) -> list[LayerWeights]:
+    """Each Linear layer's weights between the units the network picture draws: the first
+    `most` of every layer (and of the inputs), with the bias of those drawn (copies)."""
+    return [_copied(name, linear, most) for name, linear, _ in _linear_groups(model)]
+
+
+def _copied(name: str, linear, most: int | None) -> LayerWeights:
+    """The layer's weights and biases, the first `most` rows and columns (None: all of them;
+    0: none, only the shape)."""
+    shape = (linear.out_features, linear.in_features)
+    if most == 0:
+        return LayerWeights(name, None, None, shape)
+    rows = slice(None) if most is None else slice(most)
+    weight = linear.weight.detach()[rows, rows].numpy().copy()
+    return LayerWeights(name, weight, linear.bias.detach()[rows].numpy().copy(), shape)
 
 
 def input_names(raw_inputs: int, width: int, features="raw") -> list[str]:

@@ -231,11 +231,19 @@ ACTIONS = [
         footer=False,
     ),
     Action(
+        "show_network",
+        "5",
+        N_("Network"),
+        N_("Network"),
+        N_("the network drawn: every unit and connection, coloured by its weight, live"),
+        footer=False,
+    ),
+    Action(
         "previous_unit",
         "left_square_bracket",
         N_("Previous unit"),
         N_("Previous unit"),
-        N_("select the previous unit in the Neurons tab"),
+        N_("select the previous unit (Neurons tab) or connection (Network tab)"),
         footer=False,
     ),
     Action(
@@ -243,7 +251,18 @@ ACTIONS = [
         "right_square_bracket",
         N_("Next unit"),
         N_("Next unit"),
-        N_("select the next unit in the Neurons tab"),
+        N_("select the next unit (Neurons tab) or connection (Network tab)"),
+        footer=False,
+    ),
+    Action(
+        "explain_update",
+        "u",
+        N_("Explain update"),
+        N_("Explain this update"),
+        N_(
+            "the next step of the connection selected in the Network tab, worked out by hand, "
+            "then taken and checked against torch"
+        ),
         footer=False,
     ),
     Action(

@@ -40,6 +40,7 @@ from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
 from nnplay.tui.footer import KeyBar
 from nnplay.tui.form_model import needs_reset, value_of
+from nnplay.tui.network_picture import NetworkPicture
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
 from nnplay.tui.pack_menu import PackMenu, PackProgress
@@ -842,11 +843,41 @@ class PlaygroundApp(App):
     def action_show_weights(self) -> None:
         self._show_tab("weights")
 
+    def action_show_network(self) -> None:
+        self._show_tab("network")
+
     def action_previous_unit(self) -> None:
-        self.query_one(NeuronView).select(-1)
+        self._select(-1)
 
     def action_next_unit(self) -> None:
-        self.query_one(NeuronView).select(1)
+        self._select(1)
+
+    def _select(self, step: int) -> None:
+        """[ and ]: a connection in the Network tab, a unit elsewhere."""
+        if self.query_one("#pictures", TabbedContent).active == "network-tab":
+            self.query_one(NetworkPicture).select(step)
+        else:
+            self.query_one(NeuronView).select(step)
+
+    async def action_explain_update(self) -> None:
+        """The next step of the selected connection explained, on the session's thread: the
+        run pauses, and the explanation takes its step."""
+        session = self._session_or_wait("explain_update")
+        if session is None:
+            return
+        from nnplay.tui.lab_screens import ExplainScreen  # torch, as above
+
+        await self._pause()
+        weight = self.query_one(NetworkPicture).weight()
+        try:
+            explanation = await asyncio.wrap_future(session.explain(weight))
+        except ExperimentError as e:  # batch norm, an ended run: as `nnplay explain` says it
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        finally:
+            self._update_start_button()
+        title = self.experiment.meta.localized().title or self.file_stem
+        self.push_screen(ExplainScreen(title, explanation))
 
     def action_compare(self) -> None:
         from nnplay.tui.compare_view import CompareDialog, comparable

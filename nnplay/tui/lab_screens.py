@@ -1,5 +1,5 @@
 """The lab's screens: the backprop worked example, optimizer paths, a gradient check, the
-learning-rate range test, and the confusion matrix.
+learning-rate range test, the confusion matrix, and one weight's update explained.
 
 Each is a Screen the app pushes; `escape` pops it. The numbers come from nnplay.lab, the text
 from nnplay.lab.text, so the screens and the command line always agree.
@@ -36,6 +36,8 @@ from nnplay.lab.checks import (
     parse_numbers,
 )
 from nnplay.lab.confusion import Confusion
+from nnplay.lab.explain import Explanation
+from nnplay.lab.explain_text import explain_lines
 from nnplay.lab.gradcheck import gradient_check
 from nnplay.lab.lrfind import (
     LEAST_STEPS,
@@ -381,6 +383,34 @@ class ConfusionScreen(LabScreen):
                 classes="lab-title",
             )
             yield Static("\n".join(confusion_lines(self.matrix)), id="cm-report", markup=False)
+        yield KeyBar()
+
+
+class ExplainScreen(LabScreen):
+    """One weight's step on the live network: worked out by hand, then taken by the Trainer,
+    and torch's numbers beside the hand's (`nnplay explain`'s report). The app makes the
+    Explanation on the session's thread before opening this; the run has taken that step."""
+
+    def __init__(self, title: str, explanation: Explanation) -> None:
+        super().__init__()
+        self.title_shown = title
+        self.explanation = explanation
+
+    def compose(self) -> ComposeResult:
+        e = self.explanation
+        with VerticalScroll(classes="lab"):
+            yield Static(
+                _("Explain this update: {weight}, by hand, then by torch").format(weight=e.weight),
+                classes="lab-title",
+                markup=False,
+            )
+            report = Static(
+                "\n".join(explain_lines(self.title_shown, e)),
+                id="explain-report",
+                classes="lab-report " + ("lab-pass" if e.agrees else "lab-fail"),
+                markup=False,
+            )
+            yield report
         yield KeyBar()
 
 

@@ -33,7 +33,14 @@ from nnplay.lab.boundary import (
     map_points,
     prediction_curve,
 )
-from nnplay.lab.neurons import LayerWeights, UnitLayer, input_names, layer_weights, unit_maps
+from nnplay.lab.neurons import (
+    LayerWeights,
+    UnitLayer,
+    input_names,
+    layer_weights,
+    network_weights,
+    unit_maps,
+)
 from nnplay.memory import check_fits, timeline_bytes, training_bytes
 from nnplay.model import describe, linear_layers
 from nnplay.results import result_of
@@ -49,8 +56,9 @@ MAP_POINTS = 150
 FIT_POINTS = 200
 UNIT_PIXELS = 10  # each unit's map is UNIT_PIXELS² points of the plane
 # The costly parts of a View, computed only when the UI shows them: the decision map (or the
-# regression curve) with its points, the fitted values, every unit's map, the weight lists.
-PICTURES = frozenset({"map", "fit", "units", "weights"})
+# regression curve) with its points, the fitted values, every unit's map, the weight lists, the
+# weights the network picture draws.
+PICTURES = frozenset({"map", "fit", "units", "weights", "network"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ class View:
     curve: Curve | None = None  # one-input regression: the prediction over x
     units: list[UnitLayer] | None = None  # 2-D tasks: every unit's output over the plane
     weights: list[LayerWeights] = field(default_factory=list)  # layers small enough to list
+    network: list[LayerWeights] = field(default_factory=list)  # between the units drawn
     input_names: list[str] = field(default_factory=list)  # x1, x2, x1², ...
     fit: tuple[np.ndarray, np.ndarray] | None = None  # regression: (targets, predictions)
     flags: list = field(default_factory=list)  # diagnostics: vanishing gradients, dead ReLUs…
@@ -199,6 +208,27 @@ class Session:
             lambda trainer: (export(self._shown().model, trainer.exp, path), self.viewing)
         )
 
+    def explain(self, weight: str | None) -> Future:
+        """The next step of `weight` (named as `nnplay explain --weight` names it; None: the
+        first layer's [0,0]) worked out by hand, then taken as a normal step: the Future holds
+        the Explanation (nnplay.lab.explain) or the ExperimentError that refuses it (batch
+        norm, an ended run); a View of the step follows."""
+
+        def work(trainer: Trainer):
+            from nnplay.lab.explain import explain_next_step, parse_weight  # torch
+
+            name, index = parse_weight(weight, trainer.model)
+            steps = trainer.steps
+            try:
+                return explain_next_step(trainer, name, index)
+            finally:
+                if trainer.steps != steps:  # the step was taken: kept and shown as any other
+                    self.viewing = None
+                    self._stepped()
+                    self.on_view(self.view())
+
+        return self.call(work)
+
     def send(self, path: str, value) -> None:
         """A live setting (one of LIVE_SETTINGS), applied between two steps."""
         self._tell(lambda: self._set_live(path, value))
@@ -318,9 +348,13 @@ class Session:
             return False
         self.viewing = None
         self.trainer.step()
+        self._stepped()
+        return self.can_step
+
+    def _stepped(self) -> None:
+        """After a step: the epoch it ended, if it ended one, is kept for scrubbing back."""
         if self.trainer.epoch not in self.timeline:
             self._record()
-        return self.can_step
 
     # -- time travel (owner only) -------------------------------------------------------------------
 
@@ -408,6 +442,7 @@ class Session:
             self.trainer.goal(),  # the run's verdict, whichever epoch is shown
             flags=flags,
             weights=layer_weights(t.model) if "weights" in wanted else [],
+            network=network_weights(t.model) if "network" in wanted else [],
             input_names=names,
             status=self.status,
             baseline=self.baseline,

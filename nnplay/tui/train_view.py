@@ -299,6 +299,7 @@ class TrainView(Vertical):
         self.query_one(NetworkView).draw(view)
 
     def on_tabbed_content_tab_activated(self) -> None:
+        fit_tabs(self.query_one("#pictures", TabbedContent))  # a narrow row names the active tab
         self.app.show_pictures(TAB_PICTURES[active_tab(self)])  # type: ignore[attr-defined]
         if self.last_view is not None:  # the new tab shows the last View at once
             self.draw(self.last_view)

@@ -51,7 +51,7 @@ async def test_the_main_screen_speaks_chinese(chinese, make_app):
         assert "学习率" in labels and "优化器" in labels and "随机种子" in labels
         assert status(app).startswith("就绪  第 0/40 轮  第 0 步")
         tabs = [str(tab.label) for tab in app.query_one(Tabs).query("Tab")]
-        assert tabs == ["1 图表", "2 边界图", "3 神经元", "4 权重"]
+        assert tabs == ["1 图表", "2 边界图", "3 神经元", "4 权重", "5 网络"]
         footer = " ".join(str(key.render()) for key in app.query_one(Footer).children)
         assert "开始/暂停" in footer and "退出" in footer and "命令面板" in footer
         # option values are config values: they stay as the courses write them

@@ -134,6 +134,22 @@ def test_the_pictures_after_training(snap_compare, name, tab):
     assert snap_compare(app, terminal_size=(120, 40), run_before=shown)
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_the_network_tab(snap_compare, size, language):
+    """Every unit with its map, every connection coloured by its weight, one selected."""
+
+    async def shown(pilot):
+        await loaded(pilot)
+        await pilot.press("n", "n", "n", "n", "5")
+        await until(pilot, lambda: idle(pilot.app))
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause(0.3)
+
+    with speaking(language):
+        assert snap_compare(app_for("circle"), terminal_size=size, run_before=shown)
+
+
 def test_a_met_goal(snap_compare):
     app = app_for("xor", **{"task.samples": 400})
     assert snap_compare(app, terminal_size=(120, 40), run_before=trained)
