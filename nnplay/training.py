@@ -40,7 +40,7 @@ from nnplay.model import (
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.run_state import Checkpoint, RunState
 from nnplay.status import Status
-from nnplay.tasks import make_datasets, raw_datasets, task_shape, train_samples
+from nnplay.tasks import network_splits, raw_datasets, task_shape, train_samples
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
 DIVERGED_ADVICE = N_(
@@ -104,9 +104,13 @@ class Trainer:
         t = exp.training
         self.shape = task_shape(exp.task)
         self.head = output_head(exp)
-        x, y, xv, yv = make_datasets(exp.task)
+        x, y, xv, yv, xt, yt = network_splits(exp.task)
         self.X_train, self.y_train = torch.from_numpy(x), self._targets(y)
         self.X_val, self.y_val = torch.from_numpy(xv), self._targets(yv)
+        # The held-out test set (task.test_fraction): never seen by training, early stopping or
+        # the kept weights; measured once the run is over (test_metrics).
+        self._test = (torch.from_numpy(xt), self._targets(yt)) if len(xt) else None
+        self._tested: tuple[int, dict[str, Any]] | None = None  # (steps, metrics) measured
         self._raw: tuple[np.ndarray, np.ndarray] | None = None  # raw_inputs(), made when asked
 
         torch.manual_seed(t.seed)
@@ -533,6 +537,17 @@ class Trainer:
             "train_accuracy": h.train_accuracy[i],
             "val_accuracy": h.val_accuracy[i],
         }
+
+    def test_metrics(self) -> dict[str, Any] | None:
+        """Loss and accuracy of the weights the model holds (the kept ones) on the held-out
+        test set: None without one. Drivers ask once the run is over; the set is measured once
+        for the weights of these steps, never while training."""
+        if self._test is None:
+            return None
+        if self._tested is None or self._tested[0] != self.steps:
+            loss, accuracy = self.evaluate(*self._test)
+            self._tested = (self.steps, {"test_loss": loss, "test_accuracy": accuracy})
+        return dict(self._tested[1])
 
     # -- what drivers read ----------------------------------------------------------------------
 
