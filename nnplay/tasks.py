@@ -397,6 +397,11 @@ def network_splits(spec):
     )
 
 
+def test_set(spec):
+    """(X_test, y_test) as the network sees them, or None without task.test_fraction."""
+    return network_splits(spec)[4:] if spec.test_fraction else None
+
+
 def raw_datasets(spec):
     """(X_train, y_train, X_val, y_val) as the TaskSpec asks, the inputs raw (float64)."""
     return raw_splits(spec)[:4]

@@ -40,7 +40,7 @@ from nnplay.model import (
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.run_state import Checkpoint, RunState
 from nnplay.status import Status
-from nnplay.tasks import network_splits, raw_datasets, task_shape, train_samples
+from nnplay.tasks import make_datasets, raw_datasets, task_shape, test_set, train_samples
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
 DIVERGED_ADVICE = N_(
@@ -104,13 +104,9 @@ class Trainer:
         t = exp.training
         self.shape = task_shape(exp.task)
         self.head = output_head(exp)
-        x, y, xv, yv, xt, yt = network_splits(exp.task)
+        x, y, xv, yv = make_datasets(exp.task)
         self.X_train, self.y_train = torch.from_numpy(x), self._targets(y)
         self.X_val, self.y_val = torch.from_numpy(xv), self._targets(yv)
-        # The held-out test set (task.test_fraction): never seen by training, early stopping or
-        # the kept weights; measured once the run is over (test_metrics).
-        self._test = (torch.from_numpy(xt), self._targets(yt)) if len(xt) else None
-        self._tested: tuple[int, dict[str, Any]] | None = None  # (steps, metrics) measured
         self._raw: tuple[np.ndarray, np.ndarray] | None = None  # raw_inputs(), made when asked
 
         torch.manual_seed(t.seed)
@@ -129,6 +125,13 @@ class Trainer:
         self.l1, self.l2 = t.l1, t.l2
         self._shuffle = torch.Generator().manual_seed(t.seed)
         self._shuffle_at_epoch_start = self._shuffle.get_state()  # a mid-epoch state needs it
+        # The held-out test set (task.test_fraction): never seen by training, early stopping or
+        # the choice of the kept weights; measured once the run is over (test_metrics).
+        tested = test_set(exp.task)
+        self._test = (
+            None if tested is None else (torch.from_numpy(tested[0]), self._targets(tested[1]))
+        )
+        self._tested: tuple[int, dict[str, Any]] | None = None  # (steps, metrics) measured
 
         self.history = History()
         self.status = Status.READY

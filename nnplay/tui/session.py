@@ -84,6 +84,7 @@ class View:
     summary: RunSummary | None = None  # the numbers of the weights kept, as `nnplay train` says
     viewing: Viewing | None = None  # scrubbed back: everything above is of that epoch
     pictures: frozenset[str] = PICTURES  # which of the costly parts were computed
+    test: dict | None = None  # the held-out test set's numbers, once the run is over
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,8 @@ class Session:
             baseline=self.baseline,
             summary=summarize(t, flags),
             pictures=wanted,
+            # measured once the run is over, never during it, and not of an epoch viewed
+            test=t.test_metrics() if t.done and self.viewing is None else None,
         )
         if self.viewing is not None:
             later = self.trainer.history.copy()
