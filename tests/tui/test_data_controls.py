@@ -81,9 +81,9 @@ async def test_v_hides_and_shows_the_validation_points_on_the_map(make_app):
     app = make_app("circle", **FAST)
     async with app.run_test(size=SIZE) as pilot:
         await open_map(pilot)
+        # the grid's validation points and the legend's
         await until(pilot, lambda: "○ validation" in shown(app, "#big-map"))
-        with_validation = shown(app, "#big-map")
-        assert with_validation.count("○") > 10  # the grid's points and the legend's
+        assert shown(app, "#big-map").count("○") > 10
         await pilot.press("v")
         await pilot.pause()
         hidden = shown(app, "#big-map")
