@@ -729,8 +729,8 @@ def format_summary(s: dict, message: str) -> str:
     from nnplay.summary import final_test_words
 
     tested = final_test_words(s)
-    if tested:
-        lines.append(row(_("test"), tested))
+    if tested:  # its words say what it is: no label before them
+        lines.append("  " + tested)
     summary = summary_of(s)
     if summary.goal is not None:
         goal = _("{goal}: {verdict}").format(

@@ -130,7 +130,7 @@ def test_train_reports_the_test_set_and_its_numbers_are_the_kept_weights_own(tmp
     without = json.loads(plain.stdout.splitlines()[-1])
     assert without["test_loss"] is None and without["test_accuracy"] is None
     tested_line = f"test set, measured once at the end: loss {loss:.4f}, accuracy {accuracy:.4f}"
-    assert "  test      " + tested_line in words.stdout.splitlines()
+    assert "  " + tested_line in words.stdout.splitlines()
 
 
 def test_a_csv_task_holds_a_test_set_out_of_its_rows_and_standardizes_without_it(tmp_path):
@@ -160,6 +160,7 @@ def test_a_csv_task_holds_a_test_set_out_of_its_rows_and_standardizes_without_it
         ("task.test_fraction=lots", "task.test_fraction: 'lots' is not allowed; must be a number"),
         ("task.validation=ratio", "task.validation: 'ratio' is not allowed; must be one of"),
         ("task.val_fraction=0", "task.val_fraction: 0 is not allowed; must be a number > 0"),
+        ("task.val_fraction=0.95", "task.val_fraction: 0.95 is not allowed; must be a number >"),
     ],
 )
 def test_hostile_values_are_refused_in_one_line(setting, line, capsys):
@@ -182,3 +183,19 @@ def test_a_test_set_that_leaves_nothing_to_train_on_is_refused(capsys):
         "nnplay: task.test_fraction: 0.5 is not allowed; it leaves nothing to train on "
         "(1000 samples: 500 validate, 500 test)\n"
     )
+
+
+def test_a_ratio_needs_two_samples_and_a_file_is_refused_like_a_setting(tmp_path, capsys):
+    from nnplay.cli import main
+
+    one = ["--set", "task.validation=fraction", "--set", "task.samples=1"]
+    assert main(["train", "presets/circle.toml", *one]) == 2
+    assert capsys.readouterr().err == (
+        "nnplay: task.samples: 1 is not allowed with validation = fraction; it needs 2 or more\n"
+    )
+    setup = tmp_path / "hostile.toml"
+    setup.write_text('[task]\nname = "circle"\ntest_fraction = "a fifth"\n')
+    assert main(["train", str(setup)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "task.test_fraction: 'a fifth' is not allowed; must be a number >= 0 and <= 0.5" in err
