@@ -123,3 +123,28 @@ async def test_regenerate_is_a_button_and_a_key_the_help_lists(make_app):
         await pilot.pause()
         text = "\n".join(str(w.render()) for w in app.screen.query("*") if w.display)
         assert "Regenerate the data" in text and "Show or hide the validation points" in text
+
+
+async def test_a_csv_task_takes_a_test_set_and_regenerates_its_split(make_app):
+    app = make_app("iris", **{"training.epochs": 2, "goal.epochs": 2})
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert field(app, "task.val_fraction").display and field(app, "task.test_fraction").display
+        assert not field(app, "task.validation").display  # a file's rows: no fresh set to draw
+        field(app, "task.test_fraction").query_one(Input).value = "0.2"
+        await pilot.pause()
+        old = app.session
+        await pilot.press("r")
+        await rebuilt(pilot, old)
+        trainer = app.session.trainer
+        assert (len(trainer.X_train), len(trainer.X_val)) == (90, 30)
+        validation, now = trainer.X_val.clone(), app.session
+        await pilot.press("R")  # nothing trained: no question
+        await rebuilt(pilot, now)
+        assert app.session.trainer.exp.task.seed == 1
+        again = app.session.trainer
+        assert (len(again.X_train), len(again.X_val)) == (90, 30)
+        assert not torch.equal(again.X_val, validation)  # another split of the same rows
+        await pilot.press("space")
+        await until(pilot, lambda: idle(app) and app.session.trainer.done)
+        await until(pilot, lambda: "test set, measured once at the end" in status(app))
