@@ -325,8 +325,9 @@ class TrainView(Vertical):
         first = fit(items, width)
         second = fit([(Text(m), True) for m in _metrics(view)], width)
         parts = [first, second]
-        if view.test is not None:  # the run is over: its test set, on a line of its own
-            parts.append(fit([(Text(final_test_words(view.test), "bold"), True)], width))
+        tested = final_test_words(view.test) if view.test is not None else ""
+        if tested:  # the run is over: its test set, on a line of its own
+            parts.append(fit([(Text(tested, "bold"), True)], width))
         lines = sum(max(1, len(part.plain.splitlines())) for part in parts)
         if status.styles.height is None or status.styles.height.value != lines:
             status.styles.height = lines  # a relayout only when the width needs another line
