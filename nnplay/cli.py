@@ -701,12 +701,13 @@ def train_summary(
     """The run's summary (nnplay.summary: the numbers of the weights kept, the goal with the
     value it was judged on, the findings), how it ran and the files it wrote."""
     from nnplay.lab.confusion import summary_fields
-    from nnplay.summary import summarize
+    from nnplay.summary import final_test_fields, summarize
 
     return {
         "preset": target,
         **summarize(trainer).to_dict(),
         **summary_fields(trainer),
+        **final_test_fields(trainer),
         "steps": trainer.steps,
         "seconds": round(trainer.seconds, 4),
         "steps_per_second": round(trainer.steps_per_second(), 1),
@@ -743,6 +744,11 @@ def format_summary(s: dict, message: str) -> str:
     if s["train_accuracy"] is not None:
         accuracy = pair.format(train=number(s["train_accuracy"]), val=number(s["val_accuracy"]))
         lines.append(row(_("accuracy"), accuracy))
+    from nnplay.summary import final_test_words
+
+    tested = final_test_words(s)
+    if tested:  # its words say what it is: no label before them
+        lines.append("  " + tested)
     summary = summary_of(s)
     if summary.goal is not None:
         goal = _("{goal}: {verdict}").format(

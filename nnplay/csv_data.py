@@ -289,11 +289,38 @@ def val_rows(rows: int, val_fraction: float) -> int:
     return min(rows - 1, max(1, round(rows * val_fraction)))
 
 
-def split(rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(training rows, validation rows): a seeded permutation, the same on every computer."""
+def test_rows(rows: int, test_fraction: float) -> int:
+    """The rows held out as a test set: none without one, else at least one."""
+    return max(1, round(rows * test_fraction)) if test_fraction else 0
+
+
+def parts(order: np.ndarray, held: int, tested: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(training, validation, test) indices: the first `held` of `order` validate, the next
+    `tested` test, the rest train (with no test set, the split the validation always had)."""
+    return order[held + tested :], order[:held], order[held : held + tested]
+
+
+def left_to_train(total: int, held: int, tested: int, test_fraction: float) -> str | None:
+    """The problem of a test set that leaves nothing to train on, or None."""
+    if total - held - tested >= 1:
+        return None
+    message = _(
+        "{value} is not allowed; it leaves nothing to train on ({total} samples: {held} "
+        "validate, {tested} test)"
+    )
+    return message.format(value=f"{test_fraction:g}", total=total, held=held, tested=tested)
+
+
+def split(
+    rows: int, val_fraction: float, seed: int, test_fraction: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(training, validation, test rows): a seeded permutation, the same on every computer."""
     order = np.random.default_rng([seed, 2]).permutation(rows)
-    held = val_rows(rows, val_fraction)
-    return order[held:], order[:held]
+    held, tested = val_rows(rows, val_fraction), test_rows(rows, test_fraction)
+    problem = left_to_train(rows, held, tested, test_fraction)
+    if problem:
+        raise ExperimentError("task.test_fraction: " + problem)
+    return parts(order, held, tested)
 
 
 def _inputs(table: Table, features) -> list[str]:
@@ -393,11 +420,14 @@ def _refuse_one_class(table: Table) -> None:
     )
 
 
-def describe(table: Table, features, kind: str, val_fraction: float, seed: int) -> dict:
-    """The schema an experiment records of `table` (the fields of experiment.DataSchema)."""
+def describe(
+    table: Table, features, kind: str, val_fraction: float, seed: int, test_fraction: float = 0.0
+) -> dict:
+    """The schema an experiment records of `table` (the fields of experiment.DataSchema): the
+    standardization is the training rows' alone."""
     columns = _inputs(table, features)
     classes = _classes(table, kind)
-    train, _val = split(table.rows, val_fraction, seed)
+    train, _val, _test = split(table.rows, val_fraction, seed, test_fraction)
     x = np.stack([table.numbers[c][train] for c in columns], axis=1)
     std = x.std(axis=0)
     return {
@@ -411,8 +441,8 @@ def describe(table: Table, features, kind: str, val_fraction: float, seed: int) 
     }
 
 
-def arrays(table: Table, schema, val_fraction: float, seed: int):
-    """(x_train, y_train, x_val, y_val) of `table` as `schema` reads it: the raw inputs
+def arrays(table: Table, schema, val_fraction: float, seed: int, test_fraction: float = 0.0):
+    """(x_train, y_train, x_val, y_val, x_test, y_test) of `table` as `schema` reads it: the raw inputs
     (float64, before standardization), the class indices (int64) or targets (float32)."""
     x = np.stack([table.numbers[c] for c in schema.columns], axis=1)
     if schema.kind == "regression":
@@ -427,8 +457,8 @@ def arrays(table: Table, schema, val_fraction: float, seed: int):
             message = _("task.schema.classes: the data holds class {value}, which it does not list")
             raise ExperimentError(message.format(value=repr(shown(unknown, 40))))
         y = np.array([index[name] for name in names], dtype=np.int64)
-    train, val = split(table.rows, val_fraction, seed)
-    return x[train], y[train], x[val], y[val]
+    train, val, test = split(table.rows, val_fraction, seed, test_fraction)
+    return x[train], y[train], x[val], y[val], x[test], y[test]
 
 
 def changed(path: str) -> ExperimentError:

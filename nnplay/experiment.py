@@ -43,7 +43,7 @@ from nnplay.rules import (
     subsection,
     vary_grid,
 )
-from nnplay.tasks import TASKS, task_shape, train_samples
+from nnplay.tasks import TASKS, held_out, task_shape, train_samples
 from nnplay.untrusted import NotToml, parse_toml, read_text, shown
 
 # ---------------------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ METRIC_WORDS = {
     "val_loss": N_("val loss"),
     "train_loss": N_("train loss"),
 }
-VALIDATION_MODES = ("fresh", "split")
+VALIDATION_MODES = ("fresh", "split", "fraction")
 MAX_SAMPLES = 200_000
 # A past run's result (nnplay.results): a file may hold one, the Experiment never does.
 RESULT = "result"
@@ -100,7 +100,8 @@ class TaskSpec:
     validation: str = rule(
         Choice(VALIDATION_MODES),
         "fresh",
-        "fresh: a newly generated set; split: held out of the samples",
+        "fresh: a newly generated set; split: task.val_samples held out of the samples; "
+        "fraction: task.val_fraction of them held out (TF Playground's ratio)",
     )
     noise: float = rule(Number(0, 10), 0.0, "std of gaussian noise on the inputs or targets")
     features: str | list[str] = rule(
@@ -125,7 +126,16 @@ class TaskSpec:
         "a CSV task's kind; auto: classes when the target is text or a few whole numbers",
     )
     val_fraction: float = rule(
-        Number(0, 0.9, low_open=True), 0.2, "the share of a CSV file's rows held out to validate"
+        Number(0, 0.9, low_open=True),
+        0.2,
+        "the share of a CSV file's rows (or with validation = fraction, of the samples) held "
+        "out to validate",
+    )
+    test_fraction: float = rule(
+        Number(0, 0.5),
+        0.0,
+        "the share of the samples (or a CSV file's rows) held out as a test set, measured once "
+        "when the run ends (0: none)",
     )
     schema: DataSchema = subsection(
         DataSchema, "what nnplay read of the CSV file (nnplay writes it)"
@@ -141,6 +151,7 @@ DATA_FIELDS = (
     "task.features",
     "task.kind",
     "task.val_fraction",
+    "task.test_fraction",
     "task.seed",
 )
 
@@ -502,6 +513,14 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
     advice = LOSSES[tr.loss].refuses(shape.kind)
     if advice:
         found.append(("training.loss", advice))
+    held, tested = held_out(t)
+    total = t.schema.rows if t.data else t.samples
+    left = csv_data.left_to_train(total, held, tested, t.test_fraction)
+    if tested and left:
+        found.append(("task.test_fraction", left))
+    if not t.data and t.validation == "fraction" and t.samples < 2:
+        message = _("{value} is not allowed with validation = fraction; it needs 2 or more")
+        found.append(("task.samples", message.format(value=t.samples)))
     if not t.data and t.validation == "split" and t.val_samples >= t.samples:
         found.append(
             (
@@ -569,9 +588,12 @@ def _combination_problems(exp: Experiment) -> list[tuple[str, str]]:
 
 
 # A task's fields that mean something only for one source of data: a file leaves those of
-# the other source out while they are at their defaults.
+# the other source out while they are at their defaults (a synthetic task reads
+# task.val_fraction only with validation = fraction). A task without a test set leaves
+# task.test_fraction out: files written before it existed read the same.
 SYNTHETIC_ONLY = ("name", "samples", "val_samples", "validation", "noise", "dim", "classes")
 CSV_ONLY = ("data", "target", "kind", "val_fraction")
+QUIET = ("test_fraction",)
 
 
 def to_dict(exp: Experiment) -> dict:
@@ -582,7 +604,7 @@ def to_dict(exp: Experiment) -> dict:
             continue
         table = _table_to_data(obj)
         if cls is TaskSpec:
-            unused = SYNTHETIC_ONLY if exp.task.data else CSV_ONLY
+            unused = (SYNTHETIC_ONLY if exp.task.data else CSV_ONLY) + QUIET
             table = {k: v for k, v in table.items() if k not in unused or v != _DEFAULT_TASK[k]}
         if cls is ModelSpec:
             table = {"hidden": _hidden_to_data(exp.model), **table}
@@ -656,7 +678,7 @@ def _read_data(exp: Experiment, accept_change: bool) -> Experiment:
     if t.schema.sha256 and table.sha256 != t.schema.sha256 and not accept_change:
         raise csv_data.changed(t.data)
     out = exp.copy()
-    schema = csv_data.describe(table, t.features, t.kind, t.val_fraction, t.seed)
+    schema = csv_data.describe(table, t.features, t.kind, t.val_fraction, t.seed, t.test_fraction)
     out.task.schema = DataSchema(**schema)
     return out
 

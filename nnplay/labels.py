@@ -25,6 +25,7 @@ LABELS: dict[str, str] = {
     "task.target": N_("target column"),
     "task.kind": N_("kind"),
     "task.val_fraction": N_("validation fraction"),
+    "task.test_fraction": N_("test fraction"),
     "task.schema": N_("data schema"),
     "model.hidden": N_("hidden layers"),
     "model.activation": N_("every layer's activation"),

@@ -74,6 +74,27 @@ class RunSummary:
         }
 
 
+def final_test_fields(trainer) -> dict:
+    """What `nnplay train --json` says of the held-out test set, measured once when the run is
+    over: its loss and accuracy (null without a test set; the accuracy null for a regression)."""
+    measured = trainer.test_metrics()
+    if measured is None:
+        return {"test_loss": None, "test_accuracy": None}
+    return {"test_loss": finite(measured["test_loss"]), "test_accuracy": measured["test_accuracy"]}
+
+
+def final_test_words(fields: dict) -> str:
+    """The test set's result in one line ("" without one): clearly measured once, at the end."""
+    if fields["test_loss"] is None and fields["test_accuracy"] is None:
+        return ""
+    loss = "-" if fields["test_loss"] is None else f"{fields['test_loss']:.4f}"
+    if fields["test_accuracy"] is None:
+        return _("test set, measured once at the end: loss {loss}").format(loss=loss)
+    return _("test set, measured once at the end: loss {loss}, accuracy {accuracy}").format(
+        loss=loss, accuracy=f"{fields['test_accuracy']:.4f}"
+    )
+
+
 def summarize(trainer, findings: list | None = None) -> RunSummary:
     """The summary of a Trainer as it stands (ended or not); `findings` when the caller has
     diagnosed it already (the app shows them too), else they are diagnosed here."""

@@ -358,37 +358,77 @@ def majority_baseline(y) -> Baseline | None:
     return Baseline(int(counts.argmax() + labels.min()), float(counts.max() / labels.size))
 
 
-def train_samples(spec) -> int:
-    """How many samples the training set has (a split validation set is held out of them)."""
+def held_out(spec) -> tuple[int, int]:
+    """(validation, test) samples held out of the task's data (task.samples, or a CSV file's
+    rows); a fresh validation set is generated apart and holds none of them."""
     if spec.data:
         rows = spec.schema.rows
-        return rows - csv_data.val_rows(rows, spec.val_fraction)
-    return spec.samples - (spec.val_samples if spec.validation == "split" else 0)
+        return csv_data.val_rows(rows, spec.val_fraction), csv_data.test_rows(
+            rows, spec.test_fraction
+        )
+    tested = csv_data.test_rows(spec.samples, spec.test_fraction)
+    if spec.validation == "fraction":
+        return csv_data.val_rows(spec.samples, spec.val_fraction), tested
+    return (spec.val_samples if spec.validation == "split" else 0), tested
+
+
+def train_samples(spec) -> int:
+    """How many samples the training set has (split validation and test sets are held out)."""
+    total = spec.schema.rows if spec.data else spec.samples
+    return total - sum(held_out(spec))
 
 
 def make_datasets(spec):
     """(X_train, y_train, X_val, y_val) as the network sees them (network_inputs)."""
-    x, y, xv, yv = raw_datasets(spec)
-    return network_inputs(x, spec), y, network_inputs(xv, spec), yv
+    return network_splits(spec)[:4]
+
+
+def network_splits(spec):
+    """(X_train, y_train, X_val, y_val, X_test, y_test) as the network sees them; the test
+    arrays are empty without task.test_fraction."""
+    x, y, xv, yv, xt, yt = raw_splits(spec)
+    return (
+        network_inputs(x, spec),
+        y,
+        network_inputs(xv, spec),
+        yv,
+        network_inputs(xt, spec),
+        yt,
+    )
+
+
+def test_set(spec):
+    """(X_test, y_test) as the network sees them, or None without task.test_fraction."""
+    return network_splits(spec)[4:] if spec.test_fraction else None
 
 
 def raw_datasets(spec):
-    """(X_train, y_train, X_val, y_val) as the TaskSpec asks, the inputs raw (float64): fresh
-    or split validation, or a CSV file's rows (the file the schema was read from)."""
+    """(X_train, y_train, X_val, y_val) as the TaskSpec asks, the inputs raw (float64)."""
+    return raw_splits(spec)[:4]
+
+
+def raw_splits(spec):
+    """(X_train, y_train, X_val, y_val, X_test, y_test), the inputs raw (float64): fresh or
+    held-out validation, or a CSV file's rows (the file the schema was read from). The test
+    set is held out of the samples, apart from validation; without it (the default) the
+    training and validation sets are exactly those of a task without one."""
     if spec.data:
         return _csv_datasets(spec)
-    if spec.validation == "fresh":
-        x, y = generate(spec, spec.samples, 0)
-        xv, yv = generate(spec, spec.val_samples, 1, training=False)
-        return x, y, xv, yv
     x, y = generate(spec, spec.samples, 0)
+    held, tested = held_out(spec)
+    if spec.validation == "fresh":
+        xv, yv = generate(spec, spec.val_samples, 1, training=False)
+        # the training set keeps its order unless a test set is drawn out of it
+        order = np.random.default_rng([spec.seed, 3]).permutation(spec.samples) if tested else None
+        train, test = (slice(None), slice(0)) if order is None else (order[tested:], order[:tested])
+        return x[train], y[train], xv, yv, x[test], y[test]
     order = np.random.default_rng([spec.seed, 2]).permutation(spec.samples)
-    train, val = order[spec.val_samples :], order[: spec.val_samples]
-    return x[train], y[train], x[val], y[val]
+    train, val, test = csv_data.parts(order, held, tested)
+    return x[train], y[train], x[val], y[val], x[test], y[test]
 
 
 def _csv_datasets(spec):
     table = csv_data.table_of(spec.data, spec.target)
     if table.sha256 != spec.schema.sha256:
         raise csv_data.changed(spec.data)
-    return csv_data.arrays(table, spec.schema, spec.val_fraction, spec.seed)
+    return csv_data.arrays(table, spec.schema, spec.val_fraction, spec.seed, spec.test_fraction)

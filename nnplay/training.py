@@ -40,7 +40,7 @@ from nnplay.model import (
 from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnplay.run_state import Checkpoint, RunState
 from nnplay.status import Status
-from nnplay.tasks import make_datasets, raw_datasets, task_shape, train_samples
+from nnplay.tasks import make_datasets, raw_datasets, task_shape, test_set, train_samples
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
 DIVERGED_ADVICE = N_(
@@ -125,6 +125,13 @@ class Trainer:
         self.l1, self.l2 = t.l1, t.l2
         self._shuffle = torch.Generator().manual_seed(t.seed)
         self._shuffle_at_epoch_start = self._shuffle.get_state()  # a mid-epoch state needs it
+        # The held-out test set (task.test_fraction): never seen by training, early stopping or
+        # the choice of the kept weights; measured once the run is over (test_metrics).
+        tested = test_set(exp.task)
+        self._test = (
+            None if tested is None else (torch.from_numpy(tested[0]), self._targets(tested[1]))
+        )
+        self._tested: tuple[int, dict[str, Any]] | None = None  # (steps, metrics) measured
 
         self.history = History()
         self.status = Status.READY
@@ -533,6 +540,17 @@ class Trainer:
             "train_accuracy": h.train_accuracy[i],
             "val_accuracy": h.val_accuracy[i],
         }
+
+    def test_metrics(self) -> dict[str, Any] | None:
+        """Loss and accuracy of the weights the model holds (the kept ones) on the held-out
+        test set: None without one. Drivers ask once the run is over; the set is measured once
+        for the weights of these steps, never while training."""
+        if self._test is None:
+            return None
+        if self._tested is None or self._tested[0] != self.steps:
+            loss, accuracy = self.evaluate(*self._test)
+            self._tested = (self.steps, {"test_loss": loss, "test_accuracy": accuracy})
+        return dict(self._tested[1])
 
     # -- what drivers read ----------------------------------------------------------------------
 

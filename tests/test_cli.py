@@ -22,6 +22,8 @@ SUMMARY_KEYS = {
     "val_loss",
     "train_accuracy",
     "val_accuracy",
+    "test_loss",
+    "test_accuracy",
     "goal",
     "exports",
     "run_file",

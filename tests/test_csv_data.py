@@ -76,7 +76,7 @@ def test_text_classes_get_sorted_indices_whatever_the_order_of_the_rows(tmp_path
     for t in (first, reordered):
         schema = csv_data.describe(t, "raw", "auto", 0.25, 0)
         assert schema["classes"] == ["setosa", "versicolor", "virginica"]
-    x, y, xv, yv = csv_data.arrays(first, _Schema(first), 0.25, 0)
+    x, y, xv, yv, _xt, _yt = csv_data.arrays(first, _Schema(first), 0.25, 0)
     names = np.array(first.target_values)
     rows_of = {v: k for k, v in enumerate(first.numbers["x"])}
     for inputs, labels in ((x, y), (xv, yv)):

@@ -41,7 +41,7 @@ from nnplay.rules import (
     VariantList,
     Vary,
 )
-from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape
+from nnplay.tasks import FEATURE_MODES, FEATURES, TASKS, task_shape, train_samples
 
 # ---------------------------------------------------------------------------------------------
 # Strategies: every value drawn inside its field's rule
@@ -125,6 +125,8 @@ def experiments(draw):
         exp.task.samples = 2
         if exp.task.validation == "split":
             exp.task.validation = "fresh"
+    if train_samples(exp.task) < 2:  # the validation and test sets leave too little to train on
+        exp.task.validation, exp.task.test_fraction = "fresh", 0.0
     if exp.training.batch_size == 1 and any(layer.batch_norm for layer in exp.model.hidden):
         exp.training.batch_size = 2  # batch norm cannot normalize one sample
     kind = task_shape(exp.task).kind

@@ -95,6 +95,15 @@ ACTIONS = [
         N_("new weights from the form; changes to the network, data or training apply here"),
         button=True,
     ),
+    Action(
+        "regenerate",
+        "R",
+        N_("⟳ Data"),  # short: the buttons of 120 columns keep to one row
+        N_("Regenerate the data"),
+        N_("a new data seed: new points (a CSV task: a new split of its rows) and new weights"),
+        footer=False,
+        button=True,
+    ),
     Action("pick_preset", "p", N_("Presets"), N_("Presets"), N_("load an exercise"), button=True),
     Action(
         "open",
@@ -212,6 +221,14 @@ ACTIONS = [
         N_("Map"),
         N_("Map"),
         N_("the decision map (or prediction curve) as large as it fits"),
+        footer=False,
+    ),
+    Action(
+        "toggle_validation",
+        "v",
+        N_("Validation points"),
+        N_("Show or hide the validation points"),
+        N_("the validation points (○) on the map: hide them to see the training data alone"),
         footer=False,
     ),
     Action(

@@ -26,7 +26,14 @@ from textual.message import Message
 from textual.widgets import Button, Header, Static, TabbedContent
 
 from nnplay.errors import ExperimentError
-from nnplay.experiment import LIVE_SETTINGS, Experiment, save, with_solution
+from nnplay.experiment import (
+    LIVE_SETTINGS,
+    Experiment,
+    field_rule,
+    save,
+    with_overrides,
+    with_solution,
+)
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
 from nnplay.packs import Pack
@@ -40,6 +47,7 @@ from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
 from nnplay.tui.footer import KeyBar
 from nnplay.tui.form_model import needs_reset, value_of
+from nnplay.tui.map_view import DecisionMap
 from nnplay.tui.network_picture import NetworkPicture
 from nnplay.tui.neuron_view import NeuronView
 from nnplay.tui.open_dialog import OpenPrompt
@@ -610,6 +618,37 @@ class PlaygroundApp(App):
     async def _reset(self) -> None:
         self._keep_ghost()
         self._rebuild(self.edited, _("building the network…"))
+
+    async def action_regenerate(self) -> None:
+        """A new data seed (TF Playground's Regenerate): new points and new weights, after
+        asking over training that is not exported, as a reset does."""
+        await self._pause()
+        if not self.form_valid:
+            self.notify(_("Fix the fields marked in red first."), severity="error")
+            return
+        seed = (self.edited.task.seed + 1) % (int(field_rule("task.seed")[0].high) + 1)
+        try:
+            regenerated = with_overrides(self.edited, {"task.seed": seed})
+        except ExperimentError as e:  # a CSV file changed or went away since it was read
+            self.notify(str(e), severity="error", timeout=8)
+            return
+
+        async def regenerate() -> None:
+            self.query_one(BuildPanel).set_value("task.seed", seed)
+            self.edited = regenerated
+            self._keep_ghost()
+            self._rebuild(regenerated, _("new data (data seed {seed})…").format(seed=seed))
+
+        doing = _("Regenerate: new data (data seed {seed}) and new weights.").format(seed=seed)
+        await self._ask_first(doing, regenerate)
+
+    def action_toggle_validation(self) -> None:
+        maps = list(self.query(DecisionMap))
+        shown = not maps[0].validation_shown
+        for decision_map in maps:
+            decision_map.show_validation(shown)
+        words = _("Validation points shown.") if shown else _("Validation points hidden (v).")
+        self.notify(words)
 
     async def _ask_first(self, doing: str, then: Callable[[], Awaitable[None]]) -> None:
         """Run `then`, after asking when it would lose training that is not exported or saved

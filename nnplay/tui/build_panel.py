@@ -312,6 +312,10 @@ class BuildPanel(VerticalScroll):
         if self.is_attached:
             self.revalidate()
 
+    def set_value(self, path: str, value) -> None:
+        """One field set from outside the form (Regenerate's data seed); the form revalidates."""
+        self.query_one(f"#{field_id(path)}", FieldRow).set_raw(value)
+
     def layer_rows(self) -> list[LayerRow]:
         return list(self.query(LayerRow))
 

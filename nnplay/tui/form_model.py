@@ -77,6 +77,8 @@ FORM_SECTIONS: dict[str, list[FormField]] = {
         "task.samples",
         "task.val_samples",
         "task.validation",
+        "task.val_fraction",
+        "task.test_fraction",
         "task.noise",
         "task.features",
         "task.dim",
@@ -112,6 +114,10 @@ def visible(path: str, exp: Experiment) -> bool:
     section, _dot, name = path.partition(".")
     if exp.task.data and path in SYNTHETIC_FIELDS:
         return False  # a CSV task's data is its file's (its features: a list of its columns)
+    if path == "task.val_samples":  # the ratio (validation = fraction) says it instead
+        return exp.task.validation != "fraction"
+    if path == "task.val_fraction":
+        return bool(exp.task.data) or exp.task.validation == "fraction"
     task = TASKS[exp.task.name]
     if path == "task.dim":
         return task.min_dim != task.max_dim

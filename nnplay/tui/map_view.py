@@ -8,6 +8,8 @@ its prediction curve over the data. The grid is computed by the worker at the si
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 from rich.cells import cell_len
 from rich.style import Style
@@ -30,7 +32,8 @@ TRAIN_DOT, VAL_DOT = Style(color="rgb(245,147,34)"), Style(color="rgb(160,160,16
 
 
 def legend_rows(width: int) -> int:
-    """Lines the longest legend (ten classes and the points) takes at this width."""
+    """Lines the longest legend (ten classes and the points) takes at this width (the words of
+    hidden validation points are no longer than those of shown ones)."""
     widest = [Text(f"■{k}") for k in range(10)] + _point_items(WORST_POINTS)
     return len(flow(widest, width).plain.splitlines())
 
@@ -47,6 +50,12 @@ class DecisionMap(LiveText):
     """Sizes the worker's grid to the room it has; shows the map, or why there is none."""
 
     _view: View | None = None
+    validation_shown = True  # v hides the validation points, to see the training data alone
+
+    def show_validation(self, shown: bool) -> None:
+        self.validation_shown = shown
+        if self._view is not None:
+            self.draw(self._view)
 
     def on_resize(self) -> None:
         self._ask_size()
@@ -73,10 +82,11 @@ class DecisionMap(LiveText):
                 )
             )
         elif view.grid is not None:
-            self.show(render_map(view.grid, view.points, width))
+            self.show(render_map(view.grid, self._points(view), width, self._hidden(view)))
         elif view.curve is not None:
             rows = map_grid_size(width, self.content_size.height or 14)[1]
-            self.show(render_curve(view.curve, view.points, rows, width))
+            points, hidden = self._points(view), self._hidden(view)
+            self.show(render_curve(view.curve, points, rows, width, hidden))
         else:
             message = _(
                 "No map: this task has {count} inputs ({names}); a map needs a synthetic task "
@@ -86,8 +96,25 @@ class DecisionMap(LiveText):
             names = shown(", ".join(view.input_names), 200)
             self.show(Text(message.format(count=len(view.input_names), names=names), style=DIM))
 
+    def _hidden(self, view: View) -> bool:
+        return not self.validation_shown and view.points is not None
 
-def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text:
+    def _points(self, view: View) -> MapPoints | None:
+        """The points drawn: without the validation ones while they are hidden."""
+        if not self._hidden(view) or view.points is None:
+            return view.points
+        keep = ~view.points.validation
+        arrays = {
+            f.name: value[keep] if isinstance(value, np.ndarray) else value
+            for f in fields(view.points)
+            for value in [getattr(view.points, f.name)]
+        }
+        return MapPoints(**arrays)
+
+
+def render_map(
+    grid: BoundaryGrid, points: MapPoints | None, width: int, validation_hidden: bool = False
+) -> Text:
     rows, cols = grid.values.shape
     overlay = _overlay(grid, points, cols, rows)
     canvas = c.Canvas()
@@ -100,7 +127,8 @@ def render_map(grid: BoundaryGrid, points: MapPoints | None, width: int) -> Text
         canvas.append("\n")
     text = canvas.text()
     text.append(_x_axis(f"{-EXTENT:+.1f}", "x1", f"{EXTENT:+.1f}", cols) + "\n", DIM)
-    text.append_text(flow(_scale_items(grid) + _point_items(points), width))
+    items = _scale_items(grid) + _point_items(points, validation_hidden)
+    text.append_text(flow(items, width))
     return text
 
 
@@ -167,10 +195,10 @@ def _scale_items(grid: BoundaryGrid) -> list[Text]:
     return [Text.assemble(f"{low:.3g} ", bar, f" {high:.3g}")]
 
 
-def _point_items(points: MapPoints | None) -> list[Text]:
+def _point_items(points: MapPoints | None, validation_hidden: bool = False) -> list[Text]:
     if points is None:
         return []
-    items = [Text("● " + _("train")), Text("○ " + _("validation"))]
+    items = [Text("● " + _("train")), Text("○ " + _validation_words(validation_hidden))]
     if points.value.dtype.kind == "i":  # classification
         # Only the plotted points are counted (a sample of the data): the words say so.
         wrong = _("wrong {count}/{total} (a sample)").format(
@@ -178,6 +206,12 @@ def _point_items(points: MapPoints | None) -> list[Text]:
         )
         items.append(Text("✕ " + wrong))
     return items
+
+
+def _validation_words(hidden: bool) -> str:
+    """The legend's word for the validation points, which says when v has hidden them (in as
+    few cells: the legend's height is reserved for the longer words)."""
+    return _("val hidden") if hidden else _("validation")
 
 
 def flow(items: list[Text], width: int) -> Text:
@@ -226,7 +260,13 @@ WORST_POINTS = MapPoints(
 )
 
 
-def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) -> Text:
+def render_curve(
+    curve: Curve,
+    points: MapPoints | None,
+    rows: int,
+    width: int,
+    validation_hidden: bool = False,
+) -> Text:
     """The prediction (a line) over the data points, both on the same y scale."""
     cols = len(curve.xs)
     values = np.concatenate([curve.predictions] + ([points.value] if points is not None else []))
@@ -271,7 +311,7 @@ def render_curve(curve: Curve, points: MapPoints | None, rows: int, width: int) 
     items = [
         Text.assemble(("•", CURVE), " " + _("prediction")),
         Text.assemble(("●", TRAIN_DOT), " " + _("train")),
-        Text.assemble(("○", VAL_DOT), " " + _("validation")),
+        Text.assemble(("○", VAL_DOT), " " + _validation_words(validation_hidden)),
     ]
     text.append_text(flow(items, width))
     return text

@@ -45,7 +45,7 @@ from nnplay.memory import check_fits, timeline_bytes, training_bytes
 from nnplay.model import describe, linear_layers
 from nnplay.results import result_of
 from nnplay.status import Status
-from nnplay.summary import RunSummary, summarize
+from nnplay.summary import RunSummary, final_test_fields, summarize
 from nnplay.tasks import Baseline, expand_features, feature_names, majority_baseline
 
 if TYPE_CHECKING:  # these import torch: not before the app's first frame
@@ -94,6 +94,7 @@ class View:
     summary: RunSummary | None = None  # the numbers of the weights kept, as `nnplay train` says
     viewing: Viewing | None = None  # scrubbed back: everything above is of that epoch
     pictures: frozenset[str] = PICTURES  # which of the costly parts were computed
+    test: dict | None = None  # the test set's numbers (summary.final_test_fields) once it is over
 
 
 @dataclass(frozen=True)
@@ -448,6 +449,8 @@ class Session:
             baseline=self.baseline,
             summary=summarize(t, flags),
             pictures=wanted,
+            # measured once the run is over, never during it, and not of an epoch viewed
+            test=final_test_fields(t) if t.done and self.viewing is None else None,
         )
         if self.viewing is not None:
             later = self.trainer.history.copy()

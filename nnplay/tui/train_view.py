@@ -21,6 +21,7 @@ from nnplay.history import History, thin
 from nnplay.i18n import N_, _
 from nnplay.labels import describe_difference, status_word
 from nnplay.status import Status
+from nnplay.summary import final_test_words
 from nnplay.tui.cells import pad
 from nnplay.tui.chart_scale import finite_points, log_ticks, to_log, wants_log
 from nnplay.tui.curves import (
@@ -320,10 +321,14 @@ class TrainView(Vertical):
         width = status.content_size.width or 1000  # not laid out yet: one line each
         first = fit(items, width)
         second = fit([(Text(m), True) for m in metric_words(view)], width)
-        lines = len(first.plain.splitlines()) + max(1, len(second.plain.splitlines()))
+        parts = [first, second]
+        tested = final_test_words(view.test) if view.test is not None else ""
+        if tested:  # the run is over: its test set, on a line of its own
+            parts.append(fit([(Text(tested, "bold"), True)], width))
+        lines = sum(max(1, len(part.plain.splitlines())) for part in parts)
         if status.styles.height is None or status.styles.height.value != lines:
             status.styles.height = lines  # a relayout only when the width needs another line
-        status.show(Text("\n").join([first, second]))
+        status.show(Text("\n").join(parts))
 
     _banner = None
     _flags = None

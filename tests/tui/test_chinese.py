@@ -43,7 +43,7 @@ async def test_the_main_screen_speaks_chinese(chinese, make_app):
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         buttons = [str(b.label) for b in app.query("#controls Button")]
-        assert buttons[:4] == ["▶ 开始", "单步", "重置", "预设"]
+        assert buttons[:5] == ["▶ 开始", "单步", "重置", "重抽", "预设"]
         assert "参考答案" in buttons
         titles = [section.border_title for section in app.query(".section")]
         assert titles == ["数据", "网络", "训练", "正则化"]
