@@ -281,4 +281,4 @@ async def test_in_chinese_the_pen_and_your_points_are_named(chinese):
         await settled(pilot, 1)
         await until(pilot, lambda: "◆" in shown(app, "#big-map"))
         text = shown(app, "#big-map")
-        assert "单击添加类别 0" in text and "你画的点 1" in text
+        assert "单击添加类别 0（k 切换）" in text and "◆ 你画的点 1（◇ 分错）" in text
