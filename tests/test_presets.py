@@ -65,7 +65,7 @@ def test_the_blank_preset_has_no_points_and_refuses_to_train_on_none():
     assert len(trainer.X_train) == len(trainer.X_val) == 0
     with pytest.raises(ExperimentError, match="draw has no data of its own: draw points"):
         trainer.step()
-    assert TRAINED == [n for n in NAMES if n != "draw-your-own"]
+    assert [n for n in NAMES if n != "draw-your-own"] == TRAINED
 
 
 def test_lr_too_high_diverges_and_keeps_finite_weights():

@@ -209,7 +209,11 @@ class PlaygroundApp(DrawingActions, App):
 
     @work(thread=True, group="prepare")
     def _prepare(
-        self, experiment: Experiment, generation: int, run: RunState | None, drawn: DrawnPoints
+        self,
+        experiment: Experiment,
+        generation: int,
+        run: RunState | None = None,
+        drawn: DrawnPoints | None = None,
     ) -> None:
         """Build a Trainer off the UI thread (the first one imports torch)."""
         try:

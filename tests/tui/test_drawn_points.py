@@ -14,6 +14,7 @@ from nnplay.tui.map_view import GUTTER
 
 from .conftest import SIZE, idle, notices, ready, small, until
 from .test_pictures import SMALL, map_matches_its_box, open_tab, shown
+from .test_snapshots import no_timings  # noqa: F401 (a fixture: no steps per second shown)
 
 BLANK = {"training.epochs": 60, "goal.epochs": 60}
 
@@ -282,3 +283,25 @@ async def test_in_chinese_the_pen_and_your_points_are_named(chinese):
         await until(pilot, lambda: "◆" in shown(app, "#big-map"))
         text = shown(app, "#big-map")
         assert "单击添加类别 0（k 切换）" in text and "◆ 你画的点 1（◇ 分错）" in text
+
+
+@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
+def test_snapshot_of_a_map_with_drawn_points(snap_compare, size):
+    async def drawn_and_trained(pilot):
+        app = pilot.app
+        await open_drawing(pilot)
+        rows, cols = grid_shape(app)
+        for row, col in ((1, 2), (2, 3), (1, 4), (3, 2)):
+            await click_cell(pilot, row, col)
+        await pilot.press("k")
+        for row, col in ((rows - 2, cols - 3), (rows - 3, cols - 4), (rows - 2, cols - 5)):
+            await click_cell(pilot, row, col)
+        await settled(pilot, 7)
+        await pilot.press("space")
+        await until(pilot, lambda: idle(app) and app.session.trainer.epoch == 60, 60)
+        app.clear_notifications()
+        await pilot.pause(0.5)
+
+    app = PlaygroundApp(small("draw-your-own", **BLANK), "draw-your-own")
+    app.cursor_blink = False
+    assert snap_compare(app, terminal_size=size, run_before=drawn_and_trained)
