@@ -16,11 +16,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from nnplay.drawn import DrawnPoints
+from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, to_dict, value_at
 from nnplay.export import export
 from nnplay.history import GoalResult, History, Snapshot
@@ -193,9 +195,18 @@ class Session:
     def export(self, path: str) -> Future:
         """Export the weights shown (the epoch viewed, or the run now) to `path`; the Future
         holds (the files written, the epoch viewed or None)."""
-        return self.call(
-            lambda trainer: (export(self._shown().model, trainer.exp, path), self.viewing)
-        )
+        return self.call(lambda trainer: self._export(trainer, path))
+
+    def _export(self, trainer: Trainer, path: str) -> tuple[list, int | None]:
+        if Path(path).suffix == ".py" and len(trainer.drawn):
+            raise ExperimentError(
+                _(
+                    "a .py script trains on the data its setup makes, which does not hold the "
+                    "points you drew: save the data with D, open that CSV file, then export "
+                    "its script"
+                )
+            )
+        return export(self._shown().model, trainer.exp, path), self.viewing
 
     def set_drawn(self, drawn: DrawnPoints) -> None:
         """Train on the task's data and the learner's `drawn` points from the next step on

@@ -285,6 +285,48 @@ async def test_in_chinese_the_pen_and_your_points_are_named(chinese):
         assert "单击添加类别 0（k 切换）" in text and "◆ 你画的点 1（◇ 分错）" in text
 
 
+async def test_on_a_regression_the_pen_draws_values_and_a_script_export_is_refused(tmp_path):
+    app = PlaygroundApp(small("plane", **{"task.samples": 200}), "plane")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_drawing(pilot)
+        assert "click adds value +0 (k changes it)" in shown(app, "#big-map")
+        await pilot.press("k", "k", "k")  # +0.5, +1, then round the cycle to -1
+        await pilot.press("k")
+        assert "click adds value -0.5 (k changes it)" in shown(app, "#big-map")
+        await click_cell(pilot, 0, 0)
+        await settled(pilot, 1)
+        trainer = app.session.trainer
+        assert trainer.y_train[-1].item() == -0.5 and trainer.raw_inputs()[-1].tolist() == [
+            -1.2,
+            1.2,
+        ]
+        await until(pilot, lambda: "yours 1" in shown(app, "#big-map"))
+        await pilot.press("n")  # a step on the set with the point
+        await until(pilot, lambda: idle(app) and app.session.trainer.steps == 1)
+        await pilot.press("e")
+        app.screen.query_one(Input).value = str(tmp_path / "run.py")
+        await pilot.press("enter")
+        await until(pilot, lambda: "does not hold the points you drew" in app.screen.error)
+        assert not (tmp_path / "run.py").exists()
+
+
+async def test_quitting_over_drawn_points_asks_first():
+    app = PlaygroundApp(small("draw-your-own", **BLANK), "draw-your-own")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_drawing(pilot)
+        await click_cell(pilot, 2, 2)
+        await settled(pilot, 1)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert app.screen.question.startswith("Quit nnplay.")
+        assert "The 1 point you drew on the map is not saved: it will be lost." in (
+            app.screen.question
+        )
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert app.is_running and len(app.drawing.points) == 1
+
+
 @pytest.mark.parametrize("size", [SIZE, SMALL], ids=["120x40", "80x24"])
 def test_snapshot_of_a_map_with_drawn_points(snap_compare, size):
     async def drawn_and_trained(pilot):
