@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nnplay.drawn import dataset_csv
+from nnplay.drawn import MOST_POINTS, dataset_csv
 from nnplay.experiment import Experiment
 from nnplay.files import write_atomic
 from nnplay.i18n import _
@@ -82,6 +82,10 @@ class DrawingActions(_Base):
         drawn = self.drawing.add(message.x1, message.x2, shape)
         if drawn is None:
             self.notify(self.drawing.other_kind(), severity="warning")
+            return
+        if drawn == self.drawing:
+            message = _("At most {count} points can be drawn; remove some to draw more.")
+            self.notify(message.format(count=MOST_POINTS), severity="warning")
             return
         self.last_click = (message.x1, message.x2)
         self._redraw_points(drawn)

@@ -2,11 +2,13 @@
 X removes the nearest, the run trains on them, the data is saved as a CSV file that opens
 again as a task, a blank task waits for points, and nothing drawn is lost unasked."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from textual.widgets import Input
 
-from nnplay.drawn import plane_of_cell
+from nnplay.drawn import MOST_POINTS, DrawnPoints, plane_of_cell
 from nnplay.presets import load_experiment
 from nnplay.tui.app import PlaygroundApp
 from nnplay.tui.dialogs import Confirm, PathPrompt, PresetPicker
@@ -308,6 +310,18 @@ async def test_on_a_regression_the_pen_draws_values_and_a_script_export_is_refus
         await pilot.press("enter")
         await until(pilot, lambda: "does not hold the points you drew" in app.screen.error)
         assert not (tmp_path / "run.py").exists()
+
+
+async def test_no_more_than_the_most_points_are_drawn(monkeypatch):
+    app = PlaygroundApp(small("draw-your-own", **BLANK), "draw-your-own")
+    async with app.run_test(size=SIZE) as pilot:
+        said = notices(app, monkeypatch)
+        await open_drawing(pilot)
+        full = DrawnPoints(((0.0, 0.0),) * MOST_POINTS, (0.0,) * MOST_POINTS)
+        app.drawing = replace(app.drawing, points=full)
+        await click_cell(pilot, 2, 2)
+        assert app.drawing.points is full
+        assert said[-1] == "At most 2000 points can be drawn; remove some to draw more."
 
 
 async def test_quitting_over_drawn_points_asks_first():
