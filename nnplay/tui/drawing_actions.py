@@ -84,8 +84,8 @@ class DrawingActions(_Base):
             self.notify(self.drawing.other_kind(), severity="warning")
             return
         if drawn == self.drawing:
-            message = _("At most {count} points can be drawn; remove some to draw more.")
-            self.notify(message.format(count=MOST_POINTS), severity="warning")
+            most = _("At most {count} points can be drawn; remove some to draw more.")
+            self.notify(most.format(count=MOST_POINTS), severity="warning")
             return
         self.last_click = (message.x1, message.x2)
         self._redraw_points(drawn)
