@@ -15,7 +15,7 @@ from nnplay.tui.dialogs import Confirm, PathPrompt, PresetPicker
 from nnplay.tui.map_view import GUTTER
 
 from .conftest import SIZE, idle, notices, ready, small, until
-from .test_pictures import SMALL, map_matches_its_box, open_tab, shown
+from .test_pictures import SMALL, fits, map_matches_its_box, open_tab, shown
 from .test_snapshots import no_timings  # noqa: F401 (a fixture: no steps per second shown)
 
 BLANK = {"training.epochs": 60, "goal.epochs": 60}
@@ -76,6 +76,7 @@ async def test_a_click_adds_a_point_of_the_pen_class_at_the_cell_it_lands_on(siz
         # each drawn point sits on the cell clicked: a ◆ (or ◇ when the model gets it wrong)
         for row, col in ((1, 2), (rows - 2, cols - 1)):
             assert lines[1 + row][GUTTER + col] in "◆◇"
+        assert fits(app, "#big-map")
         await pilot.press("k")  # a binary task: back to class 0
         assert "click adds class 0" in shown(app, "#big-map")
 
@@ -276,15 +277,17 @@ async def test_loading_an_exercise_over_drawn_points_asks_first(tmp_path):
         assert len(app.session.trainer.drawn) == 0
 
 
-async def test_in_chinese_the_pen_and_your_points_are_named(chinese):
+@pytest.mark.parametrize("size", [SIZE, SMALL])
+async def test_in_chinese_the_pen_and_your_points_are_named(chinese, size):
     app = PlaygroundApp(small("draw-your-own", **BLANK), "draw-your-own")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await open_drawing(pilot)
         await click_cell(pilot, 2, 2)
         await settled(pilot, 1)
         await until(pilot, lambda: "◆" in shown(app, "#big-map"))
         text = shown(app, "#big-map")
         assert "单击添加类别 0（k 切换）" in text and "◆ 你画的点 1（◇ 分错）" in text
+        assert fits(app, "#big-map")  # the legend's lines were kept room for
 
 
 async def test_on_a_regression_the_pen_draws_values_and_a_script_export_is_refused(tmp_path):
