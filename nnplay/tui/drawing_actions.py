@@ -14,6 +14,7 @@ from nnplay.drawn import MOST_POINTS, dataset_csv
 from nnplay.experiment import Experiment
 from nnplay.files import write_atomic
 from nnplay.i18n import _
+from nnplay.presets import CSV_SUFFIX
 from nnplay.tasks import TaskShape, is_blank, task_shape
 from nnplay.tui.dialogs import PathPrompt
 from nnplay.tui.drawing import Drawing
@@ -130,6 +131,10 @@ class DrawingActions(_Base):
         session = self.session
         if session is None:
             return None
+        if Path(path).suffix.lower() != CSV_SUFFIX:  # never over a weights file by a slip
+            return _("{path}: the data is saved as a CSV file; end its name with .csv").format(
+                path=shown(path, 300)
+            )
         drawing = self.drawing
         await self._pause()
         try:

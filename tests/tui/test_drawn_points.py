@@ -224,6 +224,10 @@ async def test_the_data_is_saved_as_a_csv_and_opens_again_as_a_task(tmp_path):
         await pilot.press("D")
         assert isinstance(app.screen, PathPrompt)
         assert app.screen.query_one(Input).value == "draw-your-own-data.csv"
+        app.screen.query_one(Input).value = str(tmp_path / "w.pt")  # a slip of the name
+        await pilot.press("enter")
+        await until(pilot, lambda: "end its name with .csv" in app.screen.error)
+        assert not (tmp_path / "w.pt").exists() and app.drawing.unsaved
         app.screen.query_one(Input).value = str(path)
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is app.screen_stack[0])
