@@ -140,6 +140,11 @@ def _multi_gaussian(n, rng, dim, classes, training):
     return x, bump(-0.4, 0.4) + bump(0.4, -0.4) - bump(0.4, 0.4) - bump(-0.4, -0.4)
 
 
+def _no_points(n, rng, dim, classes, training):
+    """A blank task: the learner draws every point on the map (nnplay.drawn)."""
+    return np.zeros((0, 2)), np.zeros(0, np.int64)
+
+
 def _two_d(title, kind, make, description, classes=0, class_range=None, noise_on="inputs"):
     return Task(
         title,
@@ -212,7 +217,27 @@ TASKS: dict[str, Task] = {
         "regression on four gaussian bumps, two up, two down",
         noise_on="targets",
     ),
+    "draw": _two_d(
+        "draw your own",
+        BINARY,
+        _no_points,
+        "no points: the learner draws both classes on the map",
+        2,
+    ),
+    "draw_multi": _two_d(
+        "draw your own (multi-class)",
+        MULTICLASS,
+        _no_points,
+        "no points: the learner draws several classes on the map",
+        3,
+        (3, 10),
+    ),
 }
+
+
+def is_blank(spec) -> bool:
+    """A task with no data of its own: what it trains on is drawn on the map."""
+    return not spec.data and TASKS[spec.name].make is _no_points
 
 
 # ---------------------------------------------------------------------------------------------

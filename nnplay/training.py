@@ -23,6 +23,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from nnplay.drawn import DrawnPoints
+from nnplay.errors import ExperimentError
 from nnplay.experiment import LIVE_SETTINGS, Experiment, check, value_at
 from nnplay.history import History, Snapshot, goal_result
 from nnplay.i18n import N_, _
@@ -37,10 +39,18 @@ from nnplay.model import (
     torch_run,
     weight_grad_norms,
 )
-from nnplay.registry import LOSSES, OPTIMIZERS, SCHEDULES
+from nnplay.registry import LOSSES, OPTIMIZERS, REGRESSION, SCHEDULES
 from nnplay.run_state import Checkpoint, RunState
 from nnplay.status import Status
-from nnplay.tasks import make_datasets, raw_datasets, task_shape, test_set, train_samples
+from nnplay.tasks import (
+    is_blank,
+    make_datasets,
+    network_inputs,
+    raw_datasets,
+    task_shape,
+    test_set,
+    train_samples,
+)
 
 # No suggested value: finding the rate that converges is the lr-too-high exercise.
 DIVERGED_ADVICE = N_(
@@ -96,7 +106,8 @@ def steps_per_epoch(exp: Experiment) -> int:
 
 
 class Trainer:
-    def __init__(self, exp: Experiment):
+    def __init__(self, exp: Experiment, drawn: DrawnPoints | None = None):
+        """A run of `exp`; the learner's `drawn` points (a 2-D task's) join its training set."""
         check(exp)
         check_training_fits(exp)  # before any data or weights are allocated
         torch.set_num_threads(1)  # small nets lose nothing, and the UI keeps a core
@@ -104,10 +115,8 @@ class Trainer:
         t = exp.training
         self.shape = task_shape(exp.task)
         self.head = output_head(exp)
-        x, y, xv, yv = make_datasets(exp.task)
-        self.X_train, self.y_train = torch.from_numpy(x), self._targets(y)
-        self.X_val, self.y_val = torch.from_numpy(xv), self._targets(yv)
-        self._raw: tuple[np.ndarray, np.ndarray] | None = None  # raw_inputs(), made when asked
+        self._own = make_datasets(exp.task)  # the task's own data, as the network sees it
+        self._use_data(drawn or DrawnPoints())
 
         torch.manual_seed(t.seed)
         self.model = build_model(exp)
@@ -138,8 +147,6 @@ class Trainer:
         self.message = ""
         self.epoch = 0  # finished epochs
         self.steps = 0
-        self._batch_starts = batch_starts(len(self.X_train), exp)
-        self.steps_per_epoch = len(self._batch_starts)
         self.seconds = 0.0  # time spent training and evaluating (not setup)
         self._batch = 0  # next batch within the current epoch
         self._batches: list[tuple[torch.Tensor, torch.Tensor]] = []  # filled per epoch
@@ -153,6 +160,30 @@ class Trainer:
         self._best = self._checkpoint(self._initial_metrics["val_loss"])
         self._stop_reference = math.inf  # early stopping: the val loss to improve on
         self._bad_epochs = 0
+
+    def _use_data(self, drawn: DrawnPoints) -> None:
+        """The task's own data and the `drawn` points: the points join the training set (a
+        blank task, which has no data of its own, validates on them too). Without drawn points
+        the tensors are the task's own, untouched: a run is the same as before drawing existed."""
+        x, y, xv, yv = self._own
+        if len(drawn):
+            dx, dy = drawn.arrays(self.shape.kind == REGRESSION)
+            dx = network_inputs(dx, self.exp.task)
+            x, y = np.concatenate([x, dx]), np.concatenate([y, dy])
+            if is_blank(self.exp.task):
+                xv, yv = dx, dy
+        self.drawn = drawn
+        self.X_train, self.y_train = torch.from_numpy(x), self._targets(y)
+        self.X_val, self.y_val = torch.from_numpy(xv), self._targets(yv)
+        self._raw: tuple[np.ndarray, np.ndarray] | None = None  # raw_inputs(), made when asked
+        self._batch_starts = batch_starts(len(self.X_train), self.exp)
+        self.steps_per_epoch = len(self._batch_starts)
+
+    def set_drawn(self, drawn: DrawnPoints) -> None:
+        """Train on the task's data and `drawn` from the next step on: an epoch under way
+        starts again, dealt from the new training set."""
+        self._use_data(drawn)
+        self._batch = 0
 
     def _targets(self, y: np.ndarray):
         t = torch.from_numpy(y)
@@ -209,6 +240,12 @@ class Trainer:
         """Train on one mini-batch; returns its data loss (None when there is nothing to do)."""
         if self.done:
             return None
+        if not self._batch_starts:  # a blank task before any point is drawn
+            raise ExperimentError(
+                _(
+                    "task.name: {task} has no data of its own: draw points on its map in the app"
+                ).format(task=self.exp.task.name)
+            )
         self.status = Status.RUNNING
         self._grads_at_load = None
         started = time.perf_counter()
@@ -471,18 +508,19 @@ class Trainer:
         )
 
     @classmethod
-    def from_state(cls, state: RunState) -> Trainer:
+    def from_state(cls, state: RunState, drawn: DrawnPoints | None = None) -> Trainer:
         """A Trainer that goes on exactly where `state` was: the data and the model are built
-        from its Experiment, then everything the run changed is put back."""
-        trainer = cls(state.experiment.copy())
+        from its Experiment (and the points drawn), then everything the run changed is put
+        back."""
+        trainer = cls(state.experiment.copy(), drawn)
         trainer.load(state)
         return trainer
 
     @classmethod
-    def forked(cls, state: RunState, exp: Experiment) -> Trainer:
+    def forked(cls, state: RunState, exp: Experiment, drawn: DrawnPoints | None = None) -> Trainer:
         """A Trainer that goes on from `state` with `exp`'s live settings (LIVE_SETTINGS; the
         caller refuses any other change): each one that changed applies from here on."""
-        trainer = cls.from_state(replace(state, experiment=exp.copy()))
+        trainer = cls.from_state(replace(state, experiment=exp.copy()), drawn)
         for path in LIVE_SETTINGS:
             # set again only what changed: a rate set anew would undo the schedule's decay so far
             if path == "training.epochs" or value_at(exp, path) != value_at(state.experiment, path):
@@ -599,6 +637,10 @@ class Trainer:
         task.features = ["x1^2", "x2^2"] is not the plane's coordinates."""
         if self._raw is None:
             x, _y, xv, _yv = raw_datasets(self.exp.task)
+            if len(self.drawn):
+                drawn = self.drawn.arrays(self.shape.kind == REGRESSION)[0]
+                x = np.concatenate([x, drawn])
+                xv = drawn if is_blank(self.exp.task) else xv
             self._raw = (x, xv)
         return self._raw[1 if validation else 0]
 

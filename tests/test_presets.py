@@ -2,11 +2,15 @@
 
 import pytest
 
+from nnplay.errors import ExperimentError
 from nnplay.experiment import with_overrides, with_solution
 from nnplay.presets import load_preset, preset_names, presets_dir
+from nnplay.tasks import is_blank
 from nnplay.training import Trainer
 
 NAMES = preset_names()
+# A blank task's data is drawn by the learner in the app (tests/tui/test_drawn_points.py).
+TRAINED = [n for n in NAMES if not is_blank(load_preset(n).task)]
 CHALLENGES = [n for n in NAMES if load_preset(n).solution]
 SOLVED_AS_SHIPPED = [n for n in NAMES if not load_preset(n).solution]
 
@@ -41,7 +45,7 @@ def test_preset_is_a_complete_exercise(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", TRAINED)
 def test_preset_meets_its_goal_with_its_solution(name, seed):
     trainer = train(with_solution(load_preset(name)), seed)
     goal = trainer.goal()
@@ -54,6 +58,14 @@ def test_preset_meets_its_goal_with_its_solution(name, seed):
 def test_challenge_misses_its_goal_as_shipped(name):
     trainer = train(load_preset(name))
     assert not trainer.goal().met
+
+
+def test_the_blank_preset_has_no_points_and_refuses_to_train_on_none():
+    trainer = Trainer(load_preset("draw-your-own"))
+    assert len(trainer.X_train) == len(trainer.X_val) == 0
+    with pytest.raises(ExperimentError, match="draw has no data of its own: draw points"):
+        trainer.step()
+    assert [n for n in NAMES if n != "draw-your-own"] == TRAINED
 
 
 def test_lr_too_high_diverges_and_keeps_finite_weights():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnplay.model import probabilities
+from nnplay.tasks import is_blank
 
 EXTENT = 1.2  # the view box is [-EXTENT, EXTENT]²; the 2-D tasks' data lies within [-1, 1]²
 
@@ -58,22 +59,31 @@ class MapPoints:
     value: np.ndarray  # (n,) class labels, or targets for regression
     validation: np.ndarray  # (n,) bool: a validation point
     wrong: np.ndarray  # (n,) bool: the model's class differs from the label (never for regression)
+    yours: np.ndarray | None = None  # (n,) bool: a point the learner drew (nnplay.drawn)
 
 
 def map_points(trainer, most: int) -> MapPoints:
-    """Up to `most` training and `most // 2` validation points with the model's verdict."""
+    """Up to `most` training and `most // 2` validation points with the model's verdict, and
+    every point the learner drew (the training set's last rows), marked as theirs."""
     # The plane's coordinates, not the network's inputs (features may be x1², sin(x2), ...).
-    parts = [
-        (trainer.raw_inputs()[:most], trainer.y_train[:most].numpy()),
-        (trainer.raw_inputs(validation=True)[: most // 2], trainer.y_val[: most // 2].numpy()),
-    ]
+    drawn = len(trainer.drawn)
+    own = len(trainer.X_train) - drawn
+    x, y = trainer.raw_inputs(), trainer.y_train.numpy()
+    xv, yv = trainer.raw_inputs(validation=True), trainer.y_val.numpy()
+    if is_blank(trainer.exp.task):  # it validates on the drawn points: shown once, as theirs
+        xv, yv = xv[:0], yv[:0]
+    parts = [(x[: min(most, own)], y[: min(most, own)]), (xv[: most // 2], yv[: most // 2])]
+    parts.append((x[own:], y[own:]))
     xy = np.concatenate([x for x, _ in parts]).astype(np.float64)
-    value = np.concatenate([y.reshape(len(y), -1)[:, 0] for _, y in parts])
-    validation = np.arange(len(xy)) >= len(parts[0][0])
+    value = np.concatenate([y.reshape(-1) for _, y in parts])  # (n, 1) targets too
+    sizes = np.cumsum([len(p[0]) for p in parts])
+    index = np.arange(len(xy))
+    validation = (index >= sizes[0]) & (index < sizes[1])
+    yours = index >= sizes[1]
     if trainer.shape.kind == "regression":
-        return MapPoints(xy, value.astype(np.float64), validation, np.zeros(len(xy), bool))
+        return MapPoints(xy, value.astype(np.float64), validation, np.zeros(len(xy), bool), yours)
     guess = probabilities(trainer.head, trainer.predict(xy)).argmax(axis=1)
-    return MapPoints(xy, value.astype(int), validation, guess != value)
+    return MapPoints(xy, value.astype(int), validation, guess != value, yours)
 
 
 @dataclass(frozen=True)

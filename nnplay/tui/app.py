@@ -25,6 +25,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Header, Static, TabbedContent
 
+from nnplay.drawn import DrawnPoints
 from nnplay.errors import ExperimentError
 from nnplay.experiment import (
     LIVE_SETTINGS,
@@ -45,6 +46,8 @@ from nnplay.tab_status import REPORT_EVERY, StatusReporter, TabStatus, best_vali
 from nnplay.tui.actions import BY_ID, ActionCommands, bindings, buttons, translate_bindings
 from nnplay.tui.build_panel import BuildPanel
 from nnplay.tui.dialogs import Confirm, HelpScreen, PathPrompt, PresetPicker
+from nnplay.tui.drawing import Drawing
+from nnplay.tui.drawing_actions import DrawingActions
 from nnplay.tui.footer import KeyBar
 from nnplay.tui.form_model import needs_reset, value_of
 from nnplay.tui.map_view import DecisionMap
@@ -58,7 +61,7 @@ from nnplay.tui.prose import Prose
 from nnplay.tui.screens import Steady
 from nnplay.tui.session import FASTEST_FRAME, Session, View
 from nnplay.tui.train_view import TrainView
-from nnplay.tui.unsaved import RunKeeper, discard_question
+from nnplay.tui.unsaved import RunKeeper, discard_question, losing_question, lost_training
 from nnplay.untrusted import printable, shown
 
 if TYPE_CHECKING:  # run_state imports torch: not before the app's first frame
@@ -116,7 +119,7 @@ class ButtonBar(HorizontalGroup):
         self.styles.height = y + 1
 
 
-class PlaygroundApp(App):
+class PlaygroundApp(DrawingActions, App):
     TITLE = "nnplay"
     CSS_PATH = "app.tcss"
     AUTO_FOCUS = None  # keys go to the app until a field is clicked; escape gives them back
@@ -226,15 +229,19 @@ class PlaygroundApp(App):
         self.generation += 1
         self.query_one(TrainView).waiting(note, self._queued_labels())
         run, self._run_to_open = self._run_to_open, None  # only the first network is the file's
-        self._prepare(experiment, self.generation, run)
+        self._prepare(experiment, self.generation, run, self.drawn_for(experiment))
 
     @work(thread=True, group="prepare")
     def _prepare(
-        self, experiment: Experiment, generation: int, run: RunState | None = None
+        self,
+        experiment: Experiment,
+        generation: int,
+        run: RunState | None = None,
+        drawn: DrawnPoints | None = None,
     ) -> None:
         """Build a Trainer off the UI thread (the first one imports torch)."""
         try:
-            session = Session(experiment, run)
+            session = Session(experiment, run, drawn)
             session.map_size, session.pictures = self.map_size, self.pictures
             view = session.view()  # before the session's thread starts: this one owns it
         except ExperimentError as e:
@@ -264,6 +271,7 @@ class PlaygroundApp(App):
         if self.session.trainer.steps and Path(self.source).suffix == RUN_SUFFIX:
             self.keeper.saved(self.session)  # the run file holds it
         self.query_one(TrainView).label_ghosts(self.session.experiment)
+        self.show_pen()
         self._draw(message.view)
         shown = (self.map_size, self.pictures)
         if (self.session.map_size, self.session.pictures) != shown:  # changed while built
@@ -514,7 +522,7 @@ class PlaygroundApp(App):
             self._session_or_wait("toggle_training")
         elif not session.can_step:
             self.notify(self._over(session))
-        else:
+        elif not self._too_few_points(session):
             self._play(session)
         self._update_start_button()
 
@@ -590,6 +598,13 @@ class PlaygroundApp(App):
     def action_scrub_last(self) -> None:
         self._scrub("last")
 
+    def _too_few_points(self, session: Session) -> bool:
+        """A blank task without enough drawn points says what to draw instead of training."""
+        missing = self.drawing.missing(session.experiment)
+        if missing is not None:
+            self.notify(missing, severity="warning")
+        return missing is not None
+
     def action_step(self) -> None:
         session = self._session_or_wait("step")
         if session is None or session.running:
@@ -597,7 +612,8 @@ class PlaygroundApp(App):
         if not session.can_step:
             self.notify(self._over(session))
             return
-        session.step_once()
+        if not self._too_few_points(session):
+            session.step_once()
 
     async def _pause(self) -> None:
         """Training paused, and every command sent before done: the run holds still."""
@@ -613,7 +629,9 @@ class PlaygroundApp(App):
         if not self.form_valid:
             self.notify(_("Fix the fields marked in red first."), severity="error")
             return
-        await self._ask_first(_("Reset: new weights from the form."), self._reset)
+        await self._ask_first(
+            _("Reset: new weights from the form."), self._reset, keeps_points=True
+        )
 
     async def _reset(self) -> None:
         self._keep_ghost()
@@ -650,11 +668,19 @@ class PlaygroundApp(App):
         words = _("Validation points shown.") if shown else _("Validation points hidden (v).")
         self.notify(words)
 
-    async def _ask_first(self, doing: str, then: Callable[[], Awaitable[None]]) -> None:
-        """Run `then`, after asking when it would lose training that is not exported or saved
-        (the run pauses while the question is open; no keeps it)."""
+    async def _ask_first(
+        self, doing: str, then: Callable[[], Awaitable[None]], keeps_points: bool = False
+    ) -> None:
+        """Run `then`, after asking when it would lose training that is not exported or saved,
+        or points drawn on the map and not saved (unless it `keeps_points`); the run pauses
+        while the question is open; no keeps it."""
         await self._pause()
-        if self.session is None or not self.keeper.unsaved(self.session):
+        losses = []
+        if self.session is not None and self.keeper.unsaved(self.session):
+            losses.append(lost_training(self.session))
+        if not keeps_points and self.drawing.unsaved:
+            losses.append(self.drawing.lost())
+        if not losses:
             await then()
             return
 
@@ -662,7 +688,7 @@ class PlaygroundApp(App):
             if yes:
                 await then()
 
-        self.push_screen(Confirm(discard_question(doing, self.session)), answered)
+        self.push_screen(Confirm(losing_question(doing, losses)), answered)
 
     def _keep_ghost(self) -> None:
         """The run a reset replaces stays on the charts, faded (when it trained an epoch)."""
@@ -722,8 +748,9 @@ class PlaygroundApp(App):
         await self._pause()
         if keep_ghost:
             self._keep_ghost()
-        else:
+        else:  # another exercise: the charts and the map start afresh (the learner was asked)
             self.query_one(TrainView).clear_ghosts()
+            self.drawing = Drawing()
         self.experiment, self.edited, self.form_valid = experiment, experiment, True
         self.exercise = experiment
         self.source, self.sub_title = source, shown(source, 200)

@@ -14,10 +14,14 @@ import numpy as np
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.message import Message
 
+from nnplay.drawn import PEN_VALUES, pen_label, plane_of_cell
 from nnplay.i18n import _
 from nnplay.lab.boundary import EXTENT, BoundaryGrid, Curve, MapPoints, cell_of
 from nnplay.tui import colours as c
+from nnplay.tui.drawing import DRAWN, DRAWN_WRONG, drawn_items
 from nnplay.tui.live_text import LiveText
 from nnplay.tui.session import View
 from nnplay.untrusted import shown
@@ -31,23 +35,27 @@ CURVE = Style(color="rgb(8,119,189)", bold=True)
 TRAIN_DOT, VAL_DOT = Style(color="rgb(245,147,34)"), Style(color="rgb(160,160,160)")
 
 
-def legend_rows(width: int) -> int:
-    """Lines the longest legend (ten classes and the points) takes at this width (the words of
-    hidden validation points are no longer than those of shown ones)."""
+def legend_rows(width: int, drawing: bool = False) -> int:
+    """Lines the longest legend (ten classes and the points, and the drawing's words on a map
+    one draws on) takes at this width (the words of hidden validation points are no longer
+    than those of shown ones)."""
     widest = [Text(f"■{k}") for k in range(10)] + _point_items(WORST_POINTS)
+    if drawing:
+        widest += drawn_items(WORST_POINTS, Text(pen_label(PEN_VALUES[1], regression=True)))
     return len(flow(widest, width).plain.splitlines())
 
 
-def map_grid_size(width: int, height: int) -> tuple[int, int]:
+def map_grid_size(width: int, height: int, drawing: bool = False) -> tuple[int, int]:
     """(cols, rows) of the grid that fits a widget of this size with its title, x axis and
     legend; square on screen (a cell is about twice as tall as wide). Rows below MIN_ROWS
     mean the box is too small for a map."""
-    rows = min(height - 2 - legend_rows(width), (width - GUTTER) // 2)
+    rows = min(height - 2 - legend_rows(width, drawing), (width - GUTTER) // 2)
     return 2 * rows, rows
 
 
 class DecisionMap(LiveText):
-    """Sizes the worker's grid to the room it has; shows the map, or why there is none."""
+    """Sizes the worker's grid to the room it has; shows the map, or why there is none. A
+    click on the grid says where on the plane it landed (a right click asks to remove)."""
 
     _view: View | None = None
     validation_shown = True  # v hides the validation points, to see the training data alone
@@ -56,6 +64,39 @@ class DecisionMap(LiveText):
         self.validation_shown = shown
         if self._view is not None:
             self.draw(self._view)
+
+    _grid: BoundaryGrid | None = None  # the grid shown, when one is
+    pen: Text | None = None  # what a click draws (nnplay.tui.drawing), said in the legend
+
+    @property
+    def drawing(self) -> bool:
+        """The learner draws on this map (the big map of a 2-D task): its legend says how."""
+        return self.pen is not None
+
+    class Clicked(Message):
+        def __init__(self, map: DecisionMap, x1: float, x2: float, remove: bool) -> None:
+            super().__init__()
+            self.map, self.x1, self.x2, self.remove = map, x1, x2, remove
+
+    def set_pen(self, pen: Text | None) -> None:
+        """Say what a click draws (None: this map is not drawn on); the legend may need a
+        line more or less."""
+        if pen == self.pen:
+            return
+        self.pen = pen
+        self._ask_size()
+        if self._view is not None:
+            self.draw(self._view)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or self._grid is None:
+            return
+        rows, cols = self._grid.values.shape
+        row, col = offset.y - 1, offset.x - GUTTER  # below the title, right of the y axis
+        if 0 <= row < rows and 0 <= col < cols:
+            x1, x2 = plane_of_cell(row, col, cols, rows)
+            self.post_message(self.Clicked(self, x1, x2, remove=event.button == 3))
 
     def on_resize(self) -> None:
         self._ask_size()
@@ -68,13 +109,16 @@ class DecisionMap(LiveText):
     def _ask_size(self) -> None:
         width, height = self.content_size
         if width and height and self.display:
-            rows = max(MIN_ROWS, map_grid_size(width, height)[1])
+            rows = max(MIN_ROWS, map_grid_size(width, height, self.drawing)[1])
             self.app.resize_map(2 * rows, rows)  # type: ignore[attr-defined]
 
     def draw(self, view: View) -> None:
-        self._view = view
+        self._view, self._grid = view, None
         width = self.content_size.width or 60
-        if self.content_size.height and map_grid_size(*self.content_size)[1] < MIN_ROWS:
+        if (
+            self.content_size.height
+            and map_grid_size(*self.content_size, self.drawing)[1] < MIN_ROWS
+        ):
             self.show(
                 Text(
                     _("The map needs more room: hide the build panel (b) or enlarge the terminal."),
@@ -82,9 +126,11 @@ class DecisionMap(LiveText):
                 )
             )
         elif view.grid is not None:
-            self.show(render_map(view.grid, self._points(view), width, self._hidden(view)))
+            self._grid = view.grid
+            points, hidden = self._points(view), self._hidden(view)
+            self.show(render_map(view.grid, points, width, hidden, self.pen))
         elif view.curve is not None:
-            rows = map_grid_size(width, self.content_size.height or 14)[1]
+            rows = map_grid_size(width, self.content_size.height or 14, self.drawing)[1]
             points, hidden = self._points(view), self._hidden(view)
             self.show(render_curve(view.curve, points, rows, width, hidden))
         else:
@@ -113,7 +159,11 @@ class DecisionMap(LiveText):
 
 
 def render_map(
-    grid: BoundaryGrid, points: MapPoints | None, width: int, validation_hidden: bool = False
+    grid: BoundaryGrid,
+    points: MapPoints | None,
+    width: int,
+    validation_hidden: bool = False,
+    pen: Text | None = None,
 ) -> Text:
     rows, cols = grid.values.shape
     overlay = _overlay(grid, points, cols, rows)
@@ -128,6 +178,8 @@ def render_map(
     text = canvas.text()
     text.append(_x_axis(f"{-EXTENT:+.1f}", "x1", f"{EXTENT:+.1f}", cols) + "\n", DIM)
     items = _scale_items(grid) + _point_items(points, validation_hidden)
+    if pen is not None:
+        items += drawn_items(points, pen)
     text.append_text(flow(items, width))
     return text
 
@@ -163,6 +215,8 @@ def _overlay(grid: BoundaryGrid, points: MapPoints | None, cols: int, rows: int)
     r, col = cell_of(points.xy, cols, rows)
     order = np.lexsort((points.wrong, ~points.validation))  # val, train; wrong last in each
     order = np.concatenate([order[~points.wrong[order]], order[points.wrong[order]]])
+    yours = np.zeros(len(order), bool) if points.yours is None else points.yours
+    order = np.concatenate([order[~yours[order]], order[yours[order]]])  # the learner's on top
     low, high = grid.value_range
     overlay: dict[int, dict[int, tuple[str, Style]]] = {}
     for k in order:
@@ -171,7 +225,10 @@ def _overlay(grid: BoundaryGrid, points: MapPoints | None, cols: int, rows: int)
             style = c.TINTED_ON_LEVEL[c.level(share)]
         else:
             style = c.POINT_STYLES[int(points.value[k]) % len(c.POINT_STYLES)]
-        glyph = "✕" if points.wrong[k] else ("○" if points.validation[k] else "●")
+        if yours[k]:
+            glyph = DRAWN_WRONG if points.wrong[k] else DRAWN
+        else:
+            glyph = "✕" if points.wrong[k] else ("○" if points.validation[k] else "●")
         overlay.setdefault(int(r[k]), {})[int(col[k])] = (glyph, style)
     return overlay
 
@@ -256,7 +313,11 @@ def _number(value: float) -> str:
 
 
 WORST_POINTS = MapPoints(
-    np.zeros((999, 2)), np.zeros(999, int), np.zeros(999, bool), np.ones(999, bool)
+    np.zeros((999, 2)),
+    np.zeros(999, int),
+    np.zeros(999, bool),
+    np.ones(999, bool),
+    np.ones(999, bool),
 )
 
 

@@ -16,10 +16,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nnplay.drawn import DrawnPoints
+from nnplay.errors import ExperimentError
 from nnplay.experiment import Experiment, to_dict, value_at
 from nnplay.export import export
 from nnplay.history import GoalResult, History, Snapshot
@@ -118,21 +121,27 @@ STATE_OVERHEAD = 24 * 1024
 
 
 class Session:
-    def __init__(self, experiment: Experiment, run: RunState | None = None):
-        """A new run of `experiment`, or the saved `run` (of that experiment) going on."""
+    def __init__(
+        self, experiment: Experiment, run: RunState | None = None, drawn: DrawnPoints | None = None
+    ):
+        """A new run of `experiment`, or the saved `run` (of that experiment) going on; the
+        learner's `drawn` points join its training set."""
         from nnplay.training import Trainer  # imports torch: not before the app's first frame
 
         needed = training_bytes(experiment) + timeline_bytes(experiment, TIMELINE_BUDGET)
         check_fits(needed, _("this run with the epochs kept to go back to"))
-        self.trainer = Trainer(experiment) if run is None else Trainer.from_state(run)
+        if run is None:
+            self.trainer = Trainer(experiment, drawn)
+        else:
+            self.trainer = Trainer.from_state(run, drawn)
         self.started_with = experiment.copy()  # live settings change the trainer's copy
         # Trained straight from its start as its experiment says: a replay gives its result.
         # A saved run going on, a live setting changed mid-run or a branch is not.
         self.replayable = run is None
+        self.drew = False  # trained on points drawn on the map, which the setup does not hold
         self.map_size = (40, 20)  # (cols, rows) of the decision map, set from the screen
         self.pictures = PICTURES  # the parts of a View the screen shows, set from the screen
-        classification = self.trainer.shape.kind != "regression"
-        self.baseline = majority_baseline(self.trainer.y_val.numpy()) if classification else None
+        self.baseline = self._baseline()
         # What the owner thread calls with each View and with an error's words (set by the UI).
         self.on_view: Callable[[View], object] = lambda view: None
         self.on_error: Callable[[str], None] = lambda message: None
@@ -205,9 +214,23 @@ class Session:
     def export(self, path: str) -> Future:
         """Export the weights shown (the epoch viewed, or the run now) to `path`; the Future
         holds (the files written, the epoch viewed or None)."""
-        return self.call(
-            lambda trainer: (export(self._shown().model, trainer.exp, path), self.viewing)
-        )
+        return self.call(lambda trainer: self._export(trainer, path))
+
+    def _export(self, trainer: Trainer, path: str) -> tuple[list, int | None]:
+        if Path(path).suffix == ".py" and len(trainer.drawn):
+            raise ExperimentError(
+                _(
+                    "a .py script trains on the data its setup makes, which does not hold the "
+                    "points you drew: save the data with D, open that CSV file, then export "
+                    "its script"
+                )
+            )
+        return export(self._shown().model, trainer.exp, path), self.viewing
+
+    def set_drawn(self, drawn: DrawnPoints) -> None:
+        """Train on the task's data and the learner's `drawn` points from the next step on
+        (the training tensors are rebuilt between two steps); then a View when paused."""
+        self._tell(lambda: self._set_drawn(drawn))
 
     def explain(self, weight: str | None) -> Future:
         """The next step of `weight` (named as `nnplay explain --weight` names it; None: the
@@ -238,6 +261,11 @@ class Session:
         """Why the run has no result a replay of `setup` gives (None when it has one)."""
         if not self.trainer.done:
             return _("the run has not ended")
+        if self.drew:
+            return _(
+                "the run trained on points drawn on the map, which a setup does not hold "
+                "(save them as a CSV file with D)"
+            )
         if not self.replayable:
             return _(
                 "the run changed while it trained (a live setting, a branch or a saved run "
@@ -348,6 +376,8 @@ class Session:
         if not self.can_step:
             return False
         self.viewing = None
+        if len(self.trainer.drawn):
+            self.drew, self.replayable = True, False
         self.trainer.step()
         self._stepped()
         return self.can_step
@@ -406,7 +436,7 @@ class Session:
             self.timeline[self.viewing], history=self.trainer.history.upto(self.viewing)
         )
         if self._past is None:
-            self._past = Trainer.from_state(state)
+            self._past = Trainer.from_state(state, self.trainer.drawn)
         else:
             self._past.load(state)
         return self._past
@@ -415,6 +445,17 @@ class Session:
         if self.trainer.steps and value != value_at(self.trainer.exp, path):
             self.replayable = False
         self.trainer.set_live(path, value)
+
+    def _baseline(self) -> Baseline | None:
+        classification = self.trainer.shape.kind != "regression"
+        return majority_baseline(self.trainer.y_val.numpy()) if classification else None
+
+    def _set_drawn(self, drawn: DrawnPoints) -> None:
+        self.trainer.set_drawn(drawn)
+        self._past = None  # built with the points before
+        self.baseline = self._baseline()  # a blank task validates on the drawn points
+        if not self.running:
+            self.on_view(self.view())
 
     def _fork(self) -> tuple[Experiment, History]:
         from nnplay.training import Trainer
@@ -425,7 +466,7 @@ class Session:
         self.replayable = False
         left = (self.trainer.exp.copy(), self.trainer.history.copy())
         state = replace(self.timeline[k], history=self.trainer.history.upto(k))
-        self.trainer = Trainer.forked(state, self.trainer.exp)
+        self.trainer = Trainer.forked(state, self.trainer.exp, self.trainer.drawn)
         self.timeline = {e: s for e, s in self.timeline.items() if e <= k}
         self.viewing = None
         return left

@@ -3,7 +3,8 @@
 A run is kept once an export of its weights has seen its latest step; any step after that is
 unsaved again. A saved setup (.toml) or a .py script keeps no weights. Loading a preset or a
 file, a reset and a solution replace the network, and quitting ends it: over unsaved training
-they ask first.
+they ask first. Loading and quitting also ask over points drawn on the map and not saved
+(nnplay.tui.drawing).
 """
 
 from __future__ import annotations
@@ -41,12 +42,21 @@ class RunKeeper:
 
 def discard_question(doing: str, session: Session) -> str:
     """`doing` (what is about to happen), what would be lost, and how to keep it."""
+    return losing_question(doing, [lost_training(session)])
+
+
+def losing_question(doing: str, losses: list[str]) -> str:
+    """`doing`, then each thing it would lose (and how to keep it), then the question."""
+    return "\n\n".join([doing, *losses, _("Go on?")])
+
+
+def lost_training(session: Session) -> str:
+    """What a run's training is, when lost, and how to keep it."""
     trainer = session.trainer
     steps = ngettext("{count} step", "{count} steps", trainer.steps).format(
         count=f"{trainer.steps:,}"
     )
-    lost = _(
+    return _(
         "The network trained for {steps} (epoch {epoch}) and its weights are not exported: "
         "they will be lost. Answer no, then export them with e."
     ).format(steps=steps, epoch=trainer.epoch)
-    return f"{doing}\n\n{lost}\n\n" + _("Go on?")

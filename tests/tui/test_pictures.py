@@ -40,7 +40,8 @@ async def open_tab(pilot, key, selector):
 def map_matches_its_box(app) -> bool:
     """The worker's grid has the size the map asked for (MIN_ROWS when the box is too small)."""
     view = app.query_one("#train").last_view
-    rows = max(MIN_ROWS, map_grid_size(*app.query_one("#big-map").content_size)[1])
+    big = app.query_one("#big-map")
+    rows = max(MIN_ROWS, map_grid_size(*big.content_size, big.drawing)[1])
     return view.grid.values.shape == (rows, 2 * rows)
 
 
