@@ -174,13 +174,12 @@ def check_host_name(option: str, name: str) -> str:
 
 
 def app_command(target: str) -> list[str]:
-    """The command the server runs for each tab: this Python, this nnplay, this language, this
-    target. A file is passed by absolute path. It runs without a shell, so no name becomes
-    shell code, and the app is the server's own child, so it ends when the server dies
-    (`end_with_the_server`)."""
+    """The arguments of each tab's app (`nnplay ARGS`, forked by the fork server): this
+    language, this target. A file is passed by absolute path: the app does not parse a shell
+    line, so no name becomes shell code."""
     if Path(target).is_file():  # as load_experiment decides: a directory is no experiment
         target = str(Path(target).absolute())
-    return [sys.executable, "-m", "nnplay", "--lang", i18n.language(), target]
+    return ["--lang", i18n.language(), target]
 
 
 def is_web_tab() -> bool:
@@ -195,8 +194,9 @@ def is_web_tab() -> bool:
 
 
 def end_with_the_server() -> None:
-    """Called in a tab's app: it gets SIGTERM when the server that started it dies, even by
-    SIGKILL, which runs no clean-up (Linux's parent-death signal). A watchdog thread covers
+    """Called in a tab's app: it gets SIGTERM when the process that started it dies, even by
+    SIGKILL, which runs no clean-up (Linux's parent-death signal). That is the server's fork
+    server (NNPLAY_SERVER_PID), which dies with the server. A watchdog thread covers
     what that misses: a server gone before this call, another system, and an app that does not
     end on SIGTERM (it is killed KILL_GRACE seconds later)."""
     if sys.platform.startswith("linux"):
