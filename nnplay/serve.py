@@ -27,12 +27,14 @@ from nnplay.errors import EXIT_BAD_INPUT
 from nnplay.i18n import _
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-DEFAULT_MAX_TABS, MAX_TABS = 8, 64
+DEFAULT_MAX_TABS, MAX_TABS = 30, 64
 # Letters, digits, dots, dashes, and colons for IPv6: anything else is refused before DNS sees it.
 HOST_NAME = re.compile(r"[A-Za-z0-9.\-:]{1,253}")
-# What one tab holds before it trains: its app (Python, Textual, PyTorch) measured 383 MB resident,
-# and multiprocessing's resource tracker 12 MB.
-APP_BYTES = 400 * 2**20
+# What one tab holds before it trains: its app is forked from the fork server, which holds
+# Python, Textual and PyTorch once for all of them; with 10 tabs training, each app (with its
+# share of the fork server, and multiprocessing's resource tracker) measured 80 MB PSS
+# (benchmarks/bench_serve.py). 150 MB leaves room for what a tab does later.
+APP_BYTES = 150 * 2**20
 KILL_GRACE = 3.0  # seconds a tab's app has to quit after its server is gone, before SIGKILL
 
 
@@ -90,8 +92,8 @@ def add_serve_command(subparsers) -> None:
         type=int,
         help=_(
             "playgrounds open at once, 1..{most} and as many as half of the memory available "
-            "holds (default {default}, or fewer if they do not fit); each is a process with "
-            "its own PyTorch"
+            "holds (default {default}, or fewer if they do not fit); each is a process forked "
+            "from one that has loaded PyTorch, sharing its memory"
         ).format(most=MAX_TABS, default=DEFAULT_MAX_TABS),
     )
     serve.add_argument(

@@ -212,8 +212,8 @@ class PlaygroundServer(Server):
             say(_("a tab closed ({count} open)").format(count=len(self.apps)))
 
     async def refuse(self, request: web.Request) -> web.WebSocketResponse:
-        """Every app is a process with its own PyTorch: say so in the tab instead of starting
-        one more, and wait until the tab goes."""
+        """Every app takes memory and a share of the cores: say so in the tab instead of
+        starting one more, and wait until the tab goes."""
         socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
         await socket.prepare(request)
         message = _(

@@ -173,9 +173,9 @@ def test_other_hosts_get_the_warning(monkeypatch, capsys, host, warned):
 @pytest.mark.parametrize(
     "available_gb, asked, says",
     [
-        (24, "64", "--max-tabs 64: must be 1..30"),  # 64 x 400 MB do not fit in half of 24 GB
-        (24, "31", "--max-tabs 31: must be 1..30"),
-        (0.5, "1", "--max-tabs: not even one playground fits"),
+        (4, "64", "--max-tabs 64: must be 1..13"),  # 64 x 150 MB do not fit in half of 4 GB
+        (4, "14", "--max-tabs 14: must be 1..13"),
+        (0.2, "1", "--max-tabs: not even one playground fits"),
         (24 * 64, "65", "--max-tabs 65: must be 1..64\n"),  # the memory is not what limits
     ],
 )
@@ -190,7 +190,7 @@ def test_more_tabs_than_the_memory_holds_are_one_line(
     assert err.startswith(f"nnplay serve: {says}") and err.count("\n") == 1, err
 
 
-@pytest.mark.parametrize("available_gb, tabs", [(24, 8), (24 * 64, 8), (3, 3), (0.9, 1)])
+@pytest.mark.parametrize("available_gb, tabs", [(24, 30), (24 * 64, 30), (3, 10), (0.5, 1)])
 def test_the_default_max_tabs_is_what_fits(monkeypatch, available_gb, tabs):
     from nnplay import memory, web_server
 
