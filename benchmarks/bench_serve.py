@@ -336,7 +336,7 @@ def speed(tree: str, repeats: int, settle: float, browser: bool) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tabs", type=int, nargs="+", default=[1, 10, 30])
+    parser.add_argument("--tabs", type=int, nargs="*", default=[1, 10, 30])
     parser.add_argument("--tree", default=ROOT, help="the nnplay checkout to serve")
     parser.add_argument("--settle", type=float, default=15.0)
     parser.add_argument("--sample", type=float, default=8.0)
