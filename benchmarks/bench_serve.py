@@ -7,6 +7,7 @@ give an older checkout to measure it the same way), left --settle seconds after 
 connections (a teacher starts it before the class comes in), then N tabs open at once:
 - first screen: seconds from opening the websocket until the app's screen is drawn (its "Charts"
   tab label has arrived), and until its network is built ("epoch 0/"), p50/p95/max;
+- CPU seconds each tab's processes spent until every network was built (load-independent);
 - PSS per tab while every tab trains (space pressed in each, read --sample seconds later from
   /proc/PID/smaps_rollup): the apps, their helpers and the fork server, divided by N; the
   server's own PSS beside it.
@@ -113,6 +114,16 @@ def marked(port: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system time of a process so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pss_mb(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -178,7 +189,12 @@ async def open_tabs(server_pid: int, port: int, tabs: int, sample: float, timeou
         readers = [
             asyncio.create_task(tab.run(http, base, [FIRST_SCREEN, BUILT])) for tab in opened
         ]
+        before = {pid: cpu_seconds(pid) for pid in marked(port) if pid != server_pid}
         await asyncio.gather(*(tab.until(BUILT, timeout) for tab in opened))
+        # What starting cost the apps (the fork server's preloading was done before).
+        started_cpu = sum(
+            cpu_seconds(pid) - before.get(pid, 0.0) for pid in marked(port) if pid != server_pid
+        )
         for tab in opened:
             if tab.ws is not None:
                 await tab.press(" ")
@@ -190,6 +206,7 @@ async def open_tabs(server_pid: int, port: int, tabs: int, sample: float, timeou
             "drawn": sum(tab.waited(FIRST_SCREEN) is not None for tab in opened),
             "first_screen_s": percentiles([tab.waited(FIRST_SCREEN) or timeout for tab in opened]),
             "built_s": percentiles([tab.waited(BUILT) or timeout for tab in opened]),
+            "cpu_per_tab_s": started_cpu / tabs,
             "pss_per_tab_mb": sum(shared) / tabs,
             "processes": len(shared),
             "server_pss_mb": pss_mb(server_pid),
@@ -359,7 +376,8 @@ def main() -> None:
                 f"{tabs:3d} tabs  drawn {result['drawn']}/{tabs}  first screen p50 "
                 f"{first['p50']:.2f} p95 {first['p95']:.2f} max {first['max']:.2f} s  "
                 f"network built p50 {built['p50']:.2f} p95 {built['p95']:.2f} max "
-                f"{built['max']:.2f} s  PSS per tab {result['pss_per_tab_mb']:.0f} MB "
+                f"{built['max']:.2f} s  CPU to build {result['cpu_per_tab_s']:.2f} s  "
+                f"PSS per tab {result['pss_per_tab_mb']:.0f} MB "
                 f"(server {result['server_pss_mb']:.0f} MB)  load {result['load']}",
                 flush=True,
             )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import json
+import multiprocessing.resource_tracker
 import os
 import select
 import signal
@@ -50,8 +51,9 @@ def main() -> None:
 
 def preload(language: str) -> None:
     """Import what every app imports, in the server's language (some texts are translated as
-    their module is imported), then freeze the objects made so far: the collector then never
-    writes to them, and their pages stay shared with every app."""
+    their module is imported), start the resource tracker they share, then freeze the objects
+    made so far: the collector then never writes to them, and their pages stay shared with every
+    app."""
     from nnplay import i18n
 
     i18n.set_language(language)
@@ -59,6 +61,9 @@ def preload(language: str) -> None:
     import nnplay.preload
     import nnplay.tui.app  # noqa: F401  (every screen and widget)
 
+    # Every app needs multiprocessing's resource tracker (for comparisons) and started its own, a
+    # new interpreter each: started here, all the forked apps share this one.
+    multiprocessing.resource_tracker.ensure_running()
     gc.collect()
     gc.freeze()
 

@@ -108,17 +108,22 @@ def marked_processes(port: int) -> dict[int, tuple[bytes, list[bytes]]]:
 
 
 def tab_processes(port: int, apps_only: bool = False) -> set[int]:
-    """Every live process of the tabs of the server on `port` (each app and its own helpers,
-    such as multiprocessing's resource tracker), not the server or its fork server.
+    """Every live process of the tabs of the server on `port` (each app and any helper it
+    started), not the server, its fork server or the fork server's resource tracker.
     `apps_only`: the forked apps alone (not a child an app forked, which keeps the app's name
     until it execs its own)."""
+    marked = marked_processes(port)
+    servers = {pid for pid, (name, _environ) in marked.items() if name == SERVER_NAME}
     live = {
         pid
-        for pid, (name, environ) in marked_processes(port).items()
-        if name != SERVER_NAME and any(v.startswith(b"TEXTUAL_DRIVER=") for v in environ)
+        for pid, (name, environ) in marked.items()
+        if any(v.startswith(b"TEXTUAL_DRIVER=") for v in environ)
+        and pid not in servers
+        # the fork server's own helper (the resource tracker the apps share) is the server's
+        and (name == TAB_NAME or (state := process_state(pid)) is None or state[1] not in servers)
     }
     if apps_only:
-        apps = {pid for pid in live if marked_processes(port).get(pid, (b"",))[0] == TAB_NAME}
+        apps = {pid for pid in live if marked.get(pid, (b"",))[0] == TAB_NAME}
         return {pid for pid in apps if (state := process_state(pid)) and state[1] not in apps}
     return live
 
