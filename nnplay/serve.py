@@ -32,7 +32,7 @@ DEFAULT_MAX_TABS, MAX_TABS = 30, 64
 HOST_NAME = re.compile(r"[A-Za-z0-9.\-:]{1,253}")
 # What one tab holds before it trains: its app is forked from the fork server, which holds
 # Python, Textual and PyTorch once for all of them; with 10 tabs training, each app (with its
-# share of the fork server, and multiprocessing's resource tracker) measured 80 MB PSS
+# share of the fork server and its resource tracker) measured 74 MB PSS
 # (benchmarks/bench_serve.py). 150 MB leaves room for what a tab does later.
 APP_BYTES = 150 * 2**20
 KILL_GRACE = 3.0  # seconds a tab's app has to quit after its server is gone, before SIGKILL
