@@ -124,6 +124,10 @@ class TabApp:
             pass  # the app ended, the tab went, or a packet made no sense: the tab is over
         finally:
             await bounded(errors)
+            # An app that ended by itself (or was killed) ends its tab: the page says so, and the
+            # tab's place under --max-tabs is freed.
+            with contextlib.suppress(ConnectionError):
+                await self.close_tab()
 
     async def keep_errors(self) -> None:
         assert self.process is not None and self.process.stderr is not None

@@ -1,6 +1,7 @@
 """`nnplay serve` with a few tabs opened at once, as a class does: every tab's app (forked by the
 fork server) draws its screen and trains, and stopping the server, by Ctrl+C or by SIGKILL,
-leaves no process behind: no app, no helper of an app, no fork server."""
+leaves no process behind: no app, no helper of an app, no fork server. A fork server killed
+under a running server is replaced."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import signal
 import aiohttp
 import pytest
 
+from nnplay.fork_server import SERVER_NAME
 from nnplay.web_tab import QUIT_GRACE
 from tests.served import marked_processes, served, stop, tab_processes, wait_until
 
@@ -92,3 +94,28 @@ async def test_tabs_that_train_end_when_the_server_is_killed(tmp_path):
         await open_tabs_that_train(port, 3, lambda: os.kill(proc.pid, signal.SIGKILL))
         gone = await asyncio.to_thread(wait_until, lambda: not marked_processes(port), GONE_WITHIN)
         assert gone, f"outlived the killed server: {marked_processes(port)}"
+
+
+async def test_a_killed_fork_server_ends_its_tabs_and_the_next_tab_gets_a_new_one(tmp_path):
+    """Someone kills the fork server: its app ends, the tab is told (its websocket closes) and
+    its place is freed, so with --max-tabs 1 the next tab gets an app from a new fork server."""
+    with served(tmp_path / "serve.log", "circle", "--max-tabs", "1") as (_proc, port):
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+            first = Tab(http, base)
+            reader = asyncio.create_task(first.run())
+            assert await asyncio.to_thread(wait_until, lambda: first.started, TRAIN_TIMEOUT)
+            (fork_server,) = [
+                pid for pid, (name, _env) in marked_processes(port).items() if name == SERVER_NAME
+            ]
+            os.kill(fork_server, signal.SIGKILL)
+            await asyncio.wait_for(reader, GONE_WITHIN)  # the server closed the tab
+            assert not tab_processes(port, apps_only=True)
+            second = Tab(http, base)
+            reader = asyncio.create_task(second.run())
+            assert await asyncio.to_thread(wait_until, lambda: second.trained, TRAIN_TIMEOUT)
+            assert second.drawn and len(tab_processes(port, apps_only=True)) == 1
+            await second.ws.close()
+            await asyncio.wait_for(reader, GONE_WITHIN)
+    log = (tmp_path / "serve.log").read_text()
+    assert "a tab's app ended with exit code -9" in log and "Traceback" not in log, log
