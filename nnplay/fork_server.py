@@ -39,8 +39,9 @@ PR_SET_NAME, PR_SET_PDEATHSIG = 15, 1
 
 def main() -> None:
     """`python -c "from nnplay.fork_server import main; main()" FD LANGUAGE`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # blocked until now (tab_forks): dropped
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     control = socket.socket(fileno=int(sys.argv[1]))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     name_process(SERVER_NAME)
     if sys.platform.startswith("linux"):  # gone with the server, even if it is SIGKILLed
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

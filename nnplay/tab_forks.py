@@ -91,7 +91,10 @@ class TabForks:
         if self.control is not None:
             return
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        with theirs:
+        # Started with Ctrl+C blocked (a blocked signal survives fork and exec), as compare's
+        # forkserver is: a Ctrl+C before it has set its handler would print a traceback.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
             self.process = subprocess.Popen(
                 [
                     sys.executable,
@@ -105,6 +108,9 @@ class TabForks:
                 stdout=subprocess.DEVNULL,  # its errors go to the server's stderr
                 env=os.environ | WEB_DRIVER_ENVIRONMENT,
             )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            theirs.close()
         self.control = ours
         asyncio.get_running_loop().add_reader(ours.fileno(), self.on_message)
 
