@@ -27,12 +27,14 @@ from nnplay.errors import EXIT_BAD_INPUT
 from nnplay.i18n import _
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-DEFAULT_MAX_TABS, MAX_TABS = 8, 64
+DEFAULT_MAX_TABS, MAX_TABS = 30, 64
 # Letters, digits, dots, dashes, and colons for IPv6: anything else is refused before DNS sees it.
 HOST_NAME = re.compile(r"[A-Za-z0-9.\-:]{1,253}")
-# What one tab holds before it trains: its app (Python, Textual, PyTorch) measured 383 MB resident,
-# and multiprocessing's resource tracker 12 MB.
-APP_BYTES = 400 * 2**20
+# What one tab holds before it trains: its app is forked from the fork server, which holds
+# Python, Textual and PyTorch once for all of them; with 10 tabs training, each app (with its
+# share of the fork server and its resource tracker) measured 74 MB PSS
+# (benchmarks/bench_serve.py). 150 MB leaves room for what a tab does later.
+APP_BYTES = 150 * 2**20
 KILL_GRACE = 3.0  # seconds a tab's app has to quit after its server is gone, before SIGKILL
 
 
@@ -90,8 +92,8 @@ def add_serve_command(subparsers) -> None:
         type=int,
         help=_(
             "playgrounds open at once, 1..{most} and as many as half of the memory available "
-            "holds (default {default}, or fewer if they do not fit); each is a process with "
-            "its own PyTorch"
+            "holds (default {default}, or fewer if they do not fit); each is a process forked "
+            "from one that has loaded PyTorch, sharing its memory"
         ).format(most=MAX_TABS, default=DEFAULT_MAX_TABS),
     )
     serve.add_argument(
@@ -179,13 +181,12 @@ def check_host_name(option: str, name: str) -> str:
 
 
 def app_command(target: str) -> list[str]:
-    """The command the server runs for each tab: this Python, this nnplay, this language, this
-    target. A file is passed by absolute path. It runs without a shell, so no name becomes
-    shell code, and the app is the server's own child, so it ends when the server dies
-    (`end_with_the_server`)."""
+    """The arguments of each tab's app (`nnplay ARGS`, forked by the fork server): this
+    language, this target. A file is passed by absolute path: the app does not parse a shell
+    line, so no name becomes shell code."""
     if Path(target).is_file():  # as load_experiment decides: a directory is no experiment
         target = str(Path(target).absolute())
-    return [sys.executable, "-m", "nnplay", "--lang", i18n.language(), target]
+    return ["--lang", i18n.language(), target]
 
 
 def is_web_tab() -> bool:
@@ -200,8 +201,9 @@ def is_web_tab() -> bool:
 
 
 def end_with_the_server() -> None:
-    """Called in a tab's app: it gets SIGTERM when the server that started it dies, even by
-    SIGKILL, which runs no clean-up (Linux's parent-death signal). A watchdog thread covers
+    """Called in a tab's app: it gets SIGTERM when the process that started it dies, even by
+    SIGKILL, which runs no clean-up (Linux's parent-death signal). That is the server's fork
+    server (NNPLAY_SERVER_PID), which dies with the server. A watchdog thread covers
     what that misses: a server gone before this call, another system, and an app that does not
     end on SIGTERM (it is killed KILL_GRACE seconds later)."""
     if sys.platform.startswith("linux"):

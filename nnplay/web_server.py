@@ -5,8 +5,8 @@ page elsewhere whose name is made to point at this machine (DNS rebinding) must 
 playground, which trains and writes files here. On loopback only loopback names are answered;
 on other addresses, the names the server was started with, this machine's own addresses and
 --allow-host names. The websocket also only accepts the pages this server served (Origin). At
-most --max-tabs apps run at once, each bounded by web_tab; what a browser sends is checked
-(sizes, nesting, rate) before an app sees it.
+most --max-tabs apps run at once, each forked by the fork server (tab_forks) and bounded by
+web_tab; what a browser sends is checked (sizes, nesting, rate) before an app sees it.
 
 The pages are nnplay's own (web_pages/), with nothing from another site, so that a classroom
 works offline: textual-serve's script, styles and font, from this server. The console says when
@@ -35,6 +35,7 @@ from textual_serve.server import Server
 
 from nnplay import i18n
 from nnplay.i18n import _
+from nnplay.tab_forks import TabForks
 from nnplay.teacher_page import page_context, token_matches
 from nnplay.untrusted import MAX_NESTING, nesting, shown
 from nnplay.web_tab import TabApp
@@ -97,6 +98,7 @@ class PlaygroundServer(Server):
         self.connections: set[asyncio.Task] = set()  # one per open tab, with an app or refused
         self.apps: set[TabApp] = set()  # each until its process is gone
         self.endings: set[asyncio.Task] = set()
+        self.forks = TabForks(i18n.language())  # started with the server: it preloads meanwhile
 
     def application(self) -> web.Application:
         app = web.Application(middlewares=[self.check_host])
@@ -175,7 +177,8 @@ class PlaygroundServer(Server):
         assert connection is not None  # a request handler always runs in a task
         self.connections.add(connection)
         try:
-            if len(self.apps) >= self.max_tabs:
+            # An app counts until its process is gone, even one whose tab went while it forked.
+            if max(len(self.apps), len(self.forks.apps)) >= self.max_tabs:
                 return await self.refuse(request)
             return await self.run_tab(request, size)
         finally:
@@ -183,7 +186,7 @@ class PlaygroundServer(Server):
 
     async def run_tab(self, request: web.Request, size: tuple[int, int]) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
-        tab = TabApp(self.argv, socket.send_bytes, socket.close)
+        tab = TabApp(self.forks, self.argv, socket.send_bytes, socket.close)
         self.apps.add(tab)
         say(_("a tab opened ({count} open)").format(count=len(self.apps)))
         try:
@@ -209,8 +212,8 @@ class PlaygroundServer(Server):
             say(_("a tab closed ({count} open)").format(count=len(self.apps)))
 
     async def refuse(self, request: web.Request) -> web.WebSocketResponse:
-        """Every app is a process with its own PyTorch: say so in the tab instead of starting
-        one more, and wait until the tab goes."""
+        """Every app takes memory and a share of the cores: say so in the tab instead of
+        starting one more, and wait until the tab goes."""
         socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
         await socket.prepare(request)
         message = _(
@@ -247,8 +250,10 @@ class PlaygroundServer(Server):
             connection.cancel()
         await asyncio.gather(*self.connections, return_exceptions=True)
         await asyncio.gather(*self.endings, return_exceptions=True)
+        await self.forks.close()
 
     async def on_startup(self, app: web.Application) -> None:
+        self.forks.start()
         shown = "localhost" if self.host in ("127.0.0.1", "localhost") else self.host
         url = f"http://{f'[{shown}]' if ':' in shown else shown}:{self.port}"
         message = _(

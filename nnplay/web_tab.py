@@ -1,9 +1,10 @@
 """One browser tab's app for `nnplay serve`: a process speaking Textual's web-driver protocol.
 
-The server starts `nnplay PRESET_OR_PATH` for a tab, relays its screen to the browser and the
-browser's keys to it, and bounds it: the keys a tab may send are rate-limited, and when the tab
-goes the app is asked to quit, then sent SIGTERM, then SIGKILL, each after a grace period. A tab
-counts against --max-tabs until its process is gone, not merely until its page is.
+The server has `nnplay PRESET_OR_PATH` forked for a tab by its fork server (tab_forks), relays
+its screen to the browser and the browser's keys to it, and bounds it: the keys a tab may send
+are rate-limited, and when the tab goes the app is asked to quit, then sent SIGTERM, then
+SIGKILL, each after a grace period. A tab counts against --max-tabs until its process is gone,
+not merely until its page is.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
 import signal
 import time
 from collections.abc import Awaitable, Callable
 
 from nnplay.i18n import _
+from nnplay.tab_forks import ForkedApp, TabForks
 from nnplay.tab_status import TabStatus, read_status
 from nnplay.untrusted import shown
 
@@ -59,17 +60,8 @@ async def bounded(task: asyncio.Task) -> None:
 
 
 def tab_environment(width: int, height: int) -> dict[str, str]:
-    """The app's environment: Textual's web driver at the browser's size, and this server's
-    process id, so the app can tell when the server is gone (serve.end_with_the_server)."""
-    return os.environ | {
-        "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
-        "TEXTUAL_FPS": "60",
-        "TEXTUAL_COLOR_SYSTEM": "truecolor",
-        "TERM_PROGRAM": "textual",
-        "COLUMNS": str(width),
-        "ROWS": str(height),
-        "NNPLAY_SERVER_PID": str(os.getpid()),
-    }
+    """What the app's environment adds to the fork server's: the browser's screen size."""
+    return {"COLUMNS": str(width), "ROWS": str(height)}
 
 
 class TabApp:
@@ -77,13 +69,16 @@ class TabApp:
 
     def __init__(
         self,
+        forks: TabForks,
         argv: list[str],
         send_screen: Callable[[bytes], Awaitable[None]],
         close_tab: Callable[[], Awaitable[object]],
     ) -> None:
-        self.argv, self.send_screen, self.close_tab = argv, send_screen, close_tab
+        self.forks, self.argv = forks, argv
+        self.send_screen, self.close_tab = send_screen, close_tab
         self.budget = InputBudget()
-        self.process: asyncio.subprocess.Process | None = None
+        self.forking: asyncio.Future[ForkedApp] | None = None
+        self.process: ForkedApp | None = None
         self.relay: asyncio.Task | None = None
         self.errors = b""  # the end of the app's stderr, for a line in the server's log
         self.ended_by_us = False
@@ -91,13 +86,11 @@ class TabApp:
         self.status: TabStatus | None = None  # what its app last reported, for the teacher
 
     async def start(self, width: int, height: int) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            *self.argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=tab_environment(width, height),
+        # Shielded: a tab closed while its app is forked still stops that app (stop()).
+        self.forking = asyncio.ensure_future(
+            self.forks.fork(self.argv, tab_environment(width, height))
         )
+        self.process = await asyncio.shield(self.forking)
         self.relay = asyncio.create_task(self.relay_screen())
 
     async def relay_screen(self) -> None:
@@ -131,6 +124,10 @@ class TabApp:
             pass  # the app ended, the tab went, or a packet made no sense: the tab is over
         finally:
             await bounded(errors)
+            # An app that ended by itself (or was killed) ends its tab: the page says so, and the
+            # tab's place under --max-tabs is freed.
+            with contextlib.suppress(ConnectionError):
+                await self.close_tab()
 
     async def keep_errors(self) -> None:
         assert self.process is not None and self.process.stderr is not None
@@ -152,7 +149,7 @@ class TabApp:
         stdin = self.process.stdin if self.process else None
         if stdin is None or stdin.is_closing():
             return False
-        if stdin.transport.get_write_buffer_size() > MOST_QUEUED:
+        if stdin.get_write_buffer_size() > MOST_QUEUED:
             return False  # the app does not keep up: never queue without bound, never wait
         stdin.write(kind + len(payload).to_bytes(4, "big") + payload)
         return True
@@ -160,6 +157,9 @@ class TabApp:
     async def stop(self) -> None:
         """Ask the app to quit; SIGTERM, then SIGKILL, if it does not within the grace period.
         Returns once the process is gone."""
+        if self.process is None and self.forking is not None:
+            with contextlib.suppress(ConnectionError):
+                self.process = await self.forking
         process = self.process
         if process is None:
             return

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 
+from nnplay.fork_server import SERVER_NAME, TAB_NAME
 from tests.command_line import nnplay_argv
 
 START_TIMEOUT = 30  # seconds until the server accepts connections (the machine may be busy)
@@ -88,39 +89,42 @@ def alive(pid: int) -> bool:
     return state is not None and state[0] != "Z"
 
 
-def children(pid: int) -> list[int]:
-    """The live processes whose parent is `pid`."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (state := process_state(int(entry))) and state[1] == pid:
-            found.append(int(entry))
-    return [child for child in found if alive(child)]
-
-
-def tab_processes(port: int, apps_only: bool = False) -> set[int]:
-    """Every live process of the tabs of the server `served` started on `port` (each app and its
-    own helpers, such as multiprocessing's resource tracker), found by the environment they
-    inherited, so that one which lost its server (its parent is then 1) is found as well.
-    `apps_only`: the `python -m nnplay` apps alone (not a child an app forked, which shows the
-    app's command line until it execs its own)."""
-    found = set()
+def marked_processes(port: int) -> dict[int, tuple[bytes, list[bytes]]]:
+    """{pid: (name, environment)} of every live process of the server `served` started on
+    `port`: itself, its fork server, the apps and their helpers, found by the environment they
+    inherited, so that one which lost its server (its parent is then 1) is found as well."""
+    found = {}
     for entry in os.listdir("/proc"):
         try:
             with open(f"/proc/{entry}/environ", "rb") as f:
                 environ = f.read().split(b"\0")
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
+            with open(f"/proc/{entry}/comm", "rb") as f:
+                name = f.read().strip()
         except OSError:  # not a process, gone, or not ours to read
             continue
-        if f"{MARK}={port}".encode() not in environ:
-            continue
-        if not any(v.startswith(b"TEXTUAL_DRIVER=") for v in environ):
-            continue  # the server itself
-        if not apps_only or argv[1:3] == [b"-m", b"nnplay"]:
-            found.add(int(entry))
-    live = {pid for pid in found if alive(pid)}
+        if f"{MARK}={port}".encode() in environ and alive(int(entry)):
+            found[int(entry)] = (name, environ)
+    return found
+
+
+def tab_processes(port: int, apps_only: bool = False) -> set[int]:
+    """Every live process of the tabs of the server on `port` (each app and any helper it
+    started), not the server, its fork server or the fork server's resource tracker.
+    `apps_only`: the forked apps alone (not a child an app forked, which keeps the app's name
+    until it execs its own)."""
+    marked = marked_processes(port)
+    servers = {pid for pid, (name, _environ) in marked.items() if name == SERVER_NAME}
+    live = {
+        pid
+        for pid, (name, environ) in marked.items()
+        if any(v.startswith(b"TEXTUAL_DRIVER=") for v in environ)
+        and pid not in servers
+        # the fork server's own helper (the resource tracker the apps share) is the server's
+        and (name == TAB_NAME or (state := process_state(pid)) is None or state[1] not in servers)
+    }
     if apps_only:
-        return {pid for pid in live if (state := process_state(pid)) and state[1] not in live}
+        apps = {pid for pid in live if marked.get(pid, (b"",))[0] == TAB_NAME}
+        return {pid for pid in apps if (state := process_state(pid)) and state[1] not in apps}
     return live
 
 

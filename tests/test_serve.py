@@ -14,7 +14,7 @@ import pytest
 from nnplay import serve
 from nnplay.cli import main
 from tests.command_line import environment
-from tests.served import alive, children, free_port, served, stop
+from tests.served import free_port, marked_processes, served, stop, tab_processes, wait_until
 
 
 def one_line_error(result, *words):
@@ -173,9 +173,9 @@ def test_other_hosts_get_the_warning(monkeypatch, capsys, host, warned):
 @pytest.mark.parametrize(
     "available_gb, asked, says",
     [
-        (24, "64", "--max-tabs 64: must be 1..30"),  # 64 x 400 MB do not fit in half of 24 GB
-        (24, "31", "--max-tabs 31: must be 1..30"),
-        (0.5, "1", "--max-tabs: not even one playground fits"),
+        (4, "64", "--max-tabs 64: must be 1..13"),  # 64 x 150 MB do not fit in half of 4 GB
+        (4, "14", "--max-tabs 14: must be 1..13"),
+        (0.2, "1", "--max-tabs: not even one playground fits"),
         (24 * 64, "65", "--max-tabs 65: must be 1..64\n"),  # the memory is not what limits
     ],
 )
@@ -190,7 +190,7 @@ def test_more_tabs_than_the_memory_holds_are_one_line(
     assert err.startswith(f"nnplay serve: {says}") and err.count("\n") == 1, err
 
 
-@pytest.mark.parametrize("available_gb, tabs", [(24, 8), (24 * 64, 8), (3, 3), (0.9, 1)])
+@pytest.mark.parametrize("available_gb, tabs", [(24, 30), (24 * 64, 30), (3, 10), (0.5, 1)])
 def test_the_default_max_tabs_is_what_fits(monkeypatch, available_gb, tabs):
     from nnplay import memory, web_server
 
@@ -277,8 +277,7 @@ def test_the_app_command_is_absolute_and_needs_no_shell(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "my run; rm -rf ~.toml").write_text("")
     assert serve.app_command("my run; rm -rf ~.toml") == [
-        sys.executable,
-        *("-m", "nnplay", "--lang", "en"),
+        *("--lang", "en"),
         str(tmp_path / "my run; rm -rf ~.toml"),
     ]
     (tmp_path / "circle").mkdir()  # a folder named like a preset is not the preset
@@ -313,8 +312,8 @@ async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
             ) as ws:
                 first = await asyncio.wait_for(ws.receive(), 30)  # the app's first output
                 assert first.type == aiohttp.WSMsgType.BINARY and first.data.startswith(b"\x1b[")
-                apps = children(proc.pid)
-                assert apps and all(alive(pid) for pid in apps)
+                apps = tab_processes(port, apps_only=True)
+                assert len(apps) == 1
                 for hostile in [
                     "not json",
                     "[]",
@@ -336,17 +335,15 @@ async def test_serves_its_own_pages_and_ctrl_c_ends_everything(tmp_path):
                 async with http.ws_connect(f"{base}/ws", headers={"Origin": base}) as second:
                     told = await asyncio.wait_for(second.receive(), 30)
                     assert b"as many playgrounds as allowed (1, see --max-tabs)" in told.data
-                assert children(proc.pid) == apps  # no second app was started
+                assert tab_processes(port, apps_only=True) == apps  # no second app was started
                 assert stop(proc) == 0
         log = (tmp_path / "serve.log").read_text()
         assert "Traceback" not in log and "Error" not in log, log
         assert "a tab opened (1 open)" in log and "a tab closed (0 open)" in log
         assert "GET /" not in log  # requests are logged only with --log
-        for _ in range(100):  # the apps end with the server (bounded: 10 s)
-            if not any(alive(pid) for pid in apps):
-                break
-            await asyncio.sleep(0.1)
-        assert not any(alive(pid) for pid in apps), "an app outlived the server"
+        # the apps, their helpers and the fork server end with the server
+        gone = await asyncio.to_thread(wait_until, lambda: not marked_processes(port), 10)
+        assert gone, f"outlived the server: {marked_processes(port)}"
 
 
 async def test_a_tab_ends_when_the_server_is_killed(tmp_path):
@@ -357,14 +354,10 @@ async def test_a_tab_ends_when_the_server_is_killed(tmp_path):
             ws = await http.ws_connect(f"{base}/ws?width=100&height=30", headers={"Origin": base})
             first = await asyncio.wait_for(ws.receive(), 30)  # the app has started
             assert first.type == aiohttp.WSMsgType.BINARY
-            apps = children(proc.pid)
-            assert apps and all(alive(pid) for pid in apps)
+            assert len(tab_processes(port, apps_only=True)) == 1
             os.kill(proc.pid, signal.SIGKILL)
-            for _ in range(100):  # bounded: 10 s
-                if not any(alive(pid) for pid in apps):
-                    break
-                await asyncio.sleep(0.1)
-            assert not any(alive(pid) for pid in apps), "a tab outlived its killed server"
+            gone = await asyncio.to_thread(wait_until, lambda: not marked_processes(port), 10)
+            assert gone, f"outlived the killed server: {marked_processes(port)}"
             await ws.close()
 
 
@@ -387,7 +380,7 @@ def test_an_app_that_failed_is_one_line_in_the_servers_log(code, ended_by_us, st
 
     from nnplay.web_tab import TabApp
 
-    tab = TabApp([], send_screen=None, close_tab=None)
+    tab = TabApp(None, [], send_screen=None, close_tab=None)
     tab.process = SimpleNamespace(returncode=code)
     tab.ended_by_us, tab.errors = ended_by_us, stderr
     assert tab.ending() == line

@@ -73,6 +73,10 @@ if TYPE_CHECKING:  # run_state imports torch: not before the app's first frame
 NARROW = 100  # columns below which the build panel starts hidden
 SHORT = 32  # rows below which the exercise's description starts folded
 UI_SHARE = 0.05
+# A served app's every frame is drawn again by the browser's terminal (xterm.js), in a process the
+# app cannot time; on the machine that trains (a teacher trying it), that cost came from the
+# training: 8 frames a second at most keep a tab within 0.8x a terminal's steps/s.
+FASTEST_WEB_FRAME = 1 / 8
 MOST_QUEUED = 10  # keys kept while the network is built
 
 
@@ -252,7 +256,8 @@ class PlaygroundApp(DrawingActions, App):
         else:
             session.on_view = lambda view: self.post_message(Progress(session, view))
             session.on_error = partial(self.call_from_thread, self._training_error)
-            session.frame_interval = lambda: max(FASTEST_FRAME, self.frame_cost / UI_SHARE)
+            fastest = FASTEST_WEB_FRAME if self.is_web else FASTEST_FRAME
+            session.frame_interval = lambda: max(fastest, self.frame_cost / UI_SHARE)
             session.start()
             self.post_message(SessionReady(session, generation, view=view))
 

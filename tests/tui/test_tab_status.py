@@ -1,12 +1,13 @@
 """What a served app reports to `nnplay serve`'s teacher's page (tab_status): the run now, even
-scrubbed back; and a terminal app reports nothing."""
+scrubbed back; and a terminal app reports nothing. A served app also sends fewer frames."""
 
 from __future__ import annotations
 
 import pytest
 
 from nnplay.tab_status import StatusReporter, TabStatus
-from nnplay.tui.app import PlaygroundApp
+from nnplay.tui.app import FASTEST_WEB_FRAME, PlaygroundApp
+from nnplay.tui.session import FASTEST_FRAME
 from nnplay.tui.train_view import TrainView
 
 from .conftest import SIZE, idle, ready, until
@@ -45,3 +46,17 @@ async def test_a_served_app_reports_its_run_now(make_app, monkeypatch, reports, 
         assert reports[-1] == expected and reports[0].status == "ready"
     else:
         assert reports == []  # a terminal app sets up no reporting at all
+
+
+@pytest.mark.parametrize("served, fastest", [(True, FASTEST_WEB_FRAME), (False, FASTEST_FRAME)])
+async def test_a_served_app_sends_fewer_frames(make_app, monkeypatch, served, fastest):
+    """The browser draws every frame again, at a cost the app cannot time: a served app sends
+    at most 8 a second, a terminal app 15; a frame that costs more slows both alike."""
+    monkeypatch.setattr(PlaygroundApp, "is_web", property(lambda self: served))
+    app = make_app("circle")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.frame_cost = 0.0
+        assert app.session.frame_interval() == fastest
+        app.frame_cost = 0.02  # 20 ms a frame: 5% of the time is one frame every 0.4 s
+        assert app.session.frame_interval() == pytest.approx(0.4)
