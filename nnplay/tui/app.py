@@ -37,6 +37,7 @@ from nnplay.experiment import (
 )
 from nnplay.i18n import N_, _, ngettext
 from nnplay.labels import describe_changes
+from nnplay.locks import is_locked
 from nnplay.packs import Pack
 from nnplay.predict import Predictions
 from nnplay.presets import RUN_SUFFIX, all_presets, load_preset
@@ -648,6 +649,9 @@ class PlaygroundApp(DrawingActions, App):
         await self._pause()
         if not self.form_valid:
             self.notify(_("Fix the fields marked in red first."), severity="error")
+            return
+        if is_locked(self.edited, "task.seed"):  # a teacher's exercise keeps its data
+            self.notify(_("The exercise locks its data: ⟳ Data cannot draw new points."))
             return
         seed = (self.edited.task.seed + 1) % (int(field_rule("task.seed")[0].high) + 1)
         try:

@@ -14,6 +14,7 @@ from nnplay.drawn import MOST_POINTS, dataset_csv
 from nnplay.experiment import Experiment
 from nnplay.files import write_atomic
 from nnplay.i18n import _
+from nnplay.locks import is_locked
 from nnplay.presets import CSV_SUFFIX
 from nnplay.tasks import TaskShape, is_blank, task_shape
 from nnplay.tui.dialogs import PathPrompt
@@ -50,6 +51,7 @@ class DrawingActions(_Base):
     session: Session | None
     drawing: Drawing = Drawing()
     file_stem: str
+    edited: Experiment  # the form's setup (its locks say whether data may be drawn)
     last_click: tuple[float, float] | None = None  # where the map was last clicked
     _pause: Callable[[], Awaitable[None]]
 
@@ -76,6 +78,9 @@ class DrawingActions(_Base):
     def on_decision_map_clicked(self, message: DecisionMap.Clicked) -> None:
         shape = self._shape()
         if message.map.id != "big-map" or shape is None or not shape.is_2d:
+            return
+        if is_locked(self.edited, "task.name"):  # a teacher's exercise keeps its data
+            self.notify(_("The exercise locks its data: no points can be drawn on it."))
             return
         if message.remove:
             self._remove(message.x1, message.x2)

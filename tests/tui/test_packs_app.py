@@ -287,3 +287,24 @@ async def test_the_pack_and_its_locks_speak_chinese(chinese):
         await opened(pilot, "circle-capacity.toml")
         note = field(app, "training.lr").query_one(".lock-note", Static)
         assert str(note.render()) == "由练习锁定"
+
+
+async def test_an_exercise_that_hides_its_data_keeps_it_from_regenerate_and_drawing(monkeypatch):
+    """circle-capacity hides the Data section (the teacher fixes the data): ⟳ Data and a
+    click on the map say so and leave the data as it was."""
+    from .test_drawn_points import click_cell, open_drawing
+
+    app = pack_app(packs_dir() / "basics")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PackMenu))
+        await opened(pilot, "circle-capacity.toml")
+        shown = notices(app, monkeypatch)
+        seed = app.edited.task.seed
+        await pilot.press("R")
+        await pilot.pause()
+        assert "The exercise locks its data: ⟳ Data cannot draw new points." in shown
+        assert app.edited.task.seed == seed == app.session.experiment.task.seed
+        await open_drawing(pilot)
+        await click_cell(pilot, 3, 3)
+        assert "The exercise locks its data: no points can be drawn on it." in shown
+        assert len(app.drawing.points) == 0
