@@ -8,7 +8,11 @@ import pytest
 
 from nnplay.experiment import TaskSpec
 from nnplay.script_data import CHECKSUM_CODE, arrays_sha256, data_code, synthetic_sha256
-from nnplay.tasks import TASKS, make_datasets
+from nnplay.tasks import TASKS, is_blank, make_datasets
+
+# the tasks with data of their own (a blank task trains on points drawn on the map, which an
+# exported script cannot make: its export is refused)
+GENERATED = [name for name in TASKS if not is_blank(TaskSpec(name=name))]
 
 
 def spec_of(task: str, **fields):
@@ -31,17 +35,17 @@ def assert_identical(spec):
         assert a.tobytes() == b.tobytes(), name  # bit for bit, not approximately
 
 
-@pytest.mark.parametrize("task", list(TASKS))
+@pytest.mark.parametrize("task", GENERATED)
 def test_every_task_s_code_makes_the_trainers_arrays(task):
     assert_identical(spec_of(task))
 
 
-@pytest.mark.parametrize("task", list(TASKS))
+@pytest.mark.parametrize("task", GENERATED)
 def test_with_noise_a_split_and_another_seed(task):
     assert_identical(spec_of(task, noise=0.3, validation="split", seed=7))
 
 
-@pytest.mark.parametrize("task", list(TASKS))
+@pytest.mark.parametrize("task", GENERATED)
 def test_with_poly2_features(task):
     assert_identical(spec_of(task, features="poly2"))
 

@@ -11,6 +11,7 @@ from nnplay.tasks import (
     FEATURES,
     TASKS,
     expand_features,
+    is_blank,
     make_datasets,
     task_shape,
 )
@@ -22,8 +23,9 @@ def spec(name, **kw):
     return TaskSpec(name=name, **kw)
 
 
-@pytest.mark.parametrize("name", list(TASKS))
+@pytest.mark.parametrize("name", [n for n in TASKS if not is_blank(TaskSpec(name=n))])
 def test_every_task_generates_the_right_shapes_and_kinds(name):
+    """Every task with data of its own (a blank one, below, starts with none)."""
     task = TASKS[name]
     assert task.title and task.description
     s = spec(name, samples=120 if name == "feature_sum" else 300)
@@ -209,6 +211,7 @@ def test_task_kinds():
         "feature_sum",
         "spiral_multi",
         "blobs",
+        "draw_multi",
     }
     assert {n for n, t in TASKS.items() if t.kind == REGRESSION} == {
         "quadratic",
@@ -228,3 +231,12 @@ def test_majority_baseline_of_the_validation_data():
     assert majority_baseline(np.array([[1.0], [1.0], [0.0]])) == Baseline(1, 2 / 3)
     assert majority_baseline(np.array([4, 7, 7, 7])) == Baseline(7, 0.75)
     assert majority_baseline(np.array([])) is None
+
+
+@pytest.mark.parametrize("name", ["draw", "draw_multi"])
+def test_a_blank_task_starts_with_no_points_in_the_shapes_of_its_kind(name):
+    s = spec(name)
+    assert is_blank(s) and task_shape(s).is_2d
+    x, y, xv, yv = make_datasets(s)
+    assert x.shape == (0, 2) and xv.shape == (0, 2) and y.shape == yv.shape == (0,)
+    assert x.dtype == np.float32 and y.dtype == np.int64

@@ -43,7 +43,9 @@ async def test_a_served_app_reports_its_run_now(make_app, monkeypatch, reports, 
         )
         assert app._tab_status() == expected
     if served:
-        assert reports[-1] == expected and reports[0].status == "ready"
+        # a look every second, the last the run now; the first is whatever the run was at the
+        # first look (ready, or already running on a busy machine)
+        assert reports[-1] == expected and reports[0].status in ("ready", "running")
     else:
         assert reports == []  # a terminal app sets up no reporting at all
 
