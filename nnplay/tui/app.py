@@ -645,7 +645,7 @@ class PlaygroundApp(DrawingActions, App):
 
     async def action_regenerate(self) -> None:
         """A new data seed (TF Playground's Regenerate): new points and new weights, after
-        asking over training that is not exported, as a reset does."""
+        asking over training that is not exported, as a reset does (drawn points stay)."""
         await self._pause()
         if not self.form_valid:
             self.notify(_("Fix the fields marked in red first."), severity="error")
@@ -667,7 +667,7 @@ class PlaygroundApp(DrawingActions, App):
             self._rebuild(regenerated, _("new data (data seed {seed})…").format(seed=seed))
 
         doing = _("Regenerate: new data (data seed {seed}) and new weights.").format(seed=seed)
-        await self._ask_first(doing, regenerate)
+        await self._ask_first(doing, regenerate, keeps_points=True)  # the app holds them
 
     def action_toggle_validation(self) -> None:
         maps = list(self.query(DecisionMap))

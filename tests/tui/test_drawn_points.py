@@ -258,6 +258,10 @@ async def test_loading_an_exercise_over_drawn_points_asks_first(tmp_path):
         await pilot.press("r")  # a reset keeps the points: nothing to ask
         await until(pilot, lambda: idle(app) and len(app.session.trainer.drawn) == 2)
         assert app.screen is app.screen_stack[0]
+        seed = app.session.experiment.task.seed
+        await pilot.press("R")  # new data keeps the points too: nothing to ask
+        await until(pilot, lambda: idle(app) and app.session.experiment.task.seed == seed + 1)
+        assert app.screen is app.screen_stack[0] and len(app.session.trainer.drawn) == 2
         await pilot.press("p")
         assert isinstance(app.screen, PresetPicker)
         app.screen.dismiss("circle")
