@@ -111,11 +111,7 @@ def add_lab_commands(subparsers) -> None:
             "hand's (exit 1 when they disagree)."
         ),
     )
-    explain.add_argument(
-        "target",
-        metavar="PRESET_OR_PATH",
-        help=_("a preset, an experiment file (.toml) or an export"),
-    )
+    add_target_argument(explain)
     explain.add_argument(
         "--weight",
         metavar="NAME[i,j]",
@@ -144,11 +140,7 @@ def add_lab_commands(subparsers) -> None:
             "the one where the smoothed loss is lowest."
         ),
     )
-    find.add_argument(
-        "target",
-        metavar="PRESET_OR_PATH",
-        help=_("a preset, an experiment file (.toml) or an export"),
-    )
+    add_target_argument(find)
     find.add_argument(
         "--start",
         type=float,
@@ -174,6 +166,15 @@ def add_lab_commands(subparsers) -> None:
     add_overrides_argument(find)
     find.add_argument("--json", action="store_true", help=json_help)
     find.set_defaults(func=reporting_bad_input(cmd_lrfind))
+
+
+def add_target_argument(parser) -> None:
+    """The experiment a lab command works on, named as `nnplay train` names one."""
+    parser.add_argument(
+        "target",
+        metavar="PRESET_OR_PATH",
+        help=_("a preset, an experiment file (.toml) or an export"),
+    )
 
 
 def add_overrides_argument(parser) -> None:

@@ -80,11 +80,6 @@ def picture_panes():
     yield TabPane(labels["network"], details, picture, id="network-tab")
 
 
-def shows(root, view: View) -> bool:
-    """Whether `view` holds what the active tab draws (a View made for another tab may not)."""
-    return TAB_PICTURES[active_tab(root)] <= view.pictures
-
-
 def active_tab(root) -> str:
     return root.query_one("#pictures", TabbedContent).active
 

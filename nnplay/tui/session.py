@@ -513,15 +513,15 @@ class Session:
     def _with_map(self, t: Trainer, view: View) -> View:
         """The decision map (2-D), or the prediction curve (one input), with the data's points."""
         cols, rows = self.map_size
+        one_input_regression = t.shape.raw_inputs == 1 and t.shape.kind == "regression"
+        if not (t.shape.is_2d or one_input_regression):
+            return view
+        points = map_points(t, MAP_POINTS)
         if t.shape.is_2d:
-            points = map_points(t, MAP_POINTS)
             return replace(view, grid=decision_grid(t, cols, rows), points=points)
-        if t.shape.raw_inputs == 1 and t.shape.kind == "regression":
-            points = map_points(t, MAP_POINTS)
-            xs = points.xy[:, 0]
-            curve = prediction_curve(t, cols, float(xs.min()), float(xs.max()))
-            return replace(view, points=points, curve=curve)
-        return view
+        xs = points.xy[:, 0]
+        curve = prediction_curve(t, cols, float(xs.min()), float(xs.max()))
+        return replace(view, points=points, curve=curve)
 
     def _layer_stats(self, t: Trainer, grads: dict[str, float]) -> list[LayerStats]:
         rows = {row.name: row for row in describe(t.exp)}

@@ -43,7 +43,6 @@ from nnplay.tui.pictures import (
     draw_pictures,
     fit_tabs,
     picture_panes,
-    shows,
     tab_labels,
 )
 from nnplay.tui.prose import Prose
@@ -279,9 +278,10 @@ class TrainView(Vertical):
         self.last_view = view
         self._status(view)
         self._diagnose(view)
-        if not shows(self, view):  # made before the tab changed: the next View is for it
+        tab = active_tab(self)
+        if not TAB_PICTURES[tab] <= view.pictures:  # made before the tab changed: the next is
             return
-        if active_tab(self) == "charts-tab":  # hidden charts are not drawn
+        if tab == "charts-tab":  # hidden charts are not drawn
             self._draw_charts(view)
         draw_pictures(self, view)
 
