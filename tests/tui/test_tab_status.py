@@ -31,6 +31,8 @@ async def test_a_served_app_reports_its_run_now(make_app, monkeypatch, reports, 
         await until(pilot, lambda: idle(app) and not app.session.can_step, 60)
         await pilot.press("comma")  # scrubbed back: the page still shows the run now
         await until(pilot, lambda: (v := app.query_one(TrainView).last_view) and v.viewing)
+        if served:  # a look a second: wait for one after the run ended (a busy machine delays it)
+            await until(pilot, lambda: bool(reports) and reports[-1].status == "finished")
         await pilot.pause(1.5)
         history, goal = app.session.trainer.history, app.session.trainer.goal()
         expected = TabStatus(
